@@ -1,0 +1,103 @@
+"""`snaptui --batch`: launch a sweep, report progress, wait, exit with a status scripts can read.
+
+Exit codes: 0 every job completed, 1 any job did not, 2 bad input, 130 interrupted
+(the jobs keep running; nothing is cancelled).
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from .engine.api import Engine, LaunchPlan
+from .engine.models import Sweep
+from .engine.states import STATE_ORDER, JobState
+from .format import STATE_STYLE, counts_line, duration
+
+REFRESH_EVERY_S = 5.0
+
+
+def describe_plan(console: Console, plan: LaunchPlan) -> None:
+    import tomli_w
+
+    console.print(f"[bold]{plan.spec.name}[/]: {len(plan.jobs)} jobs, profile "
+                  f"[cyan]{plan.config.profile_name}[/] ({plan.config.executor})")
+    width = len(str(len(plan.jobs) - 1))
+    for job in plan.jobs:
+        console.print(f"  {job.index:>{width}}  {job.label}", highlight=False)
+        console.print(f"  {'':>{width}}  [dim]{' '.join(job.argv)}[/]", highlight=False)
+    console.print("\n[bold]effective config[/]")
+    console.print(tomli_w.dumps(plan.config.to_dict()), highlight=False, markup=False)
+
+
+def eta_seconds(engine: Engine, sweep: Sweep) -> float | None:
+    """Remaining work divided by throughput so far: mean duration of finished jobs, times waves left."""
+    jobs = engine.jobs(sweep.id)
+    done = [j.attempt.elapsed for j in jobs if j.state.is_final and j.attempt.elapsed]
+    left = [j for j in jobs if not j.state.is_final]
+    if not done or not left:
+        return None
+    mean = sum(done) / len(done)
+    slots = max(1, int(sweep.config["executor"].get("max_parallel_jobs")
+                       or sweep.config["executor"].get("array_parallelism") or 1))
+    running = [j.attempt.elapsed or 0 for j in left if j.state == JobState.RUNNING]
+    remaining_work = sum(max(mean - e, 0) for e in running) + mean * (len(left) - len(running))
+    return remaining_work / min(slots, len(left))
+
+
+def status_text(engine: Engine, sweep: Sweep, started: float) -> Text:
+    text = Text()
+    text.append(f"sweep {sweep.id} {sweep.name}  ", style="bold")
+    text.append_text(counts_line(sweep.counts, sweep.total))
+    text.append(f"  elapsed {duration(time.time() - started)}")
+    eta = eta_seconds(engine, sweep)
+    if eta is not None:
+        text.append(f"  eta {duration(eta)}")
+    return text
+
+
+def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
+    """Follow a sweep to its end; returns the exit code."""
+    started = sweep.created_at
+    reported: set[int] = set()
+    last_refresh = time.monotonic()
+    live = Live(console=console, auto_refresh=False, transient=False) if console.is_terminal else None
+    last_line = ""
+    try:
+        if live:
+            live.start()
+        while True:
+            sweep = engine.sweep(sweep.id)
+            for job in engine.jobs(sweep.id):
+                if job.state.is_final and job.state != JobState.COMPLETED and job.attempt.id not in reported:
+                    reported.add(job.attempt.id)
+                    message = Text.assemble((f"  {job.state.value:<9}", STATE_STYLE[job.state]),
+                                            f" {job.ref} {job.label}: {job.attempt.reason or ''}")
+                    (live.console if live else console).print(message, highlight=False)
+            line = status_text(engine, sweep, started)
+            if live:
+                live.update(line, refresh=True)
+            elif line.plain.split("  elapsed")[0] != last_line:
+                last_line = line.plain.split("  elapsed")[0]
+                console.print(line, highlight=False)
+            if not sweep.is_active:
+                break
+            if time.monotonic() - last_refresh > REFRESH_EVERY_S:
+                engine.refresh()  # restarts the agent if it died
+                last_refresh = time.monotonic()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        if live:
+            live.stop()
+        console.print(f"\nStopped watching. The jobs keep running: [bold]snaptui status {sweep.id}[/]")
+        return 130
+    finally:
+        if live and live.is_started:
+            live.stop()
+    ok = sweep.counts.get(JobState.COMPLETED, 0) == sweep.total
+    summary = " | ".join(f"{n} {s.value}" for s in STATE_ORDER if (n := sweep.counts.get(s, 0)))
+    console.print(f"sweep {sweep.id} {sweep.name}: {summary} in {duration((sweep.ended_at or time.time()) - started)}")
+    return 0 if ok else 1

@@ -1,0 +1,90 @@
+"""The `snaptui` command: the TUI with no arguments, `--batch` for scripts, and verbs."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .engine.errors import ConfigError, SnaptuiError
+
+VERBS = ("status", "cancel", "resubmit", "logs", "results", "show", "reproduce", "snapshots", "launch")
+
+
+def _launch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", help="executor profile from snaptui.toml")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a profile key (e.g. timeout_min=5) or a section key (snapshot.enabled=false)")
+    parser.add_argument("--no-snapshot", action="store_true", help="run in the repository itself, without a snapshot")
+    parser.add_argument("--yes", action="store_true", help="launch even above limits.max_jobs")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snaptui", description="Launch sweeps on exact git snapshots of your code and watch them.",
+        epilog="With no arguments, opens the TUI.")
+    parser.add_argument("-C", dest="directory", type=Path, help="run as if started in this directory")
+    parser.add_argument("--config", type=Path, help="project config (default: <repo>/snaptui.toml)")
+    parser.add_argument("--batch", metavar="SWEEP_TOML", type=Path,
+                        help="launch a sweep headless, report progress, wait; exit 0 if every job completed")
+    parser.add_argument("--no-wait", action="store_true", help="with --batch: return after submission")
+    parser.add_argument("--dry-run", action="store_true", help="with --batch: print the jobs and config, run nothing")
+    _launch_options(parser)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    status = verbs.add_parser("status", help="sweeps, or the jobs of one sweep")
+    status.add_argument("sweep", nargs="?")
+    cancel = verbs.add_parser("cancel", help="cancel a job (SWEEP/INDEX) or a whole sweep")
+    cancel.add_argument("ref")
+    resubmit = verbs.add_parser("resubmit", help="new attempt of a job, or of a sweep's finished jobs")
+    resubmit.add_argument("ref")
+    resubmit.add_argument("--failed", action="store_true", help="only failed, cancelled and timed-out jobs")
+    logs = verbs.add_parser("logs", help="print a job's log")
+    logs.add_argument("ref")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing until the job ends")
+    logs.add_argument("--err", action="store_true", help="stderr instead of stdout")
+    logs.add_argument("--attempt", type=int, help="an earlier attempt (default: the latest)")
+    results = verbs.add_parser("results", help="table of a sweep's parameters, states and results")
+    results.add_argument("sweep")
+    form = results.add_mutually_exclusive_group()
+    form.add_argument("--csv", action="store_true")
+    form.add_argument("--json", action="store_true")
+    show = verbs.add_parser("show", help="a job's manifest: snapshot, command, config, times, exit code")
+    show.add_argument("ref")
+    reproduce = verbs.add_parser("reproduce", help="rerun a job here, in the foreground, from its snapshot")
+    reproduce.add_argument("ref")
+    snapshots = verbs.add_parser("snapshots", help="snapshot branches and their worktrees; 'gc' to clean up")
+    snapshots.add_argument("action", nargs="?", choices=["gc"])
+    snapshots.add_argument("--older-than", default="14d", help="gc: only snapshots older than this (e.g. 14d, 12h)")
+    snapshots.add_argument("--dry-run", action="store_true", help="gc: say what would be removed")
+    snapshots.add_argument("--branches", action="store_true", help="gc: delete the snapshot branches too")
+    launch = verbs.add_parser("launch", help="launch a sweep and return (same as --batch FILE --no-wait)")
+    launch.add_argument("sweep_file", type=Path)
+    _launch_options(launch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from rich.console import Console
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        if args.batch is None and args.verb is None:
+            from .tui import run_tui
+            return run_tui(args.directory, args.config)
+        from .engine.api import Engine
+        engine = Engine.discover(args.directory, args.config)
+        from . import commands
+        if args.batch is not None or args.verb == "launch":
+            return commands.batch(engine, args)
+        return getattr(commands, args.verb)(engine, args)
+    except ConfigError as exc:
+        err.print(f"[bold red]error[/] in your input; nothing was launched or changed:\n{exc.render()}",
+                  markup=True)
+        return exc.exit_code
+    except SnaptuiError as exc:
+        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

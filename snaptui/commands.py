@@ -1,0 +1,207 @@
+"""The CLI verbs, each a thin call into the engine plus plain, script-friendly output."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from argparse import Namespace
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .engine.api import Engine
+from .engine.errors import SnaptuiError
+from .engine.manifest import read_manifest
+from .format import STATE_STYLE, counts_line, duration
+
+out = Console(highlight=False)
+
+
+def batch(engine: Engine, args: Namespace) -> int:
+    from .batch import describe_plan, wait_for
+
+    sweep_file = args.batch if args.batch is not None else args.sweep_file
+    plan = engine.plan(sweep_file, profile=args.profile, sets=args.sets, no_snapshot=args.no_snapshot)
+    if getattr(args, "dry_run", False):
+        describe_plan(out, plan)
+        return 0
+    sweep = engine.launch(plan, yes=args.yes)
+    where = f"snapshot {sweep.snapshot['branch']} ({sweep.snapshot['commit'][:10]})" if sweep.snapshot \
+        else "no snapshot: jobs run in the repository itself"
+    out.print(f"launched sweep [bold]{sweep.id}[/] {sweep.name}: {sweep.total} jobs on "
+              f"{sweep.executor} (profile {sweep.profile}), {where}")
+    for warning in (sweep.snapshot or {}).get("warnings", []):
+        out.print(f"[yellow]warning:[/] {warning}")
+    if args.verb == "launch" or args.no_wait:
+        print(sweep.id)
+        return 0
+    return wait_for(engine, sweep, out)
+
+
+def status(engine: Engine, args: Namespace) -> int:
+    if args.sweep is None:
+        table = Table(box=None, pad_edge=False)
+        for column in ("id", "name", "profile", "jobs", "snapshot", "started", "elapsed"):
+            table.add_column(column)
+        for sweep in engine.sweeps():
+            branch = sweep.snapshot["branch"] if sweep.snapshot else "-"
+            elapsed = (sweep.ended_at if not sweep.is_active and sweep.ended_at else time.time()) - sweep.created_at
+            table.add_row(str(sweep.id), sweep.name, f"{sweep.profile} ({sweep.executor})",
+                          counts_line(sweep.counts, sweep.total), branch,
+                          time.strftime("%Y-%m-%d %H:%M", time.localtime(sweep.created_at)), duration(elapsed))
+        out.print(table if table.row_count else "no sweeps yet: launch one with snaptui --batch sweep.toml")
+        return 0
+    sweep = engine.resolve_sweep(args.sweep)
+    out.print(Text.assemble((f"sweep {sweep.id} {sweep.name}  ", "bold"), counts_line(sweep.counts, sweep.total)))
+    table = Table(box=None, pad_edge=False)
+    for column in ("job", "label", "state", "try", "id", "node", "elapsed", "exit", "results / reason"):
+        table.add_column(column)
+    for job in engine.jobs(sweep.id):
+        attempt = job.attempt
+        results = " ".join(f"{k}={v}" for k, v in attempt.results.items())
+        table.add_row(job.ref, job.label, Text(job.state.value, STATE_STYLE[job.state]), str(attempt.number),
+                      attempt.executor_id or "-", attempt.node or "-", duration(attempt.elapsed),
+                      "-" if attempt.exit_code is None else str(attempt.exit_code),
+                      results or attempt.reason or "")
+    out.print(table)
+    return 0
+
+
+def _jobs_for(engine: Engine, ref: str):
+    if "/" in ref:
+        return [engine.resolve_job(ref)]
+    return engine.jobs(engine.resolve_sweep(ref).id)
+
+
+def cancel(engine: Engine, args: Namespace) -> int:
+    cancelled = engine.cancel(_jobs_for(engine, args.ref))
+    if not cancelled:
+        out.print("nothing to cancel: every job named is already finished")
+    for job in cancelled:
+        out.print(f"cancelled {job.ref} {job.label}")
+    return 0
+
+
+def resubmit(engine: Engine, args: Namespace) -> int:
+    if "/" in args.ref:
+        jobs = [engine.resolve_job(args.ref)]
+    elif args.failed:
+        jobs = [j for j in engine.jobs(engine.resolve_sweep(args.ref).id)
+                if j.state.value in ("FAILED", "CANCELLED", "TIMEOUT")]
+    else:
+        jobs = engine.jobs(engine.resolve_sweep(args.ref).id)
+    done = engine.resubmit(jobs)
+    if not done:
+        out.print("nothing to resubmit: the jobs named are still pending or running")
+    for job in done:
+        out.print(f"resubmitted {job.ref} {job.label} (attempt {job.attempt.number + 1})")
+    return 0
+
+
+def logs(engine: Engine, args: Namespace) -> int:
+    from .engine.logtail import LogTailer
+
+    job = engine.resolve_job(args.ref)
+    attempt = job.attempt
+    if args.attempt is not None:
+        matches = [a for a in engine.attempts(job) if a.number == args.attempt]
+        if not matches:
+            raise SnaptuiError(f"job {job.ref} has no attempt {args.attempt}")
+        attempt = matches[0]
+    stdout, stderr = engine.log_paths(attempt)
+    path = stderr if args.err else stdout
+    if path is None:
+        if not args.follow:
+            raise SnaptuiError(f"job {job.ref} has not started yet: no log")
+    tailer = None
+    while True:
+        if tailer is None and path is not None:
+            tailer = LogTailer(path)
+        for line in tailer.read_new() if tailer else []:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        if not args.follow:
+            return 0
+        current = engine.store.attempt(attempt.id)
+        if current.state.is_final and (tailer is None or not tailer.has_more):
+            return 0
+        if path is None:
+            stdout, stderr = engine.log_paths(current)
+            path = stderr if args.err else stdout
+        time.sleep(0.3)
+
+
+def results(engine: Engine, args: Namespace) -> int:
+    sweep = engine.resolve_sweep(args.sweep)
+    jobs = engine.jobs(sweep.id)
+    params = list(dict.fromkeys(k for j in jobs for k in j.params))
+    names = list(dict.fromkeys(k for j in jobs for k in j.attempt.results))
+    rows = [{"job": j.ref, **j.params, "state": j.state.value, **j.attempt.results} for j in jobs]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=["job", *params, "state", *names])
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        table = Table(box=None, pad_edge=False)
+        for column in ["job", *params, "state", *names]:
+            table.add_column(column, justify="right" if column in names else "left")
+        for row in rows:
+            table.add_row(*(Text(str(row.get(c, "")), STATE_STYLE.get(row["state"], "")) if c == "state"
+                            else str(row.get(c, "")) for c in ["job", *params, "state", *names]))
+        out.print(table)
+    return 0
+
+
+def show(engine: Engine, args: Namespace) -> int:
+    job = engine.resolve_job(args.ref)
+    manifest = read_manifest(job.attempt.log_dir)
+    if manifest is None:
+        sweep = engine.sweep(job.sweep_id)
+        manifest = {"sweep_id": sweep.id, "sweep_name": sweep.name, "job_index": job.index, "label": job.label,
+                    "attempt": job.attempt.number, "state": job.state.value, "argv": job.argv,
+                    "params": job.params, "snapshot": sweep.snapshot, "config": sweep.config,
+                    "note": "the job has not started yet; this is what it will run"}
+    print(json.dumps(manifest, indent=2, sort_keys=True))
+    return 0
+
+
+def reproduce(engine: Engine, args: Namespace) -> int:
+    from .engine.reproduce import reproduce_job
+
+    return reproduce_job(engine, engine.resolve_job(args.ref), out)
+
+
+def snapshots(engine: Engine, args: Namespace) -> int:
+    from .engine.housekeeping import parse_age, snapshot_overview, gc
+
+    if args.action == "gc":
+        removed = gc(engine, older_than_s=parse_age(args.older_than), dry_run=args.dry_run,
+                     delete_branches=args.branches)
+        verb = "would remove" if args.dry_run else "removed"
+        for line in removed:
+            out.print(f"{verb} {line}")
+        if not removed:
+            out.print("nothing to remove")
+        return 0
+    table = Table(box=None, pad_edge=False)
+    for column in ("branch", "commit", "age", "sweeps", "worktree", "disk", "in use"):
+        table.add_column(column)
+    for row in snapshot_overview(engine):
+        table.add_row(row.branch, row.commit[:10], duration(row.age_s), ",".join(map(str, row.sweeps)) or "-",
+                      row.worktree or "-", _size(row.disk_bytes), "yes" if row.in_use else "no")
+    out.print(table if table.row_count else "no snapshots yet")
+    return 0
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.0f}{unit}"
+        n /= 1024
+    return f"{n:.1f}TB"

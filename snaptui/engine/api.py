@@ -1,0 +1,251 @@
+"""The engine API: the one door through which the TUI, batch mode and CLI act.
+
+Everything here is synchronous and thread-safe; a face that must not block calls it
+from a worker thread. State lives in the store, so any number of processes can use
+an Engine on the same repository at once.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from . import agent
+from .config import EffectiveConfig, ProjectConfig
+from .errors import ConfigError, SnaptuiError
+from .executors import executor_for
+from .models import Attempt, Event, Job, Sweep
+from .states import RETRYABLE_STATES, JobState
+from .store import Store
+from .sweep import JobSpec, SweepSpec, load_sweep
+
+
+@dataclass
+class LaunchPlan:
+    """A validated sweep with its effective config: what `--dry-run` prints and `launch` runs."""
+
+    spec: SweepSpec
+    config: EffectiveConfig
+    jobs: list[JobSpec]
+
+
+def find_repo_root(start: Path) -> Path:
+    from .snapshot import find_repo_root as git_root
+    return git_root(Path(start))
+
+
+class Engine:
+    def __init__(self, repo_root: Path, config_path: Path | None = None):
+        self.repo_root = Path(repo_root).resolve()
+        self.project = ProjectConfig.load(self.repo_root, config_path)
+        self._store: Store | None = None
+
+    @classmethod
+    def discover(cls, start: Path | None = None, config_path: Path | None = None) -> "Engine":
+        return cls(find_repo_root(Path(start or os.getcwd())), config_path)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.for_repo(self.repo_root)
+        return self._store
+
+    # -- planning and launching ----------------------------------------------------
+    def plan(self, sweep_file: Path, *, profile: str | None = None, sets: list[str] = (),
+             no_snapshot: bool = False, environ: Mapping[str, str] | None = None) -> LaunchPlan:
+        spec = load_sweep(Path(sweep_file))
+        config = self.project.resolve(profile=profile, sweep_profile=spec.profile, sets=list(sets),
+                                      environ=environ, no_snapshot=no_snapshot, sweep_file=spec.path)
+        return LaunchPlan(spec, config, spec.expand())
+
+    def launch(self, plan: LaunchPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None) -> Sweep:
+        """Snapshot, record and submit a sweep; on any failure nothing is left behind."""
+        spec, config = plan.spec, plan.config
+        if len(plan.jobs) > config.max_jobs and not yes:
+            raise ConfigError.single(spec.path, "grid", f"expands to {len(plan.jobs)} jobs, more than"
+                                     f" limits.max_jobs = {config.max_jobs}",
+                                     hint="pass --yes to launch anyway, or raise limits.max_jobs in snaptui.toml")
+        snapshot = None
+        if config.snapshot.enabled:
+            from .snapshot import take_snapshot
+            snapshot = take_snapshot(self.repo_root, config.snapshot)
+            workdir = Path(snapshot.worktree)
+        else:
+            workdir = self.repo_root
+        sweep_id = None
+        try:
+            _check_command(spec, plan.jobs[0].argv, workdir)
+            env = job_environment(dict(os.environ if environ is None else environ), self.repo_root, workdir,
+                                  {**config.profile.get("env", {}), **spec.env})
+            sweep_id = self.store.create_sweep(
+                name=spec.name, executor=config.executor, profile=config.profile_name,
+                sweep_file=str(spec.path) if spec.path else None, spec=spec.to_dict(), config=config.to_dict(),
+                snapshot=snapshot.to_dict() if snapshot else None, workdir=str(workdir), env=env,
+                jobs=[(j.index, j.label, j.params, j.argv) for j in plan.jobs])
+            executor = executor_for(config.executor, self.store, self.repo_root)
+            sweep = self.store.sweep(sweep_id)
+            if not executor.submits_from_agent:
+                executor.submit(sweep, self.store.active_attempts_of_launching(sweep_id))
+            self.store.set_sweep_status(sweep_id, "active")
+        except BaseException:
+            if sweep_id is not None:
+                self._undo_launch(sweep_id)
+            if snapshot is not None:
+                from .snapshot import discard_snapshot
+                discard_snapshot(self.repo_root, snapshot)
+            raise
+        agent.ensure_agent(self.repo_root)
+        return self.store.sweep(sweep_id)
+
+    def _undo_launch(self, sweep_id: int) -> None:
+        executor = executor_for(self.store.sweep(sweep_id).executor, self.store, self.repo_root)
+        submitted = [a for a in self.store.active_attempts_of_launching(sweep_id) if a.executor_id]
+        if submitted:
+            executor.cancel(submitted)
+        self.store.delete_sweep(sweep_id)
+
+    # -- reading ---------------------------------------------------------------------
+    def sweeps(self) -> list[Sweep]:
+        return self.store.sweeps()
+
+    def sweep(self, sweep_id: int) -> Sweep:
+        sweep = self.store.sweep(sweep_id)
+        if sweep is None or sweep.status != "active":
+            raise SnaptuiError(f"no sweep {sweep_id} in {self.repo_root}")
+        return sweep
+
+    def jobs(self, sweep_id: int) -> list[Job]:
+        return self.store.jobs(sweep_id)
+
+    def attempts(self, job: Job) -> list[Attempt]:
+        return self.store.attempts(job.sweep_id, job.index)
+
+    def resolve_sweep(self, ref: str) -> Sweep:
+        """A sweep by id, or the newest sweep with that name."""
+        if ref.isdigit():
+            return self.sweep(int(ref))
+        sweep = self.store.find_sweep(ref)
+        if sweep is None:
+            raise SnaptuiError(f"no sweep named {ref!r} in {self.repo_root}")
+        return sweep
+
+    def resolve_job(self, ref: str) -> Job:
+        """A job as SWEEP/INDEX (e.g. 12/3); the sweep may be named."""
+        sweep_ref, sep, index = ref.rpartition("/")
+        if not sep or not index.isdigit():
+            raise SnaptuiError(f"{ref!r} is not a job reference; write SWEEP/INDEX, e.g. 12/3")
+        sweep = self.resolve_sweep(sweep_ref)
+        job = self.store.job(sweep.id, int(index))
+        if job is None:
+            raise SnaptuiError(f"sweep {sweep.id} has no job {index} (it has {sweep.total})")
+        return job
+
+    def log_paths(self, job: Job | Attempt) -> tuple[Path | None, Path | None]:
+        attempt = job.attempt if isinstance(job, Job) else job
+        if not attempt.log_dir or not attempt.executor_id:
+            return None, None
+        folder = Path(attempt.log_dir)
+        return folder / f"{attempt.executor_id}_0_log.out", folder / f"{attempt.executor_id}_0_log.err"
+
+    # -- watching --------------------------------------------------------------------
+    def last_event_id(self) -> int:
+        return self.store.last_event_id()
+
+    def events_since(self, last_id: int, sweep_id: int | None = None) -> list[Event]:
+        return self.store.events_since(last_id, sweep_id)
+
+    def watch(self, sweep_id: int | None = None, since: int | None = None,
+              interval: float = 0.5) -> Iterator[list[Event]]:
+        """Yield batches of state changes as any process records them (an empty batch when idle)."""
+        last = self.last_event_id() if since is None else since
+        while True:
+            events = self.events_since(last, sweep_id)
+            if events:
+                last = events[-1].id
+            yield events
+            time.sleep(interval)
+
+    def refresh(self) -> None:
+        """Poll schedulers now (the agent does it; this makes sure one runs and nudges it)."""
+        if self.store.active_attempts():
+            agent.ensure_agent(self.repo_root)
+        agent.wake(self.repo_root)
+
+    # -- acting ----------------------------------------------------------------------
+    def cancel(self, jobs: list[Job]) -> list[Job]:
+        """Cancel jobs that are not final yet; returns the ones that were cancelled."""
+        live = [j for j in jobs if not j.state.is_final]
+        by_executor: dict[str, list[Attempt]] = {}
+        to_kill = set(self.store.request_cancel([j.attempt.id for j in live]))
+        for job in live:
+            if job.attempt.id in to_kill:
+                sweep = self.store.sweep(job.sweep_id)
+                by_executor.setdefault(sweep.executor, []).append(self.store.attempt(job.attempt.id))
+        for name, attempts in by_executor.items():
+            executor_for(name, self.store, self.repo_root).cancel(attempts)
+        return live
+
+    def cancel_sweep(self, sweep_id: int) -> list[Job]:
+        return self.cancel(self.jobs(sweep_id))
+
+    def resubmit(self, jobs: list[Job]) -> list[Job]:
+        """A new attempt of each job that is final, on the sweep's original snapshot and parameters."""
+        done = [j for j in jobs if j.state.is_final]
+        by_sweep: dict[int, list[int]] = {}
+        for job in done:
+            by_sweep.setdefault(job.sweep_id, []).append(self.store.new_attempt(job.sweep_id, job.index))
+        for sweep_id, attempt_ids in by_sweep.items():
+            sweep = self.store.sweep(sweep_id)
+            executor = executor_for(sweep.executor, self.store, self.repo_root)
+            if not executor.submits_from_agent:
+                executor.submit(sweep, [self.store.attempt(i) for i in attempt_ids])
+        if done:
+            agent.ensure_agent(self.repo_root)
+        return done
+
+    def resubmit_failed(self, sweep_id: int) -> list[Job]:
+        return self.resubmit([j for j in self.jobs(sweep_id) if j.state in RETRYABLE_STATES])
+
+
+def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra: Mapping[str, str]) -> dict[str, str]:
+    """The launching shell's environment, with the snapshot first on the import path.
+
+    PYTHONPATH entries inside the repository are redirected to the snapshot, so an
+    import never reaches the live, still-edited code.
+    """
+    env = dict(base)
+    env.update(extra)
+    entries = [e for e in env.get("PYTHONPATH", "").split(os.pathsep) if e]
+    redirected = []
+    for entry in entries:
+        path = Path(entry).resolve() if Path(entry).is_absolute() else None
+        if path is not None and workdir != repo_root and (path == repo_root or repo_root in path.parents):
+            entry = str(workdir / path.relative_to(repo_root))
+        redirected.append(entry)
+    front = [str(workdir)] + ([str(workdir / "src")] if (workdir / "src").is_dir() else [])
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(front + redirected))
+    env["SNAPTUI_REPO"] = str(repo_root)
+    env["SNAPTUI_CODE_DIR"] = str(workdir)
+    return env
+
+
+def _check_command(spec: SweepSpec, argv: list[str], workdir: Path) -> None:
+    """Catch a command that cannot run before any job is submitted."""
+    program = argv[0]
+    cwd = workdir / spec.workdir
+    if not cwd.is_dir():
+        raise ConfigError.single(spec.path, "workdir", f"{spec.workdir!r} does not exist in the code to run ({workdir})")
+    if "/" in program:
+        target = Path(program) if Path(program).is_absolute() else cwd / program
+        if not target.exists():
+            raise ConfigError.single(spec.path, "command", f"{program!r} does not exist in the code to run ({cwd})")
+    elif shutil.which(program) is None:
+        raise ConfigError.single(spec.path, "command", f"{program!r} is not found on PATH")
+    if Path(program).name.startswith("python") and len(argv) > 1 and argv[1].endswith(".py"):
+        script = Path(argv[1]) if Path(argv[1]).is_absolute() else cwd / argv[1]
+        if not script.exists():
+            raise ConfigError.single(spec.path, "command", f"{argv[1]!r} does not exist in the code to run ({cwd})",
+                                     hint="is it committed or at least not ignored by .gitignore?")

@@ -1,0 +1,116 @@
+"""Local executor: submitit's LocalExecutor plus what it lacks.
+
+submitit starts every job at once, defaults to a 2-minute timeout, and can only
+watch or cancel from the process that submitted. Here the per-repo agent (a
+detached process) starts attempts as slots free up, so the parallelism cap holds
+after the launching process exits; the job reports through its manifest, and
+liveness is a PID plus its start time, so any snaptui process can tell what still
+runs and cancel it by killing the command's whole process group.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+
+from ..manifest import read_manifest
+from ..models import Attempt, Sweep
+from ..procs import identity, is_alive, terminate
+from ..runner import CommandRunner
+from ..states import JobState
+from .base import Executor
+
+log = logging.getLogger("snaptui.local")
+# submitit's own timeout is only a backstop: the runner enforces the profile's timeout.
+SUBMITIT_TIMEOUT_MARGIN_MIN = 10
+
+
+class LocalExecutor(Executor):
+    name = "local"
+    submits_from_agent = True
+
+    def __init__(self, store, repo_root):
+        super().__init__(store, repo_root)
+        self._jobs: dict[int, object] = {}  # attempt id -> submitit LocalJob, kept to reap the controller
+
+    def poll_interval(self) -> float:
+        return 0.5
+
+    def start_queued(self, attempts: list[Attempt]) -> None:
+        """Start PENDING attempts of each sweep while it has free slots."""
+        by_sweep: dict[int, list[Attempt]] = defaultdict(list)
+        for attempt in attempts:
+            by_sweep[attempt.sweep_id].append(attempt)
+        for sweep_id, group in by_sweep.items():
+            queued = [a for a in group if a.executor_id is None and a.state == JobState.PENDING]
+            if not queued:
+                continue
+            sweep = self.store.sweep(sweep_id)
+            cap = int(sweep.config["executor"].get("max_parallel_jobs", 1))
+            busy = sum(1 for a in group if a.executor_id is not None)
+            free = cap - busy
+            if free > 0:
+                self.submit(sweep, queued[:free])
+
+    def submit(self, sweep: Sweep, attempts: list[Attempt]) -> None:
+        import submitit
+
+        timeout_min = float(sweep.config["executor"].get("timeout_min", 60))
+        executor = submitit.LocalExecutor(folder=self.submitit_root / "%j")
+        executor.update_parameters(timeout_min=timeout_min + SUBMITIT_TIMEOUT_MARGIN_MIN)
+        for attempt in attempts:
+            if not self.store.claim(attempt.id):
+                continue
+            job = self.store.job(sweep.id, attempt.job_index)
+            spec = self.run_spec(sweep, job, attempt, timeout_s=timeout_min * 60)
+            try:
+                submitted = executor.submit(CommandRunner(), spec)
+            except Exception as exc:  # a failed start must show on the job, not kill the agent
+                log.exception("submitting attempt %s failed", attempt.id)
+                self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(),
+                                          reason=f"could not start: {exc}")
+                continue
+            pid = int(submitted.job_id)
+            self._jobs[attempt.id] = submitted
+            self.store.update_attempt(
+                attempt.id, executor_id=str(pid), log_dir=str(submitted.paths.folder),
+                submitted_at=time.time(), proc={"controller": identity(pid) or {"pid": pid}})
+            fresh = self.store.attempt(attempt.id)
+            if fresh.cancel_requested:  # cancelled while we were starting it
+                self.cancel([fresh])
+
+    def poll(self, attempts: list[Attempt]) -> None:
+        for attempt in attempts:
+            if attempt.executor_id is None:
+                continue
+            if self.apply_manifest(attempt, scheduler_says_over=False):
+                self._reap(attempt.id)
+                continue
+            if any(is_alive(i) for i in self._idents(attempt)):
+                continue
+            self._reap(attempt.id)
+            fresh = self.store.attempt(attempt.id)
+            if not self.apply_manifest(fresh, scheduler_says_over=True):
+                self.vanished(fresh, "the job's processes ended without reporting an exit code (killed?)")
+
+    def cancel(self, attempts: list[Attempt]) -> None:
+        targets = []
+        for attempt in attempts:
+            for ident, group in self._idents_with_groups(attempt):
+                targets.append((ident, group))
+        terminate(targets)
+        self.poll([self.store.attempt(a.id) for a in attempts])
+
+    def _idents_with_groups(self, attempt: Attempt) -> list[tuple[dict | None, bool]]:
+        manifest = read_manifest(attempt.log_dir) or {}
+        return [(manifest.get("command"), True), (manifest.get("runner"), False),
+                (attempt.proc.get("controller"), False)]
+
+    def _idents(self, attempt: Attempt) -> list[dict | None]:
+        return [ident for ident, _ in self._idents_with_groups(attempt)]
+
+    def _reap(self, attempt_id: int) -> None:
+        job = self._jobs.pop(attempt_id, None)
+        process = getattr(job, "_process", None)
+        if process is not None:
+            process.poll()

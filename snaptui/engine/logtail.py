@@ -1,0 +1,89 @@
+"""Follow a growing log file without reading it whole.
+
+Handles what jobs do to logs: the file may not exist yet (job queued), may be
+truncated or replaced (reopened from the start), and its last line may be partial
+(held back until its newline arrives). Reads in bounded chunks; polling, not
+select() or inotify, because logs written from compute nodes over NFS raise no events.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CHUNK = 64 * 1024
+MAX_PARTIAL = 1024 * 1024  # a "line" longer than this is emitted in pieces
+
+
+class LogTailer:
+    def __init__(self, path: Path | str, *, start_at_end: bool = False):
+        self.path = Path(path)
+        self.offset = 0
+        self._inode: int | None = None
+        self._partial = b""
+        self._start_at_end = start_at_end
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def tail_offset(self, lines: int) -> int:
+        """Byte offset where the last `lines` lines start, scanning backwards from the end."""
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return 0
+        newlines = 0
+        with open(self.path, "rb") as handle:
+            position = size
+            while position > 0:
+                step = min(CHUNK, position)
+                position -= step
+                handle.seek(position)
+                block = handle.read(step)
+                if position + step == size and block.endswith(b"\n"):
+                    block = block[:-1]  # the final newline ends the last line; it starts none
+                index = len(block)
+                while (index := block.rfind(b"\n", 0, index)) >= 0:
+                    newlines += 1
+                    if newlines == lines:
+                        return position + index + 1
+        return 0
+
+    def seek_last_lines(self, lines: int) -> None:
+        self.offset = self.tail_offset(lines)
+        self._partial = b""
+        try:
+            self._inode = os.stat(self.path).st_ino
+        except OSError:
+            pass
+
+    def read_new(self, max_bytes: int = 8 * CHUNK) -> list[str]:
+        """Complete lines appended since the last call (decoded leniently, '\\r' kept)."""
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return []
+        if self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self.offset):
+            self.offset, self._partial = 0, b""  # rotated or truncated: start over
+        if self._inode is None and self._start_at_end:
+            self.offset = stat.st_size
+        self._inode = stat.st_ino
+        if stat.st_size <= self.offset:
+            return []
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            data = handle.read(min(max_bytes, stat.st_size - self.offset))
+        self.offset += len(data)
+        data = self._partial + data
+        *complete, self._partial = data.split(b"\n")
+        if len(self._partial) > MAX_PARTIAL:
+            complete.append(self._partial)
+            self._partial = b""
+        return [line.decode("utf-8", "replace") for line in complete]
+
+    @property
+    def has_more(self) -> bool:
+        try:
+            return os.stat(self.path).st_size > self.offset
+        except OSError:
+            return False

@@ -1,0 +1,96 @@
+"""Plain records the engine hands to its faces (TUI, batch, CLI)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .states import JobState
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    sweep_id: int
+    job_index: int
+    number: int
+    state: JobState
+    executor_id: str | None = None
+    log_dir: str | None = None
+    node: str | None = None
+    submitted_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    exit_code: int | None = None
+    reason: str | None = None
+    results: dict[str, Any] = field(default_factory=dict)
+    cancel_requested: bool = False
+    proc: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def elapsed(self) -> float | None:
+        import time
+        if self.started_at is None:
+            return None
+        return (self.ended_at or time.time()) - self.started_at
+
+
+@dataclass(frozen=True)
+class Job:
+    sweep_id: int
+    index: int
+    label: str
+    params: dict[str, Any]
+    argv: list[str]
+    attempt: Attempt
+
+    @property
+    def ref(self) -> str:
+        return f"{self.sweep_id}/{self.index}"
+
+    @property
+    def state(self) -> JobState:
+        return self.attempt.state
+
+
+@dataclass(frozen=True)
+class Sweep:
+    id: int
+    name: str
+    created_at: float
+    status: str               # launching | active | aborted
+    executor: str
+    profile: str
+    sweep_file: str | None
+    spec: dict[str, Any]
+    config: dict[str, Any]
+    snapshot: dict[str, Any] | None
+    workdir: str
+    counts: dict[JobState, int] = field(default_factory=dict)
+    ended_at: float | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def is_active(self) -> bool:
+        return any(self.counts.get(s, 0) for s in (JobState.PENDING, JobState.RUNNING, JobState.UNKNOWN))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One state change, as stored; ids grow, so a watcher resumes from the last one it saw."""
+
+    id: int
+    attempt_id: int
+    sweep_id: int
+    job_index: int
+    old_state: JobState | None
+    new_state: JobState
+    at: float
+    reason: str | None
+
+
+def loads(text: str | None, default=None):
+    return json.loads(text) if text else default

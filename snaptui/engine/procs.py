@@ -1,0 +1,53 @@
+"""Process identity that survives PID reuse: a PID only counts with its start time."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import psutil
+
+
+def identity(pid: int) -> dict | None:
+    try:
+        return {"pid": pid, "ctime": psutil.Process(pid).create_time()}
+    except psutil.Error:
+        return None
+
+
+def is_alive(ident: dict | None) -> bool:
+    """True only if the same process (same PID and start time) still runs and is not a zombie."""
+    if not ident or not ident.get("pid"):
+        return False
+    try:
+        proc = psutil.Process(ident["pid"])
+        if ident.get("ctime") is not None and abs(proc.create_time() - ident["ctime"]) > 0.01:
+            return False
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def signal_process(ident: dict | None, signum: int, *, group: bool = False) -> bool:
+    """Signal a process (or its group) only if it is still the one we recorded."""
+    if not is_alive(ident):
+        return False
+    try:
+        if group:
+            os.killpg(ident["pid"], signum)
+        else:
+            os.kill(ident["pid"], signum)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def terminate(idents: list[tuple[dict | None, bool]], grace_s: float = 3.0) -> None:
+    """SIGTERM each (process or group), then SIGKILL whatever is left after the grace period."""
+    for ident, group in idents:
+        signal_process(ident, signal.SIGTERM, group=group)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and any(is_alive(i) for i, _ in idents):
+        time.sleep(0.05)
+    for ident, group in idents:
+        signal_process(ident, signal.SIGKILL, group=group)

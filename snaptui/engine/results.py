@@ -1,0 +1,50 @@
+"""Results a job reports: a flat JSON object in $SNAPTUI_RESULT_FILE, or matching log lines."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+MAX_SCANNED_LINE = 64 * 1024
+
+
+def coerce(text: str) -> Any:
+    """Numbers stay numbers so results can be compared and coloured."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def scan_log(path: Path, pattern: str) -> dict[str, Any]:
+    """Last value of each name printed as a result line; streams, so huge logs cost no memory."""
+    regex = re.compile(pattern)
+    found: dict[str, Any] = {}
+    try:
+        with open(path, "rb") as handle:
+            for raw in handle:
+                if len(raw) > MAX_SCANNED_LINE:
+                    continue
+                match = regex.match(raw.decode("utf-8", "replace").rstrip("\r\n"))
+                if match:
+                    found[match.group(1)] = coerce(match.group(2))
+    except OSError:
+        pass
+    return found
+
+
+def read_result_file(path: Path) -> tuple[dict[str, Any], str | None]:
+    """The result file's flat object, or ({}, reason) when it is missing or malformed."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, ValueError) as exc:
+        return {}, f"{path.name} is not valid JSON: {exc}"
+    if not isinstance(data, dict):
+        return {}, f"{path.name} must hold a JSON object"
+    flat = {k: v for k, v in data.items() if isinstance(v, (int, float, str, bool)) or v is None}
+    return flat, None if len(flat) == len(data) else f"{path.name}: nested values were ignored"

@@ -1,0 +1,131 @@
+"""What runs inside a submitit job: the user's command, watched, timed and reported.
+
+submitit pickles a CommandRunner call; in the job it starts the command in its own
+process group (so cancel can kill the whole tree), forwards signals to it, enforces
+the timeout when asked, then writes the manifest with exit code and results. A
+non-zero exit makes the job exit non-zero too, so Slurm records it as failed.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .manifest import MANIFEST_NAME, RESULT_NAME, write_json_atomic
+from .results import read_result_file, scan_log
+
+KILL_GRACE_S = 10.0
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+@dataclass
+class RunSpec:
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+    result_pattern: str
+    timeout_s: float | None = None       # enforced here for the local executor; Slurm enforces its own
+    manifest: dict[str, Any] = field(default_factory=dict)  # static facts: sweep, job, snapshot, config
+
+
+def process_start_time(pid: int) -> float | None:
+    try:
+        import psutil
+        return psutil.Process(pid).create_time()
+    except Exception:
+        return None
+
+
+class CommandRunner:
+    """The callable submitit pickles; one call runs one attempt of one job."""
+
+    def __call__(self, spec: RunSpec) -> dict[str, Any]:
+        import submitit
+
+        job_env = submitit.JobEnvironment()
+        folder = Path(job_env.paths.folder)
+        stdout_path = Path(str(job_env.paths.stdout).replace("%t", str(job_env.global_rank)))
+        manifest_path = folder / MANIFEST_NAME
+        result_path = folder / RESULT_NAME
+        manifest = dict(spec.manifest)
+        manifest.update(executor_id=str(job_env.job_id), host=socket.gethostname(), state="RUNNING",
+                        started_at=time.time(), argv=spec.argv, cwd=spec.cwd, log_dir=str(folder),
+                        runner={"pid": os.getpid(), "ctime": process_start_time(os.getpid())})
+        env = dict(spec.env)
+        env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1")
+        write_json_atomic(manifest_path, manifest)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True)
+        except OSError as exc:
+            print(f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+            manifest.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
+            write_json_atomic(manifest_path, manifest)
+            raise SystemExit(127) from None
+        manifest["command"] = {"pid": child.pid, "pgid": child.pid, "ctime": process_start_time(child.pid)}
+        write_json_atomic(manifest_path, manifest)
+        received: list[int] = []
+
+        def forward(signum, _frame):
+            received.append(signum)
+            _signal_group(child.pid, signum)
+
+        for sig in FORWARDED_SIGNALS:
+            signal.signal(sig, forward)
+        timed_out = _wait(child, spec.timeout_s)
+        if timed_out:
+            print(f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job", file=sys.stderr, flush=True)
+            _stop_group(child)
+        code = child.returncode
+        _signal_group(child.pid, signal.SIGKILL)  # leftovers the command spawned and did not reap
+        results, problem = read_result_file(result_path)
+        results = {**scan_log(stdout_path, spec.result_pattern), **results}
+        state = "TIMEOUT" if timed_out else "COMPLETED" if code == 0 else "FAILED"
+        reason = ("timed out" if timed_out else None if code == 0 else
+                  f"killed by signal {-code}" if code < 0 else f"exit code {code}")
+        manifest.update(state=state, exit_code=code, ended_at=time.time(), results=results,
+                        reason=reason, signals=received, result_problem=problem)
+        write_json_atomic(manifest_path, manifest)
+        if state != "COMPLETED":
+            # SystemExit passes through submitit's `except Exception`: the task exits with the
+            # command's own code (what sacct shows), and the log gets one line, not a traceback.
+            print(f"snaptui: job {state.lower()}: {reason}", file=sys.stderr, flush=True)
+            raise SystemExit(code if code and code > 0 else 128 + abs(code or 15))
+        return {"exit_code": code, "results": results}
+
+
+def _wait(child: subprocess.Popen, timeout_s: float | None) -> bool:
+    """Wait for the command; True if it ran out of time. Loops so forwarded signals are handled."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return True
+        try:
+            child.wait(timeout=min(left, 1.0) if left is not None else 1.0)
+            return False
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_group(child: subprocess.Popen) -> None:
+    _signal_group(child.pid, signal.SIGTERM)
+    try:
+        child.wait(timeout=KILL_GRACE_S)
+    except subprocess.TimeoutExpired:
+        _signal_group(child.pid, signal.SIGKILL)
+        child.wait()

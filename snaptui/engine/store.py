@@ -1,0 +1,406 @@
+"""The state store: SQLite in WAL mode under <repo>/.snaptui/, shared by every snaptui process.
+
+Writers take the lock up front (BEGIN IMMEDIATE) and wait for each other through
+busy_timeout, so concurrent TUI, batch and agent processes never see "database is
+locked". The schema is versioned with PRAGMA user_version and migrated on open.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .errors import SnaptuiError
+from .models import Attempt, Event, Job, Sweep, loads
+from .states import ACTIVE_STATES, JobState
+
+STATE_DIRNAME = ".snaptui"
+DB_FILENAME = "state.db"
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE sweeps(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        status TEXT NOT NULL,
+        executor TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        sweep_file TEXT,
+        spec_json TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        snapshot_json TEXT,
+        workdir TEXT NOT NULL,
+        env_json TEXT NOT NULL,
+        host TEXT,
+        user TEXT
+    );
+    CREATE TABLE jobs(
+        sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        params_json TEXT NOT NULL,
+        argv_json TEXT NOT NULL,
+        latest_attempt INTEGER,
+        PRIMARY KEY(sweep_id, idx)
+    );
+    CREATE TABLE attempts(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+        job_idx INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        executor_id TEXT,
+        proc_json TEXT,
+        log_dir TEXT,
+        node TEXT,
+        submitted_at REAL,
+        started_at REAL,
+        ended_at REAL,
+        exit_code INTEGER,
+        reason TEXT,
+        results_json TEXT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        claimed INTEGER NOT NULL DEFAULT 0,
+        UNIQUE(sweep_id, job_idx, number)
+    );
+    CREATE INDEX attempts_by_state ON attempts(state);
+    CREATE INDEX attempts_by_sweep ON attempts(sweep_id, job_idx);
+    CREATE TABLE transitions(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        attempt_id INTEGER NOT NULL,
+        sweep_id INTEGER NOT NULL,
+        job_idx INTEGER NOT NULL,
+        old_state TEXT,
+        new_state TEXT NOT NULL,
+        at REAL NOT NULL,
+        reason TEXT
+    );
+    CREATE INDEX transitions_by_sweep ON transitions(sweep_id, id);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+_ATTEMPT_FIELDS = {"executor_id", "log_dir", "node", "submitted_at", "started_at", "ended_at",
+                   "exit_code", "reason", "results", "proc", "claimed"}
+
+
+def state_dir(repo_root: Path) -> Path:
+    return Path(repo_root) / STATE_DIRNAME
+
+
+class Store:
+    """Thread-safe handle on one repository's store (one SQLite connection per thread)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+        if self.path.stat().st_uid != os.getuid():
+            raise SnaptuiError(f"{self.path} belongs to another user; refusing to use it")
+        self._migrate()
+
+    @classmethod
+    def for_repo(cls, repo_root: Path) -> "Store":
+        return cls(state_dir(repo_root) / DB_FILENAME)
+
+    # -- connection handling -------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that holds the lock from its start (no upgrade deadlocks)."""
+        conn = self.conn
+        for delay in (0.05, 0.1, 0.2, 0.5, 1, 2, 0):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or not delay:
+                    raise
+                time.sleep(delay)
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _migrate(self) -> None:
+        with self.write() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise SnaptuiError(f"{self.path} was written by a newer snaptui (schema {version}); upgrade snaptui")
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- sweeps -------------------------------------------------------------
+    def create_sweep(self, *, name: str, executor: str, profile: str, sweep_file: str | None,
+                     spec: dict, config: dict, snapshot: dict | None, workdir: str, env: dict,
+                     jobs: Iterable[tuple[int, str, dict, list[str]]]) -> int:
+        """Record a sweep in state 'launching' with one PENDING attempt per job."""
+        now = time.time()
+        with self.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO sweeps(name, created_at, status, executor, profile, sweep_file, spec_json,"
+                " config_json, snapshot_json, workdir, env_json, host, user)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (name, now, "launching", executor, profile, sweep_file, json.dumps(spec), json.dumps(config),
+                 json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env),
+                 os.uname().nodename, _user()))
+            sweep_id = cur.lastrowid
+            rows = list(jobs)
+            conn.executemany(
+                "INSERT INTO jobs(sweep_id, idx, label, params_json, argv_json) VALUES (?,?,?,?,?)",
+                [(sweep_id, idx, label, json.dumps(params), json.dumps(argv)) for idx, label, params, argv in rows])
+            conn.executemany(
+                "INSERT INTO attempts(sweep_id, job_idx, number, state) VALUES (?,?,1,'PENDING')",
+                [(sweep_id, idx) for idx, *_ in rows])
+            conn.execute("UPDATE jobs SET latest_attempt = (SELECT id FROM attempts a WHERE a.sweep_id = jobs.sweep_id"
+                         " AND a.job_idx = jobs.idx AND a.number = 1) WHERE sweep_id = ?", (sweep_id,))
+            conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                         " SELECT id, sweep_id, job_idx, NULL, 'PENDING', ?, 'launched' FROM attempts"
+                         " WHERE sweep_id = ?", (now, sweep_id))
+        return sweep_id
+
+    def set_sweep_status(self, sweep_id: int, status: str) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE sweeps SET status = ? WHERE id = ?", (status, sweep_id))
+
+    def delete_sweep(self, sweep_id: int) -> None:
+        """Forget a launch that did not happen (used only to roll back a failed launch)."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM transitions WHERE sweep_id = ?", (sweep_id,))
+            conn.execute("DELETE FROM attempts WHERE sweep_id = ?", (sweep_id,))
+            conn.execute("DELETE FROM jobs WHERE sweep_id = ?", (sweep_id,))
+            conn.execute("DELETE FROM sweeps WHERE id = ?", (sweep_id,))
+
+    def sweep_env(self, sweep_id: int) -> dict[str, str]:
+        row = self.conn.execute("SELECT env_json FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        return loads(row["env_json"], {}) if row else {}
+
+    def sweeps(self, *, statuses: tuple[str, ...] = ("active",)) -> list[Sweep]:
+        marks = ",".join("?" * len(statuses))
+        rows = self.conn.execute(f"SELECT * FROM sweeps WHERE status IN ({marks}) ORDER BY id DESC",
+                                 statuses).fetchall()
+        counts = self._counts([r["id"] for r in rows])
+        return [_sweep(r, counts.get(r["id"], ({}, None))) for r in rows]
+
+    def sweep(self, sweep_id: int) -> Sweep | None:
+        row = self.conn.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        return _sweep(row, self._counts([sweep_id]).get(sweep_id, ({}, None))) if row else None
+
+    def find_sweep(self, name: str) -> Sweep | None:
+        row = self.conn.execute("SELECT id FROM sweeps WHERE name = ? AND status = 'active' ORDER BY id DESC"
+                                " LIMIT 1", (name,)).fetchone()
+        return self.sweep(row["id"]) if row else None
+
+    def _counts(self, sweep_ids: list[int]) -> dict[int, tuple[dict[JobState, int], float | None]]:
+        if not sweep_ids:
+            return {}
+        marks = ",".join("?" * len(sweep_ids))
+        out: dict[int, tuple[dict[JobState, int], float | None]] = {}
+        for row in self.conn.execute(
+                f"SELECT a.sweep_id, a.state, COUNT(*) AS n, MAX(a.ended_at) AS ended FROM jobs j"
+                f" JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id IN ({marks})"
+                f" GROUP BY a.sweep_id, a.state", sweep_ids):
+            counts, ended = out.get(row["sweep_id"], ({}, None))
+            counts[JobState(row["state"])] = row["n"]
+            ended = max(filter(None, (ended, row["ended"])), default=None)
+            out[row["sweep_id"]] = (counts, ended)
+        return out
+
+    # -- jobs and attempts --------------------------------------------------
+    def jobs(self, sweep_id: int) -> list[Job]:
+        rows = self.conn.execute(
+            "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
+            " JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? ORDER BY j.idx", (sweep_id,))
+        return [_job(r) for r in rows]
+
+    def job(self, sweep_id: int, index: int) -> Job | None:
+        row = self.conn.execute(
+            "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
+            " JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? AND j.idx = ?",
+            (sweep_id, index)).fetchone()
+        return _job(row) if row else None
+
+    def attempts(self, sweep_id: int, index: int) -> list[Attempt]:
+        rows = self.conn.execute("SELECT * FROM attempts WHERE sweep_id = ? AND job_idx = ? ORDER BY number",
+                                 (sweep_id, index))
+        return [_attempt(r) for r in rows]
+
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        row = self.conn.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+        return _attempt(row) if row else None
+
+    def active_attempts(self, executor: str | None = None, sweep_id: int | None = None) -> list[Attempt]:
+        """Attempts that are not final yet, of sweeps whose launch completed."""
+        query = ("SELECT a.* FROM attempts a JOIN sweeps s ON s.id = a.sweep_id WHERE s.status = 'active'"
+                 " AND a.state IN ('PENDING','RUNNING','UNKNOWN')")
+        args: list[Any] = []
+        if executor:
+            query += " AND s.executor = ?"
+            args.append(executor)
+        if sweep_id is not None:
+            query += " AND a.sweep_id = ?"
+            args.append(sweep_id)
+        return [_attempt(r) for r in self.conn.execute(query + " ORDER BY a.id", args)]
+
+    def active_attempts_with_executor(self) -> list[tuple[Attempt, str]]:
+        rows = self.conn.execute(
+            "SELECT a.*, s.executor AS executor_name FROM attempts a JOIN sweeps s ON s.id = a.sweep_id"
+            " WHERE s.status = 'active' AND a.state IN ('PENDING','RUNNING','UNKNOWN') ORDER BY a.id")
+        return [(_attempt(r), r["executor_name"]) for r in rows]
+
+    def active_attempts_of_launching(self, sweep_id: int) -> list[Attempt]:
+        """Non-final attempts of one sweep whatever its launch status (launch and rollback use it)."""
+        rows = self.conn.execute("SELECT * FROM attempts WHERE sweep_id = ? AND state IN"
+                                 " ('PENDING','RUNNING','UNKNOWN') ORDER BY id", (sweep_id,))
+        return [_attempt(r) for r in rows]
+
+    def claim(self, attempt_id: int) -> bool:
+        """Take a queued attempt for submission; False if it was cancelled or taken meanwhile."""
+        with self.write() as conn:
+            cur = conn.execute("UPDATE attempts SET claimed = 1 WHERE id = ? AND claimed = 0"
+                               " AND cancel_requested = 0 AND state = 'PENDING'", (attempt_id,))
+        return cur.rowcount == 1
+
+    def update_attempt(self, attempt_id: int, state: JobState | None = None, **fields: Any) -> bool:
+        """Change an attempt's fields and, when the state changes, log the transition.
+
+        A final state is never left again: late or stale observations cannot undo it.
+        """
+        unknown = set(fields) - _ATTEMPT_FIELDS
+        if unknown:
+            raise ValueError(f"unknown attempt fields: {unknown}")
+        columns = {("results_json" if k == "results" else "proc_json" if k == "proc" else k):
+                   (json.dumps(v) if k in ("results", "proc") and v is not None else v) for k, v in fields.items()}
+        with self.write() as conn:
+            row = conn.execute("SELECT state, sweep_id, job_idx FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+            if row is None:
+                return False
+            old = JobState(row["state"])
+            if old.is_final and state is not None and state != old:
+                return False
+            changed = state is not None and state != old
+            if changed:
+                columns["state"] = state.value
+            if columns:
+                sets = ", ".join(f"{c} = ?" for c in columns)
+                conn.execute(f"UPDATE attempts SET {sets} WHERE id = ?", (*columns.values(), attempt_id))
+            if changed:
+                conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                             " VALUES (?,?,?,?,?,?,?)", (attempt_id, row["sweep_id"], row["job_idx"], old.value,
+                                                         state.value, time.time(), fields.get("reason")))
+        return changed
+
+    def request_cancel(self, attempt_ids: list[int]) -> list[int]:
+        """Flag attempts for cancellation; queued ones that nobody claimed become CANCELLED at once.
+
+        Returns the ids that were already handed to an executor and need killing.
+        """
+        to_kill = []
+        for attempt_id in attempt_ids:
+            with self.write() as conn:
+                row = conn.execute("SELECT state, claimed FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+                if row is None or JobState(row["state"]).is_final:
+                    continue
+                conn.execute("UPDATE attempts SET cancel_requested = 1 WHERE id = ?", (attempt_id,))
+                if row["claimed"]:
+                    to_kill.append(attempt_id)
+            if attempt_id not in to_kill:
+                self.update_attempt(attempt_id, JobState.CANCELLED, reason="cancelled before it started",
+                                    ended_at=time.time())
+        return to_kill
+
+    def new_attempt(self, sweep_id: int, index: int) -> int:
+        """A fresh PENDING attempt of a job (resubmit); it becomes the job's latest."""
+        now = time.time()
+        with self.write() as conn:
+            number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE sweep_id = ?"
+                                  " AND job_idx = ?", (sweep_id, index)).fetchone()[0]
+            cur = conn.execute("INSERT INTO attempts(sweep_id, job_idx, number, state) VALUES (?,?,?,'PENDING')",
+                               (sweep_id, index, number))
+            attempt_id = cur.lastrowid
+            conn.execute("UPDATE jobs SET latest_attempt = ? WHERE sweep_id = ? AND idx = ?",
+                         (attempt_id, sweep_id, index))
+            conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                         " VALUES (?,?,?,NULL,'PENDING',?,?)", (attempt_id, sweep_id, index, now,
+                                                                f"resubmitted as attempt {number}"))
+        return attempt_id
+
+    # -- events ---------------------------------------------------------------
+    def events_since(self, last_id: int, sweep_id: int | None = None, limit: int = 10000) -> list[Event]:
+        query, args = "SELECT * FROM transitions WHERE id > ?", [last_id]
+        if sweep_id is not None:
+            query += " AND sweep_id = ?"
+            args.append(sweep_id)
+        rows = self.conn.execute(query + " ORDER BY id LIMIT ?", (*args, limit))
+        return [Event(r["id"], r["attempt_id"], r["sweep_id"], r["job_idx"],
+                      JobState(r["old_state"]) if r["old_state"] else None, JobState(r["new_state"]),
+                      r["at"], r["reason"]) for r in rows]
+
+    def last_event_id(self) -> int:
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM transitions").fetchone()[0]
+
+
+def _user() -> str:
+    import getpass
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return str(os.getuid())
+
+
+def _attempt(row: sqlite3.Row) -> Attempt:
+    return Attempt(
+        id=row["id"], sweep_id=row["sweep_id"], job_index=row["job_idx"], number=row["number"],
+        state=JobState(row["state"]), executor_id=row["executor_id"], log_dir=row["log_dir"], node=row["node"],
+        submitted_at=row["submitted_at"], started_at=row["started_at"], ended_at=row["ended_at"],
+        exit_code=row["exit_code"], reason=row["reason"], results=loads(row["results_json"], {}),
+        cancel_requested=bool(row["cancel_requested"]), proc=loads(row["proc_json"], {}),
+    )
+
+
+def _job(row: sqlite3.Row) -> Job:
+    return Job(sweep_id=row["sweep_id"], index=row["idx"], label=row["label"],
+               params=json.loads(row["params_json"]), argv=json.loads(row["argv_json"]), attempt=_attempt(row))
+
+
+def _sweep(row: sqlite3.Row, counts_and_end) -> Sweep:
+    counts, ended = counts_and_end
+    return Sweep(
+        id=row["id"], name=row["name"], created_at=row["created_at"], status=row["status"],
+        executor=row["executor"], profile=row["profile"], sweep_file=row["sweep_file"],
+        spec=json.loads(row["spec_json"]), config=json.loads(row["config_json"]),
+        snapshot=loads(row["snapshot_json"]), workdir=row["workdir"], counts=counts, ended_at=ended,
+    )
