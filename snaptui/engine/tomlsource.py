@@ -87,7 +87,9 @@ def parse_toml_text(text: str, path: Path | None = None) -> TomlSource:
         message = str(exc)
         found = _LINE_IN_MESSAGE.search(message)
         line = int(found.group(1)) if found else None
-        message = _LINE_IN_MESSAGE.sub("", message).strip()
+        if "(at end of document)" in message:
+            line = max(1, len(text.splitlines()))
+        message = _LINE_IN_MESSAGE.sub("", message).replace("(at end of document)", "at end of file").strip()
         raise ConfigError(path, [ConfigProblem("", f"not valid TOML: {message}", line)]) from None
     return TomlSource(path, data, _scan_lines(text))
 

@@ -1,0 +1,129 @@
+"""Shared fixtures: real git repositories in temp dirs and a real engine on them."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+JOB_SCRIPT = textwrap.dedent('''\
+    """A test job: key=value args; sleeps, prints, records itself, exits with `code`."""
+    import json, os, sys, time
+    args = dict(a.split("=", 1) for a in sys.argv[1:] if "=" in a)
+    marker = os.environ.get("MARKER_DIR")
+    if marker:
+        with open(os.path.join(marker, f"{os.getpid()}.start"), "w") as f:
+            f.write(str(time.time()))
+    print("start", json.dumps(args), flush=True)
+    if args.get("spawn") and marker:
+        import subprocess
+        child = subprocess.Popen(["sleep", "300"])
+        with open(os.path.join(marker, f"{os.getpid()}.child"), "w") as f:
+            f.write(str(child.pid))
+    time.sleep(float(args.get("sleep", 0)))
+    if "result" in args:
+        print(f"SNAPTUI_RESULT score={args['result']}", flush=True)
+    if marker:
+        with open(os.path.join(marker, f"{os.getpid()}.end"), "w") as f:
+            f.write(str(time.time()))
+    print("end", flush=True)
+    sys.exit(int(args.get("code", 0)))
+''')
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def git_repo(tmp_path, monkeypatch) -> Path:
+    """A repository with one commit holding job.py, and worktrees kept under tmp_path."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Test User")
+    git(repo, "config", "user.email", "test@example.invalid")
+    (repo / "job.py").write_text(JOB_SCRIPT)
+    (repo / ".gitignore").write_text("outputs/\nmultirun/\n.submitit/\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initial")
+    monkeypatch.setenv("SNAPTUI_TEST_WORKTREES", str(tmp_path / "worktrees"))
+    (repo / "snaptui.toml").write_text(textwrap.dedent(f'''\
+        [snapshot]
+        worktree_root = "{tmp_path / 'worktrees'}"
+        [profiles.local]
+        executor = "local"
+        max_parallel_jobs = 4
+        timeout_min = 5
+    '''))
+    git(repo, "add", "snaptui.toml")
+    git(repo, "commit", "-qm", "config")
+    return repo
+
+
+def write_sweep(repo: Path, text: str, name: str = "sweep.toml") -> Path:
+    path = repo / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.fixture
+def engine(git_repo):
+    from snaptui.engine.api import Engine
+
+    eng = Engine(git_repo)
+    yield eng
+    stop_everything(git_repo)
+
+
+def stop_everything(repo: Path) -> None:
+    """Kill what a test left running: the agent and any job still alive (by its recorded identity)."""
+    from snaptui.engine.api import Engine
+    from snaptui.engine.store import state_dir
+
+    if not state_dir(repo).exists():
+        return
+    try:
+        eng = Engine(repo)
+        live = [j for s in eng.store.sweeps() for j in eng.jobs(s.id) if not j.state.is_final]
+        if live:
+            eng.cancel(live)
+    except Exception:
+        pass
+    lock = state_dir(repo) / "agent.lock"
+    out = subprocess.run(["pgrep", "-f", f"snaptui.engine.agent {repo}"], capture_output=True, text=True).stdout
+    for pid in out.split():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def wait_sweep_done(engine, sweep_id: int, timeout: float = 120.0):
+    return wait_until(lambda: (s := engine.sweep(sweep_id)) and not s.is_active and s,
+                      timeout, 0.2, f"sweep {sweep_id} to finish")
+
+
+def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 180, input: str | None = None):
+    """The real `snaptui` entry point in a subprocess, as a user runs it."""
+    full_env = dict(os.environ, **(env or {}))
+    full_env.setdefault("COLUMNS", "200")
+    return subprocess.run([sys.executable, "-m", "snaptui", *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout, input=input)
