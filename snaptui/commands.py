@@ -16,7 +16,10 @@ from .engine.errors import SnaptuiError
 from .engine.manifest import read_manifest
 from .format import STATE_STYLE, counts_line, duration
 
-out = Console(highlight=False)
+import os
+
+# Piped output (scripts, CI logs) must not wrap at rich's default 80 columns.
+out = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
 
 
 def batch(engine: Engine, args: Namespace) -> int:

@@ -75,6 +75,7 @@ SLURM_FIELDS = {
     "job_name": Field(str), "comment": Field(str),
     "array_parallelism": Field(int, at_least_one), "max_num_timeout": Field(int, non_negative),
     "signal_delay_s": Field(int, non_negative),
+    "poll_interval_s": Field(float, positive),
     "additional_parameters": Field(dict), "setup": Field(list, items=str), "srun_args": Field(list, items=str),
 }
 PROFILE_FIELDS = {"local": LOCAL_FIELDS, "slurm": SLURM_FIELDS}

@@ -31,6 +31,7 @@ class RunSpec:
     env: dict[str, str]
     result_pattern: str
     timeout_s: float | None = None       # enforced here for the local executor; Slurm enforces its own
+    requeue_on_timeout: bool = False     # Slurm: let submitit checkpoint-and-requeue on its USR2 warning
     manifest: dict[str, Any] = field(default_factory=dict)  # static facts: sweep, job, snapshot, config
 
 
@@ -79,10 +80,26 @@ class CommandRunner:
 
         for sig in FORWARDED_SIGNALS:
             signal.signal(sig, forward)
-        timed_out = _wait(child, spec.timeout_s)
-        if timed_out:
-            print(f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job", file=sys.stderr, flush=True)
-            _stop_group(child)
+        submitit_warning = signal.getsignal(signal.SIGUSR2)
+
+        def warn(signum, frame):
+            # Slurm's "time is almost up" (submitit's --signal=USR2@N): the command may checkpoint.
+            # Only when requeueing was asked for does submitit's handler requeue and exit.
+            forward(signum, frame)
+            if spec.requeue_on_timeout and callable(submitit_warning):
+                _stop_group(child)
+                submitit_warning(signum, frame)
+
+        signal.signal(signal.SIGUSR2, warn)
+        try:
+            timed_out = _wait(child, spec.timeout_s)
+            if timed_out:
+                print(f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job", file=sys.stderr,
+                      flush=True)
+                _stop_group(child)
+        finally:
+            if child.poll() is None:  # interrupted (requeue, error): never leave the command behind
+                _stop_group(child)
         code = child.returncode
         _signal_group(child.pid, signal.SIGKILL)  # leftovers the command spawned and did not reap
         results, problem = read_result_file(result_path)
@@ -99,6 +116,15 @@ class CommandRunner:
             print(f"snaptui: job {state.lower()}: {reason}", file=sys.stderr, flush=True)
             raise SystemExit(code if code and code > 0 else 128 + abs(code or 15))
         return {"exit_code": code, "results": results}
+
+
+class RequeueableRunner(CommandRunner):
+    """A runner submitit may requeue after a timeout warning: the attempt restarts the command."""
+
+    def checkpoint(self, spec: RunSpec):
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self, spec)
 
 
 def _wait(child: subprocess.Popen, timeout_s: float | None) -> bool:

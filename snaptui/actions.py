@@ -1,0 +1,130 @@
+"""The one action registry: it feeds every screen's key bindings, the help screen and the palette.
+
+Each action has a binding id ("<scope>.<name>") that a user can remap in snaptui.toml:
+
+    [keymap]
+    "sweep.cancel" = "x"      # one screen's binding
+    cancel = "x"              # every binding whose name is `cancel`, on every screen
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+SCOPES = ("app", "sweeps", "sweep", "job", "snapshots", "launch")
+
+
+@dataclass(frozen=True)
+class Action:
+    scope: str            # "app" or a screen's scope
+    name: str             # the Textual action, i.e. the screen's `action_<name>` method
+    keys: str             # default keys, comma separated
+    description: str      # short: shown in the footer and the help screen
+    help: str = ""        # longer: shown in the palette
+    show: bool = True     # in the footer
+    palette: bool = True  # offered by the command palette
+    key_display: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.scope}.{self.name}"
+
+
+def _a(scope, name, keys, description, help="", show=True, palette=True, key_display=None) -> Action:
+    return Action(scope, name, keys, description, help or description, show, palette, key_display)
+
+
+ACTIONS: list[Action] = [
+    # everywhere
+    _a("app", "help", "question_mark", "Help", "List the keys of this screen", key_display="?"),
+    _a("app", "refresh", "g", "Refresh", "Poll the schedulers now", show=False),
+    # home: the list of sweeps
+    _a("sweeps", "open", "enter", "Open", "Open the selected sweep"),
+    _a("sweeps", "filter", "slash", "Filter", "Filter sweeps by name, profile or branch", key_display="/"),
+    _a("sweeps", "launch", "n", "Launch", "Launch a new sweep from a sweep file"),
+    _a("sweeps", "snapshots", "s", "Snapshots", "Snapshot branches, worktrees and garbage collection"),
+    _a("sweeps", "cancel_sweep", "C", "Cancel sweep", "Cancel every unfinished job of the selected sweep",
+       show=False),
+    _a("sweeps", "resubmit_failed", "R", "Resubmit failed",
+       "Resubmit the failed, cancelled and timed-out jobs of the selected sweep", show=False),
+    _a("sweeps", "quit", "q", "Quit", "Quit (jobs keep running)"),
+    # one sweep
+    _a("sweep", "open", "enter,l", "Open job", "Open the selected job's log and manifest"),
+    _a("sweep", "back", "escape,q", "Back", "Back to the list of sweeps", palette=False),
+    _a("sweep", "mark", "space", "Mark", "Mark or unmark the selected job"),
+    _a("sweep", "mark_all", "a", "Mark all", "Mark every job shown, or unmark all", show=False),
+    _a("sweep", "cancel", "c", "Cancel", "Cancel the marked jobs, or the selected one"),
+    _a("sweep", "cancel_sweep", "C", "Cancel sweep", "Cancel every unfinished job of this sweep", show=False),
+    _a("sweep", "resubmit", "r", "Resubmit", "Resubmit the marked jobs, or the selected one"),
+    _a("sweep", "resubmit_failed", "R", "Resubmit failed",
+       "Resubmit every failed, cancelled and timed-out job of this sweep", show=False),
+    _a("sweep", "toggle_table", "t", "Table", "Switch between the grid and the job table"),
+    _a("sweep", "cycle_view", "v", "View", "Show the state, or a result as a heatmap"),
+    _a("sweep", "filter", "slash", "Filter", "Filter jobs by label or state", key_display="/"),
+    _a("sweep", "row_axis", "x", "Rows", "Next parameter for the grid rows", show=False),
+    _a("sweep", "col_axis", "y", "Columns", "Next parameter for the grid columns", show=False),
+    _a("sweep", "prev_slice", "left_square_bracket", "Prev slice",
+       "Previous values of the parameters not on an axis", show=False, key_display="["),
+    _a("sweep", "next_slice", "right_square_bracket", "Next slice",
+       "Next values of the parameters not on an axis", show=False, key_display="]"),
+    _a("sweep", "sort", "s", "Sort", "Sort the job table by the next column", show=False),
+    _a("sweep", "reverse", "S", "Reverse", "Reverse the job table's order", show=False),
+    # one job
+    _a("job", "back", "escape,q", "Back", "Back to the sweep", palette=False),
+    _a("job", "follow", "f", "Follow", "Follow the end of the log, or pause"),
+    _a("job", "stream", "e", "out/err", "Show stdout, stderr, or both"),
+    _a("job", "search", "slash", "Search", "Search the log", key_display="/"),
+    _a("job", "next_match", "n", "Next", "Next match", show=False),
+    _a("job", "prev_match", "N", "Prev", "Previous match", show=False),
+    _a("job", "wrap", "w", "Wrap", "Wrap long lines"),
+    _a("job", "top", "home", "Top", "Jump to the first line", show=False),
+    _a("job", "bottom", "end,G", "Bottom", "Jump to the end and follow", show=False),
+    _a("job", "manifest", "m", "Manifest", "Show or hide the manifest panel"),
+    _a("job", "cancel", "c", "Cancel", "Cancel this job"),
+    _a("job", "resubmit", "r", "Resubmit", "Resubmit this job"),
+    # snapshots
+    _a("snapshots", "back", "escape,q", "Back", "Back", palette=False),
+    _a("snapshots", "gc", "x", "GC", "Remove old snapshot worktrees (asks first)"),
+    _a("snapshots", "reload", "g", "Reload", "Reload the snapshot list", show=False),
+    # launch
+    _a("launch", "back", "escape", "Back", "Back", palette=False),
+    _a("launch", "next_profile", "ctrl+o", "Profile", "Use the next executor profile"),
+    _a("launch", "toggle_snapshot", "ctrl+s", "Snapshot", "Run on a snapshot or in the repository itself"),
+    _a("launch", "launch", "ctrl+l", "Launch", "Launch the chosen sweep file (asks first)"),
+]
+
+
+def actions_for(scope: str) -> list[Action]:
+    return [a for a in ACTIONS if a.scope == scope]
+
+
+def bindings(scope: str) -> list:
+    """Textual bindings of a scope, with ids for the keymap."""
+    from textual.binding import Binding
+
+    return [Binding(a.keys, a.name, a.description, show=a.show, key_display=a.key_display, id=a.id,
+                    priority=False) for a in actions_for(scope)]
+
+
+def expand_keymap(user: Mapping[str, str]) -> dict[str, str]:
+    """A user keymap with short names ("cancel") expanded to every binding id of that name."""
+    known = {a.id for a in ACTIONS}
+    out: dict[str, str] = {}
+    for key, keys in user.items():
+        if key in known:
+            out[key] = keys
+        else:
+            for action in ACTIONS:
+                if action.name == key:
+                    out.setdefault(action.id, keys)
+    return out
+
+
+def unknown_keymap_entries(user: Mapping[str, str]) -> list[str]:
+    names = {a.name for a in ACTIONS} | {a.id for a in ACTIONS}
+    return [k for k in user if k not in names]
+
+
+def palette_actions(scopes: Iterable[str]) -> list[Action]:
+    wanted = set(scopes)
+    return [a for a in ACTIONS if a.scope in wanted and a.palette]

@@ -1,0 +1,212 @@
+"""The Textual application: screens on top of one engine, fed by one event poller."""
+from __future__ import annotations
+
+import os
+import select
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from . import actions
+from .screens.base import EngineScreen, describe_error
+
+if TYPE_CHECKING:
+    from .engine.api import Engine
+
+
+class SnaptuiApp(App[int]):
+    CSS_PATH = "snaptui.tcss"
+    TITLE = "snaptui"
+    BINDINGS = actions.bindings("app")
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, engine: "Engine", *, clock: Callable[[], float] | None = None,
+                 poll_interval: float = 0.5, watch_terminal: bool = False, start: str | None = None,
+                 start_sweep: int | None = None, start_job: tuple[int, int] | None = None):
+        super().__init__()
+        self.engine = engine
+        self.clock = clock or time.time
+        self.poll_interval = poll_interval
+        self.watch_terminal = watch_terminal
+        self._start = start
+        self._start_sweep = start_sweep
+        self._start_job = start_job
+        self._wake = threading.Event()
+        self._stdin_was_readable = False
+        self._parent_pid = os.getppid()
+        self.hangup_reason: str | None = None
+        self.sweep_names: list[tuple[int, str]] = []   # for the palette, kept by the sweeps screen
+        self.default_profile: str | None = None
+        self.last_event_id = engine.last_event_id()  # before any screen reads: no change is missed
+
+    # -- startup -----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from .screens.sweeps import SweepsScreen
+
+        keymap = dict(self.engine.project.data.get("keymap") or {})
+        if keymap:
+            unknown = actions.unknown_keymap_entries(keymap)
+            if unknown:
+                self.notify(f"[keymap] names no action: {', '.join(unknown)}", severity="warning")
+            self.set_keymap(actions.expand_keymap(keymap))
+        self.push_screen(SweepsScreen())
+        if self._start == "launch":
+            from .screens.launch import LaunchScreen
+            self.push_screen(LaunchScreen())
+        elif self._start == "snapshots":
+            from .screens.snapshots import SnapshotsScreen
+            self.push_screen(SnapshotsScreen())
+        elif self._start_sweep is not None or self._start_job is not None:
+            from .screens.sweep import SweepScreen
+            sweep_id = self._start_sweep if self._start_job is None else self._start_job[0]
+            self.push_screen(SweepScreen(sweep_id))
+            if self._start_job is not None:
+                from .screens.job import JobScreen
+                self.push_screen(JobScreen(*self._start_job))
+        self.run_worker(self._poll_events, thread=True, exit_on_error=False, group="events",
+                        name="event poller")
+        self.run_worker(self._initial_refresh, thread=True, exit_on_error=False, group="refresh")
+        if self.watch_terminal:
+            self.set_interval(2.0, self._check_terminal, name="terminal watchdog")
+
+    def _initial_refresh(self) -> None:
+        try:
+            self.engine.refresh()  # makes sure an agent follows jobs left running by an earlier session
+        except Exception:  # noqa: BLE001 - the TUI still shows the store
+            pass
+
+    # -- events from any process ---------------------------------------------------------
+    def _poll_events(self) -> None:
+        worker = get_current_worker()
+        last = self.last_event_id
+        failing = False
+        while not worker.is_cancelled:
+            try:
+                events = self.engine.events_since(last)
+                failing = False
+            except Exception as exc:  # noqa: BLE001
+                if not failing:
+                    self._from_thread(self.notify, f"cannot read the store: {describe_error(exc)}",
+                                      severity="error")
+                failing, events = True, []
+            if events:
+                last = events[-1].id
+                if not self._from_thread(self._dispatch_events, events):
+                    return
+            self._wake.wait(self.poll_interval * (4 if failing else 1))
+            self._wake.clear()
+
+    def _from_thread(self, callback, *args, **kwargs) -> bool:
+        try:
+            self.call_from_thread(callback, *args, **kwargs)
+            return True
+        except RuntimeError:  # the app is gone
+            return False
+
+    def _dispatch_events(self, events: list) -> None:
+        self.last_event_id = events[-1].id
+        for screen in list(self.screen_stack):
+            if isinstance(screen, EngineScreen):
+                try:
+                    screen.engine_events(events)
+                except Exception as exc:  # noqa: BLE001 - one screen must not stop the others
+                    self.notify(describe_error(exc), severity="error")
+
+    def poll_now(self) -> None:
+        self._wake.set()
+
+    # -- actions -----------------------------------------------------------------------
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_refresh(self) -> None:
+        def refresh() -> None:
+            self.engine.refresh()
+
+        def done(_):
+            self.poll_now()
+            self.notify("asked the schedulers for news", timeout=2)
+
+        if isinstance(self.screen, EngineScreen):
+            self.screen.call_engine(refresh, done=done, group="refresh")
+
+    # -- command palette: the same registry --------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        scope = getattr(screen, "SCOPE", "app")
+        for action in actions.palette_actions([scope, "app"]):
+            if action.scope == scope or action.scope == "app":
+                target = screen if action.scope == scope else self
+                yield SystemCommand(action.description, action.help,
+                                    lambda t=target, n=action.name: t.run_action(n))
+        for sweep_id, name in self.sweep_names[:200]:
+            yield SystemCommand(f"Open sweep {sweep_id} {name}", "Show this sweep's grid",
+                                lambda i=sweep_id: self.open_sweep(i))
+        for profile in sorted(self.engine.project.profiles):
+            yield SystemCommand(f"Launch with profile {profile}", "Pick a sweep file and launch it on this profile",
+                                lambda p=profile: self.open_launch(p))
+        yield SystemCommand("Snapshots", "Snapshot branches and gc", self.open_snapshots)
+        yield from super().get_system_commands(screen)
+
+    def open_sweep(self, sweep_id: int) -> None:
+        from .screens.sweep import SweepScreen
+
+        self.push_screen(SweepScreen(sweep_id))
+
+    def open_launch(self, profile: str | None = None) -> None:
+        from .screens.launch import LaunchScreen
+
+        if profile:
+            self.default_profile = profile
+        self.push_screen(LaunchScreen(profile=profile))
+
+    def open_snapshots(self) -> None:
+        from .screens.snapshots import SnapshotsScreen
+
+        self.push_screen(SnapshotsScreen())
+
+    # -- login-node hygiene ------------------------------------------------------------
+    def hangup(self, reason: str) -> None:
+        """The terminal is gone: leave now (jobs are not touched), and never linger."""
+        if self.hangup_reason is not None:
+            return
+        self.hangup_reason = reason
+        timer = threading.Timer(5.0, os._exit, args=(0,))
+        timer.daemon = True
+        timer.start()
+        self.exit(0)
+
+    def _check_terminal(self) -> None:
+        try:
+            stdin = sys.__stdin__
+            if stdin is None or stdin.closed or not stdin.isatty():
+                self.hangup("stdin is no longer a terminal")
+                return
+            poller = select.poll()
+            poller.register(stdin.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+            ready = poller.poll(0)
+            flags = 0
+            for _, mask in ready:
+                flags |= mask
+            if flags & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                self.hangup("the terminal hung up")
+                return
+            readable = bool(flags & select.POLLIN)
+            if readable and self._stdin_was_readable:
+                # input that the input thread never consumes for seconds: stdin is at EOF
+                self.hangup("stdin reached end of file")
+                return
+            self._stdin_was_readable = readable
+            if self._parent_pid != 1 and os.getppid() != self._parent_pid:
+                self.hangup("the parent process is gone")
+        except (OSError, ValueError):
+            self.hangup("the terminal is gone")

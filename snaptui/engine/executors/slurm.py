@@ -1,0 +1,165 @@
+"""Slurm executor: a sweep is one job array submitted through submitit's SlurmExecutor.
+
+States come from one batched sacct call per poll for every active job of every
+sweep (not one call per job), at the profile's poll interval, backing off while
+nothing changes. When sacct cannot answer, jobs go UNKNOWN with the reason and
+nothing is marked failed; the next good answer restores the truth.
+"""
+from __future__ import annotations
+
+import getpass
+import logging
+import math
+import subprocess
+import time
+
+from ..errors import SnaptuiError
+from ..models import Attempt, Sweep
+from ..runner import CommandRunner, RequeueableRunner
+from ..states import JobState
+from . import sacct
+from .base import Executor
+
+log = logging.getLogger("snaptui.slurm")
+DEFAULT_POLL_S = 10.0
+MAX_POLL_S = 30.0
+NOT_IN_ACCOUNTING_GRACE_S = 300.0
+# Profile keys that pass to submitit's SlurmExecutor under the same name.
+PASSTHROUGH = ("partition", "qos", "account", "gres", "gpus_per_node", "gpus_per_task", "cpus_per_task",
+               "cpus_per_gpu", "mem_per_cpu", "mem_per_gpu", "nodes", "nodelist", "exclude", "constraint",
+               "comment", "signal_delay_s", "setup", "srun_args")
+
+
+def submitit_parameters(sweep: Sweep) -> dict:
+    profile = sweep.config["executor"]
+    params = {key: profile[key] for key in PASSTHROUGH if key in profile}
+    params["time"] = max(1, math.ceil(float(profile.get("timeout_min", 60))))
+    params["job_name"] = profile.get("job_name") or f"snaptui-{sweep.name}"
+    params["array_parallelism"] = int(profile.get("array_parallelism") or profile.get("max_parallel_jobs") or 256)
+    if "mem_gb" in profile:
+        params["mem"] = f"{int(float(profile['mem_gb']) * 1024)}MB"
+    if "tasks_per_node" in profile:
+        params["ntasks_per_node"] = profile["tasks_per_node"]
+    if profile.get("additional_parameters"):
+        params["additional_parameters"] = dict(profile["additional_parameters"])
+    return params
+
+
+class SlurmExecutor(Executor):
+    name = "slurm"
+
+    def __init__(self, store, repo_root):
+        super().__init__(store, repo_root)
+        self._interval = None
+        self._quiet_polls = 0
+
+    def poll_interval(self) -> float:
+        base = min((float(s.config["executor"].get("poll_interval_s", DEFAULT_POLL_S))
+                    for s in self._active_sweeps()), default=DEFAULT_POLL_S)
+        return min(base * (1.5 ** self._quiet_polls), max(MAX_POLL_S, base))
+
+    def _active_sweeps(self) -> list[Sweep]:
+        return [s for s in self.store.sweeps() if s.executor == "slurm" and s.is_active]
+
+    def submit(self, sweep: Sweep, attempts: list[Attempt]) -> None:
+        """One sbatch call for all the attempts: a job array (a single job when there is one)."""
+        import submitit
+
+        if not attempts:
+            return
+        profile = sweep.config["executor"]
+        max_num_timeout = int(profile.get("max_num_timeout", 0))
+        executor = submitit.SlurmExecutor(folder=self.submitit_root / "%j", max_num_timeout=max_num_timeout)
+        executor.update_parameters(**submitit_parameters(sweep))
+        runner = RequeueableRunner() if max_num_timeout > 0 else CommandRunner()
+        specs = []
+        for attempt in attempts:
+            self.store.claim(attempt.id)
+            job = self.store.job(sweep.id, attempt.job_index)
+            spec = self.run_spec(sweep, job, attempt, timeout_s=None)
+            spec.requeue_on_timeout = max_num_timeout > 0
+            specs.append(spec)
+        try:
+            jobs = executor.map_array(runner, specs)
+        except (subprocess.CalledProcessError, FileNotFoundError, OSError) as exc:
+            detail = getattr(exc, "output", b"") or getattr(exc, "stderr", b"") or str(exc)
+            if isinstance(detail, bytes):
+                detail = detail.decode(errors="replace")
+            raise SnaptuiError(f"sbatch refused the sweep: {str(detail).strip()[:500]}") from None
+        now = time.time()
+        for attempt, job in zip(attempts, jobs):
+            self.store.update_attempt(attempt.id, executor_id=job.job_id, log_dir=str(job.paths.folder),
+                                      submitted_at=now, proc={"cluster": _cluster_name()})
+
+    def poll(self, attempts: list[Attempt]) -> None:
+        submitted = [a for a in attempts if a.executor_id]
+        if not submitted:
+            return
+        try:
+            records = sacct.query([a.executor_id for a in submitted])
+        except sacct.SchedulerUnreachable as exc:
+            for attempt in submitted:
+                self.store.update_attempt(attempt.id, JobState.UNKNOWN, reason=f"scheduler unreachable: {exc}")
+            return
+        changed = False
+        for attempt in submitted:
+            record = records.get(attempt.executor_id)
+            if record is not None and record.submit and attempt.submitted_at and \
+                    record.submit < attempt.submitted_at - 120:
+                record = None  # an older job with a reused id (the cluster's ids were reset)
+            changed |= self._apply(attempt, record)
+        self._quiet_polls = 0 if changed else min(self._quiet_polls + 1, 6)
+
+    def _apply(self, attempt: Attempt, record: sacct.SlurmRecord | None) -> bool:
+        before = attempt.state
+        if record is None:
+            if time.time() - (attempt.submitted_at or 0) > NOT_IN_ACCOUNTING_GRACE_S:
+                self.store.update_attempt(attempt.id, JobState.UNKNOWN, reason="not found in Slurm accounting")
+            return False
+        if record.state.is_final:
+            if record.state in (JobState.COMPLETED, JobState.FAILED) and \
+                    self.apply_manifest(attempt, scheduler_says_over=True):
+                return True
+            state = JobState.CANCELLED if attempt.cancel_requested and record.state != JobState.COMPLETED \
+                else record.state
+            self.store.update_attempt(attempt.id, state, exit_code=record.exit_code, node=record.node,
+                                      started_at=record.start or attempt.started_at, ended_at=record.end or time.time(),
+                                      reason=record.describe())
+            return True
+        if record.state == JobState.RUNNING:
+            self.store.update_attempt(attempt.id, JobState.RUNNING, node=record.node,
+                                      started_at=record.start or time.time(), reason=None)
+        else:
+            self.store.update_attempt(attempt.id, record.state, reason=record.describe())
+        return self.store.attempt(attempt.id).state != before
+
+    def cancel(self, attempts: list[Attempt]) -> None:
+        ids = [a.executor_id for a in attempts if a.executor_id]
+        if not ids:
+            return
+        ours = self._owned(ids)
+        if ours:
+            result = subprocess.run(["scancel", *ours], capture_output=True, text=True, timeout=60)
+            if result.returncode != 0:
+                raise SnaptuiError(f"scancel failed: {result.stderr.strip()[:300]}")
+        self.poll([self.store.attempt(a.id) for a in attempts])
+
+    def _owned(self, ids: list[str]) -> list[str]:
+        """Only jobs the current user owns are passed to scancel (ids come from our store anyway)."""
+        try:
+            records = sacct.query(ids)
+        except sacct.SchedulerUnreachable:
+            return ids  # scancel itself refuses other users' jobs
+        me = getpass.getuser()
+        return [i for i in ids if i not in records or records[i].user in (me, "")]
+
+
+def _cluster_name() -> str | None:
+    try:
+        out = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in out.splitlines():
+        if line.startswith("ClusterName"):
+            return line.split("=", 1)[1].strip()
+    return None

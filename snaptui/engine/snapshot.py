@@ -1,0 +1,335 @@
+"""Snapshots: one commit + branch + worktree per launch, so queued jobs never see later edits.
+
+The commit is built against a temporary copy of the user's index (copying keeps git's stat
+cache, so unchanged files are not rehashed), never the index itself: the user's working tree,
+index, stash, HEAD and branch are left exactly as they were. Any failure rolls back everything
+this module created (branch, worktree, directories, temp index). Only unreachable git objects
+may remain; ``git gc`` drops them.
+
+Branch names are ``<prefix>/<YYYYMMDD-HHMMSS>-<6 hex>`` with the time in UTC, so names sort and
+compare the same on every machine (laptop, cluster nodes) whatever their time zone.
+"""
+from __future__ import annotations
+
+import calendar
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import SnapshotSettings
+from .errors import SnaptuiError
+from .worktrees import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
+                        git_for, link_shared_paths, list_worktrees, remove_worktree, resolve_worktree_root,
+                        run, worktree_disk_usage)
+
+__all__ = ["Snapshot", "SnapshotInfo", "SnapshotError", "find_repo_root", "take_snapshot", "discard_snapshot",
+           "list_snapshots", "remove_worktree", "delete_branch", "diff_summary", "worktree_disk_usage"]
+
+ZERO_SHA = "0" * 40
+SUBJECT = "snaptui snapshot"
+FALLBACK_IDENTITY = {"NAME": "snaptui", "EMAIL": "snaptui@localhost"}
+# A split index would leave a new sharedindex file in .git for the temp index.
+NO_SPLIT_INDEX = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.splitIndex", "GIT_CONFIG_VALUE_0": "false"}
+_STAMP_RE = re.compile(r"(\d{8}-\d{6})-[0-9a-f]+$")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    commit: str                 # full sha
+    branch: str                 # without refs/heads/
+    base_commit: str | None     # HEAD at snapshot time; None in a repo without commits
+    worktree: Path              # absolute
+    created_at: float
+    dirty: bool                 # True if a new commit was made (the tree differed from HEAD)
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"commit": self.commit, "branch": self.branch, "base_commit": self.base_commit,
+                "worktree": str(self.worktree), "created_at": self.created_at, "dirty": self.dirty,
+                "warnings": list(self.warnings)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Snapshot":
+        return cls(commit=d["commit"], branch=d["branch"], base_commit=d.get("base_commit"),
+                   worktree=Path(d["worktree"]), created_at=float(d["created_at"]), dirty=bool(d["dirty"]),
+                   warnings=tuple(d.get("warnings", ())))
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    branch: str
+    commit: str
+    created_at: float
+    dirty: bool
+    worktree: Path | None
+    disk_usage: int             # bytes used by the worktree (0 without one)
+
+
+# ---------------------------------------------------------------------------- repository facts
+
+def _toplevel(path: Path, *extra: str) -> list[str]:
+    """``rev-parse --show-toplevel`` plus extra queries in one process, with readable errors."""
+    path = Path(os.path.abspath(os.path.expanduser(path)))
+    cwd = path if path.is_dir() else path.parent
+    if not cwd.is_dir():
+        raise SnaptuiError(f"{path} does not exist")
+    status, out, err = run(git_for(cwd), "rev-parse", "--show-toplevel", *extra, check=False)
+    lines = out.splitlines()
+    if status != 0 or not lines or not lines[0].strip():
+        if "not a git repository" in err or status == 0:
+            raise SnaptuiError(f"{path} is not inside a git repository (with a working tree)")
+        raise SnaptuiError(f"{path}: {err.strip() or 'git rev-parse failed'}")
+    return lines
+
+
+def find_repo_root(path: Path) -> Path:
+    """The working tree's top level (symlinks resolved, as git reports it)."""
+    return Path(_toplevel(path)[0])
+
+
+def _repo_facts(path: Path) -> tuple[Path, Path, Path]:
+    """Top level, index file and info/exclude in one git call (each call costs a process)."""
+    top, index, exclude = _toplevel(path, "--git-path", "index", "--git-path", "info/exclude")
+    cwd = Path(os.path.abspath(path))
+    cwd = cwd if cwd.is_dir() else cwd.parent
+    return Path(top), cwd / index, cwd / exclude
+
+
+def _head(g) -> tuple[str | None, str | None]:
+    """(HEAD commit, its tree), or (None, None) when HEAD is unborn."""
+    status, out, err = run(g, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
+    if status != 0:
+        if err.strip():
+            raise GitFailed(("rev-parse", "HEAD"), err, status)
+        return None, None
+    _, tree, _ = run(g, "rev-parse", f"{out.strip()}^{{tree}}")
+    return out.strip(), tree.strip()
+
+
+def _exclude_pathspecs(paths: list[str]) -> list[str]:
+    """Symlinked paths (outputs...) point back at the repo: hashing them into every snapshot would
+    cost time and disk for content the jobs reach live anyway."""
+    return [f":(top,exclude,literal){p}" for p in paths]
+
+
+# ---------------------------------------------------------------------------- the commit
+
+def _scan_untracked(g, repo_root: Path, env: dict, excludes: list[str], max_mb: float) -> list[str]:
+    """One pass over the tree: refuse unmerged paths, warn about big untracked files before hashing."""
+    _, out, _ = run(g, "ls-files", "-z", "-t", "-o", "-u", "--exclude-standard", "--", *excludes,
+                    env=env, binary=True)
+    unmerged, warnings, limit = [], [], max_mb * 1024 * 1024
+    for item in filter(None, out.split(b"\0")):
+        tag, rest = item[:2], item[2:]
+        if tag == b"M ":
+            unmerged.append(os.fsdecode(rest.split(b"\t", 1)[1]))
+        elif tag == b"? " and limit > 0:
+            name = os.fsdecode(rest)
+            try:
+                size = os.lstat(repo_root / name).st_size
+            except OSError:
+                continue
+            if size > limit:
+                warnings.append(f"large untracked file {name} ({size / 1048576:.1f} MB) is included in the "
+                                f"snapshot; add it to .gitignore to leave it out")
+    if unmerged:
+        names = sorted(set(unmerged))
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise SnapshotError(f"unmerged paths in the index ({shown}): resolve the merge conflict first, then launch again")
+    return warnings
+
+
+def _identity_env(g) -> dict[str, str]:
+    """commit-tree refuses to run without a name/email; fall back rather than fail a launch."""
+    _, out, _ = run(g, "config", "--get-regexp", r"^(user|author|committer)\.(name|email)$", check=False)
+    keys = {line.split(" ", 1)[0].lower() for line in out.splitlines()}
+    env = {}
+    for role in ("AUTHOR", "COMMITTER"):
+        for what, value in FALLBACK_IDENTITY.items():
+            var = f"GIT_{role}_{what}"
+            configured = {f"user.{what.lower()}", f"{role.lower()}.{what.lower()}"} & keys
+            if not configured and var not in os.environ and not (what == "EMAIL" and "EMAIL" in os.environ):
+                env[var] = value
+    return env
+
+
+def _make_commit(g, repo_root: Path, index_file: Path, settings: SnapshotSettings,
+                 excludes: list[str], warnings: list[str]) -> tuple[str, str | None, bool]:
+    """(snapshot commit, base commit, dirty). The temp index lives and dies in here."""
+    base, base_tree = _head(g)
+    tmpdir = tempfile.mkdtemp(prefix="snaptui-index-")
+    try:
+        tmp_index = os.path.join(tmpdir, "index")
+        if index_file.exists():
+            shutil.copy2(index_file, tmp_index)  # copy2 keeps the mtime git's racy-entry check relies on
+        env = {"GIT_INDEX_FILE": tmp_index}
+        warnings += _scan_untracked(g, repo_root, env, excludes, settings.max_untracked_mb)
+        _, _, err = run(g, "add", "-A", "--", *excludes, env={**env, **NO_SPLIT_INDEX})
+        warnings += [f"embedded git repository {line.split(': ', 1)[1]} is recorded as a commit only; "
+                     f"its files are not in the snapshot"
+                     for line in err.splitlines() if line.startswith("warning: adding embedded git repository: ")]
+        _, tree, _ = run(g, "write-tree", env=env)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    tree = tree.strip()
+    if tree == base_tree:
+        return base, base, False
+    parent = ["-p", base] if base else []
+    _, commit, _ = run(g, "commit-tree", "--no-gpg-sign", *parent, "-m", SUBJECT,
+                       "-m", f"Uncommitted working tree of {base or 'a repository without commits'}.",
+                       tree, env=_identity_env(g))
+    return commit.strip(), base, True
+
+
+# ---------------------------------------------------------------------------- branch + worktree
+
+def _short_id() -> str:
+    return secrets.token_hex(3)
+
+
+def _create_branch(g, prefix: str, commit: str, created_at: float, worktree_root: Path) -> str:
+    """update-ref with an all-zero old value creates or fails, never overwrites: a clash with a
+    launch in the same second (another process) just draws a new random id."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(created_at))
+    for _ in range(50):
+        branch = f"{prefix}/{stamp}-{_short_id()}"
+        if os.path.lexists(worktree_root / branch.replace("/", "-")):
+            continue
+        status, _, err = run(g, "update-ref", f"refs/heads/{branch}", commit, ZERO_SHA, check=False)
+        if status == 0:
+            return branch
+        if "exists; cannot create" in err:
+            raise SnapshotError(f"cannot create branch {branch}: a branch named {prefix!r} (or a parent of it) "
+                                f"exists; change snapshot.branch_prefix")
+        if "already exists" not in err and "File exists" not in err:
+            raise GitFailed(("update-ref", branch), err, status)
+    raise SnapshotError(f"could not find a free branch name under {prefix}/ after 50 tries")
+
+
+def _submodule_warning(g, repo_root: Path) -> list[str]:
+    if not (repo_root / ".gitmodules").is_file():
+        return []
+    _, out, _ = run(g, "config", "-f", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$", check=False)
+    paths = [line.split(" ", 1)[1] for line in out.splitlines() if " " in line]
+    if not paths:
+        return []
+    return [f"submodules ({', '.join(paths)}) are recorded at their checked-out commit only: their uncommitted "
+            f"changes are not in the snapshot and they are empty directories in the worktree"]
+
+
+def _push(g, remote: str, branch: str, commit: str) -> list[str]:
+    """A failed push must not stop a launch: the snapshot is complete locally."""
+    status, _, err = run(g, "push", "--no-verify", "--quiet", remote, f"{commit}:refs/heads/{branch}",
+                         check=False, timeout=120)
+    if status == 0:
+        return []
+    detail = "; ".join(err.strip().splitlines()[-2:]) or f"exit {status}"
+    return [f"could not push {branch} to {remote}: {detail}"]
+
+
+def take_snapshot(repo_root: Path, settings: SnapshotSettings) -> Snapshot:
+    """Commit the working tree as it is, branch it, and check it out as a locked worktree."""
+    created_at = time.time()
+    repo_root, index_file, exclude_file = _repo_facts(repo_root)
+    g = git_for(repo_root)
+    links = check_symlink_paths(repo_root, settings.symlink_paths)
+    worktree_root = resolve_worktree_root(repo_root, settings.worktree_root)
+    ensure_excluded(exclude_file, repo_root, worktree_root)
+    warnings: list[str] = []
+    commit, base, dirty = _make_commit(g, repo_root, index_file, settings, _exclude_pathspecs(links), warnings)
+    with ExitStack() as undo:
+        branch = _create_branch(g, settings.branch_prefix, commit, created_at, worktree_root)
+        undo.callback(run, g, "update-ref", "-d", f"refs/heads/{branch}", commit, check=False)
+        worktree = worktree_root / branch.replace("/", "-")
+        undo.callback(_undo_worktree, repo_root, worktree)
+        try:
+            add_worktree(repo_root, worktree, commit, branch)
+        except OSError as exc:
+            raise SnapshotError(f"cannot create worktree under {worktree_root}: {exc.strerror or exc}") from exc
+        created: list[Path] = []
+        undo.callback(_rmdirs, created)
+        try:
+            link_shared_paths(repo_root, worktree, links, created)
+        except OSError as exc:
+            raise SnapshotError(f"cannot link {settings.symlink_paths} into {worktree}: {exc}") from exc
+        warnings += _submodule_warning(g, repo_root)
+        undo.pop_all()
+    if settings.push_to_remote:
+        warnings += _push(g, settings.remote, branch, commit)
+    return Snapshot(commit, branch, base, worktree, created_at, dirty, tuple(warnings))
+
+
+def _undo_worktree(repo_root: Path, worktree: Path) -> None:
+    try:
+        remove_worktree(repo_root, worktree)
+    except SnaptuiError:
+        pass
+
+
+def _rmdirs(dirs: list[Path]) -> None:
+    for d in dirs:
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------------------- housekeeping
+
+def discard_snapshot(repo_root: Path, snapshot: Snapshot) -> None:
+    """Roll back a launch that failed after its snapshot; safe to call twice."""
+    remove_worktree(repo_root, snapshot.worktree)
+    delete_branch(repo_root, snapshot.branch)
+
+
+def delete_branch(repo_root: Path, branch: str) -> None:
+    """``git branch -D`` refuses a branch checked out somewhere, which update-ref would not."""
+    branch = branch.removeprefix("refs/heads/")
+    status, _, err = run(git_for(repo_root), "branch", "-D", "--", branch, check=False)
+    if status != 0 and "not found" not in err:
+        raise SnapshotError(f"cannot delete branch {branch}: {err.strip()}")
+
+
+def diff_summary(repo_root: Path, commit: str) -> list[tuple[str, str]]:
+    """(status, path) of the uncommitted edits a snapshot holds; [] for a clean one (commit == HEAD)."""
+    g = git_for(repo_root)
+    _, subject, _ = run(g, "log", "-1", "--format=%s", commit, "--")
+    if subject.strip() != SUBJECT:
+        return []
+    _, out, _ = run(g, "diff-tree", "-r", "-z", "--root", "--no-commit-id", "--no-renames", "--name-status",
+                    commit, binary=True)
+    parts = out.split(b"\0")
+    return [(parts[i].decode(), os.fsdecode(parts[i + 1])) for i in range(0, len(parts) - 1, 2)]
+
+
+def _created_from_name(branch: str, fallback: float) -> float:
+    m = _STAMP_RE.search(branch)
+    return float(calendar.timegm(time.strptime(m.group(1), "%Y%m%d-%H%M%S"))) if m else fallback
+
+
+def list_snapshots(repo_root: Path, prefix: str, *, disk_usage: bool = True) -> list[SnapshotInfo]:
+    """Snapshot branches under ``prefix``, oldest first, with their worktrees if any."""
+    g = git_for(repo_root)
+    _, out, _ = run(g, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(subject)",
+                    f"refs/heads/{prefix}/")
+    by_branch: dict[str, Path] = {}
+    for wt in list_worktrees(repo_root):
+        name = wt.snapshot_branch
+        if name:
+            by_branch[name] = wt.path
+        else:
+            by_branch.setdefault(wt.path.name, wt.path)
+    infos = []
+    for line in out.splitlines():
+        ref, sha, date, subject = line.split("\0", 3)
+        branch = ref.removeprefix("refs/heads/")
+        wt = by_branch.get(branch) or by_branch.get(branch.replace("/", "-"))
+        infos.append(SnapshotInfo(branch, sha, _created_from_name(branch, float(date or 0)), subject == SUBJECT,
+                                  wt, worktree_disk_usage(wt) if wt and disk_usage else 0))
+    return sorted(infos, key=lambda i: (i.created_at, i.branch))

@@ -1,0 +1,216 @@
+"""Git plumbing helpers and the worktree half of snapshots: where worktrees live, making
+one for a snapshot commit (with symlinks back into the repository), listing and removing them.
+
+Every git call goes through GitPython with user hooks disabled (``core.hooksPath=/dev/null``):
+a snapshot must behave the same in every repository, and a user's post-checkout or
+reference-transaction hook has no business running (or failing) inside a launch.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+import platformdirs
+
+from .errors import ConfigError, SnaptuiError
+
+NO_HOOKS = "core.hooksPath=/dev/null"
+LOCK_REASON = "snaptui snapshot "
+# Plain reads (status-like refreshes) must never take the user's index.lock.
+BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+
+
+class SnapshotError(SnaptuiError):
+    """A snapshot could not be taken or cleaned up; nothing was left behind."""
+
+
+class GitFailed(SnapshotError):
+    def __init__(self, args: tuple, stderr: str, status: int):
+        self.stderr = stderr
+        self.status = status
+        detail = stderr.strip().splitlines()
+        super().__init__(f"git {' '.join(map(str, args[:2]))} failed: " + ("; ".join(detail[-3:]) or f"exit {status}"))
+
+
+def git_for(path: Path) -> git.Git:
+    g = git.Git(str(path))
+    g.set_persistent_git_options(c=NO_HOOKS)
+    return g
+
+
+def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, binary: bool = False,
+        timeout: float | None = None) -> tuple[int, str | bytes, str]:
+    """Run one git command; returns (status, stdout, stderr) so callers can tell failures apart."""
+    cmd, rest = args[0].replace("-", "_"), args[1:]
+    status, out, err = getattr(g, cmd)(
+        *rest, env={**BASE_ENV, **(env or {})}, with_extended_output=True, with_exceptions=False,
+        stdout_as_string=not binary, kill_after_timeout=timeout)
+    err = err.decode("utf-8", "replace") if isinstance(err, bytes) else err
+    if check and status != 0:
+        raise GitFailed(args, err, status)
+    return status, out, err
+
+
+# ---------------------------------------------------------------------------- worktree root
+
+def default_worktree_root(repo_root: Path) -> Path:
+    """Outside the repo (nothing to exclude) and per repo, so two repos named alike never mix."""
+    digest = hashlib.sha1(str(repo_root).encode()).hexdigest()[:8]
+    return Path(platformdirs.user_cache_dir("snaptui")) / "worktrees" / f"{repo_root.name}-{digest}"
+
+
+def resolve_worktree_root(repo_root: Path, setting: str) -> Path:
+    """Relative settings are relative to the repository root, like every other path in snaptui.toml."""
+    if not setting:
+        return default_worktree_root(repo_root)
+    root = Path(os.path.expanduser(setting))
+    return Path(os.path.abspath(root if root.is_absolute() else repo_root / root))
+
+
+def inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def ensure_excluded(exclude_file: Path, repo_root: Path, worktree_root: Path) -> None:
+    """Keep ``.snaptui/`` and an in-repo worktree root out of every later snapshot (once)."""
+    wanted = ["/.snaptui/"]
+    real_root, real_wt = repo_root.resolve(), worktree_root.resolve()
+    if inside(real_wt, real_root) and real_wt != real_root:
+        wanted.append("/" + real_wt.relative_to(real_root).as_posix() + "/")
+    try:
+        lines = exclude_file.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    missing = [w for w in wanted if w not in lines]
+    if not missing:
+        return
+    try:
+        exclude_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(exclude_file, "a", encoding="utf-8") as fh:
+            prefix = "\n" if lines and exclude_file.read_bytes()[-1:] != b"\n" else ""
+            fh.write(prefix + "# added by snaptui: snapshot worktrees and state\n" + "\n".join(missing) + "\n")
+    except OSError as exc:
+        raise SnapshotError(f"cannot update {exclude_file}: {exc.strerror or exc}") from exc
+
+
+# ---------------------------------------------------------------------------- symlinks
+
+def check_symlink_paths(repo_root: Path, entries) -> list[str]:
+    """Re-check config entries against the real repo: a symlink inside it may still escape."""
+    real_root = repo_root.resolve()
+    for entry in entries:
+        p = Path(entry)
+        if not entry or p.is_absolute() or ".." in p.parts or entry.startswith("~") or p == Path("."):
+            raise ConfigError.single(None, "snapshot.symlink_paths",
+                                     f"entry {entry!r} must be a relative path inside the repository")
+        if not inside((repo_root / p).resolve(), real_root) or (repo_root / p).resolve() == real_root:
+            raise ConfigError.single(None, "snapshot.symlink_paths",
+                                     f"entry {entry!r} resolves to {(repo_root / p).resolve()}, outside the repository")
+        if p.parts[0] == ".git":
+            raise ConfigError.single(None, "snapshot.symlink_paths", f"entry {entry!r} points into .git")
+    return [Path(e).as_posix() for e in entries]
+
+
+def link_shared_paths(repo_root: Path, worktree: Path, entries: list[str], created: list[Path]) -> None:
+    """Jobs write outputs through these links into the original repo, never into the snapshot.
+
+    Missing directories in the repo are created (and recorded in ``created`` for rollback); in the
+    worktree, whatever the checkout put at the path is replaced by the link.
+    """
+    real_wt = worktree.resolve()
+    for entry in entries:
+        target = repo_root / entry
+        if not os.path.lexists(target):
+            missing = [d for d in [target, *target.parents] if inside(d, repo_root) and not d.exists()]
+            target.mkdir(parents=True)
+            created.extend(sorted(missing, key=lambda d: len(d.parts), reverse=True))
+        link = worktree / entry
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not inside(link.parent.resolve(), real_wt):
+            raise ConfigError.single(None, "snapshot.symlink_paths",
+                                     f"entry {entry!r} goes through a symlink in the snapshot that leaves the worktree")
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)
+        elif os.path.lexists(link):
+            link.unlink()
+        link.symlink_to(target, target_is_directory=target.is_dir())
+
+
+# ---------------------------------------------------------------------------- worktrees
+
+def add_worktree(repo_root: Path, path: Path, commit: str, branch: str) -> None:
+    """Detached (one branch cannot be in two worktrees) and locked (prune must not drop it
+    while its shared disk is unmounted)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run(git_for(repo_root), "worktree", "add", "--quiet", "--detach", "--lock", "--reason",
+        LOCK_REASON + branch, str(path), commit)
+
+
+@dataclass(frozen=True)
+class WorktreeEntry:
+    path: Path
+    head: str | None
+    locked_reason: str | None
+
+    @property
+    def snapshot_branch(self) -> str | None:
+        reason = self.locked_reason or ""
+        return reason[len(LOCK_REASON):] if reason.startswith(LOCK_REASON) else None
+
+
+def list_worktrees(repo_root: Path) -> list[WorktreeEntry]:
+    status, out, _ = run(git_for(repo_root), "worktree", "list", "--porcelain", "-z", binary=True, check=False)
+    sep = b"\0"
+    if status != 0:  # git < 2.36 has no -z
+        _, out, _ = run(git_for(repo_root), "worktree", "list", "--porcelain", binary=True)
+        sep = b"\n"
+    entries = []
+    for block in out.split(sep + sep):
+        fields = dict((f.split(b" ", 1) + [b""])[:2] for f in block.split(sep) if f)
+        if b"worktree" in fields:
+            entries.append(WorktreeEntry(Path(os.fsdecode(fields[b"worktree"])),
+                                         fields.get(b"HEAD", b"").decode() or None,
+                                         fields[b"locked"].decode("utf-8", "replace") if b"locked" in fields else None))
+    return entries
+
+
+def remove_worktree(repo_root: Path, worktree: Path) -> None:
+    """Unlock, remove (``--force``: jobs leave untracked files) and prune; idempotent.
+
+    Refuses to delete a directory that is not a worktree of this repository.
+    """
+    g = git_for(repo_root)
+    worktree = Path(os.path.abspath(worktree))
+    registered = {os.path.realpath(e.path) for e in list_worktrees(repo_root)}
+    if os.path.realpath(worktree) in registered:
+        run(g, "worktree", "unlock", str(worktree), check=False)
+        status, _, err = run(g, "worktree", "remove", "--force", str(worktree), check=False)
+        if status != 0 and worktree.exists():
+            raise SnapshotError(f"cannot remove worktree {worktree}: {err.strip()}")
+    elif worktree.exists():
+        raise SnapshotError(f"{worktree} is not a git worktree of {repo_root}; not removing it")
+    run(g, "worktree", "prune")
+
+
+def worktree_disk_usage(path: Path) -> int:
+    """Bytes on disk under ``path``, like ``du``: symlinks (to the repo's outputs) are not followed."""
+    total, stack = 0, [str(path)]
+    while stack:
+        try:
+            it = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with it:
+            for entry in it:
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                total += getattr(st, "st_blocks", 0) * 512 or st.st_size
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+    return total

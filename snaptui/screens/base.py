@@ -1,0 +1,78 @@
+"""What every snaptui screen shares: engine calls off the UI thread, errors as notifications."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from ..app import SnaptuiApp
+    from ..engine.api import Engine
+
+
+def describe_error(exc: BaseException) -> str:
+    from ..engine.errors import SnaptuiError
+
+    if isinstance(exc, SnaptuiError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class EngineCalls:
+    """Mixin for screens and widgets: run a blocking engine call in a thread worker.
+
+    `done(result)` runs on the UI thread, only while the node is still mounted. Any
+    exception becomes an error notification; the app keeps running.
+    """
+
+    def call_engine(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None,
+                    failed: Callable[[BaseException], None] | None = None, title: str = "snaptui",
+                    group: str = "engine", **kwargs: Any) -> None:
+        app = self.app  # type: ignore[attr-defined]
+
+        def back(callback, value) -> None:
+            if self.is_attached:  # type: ignore[attr-defined]
+                callback(value)
+
+        def work() -> None:
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - shown to the user, never raised
+                try:
+                    app.call_from_thread(app.notify, describe_error(exc), title=title, severity="error",
+                                         timeout=8)
+                    if failed is not None:
+                        app.call_from_thread(back, failed, exc)
+                except RuntimeError:
+                    pass
+                return
+            if done is not None:
+                try:
+                    app.call_from_thread(back, done, result)
+                except RuntimeError:  # the app has exited meanwhile
+                    pass
+
+        self.run_worker(work, thread=True, exit_on_error=False, group=group)  # type: ignore[attr-defined]
+
+
+class EngineScreen(EngineCalls, Screen):
+    """A full screen that reacts to engine events (`on_engine_events`) and the clock."""
+
+    SCOPE = "app"
+
+    @property
+    def snaptui(self) -> "SnaptuiApp":
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def engine(self) -> "Engine":
+        return self.snaptui.engine
+
+    def now(self) -> float:
+        return self.snaptui.clock()
+
+    def engine_events(self, events: list) -> None:
+        """State changes recorded by any process since the last poll (override)."""
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

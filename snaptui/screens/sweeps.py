@@ -1,0 +1,236 @@
+"""Home: every sweep of this repository, newest first, updating as jobs change state."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Input, Static
+
+from .. import actions
+from ..engine.states import RETRYABLE_STATES
+from ..format import duration
+from ..widgets.text import clock_time, count_bar, truncate
+from .base import EngineScreen
+from .confirm import ConfirmScreen
+
+COLUMNS = [("id", "#"), ("name", "name"), ("profile", "profile"), ("branch", "snapshot"),
+           ("progress", "progress"), ("started", "started"), ("elapsed", "elapsed")]
+
+
+def sweep_branch(sweep) -> str:
+    snap = sweep.snapshot or {}
+    if not snap:
+        return "(no snapshot)"
+    branch = snap.get("branch") or ""
+    commit = (snap.get("commit") or "")[:7]
+    return branch or commit or "?"
+
+
+def sweep_profile(sweep) -> str:
+    return sweep.profile if sweep.profile == sweep.executor else f"{sweep.profile}/{sweep.executor}"
+
+
+class SweepsScreen(EngineScreen):
+    SCOPE = "sweeps"
+    BINDINGS = actions.bindings("sweeps")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sweeps: dict[int, object] = {}
+        self.filter_text = ""
+        self._loading = False
+        self._again = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("snaptui", style="bold") + Text(f"  {self.engine.repo_root}", style="dim"),
+                     id="title", classes="title-bar")
+        yield Input(placeholder="filter sweeps (name, profile, branch); enter to keep, escape to clear",
+                    id="filter", classes="filter")
+        table = DataTable(id="sweeps", cursor_type="row", zebra_stripes=False)
+        yield table
+        yield Static("", id="empty", classes="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        self.query_one("#filter").display = False
+        self.query_one("#empty").display = False
+        self.reload()
+        self.set_interval(1.0, self._tick, name="elapsed")
+
+    # -- data ------------------------------------------------------------------------
+    def reload(self) -> None:
+        if self._loading:
+            self._again = True
+            return
+        self._loading = True
+        self.call_engine(self.engine.sweeps, done=self._loaded, failed=lambda _: self._finish(),
+                         group="sweeps")
+
+    def _finish(self) -> None:
+        self._loading = False
+        if self._again:
+            self._again = False
+            self.reload()
+
+    def engine_events(self, events: list) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def _loaded(self, sweeps: list) -> None:
+        self.sweeps = {s.id: s for s in sweeps}
+        self.snaptui.sweep_names = [(s.id, s.name) for s in sweeps]
+        self._apply()
+        self._finish()
+
+    def _visible(self) -> list:
+        needle = self.filter_text.lower()
+        out = []
+        for sweep in self.sweeps.values():
+            hay = f"{sweep.id} {sweep.name} {sweep_profile(sweep)} {sweep_branch(sweep)}".lower()
+            if needle in hay:
+                out.append(sweep)
+        return out
+
+    def _row(self, sweep) -> dict[str, object]:
+        now = self.now()
+        end = sweep.ended_at if not sweep.is_active else None
+        return {
+            "id": Text(str(sweep.id), justify="right"),
+            "name": truncate(sweep.name, 24),
+            "profile": truncate(sweep_profile(sweep), 14),
+            "branch": truncate(sweep_branch(sweep), 22),
+            "progress": count_bar(sweep.counts, sweep.total, 10),
+            "started": clock_time(sweep.created_at, now),
+            "elapsed": duration((end or now) - sweep.created_at),
+        }
+
+    def _apply(self) -> None:
+        """Update rows in place; add new sweeps; drop vanished ones; keep newest first."""
+        table = self.query_one(DataTable)
+        visible = self._visible()
+        wanted = {str(s.id) for s in visible}
+        present = {key.value for key in table.rows}
+        for key in present - wanted:
+            table.remove_row(key)
+        added = False
+        for sweep in visible:
+            values = self._row(sweep)
+            key = str(sweep.id)
+            if key in present:
+                for column, value in values.items():
+                    if str(table.get_cell(key, column)) != str(value) or column == "progress":
+                        table.update_cell(key, column, value)
+            else:
+                table.add_row(*values.values(), key=key)
+                added = True
+        if added:
+            table.sort("id", key=lambda cell: -int(str(cell)), reverse=False)
+        empty = self.query_one("#empty", Static)
+        if not self.sweeps:
+            empty.update("No sweeps yet. Press n to launch one from a sweep file,\n"
+                         "or run `snaptui launch sweep.toml` in a shell.")
+        elif not visible:
+            empty.update(f"No sweep matches {self.filter_text!r} (escape clears the filter).")
+        empty.display = not visible
+        table.display = bool(visible)
+
+    def _tick(self) -> None:
+        table = self.query_one(DataTable)
+        now = self.now()
+        for sweep in self.sweeps.values():
+            key = str(sweep.id)
+            if sweep.is_active and key in {k.value for k in table.rows}:
+                table.update_cell(key, "elapsed", duration(now - sweep.created_at))
+
+    # -- selection ---------------------------------------------------------------------
+    def selected(self):
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001 - an empty or changing table
+            return None
+        return self.sweeps.get(int(key))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    # -- actions -----------------------------------------------------------------------
+    def action_open(self) -> None:
+        sweep = self.selected()
+        if sweep is not None:
+            self.snaptui.open_sweep(sweep.id)
+
+    def action_quit(self) -> None:
+        self.app.exit(0)
+
+    def action_launch(self) -> None:
+        self.snaptui.open_launch(self.snaptui.default_profile)
+
+    def action_snapshots(self) -> None:
+        self.snaptui.open_snapshots()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.filter_text = event.value.strip()
+            self._apply()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            if not event.value.strip():
+                event.input.display = False
+            self.query_one(DataTable).focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            box.value = ""
+            box.display = False
+            self.query_one(DataTable).focus()
+
+    def action_cancel_sweep(self) -> None:
+        sweep = self.selected()
+        if sweep is None:
+            return
+        live = sum(n for s, n in sweep.counts.items() if not s.is_final)
+        if not live:
+            self.notify(f"sweep {sweep.id} {sweep.name} has no unfinished job", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_engine(self.engine.cancel_sweep, sweep.id, title="cancel",
+                                 done=lambda jobs: self.notify(f"cancelled {len(jobs)} jobs of sweep {sweep.id}"))
+
+        self.app.push_screen(ConfirmScreen(f"Cancel sweep {sweep.id} {sweep.name}?",
+                                           f"{live} unfinished jobs will be cancelled."), answered)
+
+    def action_resubmit_failed(self) -> None:
+        sweep = self.selected()
+        if sweep is None:
+            return
+        n = sum(sweep.counts.get(s, 0) for s in RETRYABLE_STATES)
+        if not n:
+            self.notify(f"sweep {sweep.id} has no failed, cancelled or timed-out job", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_engine(self.engine.resubmit_failed, sweep.id, title="resubmit",
+                                 done=lambda jobs: self.notify(f"resubmitted {len(jobs)} jobs of sweep {sweep.id}"))
+
+        self.app.push_screen(ConfirmScreen(f"Resubmit {n} jobs of sweep {sweep.id} {sweep.name}?",
+                                           "Every failed, cancelled and timed-out job gets a new attempt.",
+                                           yes="Resubmit", danger=False), answered)

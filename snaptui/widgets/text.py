@@ -1,0 +1,106 @@
+"""Small rich renderables shared by the screens: count bars, state labels, times, ETA."""
+from __future__ import annotations
+
+import time
+from typing import Any, Iterable
+
+from rich.text import Text
+
+from ..engine.states import STATE_ORDER, JobState
+from ..format import STATE_STYLE, duration
+
+BAR_ORDER = [JobState.COMPLETED, JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED, JobState.RUNNING,
+             JobState.UNKNOWN, JobState.PENDING]
+
+
+def count_bar(counts: dict[JobState, int], total: int, width: int = 12) -> Text:
+    """A proportional bar of state symbols (readable without colour), then done/total."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if total <= 0:
+        return text.append("-".ljust(width), style="dim")
+    cells: list[JobState] = []
+    remaining = width
+    shares = [(s, counts.get(s, 0)) for s in BAR_ORDER if counts.get(s, 0)]
+    for position, (state, n) in enumerate(shares):
+        left = len(shares) - position - 1
+        size = max(1, round(n * width / total))
+        size = min(size, remaining - left) if remaining - left > 0 else 0
+        cells.extend([state] * size)
+        remaining -= size
+    if remaining > 0 and shares:
+        cells.extend([shares[-1][0]] * remaining)
+    for state in cells:
+        text.append(state.symbol, style=STATE_STYLE[state])
+    done = sum(n for s, n in counts.items() if s.is_final)
+    text.append(f" {done}/{total}")
+    return text
+
+
+def state_text(state: JobState) -> Text:
+    return Text(f"{state.symbol} {state.value}", style=STATE_STYLE[state], no_wrap=True)
+
+
+def counts_text(counts: dict[JobState, int]) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for state in STATE_ORDER:
+        if counts.get(state):
+            if text:
+                text.append("  ")
+            text.append(f"{state.symbol} {counts[state]} {state.value.lower()}", style=STATE_STYLE[state])
+    return text
+
+
+def clock_time(at: float | None, now: float) -> str:
+    if at is None:
+        return "-"
+    local, today = time.localtime(at), time.localtime(now)
+    if local[:3] == today[:3]:
+        return time.strftime("%H:%M:%S", local)
+    return time.strftime("%m-%d %H:%M", local)
+
+
+def elapsed(started: float | None, ended: float | None, now: float) -> float | None:
+    if started is None:
+        return None
+    return (ended if ended is not None else now) - started
+
+
+def format_result(value: Any, width: int | None = None) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        text = str(value)
+    elif isinstance(value, int):
+        text = str(value)
+    else:
+        text = f"{value:.4g}"
+        if width is not None and len(text) > width:
+            text = f"{value:.2g}"
+    return text if width is None else text[:width]
+
+
+def eta_seconds(jobs: Iterable, now: float, parallel_hint: int | None = None) -> float | None:
+    """A simple ETA: mean duration of finished jobs times the work left, over the parallelism seen."""
+    durations, running_elapsed = [], []
+    pending = 0
+    for job in jobs:
+        attempt = job.attempt
+        state = attempt.state
+        if state is JobState.COMPLETED and attempt.started_at and attempt.ended_at:
+            durations.append(attempt.ended_at - attempt.started_at)
+        elif state is JobState.RUNNING:
+            running_elapsed.append(now - attempt.started_at if attempt.started_at else 0.0)
+        elif state in (JobState.PENDING, JobState.UNKNOWN):
+            pending += 1
+    if not durations or (not pending and not running_elapsed):
+        return None
+    mean = sum(durations) / len(durations)
+    parallel = max(len(running_elapsed), parallel_hint or 0, 1)
+    left_running = sum(max(mean - e, 0.0) for e in running_elapsed)
+    return (left_running + pending * mean) / parallel
+
+
+def eta_text(seconds: float | None) -> str:
+    return "ETA -" if seconds is None else f"ETA {duration(seconds)}"
+
+
+def truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
