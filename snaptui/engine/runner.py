@@ -55,7 +55,7 @@ class CommandRunner:
         manifest_path = folder / MANIFEST_NAME
         result_path = folder / RESULT_NAME
         manifest = dict(spec.manifest)
-        manifest.update(executor_id=str(job_env.job_id), host=socket.gethostname(), state="RUNNING",
+        manifest.update(executor_id=str(job_env.job_id), host=os.environ.get("SLURMD_NODENAME") or socket.gethostname(), state="RUNNING",
                         started_at=time.time(), argv=spec.argv, cwd=spec.cwd, log_dir=str(folder),
                         runner={"pid": os.getpid(), "ctime": process_start_time(os.getpid())})
         env = dict(spec.env)

@@ -24,6 +24,8 @@ log = logging.getLogger("snaptui.slurm")
 DEFAULT_POLL_S = 10.0
 MAX_POLL_S = 30.0
 NOT_IN_ACCOUNTING_GRACE_S = 300.0
+REQUEUED_AFTER = ("NODE_FAIL", "PREEMPTED")
+REQUEUE_WINDOW_S = 180.0
 # Profile keys that pass to submitit's SlurmExecutor under the same name.
 PASSTHROUGH = ("partition", "qos", "account", "gres", "gpus_per_node", "gpus_per_task", "cpus_per_task",
                "cpus_per_gpu", "mem_per_cpu", "mem_per_gpu", "nodes", "nodelist", "exclude", "constraint",
@@ -34,6 +36,8 @@ def submitit_parameters(sweep: Sweep) -> dict:
     profile = sweep.config["executor"]
     params = {key: profile[key] for key in PASSTHROUGH if key in profile}
     params["time"] = max(1, math.ceil(float(profile.get("timeout_min", 60))))
+    # submitit warns with USR2 90 s before the limit; for short limits that would be at once.
+    params.setdefault("signal_delay_s", int(min(90, max(10, params["time"] * 60 / 4))))
     params["job_name"] = profile.get("job_name") or f"snaptui-{sweep.name}"
     params["array_parallelism"] = int(profile.get("array_parallelism") or profile.get("max_parallel_jobs") or 256)
     if "mem_gb" in profile:
@@ -113,12 +117,23 @@ class SlurmExecutor(Executor):
     def _apply(self, attempt: Attempt, record: sacct.SlurmRecord | None) -> bool:
         before = attempt.state
         if record is None:
+            if attempt.cancel_requested:
+                # Slurm keeps no record of an array task cancelled while still pending.
+                self.store.update_attempt(attempt.id, JobState.CANCELLED, ended_at=time.time(),
+                                          reason="cancelled before it started")
+                return True
             if time.time() - (attempt.submitted_at or 0) > NOT_IN_ACCOUNTING_GRACE_S:
                 self.store.update_attempt(attempt.id, JobState.UNKNOWN, reason="not found in Slurm accounting")
             return False
+        if record.slurm_state in REQUEUED_AFTER and time.time() - (record.end or time.time()) < REQUEUE_WINDOW_S:
+            # Slurm requeues batch jobs after a node failure or preemption (JobRequeue=1, the
+            # default): for a short while the outcome is unknown, not failed.
+            self.store.update_attempt(attempt.id, JobState.UNKNOWN, node=record.node,
+                                      reason=f"{record.slurm_state}: Slurm may requeue it")
+            return attempt.state != JobState.UNKNOWN
         if record.state.is_final:
-            if record.state in (JobState.COMPLETED, JobState.FAILED) and \
-                    self.apply_manifest(attempt, scheduler_says_over=True):
+            # The job's own report has the exact exit code and results, unless Slurm killed it.
+            if record.slurm_state in ("COMPLETED", "FAILED") and self.apply_manifest(attempt, scheduler_says_over=True):
                 return True
             state = JobState.CANCELLED if attempt.cancel_requested and record.state != JobState.COMPLETED \
                 else record.state
