@@ -64,7 +64,8 @@ class CommandRunner:
         sys.stdout.flush()
         sys.stderr.flush()
         try:
-            child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True)
+            child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True,
+                                     preexec_fn=_ignore_time_warning)
         except OSError as exc:
             print(f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}", file=sys.stderr, flush=True)
             manifest.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
@@ -83,9 +84,8 @@ class CommandRunner:
         submitit_warning = signal.getsignal(signal.SIGUSR2)
 
         def warn(signum, frame):
-            # Slurm's "time is almost up" (submitit's --signal=USR2@N): the command may checkpoint.
-            # Only when requeueing was asked for does submitit's handler requeue and exit.
-            forward(signum, frame)
+            # Slurm's "time is almost up" (submitit's --signal=USR2@N). Only when requeueing was
+            # asked for does submitit's handler requeue and exit; otherwise the job runs on.
             if spec.requeue_on_timeout and callable(submitit_warning):
                 _stop_group(child)
                 submitit_warning(signum, frame)
@@ -125,6 +125,13 @@ class RequeueableRunner(CommandRunner):
         import submitit
 
         return submitit.helpers.DelayedSubmission(self, spec)
+
+
+def _ignore_time_warning() -> None:
+    """In the command, before exec: Slurm sends submitit's USR2 warning to every process of the
+    step, and USR2 kills a program that does not handle it. An ignored signal stays ignored across
+    exec, while a program that wants the warning (to checkpoint) can still install a handler."""
+    signal.signal(signal.SIGUSR2, signal.SIG_IGN)
 
 
 def _wait(child: subprocess.Popen, timeout_s: float | None) -> bool:
