@@ -61,6 +61,17 @@ class Engine:
                                       environ=environ, no_snapshot=no_snapshot, sweep_file=spec.path)
         return LaunchPlan(spec, config, spec.expand())
 
+    def plan_jobs(self, name: str, command: list[str], overrides: list[list[str]], *, profile: str | None = None,
+                  sets: list[str] = (), no_snapshot: bool = False, env: Mapping[str, str] | None = None,
+                  environ: Mapping[str, str] | None = None) -> LaunchPlan:
+        """A sweep given job by job (each a list of key=value arguments), as Hydra's launcher hands it."""
+        if not overrides:
+            raise ConfigError.single(None, "jobs", "a sweep needs at least one job")
+        spec = SweepSpec(name=name, command=list(command), explicit=[list(o) for o in overrides],
+                         env=dict(env or {}))
+        config = self.project.resolve(profile=profile, sets=list(sets), environ=environ, no_snapshot=no_snapshot)
+        return LaunchPlan(spec, config, spec.expand())
+
     def launch(self, plan: LaunchPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None) -> Sweep:
         """Snapshot, record and submit a sweep; on any failure nothing is left behind."""
         spec, config = plan.spec, plan.config

@@ -60,10 +60,19 @@ class SweepSpec:
     zips: list[dict[str, list[Scalar]]] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    explicit: list[list[str]] | None = None  # jobs given one by one as key=value overrides (Hydra's launcher)
 
     @property
     def axes(self) -> dict[str, list[Scalar]]:
         """Every varying parameter with its values, in expansion order."""
+        if self.explicit is not None:
+            seen: dict[str, list[str]] = {}
+            for overrides in self.explicit:
+                for key, value in _split_overrides(overrides).items():
+                    seen.setdefault(key, [])
+                    if value not in seen[key]:
+                        seen[key].append(value)
+            return {k: v for k, v in seen.items() if len(v) > 1}
         out = dict(self.grid)
         for group in self.zips:
             out.update(group)
@@ -71,12 +80,16 @@ class SweepSpec:
 
     @property
     def job_count(self) -> int:
+        if self.explicit is not None:
+            return len(self.explicit)
         count = math.prod(len(v) for v in self.grid.values())
         for group in self.zips:
             count *= len(next(iter(group.values())))
         return count
 
     def expand(self) -> list[JobSpec]:
+        if self.explicit is not None:
+            return self._expand_explicit()
         grid_keys = list(self.grid)
         factors: list[list[dict[str, Scalar]]] = [
             [dict(zip(grid_keys, combo)) for combo in itertools.product(*self.grid.values())]
@@ -93,11 +106,30 @@ class SweepSpec:
             jobs.append(JobSpec(index, params, varying, build_argv(self.command, params, self.override_style)))
         return jobs
 
+    def _expand_explicit(self) -> list[JobSpec]:
+        axes = self.axes
+        jobs = []
+        for index, overrides in enumerate(self.explicit):
+            params = _split_overrides(overrides)
+            varying = {k: params[k] for k in axes if k in params}
+            jobs.append(JobSpec(index, params, varying, list(self.command) + list(overrides)))
+        return jobs
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "command": self.command, "override_style": self.override_style,
                 "profile": self.profile, "workdir": self.workdir, "params": self.params,
-                "grid": self.grid, "zip": self.zips, "env": self.env,
+                "grid": self.axes if self.explicit is not None else self.grid,
+                "zip": self.zips, "env": self.env, "jobs": self.explicit,
                 "path": str(self.path) if self.path else None}
+
+
+def _split_overrides(overrides: list[str]) -> dict[str, str]:
+    """`key=value` overrides as a dict; Hydra's `+key=`/`~key` prefixes stay part of the key."""
+    out = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        out[key] = value if sep else ""
+    return out
 
 
 def format_value(value: Scalar) -> str:
