@@ -110,6 +110,10 @@ class Agent:
             active_any = True
             executor = self._executor(name)
             now = time.monotonic()
+            try:
+                executor.quick_poll([a for a in active if a.executor_id is not None])
+            except Exception:
+                log.exception("quick poll of %s failed", name)
             if woken or now >= self.next_poll[name]:
                 try:
                     executor.poll([a for a in active if a.executor_id is not None])

@@ -47,6 +47,9 @@ class Executor(ABC):
     def poll_interval(self) -> float:
         return 1.0
 
+    def quick_poll(self, attempts: list[Attempt]) -> None:
+        """Cheap checks the agent makes on every tick, between scheduler polls (default: none)."""
+
     # -- shared helpers ----------------------------------------------------------
     def run_spec(self, sweep: Sweep, job: Job, attempt: Attempt, timeout_s: float | None) -> RunSpec:
         workdir = str(Path(sweep.workdir) / sweep.spec.get("workdir", "."))

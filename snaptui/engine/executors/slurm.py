@@ -10,10 +10,12 @@ from __future__ import annotations
 import getpass
 import logging
 import math
+import os
 import subprocess
 import time
 
 from ..errors import SnaptuiError
+from ..manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt, Sweep
 from ..runner import CommandRunner, RequeueableRunner
 from ..states import JobState
@@ -54,13 +56,35 @@ class SlurmExecutor(Executor):
 
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
-        self._interval = None
         self._quiet_polls = 0
+        self._manifest_mtimes: dict[int, float] = {}
 
     def poll_interval(self) -> float:
         base = min((float(s.config["executor"].get("poll_interval_s", DEFAULT_POLL_S))
                     for s in self._active_sweeps()), default=DEFAULT_POLL_S)
         return min(base * (1.5 ** self._quiet_polls), max(MAX_POLL_S, base))
+
+    def quick_poll(self, attempts: list[Attempt]) -> None:
+        """Read the manifests jobs write when they start and end, so a finished job shows at once
+        instead of at the next sacct. Only clean exits are taken from the manifest: a job killed by
+        a signal may be requeued by Slurm, so sacct decides those."""
+        for attempt in attempts:
+            if not attempt.log_dir:
+                continue
+            path = os.path.join(attempt.log_dir, MANIFEST_NAME)
+            try:
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                continue
+            if self._manifest_mtimes.get(attempt.id) == mtime:
+                continue
+            self._manifest_mtimes[attempt.id] = mtime
+            manifest = read_manifest(attempt.log_dir) or {}
+            if manifest.get("ended_at") is not None and (manifest.get("exit_code") or 0) < 0:
+                continue
+            if manifest.get("state") == "TIMEOUT":
+                continue
+            self.apply_manifest(attempt, scheduler_says_over=False)
 
     def _active_sweeps(self) -> list[Sweep]:
         return [s for s in self.store.sweeps() if s.executor == "slurm" and s.is_active]
