@@ -204,18 +204,32 @@ class Engine:
 
     def resubmit(self, jobs: list[Job]) -> list[Job]:
         """A new attempt of each job that is final, on the sweep's original snapshot and parameters."""
+        from .housekeeping import ensure_worktree
+
         done = [j for j in jobs if j.state.is_final]
-        by_sweep: dict[int, list[int]] = {}
+        by_sweep: dict[int, list[Job]] = {}
         for job in done:
-            by_sweep.setdefault(job.sweep_id, []).append(self.store.new_attempt(job.sweep_id, job.index))
-        for sweep_id, attempt_ids in by_sweep.items():
+            by_sweep.setdefault(job.sweep_id, []).append(job)
+        for sweep_id, sweep_jobs in by_sweep.items():
             sweep = self.store.sweep(sweep_id)
+            ensure_worktree(self, sweep)  # the same snapshot, even if gc removed its checkout
+            attempt_ids = [self.store.new_attempt(sweep_id, job.index) for job in sweep_jobs]
             executor = executor_for(sweep.executor, self.store, self.repo_root)
             if not executor.submits_from_agent:
-                executor.submit(sweep, [self.store.attempt(i) for i in attempt_ids])
+                self._submit_or_fail(executor, sweep, attempt_ids)
         if done:
             agent.ensure_agent(self.repo_root)
         return done
+
+    def _submit_or_fail(self, executor, sweep: Sweep, attempt_ids: list[int]) -> None:
+        """A refused submission must not leave attempts waiting for ever: they fail, with the reason."""
+        try:
+            executor.submit(sweep, [self.store.attempt(i) for i in attempt_ids])
+        except SnaptuiError as exc:
+            for attempt_id in attempt_ids:
+                self.store.update_attempt(attempt_id, JobState.FAILED, ended_at=time.time(),
+                                          reason=f"could not submit: {exc}")
+            raise
 
     def resubmit_failed(self, sweep_id: int) -> list[Job]:
         return self.resubmit([j for j in self.jobs(sweep_id) if j.state in RETRYABLE_STATES])

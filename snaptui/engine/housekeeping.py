@@ -1,0 +1,98 @@
+"""Snapshot housekeeping: which snapshots exist, which sweeps use them, and safe cleanup.
+
+A snapshot is in use while any sweep recorded on it has a job that is not final;
+gc never touches those. A worktree that gc removed comes back on demand (resubmit,
+reproduce) from the snapshot's branch or commit, which gc only deletes when asked.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SnaptuiError
+from .snapshot import delete_branch, list_snapshots, remove_worktree
+from .worktrees import add_worktree, git_for, link_shared_paths, run
+
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 86400, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    branch: str
+    commit: str
+    age_s: float
+    sweeps: list[int]
+    worktree: str | None
+    disk_bytes: int | None
+    in_use: bool
+
+
+def parse_age(text: str) -> float:
+    """'14d', '12h', '30m', '2w' (a bare number means days) into seconds."""
+    found = _AGE.match(text)
+    if not found:
+        raise SnaptuiError(f"--older-than {text!r}: write a number with a unit, e.g. 14d, 12h or 30m")
+    return float(found.group(1)) * _UNITS[found.group(2)]
+
+
+def _usage(engine) -> dict[str, tuple[list[int], bool]]:
+    """Snapshot branch -> (sweep ids using it, whether any of their jobs is still live)."""
+    out: dict[str, tuple[list[int], bool]] = {}
+    for sweep in engine.store.sweeps(statuses=("active", "launching")):
+        if not sweep.snapshot:
+            continue
+        ids, live = out.get(sweep.snapshot["branch"], ([], False))
+        out[sweep.snapshot["branch"]] = (ids + [sweep.id], live or sweep.is_active or sweep.status == "launching")
+    return out
+
+
+def snapshot_overview(engine, *, disk_usage: bool = True) -> list[SnapshotRow]:
+    prefix = engine.project.data["snapshot"]["branch_prefix"]
+    usage = _usage(engine)
+    now = time.time()
+    rows = []
+    for info in list_snapshots(engine.repo_root, prefix, disk_usage=disk_usage):
+        sweeps, live = usage.get(info.branch, ([], False))
+        rows.append(SnapshotRow(info.branch, info.commit, now - info.created_at, sorted(sweeps),
+                                str(info.worktree) if info.worktree else None,
+                                info.disk_usage if info.worktree and disk_usage else None, live))
+    return sorted(rows, key=lambda r: r.age_s)
+
+
+def gc(engine, *, older_than_s: float, dry_run: bool = False, delete_branches: bool = False) -> list[str]:
+    """Remove worktrees (and with delete_branches, branches) of old snapshots no live job needs."""
+    done = []
+    for row in snapshot_overview(engine, disk_usage=False):
+        if row.in_use or row.age_s < older_than_s:
+            continue
+        if row.worktree:
+            if not dry_run:
+                remove_worktree(engine.repo_root, Path(row.worktree))
+            done.append(f"worktree {row.worktree} ({row.branch})")
+        if delete_branches:
+            if not dry_run:
+                delete_branch(engine.repo_root, row.branch)
+            done.append(f"branch {row.branch}")
+    if not dry_run:
+        run(git_for(engine.repo_root), "worktree", "prune")
+    return done
+
+
+def ensure_worktree(engine, sweep) -> Path:
+    """The sweep's code directory, checked out again from its snapshot if gc removed it."""
+    if not sweep.snapshot:
+        return Path(sweep.workdir)
+    worktree = Path(sweep.snapshot["worktree"])
+    if worktree.is_dir():
+        return worktree
+    run(git_for(engine.repo_root), "worktree", "prune")
+    try:
+        add_worktree(engine.repo_root, worktree, sweep.snapshot["commit"], sweep.snapshot["branch"])
+    except SnaptuiError as exc:
+        raise SnaptuiError(f"cannot restore the worktree of snapshot {sweep.snapshot['branch']} "
+                           f"({sweep.snapshot['commit'][:10]}): {exc}") from None
+    link_shared_paths(engine.repo_root, worktree, list(sweep.config["snapshot"]["symlink_paths"]), [])
+    return worktree
