@@ -179,6 +179,23 @@ class Engine:
             yield events
             time.sleep(interval)
 
+    def subscribe(self, callback, sweep_id: int | None = None, interval: float = 0.5):
+        """Call `callback(events)` from a background thread whenever states change; returns a stop function."""
+        import threading
+
+        stop = threading.Event()
+
+        def loop():
+            last = self.last_event_id()
+            while not stop.wait(interval):
+                events = self.events_since(last, sweep_id)
+                if events:
+                    last = events[-1].id
+                    callback(events)
+
+        threading.Thread(target=loop, name="snaptui-subscribe", daemon=True).start()
+        return stop.set
+
     def refresh(self) -> None:
         """Poll schedulers now (the agent does it; this makes sure one runs and nudges it)."""
         if self.store.active_attempts():
