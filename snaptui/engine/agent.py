@@ -22,7 +22,7 @@ LOCK_NAME = "agent.lock"
 WAKE_NAME = "agent.wake"
 LOG_NAME = "agent.log"
 IDLE_EXIT_S = 30.0
-TICK_S = 0.25
+TICK_S = 0.2
 
 log = logging.getLogger("snaptui.agent")
 

@@ -34,7 +34,7 @@ class LocalExecutor(Executor):
         self._jobs: dict[int, object] = {}  # attempt id -> submitit LocalJob, kept to reap the controller
 
     def poll_interval(self) -> float:
-        return 0.5
+        return 0.0  # every agent tick: a stat or two per running job
 
     def start_queued(self, attempts: list[Attempt]) -> None:
         """Start PENDING attempts of each sweep while it has free slots."""
@@ -56,9 +56,11 @@ class LocalExecutor(Executor):
         import submitit
 
         timeout_min = float(sweep.config["executor"].get("timeout_min", 60))
-        executor = submitit.LocalExecutor(folder=self.submitit_root / "%j")
-        executor.update_parameters(timeout_min=timeout_min + SUBMITIT_TIMEOUT_MARGIN_MIN)
         for attempt in attempts:
+            # One submitit executor per job: an executor spaces its own submissions 0.2 s apart,
+            # which is the only queue submitit has; ours is the agent's.
+            executor = submitit.LocalExecutor(folder=self.submitit_root / "%j")
+            executor.update_parameters(timeout_min=timeout_min + SUBMITIT_TIMEOUT_MARGIN_MIN)
             if not self.store.claim(attempt.id):
                 continue
             job = self.store.job(sweep.id, attempt.job_index)
