@@ -184,9 +184,10 @@ class Engine:
         import threading
 
         stop = threading.Event()
+        start_after = self.last_event_id()  # taken now: changes made right after subscribing count
 
         def loop():
-            last = self.last_event_id()
+            last = start_after
             while not stop.wait(interval):
                 events = self.events_since(last, sweep_id)
                 if events:
