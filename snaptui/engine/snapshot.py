@@ -6,8 +6,17 @@ index, stash, HEAD and branch are left exactly as they were. Any failure rolls b
 this module created (branch, worktree, directories, temp index). Only unreachable git objects
 may remain; ``git gc`` drops them.
 
-Branch names are ``<prefix>/<YYYYMMDD-HHMMSS>-<6 hex>`` with the time in UTC, so names sort and
-compare the same on every machine (laptop, cluster nodes) whatever their time zone.
+Decisions:
+- Branch names are ``<prefix>/<YYYYMMDD-HHMMSS>-<6 hex>`` with the time in UTC, so names sort
+  and compare the same on every machine (laptop, cluster nodes) whatever their time zone.
+- A repo without commits is allowed: the snapshot commit has no parent, base_commit is None.
+- Detached HEAD and a merge/rebase without conflicts work on the tree as it is; unmerged index
+  entries are refused (``add`` would silently commit the conflict markers).
+- Submodules are recorded at their checked-out commit (a warning says so); their worktree
+  directory is empty.
+- ``symlink_paths`` are left out of the commit: the worktree links them back to the repo anyway.
+- ``max_untracked_mb = 0`` turns the large-file warning off.
+- User hooks never run (see worktrees.py).
 """
 from __future__ import annotations
 
@@ -26,7 +35,7 @@ from .config import SnapshotSettings
 from .errors import SnaptuiError
 from .worktrees import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
                         git_for, link_shared_paths, list_worktrees, remove_worktree, resolve_worktree_root,
-                        run, worktree_disk_usage)
+                        run, start, finish, worktree_disk_usage)
 
 __all__ = ["Snapshot", "SnapshotInfo", "SnapshotError", "find_repo_root", "take_snapshot", "discard_snapshot",
            "list_snapshots", "remove_worktree", "delete_branch", "diff_summary", "worktree_disk_usage"]
@@ -34,8 +43,6 @@ __all__ = ["Snapshot", "SnapshotInfo", "SnapshotError", "find_repo_root", "take_
 ZERO_SHA = "0" * 40
 SUBJECT = "snaptui snapshot"
 FALLBACK_IDENTITY = {"NAME": "snaptui", "EMAIL": "snaptui@localhost"}
-# A split index would leave a new sharedindex file in .git for the temp index.
-NO_SPLIT_INDEX = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.splitIndex", "GIT_CONFIG_VALUE_0": "false"}
 _STAMP_RE = re.compile(r"(\d{8}-\d{6})-[0-9a-f]+$")
 
 
@@ -84,6 +91,8 @@ def _toplevel(path: Path, *extra: str) -> list[str]:
     if status != 0 or not lines or not lines[0].strip():
         if "not a git repository" in err or status == 0:
             raise SnaptuiError(f"{path} is not inside a git repository (with a working tree)")
+        if "must be run in a work tree" in err:
+            raise SnaptuiError(f"{path} is in a bare repository or a .git directory; snaptui needs a working tree")
         raise SnaptuiError(f"{path}: {err.strip() or 'git rev-parse failed'}")
     return lines
 
@@ -93,23 +102,30 @@ def find_repo_root(path: Path) -> Path:
     return Path(_toplevel(path)[0])
 
 
-def _repo_facts(path: Path) -> tuple[Path, Path, Path]:
-    """Top level, index file and info/exclude in one git call (each call costs a process)."""
-    top, index, exclude = _toplevel(path, "--git-path", "index", "--git-path", "info/exclude")
-    cwd = Path(os.path.abspath(path))
+def _repo_facts(path: Path) -> tuple[Path, Path, Path, str | None, str | None]:
+    """Top level, index file, info/exclude, HEAD and its tree: one git call unless HEAD is unborn."""
+    cwd = Path(os.path.abspath(os.path.expanduser(path)))
     cwd = cwd if cwd.is_dir() else cwd.parent
-    return Path(top), cwd / index, cwd / exclude
+    paths = ("--git-path", "index", "--git-path", "info/exclude")
+    status, out, _ = run(git_for(cwd), "rev-parse", "--show-toplevel", *paths, "HEAD", "HEAD^{tree}", "--",
+                         check=False) if cwd.is_dir() else (1, "", "")
+    if status == 0:
+        top, index, exclude, head, tree = out.splitlines()[:5]
+    else:  # unborn HEAD, or not a repository: the slow path has the error messages
+        top, index, exclude = _toplevel(path, *paths)
+        head, tree = _head(git_for(Path(top)))
+    return Path(top), cwd / index, cwd / exclude, head, tree
 
 
 def _head(g) -> tuple[str | None, str | None]:
     """(HEAD commit, its tree), or (None, None) when HEAD is unborn."""
-    status, out, err = run(g, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
-    if status != 0:
-        if err.strip():
-            raise GitFailed(("rev-parse", "HEAD"), err, status)
+    status, out, err = run(g, "rev-parse", "-q", "--verify", "HEAD", check=False)
+    if status == 1 and not err.strip():
         return None, None
-    _, tree, _ = run(g, "rev-parse", f"{out.strip()}^{{tree}}")
-    return out.strip(), tree.strip()
+    if status != 0:
+        raise GitFailed(("rev-parse", "HEAD"), err, status)
+    _, tree, _ = run(g, "rev-parse", "HEAD^{tree}", "--")
+    return out.strip(), tree.splitlines()[0]
 
 
 def _exclude_pathspecs(paths: list[str]) -> list[str]:
@@ -120,29 +136,47 @@ def _exclude_pathspecs(paths: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------------------- the commit
 
-def _scan_untracked(g, repo_root: Path, env: dict, excludes: list[str], max_mb: float) -> list[str]:
-    """One pass over the tree: refuse unmerged paths, warn about big untracked files before hashing."""
+def _scan_worktree(g, repo_root: Path, env: dict, excludes: list[str], max_mb: float) -> tuple[list[bytes], list[str]]:
+    """The one walk of the tree: untracked paths (to add without a second walk), unmerged paths
+    (refused), and big untracked files (warned about before they are hashed)."""
     _, out, _ = run(g, "ls-files", "-z", "-t", "-o", "-u", "--exclude-standard", "--", *excludes,
                     env=env, binary=True)
-    unmerged, warnings, limit = [], [], max_mb * 1024 * 1024
+    untracked, unmerged, warnings, limit = [], [], [], max_mb * 1024 * 1024
     for item in filter(None, out.split(b"\0")):
         tag, rest = item[:2], item[2:]
         if tag == b"M ":
             unmerged.append(os.fsdecode(rest.split(b"\t", 1)[1]))
-        elif tag == b"? " and limit > 0:
-            name = os.fsdecode(rest)
-            try:
-                size = os.lstat(repo_root / name).st_size
-            except OSError:
-                continue
-            if size > limit:
-                warnings.append(f"large untracked file {name} ({size / 1048576:.1f} MB) is included in the "
-                                f"snapshot; add it to .gitignore to leave it out")
+        elif tag == b"? ":
+            untracked.append(rest.rstrip(b"/"))
+            warnings += _untracked_warning(repo_root, rest, limit)
     if unmerged:
         names = sorted(set(unmerged))
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         raise SnapshotError(f"unmerged paths in the index ({shown}): resolve the merge conflict first, then launch again")
-    return warnings
+    return untracked, warnings
+
+
+def _untracked_warning(repo_root: Path, raw: bytes, limit: float) -> list[str]:
+    name = os.fsdecode(raw.rstrip(b"/"))
+    if raw.endswith(b"/"):  # ls-files lists a nested repository as "dir/"
+        return [f"embedded git repository {name} is recorded as a commit only; its files are not in the snapshot"]
+    if limit <= 0:
+        return []
+    try:
+        size = os.lstat(repo_root / name).st_size
+    except OSError:
+        return []
+    if size <= limit:
+        return []
+    return [f"large untracked file {name} ({size / 1048576:.1f} MB) is included in the snapshot; "
+            f"add it to .gitignore to leave it out"]
+
+
+def _add_paths(g, tmpdir: Path, paths: list[bytes], env: dict) -> None:
+    listing = tmpdir / "untracked"
+    listing.write_bytes(b"\0".join(paths) + b"\0")
+    with open(listing, "rb") as fh:
+        run(g, "update-index", "--add", "--replace", "-z", "--stdin", env=env, istream=fh)
 
 
 def _identity_env(g) -> dict[str, str]:
@@ -159,22 +193,40 @@ def _identity_env(g) -> dict[str, str]:
     return env
 
 
-def _make_commit(g, repo_root: Path, index_file: Path, settings: SnapshotSettings,
-                 excludes: list[str], warnings: list[str]) -> tuple[str, str | None, bool]:
+def _no_split_index() -> dict[str, str]:
+    """A split index would leave a new sharedindex file in .git for our throwaway index
+    (unless the user already passes config through the environment: theirs wins)."""
+    if "GIT_CONFIG_COUNT" in os.environ:
+        return {}
+    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.splitIndex", "GIT_CONFIG_VALUE_0": "false"}
+
+
+def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
+                 settings: SnapshotSettings, excludes: list[str], warnings: list[str]) -> tuple[str, str | None, bool]:
     """(snapshot commit, base commit, dirty). The temp index lives and dies in here."""
-    base, base_tree = _head(g)
+    base, base_tree = head
     tmpdir = tempfile.mkdtemp(prefix="snaptui-index-")
     try:
-        tmp_index = os.path.join(tmpdir, "index")
+        tmp_index, scan_index = os.path.join(tmpdir, "index"), os.path.join(tmpdir, "scan-index")
         if index_file.exists():
             shutil.copy2(index_file, tmp_index)  # copy2 keeps the mtime git's racy-entry check relies on
-        env = {"GIT_INDEX_FILE": tmp_index}
-        warnings += _scan_untracked(g, repo_root, env, excludes, settings.max_untracked_mb)
-        _, _, err = run(g, "add", "-A", "--", *excludes, env={**env, **NO_SPLIT_INDEX})
-        warnings += [f"embedded git repository {line.split(': ', 1)[1]} is recorded as a commit only; "
-                     f"its files are not in the snapshot"
-                     for line in err.splitlines() if line.startswith("warning: adding embedded git repository: ")]
-        _, tree, _ = run(g, "write-tree", env=env)
+            shutil.copy2(index_file, scan_index)  # add -u below resolves conflicts the scan must still see
+        write_env = {"GIT_INDEX_FILE": tmp_index, **_no_split_index()}
+        # `add -u` (tracked edits, deletions) overlaps the walk for untracked files; together with
+        # update-index they give what `add -A` would, without walking the tree twice.
+        add_args = ("add", "-u", "--", *excludes)
+        adding = start(g, *add_args, env=write_env)
+        try:
+            untracked, found = _scan_worktree(g, repo_root, {"GIT_INDEX_FILE": scan_index}, excludes,
+                                              settings.max_untracked_mb)
+        except BaseException:
+            adding.proc.communicate()  # reap it before its index goes; the scan's error is the one to report
+            raise
+        finish(adding, add_args)
+        warnings += found
+        if untracked:
+            _add_paths(g, Path(tmpdir), untracked, write_env)
+        _, tree, _ = run(g, "write-tree", env=write_env)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     tree = tree.strip()
@@ -236,13 +288,14 @@ def _push(g, remote: str, branch: str, commit: str) -> list[str]:
 def take_snapshot(repo_root: Path, settings: SnapshotSettings) -> Snapshot:
     """Commit the working tree as it is, branch it, and check it out as a locked worktree."""
     created_at = time.time()
-    repo_root, index_file, exclude_file = _repo_facts(repo_root)
+    repo_root, index_file, exclude_file, *head = _repo_facts(repo_root)
     g = git_for(repo_root)
     links = check_symlink_paths(repo_root, settings.symlink_paths)
     worktree_root = resolve_worktree_root(repo_root, settings.worktree_root)
     ensure_excluded(exclude_file, repo_root, worktree_root)
     warnings: list[str] = []
-    commit, base, dirty = _make_commit(g, repo_root, index_file, settings, _exclude_pathspecs(links), warnings)
+    commit, base, dirty = _make_commit(g, repo_root, index_file, tuple(head), settings,
+                                     _exclude_pathspecs(links), warnings)
     with ExitStack() as undo:
         branch = _create_branch(g, settings.branch_prefix, commit, created_at, worktree_root)
         undo.callback(run, g, "update-ref", "-d", f"refs/heads/{branch}", commit, check=False)
@@ -257,7 +310,7 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings) -> Snapshot:
         try:
             link_shared_paths(repo_root, worktree, links, created)
         except OSError as exc:
-            raise SnapshotError(f"cannot link {settings.symlink_paths} into {worktree}: {exc}") from exc
+            raise SnapshotError(f"cannot link {', '.join(links)} into {worktree}: {exc}") from exc
         warnings += _submodule_warning(g, repo_root)
         undo.pop_all()
     if settings.push_to_remote:
@@ -266,10 +319,13 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings) -> Snapshot:
 
 
 def _undo_worktree(repo_root: Path, worktree: Path) -> None:
+    """Best effort: the path did not exist before this launch, so whatever is there is ours."""
     try:
         remove_worktree(repo_root, worktree)
     except SnaptuiError:
         pass
+    if os.path.lexists(worktree):
+        shutil.rmtree(worktree, ignore_errors=True)
 
 
 def _rmdirs(dirs: list[Path]) -> None:

@@ -43,16 +43,28 @@ def git_for(path: Path) -> git.Git:
 
 
 def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, binary: bool = False,
-        timeout: float | None = None) -> tuple[int, str | bytes, str]:
+        timeout: float | None = None, istream=None) -> tuple[int, str | bytes, str]:
     """Run one git command; returns (status, stdout, stderr) so callers can tell failures apart."""
     cmd, rest = args[0].replace("-", "_"), args[1:]
     status, out, err = getattr(g, cmd)(
         *rest, env={**BASE_ENV, **(env or {})}, with_extended_output=True, with_exceptions=False,
-        stdout_as_string=not binary, kill_after_timeout=timeout)
+        stdout_as_string=not binary, kill_after_timeout=timeout, istream=istream)
     err = err.decode("utf-8", "replace") if isinstance(err, bytes) else err
     if check and status != 0:
         raise GitFailed(args, err, status)
     return status, out, err
+
+
+def start(g: git.Git, *args: str, env: dict | None = None):
+    """Start a git command in the background (to overlap it with another); see ``finish``."""
+    return getattr(g, args[0].replace("-", "_"))(*args[1:], env={**BASE_ENV, **(env or {})}, as_process=True)
+
+
+def finish(handle, args: tuple) -> str:
+    out, err = handle.proc.communicate()
+    if handle.proc.returncode != 0:
+        raise GitFailed(args, err.decode("utf-8", "replace"), handle.proc.returncode)
+    return out.decode("utf-8", "replace")
 
 
 # ---------------------------------------------------------------------------- worktree root
