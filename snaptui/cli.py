@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .engine.errors import ConfigError, SnaptuiError
 
-VERBS = ("status", "cancel", "resubmit", "logs", "results", "show", "reproduce", "snapshots", "launch")
+VERBS = ("status", "cancel", "resubmit", "logs", "results", "show", "reproduce", "snapshots", "launch", "recover")
 
 
 def _launch_options(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     snapshots.add_argument("--older-than", default="14d", help="gc: only snapshots older than this (e.g. 14d, 12h)")
     snapshots.add_argument("--dry-run", action="store_true", help="gc: say what would be removed")
     snapshots.add_argument("--branches", action="store_true", help="gc: delete the snapshot branches too")
+    recover = verbs.add_parser("recover", help="finish (or --abort) a launch that was interrupted")
+    recover.add_argument("sweep", nargs="?", help="default: every interrupted launch")
+    recover.add_argument("--abort", action="store_true", help="undo it: stop its jobs, remove its snapshot")
     launch = verbs.add_parser("launch", help="launch a sweep and return (same as --batch FILE --no-wait)")
     launch.add_argument("sweep_file", type=Path)
     _launch_options(launch)

@@ -43,7 +43,31 @@ def batch(engine: Engine, args: Namespace) -> int:
     return wait_for(engine, sweep, out)
 
 
+def warn_interrupted(engine: Engine) -> None:
+    from .engine.recovery import describe, interrupted_launches
+
+    for sweep in interrupted_launches(engine):
+        Console(stderr=True, highlight=False).print(f"[yellow]warning:[/] {describe(sweep)}")
+
+
+def recover(engine: Engine, args: Namespace) -> int:
+    from .engine.recovery import abort, finish, interrupted_launches
+
+    found = interrupted_launches(engine)
+    if args.sweep is not None:
+        found = [s for s in found if str(s.id) == args.sweep]
+        if not found:
+            raise SnaptuiError(f"sweep {args.sweep} is not an interrupted launch")
+    if not found:
+        out.print("no interrupted launches")
+    for sweep in found:
+        for line in (abort if args.abort else finish)(engine, sweep):
+            out.print(line)
+    return 0
+
+
 def status(engine: Engine, args: Namespace) -> int:
+    warn_interrupted(engine)
     if args.sweep is None:
         table = Table(box=None, pad_edge=False)
         for column in ("id", "name", "profile", "jobs", "snapshot", "started", "elapsed"):

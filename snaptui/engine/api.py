@@ -7,17 +7,19 @@ an Engine on the same repository at once.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from . import agent
+from . import agent, faults
 from .config import EffectiveConfig, ProjectConfig
 from .errors import ConfigError, SnaptuiError
 from .executors import executor_for
 from .models import Attempt, Event, Job, Sweep
+from .procs import identity
 from .states import RETRYABLE_STATES, JobState
 from .store import Store
 from .sweep import JobSpec, SweepSpec, load_sweep
@@ -79,31 +81,38 @@ class Engine:
             raise ConfigError.single(spec.path, "grid", f"expands to {len(plan.jobs)} jobs, more than"
                                      f" limits.max_jobs = {config.max_jobs}",
                                      hint="pass --yes to launch anyway, or raise limits.max_jobs in snaptui.toml")
+        # The record comes first, marked 'launching' with who launches it: if this process dies at
+        # any later step, the next snaptui finds the launch and can finish or undo it (recovery.py).
+        uid = secrets.token_hex(3)
+        sweep_id = self.store.create_sweep(
+            name=spec.name, executor=config.executor, profile=config.profile_name,
+            sweep_file=str(spec.path) if spec.path else None, spec=spec.to_dict(), config=config.to_dict(),
+            snapshot=None, workdir=str(self.repo_root), env={}, uid=uid, launcher=identity(os.getpid()),
+            jobs=[(j.index, j.label, j.params, j.argv) for j in plan.jobs])
         snapshot = None
-        if config.snapshot.enabled:
-            from .snapshot import take_snapshot
-            snapshot = take_snapshot(self.repo_root, config.snapshot)
-            workdir = Path(snapshot.worktree)
-        else:
-            workdir = self.repo_root
-        sweep_id = None
+        faults.point("launch:recorded")
         try:
+            if config.snapshot.enabled:
+                from .snapshot import take_snapshot
+                snapshot = take_snapshot(self.repo_root, config.snapshot)
+                workdir = Path(snapshot.worktree)
+                faults.point("launch:snapshotted")
+            else:
+                workdir = self.repo_root
             _check_command(spec, plan.jobs[0].argv, workdir)
             env = job_environment(dict(os.environ if environ is None else environ), self.repo_root, workdir,
                                   {**config.profile.get("env", {}), **spec.env})
-            sweep_id = self.store.create_sweep(
-                name=spec.name, executor=config.executor, profile=config.profile_name,
-                sweep_file=str(spec.path) if spec.path else None, spec=spec.to_dict(), config=config.to_dict(),
-                snapshot=snapshot.to_dict() if snapshot else None, workdir=str(workdir), env=env,
-                jobs=[(j.index, j.label, j.params, j.argv) for j in plan.jobs])
+            self.store.set_sweep_code(sweep_id, snapshot=snapshot.to_dict() if snapshot else None,
+                                      workdir=str(workdir), env=env)
             executor = executor_for(config.executor, self.store, self.repo_root)
             sweep = self.store.sweep(sweep_id)
+            faults.point("launch:code-recorded")
             if not executor.submits_from_agent:
                 executor.submit(sweep, self.store.active_attempts_of_launching(sweep_id))
+                faults.point("launch:submitted")
             self.store.set_sweep_status(sweep_id, "active")
         except BaseException:
-            if sweep_id is not None:
-                self._undo_launch(sweep_id)
+            self._undo_launch(sweep_id)
             if snapshot is not None:
                 from .snapshot import discard_snapshot
                 discard_snapshot(self.repo_root, snapshot)

@@ -26,6 +26,7 @@ class Attempt:
     results: dict[str, Any] = field(default_factory=dict)
     cancel_requested: bool = False
     proc: dict[str, Any] = field(default_factory=dict)
+    claimed: bool = False      # taken by a submitter; with no executor_id yet, mid-submission
 
     @property
     def elapsed(self) -> float | None:
@@ -68,6 +69,8 @@ class Sweep:
     workdir: str
     counts: dict[JobState, int] = field(default_factory=dict)
     ended_at: float | None = None
+    uid: str | None = None                 # tags the snapshot branch and the Slurm jobs of this launch
+    launcher: dict[str, Any] | None = None  # pid and start time of the process that launched it
 
     @property
     def total(self) -> int:

@@ -84,6 +84,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX transitions_by_sweep ON transitions(sweep_id, id);
     """,
+    # 2: who is launching a sweep, and a unique tag shared by its snapshot branch and Slurm jobs,
+    # so an interrupted launch can be found and finished or cleaned up
+    """
+    ALTER TABLE sweeps ADD COLUMN uid TEXT;
+    ALTER TABLE sweeps ADD COLUMN launcher_json TEXT
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _ATTEMPT_FIELDS = {"executor_id", "log_dir", "node", "submitted_at", "started_at", "ended_at",
@@ -166,17 +172,18 @@ class Store:
     # -- sweeps -------------------------------------------------------------
     def create_sweep(self, *, name: str, executor: str, profile: str, sweep_file: str | None,
                      spec: dict, config: dict, snapshot: dict | None, workdir: str, env: dict,
-                     jobs: Iterable[tuple[int, str, dict, list[str]]]) -> int:
+                     jobs: Iterable[tuple[int, str, dict, list[str]]], uid: str | None = None,
+                     launcher: dict | None = None) -> int:
         """Record a sweep in state 'launching' with one PENDING attempt per job."""
         now = time.time()
         with self.write() as conn:
             cur = conn.execute(
                 "INSERT INTO sweeps(name, created_at, status, executor, profile, sweep_file, spec_json,"
-                " config_json, snapshot_json, workdir, env_json, host, user)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " config_json, snapshot_json, workdir, env_json, host, user, uid, launcher_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (name, now, "launching", executor, profile, sweep_file, json.dumps(spec), json.dumps(config),
                  json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env),
-                 os.uname().nodename, _user()))
+                 os.uname().nodename, _user(), uid, json.dumps(launcher) if launcher else None))
             sweep_id = cur.lastrowid
             rows = list(jobs)
             conn.executemany(
@@ -191,6 +198,12 @@ class Store:
                          " SELECT id, sweep_id, job_idx, NULL, 'PENDING', ?, 'launched' FROM attempts"
                          " WHERE sweep_id = ?", (now, sweep_id))
         return sweep_id
+
+    def set_sweep_code(self, sweep_id: int, *, snapshot: dict | None, workdir: str, env: dict) -> None:
+        """Where a launching sweep's code is, once its snapshot exists."""
+        with self.write() as conn:
+            conn.execute("UPDATE sweeps SET snapshot_json = ?, workdir = ?, env_json = ? WHERE id = ?",
+                         (json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env), sweep_id))
 
     def set_sweep_status(self, sweep_id: int, status: str) -> None:
         with self.write() as conn:
@@ -290,9 +303,15 @@ class Store:
     def claim(self, attempt_id: int) -> bool:
         """Take a queued attempt for submission; False if it was cancelled or taken meanwhile."""
         with self.write() as conn:
-            cur = conn.execute("UPDATE attempts SET claimed = 1 WHERE id = ? AND claimed = 0"
-                               " AND cancel_requested = 0 AND state = 'PENDING'", (attempt_id,))
+            cur = conn.execute("UPDATE attempts SET claimed = 1, submitted_at = ? WHERE id = ? AND claimed = 0"
+                               " AND cancel_requested = 0 AND state = 'PENDING'", (time.time(), attempt_id))
         return cur.rowcount == 1
+
+    def unclaim(self, attempt_id: int) -> None:
+        """Give back a claim whose submission never happened (its submitter died first)."""
+        with self.write() as conn:
+            conn.execute("UPDATE attempts SET claimed = 0, submitted_at = NULL WHERE id = ? AND executor_id IS NULL",
+                         (attempt_id,))
 
     def update_attempt(self, attempt_id: int, state: JobState | None = None, **fields: Any) -> bool:
         """Change an attempt's fields and, when the state changes, log the transition.
@@ -388,6 +407,7 @@ def _attempt(row: sqlite3.Row) -> Attempt:
         submitted_at=row["submitted_at"], started_at=row["started_at"], ended_at=row["ended_at"],
         exit_code=row["exit_code"], reason=row["reason"], results=loads(row["results_json"], {}),
         cancel_requested=bool(row["cancel_requested"]), proc=loads(row["proc_json"], {}),
+        claimed=bool(row["claimed"]),
     )
 
 
@@ -403,4 +423,5 @@ def _sweep(row: sqlite3.Row, counts_and_end) -> Sweep:
         executor=row["executor"], profile=row["profile"], sweep_file=row["sweep_file"],
         spec=json.loads(row["spec_json"]), config=json.loads(row["config_json"]),
         snapshot=loads(row["snapshot_json"]), workdir=row["workdir"], counts=counts, ended_at=ended,
+        uid=row["uid"], launcher=loads(row["launcher_json"]),
     )

@@ -13,7 +13,8 @@ import logging
 import time
 from collections import defaultdict
 
-from ..manifest import read_manifest
+from .. import faults
+from ..manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt, Sweep
 from ..procs import identity, is_alive, terminate
 from ..runner import CommandRunner
@@ -23,6 +24,7 @@ from .base import Executor
 log = logging.getLogger("snaptui.local")
 # submitit's own timeout is only a backstop: the runner enforces the profile's timeout.
 SUBMITIT_TIMEOUT_MARGIN_MIN = 10
+ADOPT_AFTER_S = 10.0  # a claimed job starts within a second; older claims without an id are settled
 
 
 class LocalExecutor(Executor):
@@ -38,16 +40,17 @@ class LocalExecutor(Executor):
 
     def start_queued(self, attempts: list[Attempt]) -> None:
         """Start PENDING attempts of each sweep while it has free slots."""
+        self._settle_interrupted_submissions(attempts)
         by_sweep: dict[int, list[Attempt]] = defaultdict(list)
         for attempt in attempts:
             by_sweep[attempt.sweep_id].append(attempt)
         for sweep_id, group in by_sweep.items():
-            queued = [a for a in group if a.executor_id is None and a.state == JobState.PENDING]
+            queued = [a for a in group if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
             if not queued:
                 continue
             sweep = self.store.sweep(sweep_id)
             cap = int(sweep.config["executor"].get("max_parallel_jobs", 1))
-            busy = sum(1 for a in group if a.executor_id is not None)
+            busy = sum(1 for a in group if a.executor_id is not None or a.claimed)
             free = cap - busy
             if free > 0:
                 self.submit(sweep, queued[:free])
@@ -73,6 +76,7 @@ class LocalExecutor(Executor):
                                           reason=f"could not start: {exc}")
                 continue
             pid = int(submitted.job_id)
+            faults.point("agent:submitted")
             self._jobs[attempt.id] = submitted
             self.store.update_attempt(
                 attempt.id, executor_id=str(pid), log_dir=str(submitted.paths.folder),
@@ -80,6 +84,28 @@ class LocalExecutor(Executor):
             fresh = self.store.attempt(attempt.id)
             if fresh.cancel_requested:  # cancelled while we were starting it
                 self.cancel([fresh])
+
+    def _settle_interrupted_submissions(self, attempts: list[Attempt]) -> None:
+        """A claim without an executor id means a submitter died mid-submission. If the job started
+        anyway, its manifest says so and it is adopted; if not, the claim is given back."""
+        stale = [a for a in attempts if a.claimed and a.executor_id is None
+                 and time.time() - (a.submitted_at or 0) > ADOPT_AFTER_S]
+        if not stale:
+            return
+        manifests = {}
+        for path in self.submitit_root.glob(f"*/{MANIFEST_NAME}"):
+            found = read_manifest(path.parent) or {}
+            manifests[(found.get("sweep_id"), found.get("job_index"), found.get("attempt"))] = found
+        for attempt in stale:
+            found = manifests.get((attempt.sweep_id, attempt.job_index, attempt.number))
+            if found is None:
+                log.warning("attempt %s was claimed but never started; queueing it again", attempt.id)
+                self.store.unclaim(attempt.id)
+                continue
+            log.warning("adopting attempt %s, started as %s before its submitter died", attempt.id,
+                        found["executor_id"])
+            self.store.update_attempt(attempt.id, executor_id=found["executor_id"], log_dir=found["log_dir"],
+                                      proc={"controller": None})
 
     def poll(self, attempts: list[Attempt]) -> None:
         for attempt in attempts:

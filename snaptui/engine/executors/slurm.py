@@ -46,6 +46,10 @@ def submitit_parameters(sweep: Sweep) -> dict:
         params["mem"] = f"{int(float(profile['mem_gb']) * 1024)}MB"
     if "tasks_per_node" in profile:
         params["ntasks_per_node"] = profile["tasks_per_node"]
+    # Tagged so an interrupted launch can find the jobs it submitted before it died (recovery.py).
+    tag = f"snaptui:{sweep.uid}" if sweep.uid else None
+    if tag:
+        params["comment"] = f"{profile['comment']} {tag}" if profile.get("comment") else tag
     if profile.get("additional_parameters"):
         params["additional_parameters"] = dict(profile["additional_parameters"])
     return params
