@@ -152,6 +152,7 @@ class Agent:
 
 def main(argv: list[str]) -> int:
     repo_root = Path(argv[0])
+    os.umask(0o077)  # job folders and logs it creates are the user's alone; commands get theirs back
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s agent[{os.getpid()}] %(levelname)s %(message)s")
     handle = open(_lock_path(repo_root), "a")
     try:

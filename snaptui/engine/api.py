@@ -19,7 +19,7 @@ from .config import EffectiveConfig, ProjectConfig
 from .errors import ConfigError, SnaptuiError
 from .executors import executor_for
 from .models import Attempt, Event, Job, Sweep
-from .procs import identity
+from .procs import current_umask, identity, private_umask
 from .states import RETRYABLE_STATES, JobState
 from .store import Store
 from .sweep import JobSpec, SweepSpec, load_sweep
@@ -94,7 +94,8 @@ class Engine:
         try:
             if config.snapshot.enabled:
                 from .snapshot import take_snapshot
-                snapshot = take_snapshot(self.repo_root, config.snapshot)
+                with private_umask():
+                    snapshot = take_snapshot(self.repo_root, config.snapshot, short_id=uid)
                 workdir = Path(snapshot.worktree)
                 faults.point("launch:snapshotted")
             else:
@@ -108,7 +109,8 @@ class Engine:
             sweep = self.store.sweep(sweep_id)
             faults.point("launch:code-recorded")
             if not executor.submits_from_agent:
-                executor.submit(sweep, self.store.active_attempts_of_launching(sweep_id))
+                with private_umask():
+                    executor.submit(sweep, self.store.active_attempts_of_launching(sweep_id))
                 faults.point("launch:submitted")
             self.store.set_sweep_status(sweep_id, "active")
         except BaseException:
@@ -251,7 +253,8 @@ class Engine:
     def _submit_or_fail(self, executor, sweep: Sweep, attempt_ids: list[int]) -> None:
         """A refused submission must not leave attempts waiting for ever: they fail, with the reason."""
         try:
-            executor.submit(sweep, [self.store.attempt(i) for i in attempt_ids])
+            with private_umask():
+                executor.submit(sweep, [self.store.attempt(i) for i in attempt_ids])
         except SnaptuiError as exc:
             for attempt_id in attempt_ids:
                 self.store.update_attempt(attempt_id, JobState.FAILED, ended_at=time.time(),
@@ -280,6 +283,7 @@ def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra:
     front = [str(workdir)] + ([str(workdir / "src")] if (workdir / "src").is_dir() else [])
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(front + redirected))
     env["SNAPTUI_REPO"] = str(repo_root)
+    env["SNAPTUI_UMASK"] = oct(current_umask())  # restored for the command, which snaptui runs privately
     env["SNAPTUI_CODE_DIR"] = str(workdir)
     return env
 

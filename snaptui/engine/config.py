@@ -46,6 +46,14 @@ def _regex(value: str) -> str | None:
     return None if compiled.groups >= 2 else "must have two groups: (name) and (value)"
 
 
+def _single_line(value) -> str | None:
+    """Slurm values end up in #SBATCH lines: a newline would start a line of its own."""
+    values = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+    if any(isinstance(v, str) and any(c in v for c in "\n\r\x00") for v in values):
+        return "must not contain line breaks"
+    return None
+
+
 SNAPSHOT_FIELDS = {
     "enabled": Field(bool),
     "branch_prefix": Field(str, _valid_ref_component),
@@ -66,17 +74,18 @@ COMMON_PROFILE_FIELDS = {
 LOCAL_FIELDS = dict(COMMON_PROFILE_FIELDS)
 SLURM_FIELDS = {
     **COMMON_PROFILE_FIELDS,
-    "partition": Field(str), "qos": Field(str), "account": Field(str),
-    "gres": Field(str), "gpus_per_node": Field(int, non_negative), "gpus_per_task": Field(int, non_negative),
+    "env": Field(dict, _single_line, items=str),
+    "partition": Field(str, _single_line), "qos": Field(str, _single_line), "account": Field(str, _single_line),
+    "gres": Field(str, _single_line), "gpus_per_node": Field(int, non_negative), "gpus_per_task": Field(int, non_negative),
     "cpus_per_task": Field(int, at_least_one), "cpus_per_gpu": Field(int, at_least_one),
-    "mem_gb": Field(float, positive), "mem_per_cpu": Field(str), "mem_per_gpu": Field(str),
+    "mem_gb": Field(float, positive), "mem_per_cpu": Field(str, _single_line), "mem_per_gpu": Field(str, _single_line),
     "nodes": Field(int, at_least_one), "tasks_per_node": Field(int, at_least_one),
-    "nodelist": Field(str), "exclude": Field(str), "constraint": Field(str),
-    "job_name": Field(str), "comment": Field(str),
+    "nodelist": Field(str, _single_line), "exclude": Field(str, _single_line), "constraint": Field(str, _single_line),
+    "job_name": Field(str, _single_line), "comment": Field(str, _single_line),
     "array_parallelism": Field(int, at_least_one), "max_num_timeout": Field(int, non_negative),
     "signal_delay_s": Field(int, non_negative),
     "poll_interval_s": Field(float, positive),
-    "additional_parameters": Field(dict), "setup": Field(list, items=str), "srun_args": Field(list, items=str),
+    "additional_parameters": Field(dict, _single_line), "setup": Field(list, _single_line, items=str), "srun_args": Field(list, _single_line, items=str),
 }
 PROFILE_FIELDS = {"local": LOCAL_FIELDS, "slurm": SLURM_FIELDS}
 TOP_FIELDS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from contextlib import contextmanager
 
 import psutil
 
@@ -51,3 +52,23 @@ def terminate(idents: list[tuple[dict | None, bool]], grace_s: float = 3.0) -> N
         time.sleep(0.05)
     for ident, group in idents:
         signal_process(ident, signal.SIGKILL, group=group)
+
+
+PRIVATE_UMASK = 0o077
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def private_umask():
+    """Files snaptui creates (worktrees, job folders, logs, manifests) are the user's alone;
+    the job's own command runs with the user's usual umask again (see runner)."""
+    old = os.umask(PRIVATE_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(old)

@@ -49,6 +49,7 @@ class CommandRunner:
     def __call__(self, spec: RunSpec) -> dict[str, Any]:
         import submitit
 
+        os.umask(0o077)  # manifests and result files are the user's alone
         job_env = submitit.JobEnvironment()
         folder = Path(job_env.paths.folder)
         stdout_path = Path(str(job_env.paths.stdout).replace("%t", str(job_env.global_rank)))
@@ -65,7 +66,7 @@ class CommandRunner:
         sys.stderr.flush()
         try:
             child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True,
-                                     preexec_fn=_ignore_time_warning)
+                                     preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
         except OSError as exc:
             print(f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}", file=sys.stderr, flush=True)
             manifest.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
@@ -127,11 +128,21 @@ class RequeueableRunner(CommandRunner):
         return submitit.helpers.DelayedSubmission(self, spec)
 
 
-def _ignore_time_warning() -> None:
-    """In the command, before exec: Slurm sends submitit's USR2 warning to every process of the
-    step, and USR2 kills a program that does not handle it. An ignored signal stays ignored across
-    exec, while a program that wants the warning (to checkpoint) can still install a handler."""
-    signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+def _prepare_command(umask: str | None):
+    """What runs in the command's process before exec.
+
+    Slurm sends submitit's USR2 warning to every process of the step, and USR2 kills a program
+    that does not handle it: ignored, it stays ignored across exec, while a program that wants the
+    warning (to checkpoint) can still install a handler. The launching shell's umask comes back,
+    since snaptui's own files were made private."""
+    mask = int(umask, 8) if umask else None
+
+    def prepare() -> None:
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+        if mask is not None:
+            os.umask(mask)
+
+    return prepare
 
 
 def _wait(child: subprocess.Popen, timeout_s: float | None) -> bool:

@@ -245,12 +245,13 @@ def _short_id() -> str:
     return secrets.token_hex(3)
 
 
-def _create_branch(g, prefix: str, commit: str, created_at: float, worktree_root: Path) -> str:
+def _create_branch(g, prefix: str, commit: str, created_at: float, worktree_root: Path,
+                   short_id: str | None = None) -> str:
     """update-ref with an all-zero old value creates or fails, never overwrites: a clash with a
     launch in the same second (another process) just draws a new random id."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(created_at))
-    for _ in range(50):
-        branch = f"{prefix}/{stamp}-{_short_id()}"
+    for attempt in range(50):
+        branch = f"{prefix}/{stamp}-{short_id if short_id and attempt == 0 else _short_id()}"
         if os.path.lexists(worktree_root / branch.replace("/", "-")):
             continue
         status, _, err = run(g, "update-ref", f"refs/heads/{branch}", commit, ZERO_SHA, check=False)
@@ -285,8 +286,11 @@ def _push(g, remote: str, branch: str, commit: str) -> list[str]:
     return [f"could not push {branch} to {remote}: {detail}"]
 
 
-def take_snapshot(repo_root: Path, settings: SnapshotSettings) -> Snapshot:
-    """Commit the working tree as it is, branch it, and check it out as a locked worktree."""
+def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str | None = None) -> Snapshot:
+    """Commit the working tree as it is, branch it, and check it out as a locked worktree.
+
+    `short_id` ends the branch name when free (the engine passes the launch's uid, so an
+    interrupted launch can find its branch); otherwise a random one is drawn."""
     created_at = time.time()
     repo_root, index_file, exclude_file, *head = _repo_facts(repo_root)
     g = git_for(repo_root)
@@ -297,7 +301,7 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings) -> Snapshot:
     commit, base, dirty = _make_commit(g, repo_root, index_file, tuple(head), settings,
                                      _exclude_pathspecs(links), warnings)
     with ExitStack() as undo:
-        branch = _create_branch(g, settings.branch_prefix, commit, created_at, worktree_root)
+        branch = _create_branch(g, settings.branch_prefix, commit, created_at, worktree_root, short_id)
         undo.callback(run, g, "update-ref", "-d", f"refs/heads/{branch}", commit, check=False)
         worktree = worktree_root / branch.replace("/", "-")
         undo.callback(_undo_worktree, repo_root, worktree)
