@@ -31,13 +31,17 @@ cluster-down:
 # The whole suite, Slurm included. pytest's exit code 5 (no tests collected) is a failure here.
 test: $(VENV)/.installed-test cluster
 	$(BIN)/lint-imports
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	SNAPTUI_REQUIRE_SLURM=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # Everything but the tests that need the Slurm cluster (no root needed).
 test-local: $(VENV)/.installed-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slurm" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test-local: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# The fault suite alone, ending with its table: fault, what happened, data lost, orphans left.
+faults: $(VENV)/.installed-test cluster
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests/faults -p no:randomly $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run_all.py

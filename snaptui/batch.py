@@ -63,6 +63,7 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
     """Follow a sweep to its end; returns the exit code."""
     started = sweep.created_at
     reported: set[int] = set()
+    warned: set[str] = set()
     last_refresh = time.monotonic()
     live = Live(console=console, auto_refresh=False, transient=False) if console.is_terminal else None
     last_line = ""
@@ -86,7 +87,10 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
             if not sweep.is_active:
                 break
             if time.monotonic() - last_refresh > REFRESH_EVERY_S:
-                engine.refresh()  # restarts the agent if it died
+                for problem in set(engine.health()) - warned:
+                    warned.add(problem)
+                    (live.console if live else console).print(f"[yellow]warning:[/] {problem}")
+                engine.refresh()
                 last_refresh = time.monotonic()
             time.sleep(0.5)
     except KeyboardInterrupt:

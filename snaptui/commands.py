@@ -46,8 +46,11 @@ def batch(engine: Engine, args: Namespace) -> int:
 def warn_interrupted(engine: Engine) -> None:
     from .engine.recovery import describe, interrupted_launches
 
+    err = Console(stderr=True, highlight=False)
     for sweep in interrupted_launches(engine):
-        Console(stderr=True, highlight=False).print(f"[yellow]warning:[/] {describe(sweep)}")
+        err.print(f"[yellow]warning:[/] {describe(sweep)}")
+    for problem in engine.health():
+        err.print(f"[yellow]warning:[/] {problem}")
 
 
 def recover(engine: Engine, args: Namespace) -> int:

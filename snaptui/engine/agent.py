@@ -79,6 +79,7 @@ class Agent:
         self.executors: dict = {}
         self.next_poll: dict[str, float] = {}
         self.wake_mtime = 0.0
+        self.logged: dict[str, float] = {}
 
     def _executor(self, name: str):
         """Executors are made on first use: a repo with only local sweeps never imports Slurm code."""
@@ -112,20 +113,28 @@ class Agent:
             now = time.monotonic()
             try:
                 executor.quick_poll([a for a in active if a.executor_id is not None])
-            except Exception:
-                log.exception("quick poll of %s failed", name)
+            except Exception as exc:
+                self._log_failure(f"quick poll of {name} failed", exc)
             if woken or now >= self.next_poll[name]:
                 try:
                     executor.poll([a for a in active if a.executor_id is not None])
-                except Exception:
-                    log.exception("polling %s failed", name)
+                except Exception as exc:
+                    self._log_failure(f"polling {name} failed", exc)
                 self.next_poll[name] = now + executor.poll_interval()
             if executor.submits_from_agent:
                 try:
                     executor.start_queued(self.store.active_attempts(executor=name))
-                except Exception:
-                    log.exception("starting queued %s jobs failed", name)
+                except Exception as exc:
+                    self._log_failure(f"starting queued {name} jobs failed", exc)
         return active_any
+
+    def _log_failure(self, what: str, exc: Exception) -> None:
+        """A failure that repeats every tick (a full disk) is logged once a minute, not 5 times a second."""
+        key = f"{what}: {exc}"
+        now = time.monotonic()
+        if now - self.logged.get(key, -1e9) > 60:
+            self.logged[key] = now
+            log.error("%s", what, exc_info=exc)
 
     def run(self, lock_handle) -> None:
         idle_since = None

@@ -172,6 +172,21 @@ class Engine:
         folder = Path(attempt.log_dir)
         return folder / f"{attempt.executor_id}_0_log.out", folder / f"{attempt.executor_id}_0_log.err"
 
+    def health(self) -> list[str]:
+        """Problems that keep states from being recorded, worded for the user (empty when all is well)."""
+        problems = []
+        try:
+            fs = os.statvfs(self.store.path.parent)
+            if fs.f_bavail * fs.f_frsize < 1024 * 1024:
+                problems.append(f"the disk holding {self.store.path.parent} is full: job states cannot be "
+                                f"recorded until space is freed")
+        except OSError:
+            pass
+        if self.store.active_attempts() and not agent.agent_running(self.repo_root):
+            problems.append("no snaptui agent is running for active jobs; starting one")
+            agent.ensure_agent(self.repo_root)
+        return problems
+
     # -- watching --------------------------------------------------------------------
     def last_event_id(self) -> int:
         return self.store.last_event_id()
