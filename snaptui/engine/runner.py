@@ -60,7 +60,9 @@ class CommandRunner:
                         started_at=time.time(), argv=spec.argv, cwd=spec.cwd, log_dir=str(folder),
                         runner={"pid": os.getpid(), "ctime": process_start_time(os.getpid())})
         env = dict(spec.env)
-        env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1")
+        env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1",
+                   SNAPTUI_SWEEP_ID=str(manifest.get("sweep_id", "")), SNAPTUI_JOB_INDEX=str(manifest.get("job_index", "")),
+                   SNAPTUI_ATTEMPT=str(manifest.get("attempt", "")))
         write_json_atomic(manifest_path, manifest)
         sys.stdout.flush()
         sys.stderr.flush()
