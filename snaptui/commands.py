@@ -14,6 +14,7 @@ from rich.text import Text
 from .engine.api import Engine
 from .engine.errors import SnaptuiError
 from .engine.manifest import read_manifest
+from .engine.states import RETRYABLE_STATES
 from .format import STATE_STYLE, counts_line, duration
 
 import os
@@ -115,13 +116,9 @@ def cancel(engine: Engine, args: Namespace) -> int:
 
 
 def resubmit(engine: Engine, args: Namespace) -> int:
-    if "/" in args.ref:
-        jobs = [engine.resolve_job(args.ref)]
-    elif args.failed:
-        jobs = [j for j in engine.jobs(engine.resolve_sweep(args.ref).id)
-                if j.state.value in ("FAILED", "CANCELLED", "TIMEOUT")]
-    else:
-        jobs = engine.jobs(engine.resolve_sweep(args.ref).id)
+    jobs = _jobs_for(engine, args.ref)
+    if args.failed:
+        jobs = [j for j in jobs if j.state in RETRYABLE_STATES]
     done = engine.resubmit(jobs)
     if not done:
         out.print("nothing to resubmit: the jobs named are still pending or running")

@@ -64,7 +64,7 @@ class Executor(ABC):
             },
         )
 
-    def apply_manifest(self, attempt: Attempt, *, scheduler_says_over: bool) -> bool:
+    def apply_manifest(self, attempt: Attempt) -> bool:
         """Copy what the job reported about itself into the store. True once the attempt is final."""
         manifest = read_manifest(attempt.log_dir)
         if manifest is None or (manifest.get("sweep_id"), manifest.get("job_index"), manifest.get("attempt")) != (

@@ -111,14 +111,14 @@ class LocalExecutor(Executor):
         for attempt in attempts:
             if attempt.executor_id is None:
                 continue
-            if self.apply_manifest(attempt, scheduler_says_over=False):
+            if self.apply_manifest(attempt):
                 self._reap(attempt.id)
                 continue
             if any(is_alive(i) for i in self._idents(attempt)):
                 continue
             self._reap(attempt.id)
             fresh = self.store.attempt(attempt.id)
-            if not self.apply_manifest(fresh, scheduler_says_over=True):
+            if not self.apply_manifest(fresh):
                 self.vanished(fresh, "the job's processes ended without reporting an exit code (killed?)")
 
     def cancel(self, attempts: list[Attempt]) -> None:

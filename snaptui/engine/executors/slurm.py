@@ -88,7 +88,7 @@ class SlurmExecutor(Executor):
                 continue
             if manifest.get("state") == "TIMEOUT":
                 continue
-            self.apply_manifest(attempt, scheduler_says_over=False)
+            self.apply_manifest(attempt)
 
     def _active_sweeps(self) -> list[Sweep]:
         return [s for s in self.store.sweeps() if s.executor == "slurm" and s.is_active]
@@ -161,7 +161,7 @@ class SlurmExecutor(Executor):
             return attempt.state != JobState.UNKNOWN
         if record.state.is_final:
             # The job's own report has the exact exit code and results, unless Slurm killed it.
-            if record.slurm_state in ("COMPLETED", "FAILED") and self.apply_manifest(attempt, scheduler_says_over=True):
+            if record.slurm_state in ("COMPLETED", "FAILED") and self.apply_manifest(attempt):
                 return True
             state = JobState.CANCELLED if attempt.cancel_requested and record.state != JobState.COMPLETED \
                 else record.state
