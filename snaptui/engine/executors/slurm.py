@@ -172,6 +172,8 @@ class SlurmExecutor(Executor):
         if record.state == JobState.RUNNING:
             self.store.update_attempt(attempt.id, JobState.RUNNING, node=record.node,
                                       started_at=record.start or time.time(), reason=None)
+        elif attempt.state == JobState.RUNNING and not _requeued_since(record, attempt):
+            pass  # accounting lags the job's own report that it started: not a step back to pending
         else:
             self.store.update_attempt(attempt.id, record.state, reason=record.describe())
         return self.store.attempt(attempt.id).state != before
@@ -195,6 +197,11 @@ class SlurmExecutor(Executor):
             return ids  # scancel itself refuses other users' jobs
         me = getpass.getuser()
         return [i for i in ids if i not in records or records[i].user in (me, "")]
+
+
+def _requeued_since(record: sacct.SlurmRecord, attempt: Attempt) -> bool:
+    """A requeued job is pending again under the same id, with a submit time after our start."""
+    return bool(record.submit and attempt.started_at and record.submit > attempt.started_at)
 
 
 def _cluster_name() -> str | None:
