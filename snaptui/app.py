@@ -1,8 +1,10 @@
 """The Textual application: screens on top of one engine, fed by one event poller."""
 from __future__ import annotations
 
+import asyncio
 import os
 import select
+import signal
 import sys
 import threading
 import time
@@ -26,13 +28,14 @@ class SnaptuiApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, engine: "Engine", *, clock: Callable[[], float] | None = None,
-                 poll_interval: float = 0.5, watch_terminal: bool = False, start: str | None = None,
+                 poll_interval: float = 0.5, watch_terminal: bool = False, refresh_on_start: bool = True, start: str | None = None,
                  start_sweep: int | None = None, start_job: tuple[int, int] | None = None):
         super().__init__()
         self.engine = engine
         self.clock = clock or time.time
         self.poll_interval = poll_interval
         self.watch_terminal = watch_terminal
+        self.refresh_on_start = refresh_on_start
         self._start = start
         self._start_sweep = start_sweep
         self._start_job = start_job
@@ -40,6 +43,7 @@ class SnaptuiApp(App[int]):
         self._stdin_was_readable = False
         self._parent_pid = os.getppid()
         self.hangup_reason: str | None = None
+        self._exit_timer: threading.Timer | None = None
         self.sweep_names: list[tuple[int, str]] = []   # for the palette, kept by the sweeps screen
         self.default_profile: str | None = None
         self.last_event_id = engine.last_event_id()  # before any screen reads: no change is missed
@@ -70,9 +74,14 @@ class SnaptuiApp(App[int]):
                 self.push_screen(JobScreen(*self._start_job))
         self.run_worker(self._poll_events, thread=True, exit_on_error=False, group="events",
                         name="event poller")
-        self.run_worker(self._initial_refresh, thread=True, exit_on_error=False, group="refresh")
+        if self.refresh_on_start:
+            self.run_worker(self._initial_refresh, thread=True, exit_on_error=False, group="refresh")
         if self.watch_terminal:
-            self.set_interval(2.0, self._check_terminal, name="terminal watchdog")
+            self.set_interval(1.0, self._check_terminal, name="terminal watchdog")
+            self.call_after_refresh(self._check_terminal)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.hangup, f"signal {sig.name}")
 
     def _initial_refresh(self) -> None:
         try:
@@ -98,7 +107,9 @@ class SnaptuiApp(App[int]):
                 last = events[-1].id
                 if not self._from_thread(self._dispatch_events, events):
                     return
-            self._wake.wait(self.poll_interval * (4 if failing else 1))
+            deadline = time.monotonic() + self.poll_interval * (4 if failing else 1)
+            while not worker.is_cancelled and not self._wake.is_set() and time.monotonic() < deadline:
+                self._wake.wait(min(0.25, max(deadline - time.monotonic(), 0)))  # short: exit never waits
             self._wake.clear()
 
     def _from_thread(self, callback, *args, **kwargs) -> bool:
@@ -180,10 +191,15 @@ class SnaptuiApp(App[int]):
         if self.hangup_reason is not None:
             return
         self.hangup_reason = reason
-        timer = threading.Timer(5.0, os._exit, args=(0,))
-        timer.daemon = True
-        timer.start()
+        if self.watch_terminal:   # a real terminal session: if shutting down hangs on it, leave anyway
+            self._exit_timer = threading.Timer(5.0, os._exit, args=(0,))
+            self._exit_timer.daemon = True
+            self._exit_timer.start()
         self.exit(0)
+
+    def cancel_exit_timer(self) -> None:
+        if self._exit_timer is not None:
+            self._exit_timer.cancel()
 
     def _check_terminal(self) -> None:
         try:

@@ -16,11 +16,14 @@ COLUMNS = [("id", "#"), ("name", "name"), ("profile", "profile"), ("branch", "sn
            ("progress", "progress"), ("started", "started"), ("elapsed", "elapsed")]
 
 
-def sweep_branch(sweep) -> str:
+def sweep_branch(sweep, prefix: str = "") -> str:
+    """The snapshot branch (without the common prefix when given), or why there is none."""
     snap = sweep.snapshot or {}
     if not snap:
         return "(no snapshot)"
     branch = snap.get("branch") or ""
+    if prefix and branch.startswith(prefix.rstrip("/") + "/"):
+        branch = branch[len(prefix.rstrip("/")) + 1:]
     commit = (snap.get("commit") or "")[:7]
     return branch or commit or "?"
 
@@ -32,6 +35,7 @@ def sweep_profile(sweep) -> str:
 class SweepsScreen(EngineScreen):
     SCOPE = "sweeps"
     BINDINGS = actions.bindings("sweeps")
+    AUTO_FOCUS = "#sweeps"
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,7 +45,7 @@ class SweepsScreen(EngineScreen):
         self._again = False
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("snaptui", style="bold") + Text(f"  {self.engine.repo_root}", style="dim"),
+        yield Static(Text("snaptui", style="bold") + Text(f"  {self.engine.repo_root.name}", style="dim"),
                      id="title", classes="title-bar")
         yield Input(placeholder="filter sweeps (name, profile, branch); enter to keep, escape to clear",
                     id="filter", classes="filter")
@@ -54,6 +58,7 @@ class SweepsScreen(EngineScreen):
         table = self.query_one(DataTable)
         for key, label in COLUMNS:
             table.add_column(label, key=key)
+        table.cell_padding = 1
         self.query_one("#filter").display = False
         self.query_one("#empty").display = False
         self.reload()
@@ -95,22 +100,52 @@ class SweepsScreen(EngineScreen):
                 out.append(sweep)
         return out
 
+    def _widths(self) -> tuple[int, int, int, int]:
+        """name, profile and branch widths, and the bar width, to fit the terminal's width."""
+        width = self.app.size.width
+        bar = 10 if width >= 100 else 8
+        rest = max(width - (3 + bar + 6 + 11 + 7) - 7 * 2 - 1, 24)
+        name = max(rest // 3, 8)
+        profile = max(rest // 6, 5)
+        return name, profile, max(rest - name - profile, 8), bar
+
+    @property
+    def _prefix(self) -> str:
+        return str((self.engine.project.data.get("snapshot") or {}).get("branch_prefix") or "")
+
     def _row(self, sweep) -> dict[str, object]:
         now = self.now()
         end = sweep.ended_at if not sweep.is_active else None
+        name, profile, branch, bar = self._widths()
         return {
             "id": Text(str(sweep.id), justify="right"),
-            "name": truncate(sweep.name, 24),
-            "profile": truncate(sweep_profile(sweep), 14),
-            "branch": truncate(sweep_branch(sweep), 22),
-            "progress": count_bar(sweep.counts, sweep.total, 10),
+            "name": truncate(sweep.name, name),
+            "profile": truncate(sweep_profile(sweep), profile),
+            "branch": truncate(sweep_branch(sweep, self._prefix), branch),
+            "progress": count_bar(sweep.counts, sweep.total, bar),
             "started": clock_time(sweep.created_at, now),
             "elapsed": duration((end or now) - sweep.created_at),
         }
 
+    def on_resize(self) -> None:
+        if self.sweeps:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """From scratch (the column widths shrink too); the cursor stays on its sweep."""
+        table = self.query_one(DataTable)
+        keep = self.selected()
+        table.clear(columns=True)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        self._apply()
+        if keep is not None and str(keep.id) in {k.value for k in table.rows}:
+            table.move_cursor(row=table.get_row_index(str(keep.id)))
+
     def _apply(self) -> None:
         """Update rows in place; add new sweeps; drop vanished ones; keep newest first."""
         table = self.query_one(DataTable)
+        keep = self.selected()
         visible = self._visible()
         wanted = {str(s.id) for s in visible}
         present = {key.value for key in table.rows}
@@ -129,6 +164,8 @@ class SweepsScreen(EngineScreen):
                 added = True
         if added:
             table.sort("id", key=lambda cell: -int(str(cell)), reverse=False)
+            if keep is not None and str(keep.id) in wanted:
+                table.move_cursor(row=table.get_row_index(str(keep.id)), animate=False)
         empty = self.query_one("#empty", Static)
         if not self.sweeps:
             empty.update("No sweeps yet. Press n to launch one from a sweep file,\n"
@@ -184,7 +221,7 @@ class SweepsScreen(EngineScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             self.filter_text = event.value.strip()
-            self._apply()
+            self._rebuild()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":

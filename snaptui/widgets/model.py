@@ -35,31 +35,47 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
-def axes_for(spec: dict | None, jobs: list) -> list[Axis]:
-    """Varying parameters as axes: from the sweep spec when it matches the jobs, else from the jobs."""
-    groups: list[tuple[str, ...]] = []
+def spec_axes(spec: dict | None, jobs: list) -> tuple[list[Axis], dict[int, tuple[int, ...]]] | None:
+    """Axes and each job's coordinates from the sweep spec's expansion order (exact, even with
+    repeated values): grid keys in file order with the last varying fastest, then each zip group."""
     spec = spec or {}
+    factors: list[tuple[tuple[str, ...], list[tuple]]] = []
     for key, values in (spec.get("grid") or {}).items():
-        if isinstance(values, list) and len(values) > 1:
-            groups.append((key,))
+        if not isinstance(values, list) or not values:
+            return None
+        factors.append(((key,), [(_hashable(v),) for v in values]))
     for group in spec.get("zip") or []:
-        if isinstance(group, dict) and group and len(next(iter(group.values()))) > 1:
-            groups.append(tuple(group))
-    if not groups or any(k not in job.params for job in jobs[:50] for g in groups for k in g):
-        groups = []
-        if jobs:
-            first = jobs[0].params
-            for key in first:
-                if any(job.params.get(key) != first.get(key) for job in jobs):
-                    groups.append((key,))
-    axes = []
-    for keys in groups:
-        seen: dict[tuple, None] = {}
-        for job in jobs:
-            seen.setdefault(tuple(_hashable(job.params.get(k)) for k in keys), None)
-        if len(seen) > 1:
-            axes.append(Axis(keys, list(seen)))
-    return axes
+        if not isinstance(group, dict) or not group:
+            return None
+        keys = tuple(group)
+        factors.append((keys, [tuple(_hashable(v) for v in combo) for combo in zip(*group.values())]))
+    if not factors or math.prod(len(values) for _, values in factors) != len(jobs):
+        return None
+    sizes = [len(values) for _, values in factors]
+    kept = [n for n, size in enumerate(sizes) if size > 1]
+    coords: dict[int, tuple[int, ...]] = {}
+    for job in jobs:
+        rest, full = job.index, [0] * len(sizes)
+        for n in range(len(sizes) - 1, -1, -1):
+            rest, full[n] = divmod(rest, sizes[n])
+        coords[job.index] = tuple(full[n] for n in kept)
+    return [Axis(*factors[n]) for n in kept], coords
+
+
+def axes_for(jobs: list) -> tuple[list[Axis], dict[int, tuple[int, ...]]]:
+    """Axes from the jobs themselves: every parameter whose value differs between jobs."""
+    axes: list[Axis] = []
+    if jobs:
+        first = jobs[0].params
+        keys = list(first) + [k for job in jobs[:1000] for k in job.params if k not in first]
+        for key in dict.fromkeys(keys):
+            seen = dict.fromkeys(_hashable(job.params.get(key)) for job in jobs)
+            if len(seen) > 1:
+                axes.append(Axis((key,), [(v,) for v in seen]))
+    positions = [{value: i for i, value in enumerate(axis.values)} for axis in axes]
+    coords = {job.index: tuple(pos[tuple(_hashable(job.params.get(k)) for k in axis.keys)]
+                               for axis, pos in zip(axes, positions)) for job in jobs}
+    return axes, coords
 
 
 class SweepModel:
@@ -67,15 +83,10 @@ class SweepModel:
         self.sweep = sweep
         self.jobs: dict[int, Any] = {job.index: job for job in jobs}
         self.order: list[int] = [job.index for job in jobs]
-        self.axes = axes_for(sweep.spec, jobs)
-        positions = [{value: i for i, value in enumerate(axis.values)} for axis in self.axes]
-        self.coords: dict[int, tuple[int, ...]] = {}
+        self.axes, self.coords = spec_axes(sweep.spec, jobs) or axes_for(jobs)
         self.by_coords: dict[tuple[int, ...], int] = {}
-        for job in jobs:
-            coord = tuple(pos[tuple(_hashable(job.params.get(k)) for k in axis.keys)]
-                          for axis, pos in zip(self.axes, positions))
-            self.coords[job.index] = coord
-            self.by_coords.setdefault(coord, job.index)
+        for index, coord in self.coords.items():
+            self.by_coords.setdefault(coord, index)
         self.row_axis: int | None = 0 if len(self.axes) >= 2 else None
         self.col_axis: int | None = 1 if len(self.axes) >= 2 else (0 if self.axes else None)
         self.slice: dict[int, int] = {}   # axis -> value position, for axes not shown

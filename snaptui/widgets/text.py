@@ -40,13 +40,15 @@ def state_text(state: JobState) -> Text:
     return Text(f"{state.symbol} {state.value}", style=STATE_STYLE[state], no_wrap=True)
 
 
-def counts_text(counts: dict[JobState, int]) -> Text:
+def counts_text(counts: dict[JobState, int], compact: bool = False) -> Text:
+    """'▶ 2 running  ✔ 5 completed', or '▶2 ✔5' when compact."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for state in STATE_ORDER:
         if counts.get(state):
             if text:
-                text.append("  ")
-            text.append(f"{state.symbol} {counts[state]} {state.value.lower()}", style=STATE_STYLE[state])
+                text.append(" " if compact else "  ")
+            label = f"{state.symbol}{counts[state]}" if compact else f"{state.symbol} {counts[state]} {state.value.lower()}"
+            text.append(label, style=STATE_STYLE[state])
     return text
 
 
@@ -84,10 +86,10 @@ def eta_seconds(jobs: Iterable, now: float, parallel_hint: int | None = None) ->
     for job in jobs:
         attempt = job.attempt
         state = attempt.state
-        if state is JobState.COMPLETED and attempt.started_at and attempt.ended_at:
+        if state is JobState.COMPLETED and attempt.started_at is not None and attempt.ended_at is not None:
             durations.append(attempt.ended_at - attempt.started_at)
         elif state is JobState.RUNNING:
-            running_elapsed.append(now - attempt.started_at if attempt.started_at else 0.0)
+            running_elapsed.append(now - attempt.started_at if attempt.started_at is not None else 0.0)
         elif state in (JobState.PENDING, JobState.UNKNOWN):
             pending += 1
     if not durations or (not pending and not running_elapsed):

@@ -1,0 +1,1 @@
+"""One screen per module: sweeps (home), sweep, job, snapshots, launch, help, confirm."""

@@ -1,0 +1,332 @@
+"""One job: its live log (stdout, stderr or both) and its manifest."""
+from __future__ import annotations
+
+import shlex
+import threading
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from .. import actions
+from ..engine.errors import SnaptuiError
+from ..format import STATE_STYLE, duration
+from ..widgets.lines import job_line
+from ..widgets.logview import LogView
+from ..widgets.text import clock_time, elapsed, format_result
+from .base import EngineScreen
+from .confirm import ConfirmScreen, describe_jobs
+from .sweep import jobs_by_index
+
+STREAMS = ("out", "err", "both")
+STREAM_NAMES = {"out": "stdout", "err": "stderr", "both": "stdout+stderr"}
+SKIP_AHEAD = 16 * 1024 * 1024   # further behind than this: jump to the last lines
+READ_BYTES = 1024 * 1024
+
+
+class JobScreen(EngineScreen):
+    SCOPE = "job"
+    BINDINGS = actions.bindings("job")
+    AUTO_FOCUS = "#log"
+
+    def __init__(self, sweep_id: int, index: int, *, poll_interval: float = 0.25, max_lines: int = 10_000):
+        super().__init__()
+        self.sweep_id = sweep_id
+        self.index = index
+        self.poll_interval = poll_interval
+        self.max_lines = max_lines
+        self.job = None
+        self.sweep = None
+        self.attempts: list = []
+        self.stream = "out"
+        self.paths: dict[str, Path | None] = {"out": None, "err": None}
+        self._generation = 0
+        self._wake = threading.Event()
+        self._tailing_attempt: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"job {self.sweep_id}/{self.index}", id="title", classes="title-bar")
+        yield Static("", id="logstatus", classes="status-bar")
+        with Horizontal(id="body"):
+            yield LogView(self.max_lines, id="log")
+            with VerticalScroll(id="manifest"):
+                yield Static("", id="manifest-text")
+        yield Input(placeholder="search the log (smart case); enter to search, escape to close", id="search",
+                    classes="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#search").display = False
+        self.query_one("#manifest").display = self.app.size.width >= 110
+        self.query_one(LogView).focus()
+        self.call_engine(self._load, done=self._loaded, group="load")
+        self.set_interval(1.0, self._tick, name="clock")
+
+    def on_unmount(self) -> None:
+        self._generation += 1
+        self._wake.set()
+
+    # -- data ------------------------------------------------------------------------------
+    def _load(self):
+        sweep = self.engine.sweep(self.sweep_id)
+        job = jobs_by_index(self.engine, self.sweep_id, [self.index])
+        if not job:
+            raise SnaptuiError(f"sweep {self.sweep_id} has no job {self.index}")
+        return job[0], sweep, self.engine.attempts(job[0]), self.engine.log_paths(job[0])
+
+    def _loaded(self, loaded) -> None:
+        self.job, self.sweep, self.attempts, paths = loaded
+        self.paths = {"out": paths[0], "err": paths[1]}
+        self._show_title()
+        self._show_manifest()
+        if self._tailing_attempt != self.job.attempt.id or (paths[0] and self._tail_paths_missing):
+            self._start_tail()
+
+    @property
+    def _tail_paths_missing(self) -> bool:
+        return getattr(self, "_tailing_without_paths", False)
+
+    def engine_events(self, events: list) -> None:
+        if any(e.sweep_id == self.sweep_id and e.job_index == self.index for e in events):
+            self.call_engine(self._load, done=self._loaded, group="load")
+
+    def _tick(self) -> None:
+        if self.job is not None and not self.job.state.is_final:
+            self._show_title()
+
+    # -- tailing ---------------------------------------------------------------------------
+    def _start_tail(self) -> None:
+        self._generation += 1
+        self._wake.set()
+        self._wake = threading.Event()
+        self._tailing_attempt = self.job.attempt.id if self.job else None
+        streams = ["out", "err"] if self.stream == "both" else [self.stream]
+        paths = [(name, self.paths[name]) for name in streams if self.paths.get(name)]
+        self._tailing_without_paths = not paths
+        self.query_one(LogView).reset()
+        self._show_status()
+        if paths:
+            self.run_worker(lambda: self._tail(paths, self._generation, self._wake), thread=True,
+                            exit_on_error=False, group="tail", name="log tailer")
+
+    def _tail(self, paths, generation: int, wake: threading.Event) -> None:
+        from ..engine.logtail import LogTailer
+
+        worker = get_current_worker()
+        tailers = []
+        for name, path in paths:
+            tailer = LogTailer(path)
+            tailer.seek_last_lines(self.max_lines)
+            tailers.append((name, tailer))
+        both = len(tailers) > 1
+        while not worker.is_cancelled and generation == self._generation:
+            batch: list[str] = []
+            for name, tailer in tailers:
+                try:
+                    size = tailer.path.stat().st_size
+                except OSError:
+                    continue
+                if size - tailer.offset > SKIP_AHEAD:
+                    skipped = size - tailer.offset
+                    tailer.seek_last_lines(self.max_lines)
+                    batch.append(f"\x1b[2m… skipped {skipped - (size - tailer.offset)} bytes …\x1b[0m")
+                lines = tailer.read_new(READ_BYTES)
+                if both and name == "err":
+                    lines = [f"\x1b[31m{line}\x1b[0m" for line in lines]
+                batch.extend(lines)
+            if batch:
+                try:
+                    self.app.call_from_thread(self._append, generation, batch)
+                except RuntimeError:
+                    return
+                if any(t.has_more for _, t in tailers):
+                    continue
+            wake.wait(self.poll_interval)
+
+    def _append(self, generation: int, lines: list[str]) -> None:
+        if generation == self._generation and self.is_attached:
+            self.query_one(LogView).add_lines(lines)
+
+    # -- status ----------------------------------------------------------------------------
+    def _show_title(self) -> None:
+        text = Text("job ", style="bold") + job_line(self.job, self.now(), results=False, reason=False)
+        if self.sweep is not None:
+            text.append(f"  ({self.sweep.name})", style="dim")
+        self.query_one("#title", Static).update(text)
+
+    def _show_status(self) -> None:
+        log = self.query_one(LogView)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {STREAM_NAMES[self.stream]} ", style="reverse")
+        text.append("  ")
+        text.append("FOLLOW" if log.follow else "PAUSED", style="bold" if log.follow else "bold reverse")
+        if log.new_lines:
+            text.append(f"  {log.new_lines} new lines (f)")
+        if log.wrap:
+            text.append("  wrap")
+        if log.needle:
+            found = f"{log.current + 1}/{len(log.matches)}" if log.matches else "no match"
+            text.append(f"  /{log.needle}  {found}")
+        streams = ["out", "err"] if self.stream == "both" else [self.stream]
+        paths = [self.paths.get(s) for s in streams]
+        if not any(paths):
+            state = self.job.state.value.lower() if self.job else "loading"
+            text.append(f"  no log yet ({state})", style="dim")
+        elif all(p is not None and not p.exists() for p in paths):
+            text.append("  log file not created yet", style="dim")
+        self.query_one("#logstatus", Static).update(text)
+
+    def on_log_view_status_changed(self, _message) -> None:
+        self._show_status()
+
+    def _show_manifest(self) -> None:
+        job, sweep = self.job, self.sweep
+        spec = sweep.spec if sweep else {}
+        varying = set((spec.get("grid") or {}))
+        for group in spec.get("zip") or []:
+            varying.update(group)
+        text = Text()
+
+        def head(title: str) -> None:
+            text.append(("\n" if text else "") + title + "\n", style="bold underline")
+
+        head("overrides")
+        for key, value in job.params.items():
+            text.append(f"{key}", style="bold" if key in varying else "")
+            text.append(f" = {value}\n")
+        head("command")
+        text.append(shlex.join(job.argv) + "\n")
+        if sweep is not None:
+            head("snapshot")
+            snap = sweep.snapshot or {}
+            if snap:
+                text.append(f"branch {snap.get('branch', '?')}\ncommit {str(snap.get('commit', '?'))[:12]}\n")
+                if snap.get("base_commit") or snap.get("base"):
+                    text.append(f"from   {str(snap.get('base_commit') or snap.get('base'))[:12]}\n")
+                if snap.get("dirty") or snap.get("uncommitted"):
+                    text.append("with uncommitted edits\n", style="italic")
+            else:
+                text.append("none: ran in the repository\n", style="dim")
+            text.append(f"workdir {self._short(sweep.workdir)}\n", style="dim")
+            head("executor")
+            text.append(f"{sweep_profile_text(sweep)}\n")
+        head("attempts")
+        for attempt in self.attempts:
+            text.append(f"#{attempt.number} ")
+            text.append(f"{attempt.state.symbol} {attempt.state.value}", style=STATE_STYLE[attempt.state])
+            run = elapsed(attempt.started_at, attempt.ended_at, self.now())
+            text.append(f" {duration(run)}" if run is not None else "")
+            if attempt.exit_code is not None:
+                text.append(f" exit {attempt.exit_code}")
+            text.append("\n")
+            details = [attempt.executor_id and f"id {attempt.executor_id}", attempt.node and f"on {attempt.node}",
+                       attempt.started_at and f"at {clock_time(attempt.started_at, self.now())}"]
+            details = [d for d in details if d]
+            if details:
+                text.append("   " + "  ".join(details) + "\n", style="dim")
+            if attempt.reason:
+                text.append(f"   {attempt.reason}\n", style="dim")
+        if job.attempt.results:
+            head("results")
+            for name, value in job.attempt.results.items():
+                text.append(f"{name} = {format_result(value)}\n")
+        out = self.paths.get("out")
+        if out is not None:
+            head("log")
+            text.append(f"{self._short(out.parent)}\n", style="dim")
+        self.query_one("#manifest-text", Static).update(text)
+
+    def _short(self, path) -> str:
+        path, root = Path(path), self.engine.repo_root
+        if path == root:
+            return "."
+        return str(path.relative_to(root)) if root in path.parents else str(path)
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_follow(self) -> None:
+        log = self.query_one(LogView)
+        log.set_follow(not log.follow)
+
+    def action_bottom(self) -> None:
+        log = self.query_one(LogView)
+        log.set_follow(True)
+        log.scroll_end(animate=False)
+
+    def action_top(self) -> None:
+        log = self.query_one(LogView)
+        log.set_follow(False)
+        log.scroll_home(animate=False)
+
+    def action_stream(self) -> None:
+        self.stream = STREAMS[(STREAMS.index(self.stream) + 1) % len(STREAMS)]
+        if self.job is not None:
+            self._start_tail()
+
+    def action_wrap(self) -> None:
+        log = self.query_one(LogView)
+        log.set_wrap(not log.wrap)
+
+    def action_manifest(self) -> None:
+        panel = self.query_one("#manifest")
+        panel.display = not panel.display
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.value = self.query_one(LogView).needle
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "search":
+            return
+        log = self.query_one(LogView)
+        found = log.search(event.value)
+        event.input.display = False
+        log.focus()
+        if event.value and not found:
+            self.notify(f"no match for {event.value!r}", severity="warning", timeout=3)
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#search", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            box.display = False
+            self.query_one(LogView).focus()
+
+    def action_next_match(self) -> None:
+        self.query_one(LogView).next_match(1)
+
+    def action_prev_match(self) -> None:
+        self.query_one(LogView).next_match(-1)
+
+    def action_cancel(self) -> None:
+        job = self.job
+        if job is None:
+            return
+        if job.state.is_final:
+            self.notify(f"nothing to cancel: {job.ref} is {job.state.value}", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_engine(self.engine.cancel, [job], title="cancel",
+                                 done=lambda jobs: (self.notify(f"cancelled {len(jobs)} job"), self.snaptui.poll_now()))
+
+        self.app.push_screen(ConfirmScreen(f"Cancel job {job.ref}?", describe_jobs([job])), answered)
+
+    def action_resubmit(self) -> None:
+        job = self.job
+        if job is None:
+            return
+        if not job.state.is_final:
+            self.notify("only finished jobs can be resubmitted; cancel it first", severity="warning")
+            return
+        self.call_engine(self.engine.resubmit, [job], title="resubmit",
+                         done=lambda jobs: (self.notify(f"resubmitted {job.ref}"), self.snaptui.poll_now()))
+
+
+def sweep_profile_text(sweep) -> str:
+    return sweep.profile if sweep.profile == sweep.executor else f"{sweep.profile} ({sweep.executor})"

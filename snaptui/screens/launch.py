@@ -1,0 +1,186 @@
+"""Launch a sweep: pick a sweep file of the repository, choose the profile, see the dry run, confirm."""
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, Footer, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from .. import actions
+from .base import EngineScreen, describe_error
+from .confirm import ConfirmScreen
+
+NOT_SWEEPS = {"snaptui.toml", "pyproject.toml", "Cargo.toml", "poetry.lock", "uv.toml", "ruff.toml"}
+PREVIEW_JOBS = 30
+
+
+def sweep_files(repo_root: Path) -> list[str]:
+    """*.toml files git knows of or would add (tracked or untracked, not ignored), minus config files."""
+    out = subprocess.run(["git", "-C", str(repo_root), "ls-files", "-co", "--exclude-standard", "--", "*.toml"],
+                         capture_output=True, text=True, timeout=30)
+    names = out.stdout.splitlines() if out.returncode == 0 else [str(p.relative_to(repo_root))
+                                                                  for p in repo_root.glob("*.toml")]
+    return sorted({n for n in names if Path(n).name not in NOT_SWEEPS and not n.startswith(".snaptui")})
+
+
+class LaunchScreen(EngineScreen):
+    SCOPE = "launch"
+    BINDINGS = actions.bindings("launch")
+    AUTO_FOCUS = "#files"
+
+    def __init__(self, profile: str | None = None) -> None:
+        super().__init__()
+        self.profile = profile
+        self.plan = None
+        self.file: str | None = None
+        self._plan_serial = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("launch a sweep", style="bold") + Text("  pick a sweep file, check the jobs, launch",
+                                                                   style="dim"), classes="title-bar")
+        with Horizontal(id="launch-body"):
+            yield OptionList(id="files")
+            with Vertical(id="launch-side"):
+                profiles = sorted(self.engine.project.profiles)
+                yield Select([(p, p) for p in profiles], prompt="profile: the sweep file's", id="profile",
+                             value=self.profile if self.profile in profiles else Select.NULL, allow_blank=True)
+                with Horizontal(id="launch-options"):
+                    yield Checkbox("snapshot", True, id="snapshot")
+                    yield Button("Launch", id="launch", variant="primary", disabled=True)
+                with VerticalScroll(id="launch-preview"):
+                    yield Static("Pick a sweep file on the left.", id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.call_engine(sweep_files, self.engine.repo_root, done=self._listed, title="sweep files", group="files")
+
+    def _listed(self, names: list[str]) -> None:
+        files = self.query_one("#files", OptionList)
+        files.clear_options()
+        files.add_options([Option(name, id=name) for name in names])
+        if not names:
+            self.query_one("#preview", Static).update(
+                "No sweep file (*.toml) in this repository. Write one, e.g. sweep.toml:\n\n"
+                'name = "lr"\ncommand = ["python", "train.py"]\n[grid]\nlr = [0.1, 0.01]')
+        else:
+            files.highlighted = 0
+
+    # -- the dry run -------------------------------------------------------------------------
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.file = event.option.id
+        self._replan()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.file = event.option.id
+        self.query_one("#launch", Button).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.profile = None if event.value is Select.NULL else str(event.value)
+        self._replan()
+
+    def on_checkbox_changed(self, _event) -> None:
+        self._replan()
+
+    def _replan(self) -> None:
+        if not self.file:
+            return
+        self._plan_serial += 1
+        serial = self._plan_serial
+        path = self.engine.repo_root / self.file
+        no_snapshot = not self.query_one("#snapshot", Checkbox).value
+        self.plan = None
+        self.query_one("#launch", Button).disabled = True
+
+        def plan():
+            return self.engine.plan(path, profile=self.profile, no_snapshot=no_snapshot)
+
+        def planned(plan) -> None:
+            if serial == self._plan_serial:
+                self.plan = plan
+                self.query_one("#launch", Button).disabled = False
+                self.query_one("#preview", Static).update(self._describe(plan))
+
+        def failed(exc: BaseException) -> None:
+            if serial == self._plan_serial:
+                self.query_one("#preview", Static).update(Text(describe_error(exc), style="bold red"))
+
+        self.run_worker(lambda: self._plan_quietly(plan, planned, failed), thread=True, exit_on_error=False,
+                        group="plan")
+
+    def _plan_quietly(self, plan, planned, failed) -> None:
+        """A bad sweep file is shown in the preview, not as a notification on every keystroke."""
+        try:
+            result = plan()
+        except BaseException as exc:  # noqa: BLE001
+            self.app.call_from_thread(lambda error=exc: self.is_attached and failed(error))
+            return
+        self.app.call_from_thread(lambda: self.is_attached and planned(result))
+
+    def _describe(self, plan) -> Text:
+        spec, config = plan.spec, plan.config
+        text = Text()
+        text.append(f"{spec.name}", style="bold")
+        text.append(f": {len(plan.jobs)} jobs on {config.executor} (profile {config.profile_name})\n")
+        text.append("snapshot: " + ("a new branch and worktree of your code as it is now\n" if config.snapshot.enabled
+                                    else "none: jobs run in the repository itself\n"), style="dim")
+        if len(plan.jobs) > config.max_jobs:
+            text.append(f"more than limits.max_jobs = {config.max_jobs}: launching asks for confirmation\n",
+                        style="bold")
+        settings = ", ".join(f"{k}={v}" for k, v in config.profile.items() if k != "executor")
+        if settings:
+            text.append(f"{settings}\n", style="dim")
+        text.append("\n")
+        for job in plan.jobs[:PREVIEW_JOBS]:
+            text.append(f"{job.index:>4} ", style="dim")
+            text.append(f"{job.label}\n", style="bold")
+            text.append(f"     {shlex.join(job.argv)}\n", style="dim")
+        if len(plan.jobs) > PREVIEW_JOBS:
+            text.append(f"… and {len(plan.jobs) - PREVIEW_JOBS} more jobs\n", style="dim")
+        return text
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_next_profile(self) -> None:
+        profiles = sorted(self.engine.project.profiles)
+        if profiles:
+            position = profiles.index(self.profile) + 1 if self.profile in profiles else 0
+            self.query_one("#profile", Select).value = profiles[position % len(profiles)]
+
+    def action_toggle_snapshot(self) -> None:
+        box = self.query_one("#snapshot", Checkbox)
+        box.value = not box.value
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "launch":
+            event.stop()
+            self.action_launch()
+
+    def action_launch(self) -> None:
+        plan = self.plan
+        if plan is None:
+            self.notify("pick a valid sweep file first", severity="warning")
+            return
+        over = len(plan.jobs) > plan.config.max_jobs
+        body = f"{len(plan.jobs)} jobs on {plan.config.executor} (profile {plan.config.profile_name})" + \
+            (", with a snapshot of your code" if plan.config.snapshot.enabled else ", without a snapshot") + \
+            (f"\nThat is more than limits.max_jobs = {plan.config.max_jobs}." if over else "")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#launch", Button).disabled = True
+                self.query_one("#preview", Static).update("launching…")
+                self.call_engine(self.engine.launch, plan, yes=over, done=self._launched,
+                                 failed=lambda _exc: self._replan(), title="launch", group="launch")
+
+        self.app.push_screen(ConfirmScreen(f"Launch {plan.spec.name}?", body, yes="Launch", no="Not now",
+                                           danger=False), answered)
+
+    def _launched(self, sweep) -> None:
+        self.notify(f"launched sweep {sweep.id} {sweep.name}: {sweep.total} jobs")
+        self.snaptui.poll_now()
+        self.app.pop_screen()
+        self.snaptui.open_sweep(sweep.id)

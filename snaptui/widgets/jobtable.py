@@ -1,0 +1,268 @@
+"""The flat job table: one line per job, sortable and filterable, rendering only visible lines."""
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..engine.states import STATE_ORDER
+from ..format import duration
+from .matrix import STATE_CLASSES
+from .model import SweepModel
+from .text import elapsed, format_result
+
+BASE_COLUMNS = ["mark", "index", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit"]
+TITLES = {"mark": " ", "index": "#", "label": "label", "state": "state", "attempt": "att",
+          "executor_id": "executor id", "node": "node", "elapsed": "elapsed", "exit": "exit"}
+RIGHT = {"index", "attempt", "elapsed", "exit"}
+MAX_WIDTH = {"label": 48, "executor_id": 14, "node": 12}
+SORTABLE = ["index", "label", "state", "attempt", "elapsed", "exit", "node", "executor_id"]
+_STATE_RANK = {state: n for n, state in enumerate(STATE_ORDER)}
+
+
+class JobTable(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {"jobtable--header", "jobtable--cursor", "jobtable--marked", *STATE_CLASSES.values()}
+    BINDINGS = [
+        Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False),
+        Binding("pageup", "page(-1)", show=False), Binding("pagedown", "page(1)", show=False),
+        Binding("home", "edge(-1)", show=False), Binding("end", "edge(1)", show=False),
+        Binding("left", "scroll_left", show=False), Binding("right", "scroll_right", show=False),
+    ]
+
+    class CursorMoved(Message):
+        def __init__(self, index: int | None) -> None:
+            super().__init__()
+            self.index = index
+
+    class Activated(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.model: SweepModel | None = None
+        self.rows: list[int] = []
+        self.cursor = 0
+        self.sort_key = "index"
+        self.sort_reverse = False
+        self.filter_text = ""
+        self.columns: list[str] = list(BASE_COLUMNS)
+        self.widths: dict[str, int] = {}
+        self._styles: dict[str, Style] = {}
+
+    def set_model(self, model: SweepModel) -> None:
+        self.model = model
+        self.rebuild()
+
+    # -- rows ---------------------------------------------------------------------------
+    def cell_text(self, job, column: str, now: float) -> str:
+        attempt = job.attempt
+        if column == "mark":
+            return "*" if self.model and job.index in self.model.marked else " "
+        if column == "index":
+            return str(job.index)
+        if column == "label":
+            return job.label
+        if column == "state":
+            return f"{job.state.symbol} {job.state.value}"
+        if column == "attempt":
+            return str(attempt.number)
+        if column == "executor_id":
+            return attempt.executor_id or "-"
+        if column == "node":
+            return attempt.node or "-"
+        if column == "elapsed":
+            return duration(elapsed(attempt.started_at, attempt.ended_at, now))
+        if column == "exit":
+            return "-" if attempt.exit_code is None else str(attempt.exit_code)
+        value = (attempt.results or {}).get(column[2:])
+        return "-" if value is None else format_result(value)
+
+    def _sort_value(self, job):
+        attempt = job.attempt
+        key = self.sort_key
+        if key == "state":
+            return (_STATE_RANK.get(job.state, 99), job.index)
+        if key == "elapsed":
+            return (elapsed(attempt.started_at, attempt.ended_at, self.clock()) or -1.0, job.index)
+        if key == "exit":
+            return (attempt.exit_code if attempt.exit_code is not None else -10**9, job.index)
+        if key.startswith("r:"):
+            value = (attempt.results or {}).get(key[2:])
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            return (0 if numeric else 1, value if numeric else 0, job.index)
+        if key in ("index", "attempt"):
+            return (job.index if key == "index" else attempt.number, job.index)
+        return (self.cell_text(job, key, 0), job.index)
+
+    def matching(self) -> list[int]:
+        model = self.model
+        if model is None:
+            return []
+        needle = self.filter_text.lower()
+        if not needle:
+            return list(model.order)
+        return [i for i in model.order
+                if needle in model.jobs[i].label.lower() or needle in model.jobs[i].state.value.lower()]
+
+    def rebuild(self) -> None:
+        """Re-filter, re-sort and re-measure; the cursor stays on the same job."""
+        model = self.model
+        if model is None:
+            return
+        keep = self.selected
+        self.columns = BASE_COLUMNS + [f"r:{name}" for name in model.result_names]
+        rows = self.matching()
+        rows.sort(key=lambda i: self._sort_value(model.jobs[i]), reverse=self.sort_reverse)
+        self.rows = rows
+        now = self.clock()
+        sample = [model.jobs[i] for i in rows[:2000]]
+        widths = {}
+        for column in self.columns:
+            title = self._title(column)
+            longest = max((len(self.cell_text(job, column, now)) for job in sample), default=0)
+            widths[column] = min(max(longest, len(title)), MAX_WIDTH.get(column, 16))
+        widths["elapsed"] = max(widths["elapsed"], 7)
+        self.widths = widths
+        total = sum(widths.values()) + len(self.columns)
+        self.virtual_size = Size(total, len(rows) + 1)
+        if keep is not None and keep in rows:
+            self.cursor = rows.index(keep)
+        self.cursor = max(0, min(self.cursor, len(rows) - 1))
+        self.refresh()
+
+    def _title(self, column: str) -> str:
+        title = TITLES.get(column) or column[2:]
+        if column == self.sort_key:
+            title += "▼" if self.sort_reverse else "▲"
+        return title
+
+    @property
+    def selected(self) -> int | None:
+        return self.rows[self.cursor] if self.rows and 0 <= self.cursor < len(self.rows) else None
+
+    def select_job(self, index: int) -> None:
+        if index in self.rows:
+            self.cursor = self.rows.index(index)
+            self._scroll_to_cursor()
+            self.refresh()
+
+    def cycle_sort(self) -> str:
+        keys = SORTABLE + [f"r:{n}" for n in (self.model.result_names if self.model else [])]
+        position = keys.index(self.sort_key) if self.sort_key in keys else -1
+        self.sort_key = keys[(position + 1) % len(keys)]
+        self.sort_reverse = False
+        self.rebuild()
+        return self._title(self.sort_key)
+
+    def reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.rebuild()
+
+    # -- rendering ------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name)
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self._styles.get("")
+        if base is None:
+            base = self._styles[""] = self.rich_style
+        scroll_x, scroll_y = self.scroll_offset
+        segments = []
+        if y == 0:
+            header = self.style("jobtable--header")
+            for column in self.columns:
+                text = self._fit(self._title(column), column)
+                segments += [Segment(text, header), Segment(" ", header)]
+        else:
+            position = scroll_y + y - 1
+            if position >= len(self.rows) or self.model is None:
+                return Strip.blank(width, base)
+            job = self.model.jobs[self.rows[position]]
+            now = self.clock()
+            row_style = Style()
+            if job.index in self.model.marked:
+                row_style += self.style("jobtable--marked").without_color
+            if position == self.cursor:
+                row_style += self.style("jobtable--cursor").without_color
+            for column in self.columns:
+                style = base + row_style
+                if column == "state":
+                    style = base + self.style(STATE_CLASSES[job.state]) + row_style
+                segments += [Segment(self._fit(self.cell_text(job, column, now), column), style),
+                             Segment(" ", base + row_style)]
+        strip = Strip(segments).crop(scroll_x, scroll_x + width)
+        return strip.extend_cell_length(width, base)
+
+    def _fit(self, text: str, column: str) -> str:
+        width = self.widths.get(column, len(text))
+        if len(text) > width:
+            text = text[: max(width - 1, 0)] + "…"
+        return text.rjust(width) if column in RIGHT or column.startswith("r:") else text.ljust(width)
+
+    # -- cursor -----------------------------------------------------------------------------
+    def _move_to(self, position: int) -> None:
+        if not self.rows:
+            return
+        position = max(0, min(position, len(self.rows) - 1))
+        if position != self.cursor:
+            self.cursor = position
+            self._scroll_to_cursor()
+            self.refresh()
+            self.post_message(self.CursorMoved(self.selected))
+
+    def _scroll_to_cursor(self) -> None:
+        view_h = max(self.size.height - 1, 1)
+        y = self.scroll_y
+        if self.cursor < y:
+            y = self.cursor
+        elif self.cursor >= y + view_h:
+            y = self.cursor - view_h + 1
+        self.scroll_to(self.scroll_x, y, animate=False, immediate=True)
+
+    def action_move(self, delta: int) -> None:
+        self._move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor + direction * max(self.size.height - 2, 1))
+
+    def action_edge(self, direction: int) -> None:
+        self._move_to(0 if direction < 0 else len(self.rows) - 1)
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + int(self.scroll_x)
+            for column in self.columns:
+                if x < self.widths.get(column, 0) + 1:
+                    if column != "mark":
+                        if self.sort_key == column:
+                            self.reverse()
+                        else:
+                            self.sort_key, self.sort_reverse = column, False
+                            self.rebuild()
+                    return
+                x -= self.widths.get(column, 0) + 1
+            return
+        self._move_to(offset.y - 1 + int(self.scroll_y))
+        if event.chain >= 2 and self.selected is not None:
+            self.post_message(self.Activated(self.selected))

@@ -1,0 +1,75 @@
+"""The one-line summaries above and below the sweep grid and the log: counts and ETA, axes, a job."""
+from __future__ import annotations
+
+from rich.text import Text
+
+from ..format import STATE_STYLE, duration
+from .model import SweepModel
+from .text import counts_text, elapsed, eta_seconds, eta_text, format_result
+
+
+def status_line(model: SweepModel, now: float, compact: bool) -> Text:
+    """'8/12 done  ETA 5m44s  ▶2 ·2 ✔5 ✘1  1 marked'."""
+    counts = model.counts()
+    done = sum(n for s, n in counts.items() if s.is_final)
+    text = Text(f"{done}/{len(model.jobs)} done  ", no_wrap=True, overflow="ellipsis")
+    parallel = (model.sweep.config or {}).get("executor", {}).get("max_parallel_jobs")
+    text.append(eta_text(eta_seconds(model.jobs.values(), now, parallel)), style="bold")
+    text.append("  ")
+    text.append_text(counts_text(counts, compact=compact))
+    if model.marked:
+        text.append(f"  {len(model.marked)} marked", style="reverse")
+    return text
+
+
+def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None) -> Text:
+    """Which parameters are on the axes and which slice is shown; or the table's row count and order."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if table is not None:
+        rows, order = table
+        text.append(f"table: {rows} jobs, sorted by {order}  (s sort, S reverse, t grid)", style="dim")
+    elif not model.axes:
+        text.append("one job (no varying parameter)", style="dim")
+    else:
+        if model.row_axis is not None:
+            text.append("rows ", style="dim")
+            text.append(model.axes[model.row_axis].name, style="bold")
+            text.append("  cols ", style="dim")
+        else:
+            text.append("cols ", style="dim")
+        text.append(model.axes[model.col_axis].name, style="bold")
+        if model.other_axes:
+            text.append("  slice ", style="dim")
+            text.append(f"{model.slice_label()} ({model.slice_number() + 1}/{model.slice_count()})")
+            text.append("  x/y axes, [/] slice", style="dim")
+        elif len(model.axes) == 2:
+            text.append("  x/y swap", style="dim")
+    if mode != "state":
+        low, high = model.results.get(mode, (0, 0))
+        text.append(f"  heatmap {mode}: dark {format_result(low)} … bright {format_result(high)}", style="bold")
+    elif model.results and table is None:
+        text.append("  v heatmap", style="dim")
+    return text
+
+
+def job_line(job, now: float, *, results: bool = True, reason: bool = True) -> Text:
+    """'12/3 lr=0.1  ▶ RUNNING  attempt 2  4m10s  exit 1  score=0.93 (reason)'."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if job is None:
+        return text
+    attempt = job.attempt
+    text.append(f"{job.ref} ", style="bold")
+    text.append(job.label + "  ")
+    text.append(f"{job.state.symbol} {job.state.value}", style=STATE_STYLE[job.state])
+    text.append(f"  attempt {attempt.number}")
+    run = elapsed(attempt.started_at, attempt.ended_at, now)
+    if run is not None:
+        text.append(f"  {duration(run)}")
+    if attempt.exit_code is not None:
+        text.append(f"  exit {attempt.exit_code}")
+    if results:
+        for name, value in (attempt.results or {}).items():
+            text.append(f"  {name}={format_result(value)}")
+    if reason and attempt.reason and job.state.value != "COMPLETED":
+        text.append(f"  ({attempt.reason})", style="dim")
+    return text

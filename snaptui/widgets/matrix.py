@@ -1,0 +1,263 @@
+"""The sweep matrix: rows x columns of parameter values, one cell per job.
+
+A Line-API widget: only the visible lines are rendered, and of each line only the
+visible cells, so a 10,000-job sweep opens and scrolls as fast as a 10-job one.
+The header row and the row labels stay put while the cells scroll under them.
+"""
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.color import Color
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..engine.states import JobState
+from .model import SweepModel
+from .text import format_result
+
+STATE_CLASSES = {state: f"matrix--{state.value.lower()}" for state in JobState}
+
+
+class Matrix(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {"matrix--header", "matrix--label", "matrix--cursor", "matrix--marked", "matrix--missing",
+                         "matrix--heat-low", "matrix--heat-high", "matrix--heat-none", "matrix--dim",
+                         *STATE_CLASSES.values()}
+    BINDINGS = [
+        Binding("up", "move(-1, 0)", "Up", show=False), Binding("down", "move(1, 0)", "Down", show=False),
+        Binding("left", "move(0, -1)", "Left", show=False), Binding("right", "move(0, 1)", "Right", show=False),
+        Binding("pageup", "page(-1)", show=False), Binding("pagedown", "page(1)", show=False),
+        Binding("home", "edge(-1)", show=False), Binding("end", "edge(1)", show=False),
+    ]
+
+    class CursorMoved(Message):
+        def __init__(self, index: int | None) -> None:
+            super().__init__()
+            self.index = index
+
+    class Activated(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.model: SweepModel | None = None
+        self.mode = "state"          # "state" or a result name (heatmap)
+        self.matches: set[int] | None = None   # filter: jobs not in it are dimmed
+        self.cursor = (0, 0)
+        self._styles: dict[str, Style] = {}
+        self._label_width = 0
+        self._cell_width = 3
+
+    # -- data ----------------------------------------------------------------------------
+    def set_model(self, model: SweepModel) -> None:
+        self.model = model
+        self.relayout()
+
+    def relayout(self) -> None:
+        model = self.model
+        if model is None:
+            return
+        labels = [model.row_label(r) for r in range(min(model.n_rows, 5000))]
+        corner = self._corner()
+        self._label_width = min(max([len(x) for x in labels] + [len(corner)]), 24) + 1
+        col_labels = [len(model.col_label(c)) for c in range(min(model.n_cols, 5000))]
+        width = max(col_labels + [3])
+        if self.mode != "state":
+            low, high = model.results.get(self.mode, (0, 0))
+            width = max(width, len(format_result(low)), len(format_result(high)), 5)
+        width = min(width, 12)
+        room = (self.size.width - self._label_width) // max(model.n_cols, 1) - 1
+        self._cell_width = max(width, min(room, 9))   # few columns on a wide screen: bigger cells
+        self.virtual_size = Size(self._label_width + model.n_cols * (self._cell_width + 1), model.n_rows + 1)
+        row, col = self.cursor
+        self.cursor = (min(row, model.n_rows - 1), min(col, model.n_cols - 1))
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.relayout()
+
+    def _corner(self) -> str:
+        model = self.model
+        if model is None or not model.axes:
+            return ""
+        if model.row_axis is None:
+            return f"{model.axes[model.col_axis].name} →"
+        return f"{model.axes[model.row_axis].name} ↓ {model.axes[model.col_axis].name} →"
+
+    @property
+    def selected(self) -> int | None:
+        return self.model.cell(*self.cursor) if self.model is not None else None
+
+    def select_job(self, index: int) -> None:
+        model = self.model
+        if model is None:
+            return
+        if model.position(index) is None:
+            model.show_slice_of(index)
+        position = model.position(index)
+        if position is not None:
+            self.cursor = position
+            self._scroll_to_cursor()
+            self.refresh()
+            self.post_message(self.CursorMoved(index))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name)
+        return style
+
+    @property
+    def base_style(self) -> Style:
+        """The widget's own style (`rich_style` walks the DOM: too slow to ask per cell)."""
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
+
+    def modifier(self, name: str) -> Style:
+        """A component's text attributes only (bold, reverse...), to lay over a cell's own colours."""
+        return self.style(name).without_color
+
+    # -- rendering -------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.base_style
+        model = self.model
+        if model is None:
+            return Strip.blank(width, base)
+        scroll_x, scroll_y = self.scroll_offset
+        lw = self._label_width
+        if y == 0:
+            label = Strip([Segment(self._corner()[: lw - 1].ljust(lw), self.style("matrix--header"))], lw)
+            cells = self._header_cells(scroll_x, width - lw)
+        else:
+            row = scroll_y + y - 1
+            if row >= model.n_rows:
+                return Strip.blank(width, base)
+            text = model.row_label(row)[: lw - 1].ljust(lw)
+            style = self.style("matrix--header" if row == self.cursor[0] else "matrix--label")
+            label = Strip([Segment(text, style)], lw)
+            cells = self._row_cells(row, scroll_x, width - lw)
+        return Strip.join([label, cells]).extend_cell_length(width, base).crop(0, width)
+
+    def _visible_cols(self, scroll_x: int, width: int) -> tuple[int, int, int]:
+        step = self._cell_width + 1
+        first = scroll_x // step
+        last = min(self.model.n_cols, (scroll_x + width) // step + 2)
+        return first, last, scroll_x - first * step
+
+    def _header_cells(self, scroll_x: int, width: int) -> Strip:
+        first, last, skip = self._visible_cols(scroll_x, width)
+        cw = self._cell_width
+        segments = []
+        for col in range(first, last):
+            style = self.style("matrix--header")
+            if col == self.cursor[1]:
+                style = style + Style(underline=True)
+            segments.append(Segment(self.model.col_label(col)[:cw].center(cw), style))
+            segments.append(Segment(" ", self.base_style))
+        return Strip(segments).crop(skip, skip + width)
+
+    def _row_cells(self, row: int, scroll_x: int, width: int) -> Strip:
+        model = self.model
+        first, last, skip = self._visible_cols(scroll_x, width)
+        cw = self._cell_width
+        heat = self.mode != "state"
+        low, high = model.results.get(self.mode, (0.0, 0.0)) if heat else (0.0, 0.0)
+        segments = []
+        for col in range(first, last):
+            index = model.cell(row, col)
+            if index is None:
+                segments.append(Segment("".center(cw), self.style("matrix--missing")))
+            else:
+                job = model.jobs[index]
+                if heat:
+                    text, style = self._heat_cell(job, low, high, cw)
+                else:
+                    text, style = job.state.symbol.center(cw), self.style(STATE_CLASSES[job.state])
+                if index in model.marked:
+                    text = "*" + text[1:]
+                    style = style + self.modifier("matrix--marked")
+                if self.matches is not None and index not in self.matches:
+                    style = style + self.modifier("matrix--dim")
+                if (row, col) == self.cursor:
+                    style = style + self.modifier("matrix--cursor")
+                segments.append(Segment(text, style))
+            segments.append(Segment(" ", self.base_style))
+        return Strip(segments).crop(skip, skip + width)
+
+    def _heat_cell(self, job, low: float, high: float, cw: int) -> tuple[str, Style]:
+        value = (job.attempt.results or {}).get(self.mode)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return job.state.symbol.center(cw), self.style("matrix--heat-none")
+        fraction = 0.5 if high == low else (value - low) / (high - low)
+        start = self.style("matrix--heat-low").bgcolor
+        end = self.style("matrix--heat-high").bgcolor
+        if start is None or end is None:
+            return format_result(value, cw).rjust(cw), Style()
+        color = Color.from_rich_color(start).blend(Color.from_rich_color(end), fraction)
+        style = Style(bgcolor=color.rich_color, color=color.get_contrast_text(1.0).rich_color)
+        return format_result(value, cw).rjust(cw), style
+
+    # -- cursor and scrolling ------------------------------------------------------------
+    def _move_to(self, row: int, col: int) -> None:
+        model = self.model
+        if model is None:
+            return
+        row = max(0, min(row, model.n_rows - 1))
+        col = max(0, min(col, model.n_cols - 1))
+        if (row, col) != self.cursor:
+            self.cursor = (row, col)
+            self._scroll_to_cursor()
+            self.refresh()
+            self.post_message(self.CursorMoved(self.selected))
+
+    def _scroll_to_cursor(self) -> None:
+        row, col = self.cursor
+        step = self._cell_width + 1
+        view_w = max(self.size.width - self._label_width, step)
+        view_h = max(self.size.height - 1, 1)
+        x, y = self.scroll_x, self.scroll_y
+        left = col * step
+        if left < x:
+            x = left
+        elif left + step > x + view_w:
+            x = left + step - view_w
+        if row < y:
+            y = row
+        elif row >= y + view_h:
+            y = row - view_h + 1
+        self.scroll_to(x, y, animate=False, immediate=True)
+
+    def action_move(self, rows: int, cols: int) -> None:
+        self._move_to(self.cursor[0] + rows, self.cursor[1] + cols)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor[0] + direction * max(self.size.height - 2, 1), self.cursor[1])
+
+    def action_edge(self, direction: int) -> None:
+        model = self.model
+        if model is not None:
+            self._move_to(self.cursor[0], 0 if direction < 0 else model.n_cols - 1)
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or self.model is None or offset.y == 0 or offset.x < self._label_width:
+            return
+        col = (offset.x - self._label_width + int(self.scroll_x)) // (self._cell_width + 1)
+        row = offset.y - 1 + int(self.scroll_y)
+        if row < self.model.n_rows and col < self.model.n_cols:
+            self._move_to(row, col)
+            if event.chain >= 2 and self.selected is not None:
+                self.post_message(self.Activated(self.selected))

@@ -1,0 +1,182 @@
+"""The TUI's flows against a real engine running real local jobs in a temp git repository."""
+from __future__ import annotations
+
+import pytest
+
+from snaptui.engine.states import JobState
+from tuikit import TICKER, launch, make_app, screen_text, until, until_text
+
+pytestmark = pytest.mark.slow
+
+
+async def test_sweep_job_goes_running_then_completed(engine, git_repo):
+    sweep = launch(engine, git_repo, '''
+        name = "one"
+        command = ["python", "job.py"]
+        [grid]
+        sleep = [2]
+    ''')
+    app = make_app(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until_text(pilot, "one")
+        await pilot.press("enter")
+        from snaptui.screens.sweep import SweepScreen
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        screen = app.screen
+        await until(pilot, lambda: screen.model.jobs[0].state is JobState.RUNNING, message="RUNNING in the model")
+        await until_text(pilot, "▶ RUNNING")
+        await until(pilot, lambda: screen.model.jobs[0].state is JobState.COMPLETED, message="COMPLETED")
+        await until_text(pilot, "1/1 done")
+        assert "✔ COMPLETED" in screen_text(app)
+        # the home screen followed the same events
+        await pilot.press("escape")
+        await until_text(pilot, "✔ 1/1")
+    assert engine.sweep(sweep.id).counts == {JobState.COMPLETED: 1}
+
+
+async def test_cancel_asks_first_and_no_means_no(engine, git_repo):
+    sweep = launch(engine, git_repo, '''
+        name = "slow"
+        command = ["python", "job.py"]
+        [grid]
+        sleep = [60]
+    ''')
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.sweep import SweepScreen
+
+    app = make_app(engine, start_sweep=sweep.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        screen = app.screen
+        await until(pilot, lambda: screen.model.jobs[0].state is JobState.RUNNING, message="RUNNING")
+        # refusal by escape
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.focused.id == "no"
+        assert f"{sweep.id}/0" in screen_text(app) and "sleep=60" in screen_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+        # refusal by enter on the focused No
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen)
+        await pilot.pause(0.5)
+        assert engine.jobs(sweep.id)[0].state is JobState.RUNNING
+        # confirmation
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: screen.model.jobs[0].state is JobState.CANCELLED, message="CANCELLED")
+        await until_text(pilot, "⊘ CANCELLED")
+    assert engine.jobs(sweep.id)[0].state is JobState.CANCELLED
+
+
+async def test_resubmit_failed(engine, git_repo):
+    sweep = launch(engine, git_repo, '''
+        name = "bad"
+        command = ["python", "job.py"]
+        [grid]
+        code = [1, 2]
+    ''')
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.sweep import SweepScreen
+
+    app = make_app(engine, start_sweep=sweep.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        screen = app.screen
+        await until(pilot, lambda: all(j.state is JobState.FAILED for j in screen.model.jobs.values()),
+                    message="both jobs FAILED")
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Resubmit 2 failed jobs" in screen_text(app)
+        await pilot.press("y")
+        await until(pilot, lambda: all(j.attempt.number == 2 for j in screen.model.jobs.values()),
+                    message="second attempts")
+        await until_text(pilot, "attempt 2")
+    assert [j.attempt.number for j in engine.jobs(sweep.id)] == [2, 2]
+
+
+async def test_follow_a_growing_log_then_pause_and_resume(engine, git_repo):
+    (git_repo / "ticker.py").write_text(TICKER)
+    sweep = launch(engine, git_repo, '''
+        name = "ticks"
+        command = ["python", "ticker.py"]
+        [grid]
+        n = [160]
+    ''')
+    from snaptui.screens.job import JobScreen
+    from snaptui.widgets.logview import LogView
+
+    app = make_app(engine, start_job=(sweep.id, 0))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, JobScreen))
+        log = app.screen.query_one(LogView)
+        await until(pilot, lambda: any("tick 5" in line for line in log.lines), message="tick 5 in the log")
+        assert "FOLLOW" in screen_text(app)
+        await until_text(pilot, "tick 45")          # the view follows the end
+        await pilot.press("up")                     # scrolling up pauses
+        await until_text(pilot, "PAUSED")
+        await until_text(pilot, "new lines")
+        frozen = list(log.lines)
+        await pilot.pause(0.6)
+        assert list(log.lines) == frozen             # paused: the view does not move
+        await pilot.press("f")
+        await until_text(pilot, "FOLLOW")
+        await until(pilot, lambda: len(log.lines) > len(frozen), message="pending lines shown")
+        await until_text(pilot, "needle in the haystack")
+
+
+async def test_search_a_log(engine, git_repo):
+    (git_repo / "ticker.py").write_text(TICKER)
+    sweep = launch(engine, git_repo, '''
+        name = "ticks"
+        command = ["python", "ticker.py"]
+        [grid]
+        n = [30]
+    ''')
+    from snaptui.screens.job import JobScreen
+    from snaptui.widgets.logview import LogView
+
+    app = make_app(engine, start_job=(sweep.id, 0))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, JobScreen))
+        log = app.screen.query_one(LogView)
+        await until(pilot, lambda: any("needle" in line for line in log.lines), message="the whole log")
+        await pilot.press("slash")
+        await pilot.press(*"tick 2")
+        await pilot.press("enter")
+        await until_text(pilot, "/tick 2")
+        # "tick 2" and "tick 20".."tick 29": 11 matches, the view left FOLLOW
+        assert len(log.matches) == 11
+        assert "PAUSED" in screen_text(app)
+        first = log.current
+        await pilot.press("n")
+        assert log.current == (first + 1) % 11
+        await pilot.press("N", "N")
+        assert log.current == (first - 1) % 11
+        assert f"{log.current + 1}/11" in screen_text(app)
+        await pilot.press("slash", *"nothing-like-this", "enter")
+        await until_text(pilot, "no match")
+
+
+async def test_quit_and_reopen_while_a_job_runs(engine, git_repo):
+    sweep = launch(engine, git_repo, '''
+        name = "survivor"
+        command = ["python", "job.py"]
+        [grid]
+        sleep = [4]
+    ''')
+    app = make_app(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: engine.jobs(sweep.id)[0].state is JobState.RUNNING, message="RUNNING")
+        await until_text(pilot, "▶")
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, message="the app to quit")
+    assert engine.jobs(sweep.id)[0].state is JobState.RUNNING   # quitting cancelled nothing
+    again = make_app(engine, start_sweep=sweep.id)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await until_text(pilot, "▶ RUNNING")
+        await until_text(pilot, "✔ COMPLETED", timeout=30)
+    assert engine.jobs(sweep.id)[0].state is JobState.COMPLETED

@@ -1,0 +1,90 @@
+"""Launch from the TUI (file picker, profile, dry run, confirm) and the snapshots screen with gc."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from snaptui.engine.states import JobState
+from tuikit import make_app, screen_text, until, until_text
+from tests.conftest import wait_sweep_done, write_sweep
+
+pytestmark = pytest.mark.slow
+
+
+async def test_launch_a_sweep_file_with_a_snapshot(engine, git_repo):
+    write_sweep(git_repo, '''
+        name = "from-tui"
+        command = ["python", "job.py"]
+        [grid]
+        sleep = [0, 1]
+    ''', "from_tui.toml")
+    write_sweep(git_repo, 'name = "broken"\ncommand = 3\n', "broken.toml")
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.launch import LaunchScreen
+    from snaptui.screens.sweep import SweepScreen
+
+    app = make_app(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
+        screen = app.screen
+        await until_text(pilot, "from_tui.toml")
+        # the first file (broken.toml) shows its problem instead of a plan
+        await until_text(pilot, "command")
+        assert screen.plan is None
+        await pilot.press("down")
+        await until(pilot, lambda: screen.plan is not None, message="the dry run")
+        await until_text(pilot, "from-tui: 2 jobs on local")
+        assert "python job.py sleep=1" in screen_text(app)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "with a snapshot of your code" in screen_text(app)
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None,
+                    timeout=60, message="the new sweep's screen")
+        sweep_id = app.screen.sweep_id
+        await until_text(pilot, "2/2 done", timeout=60)
+    sweep = engine.sweep(sweep_id)
+    assert sweep.snapshot and sweep.snapshot["branch"].startswith("snaptui/")
+    assert sweep.counts == {JobState.COMPLETED: 2}
+
+
+async def test_snapshots_screen_shows_what_went_in_and_gc_asks_first(engine, git_repo):
+    (git_repo / "job.py").write_text((git_repo / "job.py").read_text() + "\n# an uncommitted edit\n")
+    path = write_sweep(git_repo, '''
+        name = "snap"
+        command = ["python", "job.py"]
+        [grid]
+        sleep = [0]
+    ''')
+    sweep = engine.launch(engine.plan(path))
+    wait_sweep_done(engine, sweep.id)
+    branch = sweep.snapshot["branch"]
+    from snaptui.screens.snapshots import GcScreen, SnapshotsScreen
+
+    app = make_app(engine)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
+        await until_text(pilot, branch)
+        await until_text(pilot, "M job.py")
+        assert "taken from" in screen_text(app)
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, GcScreen))
+        assert app.focused.id == "no"
+        await until_text(pilot, "Nothing is that old")      # 14d by default
+        gc = app.screen
+        gc.query_one("#older").value = "0m"
+        await until_text(pilot, "Would remove")
+        await pilot.press("escape")                          # refusal removes nothing
+        await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
+        assert (engine.repo_root / ".git").exists() and Path(sweep.snapshot["worktree"]).exists()
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, GcScreen))
+        app.screen.query_one("#older").value = "0m"
+        await until_text(pilot, "Would remove")
+        await pilot.click("#yes")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen), timeout=30)
+        await until(pilot, lambda: not Path(sweep.snapshot["worktree"]).exists(),
+                    message="the worktree removed")
