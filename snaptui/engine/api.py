@@ -142,6 +142,9 @@ class Engine:
     def jobs(self, sweep_id: int) -> list[Job]:
         return self.store.jobs(sweep_id)
 
+    def jobs_by_index(self, sweep_id: int, indexes: list[int]) -> list[Job]:
+        return self.store.jobs_by_index(sweep_id, list(indexes))
+
     def attempts(self, job: Job) -> list[Attempt]:
         return self.store.attempts(job.sweep_id, job.index)
 

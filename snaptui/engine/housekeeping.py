@@ -49,10 +49,10 @@ def _usage(engine) -> dict[str, tuple[list[int], bool]]:
     return out
 
 
-def snapshot_overview(engine, *, disk_usage: bool = True) -> list[SnapshotRow]:
+def snapshot_overview(engine, *, disk_usage: bool = True, now: float | None = None) -> list[SnapshotRow]:
     prefix = engine.project.data["snapshot"]["branch_prefix"]
     usage = _usage(engine)
-    now = time.time()
+    now = time.time() if now is None else now
     rows = []
     for info in list_snapshots(engine.repo_root, prefix, disk_usage=disk_usage):
         sweeps, live = usage.get(info.branch, ([], False))

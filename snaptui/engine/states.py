@@ -32,5 +32,5 @@ STATE_ORDER = [JobState.RUNNING, JobState.PENDING, JobState.UNKNOWN, JobState.CO
                JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED]
 _SYMBOLS = {
     JobState.PENDING: "·", JobState.RUNNING: "▶", JobState.COMPLETED: "✔", JobState.FAILED: "✘",
-    JobState.CANCELLED: "⊘", JobState.TIMEOUT: "⧗", JobState.UNKNOWN: "?",
+    JobState.CANCELLED: "⊘", JobState.TIMEOUT: "◔", JobState.UNKNOWN: "?",
 }

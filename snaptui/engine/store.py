@@ -268,6 +268,18 @@ class Store:
             (sweep_id, index)).fetchone()
         return _job(row) if row else None
 
+    def jobs_by_index(self, sweep_id: int, indexes: list[int]) -> list[Job]:
+        """Some jobs of a sweep in one query (the TUI refetches only the jobs an event named)."""
+        found: list[Job] = []
+        for start in range(0, len(indexes), 500):  # SQLite caps the number of bound parameters
+            chunk = indexes[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found += [_job(r) for r in self.conn.execute(
+                "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
+                f" JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? AND j.idx IN ({marks})"
+                " ORDER BY j.idx", (sweep_id, *chunk))]
+        return found
+
     def attempts(self, sweep_id: int, index: int) -> list[Attempt]:
         rows = self.conn.execute("SELECT * FROM attempts WHERE sweep_id = ? AND job_idx = ? ORDER BY number",
                                  (sweep_id, index))
