@@ -21,9 +21,10 @@ def main():
     args = parse(sys.argv[1:])
     rng = random.Random(args["seed"])
     loss = 2.5
+    floor = 0.05 + 0.3 * abs(math.log10(args["lr"] / 0.03))  # best near lr=0.03
     for step in range(1, args["steps"] + 1):
-        loss *= 1 - min(args["lr"] * 5, 0.5) * (0.8 + 0.4 * rng.random())
-        loss += 0.02 * abs(math.log10(args["lr"] / 0.03))
+        rate = min(args["lr"] * 5, 0.5) * (0.8 + 0.4 * rng.random())
+        loss = floor + (loss - floor) * (1 - rate)
         print(f"step {step:3d}/{args['steps']}  loss {loss:.4f}", flush=True)
         time.sleep(args["step_s"])
     if loss != loss or loss > 100:
