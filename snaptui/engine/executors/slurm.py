@@ -14,6 +14,7 @@ import os
 import subprocess
 import time
 
+from .. import faults
 from ..errors import SnaptuiError
 from ..manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt, Sweep
@@ -118,6 +119,7 @@ class SlurmExecutor(Executor):
             if isinstance(detail, bytes):
                 detail = detail.decode(errors="replace")
             raise SnaptuiError(f"sbatch refused the sweep: {str(detail).strip()[:500]}") from None
+        faults.point("slurm:sbatch-returned")  # the array exists; the store does not know its id yet
         now = time.time()
         for attempt, job in zip(attempts, jobs):
             self.store.update_attempt(attempt.id, executor_id=job.job_id, log_dir=str(job.paths.folder),
