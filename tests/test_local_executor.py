@@ -59,6 +59,7 @@ def test_a_sweep_runs_to_completion_with_results_logs_and_exit_codes(engine):
     assert out == engine.repo_root / ".submitit" / ok.attempt.executor_id / f"{ok.attempt.executor_id}_0_log.out"
     assert 'start {"result": "2", "code": "0"}' in out.read_text()
     assert "job failed: exit code 3" in engine.log_paths(bad)[1].read_text()
+    assert not (engine.repo_root / ".submitit" / "%j").exists()  # no stray folder named after the pattern
     assert "Traceback" not in engine.log_paths(bad)[1].read_text()
 
 

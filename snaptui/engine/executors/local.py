@@ -142,3 +142,7 @@ class LocalExecutor(Executor):
         process = getattr(job, "_process", None)
         if process is not None:
             process.poll()
+        try:  # submitit's local controller creates the folder pattern itself, literally: `.submitit/%j`
+            (self.submitit_root / "%j").rmdir()
+        except OSError:
+            pass
