@@ -149,3 +149,15 @@ def test_age_parsing_is_strict():
     assert parse_age("14d") == 14 * 86400 and parse_age("12h") == 43200 and parse_age("2") == 172800
     with pytest.raises(SnaptuiError, match="write a number with a unit"):
         parse_age("two weeks")
+
+
+def test_a_sweep_file_in_a_subfolder_runs_its_command_there(value_repo):
+    experiment = value_repo / "experiments" / "lr"
+    experiment.mkdir(parents=True)
+    (experiment / "here.py").write_text("import os\nprint('cwd:', os.getcwd())\n")
+    engine = Engine(value_repo)
+    sweep = engine.launch(engine.plan(write_sweep(experiment, 'name = "sub"\ncommand = ["python", "here.py"]\n')))
+    wait_sweep_done(engine, sweep.id)
+    log = engine.log_paths(engine.jobs(sweep.id)[0])[0].read_text()
+    assert f"cwd: {sweep.snapshot['worktree']}/experiments/lr" in log
+    assert sweep.spec["workdir"] == "experiments/lr"

@@ -59,6 +59,10 @@ class Engine:
     def plan(self, sweep_file: Path, *, profile: str | None = None, sets: list[str] = (),
              no_snapshot: bool = False, environ: Mapping[str, str] | None = None) -> LaunchPlan:
         spec = load_sweep(Path(sweep_file))
+        if spec.workdir is None:  # by default the command runs where its sweep file sits
+            folder = Path(sweep_file).resolve().parent
+            inside = folder == self.repo_root or self.repo_root in folder.parents
+            spec.workdir = folder.relative_to(self.repo_root).as_posix() if inside else "."
         config = self.project.resolve(profile=profile, sweep_profile=spec.profile, sets=list(sets),
                                       environ=environ, no_snapshot=no_snapshot, sweep_file=spec.path)
         return LaunchPlan(spec, config, spec.expand())
@@ -70,7 +74,7 @@ class Engine:
         if not overrides:
             raise ConfigError.single(None, "jobs", "a sweep needs at least one job")
         spec = SweepSpec(name=name, command=list(command), explicit=[list(o) for o in overrides],
-                         env=dict(env or {}))
+                         env=dict(env or {}), workdir=".")
         config = self.project.resolve(profile=profile, sets=list(sets), environ=environ, no_snapshot=no_snapshot)
         return LaunchPlan(spec, config, spec.expand())
 
@@ -309,7 +313,7 @@ def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra:
 def _check_command(spec: SweepSpec, argv: list[str], workdir: Path) -> None:
     """Catch a command that cannot run before any job is submitted."""
     program = argv[0]
-    cwd = workdir / spec.workdir
+    cwd = workdir / (spec.workdir or ".")
     if not cwd.is_dir():
         raise ConfigError.single(spec.path, "workdir", f"{spec.workdir!r} does not exist in the code to run ({workdir})")
     if "/" in program:

@@ -14,7 +14,7 @@ def reproduce_command(engine, job) -> tuple[list[str], Path, dict[str, str]]:
     code_dir = ensure_worktree(engine, sweep)
     env = engine.store.sweep_env(sweep.id)
     env["SNAPTUI_REPRODUCE"] = f"{job.ref}"
-    return job.argv, code_dir / sweep.spec.get("workdir", "."), env
+    return job.argv, code_dir / (sweep.spec.get("workdir") or "."), env
 
 
 def reproduce_job(engine, job, console) -> int:

@@ -54,7 +54,7 @@ class SweepSpec:
     command: list[str]
     override_style: str = "hydra"
     profile: str | None = None
-    workdir: str = "."
+    workdir: str | None = None  # relative to the repository root; None: the sweep file's folder
     params: dict[str, Scalar] = field(default_factory=dict)
     grid: dict[str, list[Scalar]] = field(default_factory=dict)
     zips: list[dict[str, list[Scalar]]] = field(default_factory=list)
@@ -265,12 +265,12 @@ def parse_sweep(source: TomlSource) -> SweepSpec:
     spec = SweepSpec(
         name=data.get("name", ""), command=data.get("command") or [],
         override_style=data.get("override_style", "hydra"), profile=data.get("profile"),
-        workdir=data.get("workdir", "."), params=params, grid=grid, zips=zips,
+        workdir=data.get("workdir"), params=params, grid=grid, zips=zips,
         env=data.get("env", {}), path=source.path,
     )
     if spec.override_style == "placeholder" and isinstance(data.get("command"), list):
         _check_placeholders(source, spec, problems)
-    wd = Path(spec.workdir)
+    wd = Path(spec.workdir or ".")
     if wd.is_absolute() or ".." in wd.parts:
         problems.append(source.problem(["workdir"], "must be a relative path inside the repository"))
     if problems:

@@ -52,7 +52,7 @@ class Executor(ABC):
 
     # -- shared helpers ----------------------------------------------------------
     def run_spec(self, sweep: Sweep, job: Job, attempt: Attempt, timeout_s: float | None) -> RunSpec:
-        workdir = str(Path(sweep.workdir) / sweep.spec.get("workdir", "."))
+        workdir = str(Path(sweep.workdir) / (sweep.spec.get("workdir") or "."))
         return RunSpec(
             argv=job.argv, cwd=workdir, env=self.store.sweep_env(sweep.id),
             result_pattern=sweep.config["results"]["pattern"], timeout_s=timeout_s,
