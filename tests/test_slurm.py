@@ -73,6 +73,7 @@ def test_a_sweep_is_one_array_and_failures_keep_their_exit_code(slurm_engine):
     assert {j.attempt.exit_code for j in failed} == {4}
     ok = [j for j in slurm_engine.jobs(sweep.id) if j.state == JobState.COMPLETED]
     assert {j.attempt.results["score"] for j in ok} == {1, 2} and {j.attempt.node for j in ok} == {"localhost"}
+    assert any("node-local filesystem" in w for w in sweep.snapshot["warnings"])  # tmp_path worktrees
     sacct = lambda: subprocess.run(["sacct", "-X", "-n", "-P", "-o", "JobID,State,ExitCode", "-j",
                                     array_id(slurm_engine, sweep.id)], capture_output=True, text=True).stdout
     # Slurm itself saw the command's exit code (its accounting may lag the jobs' own reports)

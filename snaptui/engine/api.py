@@ -6,6 +6,7 @@ an Engine on the same repository at once.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -101,6 +102,10 @@ class Engine:
                 with private_umask():
                     snapshot = take_snapshot(self.repo_root, config.snapshot, short_id=uid)
                 workdir = Path(snapshot.worktree)
+                if config.executor == "slurm" and _node_local(workdir):
+                    snapshot = dataclasses.replace(snapshot, warnings=snapshot.warnings + (
+                        f"the worktree {workdir} is on a node-local filesystem: compute nodes other than this "
+                        f"one will not find it; set snapshot.worktree_root to a shared filesystem",))
                 faults.point("launch:snapshotted")
             else:
                 workdir = self.repo_root
@@ -308,6 +313,14 @@ def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra:
     env["SNAPTUI_UMASK"] = oct(current_umask())  # restored for the command, which snaptui runs privately
     env["SNAPTUI_CODE_DIR"] = str(workdir)
     return env
+
+
+NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
+
+
+def _node_local(path: Path) -> bool:
+    """A worktree here is invisible to other compute nodes (the default is under $HOME)."""
+    return any(path == Path(root) or Path(root) in path.parents for root in NODE_LOCAL_ROOTS)
 
 
 def _check_command(spec: SweepSpec, argv: list[str], workdir: Path) -> None:
