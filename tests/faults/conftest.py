@@ -24,7 +24,8 @@ def pytest_terminal_summary(terminalreporter):
     tr.section("fault report")
     headers = ("fault", "what happened", "data lost", "orphans left")
     rows = [r[1:] for r in ROWS]
-    widths = [min(60, max(len(h), *(len(r[i]) for r in rows))) for i, h in enumerate(headers)]
+    caps = (64, 110, 12, 12)  # wide enough that no outcome is cut
+    widths = [min(cap, max(len(h), *(len(r[i]) for r in rows))) for cap, (i, h) in zip(caps, enumerate(headers))]
     tr.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
     tr.write_line("  ".join("-" * w for w in widths))
     for r in rows:
