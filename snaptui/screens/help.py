@@ -12,8 +12,10 @@ from textual.widgets import Static
 from .. import actions
 
 
-def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
-    """(keys, description, help) of the bindings active on a screen, in registry order."""
+def binding_rows(screen: Screen) -> list[tuple[str, str, str, str]]:
+    """(keys, description, help, binding id) of the bindings active on a screen, in registry order.
+
+    The id is what `[keymap]` in snaptui.toml remaps."""
     registry = {a.id: a for a in actions.ACTIONS}
     order = {a.id: n for n, a in enumerate(actions.ACTIONS)}
     keys: dict[str, list[str]] = {}
@@ -29,7 +31,8 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
             keys[name].append(display)
         described[name] = binding.description
     names = sorted(keys, key=lambda n: order.get(n, len(order)))
-    return [(", ".join(keys[n]), described[n], registry[n].help if n in registry else "") for n in names]
+    return [(", ".join(keys[n]), described[n], registry[n].help if n in registry else "",
+             n if n in registry else "") for n in names]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -45,13 +48,15 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column(no_wrap=True)
         table.add_column(style="dim")
-        for keys, description, help_text in self.rows:
-            table.add_row(keys, description, help_text if help_text != description else "")
+        table.add_column(style="dim italic", no_wrap=True)
+        for keys, description, help_text, binding_id in self.rows:
+            table.add_row(keys, description, help_text if help_text != description else "", binding_id)
         with VerticalScroll(id="help"):
             yield Static(Text(f"Keys: {self.scope or 'this screen'}", style="bold"), id="help-title")
             yield Static(table)
             yield Static(Text("ctrl+p: every action by name   ctrl+q: quit (jobs keep running)   "
-                              "escape: close", style="dim"))
+                              "escape: close\nremap a key in snaptui.toml: [keymap] \"<id>\" = \"<key>\"",
+                              style="dim"))
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

@@ -129,8 +129,10 @@ async def test_keymap_from_snaptui_toml_remaps_and_help_shows_it(git_repo):
         await until(pilot, lambda: isinstance(app.screen, SweepsScreen))
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        rows = {description: keys for keys, description, _ in app.screen.rows}
+        rows = {description: keys for keys, description, _, _ in app.screen.rows}
         assert rows["Launch"] == "N" and rows["Snapshots"] == "S"
+        ids = {description: binding_id for _, description, _, binding_id in app.screen.rows}
+        assert ids["Launch"] == "sweeps.launch"  # what [keymap] remaps
         await pilot.press("escape")
         await pilot.press("n")                      # the old key does nothing now
         await pilot.pause(0.2)
