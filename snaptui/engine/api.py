@@ -119,7 +119,7 @@ class Engine:
             faults.point("launch:code-recorded")
             if not executor.submits_from_agent:
                 with private_umask():
-                    executor.submit(sweep, self.store.active_attempts_of_launching(sweep_id))
+                    executor.submit(sweep, self.store.active_attempts(sweep_id=sweep_id, launched_only=False))
                 faults.point("launch:submitted")
             self.store.set_sweep_status(sweep_id, "active")
         except BaseException:
@@ -133,7 +133,7 @@ class Engine:
 
     def _undo_launch(self, sweep_id: int) -> None:
         executor = executor_for(self.store.sweep(sweep_id).executor, self.store, self.repo_root)
-        submitted = [a for a in self.store.active_attempts_of_launching(sweep_id) if a.executor_id]
+        submitted = [a for a in self.store.active_attempts(sweep_id=sweep_id, launched_only=False) if a.executor_id]
         if submitted:
             executor.cancel(submitted)
         self.store.delete_sweep(sweep_id)

@@ -54,7 +54,7 @@ def abort(engine, sweep: Sweep) -> list[str]:
     from .executors import executor_for
 
     executor = executor_for(sweep.executor, engine.store, engine.repo_root)
-    submitted = [a for a in engine.store.active_attempts_of_launching(sweep.id) if a.executor_id]
+    submitted = [a for a in engine.store.active_attempts(sweep_id=sweep.id, launched_only=False) if a.executor_id]
     if submitted:
         engine.store.request_cancel([a.id for a in submitted])
         executor.cancel([engine.store.attempt(a.id) for a in submitted])
@@ -96,7 +96,7 @@ def finish(engine, sweep: Sweep) -> list[str]:
         raise SnaptuiError(f"sweep {sweep.id} was interrupted before its snapshot was recorded, so the code it "
                            f"was meant to run is unknown; `snaptui recover {sweep.id} --abort` removes it")
     done = []
-    pending = [a for a in engine.store.active_attempts_of_launching(sweep.id) if not a.executor_id]
+    pending = [a for a in engine.store.active_attempts(sweep_id=sweep.id, launched_only=False) if not a.executor_id]
     executor = executor_for(sweep.executor, engine.store, engine.repo_root)
     if sweep.executor == "slurm" and pending:
         tagged = sorted({job_id.split("_")[0] for job_id, _ in tagged_slurm_jobs(sweep.uid)}) if sweep.uid else []

@@ -289,30 +289,26 @@ class Store:
         row = self.conn.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
         return _attempt(row) if row else None
 
-    def active_attempts(self, executor: str | None = None, sweep_id: int | None = None) -> list[Attempt]:
-        """Attempts that are not final yet, of sweeps whose launch completed."""
-        query = ("SELECT a.* FROM attempts a JOIN sweeps s ON s.id = a.sweep_id WHERE s.status = 'active'"
-                 " AND a.state IN ('PENDING','RUNNING','UNKNOWN')")
+    def active_attempts(self, executor: str | None = None, sweep_id: int | None = None, *,
+                        launched_only: bool = True) -> list[Attempt]:
+        """Attempts that are not final yet; by default only of sweeps whose launch completed
+        (launch, rollback and recovery pass launched_only=False for a sweep still 'launching')."""
+        return [a for a, _ in self.active_attempts_with_executor(executor, sweep_id, launched_only=launched_only)]
+
+    def active_attempts_with_executor(self, executor: str | None = None, sweep_id: int | None = None, *,
+                                      launched_only: bool = True) -> list[tuple[Attempt, str]]:
+        query = ("SELECT a.*, s.executor AS executor_name FROM attempts a JOIN sweeps s ON s.id = a.sweep_id"
+                 " WHERE a.state IN ('PENDING','RUNNING','UNKNOWN')")
         args: list[Any] = []
+        if launched_only:
+            query += " AND s.status = 'active'"
         if executor:
             query += " AND s.executor = ?"
             args.append(executor)
         if sweep_id is not None:
             query += " AND a.sweep_id = ?"
             args.append(sweep_id)
-        return [_attempt(r) for r in self.conn.execute(query + " ORDER BY a.id", args)]
-
-    def active_attempts_with_executor(self) -> list[tuple[Attempt, str]]:
-        rows = self.conn.execute(
-            "SELECT a.*, s.executor AS executor_name FROM attempts a JOIN sweeps s ON s.id = a.sweep_id"
-            " WHERE s.status = 'active' AND a.state IN ('PENDING','RUNNING','UNKNOWN') ORDER BY a.id")
-        return [(_attempt(r), r["executor_name"]) for r in rows]
-
-    def active_attempts_of_launching(self, sweep_id: int) -> list[Attempt]:
-        """Non-final attempts of one sweep whatever its launch status (launch and rollback use it)."""
-        rows = self.conn.execute("SELECT * FROM attempts WHERE sweep_id = ? AND state IN"
-                                 " ('PENDING','RUNNING','UNKNOWN') ORDER BY id", (sweep_id,))
-        return [_attempt(r) for r in rows]
+        return [(_attempt(r), r["executor_name"]) for r in self.conn.execute(query + " ORDER BY a.id", args)]
 
     def claim(self, attempt_id: int) -> bool:
         """Take a queued attempt for submission; False if it was cancelled or taken meanwhile."""

@@ -7,11 +7,12 @@ for executors that queue (local). The agent calls `poll`.
 """
 from __future__ import annotations
 
+import os
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from ..manifest import read_manifest
+from ..manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt, Job, Sweep
 from ..runner import RunSpec
 from ..states import JobState
@@ -27,6 +28,7 @@ class Executor(ABC):
     def __init__(self, store: Store, repo_root: Path):
         self.store = store
         self.repo_root = Path(repo_root)
+        self._manifest_versions: dict[int, tuple[int, int]] = {}
 
     @property
     def submitit_root(self) -> Path:
@@ -63,6 +65,19 @@ class Executor(ABC):
                 "snapshot": sweep.snapshot, "config": sweep.config, "repo": str(self.repo_root),
             },
         )
+
+    def manifest_changed(self, attempt: Attempt) -> bool:
+        """Whether the job rewrote its manifest since this executor last looked: one stat, so the
+        agent's every-tick checks never parse an unchanged file."""
+        try:
+            stat = os.stat(os.path.join(attempt.log_dir or "", MANIFEST_NAME))
+        except OSError:
+            return False
+        version = (stat.st_ino, stat.st_mtime_ns)  # every write is a rename: a new inode, even where
+        if self._manifest_versions.get(attempt.id) == version:  # mtimes are coarse (NFS)
+            return False
+        self._manifest_versions[attempt.id] = version
+        return True
 
     def apply_manifest(self, attempt: Attempt) -> bool:
         """Copy what the job reported about itself into the store. True once the attempt is final."""

@@ -24,6 +24,7 @@ from .base import Executor
 log = logging.getLogger("snaptui.local")
 # submitit's own timeout is only a backstop: the runner enforces the profile's timeout.
 SUBMITIT_TIMEOUT_MARGIN_MIN = 10
+LIVENESS_EVERY_S = 1.0
 ADOPT_AFTER_S = 10.0  # a claimed job starts within a second; older claims without an id are settled
 
 
@@ -34,6 +35,8 @@ class LocalExecutor(Executor):
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
         self._jobs: dict[int, object] = {}  # attempt id -> submitit LocalJob, kept to reap the controller
+        self._sweeps: dict[int, Sweep] = {}
+        self._alive_checked: dict[int, float] = {}
 
     def poll_interval(self) -> float:
         return 0.0  # every agent tick: a stat or two per running job
@@ -48,12 +51,19 @@ class LocalExecutor(Executor):
             queued = [a for a in group if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
             if not queued:
                 continue
-            sweep = self.store.sweep(sweep_id)
+            sweep = self._sweep(sweep_id)
             cap = int(sweep.config["executor"].get("max_parallel_jobs", 1))
             busy = sum(1 for a in group if a.executor_id is not None or a.claimed)
             free = cap - busy
             if free > 0:
                 self.submit(sweep, queued[:free])
+
+    def _sweep(self, sweep_id: int) -> Sweep:
+        """A sweep's launch facts (config, code, spec) never change once active: read them once,
+        not on every tick (store.sweep also counts the sweep's jobs)."""
+        if sweep_id not in self._sweeps:
+            self._sweeps[sweep_id] = self.store.sweep(sweep_id)
+        return self._sweeps[sweep_id]
 
     def submit(self, sweep: Sweep, attempts: list[Attempt]) -> None:
         import submitit
@@ -108,12 +118,18 @@ class LocalExecutor(Executor):
                                       proc={"controller": None})
 
     def poll(self, attempts: list[Attempt]) -> None:
+        """A job's end shows in its manifest (a stat per tick); a job killed without a word shows
+        only as dead processes, looked for every LIVENESS_EVERY_S."""
+        now = time.monotonic()
         for attempt in attempts:
             if attempt.executor_id is None:
                 continue
-            if self.apply_manifest(attempt):
+            if self.manifest_changed(attempt) and self.apply_manifest(attempt):
                 self._reap(attempt.id)
                 continue
+            if now - self._alive_checked.get(attempt.id, 0.0) < LIVENESS_EVERY_S:
+                continue
+            self._alive_checked[attempt.id] = now
             if any(is_alive(i) for i in self._idents(attempt)):
                 continue
             self._reap(attempt.id)

@@ -16,7 +16,7 @@ import time
 
 from .. import faults
 from ..errors import SnaptuiError
-from ..manifest import MANIFEST_NAME, read_manifest
+from ..manifest import read_manifest
 from ..models import Attempt, Sweep
 from ..runner import CommandRunner, RequeueableRunner
 from ..states import JobState
@@ -62,7 +62,6 @@ class SlurmExecutor(Executor):
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
         self._quiet_polls = 0
-        self._manifest_mtimes: dict[int, float] = {}
 
     def poll_interval(self) -> float:
         base = min((float(s.config["executor"].get("poll_interval_s", DEFAULT_POLL_S))
@@ -74,16 +73,8 @@ class SlurmExecutor(Executor):
         instead of at the next sacct. Only clean exits are taken from the manifest: a job killed by
         a signal may be requeued by Slurm, so sacct decides those."""
         for attempt in attempts:
-            if not attempt.log_dir:
+            if not self.manifest_changed(attempt):
                 continue
-            path = os.path.join(attempt.log_dir, MANIFEST_NAME)
-            try:
-                mtime = os.stat(path).st_mtime
-            except OSError:
-                continue
-            if self._manifest_mtimes.get(attempt.id) == mtime:
-                continue
-            self._manifest_mtimes[attempt.id] = mtime
             manifest = read_manifest(attempt.log_dir) or {}
             if manifest.get("ended_at") is not None and (manifest.get("exit_code") or 0) < 0:
                 continue
