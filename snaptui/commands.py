@@ -206,14 +206,17 @@ def snapshots(engine: Engine, args: Namespace) -> int:
     from .engine.housekeeping import parse_age, snapshot_overview, gc
 
     if args.action == "gc":
+        notes: list[str] = []
         removed = gc(engine, older_than_s=parse_age(args.older_than), dry_run=args.dry_run,
-                     delete_branches=args.branches)
+                     delete_branches=args.branches, notes=notes)
         verb = "would remove" if args.dry_run else "removed"
+        for line in notes:
+            out.print(line, markup=False)
         for line in removed:
-            out.print(f"{verb} {line}")
+            out.print(f"{verb} {line}", markup=False)
         if not removed:
             out.print("nothing to remove")
-        return 0
+        return 1 if any(n.startswith("kept worktree") for n in notes) else 0
     table = Table(box=None, pad_edge=False)
     for column in ("branch", "commit", "age", "sweeps", "worktree", "disk", "in use"):
         table.add_column(column)

@@ -100,7 +100,7 @@ class Engine:
             if config.snapshot.enabled:
                 from .snapshot import take_snapshot
                 with private_umask():
-                    snapshot = take_snapshot(self.repo_root, config.snapshot, short_id=uid)
+                    snapshot = take_snapshot(self.repo_root, config.snapshot, short_id=uid, workdir=spec.workdir)
                 workdir = Path(snapshot.worktree)
                 if config.executor == "slurm" and _node_local(workdir):
                     snapshot = dataclasses.replace(snapshot, warnings=snapshot.warnings + (

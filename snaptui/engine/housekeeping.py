@@ -1,7 +1,10 @@
 """Snapshot housekeeping: which snapshots exist, which sweeps use them, and safe cleanup.
 
 A snapshot is in use while any sweep recorded on it has a job that is not final;
-gc never touches those. A worktree that gc removed comes back on demand (resubmit,
+gc never touches those. Snapshot branches are shared by every worktree of a repository while
+each worktree keeps its own store, so "in use" is asked of every worktree's store (a sweep
+launched from a linked worktree keeps its snapshot too). Files a job wrote into a worktree are
+moved back into the repository before the worktree goes, or the worktree is kept. A worktree that gc removed comes back on demand (resubmit,
 reproduce) from the snapshot's branch or commit, which gc only deletes when asked.
 """
 from __future__ import annotations
@@ -12,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SnaptuiError
+from .joboutputs import linked_paths, rescue_written_files
 from .snapshot import delete_branch, list_snapshots, remove_worktree
+from .stores import live_snapshot_branches
 from .worktrees import add_worktree, git_for, link_shared_paths, run
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -39,13 +44,16 @@ def parse_age(text: str) -> float:
 
 
 def _usage(engine) -> dict[str, tuple[list[int], bool]]:
-    """Snapshot branch -> (sweep ids using it, whether any of their jobs is still live)."""
+    """Snapshot branch -> (sweep ids using it here, whether any job of any worktree's sweep on it is live)."""
     out: dict[str, tuple[list[int], bool]] = {}
     for sweep in engine.store.sweeps(statuses=("active", "launching")):
         if not sweep.snapshot:
             continue
         ids, live = out.get(sweep.snapshot["branch"], ([], False))
         out[sweep.snapshot["branch"]] = (ids + [sweep.id], live or sweep.is_active or sweep.status == "launching")
+    for branch in live_snapshot_branches(engine.repo_root, engine.store.path):
+        ids, _ = out.get(branch, ([], False))
+        out[branch] = (ids, True)
     return out
 
 
@@ -62,12 +70,24 @@ def snapshot_overview(engine, *, disk_usage: bool = True, now: float | None = No
     return sorted(rows, key=lambda r: r.age_s)
 
 
-def gc(engine, *, older_than_s: float, dry_run: bool = False, delete_branches: bool = False) -> list[str]:
-    """Remove worktrees (and with delete_branches, branches) of old snapshots no live job needs."""
-    done = []
+def gc(engine, *, older_than_s: float, dry_run: bool = False, delete_branches: bool = False,
+       notes: list[str] | None = None) -> list[str]:
+    """Remove worktrees (and with delete_branches, branches) of old snapshots no live job needs.
+
+    Files jobs wrote into a worktree are moved back first; `notes` collects what moved and the
+    worktrees kept because a file could not move (with their branches)."""
+    done, notes = [], notes if notes is not None else []
     for row in snapshot_overview(engine, disk_usage=False):
         if row.in_use or row.age_s < older_than_s:
             continue
+        if row.worktree and Path(row.worktree).is_dir():
+            rescue = rescue_written_files(Path(row.worktree), engine.repo_root, dry_run=dry_run)
+            if rescue.conflicts:
+                notes.append(rescue.describe_conflicts(Path(row.worktree)))
+                continue
+            verb = "would move" if dry_run else "moved"
+            notes += [f"{verb} {rel} back into the repository (written by a job in {row.branch})"
+                      for rel in rescue.moved]
         if row.worktree:
             if not dry_run:
                 remove_worktree(engine.repo_root, Path(row.worktree))
@@ -94,5 +114,6 @@ def ensure_worktree(engine, sweep) -> Path:
     except SnaptuiError as exc:
         raise SnaptuiError(f"cannot restore the worktree of snapshot {sweep.snapshot['branch']} "
                            f"({sweep.snapshot['commit'][:10]}): {exc}") from None
-    link_shared_paths(engine.repo_root, worktree, list(sweep.config["snapshot"]["symlink_paths"]), [])
+    links = linked_paths(sweep.config["snapshot"]["symlink_paths"], (sweep.spec or {}).get("workdir"))
+    link_shared_paths(engine.repo_root, worktree, links, [])
     return worktree

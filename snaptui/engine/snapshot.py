@@ -33,6 +33,7 @@ from pathlib import Path
 
 from .config import SnapshotSettings
 from .errors import SnaptuiError
+from .joboutputs import dangling_link_warnings, linked_paths
 from .worktrees import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
                         git_for, link_shared_paths, list_worktrees, remove_worktree, resolve_worktree_root,
                         run, start, finish, worktree_disk_usage)
@@ -286,18 +287,20 @@ def _push(g, remote: str, branch: str, commit: str) -> list[str]:
     return [f"could not push {branch} to {remote}: {detail}"]
 
 
-def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str | None = None) -> Snapshot:
+def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str | None = None,
+                  workdir: str | None = None) -> Snapshot:
     """Commit the working tree as it is, branch it, and check it out as a locked worktree.
 
     `short_id` ends the branch name when free (the engine passes the launch's uid, so an
-    interrupted launch can find its branch); otherwise a random one is drawn."""
+    interrupted launch can find its branch); otherwise a random one is drawn. `workdir` is where
+    the jobs run (relative to the root): the linked paths are linked there too."""
     created_at = time.time()
     repo_root, index_file, exclude_file, *head = _repo_facts(repo_root)
     g = git_for(repo_root)
-    links = check_symlink_paths(repo_root, settings.symlink_paths)
+    links = linked_paths(check_symlink_paths(repo_root, settings.symlink_paths), workdir)
     worktree_root = resolve_worktree_root(repo_root, settings.worktree_root)
     ensure_excluded(exclude_file, repo_root, worktree_root)
-    warnings: list[str] = []
+    warnings: list[str] = dangling_link_warnings(repo_root, links)
     commit, base, dirty = _make_commit(g, repo_root, index_file, tuple(head), settings,
                                      _exclude_pathspecs(links), warnings)
     with ExitStack() as undo:

@@ -112,16 +112,22 @@ def ensure_excluded(exclude_file: Path, repo_root: Path, worktree_root: Path) ->
 # ---------------------------------------------------------------------------- symlinks
 
 def check_symlink_paths(repo_root: Path, entries) -> list[str]:
-    """Re-check config entries against the real repo: a symlink inside it may still escape."""
+    """Entries must name a path inside the repository. Where that path is itself a symlink
+    (``outputs -> /scratch/...``, a common layout) it is followed: jobs write through the
+    user's link to wherever it points. A folder on the way leaving the repository is refused."""
     real_root = repo_root.resolve()
     for entry in entries:
         p = Path(entry)
         if not entry or p.is_absolute() or ".." in p.parts or entry.startswith("~") or p == Path("."):
             raise ConfigError.single(None, "snapshot.symlink_paths",
                                      f"entry {entry!r} must be a relative path inside the repository")
-        if not inside((repo_root / p).resolve(), real_root) or (repo_root / p).resolve() == real_root:
+        if (repo_root / p).resolve() == real_root:
             raise ConfigError.single(None, "snapshot.symlink_paths",
-                                     f"entry {entry!r} resolves to {(repo_root / p).resolve()}, outside the repository")
+                                     f"entry {entry!r} resolves to the repository itself")
+        if not inside((repo_root / p).parent.resolve(), real_root):  # only the entry itself may be a link
+            raise ConfigError.single(None, "snapshot.symlink_paths",
+                                     f"entry {entry!r} goes through a folder that resolves to "
+                                     f"{(repo_root / p).parent.resolve()}, outside the repository")
         if p.parts[0] == ".git":
             raise ConfigError.single(None, "snapshot.symlink_paths", f"entry {entry!r} points into .git")
     return [Path(e).as_posix() for e in entries]
