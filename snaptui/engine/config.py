@@ -91,12 +91,15 @@ PROFILE_FIELDS = {"local": LOCAL_FIELDS, "slurm": SLURM_FIELDS}
 TOP_FIELDS = {
     "defaults": Field(dict), "snapshot": Field(dict), "results": Field(dict),
     "limits": Field(dict), "profiles": Field(dict), "keymap": Field(dict, items=str),
+    "metrics": Field(dict),
 }
 SECTION_FIELDS = {
     "defaults": {"profile": Field(str)},
     "snapshot": SNAPSHOT_FIELDS,
     "results": {"pattern": Field(str, _regex)},
     "limits": {"max_jobs": Field(int, at_least_one)},
+    "metrics": {"files": Field(list, items=str), "hung_after_min": Field(float, non_negative),
+                "last_n": Field(int, at_least_one), "maximize": Field(list, items=str)},
 }
 ENV_OVERRIDES = {"SNAPTUI_MAX_PARALLEL_JOBS": "max_parallel_jobs", "SNAPTUI_TIMEOUT_MIN": "timeout_min"}
 

@@ -19,8 +19,16 @@ def coerce(text: str) -> Any:
     return text
 
 
+MULTI_PREFIX = "SNAPTUI_RESULT "
+_PAIR = re.compile(r"([\w.\-/]+)=([^\s=]+)")
+
+
 def scan_log(path: Path, pattern: str) -> dict[str, Any]:
-    """Last value of each name printed as a result line; streams, so huge logs cost no memory."""
+    """Last value of each name printed as a result line; streams, so huge logs cost no memory.
+
+    Besides `pattern`, `SNAPTUI_RESULT step=3 loss=0.5 acc=0.9` lines (several pairs, an
+    optional step: the form metric series use) count too; their step is not a result.
+    """
     regex = re.compile(pattern)
     found: dict[str, Any] = {}
     try:
@@ -28,9 +36,13 @@ def scan_log(path: Path, pattern: str) -> dict[str, Any]:
             for raw in handle:
                 if len(raw) > MAX_SCANNED_LINE:
                     continue
-                match = regex.match(raw.decode("utf-8", "replace").rstrip("\r\n"))
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                match = regex.match(line)
                 if match:
                     found[match.group(1)] = coerce(match.group(2))
+                elif line.startswith(MULTI_PREFIX):
+                    pairs = _PAIR.findall(line[len(MULTI_PREFIX):])
+                    found.update((k, coerce(v)) for k, v in pairs if k != "step")
     except OSError:
         pass
     return found

@@ -1,0 +1,5 @@
+"""Live metrics: series per attempt read incrementally from logs and metrics files."""
+from .series import SUMMARY_MODES, Series, smooth
+from .service import JobFlags, Metrics, MetricsSettings
+
+__all__ = ["Metrics", "MetricsSettings", "JobFlags", "Series", "smooth", "SUMMARY_MODES"]

@@ -1,0 +1,168 @@
+"""Where series live: `.snaptui/metrics.db`, beside (not inside) the state store.
+
+A separate SQLite file because points are many and written often: ingesting a chatty
+job's curves must never hold the lock that the agent needs to record job states, and
+the state schema's migrations stay untouched. Rows are per attempt, so a resubmitted
+attempt starts a new series and keeps the old one. NaN cannot be stored as a REAL
+(SQLite turns it into NULL), so a NULL value means NaN.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .reading import Point, ReadState
+
+DB_FILENAME = "metrics.db"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    attempt_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state_json TEXT NOT NULL,
+    problem TEXT,
+    updated_at REAL NOT NULL,
+    UNIQUE(attempt_id, path)
+);
+CREATE TABLE IF NOT EXISTS points(
+    source_id INTEGER NOT NULL,
+    attempt_id INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    step REAL NOT NULL,
+    value REAL
+);
+CREATE INDEX IF NOT EXISTS points_by_attempt ON points(attempt_id, metric);
+CREATE TABLE IF NOT EXISTS nonfinite(
+    attempt_id INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    step REAL NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY(attempt_id, metric)
+);
+"""
+VERSION = 1
+
+
+class MetricsDB:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] != VERSION:
+            with self.write() as conn:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {VERSION}")
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- ingestion -----------------------------------------------------------
+    def source(self, conn: sqlite3.Connection, attempt_id: int, path: str, kind: str) -> tuple[int, ReadState]:
+        row = conn.execute("SELECT id, state_json FROM sources WHERE attempt_id = ? AND path = ?",
+                           (attempt_id, path)).fetchone()
+        if row:
+            return row[0], ReadState.from_dict(json.loads(row[1]))
+        cur = conn.execute("INSERT INTO sources(attempt_id, path, kind, state_json, updated_at) VALUES (?,?,?,?,?)",
+                           (attempt_id, path, kind, "{}", time.time()))
+        return cur.lastrowid, ReadState()
+
+    def save(self, conn: sqlite3.Connection, source_id: int, attempt_id: int, state: ReadState,
+             points: Iterable[Point], problem: str | None = None) -> int:
+        """Store a source's new points and where its reading stopped; returns the number of points."""
+        if state.restarted:
+            conn.execute("DELETE FROM points WHERE source_id = ?", (source_id,))
+            state.restarted = False
+        rows, bad = [], {}
+        for metric, step, value in points:
+            finite = math.isfinite(value)
+            rows.append((source_id, attempt_id, metric, step, None if math.isnan(value) else value))
+            if not finite and metric not in bad:
+                bad[metric] = (step, "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        conn.executemany("INSERT INTO points(source_id, attempt_id, metric, step, value) VALUES (?,?,?,?,?)", rows)
+        conn.executemany("INSERT OR IGNORE INTO nonfinite(attempt_id, metric, step, value) VALUES (?,?,?,?)",
+                         [(attempt_id, metric, step, text) for metric, (step, text) in bad.items()])
+        conn.execute("UPDATE sources SET state_json = ?, problem = ?, updated_at = ? WHERE id = ?",
+                     (json.dumps(state.to_dict()), problem, time.time(), source_id))
+        return len(rows)
+
+    # -- queries ---------------------------------------------------------------
+    def metric_names(self, attempt_ids: list[int]) -> list[str]:
+        names: set[str] = set()
+        for chunk in _chunks(attempt_ids):
+            marks = ",".join("?" * len(chunk))
+            names.update(r[0] for r in self.conn.execute(
+                f"SELECT DISTINCT metric FROM points WHERE attempt_id IN ({marks})", chunk))
+        return sorted(names)
+
+    def series(self, attempt_id: int, metric: str) -> tuple[list[float], list[float]]:
+        steps: list[float] = []
+        values: list[float] = []
+        for step, value in self.conn.execute(
+                "SELECT step, value FROM points WHERE attempt_id = ? AND metric = ? ORDER BY step, rowid",
+                (attempt_id, metric)):
+            steps.append(step)
+            values.append(math.nan if value is None else value)
+        return steps, values
+
+    def nonfinite(self, attempt_ids: list[int]) -> dict[int, list[tuple[str, float, str]]]:
+        found: dict[int, list[tuple[str, float, str]]] = {}
+        for chunk in _chunks(attempt_ids):
+            marks = ",".join("?" * len(chunk))
+            for attempt_id, metric, step, value in self.conn.execute(
+                    f"SELECT attempt_id, metric, step, value FROM nonfinite WHERE attempt_id IN ({marks})"
+                    " ORDER BY attempt_id, step", chunk):
+                found.setdefault(attempt_id, []).append((metric, step, value))
+        return found
+
+    def problems(self, attempt_ids: list[int]) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        for chunk in _chunks(attempt_ids):
+            marks = ",".join("?" * len(chunk))
+            for attempt_id, problem in self.conn.execute(
+                    f"SELECT attempt_id, problem FROM sources WHERE problem IS NOT NULL AND attempt_id IN ({marks})",
+                    chunk):
+                found.setdefault(attempt_id, []).append(problem)
+        return found
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])

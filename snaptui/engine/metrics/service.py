@@ -1,0 +1,190 @@
+"""The metrics API the faces use: bring series up to date, then read curves, summaries, flags.
+
+Reading is pull-based and incremental: `update(jobs)` reads only what each source
+gained since the last call (by any process) and stores it; a face calls it on a timer
+while jobs run. Sources of an attempt: its stdout log (result lines) and the files in
+its folder ($SNAPTUI_JOB_DIR) matched by `metrics.files` globs.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from ..models import Attempt, Job
+from ..states import JobState
+from ..store import state_dir
+from .db import DB_FILENAME, MetricsDB
+from .lines import LineParser, read_log
+from .reading import ReadState
+from .series import DEFAULT_MAXIMIZE, Series, maximized
+from .tabular import read_csv, read_jsonl
+from .tfevents import TensorBoardMissing, read_tfevents
+
+DEFAULT_FILES = ("**/metrics.csv", "**/*.jsonl", "**/events.out.tfevents.*")
+STEP_BYTES = 16 * 1024 * 1024  # one transaction's worth of reading; bounds memory, not the total
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    files: tuple[str, ...] = DEFAULT_FILES
+    hung_after_min: float = 30.0
+    last_n: int = 10
+    maximize: tuple[str, ...] = DEFAULT_MAXIMIZE
+
+    @classmethod
+    def from_config(cls, data: dict | None) -> "MetricsSettings":
+        data = data or {}
+        return cls(files=tuple(data.get("files", DEFAULT_FILES)),
+                   hung_after_min=float(data.get("hung_after_min", 30.0)),
+                   last_n=int(data.get("last_n", 10)), maximize=tuple(data.get("maximize", DEFAULT_MAXIMIZE)))
+
+
+@dataclass
+class JobFlags:
+    nonfinite: list[tuple[str, float, str]] = field(default_factory=list)  # (metric, first step, "nan"/"inf")
+    silent_s: float | None = None  # set when a running job's log has been quiet longer than hung_after_min
+
+    @property
+    def any(self) -> bool:
+        return bool(self.nonfinite) or self.silent_s is not None
+
+
+def kind_of(path: Path) -> str | None:
+    name = path.name
+    if name.startswith("events.out.tfevents"):
+        return "tfevents"
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    return None
+
+
+class Metrics:
+    def __init__(self, engine, settings: MetricsSettings | None = None):
+        self.engine = engine
+        self.settings = settings or MetricsSettings.from_config(engine.project.data.get("metrics"))
+        self.db = MetricsDB(state_dir(engine.repo_root) / DB_FILENAME)
+        self._parsers: dict[str, LineParser] = {}
+
+    # -- ingestion ---------------------------------------------------------------
+    def sources(self, attempt: Attempt) -> list[tuple[Path, str]]:
+        found: list[tuple[Path, str]] = []
+        stdout, _ = self.engine.log_paths(attempt)
+        if stdout is not None:
+            found.append((stdout, "log"))
+        if attempt.log_dir and Path(attempt.log_dir).is_dir():
+            folder = Path(attempt.log_dir)
+            seen = set()
+            for pattern in self.settings.files:
+                for path in sorted(folder.glob(pattern)):
+                    kind = kind_of(path)
+                    if kind and path.is_file() and path not in seen:
+                        seen.add(path)
+                        found.append((path, kind))
+        return found
+
+    def update(self, jobs: Iterable[Job | Attempt], *, max_bytes: int | None = None) -> int:
+        """Read what the jobs' sources gained; returns the number of new points.
+
+        max_bytes bounds the bytes read per source in this call (a TUI tick); None reads to the end.
+        """
+        added = 0
+        sweeps: dict[int, str] = {}
+        for item in jobs:
+            attempt = item.attempt if isinstance(item, Job) else item
+            if attempt.started_at is None and not attempt.log_dir:
+                continue
+            if attempt.sweep_id not in sweeps:
+                sweeps[attempt.sweep_id] = self.engine.store.sweep(attempt.sweep_id).config["results"]["pattern"]
+            parser = self._parser(sweeps[attempt.sweep_id])
+            for path, kind in self.sources(attempt):
+                added += self._ingest(attempt.id, path, kind, parser, max_bytes)
+        return added
+
+    def _parser(self, pattern: str) -> LineParser:
+        if pattern not in self._parsers:
+            self._parsers[pattern] = LineParser(pattern)
+        return self._parsers[pattern]
+
+    def _ingest(self, attempt_id: int, path: Path, kind: str, parser: LineParser, max_bytes: int | None) -> int:
+        added = 0
+        while True:
+            budget = STEP_BYTES if max_bytes is None else min(STEP_BYTES, max_bytes - added)
+            with self.db.write() as conn:
+                source_id, state = self.db.source(conn, attempt_id, str(path), kind)
+                before = state.offset
+                problem = None
+                try:
+                    points = _read(kind, path, state, parser, budget)
+                except TensorBoardMissing as exc:
+                    points, problem = [], str(exc)
+                except Exception as exc:  # a malformed file must not stop the other sources
+                    points, problem = [], f"{path.name}: {exc}"
+                count = self.db.save(conn, source_id, attempt_id, state, points, problem)
+            moved = state.offset - before if state.offset >= before else state.offset
+            added += count
+            if max_bytes is not None or moved < budget or not moved:
+                return added
+
+    # -- reading -----------------------------------------------------------------
+    def metric_names(self, jobs: Iterable[Job]) -> list[str]:
+        return self.db.metric_names([j.attempt.id for j in jobs])
+
+    def series(self, job: Job | Attempt, metric: str) -> Series:
+        attempt = job.attempt if isinstance(job, Job) else job
+        steps, values = self.db.series(attempt.id, metric)
+        return Series(metric, steps, values, maximized(metric, self.settings.maximize))
+
+    def all_series(self, job: Job | Attempt) -> dict[str, Series]:
+        attempt = job.attempt if isinstance(job, Job) else job
+        return {name: self.series(attempt, name) for name in self.db.metric_names([attempt.id])}
+
+    def summaries(self, jobs: Iterable[Job], metric: str, mode: str = "final",
+                  last_n: int | None = None) -> dict[int, float | None]:
+        """A metric's final, best or mean-of-last-N value per job index (the heatmap's values)."""
+        n = self.settings.last_n if last_n is None else last_n
+        return {j.index: self.series(j, metric).summary(mode, n) for j in jobs}
+
+    def flags(self, jobs: Iterable[Job], now: float | None = None) -> dict[int, JobFlags]:
+        """NaN/inf seen in any metric, and running jobs whose log has been silent too long."""
+        jobs = list(jobs)
+        now = time.time() if now is None else now
+        bad = self.db.nonfinite([j.attempt.id for j in jobs])
+        limit = self.settings.hung_after_min * 60
+        out: dict[int, JobFlags] = {}
+        for job in jobs:
+            flags = JobFlags(nonfinite=bad.get(job.attempt.id, []))
+            if job.state == JobState.RUNNING and limit > 0:
+                last = self._last_output(job.attempt)
+                if last is not None and now - last > limit:
+                    flags.silent_s = now - last
+            if flags.any:
+                out[job.index] = flags
+        return out
+
+    def problems(self, jobs: Iterable[Job]) -> dict[int, list[str]]:
+        by_attempt = self.db.problems([j.attempt.id for j in jobs])
+        return {j.index: by_attempt[j.attempt.id] for j in jobs if j.attempt.id in by_attempt}
+
+    def _last_output(self, attempt: Attempt) -> float | None:
+        times = [attempt.started_at] if attempt.started_at else []
+        for path in self.engine.log_paths(attempt):
+            try:
+                times.append(os.stat(path).st_mtime)
+            except (OSError, TypeError):
+                pass
+        return max(times, default=None)
+
+
+def _read(kind: str, path: Path, state: ReadState, parser: LineParser, budget: int):
+    if kind == "log":
+        return read_log(path, state, parser, budget)
+    if kind == "csv":
+        return read_csv(path, state, budget)
+    if kind == "jsonl":
+        return read_jsonl(path, state, budget)
+    return read_tfevents(path, state, budget)

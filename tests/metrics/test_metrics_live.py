@@ -1,0 +1,87 @@
+"""Series from real jobs on the local executor: they grow while the job runs; NaN and silence are flagged."""
+from __future__ import annotations
+
+import math
+import textwrap
+
+from snaptui.engine.metrics import Metrics, MetricsSettings
+from tests.conftest import wait_sweep_done, wait_until, write_sweep
+
+TRAIN = textwrap.dedent('''\
+    """Prints a learning curve; after 3 points waits until the test creates `go`, then finishes."""
+    import os, sys, time
+    args = dict(a.split("=", 1) for a in sys.argv[1:])
+    gate, lr = args["gate"], float(args["lr"])
+    for step in range(6):
+        if step == 3:
+            while not os.path.exists(gate):
+                time.sleep(0.05)
+        loss = "nan" if args.get("blowup") == "1" and step == 5 else 1.0 / (1 + lr * step)
+        print(f"SNAPTUI_RESULT step={step} loss={loss} acc={step / 10}", flush=True)
+    ''')
+
+
+def launch(engine, tmp_path, grid: str):
+    (engine.repo_root / "train.py").write_text(TRAIN)
+    sweep_file = write_sweep(engine.repo_root, f'''
+        name = "curves"
+        command = ["python", "train.py"]
+        [params]
+        gate = "{tmp_path / 'go'}"
+        [grid]
+        {grid}
+    ''')
+    return engine.launch(engine.plan(sweep_file))
+
+
+def test_series_grow_while_the_jobs_run_and_nan_is_flagged(engine, tmp_path):
+    sweep = launch(engine, tmp_path, 'lr = [0.5, 2.0]\nblowup = ["0", "1"]')
+    metrics = Metrics(engine)
+
+    def three_points_each():
+        jobs = engine.jobs(sweep.id)
+        metrics.update(jobs)
+        return all(len(metrics.series(j, "loss")) == 3 for j in jobs) and jobs
+
+    jobs = wait_until(three_points_each, 60, message="3 loss points per running job")
+    assert all(j.state.value == "RUNNING" for j in engine.jobs(sweep.id))  # read while the jobs still run
+    assert metrics.flags(jobs) == {}
+    (tmp_path / "go").touch()
+    wait_sweep_done(engine, sweep.id)
+    jobs = engine.jobs(sweep.id)
+    metrics.update(jobs)
+    for job in jobs:
+        loss = metrics.series(job, "loss")
+        assert loss.steps == [0, 1, 2, 3, 4, 5]
+        assert metrics.metric_names([job]) == ["acc", "loss"]
+    flags = metrics.flags(jobs)
+    blown = {j.index for j in jobs if j.params["blowup"] == "1"}
+    assert set(flags) == blown
+    assert all(f.nonfinite == [("loss", 5.0, "nan")] for f in flags.values())
+    # a second reader (another process would do the same) finds everything stored, nothing read twice
+    assert Metrics(engine).update(jobs) == 0
+    finals = metrics.summaries(jobs, "loss", "final")
+    assert all(math.isnan(finals[i]) for i in blown)
+    best = metrics.summaries(jobs, "acc", "best")
+    assert set(best.values()) == {0.5}
+    lr_of = {j.index: float(j.params["lr"]) for j in jobs}
+    means = metrics.summaries([j for j in jobs if j.index not in blown], "loss", "mean_last", last_n=2)
+    for index, value in means.items():
+        assert value == (1 / (1 + lr_of[index] * 4) + 1 / (1 + lr_of[index] * 5)) / 2
+
+
+def test_a_running_job_whose_log_is_silent_is_flagged_as_possibly_hung(engine, tmp_path):
+    sweep = launch(engine, tmp_path, "lr = [1.0]")
+    metrics = Metrics(engine, MetricsSettings(hung_after_min=0.5 / 60))  # half a second of silence
+
+    def flagged():
+        jobs = engine.jobs(sweep.id)
+        flags = metrics.flags(jobs)
+        return flags.get(0) and jobs
+
+    jobs = wait_until(flagged, 60, message="the waiting job to be flagged silent")
+    assert jobs[0].state.value == "RUNNING"
+    assert metrics.flags(jobs)[0].silent_s > 0.5 and metrics.flags(jobs)[0].nonfinite == []
+    (tmp_path / "go").touch()
+    wait_sweep_done(engine, sweep.id)
+    assert metrics.flags(engine.jobs(sweep.id)) == {}  # finished jobs are never "hung"

@@ -1,0 +1,167 @@
+"""Each reader on a file written the way its library writes it, read incrementally as it grows."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+
+import pytest
+
+from snaptui.engine.metrics.lines import LineParser, read_log
+from snaptui.engine.metrics.reading import ReadState
+from snaptui.engine.metrics.tabular import read_csv, read_jsonl
+from snaptui.engine.metrics.series import Series, smooth
+
+DEFAULT_PATTERN = r"^SNAPTUI_RESULT (\w+)=(\S+)$"
+BIG = 1 << 30
+
+
+def by_metric(points):
+    out = {}
+    for metric, step, value in points:
+        out.setdefault(metric, []).append((step, value))
+    return out
+
+
+def test_log_lines_become_points_and_only_new_bytes_are_read(tmp_path):
+    log = tmp_path / "job.out"
+    log.write_text("epoch 0\nSNAPTUI_RESULT loss=2.5\nSNAPTUI_RESULT step=10 loss=2.0 acc=0.25\nnoise loss=9\n")
+    parser, state = LineParser(DEFAULT_PATTERN), ReadState()
+    points = by_metric(read_log(log, state, parser, BIG))
+    assert points == {"loss": [(0.0, 2.5), (10.0, 2.0)], "acc": [(10.0, 0.25)]}
+    first_offset = state.offset
+    assert first_offset == log.stat().st_size
+    with open(log, "a") as handle:
+        handle.write("SNAPTUI_RESULT loss=1.5\nSNAPTUI_RESULT loss=1.")  # the last line is still being written
+    points = by_metric(read_log(log, state, parser, BIG))
+    assert points == {"loss": [(2.0, 1.5)]}  # step-less: its order among loss points
+    with open(log, "a") as handle:
+        handle.write("25\r\n")
+    assert by_metric(read_log(log, state, parser, BIG)) == {"loss": [(3.0, 1.25)]}
+    assert read_log(log, state, parser, BIG) == []
+
+
+def test_a_truncated_or_replaced_log_is_read_again_from_its_start(tmp_path):
+    log = tmp_path / "job.out"
+    log.write_text("SNAPTUI_RESULT loss=3\n" * 5)
+    parser, state = LineParser(DEFAULT_PATTERN), ReadState()
+    assert len(read_log(log, state, parser, BIG)) == 5
+    replacement = tmp_path / "new.out"
+    replacement.write_text("SNAPTUI_RESULT loss=1\n")
+    os.replace(replacement, log)
+    points = read_log(log, state, parser, BIG)
+    assert state.restarted and points == [("loss", 0.0, 1.0)]
+
+
+def test_a_custom_result_pattern_and_non_finite_values(tmp_path):
+    log = tmp_path / "job.out"
+    log.write_text("metric val_loss: nan\nmetric val_loss: inf\nmetric val_loss: 0.5\n")
+    points = read_log(log, ReadState(), LineParser(r"^metric (\w+): (\S+)$"), BIG)
+    values = [v for _, _, v in points]
+    assert math.isnan(values[0]) and values[1] == math.inf and values[2] == 0.5
+
+
+def test_reading_is_bounded_by_max_bytes_and_resumes(tmp_path):
+    log = tmp_path / "job.out"
+    log.write_text("".join(f"SNAPTUI_RESULT loss={i}\n" for i in range(1000)))
+    parser, state = LineParser(DEFAULT_PATTERN), ReadState()
+    seen = []
+    while chunk := read_log(log, state, parser, 4096):
+        assert state.offset <= log.stat().st_size
+        seen += chunk
+    assert [v for _, _, v in seen] == [float(i) for i in range(1000)]
+
+
+def write_lightning_csv(path, rows):
+    """Lightning's CSVLogger layout (lightning.fabric.loggers.csv_logs._ExperimentWriter): the header is the
+    sorted union of keys seen so far, `epoch`/`step` included; missing cells are empty; when a new key appears
+    the whole file is rewritten with the wider header. lightning itself needs torch, too heavy for CI."""
+    keys = sorted({k for row in rows for k in row})
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_lightning_csv_sparse_rows_and_a_rewrite_with_new_columns(tmp_path):
+    path = tmp_path / "version_0" / "metrics.csv"
+    path.parent.mkdir()
+    rows = [{"epoch": 0, "step": 49, "train_loss": 0.9}, {"epoch": 0, "step": 99, "train_loss": 0.7}]
+    write_lightning_csv(path, rows)
+    state = ReadState()
+    assert by_metric(read_csv(path, state, BIG)) == {"train_loss": [(49.0, 0.9), (99.0, 0.7)]}
+    with open(path, "a", newline="") as handle:  # same header: Lightning appends
+        csv.DictWriter(handle, fieldnames=["epoch", "step", "train_loss"]).writerow(
+            {"epoch": 1, "step": 149, "train_loss": 0.5})
+    assert by_metric(read_csv(path, state, BIG)) == {"train_loss": [(149.0, 0.5)]}
+    rows += [{"epoch": 1, "step": 149, "train_loss": 0.5}, {"epoch": 1, "step": 149, "val_loss": 0.8}]
+    write_lightning_csv(path, rows)  # a new metric: rewritten whole, with the val_loss column
+    points = by_metric(read_csv(path, state, BIG))
+    assert state.restarted
+    assert points == {"train_loss": [(49.0, 0.9), (99.0, 0.7), (149.0, 0.5)], "val_loss": [(149.0, 0.8)]}
+
+
+def test_json_lines_with_step_and_nan(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    with open(path, "w") as handle:
+        for step, loss in [(0, 1.0), (5, float("nan")), (10, 0.5)]:
+            handle.write(json.dumps({"step": step, "loss": loss, "phase": "train"}) + "\n")  # json writes NaN
+    points = by_metric(read_jsonl(path, ReadState(), BIG))
+    assert [s for s, _ in points["loss"]] == [0.0, 5.0, 10.0]
+    assert math.isnan(points["loss"][1][1]) and "phase" not in points
+
+
+def test_tensorboard_event_file_written_by_tensorboards_own_writer(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    from snaptui.engine.metrics.tfevents import read_tfevents
+
+    writer = EventFileWriter(str(tmp_path))
+
+    def scalar(tag, value, step):
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])
+        writer.add_event(Event(summary=summary, step=step, wall_time=1.0))
+
+    for step in range(3):
+        scalar("train/loss", 1.0 / (step + 1), step)
+    writer.flush()
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    state = ReadState()
+    points = by_metric(read_tfevents(path, state, BIG))
+    assert points == {"train/loss": [(0.0, 1.0), (1.0, 0.5), (2.0, pytest.approx(1 / 3))]}
+    scalar("train/loss", 0.2, 3)
+    scalar("val/acc", 0.75, 3)
+    writer.flush()
+    assert by_metric(read_tfevents(path, state, BIG)) == {"train/loss": [(3.0, pytest.approx(0.2))],
+                                                          "val/acc": [(3.0, 0.75)]}
+    writer.close()
+
+
+def test_tensorboard_tensor_scalars_as_tf2_writes_them(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.plugins.scalar.summary_v2 import scalar_pb
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    from snaptui.engine.metrics.tfevents import read_tfevents
+
+    writer = EventFileWriter(str(tmp_path))
+    for step in range(2):
+        writer.add_event(Event(summary=scalar_pb("lr", 0.1 * (step + 1)), step=step, wall_time=1.0))
+    writer.close()
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    points = by_metric(read_tfevents(path, ReadState(), BIG))
+    assert points == {"lr": [(0.0, pytest.approx(0.1)), (1.0, pytest.approx(0.2))]}
+
+
+def test_summaries_and_smoothing():
+    loss = Series("loss", [0, 1, 2, 3], [4.0, 1.0, float("nan"), 2.0])
+    assert loss.final == 2.0 and loss.best == 1.0 and loss.mean_last(2) == 2.0
+    acc = Series("val_acc", [0, 1], [0.5, 0.25], higher_is_better=True)
+    assert acc.best == 0.5
+    assert smooth([1.0, 1.0, 1.0], 0.9) == pytest.approx([1.0, 1.0, 1.0])  # debiased: no pull towards 0
+    assert smooth([0.0, 10.0], 0.5)[1] == pytest.approx(10 * 0.5 / 0.75)
