@@ -23,12 +23,14 @@ demo: $(VENV)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo
 
 cluster:
-	scripts/slurm-cluster up
+	SLURM_CLUSTER_MAX_ARRAY_SIZE=$(SLURM_CLUSTER_MAX_ARRAY_SIZE) scripts/slurm-cluster up
 
 cluster-down:
 	scripts/slurm-cluster down
 
 # The whole suite, Slurm included. pytest's exit code 5 (no tests collected) is a failure here.
+# The cluster's MaxArraySize is shrunk so sweeps larger than one array are tested with 25 jobs.
+test: SLURM_CLUSTER_MAX_ARRAY_SIZE ?= 11
 test: $(VENV)/.installed-test cluster
 	$(BIN)/lint-imports
 	SNAPTUI_REQUIRE_SLURM=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \

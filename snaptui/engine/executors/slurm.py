@@ -1,4 +1,5 @@
-"""Slurm executor: a sweep is one job array submitted through submitit's SlurmExecutor.
+"""Slurm executor: a sweep is one job array submitted through submitit's SlurmExecutor, or
+several when it is larger than the cluster's MaxArraySize (slurm_limits.py).
 
 States come from one batched sacct call per poll for every active job of every
 sweep (not one call per job), at the profile's poll interval, backing off while
@@ -20,7 +21,7 @@ from ..manifest import read_manifest
 from ..models import Attempt, Sweep
 from ..runner import CommandRunner, RequeueableRunner
 from ..states import JobState
-from . import sacct
+from . import sacct, slurm_limits
 from .base import Executor
 
 log = logging.getLogger("snaptui.slurm")
@@ -86,35 +87,53 @@ class SlurmExecutor(Executor):
         return [s for s in self.store.sweeps() if s.executor == "slurm" and s.is_active]
 
     def submit(self, sweep: Sweep, attempts: list[Attempt]) -> None:
-        """One sbatch call for all the attempts: a job array (a single job when there is one)."""
-        import submitit
-
+        """As few sbatch calls as the cluster's limits allow: one array, or several when the sweep is
+        larger than MaxArraySize. A sweep the user's limits cannot take is refused before any sbatch."""
         if not attempts:
             return
         profile = sweep.config["executor"]
-        max_num_timeout = int(profile.get("max_num_timeout", 0))
-        executor = submitit.SlurmExecutor(folder=self.submitit_root / "%j", max_num_timeout=max_num_timeout)
-        executor.update_parameters(**submitit_parameters(sweep))
-        runner = RequeueableRunner() if max_num_timeout > 0 else CommandRunner()
+        limits = slurm_limits.read_limits(profile.get("qos"), profile.get("account"))
+        slurm_limits.check_fits(limits, len(attempts), len(attempts), 1, sweep.sweep_file)
+        params = submitit_parameters(sweep)
+        array_size = min(filter(None, (limits.max_array_size, profile.get("max_array_size"))), default=None)
+        chunks = slurm_limits.split_arrays(len(attempts), array_size, params["array_parallelism"])
         specs = []
         for attempt in attempts:
             self.store.claim(attempt.id)
             job = self.store.job(sweep.id, attempt.job_index)
             spec = self.run_spec(sweep, job, attempt, timeout_s=None)
-            spec.requeue_on_timeout = max_num_timeout > 0
+            spec.requeue_on_timeout = int(profile.get("max_num_timeout", 0)) > 0
             specs.append(spec)
+        array_ids: list[str] = []
+        for chunk in chunks:
+            part = slice(chunk.start, chunk.start + chunk.size)
+            after = array_ids[chunk.after] if chunk.after is not None else None
+            jobs = self._sbatch_array(sweep, params, specs[part], chunk.throttle, after)
+            array_ids.append(jobs[0].job_id.split("_")[0])
+            faults.point("slurm:sbatch-returned")  # the array exists; the store does not know its id yet
+            now = time.time()
+            for attempt, job in zip(attempts[part], jobs):
+                self.store.update_attempt(attempt.id, executor_id=job.job_id, log_dir=str(job.paths.folder),
+                                          submitted_at=now, proc={"cluster": limits.cluster_name})
+
+    def _sbatch_array(self, sweep: Sweep, params: dict, specs: list, throttle: int, after: str | None) -> list:
+        import submitit
+
+        max_num_timeout = int(sweep.config["executor"].get("max_num_timeout", 0))
+        executor = submitit.SlurmExecutor(folder=self.submitit_root / "%j", max_num_timeout=max_num_timeout)
+        params = dict(params, array_parallelism=throttle)
+        if after:
+            params["additional_parameters"] = {**params.get("additional_parameters", {}),
+                                               "dependency": f"afterany:{after}"}
+        executor.update_parameters(**params)
+        runner = RequeueableRunner() if max_num_timeout > 0 else CommandRunner()
         try:
-            jobs = executor.map_array(runner, specs)
+            return executor.map_array(runner, specs)
         except (subprocess.CalledProcessError, FileNotFoundError, OSError) as exc:
             detail = getattr(exc, "output", b"") or getattr(exc, "stderr", b"") or str(exc)
             if isinstance(detail, bytes):
                 detail = detail.decode(errors="replace")
             raise SnaptuiError(f"sbatch refused the sweep: {str(detail).strip()[:500]}") from None
-        faults.point("slurm:sbatch-returned")  # the array exists; the store does not know its id yet
-        now = time.time()
-        for attempt, job in zip(attempts, jobs):
-            self.store.update_attempt(attempt.id, executor_id=job.job_id, log_dir=str(job.paths.folder),
-                                      submitted_at=now, proc={"cluster": _cluster_name()})
 
     def poll(self, attempts: list[Attempt]) -> None:
         submitted = [a for a in attempts if a.executor_id]
@@ -196,13 +215,3 @@ def _requeued_since(record: sacct.SlurmRecord, attempt: Attempt) -> bool:
     """A requeued job is pending again under the same id, with a submit time after our start."""
     return bool(record.submit and attempt.started_at and record.submit > attempt.started_at)
 
-
-def _cluster_name() -> str | None:
-    try:
-        out = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    for line in out.splitlines():
-        if line.startswith("ClusterName"):
-            return line.split("=", 1)[1].strip()
-    return None

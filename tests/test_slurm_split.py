@@ -1,0 +1,140 @@
+"""Sweeps larger than one array, on the real cluster with its MaxArraySize shrunk.
+
+`make test` brings the cluster up with MaxArraySize=11 (SLURM_CLUSTER_MAX_ARRAY_SIZE), so a
+25-job sweep needs three arrays: the split is exercised without growing the sweep.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from snaptui.engine.executors import slurm_limits
+from snaptui.engine.executors.slurm_limits import ArrayChunk, ClusterLimits, check_fits, split_arrays
+from snaptui.engine.errors import ConfigError
+from snaptui.engine.states import JobState
+from tests.conftest import wait_sweep_done, wait_until
+from tests.test_slurm import launch, slurm_cluster, slurm_engine  # noqa: F401 (fixtures)
+
+JOBS = 25
+
+
+def test_split_respects_the_array_size_and_shares_parallelism():
+    assert split_arrays(25, 11, 256) == [ArrayChunk(0, 11, 11), ArrayChunk(11, 11, 11), ArrayChunk(22, 3, 3)]
+    chunks = split_arrays(25, 11, 4)
+    assert [c.size for c in chunks] == [11, 11, 3] and sum(c.throttle for c in chunks) == 4
+    assert all(c.after is None for c in chunks)
+    # fewer slots than arrays: lanes of arrays, each waiting for the one before it in its lane
+    assert split_arrays(25, 11, 2) == [ArrayChunk(0, 11, 1), ArrayChunk(11, 11, 1), ArrayChunk(22, 3, 1, after=0)]
+    assert split_arrays(5, None, 2) == [ArrayChunk(0, 5, 2)]
+
+
+def test_a_sweep_beyond_the_submit_limit_is_refused_with_how_to_pack():
+    limits = ClusterLimits(max_array_size=1001, max_submit_jobs=100, submit_limit_name="MaxSubmitJobsPerUser of QOS normal",
+                           queued_now=40)
+    with pytest.raises(ConfigError) as refused:
+        check_fits(limits, 1500, 1500, 1, "sweep.toml")
+    text = str(refused.value)
+    assert "MaxSubmitJobsPerUser of QOS normal = 100" in text and "40 of your jobs" in text
+    assert "jobs_per_task = 25" in text  # 1500 jobs in the 60 free places
+    check_fits(limits, 1500, 60, 25, "sweep.toml")  # packed, it fits
+
+
+def test_limits_are_read_from_the_cluster(slurm_cluster):
+    limits = slurm_limits.read_limits()
+    config = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True).stdout
+    assert f"MaxArraySize            = {limits.max_array_size}" in config
+    assert limits.cluster_name == "snaptui"
+
+
+@pytest.fixture
+def small_arrays(slurm_cluster):
+    size = slurm_limits.read_limits().max_array_size
+    if size is None or size >= JOBS:
+        import os
+        message = (f"the cluster's MaxArraySize is {size}: bring it up with SLURM_CLUSTER_MAX_ARRAY_SIZE=11 "
+                   f"(make test does) so {JOBS} jobs need several arrays")
+        if os.environ.get("SNAPTUI_REQUIRE_SLURM"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return size
+
+
+def arrays_of(engine, sweep_id, attempt_filter=lambda a: True) -> set[str]:
+    return {j.attempt.executor_id.split("_")[0] for j in engine.jobs(sweep_id) if attempt_filter(j.attempt)}
+
+
+@pytest.mark.slurm
+@pytest.mark.timeout(300)
+def test_a_split_sweep_runs_and_resubmits_its_failed_jobs(slurm_engine, small_arrays):
+    failing = {4, 15, 23}  # one in each array
+    codes = [3 if i in failing else 0 for i in range(JOBS)]
+    sweep = launch(slurm_engine, f'''
+        name = "split"
+        command = ["python", "job.py"]
+        [[zip]]
+        i = {list(range(JOBS))}
+        code = {codes}
+    ''', sets=["array_parallelism=4"])
+    assert len(arrays_of(slurm_engine, sweep.id)) == -(-JOBS // small_arrays)
+    done = wait_sweep_done(slurm_engine, sweep.id, 240)
+    assert done.counts == {JobState.COMPLETED: JOBS - 3, JobState.FAILED: 3}
+    jobs = slurm_engine.jobs(sweep.id)
+    assert {j.index for j in jobs if j.state == JobState.FAILED} == failing
+    for job in jobs:  # each task ran its own job's parameters
+        out, _ = slurm_engine.log_paths(job)
+        assert f'"i": "{job.index}"' in out.read_text()
+    resubmitted = slurm_engine.resubmit_failed(sweep.id)
+    assert {j.index for j in resubmitted} == failing
+    done = wait_sweep_done(slurm_engine, sweep.id, 120)
+    again = [j for j in slurm_engine.jobs(sweep.id) if j.index in failing]
+    assert {(j.attempt.number, j.state, j.attempt.exit_code) for j in again} == {(2, JobState.FAILED, 3)}
+    assert done.counts == {JobState.COMPLETED: JOBS - 3, JobState.FAILED: 3}
+
+
+@pytest.mark.slurm
+@pytest.mark.timeout(300)
+def test_a_split_sweep_is_cancelled_as_a_whole_and_its_failed_jobs_resubmitted(slurm_engine, small_arrays):
+    sweep = launch(slurm_engine, '''
+        name = "split-cancel"
+        command = ["python", "job.py", "sleep=300"]
+        [grid]
+        i = "range(25)"
+    ''', sets=["array_parallelism=2"])
+    arrays = arrays_of(slurm_engine, sweep.id)
+    assert len(arrays) == -(-JOBS // small_arrays)
+    wait_until(lambda: slurm_engine.jobs(sweep.id)[0].state == JobState.RUNNING, 90, message="a task to run")
+    slurm_engine.cancel_sweep(sweep.id)
+    done = wait_sweep_done(slurm_engine, sweep.id, 120)
+    assert done.counts == {JobState.CANCELLED: JOBS}
+    squeue = lambda: subprocess.run(["squeue", "-h", "-r", "-j", ",".join(sorted(arrays)), "-o", "%i"],
+                                    capture_output=True, text=True).stdout.split()
+    wait_until(lambda: not squeue(), 60, message="every array to leave the queue")
+    # a fresh attempt of every cancelled job, on the same snapshot, split again
+    assert slurm_engine.resubmit_failed(sweep.id)
+    resubmitted = arrays_of(slurm_engine, sweep.id)
+    assert len(resubmitted) == len(arrays) and not resubmitted & arrays
+    assert {j.attempt.number for j in slurm_engine.jobs(sweep.id)} == {2}
+    slurm_engine.cancel_sweep(sweep.id)
+    assert wait_sweep_done(slurm_engine, sweep.id, 120).counts == {JobState.CANCELLED: JOBS}
+
+
+@pytest.mark.slurm
+@pytest.mark.timeout(300)
+def test_array_parallelism_holds_across_the_arrays(slurm_engine, small_arrays):
+    sweep = launch(slurm_engine, '''
+        name = "split-throttle"
+        command = ["python", "job.py", "sleep=1"]
+        [grid]
+        i = "range(25)"
+    ''', sets=["array_parallelism=2"])
+    arrays = ",".join(sorted(arrays_of(slurm_engine, sweep.id)))
+    peak = 0
+    while slurm_engine.sweep(sweep.id).is_active:
+        running = subprocess.run(["squeue", "-h", "-r", "-t", "R", "-j", arrays, "-o", "%i"],
+                                 capture_output=True, text=True).stdout.split()
+        peak = max(peak, len(running))
+        time.sleep(0.2)
+    assert wait_sweep_done(slurm_engine, sweep.id).counts == {JobState.COMPLETED: JOBS}
+    assert 1 <= peak <= 2
