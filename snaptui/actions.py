@@ -120,6 +120,39 @@ def expand_keymap(user: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def _keys(keys: str) -> list[str]:
+    return [k.strip() for k in keys.split(",") if k.strip()]
+
+
+def keymap_conflicts(expanded: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(binding id, key, id of the other binding it would take the key from) for each remap that collides.
+
+    Two bindings collide when they can be active on the same screen (same scope, or one is app-wide)
+    and end up sharing a key; Textual would silently let one win."""
+    effective = {a.id: _keys(expanded.get(a.id, a.keys)) for a in ACTIONS}
+    scope_of = {a.id: a.scope for a in ACTIONS}
+    out = []
+    for remapped, keys in expanded.items():
+        if remapped not in effective:
+            continue
+        for key in _keys(keys):
+            for other, other_keys in effective.items():
+                if other == remapped or key not in other_keys:
+                    continue
+                if "app" in (scope_of[other], scope_of[remapped]) or scope_of[other] == scope_of[remapped]:
+                    out.append((remapped, key, other))
+    return out
+
+
+def safe_keymap(expanded: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The keymap without its colliding entries, and one warning per refused entry naming both actions."""
+    conflicts = keymap_conflicts(expanded)
+    refused = {remapped for remapped, _, _ in conflicts}
+    warnings = [f"[keymap] {remapped!r} = {key!r} not applied: {key!r} is already {other!r}; "
+                f"remap {other!r} too to free it" for remapped, key, other in conflicts]
+    return {k: v for k, v in expanded.items() if k not in refused}, warnings
+
+
 def unknown_keymap_entries(user: Mapping[str, str]) -> list[str]:
     names = {a.name for a in ACTIONS} | {a.id for a in ACTIONS}
     return [k for k in user if k not in names]

@@ -48,6 +48,11 @@ class SnaptuiApp(App[int]):
         self.default_profile: str | None = None
         self.last_event_id = engine.last_event_id()  # before any screen reads: no change is missed
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Never markup: messages carry sweep names, paths and errors, where '[grid]' is text."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # -- startup -----------------------------------------------------------------------
     def on_mount(self) -> None:
         from .screens.sweeps import SweepsScreen
@@ -57,7 +62,10 @@ class SnaptuiApp(App[int]):
             unknown = actions.unknown_keymap_entries(keymap)
             if unknown:
                 self.notify(f"[keymap] names no action: {', '.join(unknown)}", severity="warning")
-            self.set_keymap(actions.expand_keymap(keymap))
+            applied, refused = actions.safe_keymap(actions.expand_keymap(keymap))
+            for warning in refused:
+                self.notify(warning, severity="warning", timeout=12)
+            self.set_keymap(applied)
         self.push_screen(SweepsScreen())
         if self._start == "launch":
             from .screens.launch import LaunchScreen

@@ -19,7 +19,7 @@ from ..widgets.logview import LogView
 from ..widgets.text import clock_time, elapsed, format_result
 from .base import EngineScreen
 from .confirm import ConfirmScreen, describe_jobs
-from .sweep import jobs_by_index
+from .sweep import KEPT_NOTE, jobs_by_index, resubmit_title
 
 STREAMS = ("out", "err", "both")
 STREAM_NAMES = {"out": "stdout", "err": "stderr", "both": "stdout+stderr"}
@@ -324,8 +324,14 @@ class JobScreen(EngineScreen):
         if not job.state.is_final:
             self.notify("only finished jobs can be resubmitted; cancel it first", severity="warning")
             return
-        self.call_engine(self.engine.resubmit, [job], title="resubmit",
-                         done=lambda jobs: (self.notify(f"resubmitted {job.ref}"), self.snaptui.poll_now()))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_engine(self.engine.resubmit, [job], title="resubmit",
+                                 done=lambda jobs: (self.notify(f"resubmitted {job.ref}"), self.snaptui.poll_now()))
+
+        self.app.push_screen(ConfirmScreen(resubmit_title([job]), describe_jobs([job]) + KEPT_NOTE,
+                                           yes="Resubmit", danger=False), answered)
 
 
 def sweep_profile_text(sweep) -> str:

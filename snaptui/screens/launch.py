@@ -64,9 +64,9 @@ class LaunchScreen(EngineScreen):
         files.clear_options()
         files.add_options([Option(name, id=name) for name in names])
         if not names:
-            self.query_one("#preview", Static).update(
+            self.query_one("#preview", Static).update(Text(
                 "No sweep file (*.toml) in this repository. Write one, e.g. sweep.toml:\n\n"
-                'name = "lr"\ncommand = ["python", "train.py"]\n[grid]\nlr = [0.1, 0.01]')
+                'name = "lr"\ncommand = ["python", "train.py"]\n[grid]\nlr = [0.1, 0.01]'))
         else:
             files.highlighted = 0
 

@@ -18,6 +18,22 @@ from .sweeps import sweep_branch, sweep_profile
 FULL_RELOAD = 2000  # above this many changed jobs, fetch the whole sweep in one query
 
 
+KEPT_NOTE = ("\nEach runs again on its snapshot. The earlier logs are kept; the grid then shows the new "
+             "attempt's state and results.")
+
+
+def resubmit_title(jobs: list) -> str:
+    return f"Resubmit job {jobs[0].ref}?" if len(jobs) == 1 else f"Resubmit {len(jobs)} jobs?"
+
+
+def states_phrase(jobs: list) -> str:
+    """'2 failed, 1 cancelled': what the jobs are, by their own state names."""
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts[job.state.value.lower()] = counts.get(job.state.value.lower(), 0) + 1
+    return ", ".join(f"{n} {state}" for state, n in counts.items())
+
+
 def jobs_by_index(engine, sweep_id: int, indexes: list[int]) -> list:
     """Some jobs of a sweep in one query (resolve_job would recount the sweep for each)."""
     return engine.jobs_by_index(sweep_id, indexes)
@@ -257,16 +273,12 @@ class SweepScreen(EngineScreen):
             if targets:
                 self.notify("only finished jobs can be resubmitted; cancel it first", severity="warning")
             return
-        if len(done) == 1:
-            self.call_engine(self.engine.resubmit, done, done=self._after_action("resubmitted"), title="resubmit")
-            return
-
         def answered(yes: bool | None) -> None:
             if yes:
                 self.call_engine(self.engine.resubmit, done, done=self._after_action("resubmitted"),
                                  title="resubmit")
 
-        self.app.push_screen(ConfirmScreen(f"Resubmit {len(done)} jobs?", describe_jobs(done), yes="Resubmit",
+        self.app.push_screen(ConfirmScreen(resubmit_title(done), describe_jobs(done) + KEPT_NOTE, yes="Resubmit",
                                            danger=False), answered)
 
     def action_resubmit_failed(self) -> None:
@@ -282,7 +294,8 @@ class SweepScreen(EngineScreen):
                 self.call_engine(self.engine.resubmit_failed, self.sweep_id,
                                  done=self._after_action("resubmitted"), title="resubmit")
 
-        self.app.push_screen(ConfirmScreen(f"Resubmit {len(failed)} failed jobs of sweep {self.sweep_id}?",
+        self.app.push_screen(ConfirmScreen(f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} "
+                                           f"({states_phrase(failed)})?",
                                            describe_jobs(failed), yes="Resubmit", danger=False), answered)
 
     def action_toggle_table(self) -> None:

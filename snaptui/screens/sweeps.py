@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Input, Static
 
 from .. import actions
-from ..engine.states import RETRYABLE_STATES
+from ..engine.states import RETRYABLE_STATES, STATE_ORDER
 from ..format import duration
 from ..widgets.text import clock_time, count_bar, truncate
 from .base import EngineScreen
@@ -268,6 +268,8 @@ class SweepsScreen(EngineScreen):
                 self.call_engine(self.engine.resubmit_failed, sweep.id, title="resubmit",
                                  done=lambda jobs: self.notify(f"resubmitted {len(jobs)} jobs of sweep {sweep.id}"))
 
-        self.app.push_screen(ConfirmScreen(f"Resubmit {n} jobs of sweep {sweep.id} {sweep.name}?",
+        phrase = ", ".join(f"{sweep.counts[s]} {s.value.lower()}" for s in STATE_ORDER
+                           if s in RETRYABLE_STATES and sweep.counts.get(s))
+        self.app.push_screen(ConfirmScreen(f"Resubmit {n} jobs of sweep {sweep.id} {sweep.name} ({phrase})?",
                                            "Every failed, cancelled and timed-out job gets a new attempt.",
                                            yes="Resubmit", danger=False), answered)

@@ -90,7 +90,7 @@ async def test_resubmit_failed(engine, git_repo):
                     message="both jobs FAILED")
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Resubmit 2 failed jobs" in screen_text(app)
+        assert "Resubmit 2 jobs of sweep" in screen_text(app) and "(2 failed)" in screen_text(app)
         await pilot.press("y")
         await until(pilot, lambda: all(j.attempt.number == 2 for j in screen.model.jobs.values()),
                     message="second attempts")
