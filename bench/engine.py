@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import best_of, print_table, row  # noqa: E402
+from snaptui.engine.agent import stop_agent  # noqa: E402
 
 JOBS = 40
 COMMAND = [sys.executable, "-c", "import time; time.sleep(0.2)"]
@@ -101,7 +102,7 @@ def run() -> list[dict]:
         value = _local_sweep(repo)
         rows = [row("engine", f"local {JOBS}-job sweep, cap 4", baseline, value, "baseline: 4-thread subprocess pool")]
         rows += _store(tmp)
-        subprocess.run(["pkill", "-f", f"snaptui.engine.agent {repo}"], check=False)
+        stop_agent(repo)
     return rows
 
 

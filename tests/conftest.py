@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -97,13 +96,22 @@ def stop_everything(repo: Path) -> None:
             eng.cancel(live)
     except Exception:
         pass
-    lock = state_dir(repo) / "agent.lock"
-    out = subprocess.run(["pgrep", "-f", f"snaptui.engine.agent {repo}"], capture_output=True, text=True).stdout
-    for pid in out.split():
-        try:
-            os.kill(int(pid), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    from snaptui.engine.agent import stop_agent
+
+    stop_agent(repo, grace_s=1.0)  # by its recorded PID and start time, never by a name pattern
+
+
+def agent_processes(repo: Path) -> list:
+    """Every live agent process serving `repo` (read from the process table; kills nothing)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmdline = proc.info["cmdline"] or []
+        if proc.info["status"] != psutil.STATUS_ZOMBIE and "snaptui.engine.agent" in cmdline \
+                and str(Path(repo).resolve()) in cmdline:
+            found.append(proc)
+    return found
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1, message: str = "condition"):

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 
+from snaptui.engine.agent import agent_identity, agent_running
 from snaptui.engine.api import Engine
 from snaptui.engine.procs import identity, is_alive
 from snaptui.engine.states import JobState
-from tests.conftest import run_cli, wait_sweep_done, wait_until, write_sweep
+from tests.conftest import agent_processes, run_cli, wait_sweep_done, wait_until, write_sweep
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -199,11 +198,10 @@ def test_jobs_are_detached_from_the_launching_session_and_survive_agent_death(en
     wait_until(lambda: list(marker.glob("*.start")), 30, message="first job to start")
     job_pid = int(next(marker.glob("*.start")).stem)
     assert os.getsid(job_pid) != os.getsid(0)
-    agents = subprocess.run(["pgrep", "-f", f"snaptui.engine.agent {engine.repo_root}"],
-                            capture_output=True, text=True).stdout.split()
-    assert len(agents) == 1
-    os.kill(int(agents[0]), signal.SIGKILL)
-    time.sleep(0.5)
+    agents = agent_processes(engine.repo_root)
+    assert [p.pid for p in agents] == [agent_identity(engine.repo_root)["pid"]]
+    agents[0].kill()
+    wait_until(lambda: not agent_running(engine.repo_root), 30, message="the killed agent to be seen as gone")
     engine.refresh()  # any snaptui process brings the agent back; it reattaches by PID and start time
     assert wait_sweep_done(engine, sweep.id, 60).counts == {JobState.COMPLETED: 3}
 

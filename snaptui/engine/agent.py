@@ -2,27 +2,42 @@
 
 It starts queued local attempts as slots free up and polls every executor for the
 state of active attempts, writing what it sees to the store. It runs in its own
-session (closing a terminal or the TUI never reaches it), holds an flock so only
-one runs per repository, and exits once nothing is active. Any snaptui process
-starts it when needed (`ensure_agent`) and nudges it with `wake`.
+session (closing a terminal or the TUI never reaches it) and exits once nothing is
+active. Any snaptui process starts it when needed (`ensure_agent`) and nudges it
+with `wake`.
+
+Exactly one agent per repository: the agent records its PID and start time in
+`agent.lock` (and holds an flock on it as a second guard), so liveness is probed by
+reading the record, never by taking the lock (a probe that took the lock made an agent
+starting at that instant give up). Starting an agent and an agent deciding to exit both
+happen under a second lock, `agent.start`, so a caller either sees a live agent that
+will still look at its work, or starts the next one and waits until it has recorded
+itself.
 """
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
+import select
+import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+from .procs import identity, is_alive, terminate
 from .store import Store, state_dir
 
 LOCK_NAME = "agent.lock"
+START_LOCK_NAME = "agent.start"
 WAKE_NAME = "agent.wake"
 LOG_NAME = "agent.log"
-IDLE_EXIT_S = 30.0
+IDLE_EXIT_S = float(os.environ.get("SNAPTUI_AGENT_IDLE_S", "30"))
 TICK_S = 0.2
+START_TIMEOUT_S = 60.0
 
 log = logging.getLogger("snaptui.agent")
 
@@ -31,35 +46,70 @@ def _lock_path(repo_root: Path) -> Path:
     return state_dir(repo_root) / LOCK_NAME
 
 
+def agent_identity(repo_root: Path) -> dict | None:
+    """The running agent's recorded PID and start time, or None when no agent runs."""
+    try:
+        record = json.loads(_lock_path(repo_root).read_text() or "null")
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and is_alive(record) else None
+
+
 def agent_running(repo_root: Path) -> bool:
-    path = _lock_path(repo_root)
-    if not path.exists():
-        return False
-    with open(path, "a") as handle:
+    return agent_identity(repo_root) is not None
+
+
+@contextmanager
+def _start_lock(repo_root: Path):
+    """Serialises starting an agent with an agent deciding to exit."""
+    directory = state_dir(repo_root)
+    directory.mkdir(mode=0o700, exist_ok=True)
+    with open(directory / START_LOCK_NAME, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def ensure_agent(repo_root: Path) -> None:
-    """Start the agent unless one runs; a lost race is harmless (the loser exits at once)."""
+    """Leave exactly one agent running for the repository, started by us if none was."""
     repo_root = Path(repo_root)
-    if agent_running(repo_root):
-        wake(repo_root)
-        return
-    directory = state_dir(repo_root)
-    directory.mkdir(mode=0o700, exist_ok=True)
-    log_file = open(directory / LOG_NAME, "ab")
-    os.chmod(directory / LOG_NAME, 0o600)
-    subprocess.Popen(
-        [sys.executable, "-m", "snaptui.engine.agent", str(repo_root)],
-        stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-        start_new_session=True, close_fds=True, cwd=str(repo_root),
-    )
-    log_file.close()
+    with _start_lock(repo_root):
+        if agent_running(repo_root):
+            wake(repo_root)
+            return
+        directory = state_dir(repo_root)
+        read_end, write_end = os.pipe()
+        try:
+            with open(directory / LOG_NAME, "ab") as log_file:
+                os.chmod(directory / LOG_NAME, 0o600)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "snaptui.engine.agent", str(repo_root), "--ready-fd", str(write_end)],
+                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, pass_fds=(write_end,),
+                    start_new_session=True, close_fds=True, cwd=str(repo_root),
+                )
+            os.close(write_end)
+            write_end = -1
+            # The agent writes one byte once its record is in place, or the pipe closes if it dies first.
+            ready, _, _ = select.select([read_end], [], [], START_TIMEOUT_S)
+            if ready:
+                os.read(read_end, 1)
+            else:
+                log.error("the agent (pid %s) did not start within %.0f s", proc.pid, START_TIMEOUT_S)
+        finally:
+            os.close(read_end)
+            if write_end >= 0:
+                os.close(write_end)
+
+
+def stop_agent(repo_root: Path, grace_s: float = 3.0) -> bool:
+    """Stop the recorded agent (by PID and start time, never by name); True if one ran."""
+    ident = agent_identity(Path(repo_root))
+    if ident is None:
+        return False
+    terminate([(ident, False)], grace_s)
+    return True
 
 
 def wake(repo_root: Path) -> None:
@@ -143,36 +193,53 @@ class Agent:
                 idle_since = None
             else:
                 idle_since = idle_since or time.monotonic()
-                if time.monotonic() - idle_since > IDLE_EXIT_S and self._release(lock_handle):
+                if time.monotonic() - idle_since >= IDLE_EXIT_S and self._release(lock_handle):
                     return
             time.sleep(TICK_S)
 
     def _release(self, lock_handle) -> bool:
-        """Drop the lock, then look once more: a launch that saw us running relies on us."""
-        fcntl.flock(lock_handle, fcntl.LOCK_UN)
-        if not self.store.active_attempts():
+        """Exit only if, under the start lock, nothing is active: a caller that saw us alive relies on us."""
+        with _start_lock(self.repo_root):
+            if self.store.active_attempts():
+                return False
+            lock_handle.seek(0)
+            lock_handle.truncate()
+            lock_handle.flush()
+            fcntl.flock(lock_handle, fcntl.LOCK_UN)
             return True
+
+
+def _signal_ready(ready_fd: int | None) -> None:
+    if ready_fd is not None:
         try:
-            fcntl.flock(lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True  # a new agent took over
-        return False
+            os.write(ready_fd, b"1")
+            os.close(ready_fd)
+        except OSError:
+            pass
 
 
 def main(argv: list[str]) -> int:
     repo_root = Path(argv[0])
+    ready_fd = int(argv[argv.index("--ready-fd") + 1]) if "--ready-fd" in argv else None
     os.umask(0o077)  # job folders and logs it creates are the user's alone; commands get theirs back
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s agent[{os.getpid()}] %(levelname)s %(message)s")
-    handle = open(_lock_path(repo_root), "a")
+    handle = os.fdopen(os.open(_lock_path(repo_root), os.O_RDWR | os.O_CREAT, 0o600), "r+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        _signal_ready(ready_fd)
         return 0  # another agent serves this repository
+    handle.seek(0)
+    handle.truncate()
+    handle.write(json.dumps(identity(os.getpid())))
+    handle.flush()
+    _signal_ready(ready_fd)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     log.info("agent started for %s", repo_root)
     try:
         Agent(repo_root).run(handle)
     finally:
-        log.info("agent exiting: nothing active")
+        log.info("agent exiting")
     return 0
 
 
