@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             from .tui import run_tui
             return run_tui(args.directory, args.config)
         from .engine.api import Engine
-        engine = Engine.discover(args.directory, args.config)
+        launching = args.batch is not None or args.verb == "launch"
+        engine = Engine.discover(args.directory, args.config, new_ok=launching)  # outside git: state here
         from . import commands
         if args.batch is not None or args.verb == "launch":
             return commands.batch(engine, args)

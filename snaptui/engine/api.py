@@ -33,6 +33,7 @@ class LaunchPlan:
     spec: SweepSpec
     config: EffectiveConfig
     jobs: list[JobSpec]
+    notes: list[str] = dataclasses.field(default_factory=list)  # one line each, for the user
 
 
 def find_repo_root(start: Path) -> Path:
@@ -47,8 +48,24 @@ class Engine:
         self._store: Store | None = None
 
     @classmethod
-    def discover(cls, start: Path | None = None, config_path: Path | None = None) -> "Engine":
-        return cls(find_repo_root(Path(start or os.getcwd())), config_path)
+    def discover(cls, start: Path | None = None, config_path: Path | None = None, *,
+                 new_ok: bool = False) -> "Engine":
+        """The project holding ``start``: its git working tree, else the nearest folder with a snaptui.toml
+        or snaptui state, else (``new_ok``, for a first launch outside git) ``start`` itself."""
+        from .project import find_project_root
+        return cls(find_project_root(Path(start or os.getcwd()), new_ok=new_ok), config_path)
+
+    @property
+    def in_git(self) -> bool:
+        """False for a project that is not in git: it runs without snapshots."""
+        from .project import is_git_root
+        return is_git_root(self.repo_root)
+
+    def _snapshot_off(self, no_snapshot: bool) -> tuple[bool, list[str]]:
+        if no_snapshot or self.in_git:
+            return no_snapshot, []
+        from .project import no_git_note
+        return True, [no_git_note(self.repo_root)]
 
     @property
     def store(self) -> Store:
@@ -64,9 +81,10 @@ class Engine:
             folder = Path(sweep_file).resolve().parent
             inside = folder == self.repo_root or self.repo_root in folder.parents
             spec.workdir = folder.relative_to(self.repo_root).as_posix() if inside else "."
+        no_snapshot, notes = self._snapshot_off(no_snapshot)
         config = self.project.resolve(profile=profile, sweep_profile=spec.profile, sets=list(sets),
                                       environ=environ, no_snapshot=no_snapshot, sweep_file=spec.path)
-        return LaunchPlan(spec, config, spec.expand())
+        return LaunchPlan(spec, config, spec.expand(), notes)
 
     def plan_jobs(self, name: str, command: list[str], overrides: list[list[str]], *, profile: str | None = None,
                   sets: list[str] = (), no_snapshot: bool = False, env: Mapping[str, str] | None = None,
@@ -76,8 +94,9 @@ class Engine:
             raise ConfigError.single(None, "jobs", "a sweep needs at least one job")
         spec = SweepSpec(name=name, command=list(command), explicit=[list(o) for o in overrides],
                          env=dict(env or {}), workdir=".")
+        no_snapshot, notes = self._snapshot_off(no_snapshot)
         config = self.project.resolve(profile=profile, sets=list(sets), environ=environ, no_snapshot=no_snapshot)
-        return LaunchPlan(spec, config, spec.expand())
+        return LaunchPlan(spec, config, spec.expand(), notes)
 
     def launch(self, plan: LaunchPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None) -> Sweep:
         """Snapshot, record and submit a sweep; on any failure nothing is left behind."""
