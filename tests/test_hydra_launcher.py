@@ -123,7 +123,8 @@ def test_a_multirun_is_one_snaptui_sweep_in_hydras_layout(hydra_repo):
     jobs = engine.jobs(sweep.id)
     assert [j.label for j in jobs] == ["a=1,b=0", "a=1,b=1", "a=2,b=0", "a=2,b=1"]
     assert [j.attempt.results["return_value"] for j in jobs] == [10, 11, 20, 21]
-    assert all("hydra.mode=RUN" in j.argv and j.argv[1] == "app.py" for j in jobs)
+    # Each job runs the task function Hydra handed the launcher, through snaptui's job module.
+    assert all(j.argv[1:3] == ["-m", "hydra_plugins.snaptui_launcher.job"] for j in jobs)
 
     sweep_dir = only_sweep_dir(hydra_repo)  # multirun/DATE/TIME, in the ORIGINAL repo
     assert (sweep_dir / "multirun.yaml").is_file()
@@ -132,7 +133,7 @@ def test_a_multirun_is_one_snaptui_sweep_in_hydras_layout(hydra_repo):
     for num, (a, b) in enumerate([(1, 0), (1, 1), (2, 0), (2, 1)]):
         res = found[str(num)]
         assert (res["a"], res["b"], res["num"], res["version"]) == (a, b, num, 1)
-        assert res["output_dir"] == str(sweep_dir / str(num)) and res["mode"] == "RunMode.RUN"
+        assert res["output_dir"] == str(sweep_dir / str(num)) and res["mode"] == "RunMode.MULTIRUN"
         assert res["cwd"] == sweep.workdir  # the snapshot's code ran, in its worktree
         hydra_dir = sweep_dir / str(num) / ".hydra"
         assert (hydra_dir / "overrides.yaml").read_text().split() == ["-", f"a={a}", "-", f"b={b}"]
@@ -165,7 +166,9 @@ def test_a_raising_task_is_failed_and_the_multirun_exits_non_zero(hydra_repo):
     out = run_app(hydra_repo, "-m", "hydra/launcher=snaptui_local", "a=1,2", "fail=true,false")
     # As with Hydra's own launcher, the sweeper re-raises the first failed job: exit code 1.
     assert out.returncode == 1
-    assert "SnaptuiJobError" in out.stderr and "ValueError: asked to fail with a=1" in out.stderr
+    # The sweeper re-raises the app's own exception, not a generic job error, with where its log is.
+    assert "ValueError: asked to fail with a=1" in out.stderr and "SnaptuiJobError" not in out.stderr
+    assert "snaptui logs 1/0 --err" in out.stderr
     engine = Engine(hydra_repo)
     [sweep] = engine.sweeps()
     jobs = engine.jobs(sweep.id)

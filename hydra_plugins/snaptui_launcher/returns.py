@@ -1,0 +1,130 @@
+"""Waiting for a sweep and turning its jobs into the ``JobReturn`` list Hydra's sweeper expects."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, List, NamedTuple
+
+from hydra.core.utils import JobReturn, JobStatus
+from omegaconf import DictConfig, OmegaConf
+
+from .job_results import read_return
+
+log = logging.getLogger(__name__)
+
+POLL_S = 1.0
+REFRESH_S = 15.0
+ERR_TAIL_LINES = 20
+
+
+class SnaptuiJobError(RuntimeError):
+    """A job that ended without the task's own outcome (killed, timed out, cancelled, crashed before
+    or after the task): what its ``JobReturn.return_value`` raises."""
+
+
+class PlannedJob(NamedTuple):
+    num: int
+    overrides: List[str]
+    run_dir: Path
+    config: DictConfig  # composed at launch, Hydra part included
+
+
+def wait(engine: Any, sweep_id: int) -> None:
+    """Log progress lines as states change until no job is active."""
+    last = None
+    last_refresh = time.monotonic()
+    try:
+        while True:
+            sweep = engine.sweep(sweep_id)
+            line = progress(sweep)
+            if line != last:
+                log.info(f"snaptui sweep {sweep_id}: {line}")
+                last = line
+            if not sweep.is_active:
+                return
+            if time.monotonic() - last_refresh > REFRESH_S:
+                engine.refresh()  # makes sure the agent still runs
+                last_refresh = time.monotonic()
+            time.sleep(POLL_S)
+    except KeyboardInterrupt:
+        log.warning(f"snaptui: stopped waiting; the jobs keep running: `snaptui status {sweep_id}`, "
+                    f"`snaptui cancel {sweep_id}`")
+        raise
+
+
+def progress(sweep: Any) -> str:
+    from snaptui.engine.states import STATE_ORDER
+
+    parts = [f"{n} {state.value.lower()}" for state in STATE_ORDER if (n := sweep.counts.get(state, 0))]
+    done = sum(n for state, n in sweep.counts.items() if state.is_final)
+    return f"{done}/{sweep.total} done ({', '.join(parts)})"
+
+
+def collect(engine: Any, sweep_id: int, jobs: List[PlannedJob], task_name: str, job_cwd: Path) -> List[JobReturn]:
+    from snaptui.engine.states import JobState
+
+    by_index = {job.index: job for job in engine.jobs(sweep_id)}
+    failed = sum(1 for job in by_index.values() if job.state != JobState.COMPLETED)
+    if failed:
+        log.error(f"snaptui sweep {sweep_id}: {failed} of {len(by_index)} jobs did not complete "
+                  f"(`snaptui status {sweep_id}`, `snaptui resubmit {sweep_id} --failed`)")
+    returns = []
+    for index, planned in enumerate(jobs):
+        job = by_index[index]
+        ret = read_return(job.attempt.log_dir)
+        if isinstance(ret, JobReturn):
+            if ret.status != JobStatus.COMPLETED and isinstance(ret._return_value, BaseException):
+                _add_note(ret._return_value, f"snaptui job {job.ref}: `snaptui logs {job.ref} --err`")
+            elif job.state != JobState.COMPLETED:  # the task returned, then the job failed (e.g. killed)
+                ret.status = JobStatus.FAILED
+                ret.return_value = SnaptuiJobError(failure_message(engine, job, planned, failed))
+            returns.append(ret)
+            continue
+        returns.append(_without_return(engine, job, planned, failed, task_name, job_cwd))
+    return returns
+
+
+def _without_return(engine: Any, job: Any, planned: PlannedJob, failed: int, task_name: str,
+                    job_cwd: Path) -> JobReturn:
+    """A JobReturn made here, for a job that left none: from the config composed at launch."""
+    from snaptui.engine.states import JobState
+
+    ret = JobReturn(overrides=planned.overrides, task_name=task_name)
+    ret.hydra_cfg = OmegaConf.masked_copy(planned.config, "hydra")
+    ret.cfg = OmegaConf.masked_copy(planned.config, [str(k) for k in planned.config if k != "hydra"])
+    chdir = OmegaConf.select(planned.config, "hydra.job.chdir", default=False)
+    ret.working_dir = str(planned.run_dir if chdir else job_cwd)
+    if job.state == JobState.COMPLETED:
+        ret.status = JobStatus.COMPLETED
+        ret.return_value = dict(job.attempt.results) if job.attempt.results else None
+    else:
+        ret.status = JobStatus.FAILED
+        ret.return_value = SnaptuiJobError(failure_message(engine, job, planned, failed))
+    return ret
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+
+
+def failure_message(engine: Any, job: Any, planned: PlannedJob, failed: int) -> str:
+    attempt = job.attempt
+    reason = attempt.reason or (f"exit code {attempt.exit_code}" if attempt.exit_code is not None else "")
+    lines = [f"snaptui job {job.ref} (Hydra job #{planned.num}: {' '.join(planned.overrides)}) "
+             f"{attempt.state.value}" + (f": {reason}" if reason else "")
+             + (f" (and {failed - 1} more: snaptui status {job.sweep_id})" if failed > 1 else "")]
+    _, err = engine.log_paths(job)
+    if err is not None:
+        lines.append(f"  log: {err} (snaptui logs {job.ref} --err)")
+        lines += _tail(err)
+    return "\n".join(lines)
+
+
+def _tail(path: Path) -> List[str]:
+    try:
+        tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-ERR_TAIL_LINES:]
+    except OSError:
+        return []
+    return ["  its last lines:", *(f"    {line}" for line in tail)] if tail else []
