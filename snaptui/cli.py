@@ -7,7 +7,9 @@ from pathlib import Path
 
 from .engine.errors import ConfigError, SnaptuiError
 
-VERBS = ("status", "cancel", "resubmit", "logs", "results", "show", "reproduce", "snapshots", "launch", "recover")
+VERBS = ("status", "cancel", "resubmit", "logs", "results", "show", "reproduce", "snapshots", "launch", "recover",
+         "metrics", "plot")
+METRICS_VERBS = ("metrics", "plot")  # in metrics_cli.py
 
 
 def _launch_options(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     recover = verbs.add_parser("recover", help="finish (or --abort) a launch that was interrupted")
     recover.add_argument("sweep", nargs="?", help="default: every interrupted launch")
     recover.add_argument("--abort", action="store_true", help="undo it: stop its jobs, remove its snapshot")
+    from .metrics_args import add_parsers as add_metrics_parsers
+    add_metrics_parsers(verbs)
     launch = verbs.add_parser("launch", help="launch a sweep and return (same as --batch FILE --no-wait)")
     launch.add_argument("sweep_file", type=Path)
     _launch_options(launch)
@@ -77,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         from .engine.api import Engine
         launching = args.batch is not None or args.verb == "launch"
         engine = Engine.discover(args.directory, args.config, new_ok=launching)  # outside git: state here
+        if args.verb in METRICS_VERBS:
+            from . import metrics_cli
+            return getattr(metrics_cli, args.verb)(engine, args)
         from . import commands
         if args.batch is not None or args.verb == "launch":
             return commands.batch(engine, args)

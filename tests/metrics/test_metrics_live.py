@@ -46,6 +46,11 @@ def test_series_grow_while_the_jobs_run_and_nan_is_flagged(engine, tmp_path):
     jobs = wait_until(three_points_each, 60, message="3 loss points per running job")
     assert all(j.state.value == "RUNNING" for j in engine.jobs(sweep.id))  # read while the jobs still run
     assert metrics.flags(jobs) == {}
+    live = metrics.live("loss")
+    curves = metrics.overlay(jobs, "loss", colour_by="lr", live=live)
+    assert sorted(c.job_index for c in curves) == [j.index for j in jobs]  # one curve per job
+    assert {c.points for c in curves} == {3}
+    assert {c.colour_key for c in curves} == {"0.5", "2.0"} and {c.colour_at for c in curves} == {0.0, 1.0}
     (tmp_path / "go").touch()
     wait_sweep_done(engine, sweep.id)
     jobs = engine.jobs(sweep.id)
@@ -54,6 +59,9 @@ def test_series_grow_while_the_jobs_run_and_nan_is_flagged(engine, tmp_path):
         loss = metrics.series(job, "loss")
         assert loss.steps == [0, 1, 2, 3, 4, 5]
         assert metrics.metric_names([job]) == ["acc", "loss"]
+    assert live.refresh([j.attempt.id for j in jobs]) == {j.attempt.id for j in jobs}  # only new rows fetched
+    assert {c.points for c in metrics.overlay(jobs, "loss", live=live)} == {6}
+    assert live.refresh([j.attempt.id for j in jobs]) == set()
     flags = metrics.flags(jobs)
     blown = {j.index for j in jobs if j.params["blowup"] == "1"}
     assert set(flags) == blown

@@ -165,3 +165,17 @@ def test_summaries_and_smoothing():
     assert acc.best == 0.5
     assert smooth([1.0, 1.0, 1.0], 0.9) == pytest.approx([1.0, 1.0, 1.0])  # debiased: no pull towards 0
     assert smooth([0.0, 10.0], 0.5)[1] == pytest.approx(10 * 0.5 / 0.75)
+
+
+def test_downsampling_keeps_each_buckets_extremes():
+    import numpy as np
+
+    from snaptui.engine.metrics.overlay import downsample
+
+    steps = np.arange(10_000, dtype=float)
+    values = np.sin(steps / 500)
+    values[1234] = 50.0          # a spike must survive thinning
+    values[4321] = float("nan")  # and a NaN must not swallow its bucket
+    x, y = downsample(steps, values, 400)
+    assert len(x) == 400 and np.nanmax(y) == 50.0 and np.isfinite(y).all()
+    assert x[0] == 0 and x[-1] == 9_999 and (np.diff(x) >= 0).all()

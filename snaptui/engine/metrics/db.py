@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS points(
     value REAL
 );
 CREATE INDEX IF NOT EXISTS points_by_attempt ON points(attempt_id, metric);
+CREATE TABLE IF NOT EXISTS meta(
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS nonfinite(
     attempt_id INTEGER NOT NULL,
     metric TEXT NOT NULL,
@@ -48,7 +52,7 @@ CREATE TABLE IF NOT EXISTS nonfinite(
     PRIMARY KEY(attempt_id, metric)
 );
 """
-VERSION = 1
+VERSION = 2  # every statement is idempotent: an older file just gains the new tables
 
 
 class MetricsDB:
@@ -109,6 +113,8 @@ class MetricsDB:
         """Store a source's new points and where its reading stopped; returns the number of points."""
         if state.restarted:
             conn.execute("DELETE FROM points WHERE source_id = ?", (source_id,))
+            conn.execute("INSERT INTO meta(key, value) VALUES ('generation', 1)"
+                         " ON CONFLICT(key) DO UPDATE SET value = value + 1")  # live copies must reload
             state.restarted = False
         rows, bad = [], {}
         for metric, step, value in points:
@@ -141,6 +147,24 @@ class MetricsDB:
             steps.append(step)
             values.append(math.nan if value is None else value)
         return steps, values
+
+    def generation(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return row[0] if row else 0
+
+    def last_rowid(self) -> int:
+        return self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM points").fetchone()[0]
+
+    def rows_of(self, attempt_ids: list[int], metric: str, up_to: int) -> Iterator[tuple[int, float, float | None]]:
+        for chunk in _chunks(attempt_ids):
+            marks = ",".join("?" * len(chunk))
+            yield from self.conn.execute(
+                f"SELECT attempt_id, step, value FROM points WHERE metric = ? AND attempt_id IN ({marks})"
+                " AND rowid <= ? ORDER BY attempt_id, rowid", (metric, *chunk, up_to))
+
+    def rows_after(self, rowid: int, metric: str) -> list[tuple[int, int, float, float | None]]:
+        return self.conn.execute("SELECT rowid, attempt_id, step, value FROM points WHERE rowid > ? AND metric = ?"
+                                 " ORDER BY rowid", (rowid, metric)).fetchall()
 
     def nonfinite(self, attempt_ids: list[int]) -> dict[int, list[tuple[str, float, str]]]:
         found: dict[int, list[tuple[str, float, str]]] = {}

@@ -18,6 +18,8 @@ from ..states import JobState
 from ..store import state_dir
 from .db import DB_FILENAME, MetricsDB
 from .lines import LineParser, read_log
+from .live import LiveSeries
+from .overlay import Curve, build_overlay
 from .reading import ReadState
 from .series import DEFAULT_MAXIMIZE, Series, maximized
 from .tabular import read_csv, read_jsonl
@@ -165,6 +167,20 @@ class Metrics:
             if flags.any:
                 out[job.index] = flags
         return out
+
+    def live(self, metric: str) -> LiveSeries:
+        """An in-memory copy of one metric's series that refreshes with only new rows (for live views)."""
+        return LiveSeries(self, metric)
+
+    def overlay(self, jobs: list[Job], metric: str, *, colour_by: str | None = None, smoothing: float = 0.0,
+                max_points: int = 400, log_y: bool = False, live: LiveSeries | None = None) -> list[Curve]:
+        """One curve per job that has the metric (see overlay.build_overlay)."""
+        live = live or self.live(metric)
+        live.refresh([j.attempt.id for j in jobs])
+        higher = maximized(metric, self.settings.maximize)
+        series = {j.index: live.series(j.attempt.id, higher) for j in jobs}
+        return build_overlay(series, jobs, colour_by=colour_by, smoothing=smoothing, max_points=max_points,
+                             log_y=log_y)
 
     def problems(self, jobs: Iterable[Job]) -> dict[int, list[str]]:
         by_attempt = self.db.problems([j.attempt.id for j in jobs])

@@ -1,0 +1,91 @@
+"""One metric's series for a set of attempts, kept in memory and refreshed with only the new rows.
+
+What a live view holds: after the first load, a refresh costs one query for rows past a
+cursor, whatever the length of the curves. A source read again from its start (a rewritten
+CSV) bumps the store's generation, and the copy reloads.
+"""
+from __future__ import annotations
+
+import math
+from array import array
+
+import numpy as np
+
+from .series import Series
+
+
+class LiveSeries:
+    def __init__(self, metrics, metric: str):
+        self.metrics = metrics
+        self.metric = metric
+        self._steps: dict[int, array] = {}
+        self._values: dict[int, array] = {}
+        self._attempts: set[int] = set()
+        self._cursor = 0
+        self._generation = -1
+
+    def refresh(self, attempt_ids) -> set[int]:
+        """Bring the copy up to date for these attempts; returns the attempt ids whose series changed."""
+        db = self.metrics.db
+        wanted = set(attempt_ids)
+        generation = db.generation()
+        changed: set[int] = set()
+        if generation != self._generation:
+            self._steps, self._values, self._attempts = {}, {}, set()
+            self._generation = generation
+            changed |= wanted
+        new = wanted - self._attempts
+        if new:
+            up_to = db.last_rowid() if not self._attempts else self._cursor
+            for attempt_id, step, value in db.rows_of(sorted(new), self.metric, up_to):
+                self._append(attempt_id, step, value)
+            self._attempts |= new
+            self._cursor = max(self._cursor, up_to)
+            changed |= new
+        for rowid, attempt_id, step, value in db.rows_after(self._cursor, self.metric):
+            self._cursor = rowid
+            if attempt_id in self._attempts:
+                self._append(attempt_id, step, value)
+                changed.add(attempt_id)
+        return changed & wanted
+
+    def _append(self, attempt_id: int, step: float, value: float | None) -> None:
+        if attempt_id not in self._steps:
+            self._steps[attempt_id], self._values[attempt_id] = array("d"), array("d")
+        self._steps[attempt_id].append(step)
+        self._values[attempt_id].append(math.nan if value is None else value)
+
+    def arrays(self, attempt_id: int) -> tuple[np.ndarray, np.ndarray]:
+        steps = self._steps.get(attempt_id, array("d"))
+        values = self._values.get(attempt_id, array("d"))
+        # copies: a numpy view would pin the array's buffer and make the next append fail
+        return np.frombuffer(steps, dtype=float).copy(), np.frombuffer(values, dtype=float).copy()
+
+    def series(self, attempt_id: int, higher_is_better: bool = False) -> Series:
+        steps, values = self.arrays(attempt_id)
+        return ArraySeries(self.metric, steps, values, higher_is_better)
+
+
+class ArraySeries(Series):
+    """A Series over numpy arrays: summaries without a Python loop over the points."""
+
+    @property
+    def finite(self):
+        values = np.asarray(self.values)
+        return values[np.isfinite(values)]
+
+    @property
+    def final(self) -> float | None:
+        return float(self.values[-1]) if len(self.values) else None
+
+    @property
+    def best(self) -> float | None:
+        finite = self.finite
+        if not len(finite):
+            return None
+        return float(finite.max() if self.higher_is_better else finite.min())
+
+    def mean_last(self, n: int) -> float | None:
+        tail = np.asarray(self.values[-n:]) if n > 0 else np.empty(0)
+        tail = tail[np.isfinite(tail)]
+        return float(tail.mean()) if len(tail) else None

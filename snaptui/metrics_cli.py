@@ -1,0 +1,160 @@
+"""`snaptui metrics` and `snaptui plot`: a sweep's series as a table, CSV, JSON or a picture."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+import time
+from argparse import Namespace
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .engine.api import Engine
+from .engine.errors import ConfigError, SnaptuiError
+from .engine.metrics import Metrics
+from .format import STATE_STYLE
+
+
+def _jobs(engine: Engine, ref: str):
+    if "/" in ref:
+        return [engine.resolve_job(ref)]
+    return engine.jobs(engine.resolve_sweep(ref).id)
+
+
+@contextmanager
+def _progress(message: str):
+    """A spinner on a terminal, so reading a long log (> 1 s) shows it is working."""
+    err = Console(stderr=True, highlight=False)
+    if err.is_terminal:
+        with err.status(message):
+            yield
+    else:
+        yield
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{value:.6g}"
+
+
+def _json_value(value: float):
+    return value if math.isfinite(value) else str(value)  # NaN/inf are not JSON: written as strings
+
+
+def metrics(engine: Engine, args: Namespace) -> int:
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    jobs = _jobs(engine, args.ref)
+    reader = Metrics(engine)
+    with _progress("reading metrics"):
+        reader.update(jobs)
+    names = reader.metric_names(jobs)
+    if args.metric:
+        missing = [m for m in args.metric if m not in names]
+        if missing:
+            raise ConfigError.single(None, "--metric", f"no metric {', '.join(map(repr, missing))} in {args.ref}",
+                                     hint=f"metrics: {', '.join(names)}" if names else "no metrics reported yet")
+        names = list(args.metric)
+    params = list(dict.fromkeys(k for j in jobs for k in j.params))
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["job", "attempt", *params, "metric", "step", "value"])
+        for job in jobs:
+            for name in names:
+                series = reader.series(job, name)
+                for step, value in zip(series.steps, series.values):
+                    writer.writerow([job.ref, job.attempt.number, *(job.params.get(p, "") for p in params), name,
+                                     f"{step:g}", repr(value)])
+        return 0
+    if args.json:
+        rows = []
+        for job in jobs:
+            for name in names:
+                series = reader.series(job, name)
+                if len(series):
+                    rows.append({"job": job.ref, "attempt": job.attempt.number, "params": job.params, "metric": name,
+                                 "steps": series.steps, "values": [_json_value(v) for v in series.values]})
+        print(json.dumps(rows, indent=1))
+        return 0
+    flags = reader.flags(jobs)
+    if len(jobs) == 1:
+        return _print_one(out, reader, jobs[0], names, flags)
+    table = Table(box=None, pad_edge=False)
+    for column in ["job", *params, "state", "metric", "points", "last step", "final", "best", "flags"]:
+        table.add_column(column, justify="right" if column in ("points", "last step", "final", "best") else "left")
+    for job in jobs:
+        for name in names:
+            series = reader.series(job, name)
+            if not len(series):
+                continue
+            table.add_row(job.ref, *(str(job.params.get(p, "")) for p in params),
+                          Text(job.state.value, STATE_STYLE[job.state]), name, str(len(series)),
+                          _fmt(series.steps[-1]), _fmt(series.final), _fmt(series.best),
+                          _flag_text(flags.get(job.index), name))
+    out.print(table if table.row_count else f"no metrics reported yet in {args.ref}")
+    return 0
+
+
+def _flag_text(flags, metric: str | None = None) -> Text:
+    if flags is None:
+        return Text("")
+    parts = [f"{value} at step {step:g}" for name, step, value in flags.nonfinite if metric in (None, name)]
+    if flags.silent_s is not None:
+        parts.append(f"silent {flags.silent_s / 60:.0f} min: hung?")
+    return Text("; ".join(parts), "bold red")
+
+
+def _print_one(out: Console, reader: Metrics, job, names: list[str], flags) -> int:
+    series = {name: reader.series(job, name) for name in names}
+    out.print(Text.assemble((f"job {job.ref} {job.label}  ", "bold"), (job.state.value, STATE_STYLE[job.state]),
+                            "  ", _flag_text(flags.get(job.index))))
+    by_step: dict[float, dict[str, float]] = {}
+    for name, s in series.items():
+        for step, value in zip(s.steps, s.values):
+            by_step.setdefault(step, {})[name] = value
+    table = Table(box=None, pad_edge=False)
+    for column in ["step", *names]:
+        table.add_column(column, justify="right")
+    for step in sorted(by_step):
+        table.add_row(_fmt(step), *(_fmt(by_step[step].get(n)) for n in names))
+    out.print(table if table.row_count else "no metrics reported yet")
+    return 0
+
+
+def plot(engine: Engine, args: Namespace) -> int:
+    from .plot_export import SUPPORTED, write_plot
+
+    suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
+    if suffix not in SUPPORTED:
+        raise ConfigError.single(None, "--out", f"cannot write {args.out!r}: the name must end in "
+                                 + " or ".join(f".{s}" for s in SUPPORTED))
+    if not 0 <= args.smooth < 1:
+        raise ConfigError.single(None, "--smooth", f"must be at least 0 and below 1, got {args.smooth}")
+    jobs = _jobs(engine, args.ref)
+    reader = Metrics(engine)
+    started = time.monotonic()
+    with _progress("reading metrics"):
+        reader.update(jobs)
+    names = reader.metric_names(jobs)
+    if args.metric not in names:
+        raise ConfigError.single(None, "--metric", f"no metric {args.metric!r} in {args.ref}",
+                                 hint=f"metrics: {', '.join(names)}" if names else "no metrics reported yet")
+    varying = [k for k in dict.fromkeys(k for j in jobs for k in j.params)
+               if len({str(j.params.get(k)) for j in jobs}) > 1]
+    if args.colour_by and args.colour_by not in {k for j in jobs for k in j.params}:
+        raise ConfigError.single(None, "--colour-by", f"no parameter {args.colour_by!r}",
+                                 hint=f"swept parameters: {', '.join(varying) or 'none'}")
+    colour_by = args.colour_by or (varying[0] if varying else None)
+    curves = reader.overlay(jobs, args.metric, colour_by=colour_by, smoothing=args.smooth, max_points=2000,
+                            log_y=args.log)
+    with _progress(f"writing {args.out}"):
+        write_plot(args.out, curves, metric=args.metric, colour_by=colour_by, log_y=args.log, legend=args.legend,
+                   title=f"sweep {jobs[0].sweep_id}: {args.metric}")
+    print(f"wrote {args.out}: {len(curves)} curves of {args.metric} ({time.monotonic() - started:.1f} s)")
+    return 0

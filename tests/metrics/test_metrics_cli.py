@@ -1,0 +1,75 @@
+"""`snaptui metrics` and `snaptui plot` as a user runs them, on a real sweep's logs."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+
+import pytest
+
+from tests.conftest import run_cli, write_sweep
+
+CURVE = textwrap.dedent('''\
+    import sys
+    args = dict(a.split("=", 1) for a in sys.argv[1:])
+    lr = float(args["lr"])
+    for step in range(0, 50, 10):
+        print(f"SNAPTUI_RESULT step={step} loss={1 / (1 + lr * step):.6f}", flush=True)
+    if args.get("blowup") == "1":
+        print("SNAPTUI_RESULT step=50 loss=inf", flush=True)
+    ''')
+
+
+@pytest.fixture
+def finished_sweep(git_repo):
+    (git_repo / "curve.py").write_text(CURVE)
+    write_sweep(git_repo, '''
+        name = "curves"
+        command = ["python", "curve.py"]
+        [grid]
+        lr = [0.1, 1.0, 10.0]
+    ''')
+    done = run_cli(["--batch", "sweep.toml"], git_repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return git_repo
+
+
+def test_metrics_table_csv_and_json(finished_sweep):
+    repo = finished_sweep
+    table = run_cli(["metrics", "curves"], repo)
+    assert table.returncode == 0, table.stderr
+    lines = [l for l in table.stdout.splitlines() if " loss " in f" {l} "]
+    assert len(lines) == 3 and all(" 5 " in l for l in lines)  # 5 points per job
+    rows = list(csv.DictReader(io.StringIO(run_cli(["metrics", "curves", "--csv"], repo).stdout)))
+    assert len(rows) == 15 and set(rows[0]) == {"job", "attempt", "lr", "metric", "step", "value"}
+    assert [float(r["value"]) for r in rows if r["job"].endswith("/2")][:2] == [1.0, pytest.approx(1 / 101)]
+    series = json.loads(run_cli(["metrics", "curves", "--json", "--metric", "loss"], repo).stdout)
+    assert [s["steps"] for s in series] == [[0, 10, 20, 30, 40]] * 3
+    one = run_cli(["metrics", f"{series[0]['job']}"], repo)
+    assert one.returncode == 0 and "step" in one.stdout and len(one.stdout.splitlines()) == 7
+
+
+def test_bad_metric_or_output_name_is_an_input_error_and_writes_nothing(finished_sweep):
+    repo = finished_sweep
+    bad = run_cli(["metrics", "curves", "--metric", "los"], repo)
+    assert bad.returncode == 2 and "no metric 'los'" in bad.stderr and "metrics: loss" in bad.stderr
+    bad = run_cli(["plot", "curves", "--metric", "loss", "--out", "curves.pdf"], repo)
+    assert bad.returncode == 2 and ".png or .svg" in bad.stderr
+    bad = run_cli(["plot", "curves", "--metric", "loss", "--out", "c.svg", "--colour-by", "seed"], repo)
+    assert bad.returncode == 2 and "swept parameters: lr" in bad.stderr
+    assert not list(repo.glob("*.svg")) and not list(repo.glob("*.pdf")) and not list(repo.glob(".snaptui-plot-*"))
+
+
+def test_plot_writes_one_curve_per_job_to_svg_and_png(finished_sweep):
+    pytest.importorskip("matplotlib")
+    repo = finished_sweep
+    done = run_cli(["plot", "curves", "--metric", "loss", "--out", "curves.svg", "--log"], repo)
+    assert done.returncode == 0, done.stderr
+    assert "3 curves of loss" in done.stdout
+    svg = (repo / "curves.svg").read_text()
+    assert svg.count('<g id="line2d_') >= 3
+    for lr in ("0.1", "1.0", "10.0"):
+        assert f"lr={lr} (job" in svg  # the legend names the swept value and the final loss
+    png = run_cli(["plot", "curves", "--metric", "loss", "--out", "curves.png", "--legend", "best"], repo)
+    assert png.returncode == 0 and (repo / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
