@@ -25,6 +25,7 @@ out = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in
 
 def batch(engine: Engine, args: Namespace) -> int:
     from .batch import describe_plan, wait_for
+    from .snapshot_view import HashProgress, print_preview
 
     sweep_file = args.batch if args.batch is not None else args.sweep_file
     plan = engine.plan(sweep_file, profile=args.profile, sets=args.sets, no_snapshot=args.no_snapshot)
@@ -32,8 +33,8 @@ def batch(engine: Engine, args: Namespace) -> int:
         out.print(f"note: {note}")
     if getattr(args, "dry_run", False):
         describe_plan(out, plan)
-        return 0
-    sweep = engine.launch(plan, yes=args.yes)
+        return print_preview(out, engine, plan)
+    sweep = engine.launch(plan, yes=args.yes, progress=HashProgress(Console(stderr=True, highlight=False)))
     where = f"snapshot {sweep.snapshot['branch']} ({sweep.snapshot['commit'][:10]})" if sweep.snapshot \
         else "no snapshot: jobs run in the repository itself"
     out.print(f"launched sweep [bold]{sweep.id}[/] {sweep.name}: {sweep.total} jobs on "

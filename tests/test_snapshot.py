@@ -464,14 +464,15 @@ def test_submodule_recorded_as_commit_with_warning(repo, settings, tmp_path):
     assert not s.worktree.exists()
 
 
-def test_large_untracked_file_warned_but_included(repo, tmp_path):
+def test_large_untracked_file_is_linked_not_committed(repo, tmp_path):
     (repo / "big data.bin").write_bytes(b"\0" * 300_000)
     (repo / "small.txt").write_text("s")
     s = take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"), max_untracked_mb=0.1))
-    assert len(s.warnings) == 1 and "big data.bin (0.3 MB)" in s.warnings[0]
-    assert "big data.bin" in tree_paths(repo, s.commit)
+    assert [e["path"] for e in s.linked] == ["big data.bin"] and "max_untracked_mb" in s.linked[0]["reason"]
+    assert "big data.bin" not in tree_paths(repo, s.commit) and "small.txt" in tree_paths(repo, s.commit)
+    assert os.readlink(s.worktree / "big data.bin") == str(repo / "big data.bin")
     s2 = take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"), max_untracked_mb=0))
-    assert s2.warnings == ()
+    assert s2.linked == () and "big data.bin" in tree_paths(repo, s2.commit)
 
 
 def test_dot_snaptui_and_inrepo_worktree_root_excluded(repo):

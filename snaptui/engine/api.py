@@ -98,8 +98,20 @@ class Engine:
         config = self.project.resolve(profile=profile, sets=list(sets), environ=environ, no_snapshot=no_snapshot)
         return LaunchPlan(spec, config, spec.expand(), notes)
 
-    def launch(self, plan: LaunchPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None) -> Sweep:
-        """Snapshot, record and submit a sweep; on any failure nothing is left behind."""
+    def preview_snapshot(self, plan: LaunchPlan):
+        """What launching `plan` now would snapshot (files, bytes) and link instead of copying, and
+        why: a snapshot_policy.SnapshotPlan (its describe() gives lines, to_dict() data), or None
+        when the plan runs without a snapshot. Writes nothing; for --dry-run and the TUI's preview."""
+        if not plan.config.snapshot.enabled:
+            return None
+        from .snapshot_policy import preview_snapshot
+        return preview_snapshot(self.repo_root, plan.config.snapshot, plan.spec.workdir)
+
+    def launch(self, plan: LaunchPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None,
+               progress=None) -> Sweep:
+        """Snapshot, record and submit a sweep; on any failure nothing is left behind.
+
+        `progress(done_bytes, total_bytes)` is called while untracked files are hashed."""
         spec, config = plan.spec, plan.config
         if len(plan.jobs) > config.max_jobs and not yes:
             raise ConfigError.single(spec.path, "grid", f"expands to {len(plan.jobs)} jobs, more than"
@@ -119,7 +131,8 @@ class Engine:
             if config.snapshot.enabled:
                 from .snapshot import take_snapshot
                 with private_umask():
-                    snapshot = take_snapshot(self.repo_root, config.snapshot, short_id=uid, workdir=spec.workdir)
+                    snapshot = take_snapshot(self.repo_root, config.snapshot, short_id=uid, workdir=spec.workdir,
+                                             progress=progress)
                 workdir = Path(snapshot.worktree)
                 if config.executor == "slurm" and _node_local(workdir):
                     snapshot = dataclasses.replace(snapshot, warnings=snapshot.warnings + (

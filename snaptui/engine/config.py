@@ -38,6 +38,14 @@ def _relative_inside(paths: list) -> str | None:
     return None
 
 
+def _exclude_patterns(patterns: list) -> str | None:
+    for pattern in patterns:
+        if not pattern.strip("/") or pattern.startswith("!") or ".." in Path(pattern).parts:
+            return (f"pattern {pattern!r} must name paths inside the repository, like \"data/\" or \"*.ckpt\" "
+                    f"('!' negations are not supported)")
+    return None
+
+
 def _regex(value: str) -> str | None:
     try:
         compiled = re.compile(value)
@@ -62,6 +70,8 @@ SNAPSHOT_FIELDS = {
     "push_to_remote": Field(bool),
     "remote": Field(str),
     "max_untracked_mb": Field(float, non_negative),
+    "max_total_mb": Field(float, non_negative),
+    "exclude": Field(list, lambda v: _exclude_patterns(v), items=str),
 }
 COMMON_PROFILE_FIELDS = {
     "executor": Field(str, lambda v: None if v in EXECUTORS else
@@ -113,7 +123,9 @@ class SnapshotSettings:
     symlink_paths: tuple[str, ...] = ("outputs", "multirun", ".submitit")
     push_to_remote: bool = False
     remote: str = "origin"
-    max_untracked_mb: float = 50
+    max_untracked_mb: float = 1
+    max_total_mb: float = 100
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,7 +147,8 @@ class EffectiveConfig:
         return {
             "profile": self.profile_name,
             "executor": dict(self.profile),
-            "snapshot": {**self.snapshot.__dict__, "symlink_paths": list(self.snapshot.symlink_paths)},
+            "snapshot": {**self.snapshot.__dict__, "symlink_paths": list(self.snapshot.symlink_paths),
+                         "exclude": list(self.snapshot.exclude)},
             "results": {"pattern": self.result_pattern},
             "limits": {"max_jobs": self.max_jobs},
         }
@@ -233,6 +246,7 @@ class ProjectConfig:
         if merged.pop("snapshot", True) is False or no_snapshot:
             snapshot["enabled"] = False
         snapshot["symlink_paths"] = tuple(snapshot["symlink_paths"])
+        snapshot["exclude"] = tuple(snapshot.get("exclude", ()))
         return EffectiveConfig(
             profile_name=name, profile=merged, snapshot=SnapshotSettings(**snapshot),
             result_pattern=data["results"]["pattern"], max_jobs=data["limits"]["max_jobs"],

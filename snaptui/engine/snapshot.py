@@ -15,7 +15,8 @@ Decisions:
 - Submodules are recorded at their checked-out commit (a warning says so); their worktree
   directory is empty.
 - ``symlink_paths`` are left out of the commit: the worktree links them back to the repo anyway.
-- ``max_untracked_mb = 0`` turns the large-file warning off.
+- Untracked data is linked, not committed (snapshot_policy.py); ``max_untracked_mb = 0`` commits
+  untracked files of any size.
 - User hooks never run (see worktrees.py).
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 from .config import SnapshotSettings
 from .errors import SnaptuiError
 from .joboutputs import dangling_link_warnings, linked_paths
+from .snapshot_policy import SnapshotPlan, classify, list_tracked, scan_worktree
 from .worktrees import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
                         git_for, link_shared_paths, list_worktrees, remove_worktree, resolve_worktree_root,
                         run, start, finish, worktree_disk_usage)
@@ -56,17 +58,18 @@ class Snapshot:
     created_at: float
     dirty: bool                 # True if a new commit was made (the tree differed from HEAD)
     warnings: tuple[str, ...] = ()
+    linked: tuple[dict, ...] = ()  # untracked paths linked into the worktree, not committed (LeftOut.to_dict)
 
     def to_dict(self) -> dict:
         return {"commit": self.commit, "branch": self.branch, "base_commit": self.base_commit,
                 "worktree": str(self.worktree), "created_at": self.created_at, "dirty": self.dirty,
-                "warnings": list(self.warnings)}
+                "warnings": list(self.warnings), "linked": list(self.linked)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Snapshot":
         return cls(commit=d["commit"], branch=d["branch"], base_commit=d.get("base_commit"),
                    worktree=Path(d["worktree"]), created_at=float(d["created_at"]), dirty=bool(d["dirty"]),
-                   warnings=tuple(d.get("warnings", ())))
+                   warnings=tuple(d.get("warnings", ())), linked=tuple(d.get("linked", ())))
 
 
 @dataclass(frozen=True)
@@ -137,47 +140,25 @@ def _exclude_pathspecs(paths: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------------------- the commit
 
-def _scan_worktree(g, repo_root: Path, env: dict, excludes: list[str], max_mb: float) -> tuple[list[bytes], list[str]]:
-    """The one walk of the tree: untracked paths (to add without a second walk), unmerged paths
-    (refused), and big untracked files (warned about before they are hashed)."""
-    _, out, _ = run(g, "ls-files", "-z", "-t", "-o", "-u", "--exclude-standard", "--", *excludes,
-                    env=env, binary=True)
-    untracked, unmerged, warnings, limit = [], [], [], max_mb * 1024 * 1024
-    for item in filter(None, out.split(b"\0")):
-        tag, rest = item[:2], item[2:]
-        if tag == b"M ":
-            unmerged.append(os.fsdecode(rest.split(b"\t", 1)[1]))
-        elif tag == b"? ":
-            untracked.append(rest.rstrip(b"/"))
-            warnings += _untracked_warning(repo_root, rest, limit)
-    if unmerged:
-        names = sorted(set(unmerged))
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        raise SnapshotError(f"unmerged paths in the index ({shown}): resolve the merge conflict first, then launch again")
-    return untracked, warnings
+HASH_CHUNK_BYTES = 64 * 1024 * 1024
 
 
-def _untracked_warning(repo_root: Path, raw: bytes, limit: float) -> list[str]:
-    name = os.fsdecode(raw.rstrip(b"/"))
-    if raw.endswith(b"/"):  # ls-files lists a nested repository as "dir/"
-        return [f"embedded git repository {name} is recorded as a commit only; its files are not in the snapshot"]
-    if limit <= 0:
-        return []
-    try:
-        size = os.lstat(repo_root / name).st_size
-    except OSError:
-        return []
-    if size <= limit:
-        return []
-    return [f"large untracked file {name} ({size / 1048576:.1f} MB) is included in the snapshot; "
-            f"add it to .gitignore to leave it out"]
-
-
-def _add_paths(g, tmpdir: Path, paths: list[bytes], env: dict) -> None:
+def _add_paths(g, tmpdir: Path, paths: list[str], sizes: dict[str, int], env: dict, progress=None) -> None:
+    """update-index in chunks, so hashing much data reports progress (bytes done, bytes in all)."""
+    total, done, chunk, chunk_bytes = sum(sizes.get(p, 0) for p in paths), 0, [], 0
     listing = tmpdir / "untracked"
-    listing.write_bytes(b"\0".join(paths) + b"\0")
-    with open(listing, "rb") as fh:
-        run(g, "update-index", "--add", "--replace", "-z", "--stdin", env=env, istream=fh)
+    for i, rel in enumerate(paths):
+        chunk.append(os.fsencode(rel))
+        chunk_bytes += sizes.get(rel, 0)
+        if chunk_bytes < HASH_CHUNK_BYTES and len(chunk) < 5000 and i < len(paths) - 1:
+            continue
+        listing.write_bytes(b"\0".join(chunk) + b"\0")
+        with open(listing, "rb") as fh:
+            run(g, "update-index", "--add", "--replace", "-z", "--stdin", env=env, istream=fh)
+        done += chunk_bytes
+        chunk, chunk_bytes = [], 0
+        if progress is not None:
+            progress(done, total)
 
 
 def _identity_env(g) -> dict[str, str]:
@@ -203,8 +184,9 @@ def _no_split_index() -> dict[str, str]:
 
 
 def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
-                 settings: SnapshotSettings, excludes: list[str], warnings: list[str]) -> tuple[str, str | None, bool]:
-    """(snapshot commit, base commit, dirty). The temp index lives and dies in here."""
+                 settings: SnapshotSettings, excludes: list[str], warnings: list[str],
+                 progress=None) -> tuple[str, str | None, bool, SnapshotPlan]:
+    """(snapshot commit, base commit, dirty, what went in). The temp index lives and dies in here."""
     base, base_tree = head
     tmpdir = tempfile.mkdtemp(prefix="snaptui-index-")
     try:
@@ -218,26 +200,30 @@ def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, s
         add_args = ("add", "-u", "--", *excludes)
         adding = start(g, *add_args, env=write_env)
         try:
-            untracked, found = _scan_worktree(g, repo_root, {"GIT_INDEX_FILE": scan_index}, excludes,
-                                              settings.max_untracked_mb)
+            scan_env = {"GIT_INDEX_FILE": scan_index}
+            untracked, embedded, found = scan_worktree(g, scan_env, excludes)
+            plan = classify(repo_root, untracked, list_tracked(g, scan_env),
+                            settings, embedded)
+            plan.check_total(settings)  # before any byte is hashed
         except BaseException:
             adding.proc.communicate()  # reap it before its index goes; the scan's error is the one to report
             raise
         finish(adding, add_args)
         warnings += found
-        if untracked:
-            _add_paths(g, Path(tmpdir), untracked, write_env)
+        to_add = plan.untracked + plan.embedded_repos
+        if to_add:
+            _add_paths(g, Path(tmpdir), to_add, plan.sizes, write_env, progress)
         _, tree, _ = run(g, "write-tree", env=write_env)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     tree = tree.strip()
     if tree == base_tree:
-        return base, base, False
+        return base, base, False, plan
     parent = ["-p", base] if base else []
     _, commit, _ = run(g, "commit-tree", "--no-gpg-sign", *parent, "-m", SUBJECT,
                        "-m", f"Uncommitted working tree of {base or 'a repository without commits'}.",
                        tree, env=_identity_env(g))
-    return commit.strip(), base, True
+    return commit.strip(), base, True, plan
 
 
 # ---------------------------------------------------------------------------- branch + worktree
@@ -288,12 +274,13 @@ def _push(g, remote: str, branch: str, commit: str) -> list[str]:
 
 
 def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str | None = None,
-                  workdir: str | None = None) -> Snapshot:
+                  workdir: str | None = None, progress=None) -> Snapshot:
     """Commit the working tree as it is, branch it, and check it out as a locked worktree.
 
     `short_id` ends the branch name when free (the engine passes the launch's uid, so an
     interrupted launch can find its branch); otherwise a random one is drawn. `workdir` is where
-    the jobs run (relative to the root): the linked paths are linked there too."""
+    the jobs run (relative to the root): the linked paths are linked there too. `progress(done, total)`
+    is called with bytes hashed while untracked files are added."""
     created_at = time.time()
     repo_root, index_file, exclude_file, *head = _repo_facts(repo_root)
     g = git_for(repo_root)
@@ -301,8 +288,8 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str 
     worktree_root = resolve_worktree_root(repo_root, settings.worktree_root)
     ensure_excluded(exclude_file, repo_root, worktree_root)
     warnings: list[str] = dangling_link_warnings(repo_root, links)
-    commit, base, dirty = _make_commit(g, repo_root, index_file, tuple(head), settings,
-                                     _exclude_pathspecs(links), warnings)
+    commit, base, dirty, plan = _make_commit(g, repo_root, index_file, tuple(head), settings,
+                                           _exclude_pathspecs(links), warnings, progress)
     with ExitStack() as undo:
         branch = _create_branch(g, settings.branch_prefix, commit, created_at, worktree_root, short_id)
         undo.callback(run, g, "update-ref", "-d", f"refs/heads/{branch}", commit, check=False)
@@ -316,13 +303,15 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str 
         undo.callback(_rmdirs, created)
         try:
             link_shared_paths(repo_root, worktree, links, created)
+            link_shared_paths(repo_root, worktree, [e.path for e in plan.left_out], created)
         except OSError as exc:
             raise SnapshotError(f"cannot link {', '.join(links)} into {worktree}: {exc}") from exc
         warnings += _submodule_warning(g, repo_root)
         undo.pop_all()
     if settings.push_to_remote:
         warnings += _push(g, settings.remote, branch, commit)
-    return Snapshot(commit, branch, base, worktree, created_at, dirty, tuple(warnings))
+    return Snapshot(commit, branch, base, worktree, created_at, dirty, tuple(warnings),
+                    tuple(e.to_dict() for e in plan.left_out))
 
 
 def _undo_worktree(repo_root: Path, worktree: Path) -> None:
