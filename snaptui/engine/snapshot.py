@@ -34,6 +34,7 @@ from pathlib import Path
 
 from .config import SnapshotSettings
 from .errors import SnaptuiError
+from .fidelity import fix_modes, git_config_env, match_working_bytes, unflag_present
 from .joboutputs import dangling_link_warnings, linked_paths
 from .snapshot_policy import SnapshotPlan, classify, list_tracked, scan_worktree
 from .worktrees import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
@@ -175,12 +176,10 @@ def _identity_env(g) -> dict[str, str]:
     return env
 
 
-def _no_split_index() -> dict[str, str]:
-    """A split index would leave a new sharedindex file in .git for our throwaway index
-    (unless the user already passes config through the environment: theirs wins)."""
-    if "GIT_CONFIG_COUNT" in os.environ:
-        return {}
-    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.splitIndex", "GIT_CONFIG_VALUE_0": "false"}
+def _no_split_index(**more: str) -> dict[str, str]:
+    """A split index would leave a new sharedindex file in .git for our throwaway index; config
+    the user passes through the environment is kept (ours comes after it)."""
+    return git_config_env({"core.splitIndex": "false", **more})
 
 
 def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
@@ -197,6 +196,7 @@ def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, s
         write_env = {"GIT_INDEX_FILE": tmp_index, **_no_split_index()}
         # `add -u` (tracked edits, deletions) overlaps the walk for untracked files; together with
         # update-index they give what `add -A` would, without walking the tree twice.
+        warnings += unflag_present(g, repo_root, write_env)
         add_args = ("add", "-u", "--", *excludes)
         adding = start(g, *add_args, env=write_env)
         try:
@@ -210,9 +210,11 @@ def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, s
             raise
         finish(adding, add_args)
         warnings += found
+        fix_modes(g, repo_root, write_env)
         to_add = plan.untracked + plan.embedded_repos
-        if to_add:
-            _add_paths(g, Path(tmpdir), to_add, plan.sizes, write_env, progress)
+        if to_add:  # new files keep their exec bit even where core.fileMode=false hides it for tracked ones
+            _add_paths(g, Path(tmpdir), to_add, plan.sizes,
+                       {"GIT_INDEX_FILE": tmp_index, **_no_split_index(**{"core.fileMode": "true"})}, progress)
         _, tree, _ = run(g, "write-tree", env=write_env)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -306,6 +308,7 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str 
             link_shared_paths(repo_root, worktree, [e.path for e in plan.left_out], created)
         except OSError as exc:
             raise SnapshotError(f"cannot link {', '.join(links)} into {worktree}: {exc}") from exc
+        warnings += match_working_bytes(g, repo_root, worktree, commit, plan.tracked + plan.untracked)
         warnings += _submodule_warning(g, repo_root)
         undo.pop_all()
     if settings.push_to_remote:

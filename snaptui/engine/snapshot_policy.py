@@ -56,6 +56,7 @@ class SnapshotPlan:
     embedded_repos: list[str] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)    # of the committed untracked files
     tracked_dirs: set[str] = field(default_factory=set)
+    tracked: list[str] = field(default_factory=list)
 
     @property
     def files(self) -> int:
@@ -155,7 +156,7 @@ def match_exclude(rel: str, patterns) -> tuple[str, str] | None:
 def classify(repo_root: Path, untracked: list[str], tracked: list[str], settings: SnapshotSettings,
              embedded: list[str] = ()) -> SnapshotPlan:
     """Split untracked files into committed and linked (no git call: the caller listed them)."""
-    plan = SnapshotPlan(tracked_files=len(tracked), embedded_repos=list(embedded))
+    plan = SnapshotPlan(tracked_files=len(tracked), embedded_repos=list(embedded), tracked=list(tracked))
     plan.tracked_dirs = {a for rel in tracked for a in _ancestors(rel)}
     limit = settings.max_untracked_mb * MB
     sizes: dict[str, int] = {}
