@@ -15,7 +15,6 @@ from typing import Iterable
 
 from ..models import Attempt, Job
 from ..states import JobState
-from ..store import state_dir
 from .db import DB_FILENAME, MetricsDB
 from .lines import LineParser, read_log
 from .live import LiveSeries
@@ -69,7 +68,7 @@ class Metrics:
     def __init__(self, engine, settings: MetricsSettings | None = None):
         self.engine = engine
         self.settings = settings or MetricsSettings.from_config(engine.project.data.get("metrics"))
-        self.db = MetricsDB(state_dir(engine.repo_root) / DB_FILENAME)
+        self.db = MetricsDB(engine.store.path.parent / DB_FILENAME)  # beside state.db, wherever that lives
         self._parsers: dict[str, LineParser] = {}
 
     # -- ingestion ---------------------------------------------------------------
