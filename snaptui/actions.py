@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-SCOPES = ("app", "sweeps", "sweep", "job", "snapshots", "launch")
+SCOPES = ("app", "sweeps", "sweep", "job", "snapshots", "launch", "curves")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,17 @@ ACTIONS: list[Action] = [
        "Next values of the parameters not on an axis", show=False, key_display="]"),
     _a("sweep", "sort", "s", "Sort", "Sort the job table by the next column", show=False),
     _a("sweep", "reverse", "S", "Reverse", "Reverse the job table's order", show=False),
+    _a("sweep", "curves", "p", "Curves", "Learning curves of the marked jobs, or of all: live, one per job",
+       show=False),
+    # learning curves (screens/curves.py)
+    _a("curves", "back", "escape,q", "Back", "Back to the sweep", palette=False),
+    _a("curves", "next_metric", "m", "Metric", "Show the next metric"),
+    _a("curves", "colour_by", "c", "Colour", "Colour the curves by the next swept parameter"),
+    _a("curves", "smooth", "s", "Smooth", "Smoothing: none, 0.6, 0.9, 0.99"),
+    _a("curves", "log_scale", "L", "Log", "Logarithmic or linear y axis"),
+    _a("curves", "legend_value", "b", "Final/best", "Show each job's final or best value in the legend"),
+    _a("curves", "one_job", "j", "One job", "One job's metrics, or back to the overlay of all"),
+    _a("curves", "next_job", "n", "Next job", "In one-job view: the next job", show=False),
     # one job
     _a("job", "back", "escape,q", "Back", "Back to the sweep", palette=False),
     _a("job", "follow", "f", "Follow", "Follow the end of the log, or pause"),

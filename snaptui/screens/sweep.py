@@ -312,6 +312,14 @@ class SweepScreen(EngineScreen):
         self._show_axes()
         self._show_selected()
 
+    def action_curves(self) -> None:
+        from .curves import CurvesScreen
+
+        if self.model is not None:
+            job = self.selected_job()
+            self.app.push_screen(CurvesScreen(self.sweep_id, sorted(self.model.marked) or None,
+                                              job.index if job else None))
+
     def action_cycle_view(self) -> None:
         if self.model is None:
             return

@@ -100,7 +100,9 @@ class Metrics:
             if attempt.started_at is None and not attempt.log_dir:
                 continue
             if attempt.sweep_id not in sweeps:
-                sweeps[attempt.sweep_id] = self.engine.store.sweep(attempt.sweep_id).config["results"]["pattern"]
+                config = self.engine.store.sweep(attempt.sweep_id).config
+                default = self.engine.project.data["results"]["pattern"]
+                sweeps[attempt.sweep_id] = (config.get("results") or {}).get("pattern", default)
             parser = self._parser(sweeps[attempt.sweep_id])
             for path, kind in self.sources(attempt):
                 added += self._ingest(attempt.id, path, kind, parser, max_bytes)

@@ -1,0 +1,128 @@
+"""The curves screen: SVG snapshots from fixed data, and a live overlay of real running jobs."""
+from __future__ import annotations
+
+import math
+import textwrap
+import time
+
+import pytest
+
+from tests.conftest import wait_sweep_done
+from tests.tui.demo_store import NOW, T0, S, _set, _sweep
+from tests.tui.tuikit import launch, make_app, screen_text, until
+
+
+def fixed_curves(engine, repo) -> int:
+    """A 3x2 lr x batch grid whose logs hold 60 points of loss and acc; one job's loss turns NaN."""
+    sweep_id = _sweep(engine.store, repo, "curves", {"lr": [0.3, 0.03, 0.003], "batch": [32, 64]}, {}, T0, None)
+    for index in range(6):
+        state = S.RUNNING if index == 5 else S.COMPLETED
+        _set(engine.store, repo, sweep_id, index, state, T0 + 60, None if index == 5 else 900, 0)
+        job = engine.store.job(sweep_id, index)
+        lr = job.params["lr"]
+        lines = []
+        for step in range(60):
+            loss = 2.0 * math.exp(-lr * 8 * step / (1 + index % 2)) + 0.05 * (index + 1)
+            if index == 3 and step >= 50:
+                loss = float("nan")
+            lines.append(f"SNAPTUI_RESULT step={step * 10} loss={loss:.5f} acc={1 - loss / 3:.5f}")
+        log, _ = engine.log_paths(job)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("\n".join(lines) + "\n")
+    return sweep_id
+
+
+@pytest.fixture
+def fixed(engine, git_repo):
+    return engine, fixed_curves(engine, git_repo)
+
+
+def app_for(engine, sweep_id):
+    return make_app(engine, clock=lambda: NOW, refresh_on_start=False, poll_interval=60, start_sweep=sweep_id)
+
+
+async def open_curves(pilot, *keys) -> None:
+    from snaptui.screens.curves import CurvesScreen
+    from snaptui.screens.sweep import SweepScreen
+
+    await until(pilot, lambda: isinstance(pilot.app.screen, SweepScreen) and pilot.app.screen.model is not None)
+    await pilot.press("p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CurvesScreen) and len(pilot.app.screen.curves) == 6)
+    for key in keys:
+        before = pilot.app.screen.view.__dict__.copy()
+        await pilot.press(key)
+        await until(pilot, lambda: not pilot.app.screen._busy and pilot.app.screen.curves
+                    and pilot.app.screen.view.__dict__ != before)
+        await until(pilot, lambda: not pilot.app.screen._busy)
+    await pilot.pause()
+
+
+def test_overlay_of_a_sweep(snap_compare, fixed):
+    engine, sweep_id = fixed
+
+    async def run_before(pilot):
+        await open_curves(pilot)
+    assert snap_compare(app_for(engine, sweep_id), terminal_size=(120, 32), run_before=run_before)
+
+
+def test_overlay_log_scale_smoothed_coloured_by_batch(snap_compare, fixed):
+    engine, sweep_id = fixed
+
+    async def run_before(pilot):
+        await open_curves(pilot, "L", "s", "c", "b")
+    assert snap_compare(app_for(engine, sweep_id), terminal_size=(120, 32), run_before=run_before)
+
+
+def test_one_jobs_metrics(snap_compare, fixed):
+    engine, sweep_id = fixed
+
+    async def run_before(pilot):
+        await open_curves(pilot, "j")
+        await until(pilot, lambda: {c.label for c in pilot.app.screen.curves} == {"acc", "loss"})
+    assert snap_compare(app_for(engine, sweep_id), terminal_size=(120, 32), run_before=run_before)
+
+
+LIVE_JOB = textwrap.dedent('''\
+    import os, sys
+    args = dict(a.split("=", 1) for a in sys.argv[1:])
+    lr, gate = float(args["lr"]), args["gate"]
+    for step in range(20):
+        if step == 10:
+            while not os.path.exists(gate):
+                os.read(os.open(gate + ".fifo", os.O_RDONLY), 1) if os.path.exists(gate + ".fifo") else None
+                __import__("time").sleep(0.05)
+        value = "nan" if lr > 1 and step >= 15 else 1 / (1 + lr * step)
+        print(f"SNAPTUI_RESULT step={step} loss={value}", flush=True)
+    ''')
+
+
+async def test_the_overlay_follows_running_jobs_and_flags_nan(engine, git_repo, tmp_path):
+    from snaptui.screens.curves import CurvesScreen
+
+    (git_repo / "live.py").write_text(LIVE_JOB)
+    sweep = launch(engine, git_repo, f'''
+        name = "live"
+        command = ["python", "live.py"]
+        [params]
+        gate = "{tmp_path / 'go'}"
+        [grid]
+        lr = [0.1, 0.5, 2.0]
+    ''')
+    app = make_app(engine, start_sweep=sweep.id)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "model", None) is not None)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, CurvesScreen))
+        app.screen.interval = 0.2
+        app.screen.set_interval(0.2, app.screen._refresh)
+        screen = app.screen
+        await until(pilot, lambda: len(screen.curves) == 3 and {c.points for c in screen.curves} == {10},
+                    timeout=60, message="10 points in each of 3 curves while the jobs wait")
+        assert not any(j.state.is_final for j in screen.jobs)
+        assert "3 curves" in screen_text(app)
+        (tmp_path / "go").touch()
+        await until(pilot, lambda: {c.points for c in screen.curves} == {20}, timeout=60,
+                    message="the curves to grow to 20 points")
+        await until(pilot, lambda: "nan loss@15" in screen_text(app), timeout=30, message="the NaN flag")
+        assert "1 flagged" in screen_text(app)
+    wait_sweep_done(engine, sweep.id)
