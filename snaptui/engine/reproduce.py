@@ -6,13 +6,17 @@ import subprocess
 from pathlib import Path
 
 from .housekeeping import ensure_worktree
+from .jobenv import command_environment, task_scheduler_vars
 
 
 def reproduce_command(engine, job) -> tuple[list[str], Path, dict[str, str]]:
     """argv, working directory and environment the job ran with (the worktree restored if needed)."""
     sweep = engine.sweep(job.sweep_id)
     code_dir = ensure_worktree(engine, sweep)
-    env = engine.store.sweep_env(sweep.id)
+    # Like a job: the scheduler variables are those of wherever this runs (an salloc shell, say),
+    # never the launching shell's.
+    user_env = {**sweep.config["executor"].get("env", {}), **sweep.spec.get("env", {})}
+    env = command_environment(engine.store.sweep_env(sweep.id), task_scheduler_vars(os.environ, "slurm"), user_env)
     env["SNAPTUI_REPRODUCE"] = f"{job.ref}"
     return job.argv, code_dir / (sweep.spec.get("workdir") or "."), env
 

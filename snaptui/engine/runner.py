@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .jobenv import command_environment, task_scheduler_vars
 from .manifest import MANIFEST_NAME, RESULT_NAME, write_json_atomic
 from .results import read_result_file, scan_log
 
@@ -33,6 +34,10 @@ class RunSpec:
     timeout_s: float | None = None       # enforced here for the local executor; Slurm enforces its own
     requeue_on_timeout: bool = False     # Slurm: let submitit checkpoint-and-requeue on its USR2 warning
     manifest: dict[str, Any] = field(default_factory=dict)  # static facts: sweep, job, snapshot, config
+    # Plain defaults (no factories): a spec pickled by an older snaptui still unpickles and runs.
+    scheduler: str = "slurm"             # whose variables in the task are the job's own (jobenv.py)
+    user_env: dict[str, str] | None = None   # the profile's and the sweep's env, which win over the scheduler
+    bound_env: dict[str, str] | None = None  # variables the executor binds itself (local GPUs)
 
 
 def process_start_time(pid: int) -> float | None:
@@ -59,7 +64,8 @@ class CommandRunner:
         manifest.update(executor_id=str(job_env.job_id), host=os.environ.get("SLURMD_NODENAME") or socket.gethostname(), state="RUNNING",
                         started_at=time.time(), argv=spec.argv, cwd=spec.cwd, log_dir=str(folder),
                         runner={"pid": os.getpid(), "ctime": process_start_time(os.getpid())})
-        env = dict(spec.env)
+        env = command_environment(spec.env, {**task_scheduler_vars(os.environ, spec.scheduler),
+                                             **(spec.bound_env or {})}, spec.user_env or {})
         env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1",
                    SNAPTUI_SWEEP_ID=str(manifest.get("sweep_id", "")), SNAPTUI_JOB_INDEX=str(manifest.get("job_index", "")),
                    SNAPTUI_ATTEMPT=str(manifest.get("attempt", "")))

@@ -57,7 +57,8 @@ class Executor(ABC):
         workdir = str(Path(sweep.workdir) / (sweep.spec.get("workdir") or "."))
         return RunSpec(
             argv=job.argv, cwd=workdir, env=self.store.sweep_env(sweep.id),
-            result_pattern=sweep.config["results"]["pattern"], timeout_s=timeout_s,
+            result_pattern=sweep.config["results"]["pattern"], timeout_s=timeout_s, scheduler=self.name,
+            user_env={**sweep.config["executor"].get("env", {}), **sweep.spec.get("env", {})},
             manifest={
                 "sweep_id": sweep.id, "sweep_name": sweep.name, "job_index": job.index, "label": job.label,
                 "attempt": attempt.number, "params": job.params,

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 
 from .. import faults
+from ..jobenv import GPU_BINDING
 from ..manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt, Sweep
 from ..procs import identity, is_alive, terminate
@@ -78,6 +79,8 @@ class LocalExecutor(Executor):
                 continue
             job = self.store.job(sweep.id, attempt.job_index)
             spec = self.run_spec(sweep, job, attempt, timeout_s=timeout_min * 60)
+            # Without a GPU request a local job sees the GPUs the launching shell made visible.
+            spec.bound_env = {k: spec.env[k] for k in GPU_BINDING if k in spec.env}
             try:
                 submitted = executor.submit(CommandRunner(), spec)
             except Exception as exc:  # a failed start must show on the job, not kill the agent
