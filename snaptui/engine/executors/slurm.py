@@ -117,10 +117,10 @@ class SlurmExecutor(Executor):
                                           submitted_at=now, proc={"cluster": limits.cluster_name})
 
     def _sbatch_array(self, sweep: Sweep, params: dict, specs: list, throttle: int, after: str | None) -> list:
-        import submitit
+        from .submission import CleanEnvSlurmExecutor
 
         max_num_timeout = int(sweep.config["executor"].get("max_num_timeout", 0))
-        executor = submitit.SlurmExecutor(folder=self.submitit_root / "%j", max_num_timeout=max_num_timeout)
+        executor = CleanEnvSlurmExecutor(folder=self.submitit_root / "%j", max_num_timeout=max_num_timeout)
         params = dict(params, array_parallelism=throttle)
         if after:
             params["additional_parameters"] = {**params.get("additional_parameters", {}),
