@@ -2,7 +2,7 @@
 tailing a large log, delay from a line appended to a log to that line on screen, cold start.
 
 Each case is measured against a baseline in the same process (a 1-job sweep, a small log,
-`python -c pass`), so the ratio says what scale costs on this machine:
+`python -c pass`, a 1-line log), so the ratio says what scale costs on this machine:
 
     python bench/tui.py [--jobs 10000] [--log-mb 200]      # the issue's target is --log-mb 1024
 
@@ -97,6 +97,7 @@ async def _first_paint(engine, sweep_id: int) -> float:
 async def _key_presses(engine, sweep_id: int, keys: list[str], repeat: int = 10) -> float:
     from snaptui.app import SnaptuiApp
     from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.logview import LogView
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     times = []
@@ -126,7 +127,8 @@ async def _tail(engine, sweep_id: int, log: Path, appends: int = 10) -> tuple[fl
         start = time.perf_counter()
         await _until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.query_one(LogView).line_count > 0)
         view = app.screen.query_one(LogView)
-        await _until(pilot, lambda: view.line_count >= min(view.max_lines or 0, 100) and not view.pending)
+        await _until(pilot, lambda: view.indexing is None and view.line_count > 0
+                     and view.scroll_y == view.max_scroll_y)
         await pilot.pause(0.5)
         loaded = time.perf_counter() - start
         grown = _rss_mb() - before
@@ -135,10 +137,43 @@ async def _tail(engine, sweep_id: int, log: Path, appends: int = 10) -> tuple[fl
             with open(log, "a") as handle:
                 handle.write(marker + "\n")
             start = time.perf_counter()
-            await _until(pilot, lambda: view.lines and view.lines[-1] == marker)
+            await _until(pilot, lambda: view.line_count and view.line(view.line_count - 1) == marker)
             delays.append(time.perf_counter() - start)
             await pilot.pause(0.05)
     return grown, statistics.median(delays), loaded
+
+
+async def _open_log(engine, sweep_id: int, last_line: str, repeat: int = 5) -> float:
+    """Median time from opening a job (enter on it) to its log's last line on screen."""
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.job import JobScreen
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.logview import LogView
+
+    app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
+    times = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        sweep_screen = app.screen
+        for _ in range(repeat):
+            start = time.perf_counter()
+            app.push_screen(JobScreen(sweep_id, 0, job=sweep_screen.model.jobs[0]))   # as enter does
+            await _until(pilot, lambda: isinstance(app.screen, JobScreen)
+                         and any(_at_end(view) for view in app.screen.query(LogView)))
+            await pilot.pause()   # the frame showing it (rendering the screen to check would cost more)
+            times.append(time.perf_counter() - start)
+            assert last_line in _screen_text(app), "the log's last line is not on screen"
+            app.pop_screen()
+            await _until(pilot, lambda: app.screen is sweep_screen)
+    return statistics.median(times)
+
+
+def _at_end(view) -> bool:
+    return view.line_count > 0 and view.indexing is None and view.scroll_y == view.max_scroll_y
+
+
+def _screen_text(app) -> str:
+    return "\n".join("".join(s.text for s in strip) for strip in app.screen._compositor.render_strips())
 
 
 def _cold_start() -> tuple[float, float]:
@@ -196,6 +231,15 @@ def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:
             unit="MB")
         row("tui", f"append to screen delay, {log_mb:g} MB vs 0.1 MB log", s_delay, b_delay)
         big_log.unlink()
+
+        one_line = repo / ".submitit" / "o1" / "o1_0_log.out"
+        one_line.parent.mkdir(parents=True)
+        one_line.write_text("the only line\n")
+        one_job = _job_with_log(engine, repo, "one-line-log", one_line)
+        last = small_log.read_text().rstrip("\n").rsplit("\n", 1)[-1][:60]
+        base = asyncio.run(_open_log(engine, one_job, "the only line"))
+        value = asyncio.run(_open_log(engine, small_job, last))
+        row("tui", "open a job to its log's last line shown, 0.1 MB vs 1-line log (target <= 0.1 s)", base, value)
 
     base, value = _cold_start()
     row("tui", "cold start: import the TUI vs python -c pass", base, value)

@@ -91,6 +91,7 @@ ACTIONS: list[Action] = [
     _a("job", "top", "home", "Top", "Jump to the first line", show=False),
     _a("job", "bottom", "end,G", "Bottom", "Jump to the end and follow", show=False),
     _a("job", "manifest", "m", "Manifest", "Show or hide the manifest panel"),
+    _a("job", "attempt", "a", "Attempt", "Show the previous attempt's log (round to the latest)", show=False),
     _a("job", "cancel", "c", "Cancel", "Cancel this job"),
     _a("job", "resubmit", "r", "Resubmit", "Resubmit this job"),
     # snapshots

@@ -23,8 +23,7 @@ from .sweep import KEPT_NOTE, jobs_by_index, resubmit_title
 
 STREAMS = ("out", "err", "both")
 STREAM_NAMES = {"out": "stdout", "err": "stderr", "both": "stdout+stderr"}
-SKIP_AHEAD = 16 * 1024 * 1024   # further behind than this: jump to the last lines
-READ_BYTES = 1024 * 1024
+FIRST_READ = 1024 * 1024
 
 
 class JobScreen(EngineScreen):
@@ -32,16 +31,18 @@ class JobScreen(EngineScreen):
     BINDINGS = actions.bindings("job")
     AUTO_FOCUS = "#log"
 
-    def __init__(self, sweep_id: int, index: int, *, poll_interval: float = 0.25, max_lines: int = 10_000):
+    def __init__(self, sweep_id: int, index: int, *, poll_interval: float = 0.25, job=None):
+        """`job`, when the caller has it, lets the log open before the store is read again."""
         super().__init__()
         self.sweep_id = sweep_id
         self.index = index
         self.poll_interval = poll_interval
-        self.max_lines = max_lines
-        self.job = None
+        self.job = job if job is not None and (job.sweep_id, job.index) == (sweep_id, index) else None
         self.sweep = None
         self.attempts: list = []
-        self.stream = "out"
+        self.stream: str | None = None     # chosen when the job is known: stderr for a failed job
+        self._indexes: list = []
+        self.picked: int | None = None      # an earlier attempt chosen with `a`
         self.paths: dict[str, Path | None] = {"out": None, "err": None}
         self._generation = 0
         self._wake = threading.Event()
@@ -51,7 +52,7 @@ class JobScreen(EngineScreen):
         yield Static(f"job {self.sweep_id}/{self.index}", id="title", classes="title-bar")
         yield Static("", id="logstatus", classes="status-bar")
         with Horizontal(id="body"):
-            yield LogView(self.max_lines, id="log")
+            yield LogView(id="log")
             with VerticalScroll(id="manifest"):
                 yield Static("", id="manifest-text")
         yield Input(placeholder="search the log (smart case); enter to search, escape to close", id="search",
@@ -62,12 +63,16 @@ class JobScreen(EngineScreen):
         self.query_one("#search").display = False
         self.query_one("#manifest").display = self.app.size.width >= 110
         self.query_one(LogView).focus()
+        if self.job is not None and self.job.attempt.log_dir:
+            self._loaded((self.job, None, [self.job.attempt], None))
         self.call_engine(self._load, done=self._loaded, group="load")
         self.set_interval(1.0, self._tick, name="clock")
 
     def on_unmount(self) -> None:
         self._generation += 1
         self._wake.set()
+        for index in self._indexes:
+            index.close()
 
     # -- data ------------------------------------------------------------------------------
     def _load(self):
@@ -78,12 +83,50 @@ class JobScreen(EngineScreen):
         return job[0], sweep, self.engine.attempts(job[0]), self.engine.log_paths(job[0])
 
     def _loaded(self, loaded) -> None:
-        self.job, self.sweep, self.attempts, paths = loaded
+        self.job, self.sweep, self.attempts, _ = loaded
+        attempt = self.shown_attempt
+        paths = self.engine.log_paths(attempt)
         self.paths = {"out": paths[0], "err": paths[1]}
+        if self.stream is None:
+            self.stream = "err" if self._failed_with_stderr() else "out"
         self._show_title()
         self._show_manifest()
-        if self._tailing_attempt != self.job.attempt.id or (paths[0] and self._tail_paths_missing):
+        if self._tailing_attempt != attempt.id or (paths[0] and self._tail_paths_missing):
             self._start_tail()
+
+    @property
+    def shown_attempt(self):
+        """The attempt whose log is shown: the one picked with `a`, else the latest."""
+        for attempt in self.attempts:
+            if attempt.number == self.picked:
+                return attempt
+        return self.job.attempt
+
+    @property
+    def _attempt_number(self) -> int:
+        return self.shown_attempt.number
+
+    def action_attempt(self) -> None:
+        """Show the previous attempt's log (wrapping round to the latest)."""
+        if len(self.attempts) < 2:
+            self.notify("this job has one attempt", severity="warning", timeout=3)
+            return
+        numbers = sorted(a.number for a in self.attempts)
+        current = numbers.index(self._attempt_number)
+        self.picked = numbers[(current - 1) % len(numbers)]
+        if self.picked == numbers[-1]:
+            self.picked = None
+        self._loaded((self.job, self.sweep, self.attempts, None))
+
+    def _failed_with_stderr(self) -> bool:
+        """A failed job opens on stderr, where its traceback is."""
+        err = self.paths.get("err")
+        if self.job.state.value not in ("FAILED", "TIMEOUT") or err is None:
+            return False
+        try:
+            return err.stat().st_size > 0
+        except OSError:
+            return False
 
     @property
     def _tail_paths_missing(self) -> bool:
@@ -99,56 +142,46 @@ class JobScreen(EngineScreen):
 
     # -- tailing ---------------------------------------------------------------------------
     def _start_tail(self) -> None:
+        from ..engine.logindex import LineIndex
+
         self._generation += 1
         self._wake.set()
         self._wake = threading.Event()
-        self._tailing_attempt = self.job.attempt.id if self.job else None
+        self._tailing_attempt = self.shown_attempt.id if self.job else None
         streams = ["out", "err"] if self.stream == "both" else [self.stream]
         paths = [(name, self.paths[name]) for name in streams if self.paths.get(name)]
         self._tailing_without_paths = not paths
-        self.query_one(LogView).reset()
+        for index in self._indexes:
+            index.close()
+        self._indexes = [LineIndex(path) for _, path in paths]
+        self.query_one(LogView).set_sources(self._indexes, [name for name, _ in paths])
         self._show_status()
         if paths:
-            self.run_worker(lambda: self._tail(paths, self._generation, self._wake), thread=True,
+            indexes = self._indexes
+            # the first megabyte here, at once: a usual log is on screen in the frame that opens it
+            self.query_one(LogView).indexed([index.update(budget=FIRST_READ) for index in indexes])
+            self.run_worker(lambda: self._tail(indexes, self._generation, self._wake), thread=True,
                             exit_on_error=False, group="tail", name="log tailer")
 
-    def _tail(self, paths, generation: int, wake: threading.Event) -> None:
-        from ..engine.logtail import LogTailer
-
+    def _tail(self, indexes, generation: int, wake: threading.Event) -> None:
+        """Index what the files gained, hand it to the view; poll (NFS raises no events)."""
         worker = get_current_worker()
-        tailers = []
-        for name, path in paths:
-            tailer = LogTailer(path)
-            tailer.seek_last_lines(self.max_lines)
-            tailers.append((name, tailer))
-        both = len(tailers) > 1
+        seen = None
         while not worker.is_cancelled and generation == self._generation:
-            batch: list[str] = []
-            for name, tailer in tailers:
+            updates = [index.update() for index in indexes]
+            summary = [(u.state, u.reset, u.grew, u.more) for u in updates]
+            if summary != seen or any(u.grew for u in updates):
+                seen = summary
                 try:
-                    size = tailer.path.stat().st_size
-                except OSError:
-                    continue
-                if size - tailer.offset > SKIP_AHEAD:
-                    skipped = size - tailer.offset
-                    tailer.seek_last_lines(self.max_lines)
-                    batch.append(f"\x1b[2m… skipped {skipped - (size - tailer.offset)} bytes …\x1b[0m")
-                lines = tailer.read_new(READ_BYTES)
-                if both and name == "err":
-                    lines = [f"\x1b[31m{line}\x1b[0m" for line in lines]
-                batch.extend(lines)
-            if batch:
-                try:
-                    self.app.call_from_thread(self._append, generation, batch)
+                    self.app.call_from_thread(self._indexed, generation, updates)
                 except RuntimeError:
                     return
-                if any(t.has_more for _, t in tailers):
-                    continue
-            wake.wait(self.poll_interval)
+            if not any(u.more for u in updates):
+                wake.wait(self.poll_interval)
 
-    def _append(self, generation: int, lines: list[str]) -> None:
+    def _indexed(self, generation: int, updates) -> None:
         if generation == self._generation and self.is_attached:
-            self.query_one(LogView).add_lines(lines)
+            self.query_one(LogView).indexed(updates)
 
     # -- status ----------------------------------------------------------------------------
     def _show_title(self) -> None:
@@ -159,24 +192,39 @@ class JobScreen(EngineScreen):
 
     def _show_status(self) -> None:
         log = self.query_one(LogView)
+        stream = self.stream or "out"
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {STREAM_NAMES[self.stream]} ", style="reverse")
+        text.append(f" {STREAM_NAMES[stream]} ", style="reverse")
+        if len(self.attempts) > 1:
+            text.append(f" attempt {self._attempt_number}/{len(self.attempts)} (a)", style="bold")
         text.append("  ")
         text.append("FOLLOW" if log.follow else "PAUSED", style="bold" if log.follow else "bold reverse")
+        if log.line_count:
+            top = int(log.scroll_y) + 1
+            text.append(f"  line {min(top, log.line_count):,}/{log.line_count:,}", style="dim")
         if log.new_lines:
-            text.append(f"  {log.new_lines} new lines (f)")
+            text.append(f"  {log.new_lines:,} new lines (f)")
         if log.wrap:
             text.append("  wrap")
+        if log.indexing is not None:
+            text.append(f"  reading the log {log.indexing:.0%}", style="bold")
         if log.needle:
-            found = f"{log.current + 1}/{len(log.matches)}" if log.matches else "no match"
+            if log.searching is not None:
+                found = f"searching {log.searching:.0%}"
+            else:
+                found = f"{log.current + 1}/{len(log.matches)}" if log.matches else "no match"
             text.append(f"  /{log.needle}  {found}")
-        streams = ["out", "err"] if self.stream == "both" else [self.stream]
+        if log.notice:
+            text.append(f"  {log.notice}", style="italic")
+        streams = ["out", "err"] if stream == "both" else [stream]
         paths = [self.paths.get(s) for s in streams]
         if not any(paths):
             state = self.job.state.value.lower() if self.job else "loading"
             text.append(f"  no log yet ({state})", style="dim")
-        elif all(p is not None and not p.exists() for p in paths):
+        elif log.states and all(state == "missing" for state in log.states):
             text.append("  log file not created yet", style="dim")
+        elif "deleted" in log.states:
+            text.append("  the log file was deleted: showing what was read", style="bold")
         self.query_one("#logstatus", Static).update(text)
 
     def on_log_view_status_changed(self, _message) -> None:
@@ -261,7 +309,7 @@ class JobScreen(EngineScreen):
         log.scroll_home(animate=False)
 
     def action_stream(self) -> None:
-        self.stream = STREAMS[(STREAMS.index(self.stream) + 1) % len(STREAMS)]
+        self.stream = STREAMS[(STREAMS.index(self.stream or "out") + 1) % len(STREAMS)]
         if self.job is not None:
             self._start_tail()
 
@@ -283,11 +331,9 @@ class JobScreen(EngineScreen):
         if event.input.id != "search":
             return
         log = self.query_one(LogView)
-        found = log.search(event.value)
+        log.search(event.value)   # the whole file, in a thread: the status line shows progress and the count
         event.input.display = False
         log.focus()
-        if event.value and not found:
-            self.notify(f"no match for {event.value!r}", severity="warning", timeout=3)
 
     def on_key(self, event) -> None:
         box = self.query_one("#search", Input)

@@ -193,7 +193,7 @@ class SweepScreen(EngineScreen):
     def _open(self, index: int) -> None:
         from .job import JobScreen
 
-        self.app.push_screen(JobScreen(self.sweep_id, index))
+        self.app.push_screen(JobScreen(self.sweep_id, index, job=self.model.jobs.get(index) if self.model else None))
 
     # -- actions -----------------------------------------------------------------------------
     def action_open(self) -> None:

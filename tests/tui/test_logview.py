@@ -1,0 +1,143 @@
+"""The log view over a line index: every line of a big log, search of the whole file, partial lines,
+files truncated, replaced or deleted under it, and follow surviving a resize."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from demo_store import NOW, build
+from snaptui.engine.logindex import CHUNK, LineIndex
+from tuikit import make_app, screen_text, until, until_text
+
+
+# -- the index ---------------------------------------------------------------------------------
+def test_index_reads_any_line_and_the_partial_last_one(tmp_path):
+    path = tmp_path / "log"
+    index = LineIndex(path)
+    assert index.update().state == "missing" and index.line_count == 0
+    path.write_bytes(b"first\nsecond\n  10%|#   |\r  50%|#####|")
+    update = index.update()
+    assert update.grew and index.line_count == 3
+    assert [index.line(n) for n in range(3)] == ["first", "second", "  10%|#   |\r  50%|#####|"]
+    with open(path, "ab") as handle:
+        handle.write(b"\r 100%|##########|\nafter\n")
+    index.update()
+    assert index.line(2).endswith("100%|##########|") and index.line(3) == "after" and index.line_count == 4
+
+
+def test_index_starts_over_when_truncated_or_replaced_and_keeps_a_deleted_file_readable(tmp_path):
+    path = tmp_path / "log"
+    path.write_text("a\nb\nc\n")
+    index = LineIndex(path)
+    index.update()
+    path.write_text("x\n")                       # truncated in place
+    update = index.update()
+    assert update.reset and index.line_count == 1 and index.line(0) == "x"
+    replacement = tmp_path / "new"
+    replacement.write_text("rotated 1\nrotated 2\n")
+    os.replace(replacement, path)                # rotated: another inode at the same path
+    update = index.update()
+    assert update.reset and [index.line(0), index.line(1)] == ["rotated 1", "rotated 2"]
+    path.unlink()
+    assert index.update().state == "deleted" and index.line(1) == "rotated 2"
+
+
+def test_search_covers_the_whole_file_and_matches_across_chunk_borders(tmp_path):
+    path = tmp_path / "log"
+    head = b"Needle at the start\n"
+    path.write_bytes(head + b"x" * (CHUNK - len(head) - 3) + b"needle\n" + b"tail\n")  # spans the 1st border
+    index = LineIndex(path)
+    while index.update(budget=CHUNK).more:
+        pass
+    assert index.search("needle", case_sensitive=False) == [0, 1]
+    assert index.search("Needle", case_sensitive=True) == [0]
+    assert index.search("absent", case_sensitive=False) == []
+
+
+# -- the view ----------------------------------------------------------------------------------
+def big_log(repo, sweep_id: int, lines: int) -> None:
+    executor_id = str(4000 + sweep_id * 100 + 6)
+    path = repo / ".submitit" / executor_id / f"{executor_id}_0_log.out"
+    with open(path, "w") as handle:
+        for n in range(1, lines + 1):
+            handle.write(f"line {n} of the big log\n")
+
+
+@pytest.fixture
+def demo(engine, git_repo):
+    return engine, build(engine, git_repo)
+
+
+def app_for(engine, **kwargs):
+    return make_app(engine, clock=lambda: NOW, refresh_on_start=False, poll_interval=60, **kwargs)
+
+
+async def test_a_200000_line_log_home_shows_line_1_and_search_finds_an_early_line(demo, git_repo):
+    from snaptui.widgets.logview import LogView
+
+    engine, ids = demo
+    big_log(git_repo, ids["grid"], 200_000)
+    app = app_for(engine, start_job=(ids["grid"], 6))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query_one(LogView).line_count == 200_000, message="every line")
+        await until_text(pilot, "line 200000 of the big log")
+        await pilot.press("home")
+        await until_text(pilot, "line 1 of the big log")
+        assert "PAUSED" in screen_text(app)
+        await pilot.press("end")
+        await until_text(pilot, "line 200000 of the big log")
+        await pilot.press("slash", *"line 17 of", "enter")
+        await until_text(pilot, "/line 17 of  1/1")
+        assert "line 17 of the big log" in screen_text(app)
+
+
+async def test_a_progress_bar_without_newline_is_shown_as_it_grows(demo, git_repo):
+    from snaptui.widgets.logview import LogView
+
+    engine, ids = demo
+    executor_id = str(4000 + ids["grid"] * 100 + 6)
+    path = git_repo / ".submitit" / executor_id / f"{executor_id}_0_log.out"
+    path.write_text("submitit INFO starting\n 10%|#         | 1/10")
+    app = make_app(engine, clock=lambda: NOW, refresh_on_start=False, poll_interval=0.1,
+                   start_job=(ids["grid"], 6))
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.screen.query_one(LogView)
+        await until_text(pilot, " 10%|#         | 1/10")
+        with open(path, "a") as handle:
+            handle.write("\r 60%|######    | 6/10")
+        await until_text(pilot, " 60%|######    | 6/10")
+        assert " 10%|" not in screen_text(app)                # one bar, redrawn in place
+
+
+async def test_follow_survives_a_smaller_terminal_and_a_deleted_log_says_so(demo, git_repo):
+    from snaptui.widgets.logview import LogView
+
+    engine, ids = demo
+    big_log(git_repo, ids["grid"], 500)
+    app = make_app(engine, clock=lambda: NOW, refresh_on_start=False, poll_interval=0.1,
+                   start_job=(ids["grid"], 6))
+    async with app.run_test(size=(100, 40)) as pilot:
+        log = app.screen.query_one(LogView)
+        await until_text(pilot, "line 500 of the big log")
+        await pilot.resize_terminal(100, 20)
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y and "line 500 of" in screen_text(app),
+                    message="still at the end after the resize")
+        assert "FOLLOW" in screen_text(app)
+        executor_id = str(4000 + ids["grid"] * 100 + 6)
+        (git_repo / ".submitit" / executor_id / f"{executor_id}_0_log.out").unlink()
+        await until_text(pilot, "deleted")
+        assert "line 500 of the big log" in screen_text(app)  # what was read stays readable
+
+
+async def test_a_failed_job_opens_on_stderr(demo, git_repo):
+    engine, ids = demo
+    executor_id = str(4000 + ids["grid"] * 100 + 3)
+    folder = git_repo / ".submitit" / executor_id
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{executor_id}_0_log.out").write_text("epoch 1\n")
+    (folder / f"{executor_id}_0_log.err").write_text("Traceback (most recent call last):\nValueError: bad lr\n")
+    app = app_for(engine, start_job=(ids["grid"], 3))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until_text(pilot, "ValueError: bad lr")
+        assert " stderr " in screen_text(app)
