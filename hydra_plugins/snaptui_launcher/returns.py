@@ -13,7 +13,7 @@ from .job_results import read_return
 
 log = logging.getLogger(__name__)
 
-POLL_S = 1.0
+POLL_S = 0.25  # a state read from the store: cheap; the agent polls the scheduler at its own pace
 REFRESH_S = 15.0
 ERR_TAIL_LINES = 20
 
