@@ -95,6 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     except SnaptuiError as exc:
         err.print(f"[bold red]error:[/] {exc}", markup=True)
         return exc.exit_code
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """`snaptui results --csv | head`: the reader has all it wanted; leave quietly, as cat does."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())   # the interpreter's final flush must not raise again
+    return 141   # 128 + SIGPIPE, what a shell reports for a writer stopped by a closed pipe
 
 
 if __name__ == "__main__":

@@ -146,12 +146,13 @@ def logs(engine: Engine, args: Namespace) -> int:
         if not args.follow:
             raise SnaptuiError(f"job {job.ref} has not started yet: no log")
     tailer = None
+    sink = sys.stdout.buffer
     while True:
         if tailer is None and path is not None:
             tailer = LogTailer(path)
-        for line in tailer.read_new() if tailer else []:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        while tailer is not None and (data := tailer.read_bytes()):
+            sink.write(data)   # as written: an unfinished tqdm line shows, and redraws in place
+        sink.flush()
         if not args.follow:
             return 0
         current = engine.store.attempt(attempt.id)

@@ -81,6 +81,24 @@ class LogTailer:
             self._partial = b""
         return [line.decode("utf-8", "replace") for line in complete]
 
+    def read_bytes(self, max_bytes: int = 8 * CHUNK) -> bytes:
+        """Raw bytes appended since the last call, an unfinished last line included: a printer
+        that passes them on shows a '\r' progress bar as the job draws it."""
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return b""
+        if self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self.offset):
+            self.offset = 0  # rotated or truncated: start over
+        self._inode = stat.st_ino
+        if stat.st_size <= self.offset:
+            return b""
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            data = handle.read(min(max_bytes, stat.st_size - self.offset))
+        self.offset += len(data)
+        return data
+
     @property
     def has_more(self) -> bool:
         try:
