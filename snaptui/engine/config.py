@@ -93,7 +93,7 @@ SLURM_FIELDS = {
     "nodelist": Field(str, _single_line), "exclude": Field(str, _single_line), "constraint": Field(str, _single_line),
     "job_name": Field(str, _single_line), "comment": Field(str, _single_line),
     "array_parallelism": Field(int, at_least_one), "max_num_timeout": Field(int, non_negative),
-    "max_array_size": Field(int, at_least_one),
+    "max_array_size": Field(int, at_least_one), "jobs_per_task": Field(int, at_least_one),
     "signal_delay_s": Field(int, non_negative),
     "poll_interval_s": Field(float, positive),
     "additional_parameters": Field(dict, _single_line), "setup": Field(list, _single_line, items=str), "srun_args": Field(list, _single_line, items=str),

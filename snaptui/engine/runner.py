@@ -58,73 +58,104 @@ class CommandRunner:
         job_env = submitit.JobEnvironment()
         folder = Path(job_env.paths.folder)
         stdout_path = Path(str(job_env.paths.stdout).replace("%t", str(job_env.global_rank)))
-        manifest_path = folder / MANIFEST_NAME
-        result_path = folder / RESULT_NAME
-        manifest = dict(spec.manifest)
-        manifest.update(executor_id=str(job_env.job_id), host=os.environ.get("SLURMD_NODENAME") or socket.gethostname(), state="RUNNING",
-                        started_at=time.time(), argv=spec.argv, cwd=spec.cwd, log_dir=str(folder),
-                        runner={"pid": os.getpid(), "ctime": process_start_time(os.getpid())})
-        env = command_environment(spec.env, {**task_scheduler_vars(os.environ, spec.scheduler),
-                                             **(spec.bound_env or {})}, spec.user_env or {})
-        env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1",
-                   SNAPTUI_SWEEP_ID=str(manifest.get("sweep_id", "")), SNAPTUI_JOB_INDEX=str(manifest.get("job_index", "")),
-                   SNAPTUI_ATTEMPT=str(manifest.get("attempt", "")))
-        write_json_atomic(manifest_path, manifest)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        try:
-            child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True,
-                                     preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
-        except OSError as exc:
-            print(f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}", file=sys.stderr, flush=True)
-            manifest.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
-            write_json_atomic(manifest_path, manifest)
-            raise SystemExit(127) from None
-        manifest["command"] = {"pid": child.pid, "pgid": child.pid, "ctime": process_start_time(child.pid)}
-        write_json_atomic(manifest_path, manifest)
-        received: list[int] = []
-
-        def forward(signum, _frame):
-            received.append(signum)
-            _signal_group(child.pid, signum)
-
-        for sig in FORWARDED_SIGNALS:
-            signal.signal(sig, forward)
-        submitit_warning = signal.getsignal(signal.SIGUSR2)
-
-        def warn(signum, frame):
-            # Slurm's "time is almost up" (submitit's --signal=USR2@N). Only when requeueing was
-            # asked for does submitit's handler requeue and exit; otherwise the job runs on.
-            if spec.requeue_on_timeout and callable(submitit_warning):
-                _stop_group(child)
-                submitit_warning(signum, frame)
-
-        signal.signal(signal.SIGUSR2, warn)
-        try:
-            timed_out = _wait(child, spec.timeout_s)
-            if timed_out:
-                print(f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job", file=sys.stderr,
-                      flush=True)
-                _stop_group(child)
-        finally:
-            if child.poll() is None:  # interrupted (requeue, error): never leave the command behind
-                _stop_group(child)
-        code = child.returncode
-        _signal_group(child.pid, signal.SIGKILL)  # leftovers the command spawned and did not reap
-        results, problem = read_result_file(result_path)
-        results = {**scan_log(stdout_path, spec.result_pattern), **results}
-        state = "TIMEOUT" if timed_out else "COMPLETED" if code == 0 else "FAILED"
-        reason = ("timed out" if timed_out else None if code == 0 else
-                  f"killed by signal {-code}" if code < 0 else f"exit code {code}")
-        manifest.update(state=state, exit_code=code, ended_at=time.time(), results=results,
-                        reason=reason, signals=received, result_problem=problem)
-        write_json_atomic(manifest_path, manifest)
+        state, code, reason, results = run_attempt(spec, folder, str(job_env.job_id), stdout_path)
         if state != "COMPLETED":
             # SystemExit passes through submitit's `except Exception`: the task exits with the
             # command's own code (what sacct shows), and the log gets one line, not a traceback.
             print(f"snaptui: job {state.lower()}: {reason}", file=sys.stderr, flush=True)
             raise SystemExit(code if code and code > 0 else 128 + abs(code or 15))
         return {"exit_code": code, "results": results}
+
+
+CANCEL_MARKER = "snaptui_cancel"  # a packed job asked to stop: its siblings in the task run on
+
+
+def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path,
+                streams: tuple[Any, Any] | None = None) -> tuple[str, int, str | None, dict]:
+    """Run one attempt's command to its end and write its manifest in `folder`.
+
+    `streams` (stdout, stderr files) are given when several jobs share one task (packing);
+    otherwise the command writes to the task's own output. Returns state, exit code, reason, results."""
+    manifest_path = folder / MANIFEST_NAME
+    result_path = folder / RESULT_NAME
+    cancel_path = folder / CANCEL_MARKER
+    manifest = dict(spec.manifest)
+    manifest.update(executor_id=executor_id, host=os.environ.get("SLURMD_NODENAME") or socket.gethostname(),
+                    state="RUNNING", started_at=time.time(), argv=spec.argv, cwd=spec.cwd, log_dir=str(folder),
+                    runner={"pid": os.getpid(), "ctime": process_start_time(os.getpid())})
+    env = command_environment(spec.env, {**task_scheduler_vars(os.environ, spec.scheduler),
+                                         **(spec.bound_env or {})}, spec.user_env or {})
+    env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1",
+               SNAPTUI_SWEEP_ID=str(manifest.get("sweep_id", "")), SNAPTUI_JOB_INDEX=str(manifest.get("job_index", "")),
+               SNAPTUI_ATTEMPT=str(manifest.get("attempt", "")))
+    if streams is not None and cancel_path.exists():
+        manifest.update(state="CANCELLED", exit_code=None, ended_at=time.time(), reason="cancelled")
+        write_json_atomic(manifest_path, manifest)
+        return "CANCELLED", 0, "cancelled", {}
+    write_json_atomic(manifest_path, manifest)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    out, err = streams if streams is not None else (None, None)
+    try:
+        child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=out, stderr=err,
+                                 preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
+    except OSError as exc:
+        print(f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}", file=err or sys.stderr, flush=True)
+        manifest.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
+        write_json_atomic(manifest_path, manifest)
+        return "FAILED", 127, f"cannot start: {exc}", {}
+    manifest["command"] = {"pid": child.pid, "pgid": child.pid, "ctime": process_start_time(child.pid)}
+    write_json_atomic(manifest_path, manifest)
+    received: list[int] = []
+
+    def forward(signum, _frame):
+        received.append(signum)
+        _signal_group(child.pid, signum)
+
+    for sig in FORWARDED_SIGNALS:
+        signal.signal(sig, forward)
+    submitit_warning = _original_usr2()
+
+    def warn(signum, frame):
+        # Slurm's "time is almost up" (submitit's --signal=USR2@N). Only when requeueing was
+        # asked for does submitit's handler requeue and exit; otherwise the job runs on.
+        if spec.requeue_on_timeout and callable(submitit_warning):
+            _stop_group(child)
+            submitit_warning(signum, frame)
+
+    warn.snaptui = True
+    signal.signal(signal.SIGUSR2, warn)
+    cancelled = False
+    try:
+        timed_out, cancelled = _wait(child, spec.timeout_s, cancel_path if streams is not None else None)
+        if timed_out:
+            print(f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job", file=err or sys.stderr,
+                  flush=True)
+        if timed_out or cancelled:
+            _stop_group(child)
+    finally:
+        if child.poll() is None:  # interrupted (requeue, error): never leave the command behind
+            _stop_group(child)
+    code = child.returncode
+    _signal_group(child.pid, signal.SIGKILL)  # leftovers the command spawned and did not reap
+    results, problem = read_result_file(result_path)
+    results = {**scan_log(stdout_path, spec.result_pattern), **results}
+    state = "CANCELLED" if cancelled else "TIMEOUT" if timed_out else "COMPLETED" if code == 0 else "FAILED"
+    reason = ("cancelled" if cancelled else "timed out" if timed_out else None if code == 0 else
+              f"killed by signal {-code}" if code < 0 else f"exit code {code}")
+    manifest.update(state=state, exit_code=code, ended_at=time.time(), results=results,
+                    reason=reason, signals=received, result_problem=problem)
+    write_json_atomic(manifest_path, manifest)
+    return state, code, reason, results
+
+
+def _original_usr2():
+    """submitit's USR2 handler, not one of ours left by an earlier job of the same task."""
+    handler = signal.getsignal(signal.SIGUSR2)
+    if getattr(handler, "snaptui", False):
+        return getattr(_original_usr2, "saved", None)
+    _original_usr2.saved = handler
+    return handler
 
 
 class RequeueableRunner(CommandRunner):
@@ -153,17 +184,20 @@ def _prepare_command(umask: str | None):
     return prepare
 
 
-def _wait(child: subprocess.Popen, timeout_s: float | None) -> bool:
-    """Wait for the command; True if it ran out of time. Loops so forwarded signals are handled."""
+def _wait(child: subprocess.Popen, timeout_s: float | None, cancel_path: Path | None = None) -> tuple[bool, bool]:
+    """Wait for the command: (ran out of time, asked to cancel). Loops so forwarded signals are
+    handled, and looks for a packed job's cancel marker once a second."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
-            return True
+            return True, False
         try:
             child.wait(timeout=min(left, 1.0) if left is not None else 1.0)
-            return False
+            return False, False
         except subprocess.TimeoutExpired:
+            if cancel_path is not None and cancel_path.exists():
+                return False, True
             continue
 
 

@@ -19,6 +19,7 @@ from .. import faults
 from ..errors import SnaptuiError
 from ..manifest import read_manifest
 from ..models import Attempt, Sweep
+from ..packed import PackedRunner, packed_folder, request_cancel
 from ..runner import CommandRunner, RequeueableRunner
 from ..states import JobState
 from . import sacct, slurm_limits
@@ -77,6 +78,9 @@ class SlurmExecutor(Executor):
             if not self.manifest_changed(attempt):
                 continue
             manifest = read_manifest(attempt.log_dir) or {}
+            if _packed(attempt):  # its task goes on after it: the job's own report is final
+                self.apply_manifest(attempt)
+                continue
             if manifest.get("ended_at") is not None and (manifest.get("exit_code") or 0) < 0:
                 continue
             if manifest.get("state") == "TIMEOUT":
@@ -88,35 +92,44 @@ class SlurmExecutor(Executor):
 
     def submit(self, sweep: Sweep, attempts: list[Attempt]) -> None:
         """As few sbatch calls as the cluster's limits allow: one array, or several when the sweep is
-        larger than MaxArraySize. A sweep the user's limits cannot take is refused before any sbatch."""
+        larger than MaxArraySize; with jobs_per_task = N, each array task runs N jobs one after another.
+        A sweep the user's limits cannot take is refused before any sbatch."""
         if not attempts:
             return
         profile = sweep.config["executor"]
+        per_task = int(profile.get("jobs_per_task", 1))
+        tasks = [attempts[i:i + per_task] for i in range(0, len(attempts), per_task)]
         limits = slurm_limits.read_limits(profile.get("qos"), profile.get("account"))
-        slurm_limits.check_fits(limits, len(attempts), len(attempts), 1, sweep.sweep_file)
+        slurm_limits.check_fits(limits, len(attempts), len(tasks), per_task, sweep.sweep_file)
         params = submitit_parameters(sweep)
         array_size = min(filter(None, (limits.max_array_size, profile.get("max_array_size"))), default=None)
-        chunks = slurm_limits.split_arrays(len(attempts), array_size, params["array_parallelism"])
-        specs = []
+        chunks = slurm_limits.split_arrays(len(tasks), array_size, params["array_parallelism"])
+        specs = {}
         for attempt in attempts:
             self.store.claim(attempt.id)
             job = self.store.job(sweep.id, attempt.job_index)
             spec = self.run_spec(sweep, job, attempt, timeout_s=None)
-            spec.requeue_on_timeout = int(profile.get("max_num_timeout", 0)) > 0
-            specs.append(spec)
+            spec.requeue_on_timeout = int(profile.get("max_num_timeout", 0)) > 0 and per_task == 1
+            specs[attempt.id] = spec
         array_ids: list[str] = []
         for chunk in chunks:
-            part = slice(chunk.start, chunk.start + chunk.size)
+            part = tasks[chunk.start:chunk.start + chunk.size]
             after = array_ids[chunk.after] if chunk.after is not None else None
-            jobs = self._sbatch_array(sweep, params, specs[part], chunk.throttle, after)
+            args = [[specs[a.id] for a in group] if per_task > 1 else specs[group[0].id] for group in part]
+            jobs = self._sbatch_array(sweep, params, args, chunk.throttle, after, packed=per_task > 1)
             array_ids.append(jobs[0].job_id.split("_")[0])
             faults.point("slurm:sbatch-returned")  # the array exists; the store does not know its id yet
             now = time.time()
-            for attempt, job in zip(attempts[part], jobs):
-                self.store.update_attempt(attempt.id, executor_id=job.job_id, log_dir=str(job.paths.folder),
-                                          submitted_at=now, proc={"cluster": limits.cluster_name})
+            for group, job in zip(part, jobs):
+                for attempt in group:
+                    folder = packed_folder(job.paths.folder, attempt.job_index, attempt.number) \
+                        if per_task > 1 else job.paths.folder
+                    self.store.update_attempt(attempt.id, executor_id=job.job_id, log_dir=str(folder),
+                                              submitted_at=now,
+                                              proc={"cluster": limits.cluster_name, "packed": per_task > 1})
 
-    def _sbatch_array(self, sweep: Sweep, params: dict, specs: list, throttle: int, after: str | None) -> list:
+    def _sbatch_array(self, sweep: Sweep, params: dict, args: list, throttle: int, after: str | None,
+                      packed: bool) -> list:
         from .submission import CleanEnvSlurmExecutor
 
         max_num_timeout = int(sweep.config["executor"].get("max_num_timeout", 0))
@@ -126,9 +139,9 @@ class SlurmExecutor(Executor):
             params["additional_parameters"] = {**params.get("additional_parameters", {}),
                                                "dependency": f"afterany:{after}"}
         executor.update_parameters(**params)
-        runner = RequeueableRunner() if max_num_timeout > 0 else CommandRunner()
+        runner = PackedRunner() if packed else RequeueableRunner() if max_num_timeout > 0 else CommandRunner()
         try:
-            return executor.map_array(runner, specs)
+            return executor.map_array(runner, args)
         except (subprocess.CalledProcessError, FileNotFoundError, OSError) as exc:
             detail = getattr(exc, "output", b"") or getattr(exc, "stderr", b"") or str(exc)
             if isinstance(detail, bytes):
@@ -171,9 +184,14 @@ class SlurmExecutor(Executor):
             self.store.update_attempt(attempt.id, JobState.UNKNOWN, node=record.node,
                                       reason=f"{record.slurm_state}: Slurm may requeue it")
             return attempt.state != JobState.UNKNOWN
+        if _packed(attempt) and not record.state.is_final:
+            # The task runs its jobs in turn: a packed job runs once its own manifest says so.
+            if record.state == JobState.PENDING and attempt.state == JobState.PENDING:
+                self.store.update_attempt(attempt.id, JobState.PENDING, reason=record.describe())
+            return False
         if record.state.is_final:
             # The job's own report has the exact exit code and results, unless Slurm killed it.
-            if record.slurm_state in ("COMPLETED", "FAILED") and self.apply_manifest(attempt):
+            if (record.slurm_state in ("COMPLETED", "FAILED") or _packed(attempt)) and self.apply_manifest(attempt):
                 return True
             state = JobState.CANCELLED if attempt.cancel_requested and record.state != JobState.COMPLETED \
                 else record.state
@@ -191,7 +209,8 @@ class SlurmExecutor(Executor):
         return self.store.attempt(attempt.id).state != before
 
     def cancel(self, attempts: list[Attempt]) -> None:
-        ids = [a.executor_id for a in attempts if a.executor_id]
+        ids = [a.executor_id for a in attempts if a.executor_id and not _packed(a)]
+        ids += self._cancel_packed([a for a in attempts if a.executor_id and _packed(a)])
         if not ids:
             return
         ours = self._owned(ids)
@@ -201,6 +220,19 @@ class SlurmExecutor(Executor):
                 raise SnaptuiError(f"scancel failed: {result.stderr.strip()[:300]}")
         self.poll([self.store.attempt(a.id) for a in attempts])
 
+    def _cancel_packed(self, attempts: list[Attempt]) -> list[str]:
+        """Mark each packed job cancelled in its folder (its task skips or stops it); a task whose
+        every unfinished job is cancelled is scancelled as a whole. Returns those task ids."""
+        for attempt in attempts:
+            request_cancel(attempt.log_dir)
+        whole = []
+        for sweep_id in {a.sweep_id for a in attempts}:
+            active = self.store.active_attempts(sweep_id=sweep_id, launched_only=False)
+            for task_id in sorted({a.executor_id for a in attempts if a.sweep_id == sweep_id}):
+                if all(a.cancel_requested for a in active if a.executor_id == task_id):
+                    whole.append(task_id)
+        return whole
+
     def _owned(self, ids: list[str]) -> list[str]:
         """Only jobs the current user owns are passed to scancel (ids come from our store anyway)."""
         try:
@@ -209,6 +241,10 @@ class SlurmExecutor(Executor):
             return ids  # scancel itself refuses other users' jobs
         me = getpass.getuser()
         return [i for i in ids if i not in records or records[i].user in (me, "")]
+
+
+def _packed(attempt: Attempt) -> bool:
+    return bool((attempt.proc or {}).get("packed"))
 
 
 def _requeued_since(record: sacct.SlurmRecord, attempt: Attempt) -> bool:
