@@ -28,6 +28,14 @@ def slurm_cluster():
         pytest.skip("the Slurm test cluster is not up (scripts/slurm-cluster up)")
 
 
+def cluster_env() -> dict:
+    """The environment `slurm-cluster up` needs to bring the cluster back with its current limits."""
+    from snaptui.engine.executors.slurm_limits import read_limits
+
+    size = read_limits().max_array_size
+    return {**os.environ, **({"SLURM_CLUSTER_MAX_ARRAY_SIZE": str(size)} if size and size != 1001 else {})}
+
+
 @pytest.fixture
 def slurm_engine(git_repo, slurm_cluster):
     with open(git_repo / "snaptui.toml", "a") as config:
@@ -187,8 +195,8 @@ def test_accounting_unreachable_means_unknown_with_a_reason_then_recovery(slurm_
         job = wait_until(lambda: (j := slurm_engine.jobs(sweep.id)[0]).state == JobState.UNKNOWN and j, 60,
                          message="the job to go UNKNOWN")
         assert job.attempt.reason.startswith("scheduler unreachable: sacct failed")
-    finally:
-        subprocess.run([CLUSTER, "up"], check=True, capture_output=True)
+    finally:  # up again as it was: a shrunk MaxArraySize (make test) stays shrunk
+        subprocess.run([CLUSTER, "up"], check=True, capture_output=True, env=cluster_env())
     slurm_engine.refresh()
     assert wait_sweep_done(slurm_engine, sweep.id, 120).counts == {JobState.COMPLETED: 1}
 
