@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing until the job ends")
     logs.add_argument("--err", action="store_true", help="stderr instead of stdout")
     logs.add_argument("--attempt", type=int, help="an earlier attempt (default: the latest)")
+    logs.add_argument("--task", type=int, help="one task of a multi-task job (default: 0)")
     results = verbs.add_parser("results", help="table of a sweep's parameters, states and results")
     results.add_argument("sweep")
     form = results.add_mutually_exclusive_group()

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .engine.api import Engine
-from .engine.errors import SnaptuiError
+from .engine.errors import ConfigError, SnaptuiError
 from .engine.manifest import read_manifest
 from .engine.states import RETRYABLE_STATES
 from .format import STATE_STYLE, counts_line, duration
@@ -140,7 +140,12 @@ def logs(engine: Engine, args: Namespace) -> int:
         if not matches:
             raise SnaptuiError(f"job {job.ref} has no attempt {args.attempt}")
         attempt = matches[0]
-    stdout, stderr = engine.log_paths(attempt)
+    task = args.task or 0
+    count = engine.task_count(attempt)
+    if not 0 <= task < count:
+        raise ConfigError.single(None, "--task", f"job {job.ref} has {count} task{'s' if count > 1 else ''}: "
+                                 + (f"0 to {count - 1}" if count > 1 else "only task 0"))
+    stdout, stderr = engine.log_paths(attempt, task)
     path = stderr if args.err else stdout
     if path is None:
         if not args.follow:
@@ -159,7 +164,7 @@ def logs(engine: Engine, args: Namespace) -> int:
         if current.state.is_final and (tailer is None or not tailer.has_more):
             return 0
         if path is None:
-            stdout, stderr = engine.log_paths(current)
+            stdout, stderr = engine.log_paths(current, task)
             path = stderr if args.err else stdout
         time.sleep(0.3)
 

@@ -24,6 +24,7 @@ from .procs import current_umask, identity, private_umask
 from .states import RETRYABLE_STATES, JobState
 from .store import Store
 from .sweep import JobSpec, SweepSpec, load_sweep
+from .taskreport import tasks_of
 
 
 @dataclass
@@ -209,12 +210,18 @@ class Engine:
             raise SnaptuiError(f"sweep {sweep.id} has no job {index} (it has {sweep.total})")
         return job
 
-    def log_paths(self, job: Job | Attempt) -> tuple[Path | None, Path | None]:
+    def log_paths(self, job: Job | Attempt, task: int = 0) -> tuple[Path | None, Path | None]:
+        """stdout and stderr of one task of the attempt (a job has several with tasks_per_node/nodes > 1)."""
         attempt = job.attempt if isinstance(job, Job) else job
         if not attempt.log_dir or not attempt.executor_id:
             return None, None
         folder = Path(attempt.log_dir)
-        return folder / f"{attempt.executor_id}_0_log.out", folder / f"{attempt.executor_id}_0_log.err"
+        return folder / f"{attempt.executor_id}_{task}_log.out", folder / f"{attempt.executor_id}_{task}_log.err"
+
+    def task_count(self, job: Job | Attempt) -> int:
+        """How many tasks the attempt runs (each with its own log): what a task picker offers."""
+        attempt = job.attempt if isinstance(job, Job) else job
+        return tasks_of(self.store.sweep(attempt.sweep_id).config)
 
     def health(self) -> list[str]:
         """Problems that keep states from being recorded, worded for the user (empty when all is well)."""

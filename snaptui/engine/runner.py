@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .jobenv import command_environment, task_scheduler_vars
-from .manifest import MANIFEST_NAME, RESULT_NAME, write_json_atomic
+from .manifest import RESULT_NAME
 from .results import read_result_file, scan_log
+from .taskreport import Reporter
 
 KILL_GRACE_S = 10.0
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -58,7 +59,8 @@ class CommandRunner:
         job_env = submitit.JobEnvironment()
         folder = Path(job_env.paths.folder)
         stdout_path = Path(str(job_env.paths.stdout).replace("%t", str(job_env.global_rank)))
-        state, code, reason, results = run_attempt(spec, folder, str(job_env.job_id), stdout_path)
+        state, code, reason, results = run_attempt(spec, folder, str(job_env.job_id), stdout_path,
+                                                   task=(job_env.global_rank, job_env.num_tasks))
         if state != "COMPLETED":
             # SystemExit passes through submitit's `except Exception`: the task exits with the
             # command's own code (what sacct shows), and the log gets one line, not a traceback.
@@ -71,12 +73,14 @@ CANCEL_MARKER = "snaptui_cancel"  # a packed job asked to stop: its siblings in 
 
 
 def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path,
-                streams: tuple[Any, Any] | None = None) -> tuple[str, int, str | None, dict]:
+                streams: tuple[Any, Any] | None = None, task: tuple[int, int] = (0, 1)
+                ) -> tuple[str, int, str | None, dict]:
     """Run one attempt's command to its end and write its manifest in `folder`.
 
     `streams` (stdout, stderr files) are given when several jobs share one task (packing);
-    otherwise the command writes to the task's own output. Returns state, exit code, reason, results."""
-    manifest_path = folder / MANIFEST_NAME
+    otherwise the command writes to the task's own output. `task` is (rank, number of tasks): several
+    tasks (srun with tasks_per_node/nodes > 1) fold their reports into one manifest (taskreport.py).
+    Returns state, exit code, reason, results."""
     result_path = folder / RESULT_NAME
     cancel_path = folder / CANCEL_MARKER
     manifest = dict(spec.manifest)
@@ -88,11 +92,11 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1",
                SNAPTUI_SWEEP_ID=str(manifest.get("sweep_id", "")), SNAPTUI_JOB_INDEX=str(manifest.get("job_index", "")),
                SNAPTUI_ATTEMPT=str(manifest.get("attempt", "")))
+    report = Reporter(folder, manifest, rank=task[0], ntasks=task[1])
     if streams is not None and cancel_path.exists():
-        manifest.update(state="CANCELLED", exit_code=None, ended_at=time.time(), reason="cancelled")
-        write_json_atomic(manifest_path, manifest)
+        report.update(state="CANCELLED", exit_code=None, ended_at=time.time(), reason="cancelled")
         return "CANCELLED", 0, "cancelled", {}
-    write_json_atomic(manifest_path, manifest)
+    report.update()
     sys.stdout.flush()
     sys.stderr.flush()
     out, err = streams if streams is not None else (None, None)
@@ -101,11 +105,9 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
                                  preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
     except OSError as exc:
         print(f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}", file=err or sys.stderr, flush=True)
-        manifest.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
-        write_json_atomic(manifest_path, manifest)
+        report.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
         return "FAILED", 127, f"cannot start: {exc}", {}
-    manifest["command"] = {"pid": child.pid, "pgid": child.pid, "ctime": process_start_time(child.pid)}
-    write_json_atomic(manifest_path, manifest)
+    report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": process_start_time(child.pid)})
     received: list[int] = []
 
     def forward(signum, _frame):
@@ -143,9 +145,8 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     state = "CANCELLED" if cancelled else "TIMEOUT" if timed_out else "COMPLETED" if code == 0 else "FAILED"
     reason = ("cancelled" if cancelled else "timed out" if timed_out else None if code == 0 else
               f"killed by signal {-code}" if code < 0 else f"exit code {code}")
-    manifest.update(state=state, exit_code=code, ended_at=time.time(), results=results,
-                    reason=reason, signals=received, result_problem=problem)
-    write_json_atomic(manifest_path, manifest)
+    report.update(state=state, exit_code=code, ended_at=time.time(), results=results,
+                  reason=reason, signals=received, result_problem=problem)
     return state, code, reason, results
 
 
