@@ -13,6 +13,7 @@ from ..widgets.matrix import Matrix
 from ..widgets.model import SweepModel
 from .base import EngineScreen
 from .confirm import ConfirmScreen, describe_jobs
+from .sweep_metrics import SweepMetricsWatcher
 from .sweeps import sweep_branch, sweep_profile
 
 FULL_RELOAD = 2000  # above this many changed jobs, fetch the whole sweep in one query
@@ -68,6 +69,7 @@ class SweepScreen(EngineScreen):
         self.query_one("#filter").display = False
         self.call_engine(self._load, done=self._loaded, group="load")
         self.set_interval(1.0, self._tick, name="clock")
+        SweepMetricsWatcher(self).start()
 
     # -- data ----------------------------------------------------------------------------
     def _load(self) -> SweepModel:
@@ -155,7 +157,12 @@ class SweepScreen(EngineScreen):
         self.query_one("#axes", Static).update(axes_line(self.model, self.query_one(Matrix).mode, table))
 
     def _show_selected(self) -> None:
-        self.query_one("#selected", Static).update(job_line(self.selected_job(), self.now()))
+        job = self.selected_job()
+        line = job_line(job, self.now())
+        flag = self.model.flagged.get(job.index) if job is not None and self.model is not None else None
+        if flag:
+            line.append(f"  ! {flag}", style="bold red")
+        self.query_one("#selected", Static).update(line)
 
     # -- selection -------------------------------------------------------------------------
     def _view(self):
@@ -310,6 +317,12 @@ class SweepScreen(EngineScreen):
             view.select_job(job.index)
         view.focus()
         self._show_axes()
+        self._show_selected()
+
+    def metrics_changed(self) -> None:
+        """New metric summaries or flags (sweep_metrics.py): redraw the grid and the selected job's line."""
+        matrix = self.query_one(Matrix)
+        matrix.relayout() if matrix.mode != "state" else matrix.refresh()
         self._show_selected()
 
     def action_curves(self) -> None:

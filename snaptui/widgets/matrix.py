@@ -6,6 +6,8 @@ The header row and the row labels stay put while the cells scroll under them.
 """
 from __future__ import annotations
 
+import math
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -186,6 +188,8 @@ class Matrix(ScrollView, can_focus=True):
                     text, style = self._heat_cell(job, low, high, cw)
                 else:
                     text, style = job.state.symbol.center(cw), self.style(STATE_CLASSES[job.state])
+                    if index in model.flagged:  # NaN/inf in a metric, or a silent log
+                        text, style = (job.state.symbol + "!").center(cw), style + Style(color="red", bold=True)
                 if index in model.marked:
                     text = "*" + text[1:]
                     style = style + self.modifier("matrix--marked")
@@ -198,7 +202,9 @@ class Matrix(ScrollView, can_focus=True):
         return Strip(segments).crop(skip, skip + width)
 
     def _heat_cell(self, job, low: float, high: float, cw: int) -> tuple[str, Style]:
-        value = (job.attempt.results or {}).get(self.mode)
+        value = self.model.value(job, self.mode)
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)[:cw].center(cw), self.style("matrix--heat-none") + Style(color="red", bold=True)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             return job.state.symbol.center(cw), self.style("matrix--heat-none")
         fraction = 0.5 if high == low else (value - low) / (high - low)

@@ -92,6 +92,8 @@ class SweepModel:
         self.slice: dict[int, int] = {}   # axis -> value position, for axes not shown
         self.marked: set[int] = set()
         self.results: dict[str, tuple[float, float]] = {}
+        self.metric_values: dict[str, dict[int, float]] = {}  # "loss best" -> job index -> value (heatmap)
+        self.flagged: dict[int, str] = {}                      # job index -> why (NaN/inf, silent log)
         self._recompute_results()
 
     # -- updates ---------------------------------------------------------------------
@@ -112,7 +114,21 @@ class SweepModel:
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                     low, high = ranges.get(name, (value, value))
                     ranges[name] = (min(low, value), max(high, value))
+        for name, values in self.metric_values.items():
+            finite = [v for v in values.values() if math.isfinite(v)]
+            if finite:
+                ranges[name] = (min(finite), max(finite))
         self.results = dict(sorted(ranges.items()))
+
+    def set_metrics(self, values: dict[str, dict[int, float]], flagged: dict[int, str]) -> None:
+        """Summaries of metric series (engine.metrics) as extra heatmap modes, and jobs to flag."""
+        self.metric_values, self.flagged = values, flagged
+        self._recompute_results()
+
+    def value(self, job, mode: str):
+        """A job's value for a heatmap mode: a reported result, or a metric summary."""
+        found = (job.attempt.results or {}).get(mode)
+        return found if found is not None else self.metric_values.get(mode, {}).get(job.index)
 
     @property
     def result_names(self) -> list[str]:

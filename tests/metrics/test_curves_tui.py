@@ -126,3 +126,29 @@ async def test_the_overlay_follows_running_jobs_and_flags_nan(engine, git_repo, 
         await until(pilot, lambda: "nan loss@15" in screen_text(app), timeout=30, message="the NaN flag")
         assert "1 flagged" in screen_text(app)
     wait_sweep_done(engine, sweep.id)
+
+
+async def test_the_grid_flags_nan_and_the_heatmap_shows_metric_summaries(fixed):
+    from snaptui.widgets.matrix import Matrix
+
+    engine, sweep_id = fixed
+    app = app_for(engine, sweep_id)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "model", None) is not None and app.screen.model.flagged,
+                    message="the NaN job flagged")
+        model = app.screen.model
+        assert set(model.flagged) == {3} and "nan in" in model.flagged[3]
+        app.screen.query_one(Matrix).select_job(3)
+        await until(pilot, lambda: "! nan in" in screen_text(app), message="the flag on the selected job's line")
+        assert {"loss final", "loss best", "loss mean10"} <= set(model.result_names)
+        matrix = app.screen.query_one(Matrix)
+        while matrix.mode != "loss best":
+            await pilot.press("v")
+        await pilot.pause()
+        text = screen_text(app)
+        best = {j.index: model.value(j, "loss best") for j in model.jobs.values()}
+        assert best[0] == min(best.values()) and all(f" {best[i]:.4g} " in text for i in best)
+        while matrix.mode != "loss final":
+            await pilot.press("v")
+        await pilot.pause()
+        assert "nan" in screen_text(app)  # job 3's last loss

@@ -179,3 +179,27 @@ def test_downsampling_keeps_each_buckets_extremes():
     x, y = downsample(steps, values, 400)
     assert len(x) == 400 and np.nanmax(y) == 50.0 and np.isfinite(y).all()
     assert x[0] == 0 and x[-1] == 9_999 and (np.diff(x) >= 0).all()
+
+
+def test_heat_values_agree_with_the_series_they_summarise(engine):
+    """The heatmap's one-query aggregates give what Series computes point by point."""
+    from snaptui.engine.metrics import Metrics
+    from snaptui.engine.metrics.reading import Point
+
+    metrics = Metrics(engine)
+    data = {1: [3.0, 1.0, float("nan"), 2.0, 1.5], 2: [0.5, float("inf"), 0.25, float("nan")]}
+    with metrics.db.write() as conn:
+        for attempt_id, values in data.items():
+            source_id, state = metrics.db.source(conn, attempt_id, f"/log{attempt_id}", "log")
+            metrics.db.save(conn, source_id, attempt_id, state, [Point("loss", i, v) for i, v in enumerate(values)])
+    ids = list(data)
+    final = metrics.db.aggregate(ids, "loss", "final")
+    best = metrics.db.aggregate(ids, "loss", "best")
+    mean = metrics.db.aggregate(ids, "loss", "mean_last", last_n=3)
+    assert final[1] == 1.5 and math.isnan(final[2])
+    assert best == {1: 1.0, 2: 0.25}
+    assert mean[1] == pytest.approx((2.0 + 1.5) / 2) and mean[2] == 0.25
+    for attempt_id in ids:
+        series = Series("loss", list(range(len(data[attempt_id]))), data[attempt_id])
+        assert best[attempt_id] == series.best
+        assert mean[attempt_id] == pytest.approx(series.mean_last(3))

@@ -166,6 +166,31 @@ class MetricsDB:
         return self.conn.execute("SELECT rowid, attempt_id, step, value FROM points WHERE rowid > ? AND metric = ?"
                                  " ORDER BY rowid", (rowid, metric)).fetchall()
 
+    def aggregate(self, attempt_ids: list[int], metric: str, mode: str, last_n: int = 10,
+                  higher_is_better: bool = False) -> dict[int, float]:
+        """One value per attempt in one query: final (NaN stays NaN), best or mean of the last N finite-or-NaN
+        points (NaN counts as missing, as in Series)."""
+        if mode == "final":
+            inner = ("SELECT attempt_id, value FROM points WHERE rowid IN (SELECT MAX(rowid) FROM points"
+                     " WHERE metric = ? AND attempt_id IN ({marks}) GROUP BY attempt_id)")
+        elif mode == "best":
+            inner = (f"SELECT attempt_id, {'MAX' if higher_is_better else 'MIN'}(value) FROM points"
+                     " WHERE metric = ? AND attempt_id IN ({marks}) AND value IS NOT NULL"
+                     " AND abs(value) < 1e308 GROUP BY attempt_id")
+        elif mode == "mean_last":
+            inner = ("SELECT attempt_id, AVG(value) FROM (SELECT attempt_id, value, ROW_NUMBER() OVER"
+                     " (PARTITION BY attempt_id ORDER BY rowid DESC) AS n FROM points WHERE metric = ?"
+                     " AND attempt_id IN ({marks})) WHERE n <= ? AND abs(value) < 1e308 GROUP BY attempt_id")
+        else:
+            raise ValueError(f"unknown summary {mode!r}")
+        found: dict[int, float] = {}
+        for chunk in _chunks(attempt_ids):
+            marks = ",".join("?" * len(chunk))
+            args = [metric, *chunk] + ([last_n] if mode == "mean_last" else [])
+            for attempt_id, value in self.conn.execute(inner.format(marks=marks), args):
+                found[attempt_id] = math.nan if value is None else value
+        return found
+
     def nonfinite(self, attempt_ids: list[int]) -> dict[int, list[tuple[str, float, str]]]:
         found: dict[int, list[tuple[str, float, str]]] = {}
         for chunk in _chunks(attempt_ids):

@@ -152,6 +152,21 @@ class Metrics:
         n = self.settings.last_n if last_n is None else last_n
         return {j.index: self.series(j, metric).summary(mode, n) for j in jobs}
 
+    def heat_values(self, jobs: Iterable[Job]) -> dict[str, dict[int, float]]:
+        """Every metric's final, best and mean-of-last-N value per job index, keyed "loss final",
+        "loss best", "loss mean10": the heatmap's extra modes. One query per metric and mode."""
+        jobs = list(jobs)
+        by_attempt = {j.attempt.id: j.index for j in jobs}
+        ids = list(by_attempt)
+        n = self.settings.last_n
+        out: dict[str, dict[int, float]] = {}
+        for metric in self.db.metric_names(ids):
+            higher = maximized(metric, self.settings.maximize)
+            for mode, label in (("final", "final"), ("best", "best"), ("mean_last", f"mean{n}")):
+                values = self.db.aggregate(ids, metric, mode, n, higher)
+                out[f"{metric} {label}"] = {by_attempt[a]: v for a, v in values.items()}
+        return out
+
     def flags(self, jobs: Iterable[Job], now: float | None = None) -> dict[int, JobFlags]:
         """NaN/inf seen in any metric, and running jobs whose log has been silent too long."""
         jobs = list(jobs)
@@ -188,7 +203,9 @@ class Metrics:
         return {j.index: by_attempt[j.attempt.id] for j in jobs if j.attempt.id in by_attempt}
 
     def _last_output(self, attempt: Attempt) -> float | None:
-        times = [attempt.started_at] if attempt.started_at else []
+        """When the job last wrote to its log; None without a log (on a filesystem this host cannot
+        see, every job would otherwise look hung)."""
+        times = []
         for path in self.engine.log_paths(attempt):
             try:
                 times.append(os.stat(path).st_mtime)
