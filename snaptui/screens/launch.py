@@ -1,6 +1,7 @@
 """Launch a sweep: pick a sweep file of the repository, choose the profile, see the dry run, confirm."""
 from __future__ import annotations
 
+import hashlib
 import shlex
 import subprocess
 from pathlib import Path
@@ -12,11 +13,13 @@ from textual.widgets import Button, Checkbox, Footer, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from .. import actions
+from ..engine.errors import SnaptuiError
 from .base import EngineScreen, describe_error
 from .confirm import ConfirmScreen
 
 NOT_SWEEPS = {"snaptui.toml", "pyproject.toml", "Cargo.toml", "poetry.lock", "uv.toml", "ruff.toml"}
 PREVIEW_JOBS = 30
+WATCH_INTERVAL = 1.0
 
 
 def sweep_files(repo_root: Path) -> list[str]:
@@ -26,6 +29,14 @@ def sweep_files(repo_root: Path) -> list[str]:
     names = out.stdout.splitlines() if out.returncode == 0 else [str(p.relative_to(repo_root))
                                                                   for p in repo_root.glob("*.toml")]
     return sorted({n for n in names if Path(n).name not in NOT_SWEEPS and not n.startswith(".snaptui")})
+
+
+def file_stamp(path: Path) -> str | None:
+    """What identifies a version of the file: its content's digest (mtime alone misses fast edits)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 class LaunchScreen(EngineScreen):
@@ -39,6 +50,8 @@ class LaunchScreen(EngineScreen):
         self.plan = None
         self.file: str | None = None
         self._plan_serial = 0
+        self._planned_stamp: str | None = None   # the file as last planned (or found unplannable)
+        self._plan_digest: str | None = None     # the file as the plan shown describes it
 
     def compose(self) -> ComposeResult:
         yield Static(Text("launch a sweep", style="bold") + Text("  pick a sweep file, check the jobs, launch",
@@ -57,12 +70,44 @@ class LaunchScreen(EngineScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.call_engine(sweep_files, self.engine.repo_root, done=self._listed, title="sweep files", group="files")
+        self._names: list[str] | None = None
+        self._listing = False
+        self._relist()
+        self.set_interval(WATCH_INTERVAL, self._watch, name="sweep file watcher")
+
+    def _relist(self) -> None:
+        if self._listing:
+            return
+        self._listing = True
+
+        def failed(_exc) -> None:
+            self._listing = False
+
+        self.call_engine(sweep_files, self.engine.repo_root, done=self._listed, failed=failed, title="sweep files",
+                         group="files")
+
+    def _watch(self) -> None:
+        """Files created or removed are listed; the chosen file, edited elsewhere, is planned again."""
+        self._relist()
+        if self.file and self._planned_stamp is not None and file_stamp(self._path) != self._planned_stamp:
+            self._replan()
+
+    @property
+    def _path(self) -> Path:
+        return self.engine.repo_root / self.file
 
     def _listed(self, names: list[str]) -> None:
+        self._listing = False
+        if names == self._names:
+            return
+        self._names = names
         files = self.query_one("#files", OptionList)
+        keep = self.file
         files.clear_options()
         files.add_options([Option(name, id=name) for name in names])
+        if keep in names:
+            files.highlighted = names.index(keep)
+            return
         if not names:
             self.query_one("#preview", Static).update(Text(
                 "No sweep file (*.toml) in this repository. Write one, e.g. sweep.toml:\n\n"
@@ -91,22 +136,29 @@ class LaunchScreen(EngineScreen):
             return
         self._plan_serial += 1
         serial = self._plan_serial
-        path = self.engine.repo_root / self.file
+        path = self._path
         no_snapshot = not self.query_one("#snapshot", Checkbox).value
         self.plan = None
+        self._planned_stamp = file_stamp(path)   # watched: an edit elsewhere plans again
         self.query_one("#launch", Button).disabled = True
 
         def plan():
-            return self.engine.plan(path, profile=self.profile, no_snapshot=no_snapshot)
+            while True:   # the plan and the stamp must describe the same content of the file
+                before = file_stamp(path)
+                result = self.engine.plan(path, profile=self.profile, no_snapshot=no_snapshot)
+                if file_stamp(path) == before:
+                    return result, before
 
-        def planned(plan) -> None:
+        def planned(result) -> None:
+            plan, stamp = result
             if serial == self._plan_serial:
-                self.plan = plan
+                self.plan, self._planned_stamp, self._plan_digest = plan, stamp, stamp
                 self.query_one("#launch", Button).disabled = False
                 self.query_one("#preview", Static).update(self._describe(plan))
 
         def failed(exc: BaseException) -> None:
             if serial == self._plan_serial:
+                self._planned_stamp = file_stamp(path)
                 self.query_one("#preview", Static).update(Text(describe_error(exc), style="bold red"))
 
         self.run_worker(lambda: self._plan_quietly(plan, planned, failed), thread=True, exit_on_error=False,
@@ -169,12 +221,20 @@ class LaunchScreen(EngineScreen):
             (", with a snapshot of your code" if plan.config.snapshot.enabled else ", without a snapshot") + \
             (f"\nThat is more than limits.max_jobs = {plan.config.max_jobs}." if over else "")
 
+        path, stamp = self._path, self._plan_digest
+
+        def launch():
+            if file_stamp(path) != stamp:   # edited while the dialog was open: never launch a stale list
+                raise SnaptuiError(f"{self.file} changed since its preview; nothing was launched. "
+                                   "Check the new preview and launch again.")
+            return self.engine.launch(plan, yes=over)
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self.query_one("#launch", Button).disabled = True
                 self.query_one("#preview", Static).update("launching…")
-                self.call_engine(self.engine.launch, plan, yes=over, done=self._launched,
-                                 failed=lambda _exc: self._replan(), title="launch", group="launch")
+                self.call_engine(launch, done=self._launched, failed=lambda _exc: self._replan(), title="launch",
+                                 group="launch")
 
         self.app.push_screen(ConfirmScreen(f"Launch {plan.spec.name}?", body, yes="Launch", no="Not now",
                                            danger=False), answered)

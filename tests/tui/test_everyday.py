@@ -97,3 +97,40 @@ async def test_r_on_one_job_asks_first_and_no_means_no(engine, git_repo):
         assert "(1 failed)" in screen_text(app)
         await pilot.press("n")
     assert [j.attempt.number for j in engine.jobs(sweep.id)] == [1, 1]   # nothing was resubmitted
+
+
+# -- 1: the launch screen never launches a job list that differs from the file --------------------
+@pytest.mark.slow
+async def test_launch_preview_follows_edits_and_new_files_and_a_stale_plan_is_refused(engine, git_repo):
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.launch import LaunchScreen
+    from snaptui.screens.sweep import SweepScreen
+    from tests.conftest import write_sweep
+
+    two = 'name = "edit"\ncommand = ["python", "job.py"]\n[grid]\nsleep = [0, 0.1]\n'
+    three = 'name = "edit"\ncommand = ["python", "job.py"]\n[grid]\nsleep = [0, 0.1, 0.2]\n'
+    path = write_sweep(git_repo, two, "edit.toml")
+    app = make_app(engine, start="launch")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
+        screen = app.screen
+        await until_text(pilot, "edit: 2 jobs on local")
+        path.write_text(three)                                        # edited elsewhere
+        await until_text(pilot, "edit: 3 jobs on local")
+        write_sweep(git_repo, 'name = "late"\ncommand = ["python", "job.py"]\n', "late.toml")
+        await until_text(pilot, "late.toml")                          # a new file is listed
+        assert screen.file == "edit.toml"                             # the choice stays
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "3 jobs" in screen_text(app)
+        path.write_text(two)                                          # edited while the dialog is open
+        await pilot.press("y")
+        await until(pilot, lambda: any("changed since its preview" in n.message for n in app._notifications),
+                    message="the stale launch refused")
+        assert not engine.sweeps()                                    # nothing was launched
+        await until_text(pilot, "edit: 2 jobs on local")
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None, timeout=60)
+        assert len(app.screen.model.jobs) == 2
