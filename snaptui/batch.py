@@ -18,17 +18,23 @@ from .engine.states import STATE_ORDER, JobState
 from .format import STATE_STYLE, counts_line, duration
 
 REFRESH_EVERY_S = 5.0
+DRY_RUN_ALL, DRY_RUN_HEAD, DRY_RUN_TAIL = 50, 10, 5  # a bigger dry run shows its first and last jobs
 
 
 def describe_plan(console: Console, plan: LaunchPlan) -> None:
     import tomli_w
 
-    console.print(f"[bold]{plan.spec.name}[/]: {len(plan.jobs)} jobs, profile "
+    count = plan.job_count
+    console.print(f"[bold]{plan.spec.name}[/]: {count:,} jobs, profile "
                   f"[cyan]{plan.config.profile_name}[/] ({plan.config.executor})")
-    width = len(str(len(plan.jobs) - 1))
-    for job in plan.jobs:
-        console.print(f"  {job.index:>{width}}  {job.label}", highlight=False)
-        console.print(f"  {'':>{width}}  [dim]{' '.join(job.argv)}[/]", highlight=False)
+    width = len(str(count - 1))
+    shown = range(count) if count <= DRY_RUN_ALL else [*range(DRY_RUN_HEAD), *range(count - DRY_RUN_TAIL, count)]
+    for index in shown:
+        job = plan.job(index)
+        if count > DRY_RUN_ALL and index == count - DRY_RUN_TAIL:
+            console.print(f"  {'':>{width}}  [dim]... {count - DRY_RUN_HEAD - DRY_RUN_TAIL:,} more jobs ...[/]")
+        console.print(f"  {job.index:>{width}}  {job.label}", highlight=False, markup=False)
+        console.print(f"  {'':>{width}}  {' '.join(job.argv)}", highlight=False, markup=False, style="dim")
     console.print("\n[bold]effective config[/]")
     console.print(tomli_w.dumps(plan.config.to_dict()), highlight=False, markup=False)
 

@@ -27,14 +27,36 @@ from .sweep import JobSpec, SweepSpec, load_sweep
 from .taskreport import tasks_of
 
 
-@dataclass
-class LaunchPlan:
-    """A validated sweep with its effective config: what `--dry-run` prints and `launch` runs."""
+# Above this a sweep is refused even with --yes: its rows alone would fill memory and the store.
+HARD_MAX_JOBS = 1_000_000
 
-    spec: SweepSpec
-    config: EffectiveConfig
-    jobs: list[JobSpec]
-    notes: list[str] = dataclasses.field(default_factory=list)  # one line each, for the user
+
+class LaunchPlan:
+    """A validated sweep with its effective config: what `--dry-run` prints and `launch` runs.
+
+    Jobs are expanded only when asked for: ``job_count`` comes from the grid's shape and
+    ``job(i)`` builds one job, so a dry run or a refusal of a huge grid is instant."""
+
+    def __init__(self, spec: SweepSpec, config: EffectiveConfig, jobs: list[JobSpec] | None = None,
+                 notes: list[str] | None = None):
+        self.spec, self.config, self._jobs, self.notes = spec, config, jobs, list(notes or [])
+
+    @property
+    def job_count(self) -> int:
+        return len(self._jobs) if self._jobs is not None else self.spec.job_count
+
+    @property
+    def jobs(self) -> list[JobSpec]:
+        if self._jobs is None:
+            self._jobs = self.spec.expand()
+        return self._jobs
+
+    @jobs.setter
+    def jobs(self, value: list[JobSpec]) -> None:
+        self._jobs = value
+
+    def job(self, index: int) -> JobSpec:
+        return self._jobs[index] if self._jobs is not None else self.spec.job_at(index)
 
 
 def find_repo_root(start: Path) -> Path:
@@ -85,7 +107,11 @@ class Engine:
         no_snapshot, notes = self._snapshot_off(no_snapshot)
         config = self.project.resolve(profile=profile, sweep_profile=spec.profile, sets=list(sets),
                                       environ=environ, no_snapshot=no_snapshot, sweep_file=spec.path)
-        return LaunchPlan(spec, config, spec.expand(), notes)
+        if spec.job_count > HARD_MAX_JOBS:
+            raise ConfigError.single(spec.path, "grid", f"expands to {spec.job_count:,} jobs, more than snaptui "
+                                     f"launches as one sweep ({HARD_MAX_JOBS:,})",
+                                     hint="split it into several sweeps, or sweep fewer values")
+        return LaunchPlan(spec, config, None, notes)
 
     def plan_jobs(self, name: str, command: list[str], overrides: list[list[str]], *, profile: str | None = None,
                   sets: list[str] = (), no_snapshot: bool = False, env: Mapping[str, str] | None = None,
@@ -98,6 +124,15 @@ class Engine:
         no_snapshot, notes = self._snapshot_off(no_snapshot)
         config = self.project.resolve(profile=profile, sets=list(sets), environ=environ, no_snapshot=no_snapshot)
         return LaunchPlan(spec, config, spec.expand(), notes)
+
+    def check_plan(self, plan: LaunchPlan) -> None:
+        """Everything checkable before a snapshot: the command exists and is not left out of it.
+        Raises ConfigError (exit 2); `launch` and `--dry-run` both call it."""
+        argv = plan.job(0).argv
+        _check_command(plan.spec, argv, self.repo_root)
+        if plan.config.snapshot.enabled:
+            from .precheck import check_in_snapshot
+            check_in_snapshot(self.repo_root, plan.spec, argv)
 
     def preview_snapshot(self, plan: LaunchPlan):
         """What launching `plan` now would snapshot (files, bytes) and link instead of copying, and
@@ -114,10 +149,11 @@ class Engine:
 
         `progress(done_bytes, total_bytes)` is called while untracked files are hashed."""
         spec, config = plan.spec, plan.config
-        if len(plan.jobs) > config.max_jobs and not yes:
-            raise ConfigError.single(spec.path, "grid", f"expands to {len(plan.jobs)} jobs, more than"
+        if plan.job_count > config.max_jobs and not yes:  # from the grid's shape: nothing expanded yet
+            raise ConfigError.single(spec.path, "grid", f"expands to {plan.job_count:,} jobs, more than"
                                      f" limits.max_jobs = {config.max_jobs}",
                                      hint="pass --yes to launch anyway, or raise limits.max_jobs in snaptui.toml")
+        self.check_plan(plan)
         # The record comes first, marked 'launching' with who launches it: if this process dies at
         # any later step, the next snaptui finds the launch and can finish or undo it (recovery.py).
         uid = secrets.token_hex(3)

@@ -87,6 +87,21 @@ class SweepSpec:
             count *= len(next(iter(group.values())))
         return count
 
+    def job_at(self, index: int) -> JobSpec:
+        """Job ``index`` as expand() would number it, without expanding the others (for big dry runs)."""
+        if self.explicit is not None:
+            return self._expand_explicit()[index]
+        radices = [math.prod(len(v) for v in self.grid.values())] + [len(next(iter(g.values()))) for g in self.zips]
+        digits = _mixed_radix(index, radices)
+        varying: dict[str, Scalar] = {}
+        grid_digits = _mixed_radix(digits[0], [len(v) for v in self.grid.values()])
+        for (key, values), d in zip(self.grid.items(), grid_digits):
+            varying[key] = values[d]
+        for group, d in zip(self.zips, digits[1:]):
+            varying.update({key: values[d] for key, values in group.items()})
+        params = {**self.params, **varying}
+        return JobSpec(index, params, varying, build_argv(self.command, params, self.override_style))
+
     def expand(self) -> list[JobSpec]:
         if self.explicit is not None:
             return self._expand_explicit()
@@ -121,6 +136,15 @@ class SweepSpec:
                 "grid": self.axes if self.explicit is not None else self.grid,
                 "zip": self.zips, "env": self.env, "jobs": self.explicit,
                 "path": str(self.path) if self.path else None}
+
+
+def _mixed_radix(index: int, radices: list[int]) -> list[int]:
+    """Digits of ``index`` with the last position varying fastest (itertools.product's order)."""
+    digits = []
+    for radix in reversed(radices):
+        index, digit = divmod(index, radix)
+        digits.append(digit)
+    return digits[::-1]
 
 
 def _split_overrides(overrides: list[str]) -> dict[str, str]:
@@ -180,9 +204,14 @@ def parse_sweep_string(text: str) -> list[Scalar]:
         start, stop, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
         if step == 0:
             raise ValueError("range() step must not be 0")
+        if not all(math.isfinite(a) for a in (start, stop, step)):
+            raise ValueError(f"range() takes finite numbers, got {text!r}")
+        count = len(range(start, stop, step)) if all(isinstance(a, int) for a in (start, stop, step)) \
+            else max(0, math.ceil((stop - start) / step))
+        if count > MAX_AXIS_VALUES:
+            raise ValueError(f"{text.strip()} has {count:,} values, more than {MAX_AXIS_VALUES:,} for one parameter")
         if all(isinstance(a, int) for a in (start, stop, step)):
             return list(range(start, stop, step))
-        count = max(0, math.ceil((stop - start) / step))
         return [round(start + i * step, 12) for i in range(count)]
     found = _CHOICE.match(text)
     inner = found.group(1) if found else text
@@ -212,11 +241,38 @@ def _values(source: TomlSource, path: list, raw: Any, problems: list[ConfigProbl
     return list(values)
 
 
+MAX_AXIS_VALUES = 1_000_000
+
+
+def bad_parameter_name(name: str) -> str | None:
+    """A name becomes `name=value` or `--name value` on a command line: it must read as one."""
+    if not name.strip():
+        return "a parameter name must not be empty"
+    if "=" in name:
+        return f"parameter name {name!r} must not contain '='"
+    if name.startswith("-"):
+        return f"parameter name {name!r} must not start with '-' (snaptui adds the dashes for argparse style)"
+    if not name.isprintable() or name != name.strip():
+        return f"parameter name {name!r} must be printable, without leading or trailing spaces"
+    return None
+
+
+def _check_names(source: TomlSource, data: dict, problems: list[ConfigProblem]) -> None:
+    tables = [(["params"], data.get("params")), (["grid"], data.get("grid"))]
+    tables += [(["zip", i], g) for i, g in enumerate(data.get("zip") or []) if isinstance(data.get("zip"), list)]
+    for path, table in tables:
+        for key in (table if isinstance(table, dict) else {}):
+            message = bad_parameter_name(key)
+            if message:
+                problems.append(source.problem(path + [key], message))
+
+
 def parse_sweep(source: TomlSource) -> SweepSpec:
     """Validate a parsed sweep file; all problems are reported together."""
     data = source.data
     problems: list[ConfigProblem] = []
     check_table(source, [], data, SWEEP_FIELDS, problems)
+    _check_names(source, data, problems)
     for required in ("name", "command"):
         if required not in data:
             problems.append(ConfigProblem(required, "is required", None,
