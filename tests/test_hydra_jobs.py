@@ -108,6 +108,7 @@ def test_job_metadata_is_what_submitits_launcher_writes(project):
         meta[launcher] = {"mode": str(hydra_yaml.mode), "task": list(hydra_yaml.overrides.task),
                           "hydra": [o.replace(launcher, "LAUNCHER") for o in hydra_yaml.overrides.hydra],
                           "callbacks": OmegaConf.to_container(hydra_yaml.callbacks), "num": hydra_yaml.job.num,
+                          "id_is_the_pid": str(hydra_yaml.job.id).isdigit() and hydra_yaml.job.id != 1,
                           "overrides_yaml": (project / "multirun" / "x" / launcher / "1" / ".hydra"
                                              / "overrides.yaml").read_text()}
     assert meta["snaptui_local"] == meta["submitit_local"]
@@ -187,3 +188,69 @@ def test_the_submitit_example_app_sees_its_job_environment_locally(project):
 def test_the_submitit_example_app_sees_its_job_environment_on_slurm(project, slurm_cluster):  # noqa: F811
     for job_id, env in run_example(project, "hydra/launcher=snaptui_slurm", "hydra.launcher.mem_gb=0.25"):
         assert "_" in job_id and env.startswith(f"JobEnvironment(job_id={job_id},")  # <array>_<task>
+
+
+GATED = textwrap.dedent('''\
+    import os
+    import hydra
+    from hydra.utils import to_absolute_path
+
+    class NotReady(Exception):
+        pass
+
+    @hydra.main(version_base=None, config_path=None)
+    def main(cfg):
+        if not os.path.exists(to_absolute_path("data/ready")):
+            raise NotReady(f"no data/ready for a={cfg.a}")
+        print(f"ran a={cfg.a}")
+        return cfg.a
+
+    if __name__ == "__main__":
+        main()
+''')
+
+
+@pytest.mark.parametrize("in_git", [True, False], ids=["git", "plain"])
+def test_a_failed_hydra_job_is_resubmitted_and_reproduced_from_what_the_launch_left(tmp_path, in_git):
+    folder = git_project(tmp_path / "project", tmp_path / "worktrees") if in_git else tmp_path / "plain"
+    folder.mkdir(exist_ok=True)
+    (folder / "gated.py").write_text(GATED)
+    (folder / "data").mkdir()
+    try:
+        out = run_app(folder, "-m", "hydra/launcher=snaptui_local", "+a=1,2", script="gated.py")
+        assert out.returncode == 1 and "NotReady: no data/ready for a=1" in out.stderr  # the app's own type
+        engine = Engine(folder)
+        [sweep] = engine.sweeps()
+        assert sweep.counts == {JobState.FAILED: 2} and (sweep.snapshot is not None) == in_git
+        (folder / "data" / "ready").write_text("")  # the cause fixed; the code is unchanged
+        resubmit = run_cli(["resubmit", str(sweep.id), "--failed"], cwd=folder)
+        assert resubmit.returncode == 0, resubmit.stderr
+        assert wait_sweep_done(engine, sweep.id, 90).counts == {JobState.COMPLETED: 2}
+        assert [j.attempt.results.get("return_value") for j in engine.jobs(sweep.id)] == [1, 2]
+        again = run_cli(["reproduce", f"{sweep.id}/1"], cwd=folder)
+        assert again.returncode == 0 and "ran a=2" in again.stdout, again.stderr
+    finally:
+        stop_everything(folder)
+
+
+def test_a_task_function_that_cannot_be_pickled_launches_nothing(project):
+    (project / "locked.py").write_text(textwrap.dedent('''\
+        import threading
+        import hydra
+
+        LOCK = threading.Lock()
+
+        @hydra.main(version_base=None, config_path=None)
+        def main(cfg):
+            with LOCK:
+                return 1
+
+        if __name__ == "__main__":
+            main()
+    '''))
+    out = run_app(project, "-m", "hydra/launcher=snaptui_local", "+a=1,2", script="locked.py")
+    assert out.returncode == 1 and "cannot send the task function to its jobs" in out.stderr
+    assert "lock" in out.stderr.lower()
+    assert Engine(project).sweeps() == []  # nothing recorded, no snapshot, no job
+    assert git(project, "branch", "--list", "snaptui/*") == ""
+    assert list((project / "multirun").glob("*/*/.snaptui/*")) == []

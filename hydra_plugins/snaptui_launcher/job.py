@@ -59,6 +59,11 @@ def main(argv: List[str]) -> int:
 
     Singleton.set_state(common["singletons"])
     setup_globals()
+    job_id = _scheduler_job_id()
+    if job_id:  # as under submitit's launcher: the scheduler's id (a local PID, a Slurm <array>_<task>)
+        from omegaconf import open_dict, read_write
+        with read_write(config.hydra.job), open_dict(config.hydra.job):
+            config.hydra.job.id = job_id
     ret = run_job(hydra_context=common["hydra_context"], task_function=common["task_function"], config=config,
                   job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
     failed = ret.status != JobStatus.COMPLETED
@@ -69,6 +74,14 @@ def main(argv: List[str]) -> int:
         sys.stderr.flush()
         return 1
     return 0
+
+
+def _scheduler_job_id() -> str | None:
+    try:
+        import submitit
+        return str(submitit.JobEnvironment().job_id)
+    except Exception:  # not in a submitit job (e.g. snaptui reproduce)
+        return None
 
 
 if __name__ == "__main__":

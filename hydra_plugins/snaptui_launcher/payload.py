@@ -33,7 +33,13 @@ def write_payload(sweep_dir: Path, first_num: int, *, repo: Path, import_path: L
         where = {"repo": str(repo), "import_path": import_path}
         common = {"task_function": task_function, "hydra_context": hydra_context,
                   "singletons": Singleton.get_state()}
-        _write(folder / COMMON, pickle.dumps(where) + cloudpickle.dumps(common))
+        try:
+            pickled = cloudpickle.dumps(common)
+        except Exception as exc:
+            from snaptui.engine.errors import SnaptuiError
+            raise SnaptuiError(f"snaptui cannot send the task function to its jobs: it cannot be pickled ({exc}); "
+                               "whatever it refers to must be picklable, as for submitit's launcher") from None
+        _write(folder / COMMON, pickle.dumps(where) + pickled)
         for num, config in configs.items():
             _write(folder / job_file(num), cloudpickle.dumps(config))
     except BaseException:
