@@ -24,6 +24,7 @@ from .procs import current_umask, identity, private_umask
 from .states import RETRYABLE_STATES, JobState
 from .store import Store
 from .sweep import JobSpec, SweepSpec, load_sweep
+from .localslots import resolve_local_gpus
 from .taskreport import tasks_of
 
 
@@ -149,6 +150,10 @@ class Engine:
 
         `progress(done_bytes, total_bytes)` is called while untracked files are hashed."""
         spec, config = plan.spec, plan.config
+        if config.executor == "local":  # GPUs are counted once, here: the agent hands them out
+            config = dataclasses.replace(config, local=resolve_local_gpus(
+                config.local, config.profile, os.environ if environ is None else environ, self.project.path,
+                f"profiles.{config.profile_name}.gpus_per_node"))
         if plan.job_count > config.max_jobs and not yes:  # from the grid's shape: nothing expanded yet
             raise ConfigError.single(spec.path, "grid", f"expands to {plan.job_count:,} jobs, more than"
                                      f" limits.max_jobs = {config.max_jobs}",

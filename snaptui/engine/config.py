@@ -81,7 +81,7 @@ COMMON_PROFILE_FIELDS = {
     "env": Field(dict, items=str),
     "snapshot": Field(bool),
 }
-LOCAL_FIELDS = dict(COMMON_PROFILE_FIELDS)
+LOCAL_FIELDS = {**COMMON_PROFILE_FIELDS, "gpus_per_node": Field(int, non_negative)}
 SLURM_FIELDS = {
     **COMMON_PROFILE_FIELDS,
     "env": Field(dict, _single_line, items=str),
@@ -102,13 +102,14 @@ PROFILE_FIELDS = {"local": LOCAL_FIELDS, "slurm": SLURM_FIELDS}
 TOP_FIELDS = {
     "defaults": Field(dict), "snapshot": Field(dict), "results": Field(dict),
     "limits": Field(dict), "profiles": Field(dict), "keymap": Field(dict, items=str),
-    "metrics": Field(dict),
+    "metrics": Field(dict), "local": Field(dict),
 }
 SECTION_FIELDS = {
     "defaults": {"profile": Field(str)},
     "snapshot": SNAPSHOT_FIELDS,
     "results": {"pattern": Field(str, _regex)},
     "limits": {"max_jobs": Field(int, at_least_one)},
+    "local": {"max_jobs": Field(int, at_least_one), "gpus": Field(list, items=str)},
     "metrics": {"files": Field(list, items=str), "hung_after_min": Field(float, non_negative),
                 "last_n": Field(int, at_least_one), "maximize": Field(list, items=str)},
 }
@@ -138,6 +139,7 @@ class EffectiveConfig:
     result_pattern: str
     max_jobs: int
     keymap: dict[str, str] = field(default_factory=dict)
+    local: dict[str, Any] = field(default_factory=dict)  # [local]: the host-wide cap and GPU list
 
     @property
     def executor(self) -> str:
@@ -151,6 +153,7 @@ class EffectiveConfig:
                          "exclude": list(self.snapshot.exclude)},
             "results": {"pattern": self.result_pattern},
             "limits": {"max_jobs": self.max_jobs},
+            "local": dict(self.local),
         }
 
 
@@ -250,7 +253,7 @@ class ProjectConfig:
         return EffectiveConfig(
             profile_name=name, profile=merged, snapshot=SnapshotSettings(**snapshot),
             result_pattern=data["results"]["pattern"], max_jobs=data["limits"]["max_jobs"],
-            keymap=dict(data.get("keymap", {})),
+            keymap=dict(data.get("keymap", {})), local=dict(data.get("local", {})),
         )
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 
 from .. import faults
 from ..jobenv import GPU_BINDING
+from ..localslots import gpu_binding, plan_starts
 from ..manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt, Sweep
 from ..procs import identity, is_alive, terminate
@@ -43,21 +43,10 @@ class LocalExecutor(Executor):
         return 0.0  # every agent tick: a stat or two per running job
 
     def start_queued(self, attempts: list[Attempt]) -> None:
-        """Start PENDING attempts of each sweep while it has free slots."""
+        """Start PENDING attempts while their sweep, the host and the GPUs have room (localslots)."""
         self._settle_interrupted_submissions(attempts)
-        by_sweep: dict[int, list[Attempt]] = defaultdict(list)
-        for attempt in attempts:
-            by_sweep[attempt.sweep_id].append(attempt)
-        for sweep_id, group in by_sweep.items():
-            queued = [a for a in group if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
-            if not queued:
-                continue
-            sweep = self._sweep(sweep_id)
-            cap = int(sweep.config["executor"].get("max_parallel_jobs", 1))
-            busy = sum(1 for a in group if a.executor_id is not None or a.claimed)
-            free = cap - busy
-            if free > 0:
-                self.submit(sweep, queued[:free])
+        for start in plan_starts(attempts, self._sweep):
+            self.submit(start.sweep, [start.attempt], gpus={start.attempt.id: start.gpus})
 
     def _sweep(self, sweep_id: int) -> Sweep:
         """A sweep's launch facts (config, code, spec) never change once active: read them once,
@@ -66,7 +55,8 @@ class LocalExecutor(Executor):
             self._sweeps[sweep_id] = self.store.sweep(sweep_id)
         return self._sweeps[sweep_id]
 
-    def submit(self, sweep: Sweep, attempts: list[Attempt]) -> None:
+    def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
+        """Start these attempts now; `gpus` gives the devices each may use (by attempt id)."""
         import submitit
 
         timeout_min = float(sweep.config["executor"].get("timeout_min", 60))
@@ -79,8 +69,9 @@ class LocalExecutor(Executor):
                 continue
             job = self.store.job(sweep.id, attempt.job_index)
             spec = self.run_spec(sweep, job, attempt, timeout_s=timeout_min * 60)
+            devices = (gpus or {}).get(attempt.id)
             # Without a GPU request a local job sees the GPUs the launching shell made visible.
-            spec.bound_env = {k: spec.env[k] for k in GPU_BINDING if k in spec.env}
+            spec.bound_env = gpu_binding(devices) if devices else {k: spec.env[k] for k in GPU_BINDING if k in spec.env}
             try:
                 submitted = executor.submit(CommandRunner(), spec)
             except Exception as exc:  # a failed start must show on the job, not kill the agent
@@ -93,7 +84,7 @@ class LocalExecutor(Executor):
             self._jobs[attempt.id] = submitted
             self.store.update_attempt(
                 attempt.id, executor_id=str(pid), log_dir=str(submitted.paths.folder),
-                submitted_at=time.time(), proc={"controller": identity(pid) or {"pid": pid}})
+                submitted_at=time.time(), proc={"controller": identity(pid) or {"pid": pid}, "gpus": devices})
             fresh = self.store.attempt(attempt.id)
             if fresh.cancel_requested:  # cancelled while we were starting it
                 self.cancel([fresh])
