@@ -9,8 +9,6 @@ branch, worktree or job behind.
 """
 from __future__ import annotations
 
-import subprocess
-
 from .errors import SnaptuiError
 from .models import Sweep
 from .procs import is_alive
@@ -29,18 +27,6 @@ def describe(sweep: Sweep) -> str:
             f"`snaptui recover {sweep.id} --abort` removes it")
 
 
-def tagged_slurm_jobs(uid: str) -> list[tuple[str, str]]:
-    """(job id, comment) of this user's queued or running Slurm jobs carrying the launch's tag."""
-    try:
-        out = subprocess.run(["squeue", "--me", "-h", "-r", "-o", "%i|%k"], capture_output=True, text=True,
-                             timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    tag = f"snaptui:{uid}"
-    return [tuple(line.split("|", 1)) for line in out.stdout.splitlines()
-            if "|" in line and tag in line.split("|", 1)[1].split()]
-
-
 def _orphan_branches(engine, uid: str) -> list[str]:
     prefix = engine.project.data["snapshot"]["branch_prefix"]
     out = run(git_for(engine.repo_root), "for-each-ref", "--format=%(refname:short)",
@@ -57,13 +43,8 @@ def abort(engine, sweep: Sweep) -> list[str]:
     submitted = [a for a in engine.store.active_attempts(sweep_id=sweep.id, launched_only=False) if a.executor_id]
     if submitted:
         engine.store.request_cancel([a.id for a in submitted])
-        executor.cancel([engine.store.attempt(a.id) for a in submitted])
-        done.append(f"cancelled {len(submitted)} submitted job(s)")
-    if sweep.executor == "slurm" and sweep.uid:
-        stray = [job_id for job_id, _ in tagged_slurm_jobs(sweep.uid)]
-        if stray:
-            subprocess.run(["scancel", *stray], capture_output=True, timeout=60)
-            done.append(f"cancelled untracked Slurm job(s) {', '.join(stray)}")
+        submitted = [engine.store.attempt(a.id) for a in submitted]
+    done += executor.abort_interrupted(sweep, submitted)  # raises, leaving everything, if unsure
     used_elsewhere = sweep.snapshot and any(
         s.snapshot and s.snapshot["branch"] == sweep.snapshot["branch"] and s.id != sweep.id
         for s in engine.store.sweeps(statuses=("active", "launching")))
@@ -98,27 +79,12 @@ def finish(engine, sweep: Sweep) -> list[str]:
     done = []
     pending = [a for a in engine.store.active_attempts(sweep_id=sweep.id, launched_only=False) if not a.executor_id]
     executor = executor_for(sweep.executor, engine.store, engine.repo_root)
-    if sweep.executor == "slurm" and pending:
-        tagged = sorted({job_id.split("_")[0] for job_id, _ in tagged_slurm_jobs(sweep.uid)}) if sweep.uid else []
-        if tagged:
-            adopt_array(engine, pending, tagged[0])
-            done.append(f"adopted Slurm array {tagged[0]} submitted before the interruption")
-        else:
-            executor.submit(sweep, pending)
-            done.append(f"submitted {len(pending)} job(s)")
+    adopted, pending = executor.adopt_interrupted(sweep, pending)
+    done += adopted
+    if pending and not executor.submits_from_agent:
+        executor.submit(sweep, pending)
+        done.append(f"submitted {len(pending)} job(s)")
     engine.store.set_sweep_status(sweep.id, "active")
     agent.ensure_agent(engine.repo_root)
     done.append(f"sweep {sweep.id} is active")
     return done
-
-
-def adopt_array(engine, attempts, array_id: str) -> None:
-    """Attempts were submitted in id order as one array: task i belongs to the i-th attempt."""
-    import time
-
-    root = engine.repo_root / ".submitit"
-    for index, attempt in enumerate(sorted(attempts, key=lambda a: a.id)):
-        job_id = f"{array_id}_{index}"
-        engine.store.claim(attempt.id)
-        engine.store.update_attempt(attempt.id, executor_id=job_id, log_dir=str(root / job_id),
-                                    submitted_at=time.time())

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import subprocess
-import time
 
 import pytest
 
 from snaptui.engine.api import Engine
-from snaptui.engine.recovery import tagged_slurm_jobs
 from snaptui.engine.states import JobState
 from tests.conftest import git, run_cli, wait_sweep_done, wait_until, write_sweep
 from tests.test_slurm import CLUSTER, slurm_cluster, slurm_engine  # noqa: F401  (fixtures)
@@ -16,19 +14,38 @@ pytestmark = [pytest.mark.slurm, pytest.mark.timeout(240)]
 
 SWEEP = '''
     name = "tagged"
-    command = ["python", "job.py", "sleep=3"]
+    command = ["python", "job.py", "sleep={sleep}"]
     profile = "slurm"
+    [env]
+    MARKER_DIR = "{marker}"
     [grid]
     i = [0, 1, 2]
 '''
 
 
+def tagged_slurm_jobs(uid: str) -> list[str]:
+    """This user's queued or running Slurm jobs carrying the launch's tag (squeue must answer)."""
+    out = subprocess.run(["squeue", "--me", "-h", "-r", "-o", "%i|%k"], capture_output=True, text=True, check=True)
+    return [line.split("|")[0] for line in out.stdout.splitlines() if f"snaptui:{uid}" in line.split("|", 1)[1]]
+
+
+@pytest.fixture
+def marker(tmp_path):
+    path = tmp_path / "marks"
+    path.mkdir()
+    return path
+
+
+def starts(marker) -> int:
+    return len(list(marker.glob("*.start")))
+
+
 @pytest.mark.parametrize("step, then", [("slurm:sbatch-returned", "recover"),
                                         ("slurm:sbatch-returned", "recover --abort"),
                                         ("launch:submitted", "recover")])
-def test_a_launcher_killed_right_after_sbatch_leaves_no_untracked_job(slurm_engine, step, then, report):
+def test_a_launcher_killed_right_after_sbatch_leaves_no_untracked_job(slurm_engine, marker, step, then, report):
     repo = slurm_engine.repo_root
-    write_sweep(repo, SWEEP)
+    write_sweep(repo, SWEEP.format(sleep=3, marker=marker))
     killed = run_cli(["launch", "sweep.toml"], cwd=repo, env={"SNAPTUI_FAULT_KILL_AT": step})
     assert killed.returncode != 0
     assert "interrupted while launching" in run_cli(["status"], cwd=repo).stderr
@@ -42,10 +59,11 @@ def test_a_launcher_killed_right_after_sbatch_leaves_no_untracked_job(slurm_engi
             assert "adopted Slurm array" in result.stdout
         assert wait_sweep_done(engine, 1, 120).counts == {JobState.COMPLETED: 3}
         assert len({j.attempt.executor_id.split("_")[0] for j in engine.jobs(1)}) == 1  # one array, not two
+        assert starts(marker) == 3  # each task ran once
         report(f"launcher SIGKILLed at {step}, then recover",
                "the array was adopted (found by its tag if untracked), never submitted twice: 3/3 completed")
     else:
-        assert "cancelled" in result.stdout
+        assert "scancel" in result.stdout and "exited 0; accounting now says" in result.stdout
         wait_until(lambda: not tagged_slurm_jobs(uid), 30, message="the tagged jobs to leave the queue")
         assert engine.store.sweeps(statuses=("active", "launching")) == []
         assert git(repo, "branch", "--list", "snaptui/*").strip() == ""
@@ -53,18 +71,44 @@ def test_a_launcher_killed_right_after_sbatch_leaves_no_untracked_job(slurm_engi
                "the tagged array was cancelled; record, branch and worktree removed")
 
 
-def test_a_stalled_controller_delays_nothing_but_scheduling(slurm_engine, report):
-    sweep = slurm_engine.launch(slurm_engine.plan(write_sweep(slurm_engine.repo_root, SWEEP)))
+def test_recover_after_the_untracked_array_finished_runs_nothing_twice(slurm_engine, marker, report):
+    """squeue no longer lists a finished array: recover must find it in accounting, not submit it again."""
+    repo = slurm_engine.repo_root
+    write_sweep(repo, SWEEP.format(sleep=0, marker=marker))
+    killed = run_cli(["launch", "sweep.toml"], cwd=repo, env={"SNAPTUI_FAULT_KILL_AT": "slurm:sbatch-returned"})
+    assert killed.returncode != 0
+    uid = Engine(repo).store.sweeps(statuses=("launching",))[0].uid
+    wait_until(lambda: len(list(marker.glob("*.end"))) == 3, 120, message="the untracked array to finish")
+    wait_until(lambda: not tagged_slurm_jobs(uid), 60, message="the finished array to leave the queue")
+    result = run_cli(["recover", "1"], cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "adopted Slurm array" in result.stdout and "3 task(s) already finished" in result.stdout
+    engine = Engine(repo)
+    assert wait_sweep_done(engine, 1, 120).counts == {JobState.COMPLETED: 3}
+    assert starts(marker) == 3 and "job(s)" not in result.stdout  # ran once: nothing was submitted again
+    report("launcher SIGKILLed after sbatch, array finished, then recover",
+           "found in accounting (gone from squeue) and adopted: 3/3 completed, each ran once")
+
+
+def test_a_stalled_controller_delays_nothing_but_scheduling(slurm_engine, marker, report):
+    sweep = slurm_engine.launch(slurm_engine.plan(write_sweep(slurm_engine.repo_root,
+                                                              SWEEP.format(sleep=8, marker=marker))))
+    wait_until(lambda: starts(marker), 90, message="a task to start")
     subprocess.run([CLUSTER, "stop-ctld"], check=True, capture_output=True)
     try:
+        # Progress that needs the agent while the controller is down: tasks that were running end,
+        # and the agent records it from their own reports.
         slurm_engine.refresh()
-        time.sleep(3)
-        states = {j.state for j in slurm_engine.jobs(sweep.id)}
-        assert not states & {JobState.FAILED, JobState.CANCELLED}
+        done_while_down = wait_until(
+            lambda: [j for j in slurm_engine.jobs(sweep.id) if j.state == JobState.COMPLETED], 60,
+            message="the agent to record a task's completion while slurmctld is down")
+        assert not {j.state for j in slurm_engine.jobs(sweep.id)} & {JobState.FAILED, JobState.CANCELLED}
         status = run_cli(["status", str(sweep.id)], cwd=slurm_engine.repo_root)
         assert status.returncode == 0
     finally:
         subprocess.run([CLUSTER, "start-ctld"], check=True, capture_output=True)
     assert wait_sweep_done(slurm_engine, sweep.id, 150).counts == {JobState.COMPLETED: 3}
-    report("slurmctld stopped right after submission, then restarted",
-           "status kept answering, nothing marked failed; 3/3 completed after the restart")
+    assert starts(marker) == 3
+    report("slurmctld stopped while tasks run, then restarted",
+           f"status kept answering; the agent recorded {len(done_while_down)} completion(s) while it was down, "
+           f"nothing marked failed; 3/3 completed after the restart")

@@ -49,6 +49,18 @@ class Executor(ABC):
     def poll_interval(self) -> float:
         return 1.0
 
+    def adopt_interrupted(self, sweep: Sweep, pending: list[Attempt]) -> tuple[list[str], list[Attempt]]:
+        """A launch was interrupted: adopt what the scheduler already has of it.
+        Returns (what was done, attempts still to submit)."""
+        return [], pending
+
+    def abort_interrupted(self, sweep: Sweep, submitted: list[Attempt]) -> list[str]:
+        """Stop every job of an interrupted launch; says what was done."""
+        if not submitted:
+            return []
+        self.cancel(submitted)
+        return [f"cancelled {len(submitted)} submitted job(s)"]
+
     def quick_poll(self, attempts: list[Attempt]) -> None:
         """Cheap checks the agent makes on every tick, between scheduler polls (default: none)."""
 

@@ -22,7 +22,7 @@ from ..models import Attempt, Sweep
 from ..packed import PackedRunner, packed_folder, request_cancel
 from ..runner import CommandRunner, RequeueableRunner
 from ..states import JobState
-from . import sacct, slurm_limits
+from . import sacct, slurm_limits, slurm_recovery
 from .base import Executor
 
 log = logging.getLogger("snaptui.slurm")
@@ -43,7 +43,9 @@ def submitit_parameters(sweep: Sweep) -> dict:
     params["time"] = max(1, math.ceil(float(profile.get("timeout_min", 60))))
     # submitit warns with USR2 90 s before the limit; for short limits that would be at once.
     params.setdefault("signal_delay_s", int(min(90, max(10, params["time"] * 60 / 4))))
-    params["job_name"] = profile.get("job_name") or f"snaptui-{sweep.name}"
+    # The launch's uid in the default name finds its arrays in accounting, which keeps no comment
+    # unless the cluster is set up to (slurm_recovery.py).
+    params["job_name"] = profile.get("job_name") or "-".join(filter(None, ("snaptui", sweep.name, sweep.uid)))
     params["array_parallelism"] = int(profile.get("array_parallelism") or profile.get("max_parallel_jobs") or 256)
     if "mem_gb" in profile:
         params["mem"] = f"{int(float(profile['mem_gb']) * 1024)}MB"
@@ -207,6 +209,26 @@ class SlurmExecutor(Executor):
         else:
             self.store.update_attempt(attempt.id, record.state, reason=record.describe())
         return self.store.attempt(attempt.id).state != before
+
+    def adopt_interrupted(self, sweep: Sweep, pending: list[Attempt]) -> tuple[list[str], list[Attempt]]:
+        if not pending or not sweep.uid:
+            return [], pending
+        arrays = slurm_recovery.find_arrays(sweep, submitit_parameters(sweep)["job_name"], self.submitit_root)
+        known = {a.executor_id for job in self.store.jobs(sweep.id)
+                 for a in self.store.attempts(sweep.id, job.index) if a.executor_id}
+        untracked = {a: tasks for a, tasks in arrays.items() if not set(tasks) & known}
+        if not untracked:
+            return [], pending
+        limits = slurm_limits.read_limits(sweep.config["executor"].get("qos"), sweep.config["executor"].get("account"))
+        rest = slurm_recovery.adopt(self.store, self.submitit_root, pending, untracked, limits.cluster_name)
+        finished = sum(1 for tasks in untracked.values() for r in tasks.values() if r and r.state.is_final)
+        return [f"adopted Slurm array(s) {', '.join(sorted(untracked, key=int))} submitted before the interruption "
+                f"({finished} task(s) already finished, found in accounting)"], rest
+
+    def abort_interrupted(self, sweep: Sweep, submitted: list[Attempt]) -> list[str]:
+        if not sweep.uid:
+            return super().abort_interrupted(sweep, submitted)
+        return slurm_recovery.abort(sweep, submitted, submitit_parameters(sweep)["job_name"], self.submitit_root)
 
     def cancel(self, attempts: list[Attempt]) -> None:
         ids = [a.executor_id for a in attempts if a.executor_id and not _packed(a)]
