@@ -163,10 +163,11 @@ def test_a_restarted_snaptui_reattaches_and_sees_completion(slurm_engine):
 
 def stop_everything_but_jobs(repo):
     """SIGKILL the agent (found by its recorded PID, never by a name pattern); jobs keep running."""
-    from snaptui.engine.agent import agent_identity
+    from snaptui.engine.agent import agent_identity, agent_running
     from snaptui.engine.procs import signal_process
 
-    signal_process(agent_identity(repo), signal.SIGKILL)
+    assert signal_process(agent_identity(repo), signal.SIGKILL)
+    wait_until(lambda: not agent_running(repo), 30, message="the killed agent to be gone")  # a kill is not instant
 
 
 def test_slurmctld_stopped_and_restarted_mid_sweep_loses_nothing(slurm_engine):
