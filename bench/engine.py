@@ -5,11 +5,13 @@
 - launching a 10,000-job sweep (expand + record) against inserting the same rows with
   a bare sqlite executemany;
 - reading the 10,000 jobs back (what the TUI does on open) against a bare SELECT.
+
+Every case takes several samples, baseline and snaptui in turns after a warm-up of each,
+and prints the medians with the samples' spread.
 """
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -21,10 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import best_of, print_table, row  # noqa: E402
+from bench.common import alternating, print_table, sampled_row, timed  # noqa: E402
 from snaptui.engine.agent import stop_agent  # noqa: E402
 
 JOBS = 40
+SAMPLES = 5
 COMMAND = [sys.executable, "-c", "import time; time.sleep(0.2)"]
 
 
@@ -37,6 +40,7 @@ def _repo(tmp: Path) -> Path:
 
 
 def _local_sweep(repo: Path) -> float:
+    """Launch to every job done, waiting on the store's events rather than a fixed sleep."""
     from snaptui.engine.api import Engine
 
     (repo / "sweep.toml").write_text(textwrap.dedent(f'''
@@ -48,8 +52,9 @@ def _local_sweep(repo: Path) -> float:
     engine = Engine(repo)
     start = time.perf_counter()
     sweep = engine.launch(engine.plan(repo / "sweep.toml", no_snapshot=True, sets=["max_parallel_jobs=4"]))
-    while engine.sweep(sweep.id).is_active:
-        time.sleep(0.05)
+    for _ in engine.watch(sweep.id, interval=0.02):
+        if not engine.sweep(sweep.id).is_active:
+            break
     return time.perf_counter() - start
 
 
@@ -85,24 +90,28 @@ def _store(tmp: Path, n: int = 10_000) -> list[dict]:
                            [(j.index, j.label, json.dumps(j.params), json.dumps(j.argv)) for j in spec.expand()])
         db.close()
 
-    record_s, bare_s = best_of(record), best_of(bare)
+    bare_samples, record_samples = alternating(timed(bare), timed(record), SAMPLES)
     store, sweep_id = record()
-    read_s = best_of(lambda: store.jobs(sweep_id))
     raw = sqlite3.connect(store.path)
-    bare_read_s = best_of(lambda: raw.execute("SELECT * FROM attempts WHERE sweep_id = ?", (sweep_id,)).fetchall())
-    return [row("engine", f"record a {n}-job sweep", bare_s, record_s, "baseline: bare sqlite executemany"),
-            row("engine", f"read {n} jobs (TUI open)", bare_read_s, read_s, "baseline: bare SELECT")]
+    bare_read, read = alternating(
+        timed(lambda: raw.execute("SELECT * FROM attempts WHERE sweep_id = ?", (sweep_id,)).fetchall()),
+        timed(lambda: store.jobs(sweep_id)), SAMPLES)
+    return [sampled_row("engine", f"record a {n}-job sweep", bare_samples, record_samples,
+                        "baseline: bare sqlite executemany"),
+            sampled_row("engine", f"read {n} jobs (TUI open)", bare_read, read, "baseline: bare SELECT")]
 
 
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         repo = _repo(tmp)
-        baseline = _pool()
-        value = _local_sweep(repo)
-        rows = [row("engine", f"local {JOBS}-job sweep, cap 4", baseline, value, "baseline: 4-thread subprocess pool")]
-        rows += _store(tmp)
-        stop_agent(repo)
+        try:
+            base, value = alternating(_pool, lambda: _local_sweep(repo), 3)
+            rows = [sampled_row("engine", f"local {JOBS}-job sweep, cap 4", base, value,
+                                "baseline: 4-thread subprocess pool")]
+            rows += _store(tmp)
+        finally:
+            stop_agent(repo)
     return rows
 
 
