@@ -35,13 +35,20 @@ def batch(engine: Engine, args: Namespace) -> int:
         describe_plan(out, plan)
         engine.check_plan(plan)  # a command that cannot run fails the dry run too (exit 2)
         return print_preview(out, engine, plan)
-    sweep = engine.launch(plan, yes=args.yes, progress=HashProgress(Console(stderr=True, highlight=False)))
+    err, notes_before = Console(stderr=True, highlight=False), len(plan.notes)
+    try:
+        sweep = engine.launch(plan, yes=args.yes, progress=HashProgress(err))
+    except KeyboardInterrupt:  # launch() has rolled everything back before this propagates
+        err.print("interrupted: nothing was launched (its snapshot and record were removed)", markup=False)
+        return 130
     where = f"snapshot {sweep.snapshot['branch']} ({sweep.snapshot['commit'][:10]})" if sweep.snapshot \
         else "no snapshot: jobs run in the repository itself"
     out.print(f"launched sweep [bold]{sweep.id}[/] {sweep.name}: {sweep.total} jobs on "
               f"{sweep.executor} (profile {sweep.profile}), {where}")
     for warning in (sweep.snapshot or {}).get("warnings", []):
         out.print(f"[yellow]warning:[/] {warning}")
+    for note in plan.notes[notes_before:]:
+        out.print(f"note: {note}", markup=False, soft_wrap=True)
     if args.verb == "launch" or args.no_wait:
         print(sweep.id)
         return 0

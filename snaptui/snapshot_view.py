@@ -30,6 +30,9 @@ def print_preview(console: Console, engine: Engine, plan: LaunchPlan) -> int:
     return 0
 
 
+BIG_HASH_BYTES = 64 * 1024 * 1024
+
+
 class HashProgress:
     """A line on stderr while hashing takes more than half a second, updated at most 5 times a second."""
 
@@ -38,6 +41,11 @@ class HashProgress:
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
+        if done == 0 and total >= BIG_HASH_BYTES:  # say at once that this will take a while
+            self.console.print(f"snapshot: hashing {total / 1048576:,.0f} MB of untracked files (Ctrl-C stops the "
+                               f"launch cleanly)", markup=False, highlight=False)
+            self.shown_at = now
+            return
         if now - self.started < 0.5 or (now - self.shown_at < 0.2 and done < total):
             return
         self.shown_at = now

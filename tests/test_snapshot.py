@@ -535,19 +535,24 @@ def test_works_while_index_is_locked(repo, settings):
 
 
 def test_push_to_remote(repo, tmp_path):
+    from snaptui.engine.push import main as push
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
     git(repo, "remote", "add", "origin", str(remote))
     dirty(repo)
     s = take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"), push_to_remote=True))
     assert s.warnings == ()
+    assert push(str(repo), "origin", s.branch, s.commit, str(tmp_path / "push.log")) == 0
     assert git(remote, "rev-parse", f"refs/heads/{s.branch}").strip() == s.commit
+    assert f"pushed {s.branch} to origin" in (tmp_path / "push.log").read_text()
 
 
-def test_push_failure_is_a_warning(repo, tmp_path):
+def test_push_failure_is_logged(repo, tmp_path):
+    from snaptui.engine.push import main as push
     s = take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"), push_to_remote=True,
                                              remote="nowhere"))
-    assert len(s.warnings) == 1 and s.warnings[0].startswith(f"could not push {s.branch} to nowhere")
+    assert push(str(repo), "nowhere", s.branch, s.commit, str(tmp_path / "push.log")) == 1
+    assert f"could not push {s.branch} to nowhere" in (tmp_path / "push.log").read_text()
     assert s.worktree.is_dir()
 
 

@@ -149,7 +149,8 @@ def test_exclude_patterns_read_like_gitignore(path, patterns, expected):
 
 
 def test_hashing_reports_progress_up_to_the_total(repo, tmp_path):
-    from snaptui.engine.snapshot import HASH_CHUNK_BYTES, take_snapshot
+    from snaptui.engine.hashing import HASH_CHUNK_BYTES
+    from snaptui.engine.snapshot import take_snapshot
     calls = []
     s = take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"), max_untracked_mb=0),
                       progress=lambda done, total: calls.append((done, total)))

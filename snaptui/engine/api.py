@@ -196,6 +196,12 @@ class Engine:
                     executor.submit(sweep, self.store.active_attempts(sweep_id=sweep_id, launched_only=False))
                 faults.point("launch:submitted")
             self.store.set_sweep_status(sweep_id, "active")
+            if snapshot is not None and config.snapshot.push_to_remote:  # after submission: never holds it
+                from .push import push_in_background
+                log = push_in_background(self.repo_root, config.snapshot.remote, snapshot.branch, snapshot.commit,
+                                         self.store.path.parent)
+                plan.notes.append(f"pushing {snapshot.branch} to {config.snapshot.remote} in the background "
+                                  f"(outcome in {log})")
         except BaseException:
             self._undo_launch(sweep_id)
             if snapshot is not None:

@@ -22,6 +22,7 @@ Decisions:
 from __future__ import annotations
 
 import calendar
+import errno
 import os
 import re
 import secrets
@@ -34,6 +35,8 @@ from pathlib import Path
 
 from .config import SnapshotSettings
 from .errors import SnaptuiError
+from .hashing import add_paths
+from .quarantine import quarantine
 from .fidelity import fix_modes, git_config_env, match_working_bytes, unflag_present
 from .joboutputs import dangling_link_warnings, linked_paths
 from .snapshot_policy import SnapshotPlan, classify, list_tracked, scan_worktree
@@ -141,27 +144,6 @@ def _exclude_pathspecs(paths: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------------------- the commit
 
-HASH_CHUNK_BYTES = 64 * 1024 * 1024
-
-
-def _add_paths(g, tmpdir: Path, paths: list[str], sizes: dict[str, int], env: dict, progress=None) -> None:
-    """update-index in chunks, so hashing much data reports progress (bytes done, bytes in all)."""
-    total, done, chunk, chunk_bytes = sum(sizes.get(p, 0) for p in paths), 0, [], 0
-    listing = tmpdir / "untracked"
-    for i, rel in enumerate(paths):
-        chunk.append(os.fsencode(rel))
-        chunk_bytes += sizes.get(rel, 0)
-        if chunk_bytes < HASH_CHUNK_BYTES and len(chunk) < 5000 and i < len(paths) - 1:
-            continue
-        listing.write_bytes(b"\0".join(chunk) + b"\0")
-        with open(listing, "rb") as fh:
-            run(g, "update-index", "--add", "--replace", "-z", "--stdin", env=env, istream=fh)
-        done += chunk_bytes
-        chunk, chunk_bytes = [], 0
-        if progress is not None:
-            progress(done, total)
-
-
 def _identity_env(g) -> dict[str, str]:
     """commit-tree refuses to run without a name/email; fall back rather than fail a launch."""
     _, out, _ = run(g, "config", "--get-regexp", r"^(user|author|committer)\.(name|email)$", check=False)
@@ -185,7 +167,33 @@ def _no_split_index(**more: str) -> dict[str, str]:
 def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                  settings: SnapshotSettings, excludes: list[str], warnings: list[str],
                  progress=None) -> tuple[str, str | None, bool, SnapshotPlan]:
-    """(snapshot commit, base commit, dirty, what went in). The temp index lives and dies in here."""
+    """(snapshot commit, base commit, dirty, what went in). New objects reach .git/objects only
+    when the commit is complete; a full disk is said in one sentence."""
+    try:
+        with quarantine(g, repo_root) as q:
+            result = _build_commit(g, repo_root, index_file, head, settings, excludes, warnings, progress, q.env)
+            q.migrate()
+            return result
+    except GitFailed as exc:
+        if _disk_full(exc.stderr):
+            raise SnapshotError(f"the disk is full ({exc.stderr.strip().splitlines()[-1]}): nothing was launched "
+                                f"and the partial snapshot was removed; free some space and launch again") from None
+        raise
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise SnapshotError(f"the disk is full ({exc.strerror}: {exc.filename}): nothing was launched and the "
+                                f"partial snapshot was removed; free some space and launch again") from None
+        raise
+
+
+def _disk_full(stderr: str) -> bool:
+    return "No space left on device" in stderr or "Disk quota exceeded" in stderr
+
+
+def _build_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
+                  settings: SnapshotSettings, excludes: list[str], warnings: list[str],
+                  progress, objects_env: dict) -> tuple[str, str | None, bool, SnapshotPlan]:
+    """The temp index lives and dies in here; git writes objects where ``objects_env`` says."""
     base, base_tree = head
     tmpdir = tempfile.mkdtemp(prefix="snaptui-index-")
     try:
@@ -193,7 +201,7 @@ def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, s
         if index_file.exists():
             shutil.copy2(index_file, tmp_index)  # copy2 keeps the mtime git's racy-entry check relies on
             shutil.copy2(index_file, scan_index)  # add -u below resolves conflicts the scan must still see
-        write_env = {"GIT_INDEX_FILE": tmp_index, **_no_split_index()}
+        write_env = {"GIT_INDEX_FILE": tmp_index, **_no_split_index(), **objects_env}
         # `add -u` (tracked edits, deletions) overlaps the walk for untracked files; together with
         # update-index they give what `add -A` would, without walking the tree twice.
         warnings += unflag_present(g, repo_root, write_env)
@@ -213,8 +221,8 @@ def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, s
         fix_modes(g, repo_root, write_env)
         to_add = plan.untracked + plan.embedded_repos
         if to_add:  # new files keep their exec bit even where core.fileMode=false hides it for tracked ones
-            _add_paths(g, Path(tmpdir), to_add, plan.sizes,
-                       {"GIT_INDEX_FILE": tmp_index, **_no_split_index(**{"core.fileMode": "true"})}, progress)
+            add_paths(g, Path(tmpdir), to_add, plan.sizes,
+                       {**write_env, **_no_split_index(**{"core.fileMode": "true"})}, progress)
         _, tree, _ = run(g, "write-tree", env=write_env)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -224,7 +232,7 @@ def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, s
     parent = ["-p", base] if base else []
     _, commit, _ = run(g, "commit-tree", "--no-gpg-sign", *parent, "-m", SUBJECT,
                        "-m", f"Uncommitted working tree of {base or 'a repository without commits'}.",
-                       tree, env=_identity_env(g))
+                       tree, env={**_identity_env(g), **objects_env})
     return commit.strip(), base, True, plan
 
 
@@ -265,16 +273,6 @@ def _submodule_warning(g, repo_root: Path) -> list[str]:
             f"changes are not in the snapshot and they are empty directories in the worktree"]
 
 
-def _push(g, remote: str, branch: str, commit: str) -> list[str]:
-    """A failed push must not stop a launch: the snapshot is complete locally."""
-    status, _, err = run(g, "push", "--no-verify", "--quiet", remote, f"{commit}:refs/heads/{branch}",
-                         check=False, timeout=120)
-    if status == 0:
-        return []
-    detail = "; ".join(err.strip().splitlines()[-2:]) or f"exit {status}"
-    return [f"could not push {branch} to {remote}: {detail}"]
-
-
 def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str | None = None,
                   workdir: str | None = None, progress=None) -> Snapshot:
     """Commit the working tree as it is, branch it, and check it out as a locked worktree.
@@ -311,8 +309,6 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str 
         warnings += match_working_bytes(g, repo_root, worktree, commit, plan.tracked + plan.untracked)
         warnings += _submodule_warning(g, repo_root)
         undo.pop_all()
-    if settings.push_to_remote:
-        warnings += _push(g, settings.remote, branch, commit)
     return Snapshot(commit, branch, base, worktree, created_at, dirty, tuple(warnings),
                     tuple(e.to_dict() for e in plan.left_out))
 
