@@ -37,7 +37,7 @@ def _a(scope, name, keys, description, help="", show=True, palette=True, key_dis
 ACTIONS: list[Action] = [
     # everywhere
     _a("app", "help", "question_mark", "Help", "List the keys of this screen", key_display="?"),
-    _a("app", "refresh", "g", "Refresh", "Poll the schedulers now", show=False),
+    _a("app", "refresh", "f5", "Refresh", "Poll the schedulers now", show=False),
     # home: the list of sweeps
     _a("sweeps", "open", "enter", "Open", "Open the selected sweep"),
     _a("sweeps", "filter", "slash", "Filter", "Filter sweeps by name, profile or branch", key_display="/"),
@@ -67,6 +67,7 @@ ACTIONS: list[Action] = [
        "Previous values of the parameters not on an axis", show=False, key_display="["),
     _a("sweep", "next_slice", "right_square_bracket", "Next slice",
        "Next values of the parameters not on an axis", show=False, key_display="]"),
+    _a("sweep", "next_failed", "F", "Next failed", "Select the next failed or timed-out job", show=False),
     _a("sweep", "sort", "s", "Sort", "Sort the job table by the next column", show=False),
     _a("sweep", "reverse", "S", "Reverse", "Reverse the job table's order", show=False),
     _a("sweep", "curves", "p", "Curves", "Learning curves of the marked jobs, or of all: live, one per job",
@@ -97,7 +98,7 @@ ACTIONS: list[Action] = [
     # snapshots
     _a("snapshots", "back", "escape,q", "Back", "Back", palette=False),
     _a("snapshots", "gc", "x", "GC", "Remove old snapshot worktrees (asks first)"),
-    _a("snapshots", "reload", "g", "Reload", "Reload the snapshot list", show=False),
+    _a("snapshots", "reload", "f5", "Reload", "Reload the snapshot list", show=False),
     # launch
     _a("launch", "back", "escape", "Back", "Back", palette=False),
     _a("launch", "next_profile", "ctrl+o", "Profile", "Use the next executor profile"),

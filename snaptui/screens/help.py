@@ -44,13 +44,16 @@ class HelpScreen(ModalScreen[None]):
         self.scope = getattr(screen, "SCOPE", "")
 
     def compose(self) -> ComposeResult:
+        wide = self.app.size.width >= 110   # narrower: the long help would wrap every entry to 3 lines
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column(no_wrap=True)
-        table.add_column(style="dim")
+        if wide:
+            table.add_column(style="dim")
         table.add_column(style="dim italic", no_wrap=True)
         for keys, description, help_text, binding_id in self.rows:
-            table.add_row(keys, description, help_text if help_text != description else "", binding_id)
+            cells = [keys, description] + ([help_text if help_text != description else ""] if wide else [])
+            table.add_row(*cells, binding_id)
         with VerticalScroll(id="help"):
             yield Static(Text(f"Keys: {self.scope or 'this screen'}", style="bold"), id="help-title")
             yield Static(table)

@@ -8,10 +8,11 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from .. import actions
+from ..widgets.footer import SnaptuiFooter
 from ..engine.errors import SnaptuiError
 from ..format import STATE_STYLE, duration
 from ..widgets.lines import job_line
@@ -57,7 +58,7 @@ class JobScreen(EngineScreen):
                 yield Static("", id="manifest-text")
         yield Input(placeholder="search the log (smart case); enter to search, escape to close", id="search",
                     classes="filter")
-        yield Footer()
+        yield SnaptuiFooter()
 
     def on_mount(self) -> None:
         self.query_one("#search").display = False

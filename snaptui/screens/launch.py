@@ -9,10 +9,11 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Footer, OptionList, Select, Static
+from textual.widgets import Button, Checkbox, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from .. import actions
+from ..widgets.footer import SnaptuiFooter
 from ..engine.errors import SnaptuiError
 from .base import EngineScreen, describe_error
 from .confirm import ConfirmScreen
@@ -67,7 +68,7 @@ class LaunchScreen(EngineScreen):
                     yield Button("Launch", id="launch", variant="primary", disabled=True)
                 with VerticalScroll(id="launch-preview"):
                     yield Static("Pick a sweep file on the left.", id="preview")
-        yield Footer()
+        yield SnaptuiFooter()
 
     def on_mount(self) -> None:
         self._names: list[str] | None = None

@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from .. import actions
+from ..widgets.footer import SnaptuiFooter
 from ..format import duration
 from .base import EngineCalls, EngineScreen
 
@@ -49,7 +50,7 @@ class SnapshotsScreen(EngineScreen):
         with Vertical(id="snapshots-body"):
             yield DataTable(id="snapshot-table", cursor_type="row")
             yield Static("", id="snapshot-detail")
-        yield Footer()
+        yield SnaptuiFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from .. import actions
+from ..widgets.footer import SnaptuiFooter
 from ..engine.states import RETRYABLE_STATES
 from ..widgets.jobtable import JobTable
 from ..widgets.lines import axes_line, job_line, status_line
@@ -63,7 +64,7 @@ class SweepScreen(EngineScreen):
             yield Matrix(id="matrix")
             yield JobTable(self.now, id="table")
         yield Static("", id="selected", classes="status-bar")
-        yield Footer()
+        yield SnaptuiFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
@@ -191,6 +192,9 @@ class SweepScreen(EngineScreen):
     def on_job_table_cursor_moved(self, _message) -> None:
         self._show_selected()
 
+    def on_job_table_sort_changed(self, _message) -> None:
+        self._show_axes()
+
     def on_matrix_activated(self, message: Matrix.Activated) -> None:
         self._open(message.index)
 
@@ -304,6 +308,30 @@ class SweepScreen(EngineScreen):
         self.app.push_screen(ConfirmScreen(f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} "
                                            f"({states_phrase(failed)})?",
                                            describe_jobs(failed), yes="Resubmit", danger=False), answered)
+
+    def action_next_failed(self) -> None:
+        """The next FAILED or TIMEOUT job after the selected one, in the order shown; the table
+        when it is in another slice of the grid."""
+        if self.model is None:
+            return
+        table = self.query_one(JobTable)
+        on_table = self.query_one(ContentSwitcher).current == "table"
+        order = table.rows if on_table else list(self.model.order)
+        failed = {i for i, job in self.model.jobs.items() if job.state.value in ("FAILED", "TIMEOUT")}
+        if not failed or not order:
+            self.notify("no failed or timed-out job in this sweep", severity="warning", timeout=3)
+            return
+        selected = self._view().selected
+        start = order.index(selected) + 1 if selected in order else 0
+        target = next((order[(start + n) % len(order)] for n in range(len(order))
+                       if order[(start + n) % len(order)] in failed), None)
+        if target is None:
+            self.notify("no failed job among those shown", severity="warning", timeout=3)
+            return
+        if not on_table and self.model.position(target) is None:
+            self.action_toggle_table()
+        self._view().select_job(target)
+        self._show_selected()
 
     def action_toggle_table(self) -> None:
         switcher = self.query_one(ContentSwitcher)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, Static
 
 from .. import actions
+from ..widgets.footer import SnaptuiFooter
 from ..engine.states import RETRYABLE_STATES, STATE_ORDER
 from ..format import duration
-from ..widgets.text import clock_time, count_bar, truncate
+from ..widgets.text import clock_time, count_bar, truncate, truncate_left
 from .base import EngineScreen
 from .confirm import ConfirmScreen
 
@@ -32,6 +34,14 @@ def sweep_profile(sweep) -> str:
     return sweep.profile if sweep.profile == sweep.executor else f"{sweep.profile}/{sweep.executor}"
 
 
+class SweepTable(DataTable, inherit_bindings=False):
+    """The sweep list: DataTable without its own `enter`, which hid the screen's Open from footer and help."""
+
+    BINDINGS = [b for b in DataTable.BINDINGS if "enter" not in b.key.split(",")] + [
+        Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False),
+        Binding("g", "scroll_top", show=False), Binding("G", "scroll_bottom", show=False)]
+
+
 class SweepsScreen(EngineScreen):
     SCOPE = "sweeps"
     BINDINGS = actions.bindings("sweeps")
@@ -49,10 +59,10 @@ class SweepsScreen(EngineScreen):
                      id="title", classes="title-bar")
         yield Input(placeholder="filter sweeps (name, profile, branch); enter to keep, escape to clear",
                     id="filter", classes="filter")
-        table = DataTable(id="sweeps", cursor_type="row", zebra_stripes=False)
+        table = SweepTable(id="sweeps", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static("", id="empty", classes="empty")
-        yield Footer()
+        yield SnaptuiFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -105,8 +115,9 @@ class SweepsScreen(EngineScreen):
         width = self.app.size.width
         bar = 10 if width >= 100 else 8
         rest = max(width - (3 + bar + 6 + 11 + 7) - 7 * 2 - 1, 24)
+        longest = max((len(sweep_profile(s)) for s in self.sweeps.values()), default=5)
+        profile = max(min(longest, rest // 4), 5)   # a profile name is short: show it whole when it fits
         name = max(rest // 3, 8)
-        profile = max(rest // 6, 5)
         return name, profile, max(rest - name - profile, 8), bar
 
     @property
@@ -121,7 +132,7 @@ class SweepsScreen(EngineScreen):
             "id": Text(str(sweep.id), justify="right"),
             "name": truncate(sweep.name, name),
             "profile": truncate(sweep_profile(sweep), profile),
-            "branch": truncate(sweep_branch(sweep, self._prefix), branch),
+            "branch": truncate_left(sweep_branch(sweep, self._prefix), branch),
             "progress": count_bar(sweep.counts, sweep.total, bar),
             "started": clock_time(sweep.created_at, now),
             "elapsed": duration((end or now) - sweep.created_at),

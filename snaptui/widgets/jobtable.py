@@ -1,6 +1,7 @@
 """The flat job table: one line per job, sortable and filterable, rendering only visible lines."""
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from rich.segment import Segment
@@ -23,8 +24,23 @@ TITLES = {"mark": " ", "index": "#", "label": "label", "state": "state", "attemp
           "executor_id": "executor id", "node": "node", "elapsed": "elapsed", "exit": "exit"}
 RIGHT = {"index", "attempt", "elapsed", "exit"}
 MAX_WIDTH = {"label": 48, "executor_id": 14, "node": 12}
-SORTABLE = ["index", "label", "state", "attempt", "elapsed", "exit", "node", "executor_id"]
 _STATE_RANK = {state: n for n, state in enumerate(STATE_ORDER)}
+_NUMBER = re.compile(r"((?:(?<![\w.])[-+])?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")  # 'run-2' has no sign
+
+
+def natural_key(text: str) -> tuple:
+    """'lr=9' before 'lr=49', 'lr=1e-3' before 'lr=0.01': numbers in a label compare as numbers."""
+    parts = []
+    for n, piece in enumerate(_NUMBER.split(text)):
+        if n % 2:
+            try:
+                parts.append((0, float(piece), ""))
+                continue
+            except ValueError:
+                pass
+        if piece:
+            parts.append((1, 0.0, piece))
+    return tuple(parts)
 
 
 class JobTable(ScrollView, can_focus=True):
@@ -34,12 +50,17 @@ class JobTable(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", show=False), Binding("pagedown", "page(1)", show=False),
         Binding("home", "edge(-1)", show=False), Binding("end", "edge(1)", show=False),
         Binding("left", "scroll_left", show=False), Binding("right", "scroll_right", show=False),
+        Binding("j", "move(1)", show=False), Binding("k", "move(-1)", show=False),
+        Binding("g", "edge(-1)", show=False), Binding("G", "edge(1)", show=False),
     ]
 
     class CursorMoved(Message):
         def __init__(self, index: int | None) -> None:
             super().__init__()
             self.index = index
+
+    class SortChanged(Message):
+        """The order changed (a key or a click on a header): the caption says which."""
 
     class Activated(Message):
         def __init__(self, index: int) -> None:
@@ -102,7 +123,7 @@ class JobTable(ScrollView, can_focus=True):
             return (0 if numeric else 1, value if numeric else 0, job.index)
         if key in ("index", "attempt"):
             return (job.index if key == "index" else attempt.number, job.index)
-        return (self.cell_text(job, key, 0), job.index)
+        return (natural_key(self.cell_text(job, key, 0)), job.index)
 
     def matching(self) -> list[int]:
         model = self.model
@@ -138,6 +159,7 @@ class JobTable(ScrollView, can_focus=True):
         if keep is not None and keep in rows:
             self.cursor = rows.index(keep)
         self.cursor = max(0, min(self.cursor, len(rows) - 1))
+        self.call_after_refresh(self._scroll_to_cursor)   # once the new size is known: the cursor stays in view
         self.refresh()
 
     def _title(self, column: str) -> str:
@@ -157,16 +179,27 @@ class JobTable(ScrollView, can_focus=True):
             self.refresh()
 
     def cycle_sort(self) -> str:
-        keys = SORTABLE + [f"r:{n}" for n in (self.model.result_names if self.model else [])]
+        """The next column, left to right as the header shows them."""
+        keys = [c for c in self.columns if c != "mark"]
         position = keys.index(self.sort_key) if self.sort_key in keys else -1
         self.sort_key = keys[(position + 1) % len(keys)]
         self.sort_reverse = False
         self.rebuild()
+        self.post_message(self.SortChanged())
         return self._title(self.sort_key)
 
     def reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
         self.rebuild()
+        self.post_message(self.SortChanged())
+
+    def sort_by(self, column: str) -> None:
+        if self.sort_key == column:
+            self.reverse()
+            return
+        self.sort_key, self.sort_reverse = column, False
+        self.rebuild()
+        self.post_message(self.SortChanged())
 
     # -- rendering ------------------------------------------------------------------------
     def notify_style_update(self) -> None:
@@ -255,11 +288,7 @@ class JobTable(ScrollView, can_focus=True):
             for column in self.columns:
                 if x < self.widths.get(column, 0) + 1:
                     if column != "mark":
-                        if self.sort_key == column:
-                            self.reverse()
-                        else:
-                            self.sort_key, self.sort_reverse = column, False
-                            self.rebuild()
+                        self.sort_by(column)
                     return
                 x -= self.widths.get(column, 0) + 1
             return

@@ -12,6 +12,7 @@ from array import array
 from collections import OrderedDict
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -41,6 +42,8 @@ def plain(line: str) -> str:
 
 class LogView(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"logview--match", "logview--current", "logview--err"}
+    BINDINGS = [Binding("j", "scroll_down", show=False), Binding("k", "scroll_up", show=False),
+                Binding("g", "scroll_home", show=False)]   # G (follow) is the screen's
 
     class StatusChanged(Message):
         """Follow, pending lines, wrap, search or the files' state changed: the screen redraws its status."""

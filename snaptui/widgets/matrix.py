@@ -34,6 +34,8 @@ class Matrix(ScrollView, can_focus=True):
         Binding("left", "move(0, -1)", "Left", show=False), Binding("right", "move(0, 1)", "Right", show=False),
         Binding("pageup", "page(-1)", show=False), Binding("pagedown", "page(1)", show=False),
         Binding("home", "edge(-1)", show=False), Binding("end", "edge(1)", show=False),
+        Binding("j", "move(1, 0)", show=False), Binding("k", "move(-1, 0)", show=False),
+        Binding("g", "edge(-1)", show=False), Binding("G", "edge(1)", show=False),
     ]
 
     class CursorMoved(Message):

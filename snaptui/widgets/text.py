@@ -106,3 +106,8 @@ def eta_text(seconds: float | None) -> str:
 
 def truncate(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def truncate_left(text: str, width: int) -> str:
+    """'…235320-cube': for names that differ at their end (snapshot branches share a date prefix)."""
+    return text if len(text) <= width else "…" + text[len(text) - max(width - 1, 0):]

@@ -134,3 +134,99 @@ async def test_launch_preview_follows_edits_and_new_files_and_a_stale_plan_is_re
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None, timeout=60)
         assert len(app.screen.model.jobs) == 2
+
+
+# -- 7: the job table ----------------------------------------------------------------------------
+def test_labels_sort_by_their_numbers():
+    from snaptui.widgets.jobtable import natural_key
+
+    labels = ["lr=49", "lr=9", "lr=0.01", "lr=1e-3", "run-10", "run-2", "lr=10,seed=10", "lr=10,seed=2"]
+    assert sorted(labels, key=natural_key) == ["lr=1e-3", "lr=0.01", "lr=9", "lr=10,seed=2", "lr=10,seed=10",
+                                               "lr=49", "run-2", "run-10"]
+
+
+def many_jobs(engine, git_repo, n: int = 60) -> int:
+    jobs = [(i, f"lr={i}", {"lr": i}, ["python", "train.py", f"lr={i}"]) for i in range(n)]
+    sweep_id = engine.store.create_sweep(name="many", executor="local", profile="local", sweep_file=None,
+                                         spec={"grid": {"lr": list(range(n))}}, config={}, snapshot=None,
+                                         workdir=str(git_repo), env={}, jobs=jobs)
+    engine.store.set_sweep_status(sweep_id, "active")
+    job = engine.store.job(sweep_id, 7)
+    engine.store.update_attempt(job.attempt.id, JobState.RUNNING)
+    engine.store.update_attempt(job.attempt.id, JobState.FAILED, exit_code=1)
+    job = engine.store.job(sweep_id, min(42, n - 1))
+    engine.store.update_attempt(job.attempt.id, JobState.RUNNING)
+    engine.store.update_attempt(job.attempt.id, JobState.TIMEOUT)
+    return sweep_id
+
+
+async def test_table_sort_keeps_the_cursor_in_view_in_header_order_and_says_so(engine, git_repo):
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
+
+    sweep_id = many_jobs(engine, git_repo)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        await pilot.press("t")
+        table = app.screen.query_one(JobTable)
+        await pilot.press("G")                                        # vim: last row
+        await until(pilot, lambda: table.selected == 59)
+        await pilot.press("S")                                        # reverse: job 59 is now first
+        await until(pilot, lambda: table.cursor == 0 and table.scroll_y == 0, message="the cursor in view")
+        assert "lr=59" in screen_text(app)
+        order = []
+        for _ in range(4):
+            await pilot.press("s")
+            order.append(table.sort_key)
+        assert order == ["label", "state", "attempt", "executor_id"]   # left to right, as the header
+        assert "sorted by executor id" in screen_text(app)
+        await pilot.click(JobTable, offset=(3, 0))                    # the "#" header
+        await until(pilot, lambda: table.sort_key == "index")
+        await until_text(pilot, "sorted by #")
+        await pilot.press("g", "j", "j")
+        assert table.selected == 2
+        await pilot.press("F")                                        # the next failed job
+        await until(pilot, lambda: table.selected == 7)
+        await pilot.press("F")
+        await until(pilot, lambda: table.selected == 42)
+
+
+async def test_next_failed_from_the_grid(engine, git_repo):
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.matrix import Matrix
+
+    sweep_id = many_jobs(engine, git_repo, 12)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        await pilot.press("F")
+        await until(pilot, lambda: app.screen.selected_job() is not None and app.screen.selected_job().index == 7)
+        await until_text(pilot, "✘ FAILED")
+
+
+# -- 8: 80 columns --------------------------------------------------------------------------------
+@pytest.mark.parametrize("start", [None, "sweep", "job"])
+async def test_help_stays_in_the_footer_at_80_columns(engine, git_repo, start):
+    sweep_id = build(engine, git_repo)["grid"]
+    kwargs = {"sweep": {"start_sweep": sweep_id}, "job": {"start_job": (sweep_id, 6)}}.get(start, {})
+    app = make_app(engine, refresh_on_start=False, **kwargs)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_text(pilot, "? Help")
+        if start is None:
+            await until_text(pilot, "⏎ Open")                          # enter, in the footer of home
+
+
+async def test_help_entries_fit_one_line_at_80_columns_and_list_enter(engine, git_repo):
+    from snaptui.screens.help import HelpScreen
+
+    build(engine, git_repo)
+    app = make_app(engine, refresh_on_start=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_text(pilot, "lr-grid")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await until_text(pilot, "sweeps.open")
+        lines = screen_text(app).splitlines()
+        row = next(n for n, line in enumerate(lines) if "sweeps.open" in line)
+        assert "Open" in lines[row] and "sweeps.filter" in lines[row + 1]   # one line per entry
