@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -98,6 +99,18 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return _reader_went_away()
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not _disk_full(exc):
+            raise
+        err.print(f"error: the disk is full ({exc}); free some space. Nothing half-done is kept: "
+                  f"`snaptui status` names any launch it interrupted and `snaptui recover` finishes or undoes it",
+                  markup=False)
+        return 1
+
+
+def _disk_full(exc: BaseException) -> bool:
+    import errno
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in str(exc)
 
 
 def _reader_went_away() -> int:

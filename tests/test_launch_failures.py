@@ -149,3 +149,36 @@ def test_push_to_remote_runs_after_submission_in_the_background(git_repo, tmp_pa
         assert git(remote, "for-each-ref", "--format=%(refname:short)").split()[0] in branches
     finally:
         stop_everything(git_repo)
+
+
+def test_a_launch_on_a_disk_already_full_says_so_without_a_traceback(small_disk, tmp_path):
+    repo = small_disk / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "T")
+    git(repo, "config", "user.email", "t@example.invalid")
+    (repo / "job.py").write_text("print('ok')\n")
+    (repo / "snaptui.toml").write_text(f'[snapshot]\nworktree_root = "{tmp_path / "worktrees"}"\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initial")
+    sweep = write_sweep(repo, 'name = "f"\ncommand = ["python", "job.py"]\n')
+    Engine(repo).store.sweeps()  # the store exists, as in any repository used before
+    before = user_state(repo)
+    filler = small_disk / "filler"
+    with open(filler, "wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError:
+            pass
+    try:
+        done = run_cli(["--batch", str(sweep)], cwd=repo)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "the disk is full" in done.stderr and "Traceback" not in done.stderr
+    finally:
+        filler.unlink()
+    assert nothing_left(repo)
+    status = run_cli(["status"], cwd=repo)
+    assert status.returncode == 0 and "Traceback" not in status.stderr
+    assert unchanged(before, user_state(repo))

@@ -69,6 +69,10 @@ def test_untracked_checkpoints_are_linked_not_copied_and_new_ones_land_in_the_re
     assert '"checkpoints"' in shown  # the manifest lists what was linked
     assert run_cli(["snapshots", "gc", "--older-than", "0s"], cwd=repo).returncode == 0
     assert len(list((repo / "checkpoints").iterdir())) == 10  # gc left the live data alone
+    engine.resubmit([engine.jobs(sweep.id)[0]])  # the worktree comes back, with its data linked again
+    wait_sweep_done(engine, sweep.id)
+    assert engine.jobs(sweep.id)[0].state.value == "COMPLETED"
+    assert "checkpoints seen: 10" in engine.log_paths(engine.jobs(sweep.id)[0])[0].read_text()
     assert unchanged(before, user_state(repo))
 
 

@@ -9,6 +9,7 @@ reproduce) from the snapshot's branch or commit, which gc only deletes when aske
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -116,4 +117,6 @@ def ensure_worktree(engine, sweep) -> Path:
                            f"({sweep.snapshot['commit'][:10]}): {exc}") from None
     links = linked_paths(sweep.config["snapshot"]["symlink_paths"], (sweep.spec or {}).get("workdir"))
     link_shared_paths(engine.repo_root, worktree, links, [])
+    data = [e["path"] for e in sweep.snapshot.get("linked", ()) if os.path.lexists(engine.repo_root / e["path"])]
+    link_shared_paths(engine.repo_root, worktree, data, [])  # data left out of the commit, linked again
     return worktree
