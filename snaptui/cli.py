@@ -9,7 +9,7 @@ from pathlib import Path
 from .engine.errors import ConfigError, SnaptuiError
 
 VERBS = ("status", "cancel", "resubmit", "logs", "results", "show", "reproduce", "snapshots", "launch", "recover",
-         "metrics", "plot")
+         "metrics", "plot", "alloc")
 METRICS_VERBS = ("metrics", "plot")  # in metrics_cli.py
 
 
@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     recover = verbs.add_parser("recover", help="finish (or --abort) a launch that was interrupted")
     recover.add_argument("sweep", nargs="?", help="default: every interrupted launch")
     recover.add_argument("--abort", action="store_true", help="undo it: stop its jobs, remove its snapshot")
+    from .alloc_cli import add_parser as add_alloc_parser
+    add_alloc_parser(verbs)
     from .metrics_args import add_parsers as add_metrics_parsers
     add_metrics_parsers(verbs)
     launch = verbs.add_parser("launch", help="launch a sweep and return (same as --batch FILE --no-wait)")
@@ -86,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb in METRICS_VERBS:
             from . import metrics_cli
             return getattr(metrics_cli, args.verb)(engine, args)
+        if args.verb == "alloc":
+            from .alloc_cli import alloc
+            return alloc(engine, args)
         from . import commands
         if args.batch is not None or args.verb == "launch":
             return commands.batch(engine, args)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from . import agent, faults
+from . import agent, allocation, faults
 from .config import EffectiveConfig, ProjectConfig
 from .errors import ConfigError, SnaptuiError
 from .executors import executor_for
@@ -154,6 +154,12 @@ class Engine:
             config = dataclasses.replace(config, local=resolve_local_gpus(
                 config.local, config.profile, os.environ if environ is None else environ, self.project.path,
                 f"profiles.{config.profile_name}.gpus_per_node"))
+        if config.executor == "allocation":  # a running allocation, or nothing is launched
+            found = allocation.resolve(config.profile["allocation"], os.environ if environ is None else environ,
+                                       self.project.path, f"profiles.{config.profile_name}.allocation")
+            config = dataclasses.replace(config, profile={**config.profile, "allocation": found.job_id,
+                                                          "allocation_cpus": found.cpus,
+                                                          "allocation_mem_mb": found.mem_mb})
         if plan.job_count > config.max_jobs and not yes:  # from the grid's shape: nothing expanded yet
             raise ConfigError.single(spec.path, "grid", f"expands to {plan.job_count:,} jobs, more than"
                                      f" limits.max_jobs = {config.max_jobs}",

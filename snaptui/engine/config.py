@@ -96,6 +96,8 @@ SLURM_FIELDS = {
     "max_array_size": Field(int, at_least_one), "jobs_per_task": Field(int, at_least_one),
     "signal_delay_s": Field(int, non_negative),
     "poll_interval_s": Field(float, positive),
+    "allocation": Field((int, str), lambda v: None if str(v) == "current" or str(v).isdigit() else
+                        'must be an allocation id (a number) or "current"'),
     "additional_parameters": Field(dict, _single_line), "setup": Field(list, _single_line, items=str), "srun_args": Field(list, _single_line, items=str),
 }
 PROFILE_FIELDS = {"local": LOCAL_FIELDS, "slurm": SLURM_FIELDS}
@@ -143,6 +145,9 @@ class EffectiveConfig:
 
     @property
     def executor(self) -> str:
+        """`allocation` for a Slurm profile that runs jobs as steps of an existing allocation."""
+        if self.profile["executor"] == "slurm" and self.profile.get("allocation") is not None:
+            return "allocation"
         return self.profile["executor"]
 
     def to_dict(self) -> dict[str, Any]:

@@ -14,4 +14,7 @@ def executor_for(name: str, store: Store, repo_root: Path) -> Executor:
     if name == "slurm":
         from .slurm import SlurmExecutor
         return SlurmExecutor(store, repo_root)
+    if name == "allocation":
+        from .steps import StepExecutor
+        return StepExecutor(store, repo_root)
     raise ValueError(f"unknown executor {name!r}")

@@ -1,0 +1,114 @@
+"""Jobs as steps of an existing Slurm allocation (a profile with `allocation = <id>|"current"`).
+
+The agent starts one `srun --jobid=ID --exact -n1 ...` per job, as many as the sweep's
+max_parallel_jobs (default: what the allocation holds); srun itself waits while the allocation
+is full. The srun process is the job's handle on this machine (liveness, like the local
+executor's controller); the step reports through its manifest; cancel is `scancel ID.STEP`
+and the srun's process group. Resubmits queue and start the same way.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+from ..jobenv import without_scheduler_vars
+from ..manifest import read_manifest
+from ..models import Attempt, Sweep
+from ..procs import identity, terminate
+from ..states import JobState
+from .local import LocalExecutor
+
+log = logging.getLogger("snaptui.steps")
+SPEC_NAME = "snaptui_step.pkl"
+
+
+def step_slots(profile: dict) -> int:
+    """How many steps run at once: max_parallel_jobs, else what the allocation's CPUs hold."""
+    if profile.get("max_parallel_jobs"):
+        return int(profile["max_parallel_jobs"])
+    return max(1, int(profile.get("allocation_cpus") or 1) // int(profile.get("cpus_per_task") or 1))
+
+
+def srun_command(profile: dict, spec_path: str, out: str, err: str, job_name: str) -> list[str]:
+    cpus = int(profile.get("cpus_per_task") or 1)
+    cmd = ["srun", f"--jobid={profile['allocation']}", "--exact", "--ntasks=1", "--nodes=1",
+           f"--cpus-per-task={cpus}", f"--job-name={job_name}", f"--output={out}", f"--error={err}",
+           "--open-mode=append"]
+    # A step takes all of the allocation's memory unless told otherwise, and the next step waits.
+    if profile.get("mem_gb"):
+        cmd.append(f"--mem={int(float(profile['mem_gb']) * 1024)}M")
+    elif profile.get("allocation_mem_mb"):
+        per_cpu = int(profile["allocation_mem_mb"]) // max(1, int(profile.get("allocation_cpus") or 1))
+        cmd.append(f"--mem={per_cpu * cpus}M")
+    if profile.get("gpus_per_node"):
+        cmd.append(f"--gpus={profile['gpus_per_node']}")
+    cmd += list(profile.get("srun_args") or [])
+    return cmd + [sys.executable, "-u", "-m", "snaptui.engine.steprun", spec_path]
+
+
+class StepExecutor(LocalExecutor):
+    name = "allocation"
+
+    def start_queued(self, attempts: list[Attempt]) -> None:
+        self._settle_interrupted_submissions(attempts)
+        for sweep_id in sorted({a.sweep_id for a in attempts}):
+            mine = [a for a in attempts if a.sweep_id == sweep_id]
+            queued = [a for a in mine if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
+            sweep = self._sweep(sweep_id)
+            free = step_slots(sweep.config["executor"]) - (len(mine) - len(queued))
+            if queued and free > 0:
+                self.submit(sweep, queued[:free])
+
+    def submit(self, sweep: Sweep, attempts: list[Attempt], gpus=None) -> None:
+        profile = sweep.config["executor"]
+        timeout_min = float(profile.get("timeout_min", 60))
+        for attempt in attempts:
+            if not self.store.claim(attempt.id):
+                continue
+            job = self.store.job(sweep.id, attempt.job_index)
+            spec = self.run_spec(sweep, job, attempt, timeout_s=timeout_min * 60)
+            executor_id = f"{profile['allocation']}-s{attempt.id}"
+            folder = self.submitit_root / executor_id
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                spec_path = folder / SPEC_NAME
+                with open(spec_path, "wb") as handle:
+                    pickle.dump((spec, executor_id), handle)
+                cmd = srun_command(profile, str(spec_path), str(folder / f"{executor_id}_0_log.out"),
+                                   str(folder / f"{executor_id}_0_log.err"), f"snaptui-{sweep.name}-{job.index}")
+                with open(folder / "srun.log", "ab") as srun_log:
+                    # srun must not take this process's own allocation (if any) for the step's
+                    process = subprocess.Popen(cmd, env=without_scheduler_vars(os.environ), start_new_session=True,
+                                               stdin=subprocess.DEVNULL, stdout=srun_log, stderr=subprocess.STDOUT)
+            except OSError as exc:
+                log.exception("starting a step for attempt %s failed", attempt.id)
+                self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(),
+                                          reason=f"could not start srun: {exc}")
+                continue
+            self._jobs[attempt.id] = SimpleNamespace(_process=process)
+            self.store.update_attempt(attempt.id, executor_id=executor_id, log_dir=str(folder),
+                                      submitted_at=time.time(),
+                                      proc={"controller": identity(process.pid) or {"pid": process.pid}})
+            fresh = self.store.attempt(attempt.id)
+            if fresh.cancel_requested:
+                self.cancel([fresh])
+
+    def cancel(self, attempts: list[Attempt]) -> None:
+        steps = []
+        for attempt in attempts:
+            manifest = read_manifest(attempt.log_dir) or {}
+            if manifest.get("step") is not None:
+                steps.append(f"{manifest['allocation']}.{manifest['step']}")
+        if steps:
+            subprocess.run(["scancel", *steps], capture_output=True, text=True, timeout=60)
+        terminate([(a.proc.get("controller"), True) for a in attempts])
+        self.poll([self.store.attempt(a.id) for a in attempts])
+
+    def _idents_with_groups(self, attempt: Attempt) -> list[tuple[dict | None, bool]]:
+        # The step's own processes may be on another node: only srun, here, says whether it lives.
+        return [(attempt.proc.get("controller"), True)]
