@@ -124,3 +124,84 @@ def _alive(pid: int) -> bool:
             return handle.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+TQDM_JOB = '''\
+import os, sys, time
+print("training", flush=True)
+for step in range(1, 4):
+    sys.stdout.write(f"\\\\r epoch 1: {step * 10}%|{'#' * step}{' ' * (10 - step)}| {step}/10")
+    sys.stdout.flush()
+    time.sleep(0.2)
+while not os.path.exists("release"):
+    time.sleep(0.05)
+sys.stdout.write("\\\\n")
+'''
+
+
+def test_a_running_progress_bar_is_visible_and_r_asks_first(engine, git_repo, tmux_in):
+    (git_repo / "bar.py").write_text(TQDM_JOB)
+    sweep = launch(engine, git_repo, '''
+        name = "bar"
+        command = ["python", "bar.py"]
+    ''')
+    term = tmux_in(size=(100, 30))
+    term.start(f"{BINARY}; echo EXITED $?; sleep 30")
+    term.wait_for("bar")
+    term.keys("Enter")
+    term.wait_for("RUNNING")
+    term.keys("Enter")                                          # the job's log
+    term.wait_for("30%|###       | 3/10")                       # the unfinished line, while the job runs
+    assert engine.jobs(sweep.id)[0].state is JobState.RUNNING
+    (git_repo / "release").write_text("")
+    term.wait_for("COMPLETED")
+    term.keys("r")
+    text = term.wait_for(f"Resubmit job {sweep.id}/0?")         # asks first
+    assert "No (n)" in text
+    term.keys("n")
+    term.wait_for("FOLLOW")
+    assert engine.jobs(sweep.id)[0].attempt.number == 1         # no was no
+    term.keys("q")
+    term.wait_for("Table")                                      # the sweep's footer
+    term.keys("q")
+    term.wait_for("Launch")                                     # home's footer
+    term.keys("q")
+    term.wait_for("EXITED 0")
+
+
+def test_a_200000_line_log_reaches_line_1_and_search_finds_an_early_line(engine, git_repo, tmux_in):
+    (git_repo / "long.py").write_text("for n in range(1, 200001):\n    print(f'log line {n} of 200000')\n")
+    sweep = launch(engine, git_repo, '''
+        name = "long"
+        command = ["python", "long.py"]
+    ''')
+    wait_sweep_done_(engine, sweep.id)
+    term = tmux_in(size=(100, 30))
+    term.start(f"{BINARY}; echo EXITED $?; sleep 30")
+    term.wait_for("long")
+    term.keys("Enter")
+    term.wait_for("COMPLETED")
+    term.keys("Enter")
+    term.wait_for("log line 200000 of 200000")
+    term.keys("Home")
+    text = term.wait_for("log line 1 of 200000")
+    assert "log line 2 of 200000" in text
+    term.keys("End")
+    term.wait_for("log line 200000 of 200000")
+    term.keys("/")
+    for key in ("log line 17 of", "Enter"):
+        term.keys(key)
+    text = term.wait_for("1/1")
+    assert "log line 17 of 200000" in text
+    term.keys("q")
+    term.wait_for("Table")                                      # the sweep's footer
+    term.keys("q")
+    term.wait_for("Launch")                                     # home's footer
+    term.keys("q")
+    term.wait_for("EXITED 0")
+
+
+def wait_sweep_done_(engine, sweep_id: int) -> None:
+    from tests.conftest import wait_sweep_done
+
+    wait_sweep_done(engine, sweep_id, timeout=120)
