@@ -195,7 +195,16 @@ class Agent:
                 idle_since = idle_since or time.monotonic()
                 if time.monotonic() - idle_since >= IDLE_EXIT_S and self._release(lock_handle):
                     return
-            time.sleep(TICK_S)
+            self._sleep(TICK_S)
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait for the next tick, or less: a local worker finishing a job wakes the agent at once,
+        so the next queued job starts the moment a slot frees."""
+        local = self.executors.get("local")
+        if local is None:
+            time.sleep(seconds)
+        else:
+            local.wait_for_event(seconds)
 
     def _release(self, lock_handle) -> bool:
         """Exit only if, under the start lock, nothing is active: a caller that saw us alive relies on us."""

@@ -104,7 +104,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=out, stderr=err,
                                  preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
     except OSError as exc:
-        print(f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}", file=err or sys.stderr, flush=True)
+        _say(err, f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}")
         report.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
         return "FAILED", 127, f"cannot start: {exc}", {}
     report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": process_start_time(child.pid)})
@@ -131,8 +131,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     try:
         timed_out, cancelled = _wait(child, spec.timeout_s, cancel_path if streams is not None else None)
         if timed_out:
-            print(f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job", file=err or sys.stderr,
-                  flush=True)
+            _say(err, f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job")
         if timed_out or cancelled:
             _stop_group(child)
     finally:
@@ -148,6 +147,15 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     report.update(state=state, exit_code=code, ended_at=time.time(), results=results,
                   reason=reason, signals=received, result_problem=problem)
     return state, code, reason, results
+
+
+def _say(stream, text: str) -> None:
+    """A line for the job's stderr: the task's own, or a packed/worker job's log file (binary)."""
+    if stream is None:
+        print(text, file=sys.stderr, flush=True)
+    else:
+        stream.write(text.encode() + b"\n")
+        stream.flush()
 
 
 def _original_usr2():

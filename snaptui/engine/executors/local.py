@@ -1,15 +1,17 @@
-"""Local executor: submitit's LocalExecutor plus what it lacks.
+"""Local executor: jobs on this machine, started by the per-repo agent as slots free up.
 
-submitit starts every job at once, defaults to a 2-minute timeout, and can only
-watch or cancel from the process that submitted. Here the per-repo agent (a
-detached process) starts attempts as slots free up, so the parallelism cap holds
-after the launching process exits; the job reports through its manifest, and
-liveness is a PID plus its start time, so any snaptui process can tell what still
-runs and cancel it by killing the command's whole process group.
+submitit's LocalExecutor starts every job at once, costs a controller and a task
+interpreter per job, and can only watch or cancel from the process that submitted.
+Here the agent (a detached process) starts attempts as slots free up, so the
+parallelism cap holds after the launching process exits, and hands them to long-lived
+workers (local_workers.py), one interpreter per slot, not per job. A job reports
+through its manifest, and liveness is a PID plus its start time, so any snaptui
+process can tell what still runs and cancel it by killing the command's process group.
 """
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 from .. import faults
@@ -18,13 +20,13 @@ from ..localslots import gpu_binding, plan_starts
 from ..manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt, Sweep
 from ..procs import identity, is_alive, terminate
-from ..runner import CommandRunner
+from ..packed import request_cancel
+from ..store import state_dir
 from ..states import JobState
 from .base import Executor
+from .local_workers import WorkerPool
 
 log = logging.getLogger("snaptui.local")
-# submitit's own timeout is only a backstop: the runner enforces the profile's timeout.
-SUBMITIT_TIMEOUT_MARGIN_MIN = 10
 LIVENESS_EVERY_S = 1.0
 ADOPT_AFTER_S = 10.0  # a claimed job starts within a second; older claims without an id are settled
 
@@ -35,7 +37,7 @@ class LocalExecutor(Executor):
 
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
-        self._jobs: dict[int, object] = {}  # attempt id -> submitit LocalJob, kept to reap the controller
+        self._workers: WorkerPool | None = None  # made in the agent, the one process that starts jobs
         self._sweeps: dict[int, Sweep] = {}
         self._alive_checked: dict[int, float] = {}
 
@@ -56,15 +58,10 @@ class LocalExecutor(Executor):
         return self._sweeps[sweep_id]
 
     def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
-        """Start these attempts now; `gpus` gives the devices each may use (by attempt id)."""
-        import submitit
-
+        """Start these attempts now, each handed to a long-lived worker of the agent's pool
+        (local_workers.py); `gpus` gives the devices each may use (by attempt id)."""
         timeout_min = float(sweep.config["executor"].get("timeout_min", 60))
         for attempt in attempts:
-            # One submitit executor per job: an executor spaces its own submissions 0.2 s apart,
-            # which is the only queue submitit has; ours is the agent's.
-            executor = submitit.LocalExecutor(folder=self.submitit_root / "%j")
-            executor.update_parameters(timeout_min=timeout_min + SUBMITIT_TIMEOUT_MARGIN_MIN)
             if not self.store.claim(attempt.id):
                 continue
             job = self.store.job(sweep.id, attempt.job_index)
@@ -72,22 +69,38 @@ class LocalExecutor(Executor):
             devices = (gpus or {}).get(attempt.id)
             # Without a GPU request a local job sees the GPUs the launching shell made visible.
             spec.bound_env = gpu_binding(devices) if devices else {k: spec.env[k] for k in GPU_BINDING if k in spec.env}
+            spec.scheduler = "local"
             try:
-                submitted = executor.submit(CommandRunner(), spec)
+                executor_id = f"{os.getpid()}-{attempt.id}"
+                folder = self.submitit_root / executor_id
+                worker_pid = self.workers.dispatch(spec, folder, executor_id)
             except Exception as exc:  # a failed start must show on the job, not kill the agent
                 log.exception("submitting attempt %s failed", attempt.id)
                 self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(),
                                           reason=f"could not start: {exc}")
                 continue
-            pid = int(submitted.job_id)
             faults.point("agent:submitted")
-            self._jobs[attempt.id] = submitted
             self.store.update_attempt(
-                attempt.id, executor_id=str(pid), log_dir=str(submitted.paths.folder),
-                submitted_at=time.time(), proc={"controller": identity(pid) or {"pid": pid}, "gpus": devices})
+                attempt.id, executor_id=executor_id, log_dir=str(folder), submitted_at=time.time(),
+                proc={"worker": identity(worker_pid) or {"pid": worker_pid}, "gpus": devices})
             fresh = self.store.attempt(attempt.id)
             if fresh.cancel_requested:  # cancelled while we were starting it
                 self.cancel([fresh])
+
+    @property
+    def workers(self) -> WorkerPool:
+        if self._workers is None:
+            self._workers = WorkerPool(state_dir(self.repo_root) / "agent.log")
+        return self._workers
+
+    def wait_for_event(self, timeout: float) -> bool:
+        """The agent's sleep: returns early the moment a worker finishes a job."""
+        if self._workers is None:
+            time.sleep(timeout)
+            return False
+        woke = self._workers.wait(timeout)
+        self._workers.collect()
+        return woke
 
     def _settle_interrupted_submissions(self, attempts: list[Attempt]) -> None:
         """A claim without an executor id means a submitter died mid-submission. If the job started
@@ -132,27 +145,32 @@ class LocalExecutor(Executor):
                 self.vanished(fresh, "the job's processes ended without reporting an exit code (killed?)")
 
     def cancel(self, attempts: list[Attempt]) -> None:
+        """Stop the command's process group; the worker running it lives on, records the job's end
+        and takes the next. A job its worker has not started yet is skipped by its cancel marker."""
         targets = []
         for attempt in attempts:
-            for ident, group in self._idents_with_groups(attempt):
+            if attempt.proc.get("worker") and attempt.log_dir:
+                request_cancel(attempt.log_dir)
+            for ident, group in self._idents_with_groups(attempt, for_kill=True):
                 targets.append((ident, group))
         terminate(targets)
         self.poll([self.store.attempt(a.id) for a in attempts])
 
-    def _idents_with_groups(self, attempt: Attempt) -> list[tuple[dict | None, bool]]:
+    def _idents_with_groups(self, attempt: Attempt, for_kill: bool = False) -> list[tuple[dict | None, bool]]:
         manifest = read_manifest(attempt.log_dir) or {}
-        return [(manifest.get("command"), True), (manifest.get("runner"), False),
-                (attempt.proc.get("controller"), False)]
+        idents = [(manifest.get("command"), True), (attempt.proc.get("controller"), False)]
+        if attempt.proc.get("worker"):
+            # The worker writes the job's end whatever happens to the command, so while it lives the
+            # job is not lost; it is never a target (it outlives its jobs and takes the next).
+            if not for_kill:
+                idents.append((attempt.proc["worker"], False))
+        else:  # an attempt started by an older snaptui through submitit's controller
+            idents.append((manifest.get("runner"), False))
+        return idents
 
     def _idents(self, attempt: Attempt) -> list[dict | None]:
         return [ident for ident, _ in self._idents_with_groups(attempt)]
 
     def _reap(self, attempt_id: int) -> None:
-        job = self._jobs.pop(attempt_id, None)
-        process = getattr(job, "_process", None)
-        if process is not None:
-            process.poll()
-        try:  # submitit's local controller creates the folder pattern itself, literally: `.submitit/%j`
-            (self.submitit_root / "%j").rmdir()
-        except OSError:
-            pass
+        if self._workers is not None:
+            self._workers.collect()
