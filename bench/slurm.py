@@ -1,13 +1,20 @@
-"""Slurm: a sweep through snaptui against a raw `sbatch --array` of the same command.
+"""Slurm: snaptui against its baselines on the same cluster, in the same run.
 
-Times submission-to-all-done for both in the same run, and counts the scheduler
-queries snaptui makes per minute while the tasks are active (a wrapper on PATH counts
-every sacct/squeue call the agent makes).
+- a 200-task sweep through snaptui against a raw `sbatch --array` of the same command, and the
+  same sweep packed (jobs_per_task) against the same raw array: submission to all done;
+- a 20-task Hydra sweep through `hydra/launcher=snaptui_slurm` against Hydra's own submitit
+  launcher (the peer) on the same app: submission to all done, and the scheduler calls each makes;
+- the scheduler queries snaptui makes per minute while a sweep is active.
+
+Every case runs SAMPLES times, alternating with its baseline so load drifts hit both alike; the
+median is reported. Scheduler calls are counted by wrappers first on PATH that log each call of
+sbatch, sacct, squeue and scontrol, for snaptui and for the peer alike.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,39 +27,75 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import print_table, row  # noqa: E402
 
 TASKS = int(os.environ.get("SNAPTUI_BENCH_SLURM_TASKS", "200"))
-COMMAND = "sleep 0.2"  # the same shell command for both
+HYDRA_TASKS = int(os.environ.get("SNAPTUI_BENCH_HYDRA_TASKS", "20"))
+SAMPLES = int(os.environ.get("SNAPTUI_BENCH_SAMPLES", "3"))
+PER_TASK = int(os.environ.get("SNAPTUI_BENCH_JOBS_PER_TASK", "10"))
+COMMAND = "sleep 0.2"  # the same shell command for snaptui and the raw array
+COUNTED = ("sbatch", "sacct", "squeue", "scontrol")
+HYDRA_APP = '''
+import time
+import hydra
+from omegaconf import DictConfig
+
+@hydra.main(version_base="1.3", config_path=None, config_name=None)
+def main(cfg: DictConfig) -> None:
+    time.sleep(0.2)
+
+if __name__ == "__main__":
+    main()
+'''
 
 
 def _cluster_up() -> bool:
     return shutil.which("sbatch") is not None and subprocess.run(["sinfo", "-h"], capture_output=True).returncode == 0
 
 
+def _queue_empty_of(job_ids: list[str]) -> bool:
+    out = subprocess.run(["squeue", "-h", "-j", ",".join(job_ids)], capture_output=True, text=True).stdout
+    return not out.strip()
+
+
 def _raw_array(workdir: Path, tasks: int) -> float:
+    """sbatch --array, split the way the cluster's MaxArraySize requires, then wait until all left."""
+    from snaptui.engine.executors.slurm_limits import read_limits
+
+    size = read_limits().max_array_size or tasks
     start = time.perf_counter()
-    out = subprocess.run(["sbatch", "--parsable", f"--array=0-{tasks - 1}", "--mem=256M", "-o", "/dev/null",
-                          "--wrap", COMMAND],
-                         cwd=workdir, check=True, capture_output=True, text=True).stdout.strip()
-    array = out.split(";")[0]
-    while subprocess.run(["squeue", "-h", "-j", array], capture_output=True, text=True).stdout.strip():
+    ids = []
+    for first in range(0, tasks, size):
+        count = min(size, tasks - first)
+        out = subprocess.run(["sbatch", "--parsable", f"--array=0-{count - 1}", "--mem=256M", "-o", "/dev/null",
+                              "--wrap", COMMAND], cwd=workdir, check=True, capture_output=True, text=True).stdout
+        ids.append(out.strip().split(";")[0])
+    while not _queue_empty_of(ids):
         time.sleep(0.5)
     return time.perf_counter() - start
 
 
-def _counting_path(tmp: Path) -> Path:
-    """sacct and squeue wrappers that log each call, first on PATH for the agent."""
-    wrappers = tmp / "bin"
-    wrappers.mkdir()
-    for tool in ("sacct", "squeue"):
-        real = shutil.which(tool)
-        (wrappers / tool).write_text(f"#!/bin/sh\necho {tool} >> {tmp / 'calls.log'}\nexec {real} \"$@\"\n")
-        (wrappers / tool).chmod(0o755)
-    return wrappers
+class CallCounter:
+    """Wrappers for the scheduler's commands, first on PATH, that log every call."""
+
+    def __init__(self, tmp: Path):
+        self.log = tmp / "calls.log"
+        self.bin = tmp / "bin"
+        self.bin.mkdir()
+        for tool in COUNTED:
+            real = shutil.which(tool)
+            (self.bin / tool).write_text(f"#!/bin/sh\necho {tool} >> {self.log}\nexec {real} \"$@\"\n")
+            (self.bin / tool).chmod(0o755)
+
+    def env(self) -> dict:
+        return {**os.environ, "PATH": f"{self.bin}:{os.environ['PATH']}"}
+
+    def take(self) -> dict[str, int]:
+        """Calls since the last take, by command."""
+        lines = self.log.read_text().split() if self.log.exists() else []
+        self.log.unlink(missing_ok=True)
+        return {tool: lines.count(tool) for tool in COUNTED}
 
 
-def _snaptui_sweep(tmp: Path, tasks: int) -> tuple[float, int, float]:
-    from snaptui.engine.api import Engine
-
-    repo = tmp / "repo"
+def _repo(tmp: Path, name: str) -> Path:
+    repo = tmp / name
     repo.mkdir()
     run = lambda *a: subprocess.run(["git", "-C", str(repo), *a], check=True, capture_output=True)
     run("init", "-q")
@@ -64,43 +107,109 @@ def _snaptui_sweep(tmp: Path, tasks: int) -> tuple[float, int, float]:
         partition = "debug"
         mem_gb = 0.25
         timeout_min = 30
+        poll_interval_s = 2
     '''))
-    (repo / "sweep.toml").write_text(f'name = "bench"\ncommand = ["sh", "-c", "{COMMAND}", "task"]\n'
-                                     f'profile = "slurm"\n[grid]\ni = "range({tasks})"\n')
+    (repo / "app.py").write_text(HYDRA_APP)
     run("add", "-A")
     run("-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "bench")
-    os.environ["PATH"] = f"{_counting_path(tmp)}:{os.environ['PATH']}"
-    engine = Engine(repo)
+    return repo
+
+
+def _snaptui_sweep(repo: Path, tasks: int, counter: CallCounter, per_task: int = 1) -> tuple[float, float]:
+    """Launch through the CLI as a user does (the agent inherits the counting PATH); wait for the end.
+    Returns (seconds, minutes while active)."""
+    from snaptui.engine.api import Engine
+    from snaptui.engine.states import JobState
+
+    (repo / "sweep.toml").write_text(f'name = "bench"\ncommand = ["sh", "-c", "{COMMAND}", "task"]\n'
+                                     f'profile = "slurm"\n[grid]\ni = "range({tasks})"\n')
+    env = counter.env()
     start = time.perf_counter()
-    sweep = engine.launch(engine.plan(repo / "sweep.toml"))
+    out = subprocess.run([sys.executable, "-m", "snaptui", "--batch", "sweep.toml", "--no-wait",
+                          "--set", f"jobs_per_task={per_task}"], cwd=repo, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    sweep_id = int(out.strip().splitlines()[-1])
     active_from = time.perf_counter()
-    while engine.sweep(sweep.id).is_active:
-        time.sleep(0.5)
+    engine = Engine(repo)
+    while engine.sweep(sweep_id).is_active:
+        time.sleep(0.2)
     elapsed = time.perf_counter() - start
-    minutes = (time.perf_counter() - active_from) / 60
-    calls = len((tmp / "calls.log").read_text().splitlines()) if (tmp / "calls.log").exists() else 0
-    counts = engine.sweep(sweep.id).counts
-    assert sum(counts.values()) == tasks, counts
-    return elapsed, calls, minutes
+    counts = engine.sweep(sweep_id).counts
+    assert counts == {JobState.COMPLETED: tasks}, counts
+    return elapsed, (time.perf_counter() - active_from) / 60
+
+
+def _hydra_sweep(repo: Path, launcher: str, tasks: int, counter: CallCounter) -> float:
+    params = ["hydra.launcher.partition=debug", "hydra.launcher.mem_gb=1", "hydra.launcher.timeout_min=30"]
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "app.py", "-m", f"hydra/launcher={launcher}", *params,
+                    f"+i=range({tasks})"], cwd=repo, env=counter.env(), check=True, capture_output=True, text=True)
+    return time.perf_counter() - start
+
+
+def _median_pairs(baseline_fn, value_fn, samples: int) -> tuple[float, float, list]:
+    """Alternate baseline and value `samples` times; medians of each, and the raw pairs."""
+    pairs = []
+    for _ in range(samples):
+        pairs.append((baseline_fn(), value_fn()))
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs), pairs
+
+
+def _calls(counts: dict[str, int]) -> str:
+    return " ".join(f"{k} {v}" for k, v in counts.items() if v)
 
 
 def run(tasks: int = TASKS) -> list[dict]:
     if not _cluster_up():
         raise RuntimeError("the Slurm cluster is not up (scripts/slurm-cluster up)")
+    rows = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        baseline = _raw_array(tmp, tasks)
-        old_path = os.environ["PATH"]
-        try:
-            value, calls, minutes = _snaptui_sweep(tmp, tasks)
-        finally:
-            os.environ["PATH"] = old_path
-    per_minute = calls / minutes if minutes else float("nan")
-    return [
-        row("slurm", f"{tasks}-task sweep, submit to all done", baseline, value, "baseline: raw sbatch --array"),
-        row("slurm", "scheduler calls per minute while active", 1.0, per_minute,
-            f"{calls} sacct/squeue calls in all for {tasks} tasks; baseline: 1 call/min", unit="calls/min"),
-    ]
+        counter = CallCounter(tmp)
+        repo = _repo(tmp, "repo")
+        active = {"minutes": 0.0, "calls": 0}
+
+        def snaptui(per_task):
+            def go():
+                counter.take()
+                seconds, minutes = _snaptui_sweep(repo, tasks, counter, per_task)
+                calls = counter.take()
+                active["minutes"] += minutes
+                active["calls"] += calls["sacct"] + calls["squeue"]
+                return seconds
+            return go
+
+        base, value, pairs = _median_pairs(lambda: _raw_array(tmp, tasks), snaptui(1), SAMPLES)
+        rows.append(row("slurm", f"{tasks}-task sweep, submit to all done", base, value,
+                        f"baseline: raw sbatch --array; median of {SAMPLES} alternating"))
+        base, value, pairs = _median_pairs(lambda: _raw_array(tmp, tasks), snaptui(PER_TASK), SAMPLES)
+        rows.append(row("slurm", f"{tasks}-job sweep packed {PER_TASK} per task, submit to all done", base, value,
+                        f"baseline: raw sbatch --array of {tasks} tasks; median of {SAMPLES}"))
+        per_minute = active["calls"] / active["minutes"] if active["minutes"] else float("nan")
+        rows.append(row("slurm", "scheduler queries per minute while active", 1.0, per_minute,
+                        f"{active['calls']} sacct/squeue calls in {active['minutes']:.1f} min; baseline: 1 call/min",
+                        unit="calls/min"))
+
+        hydra_calls = {}
+
+        def hydra(launcher):
+            def go():
+                counter.take()
+                seconds = _hydra_sweep(repo, launcher, HYDRA_TASKS, counter)
+                hydra_calls[launcher] = counter.take()
+                return seconds
+            return go
+
+        base, value, pairs = _median_pairs(hydra("submitit_slurm"), hydra("snaptui_slurm"), SAMPLES)
+        rows.append(row("slurm", f"{HYDRA_TASKS}-task Hydra sweep, submit to all done", base, value,
+                        f"baseline: Hydra's submitit launcher; median of {SAMPLES} alternating"))
+        peer, ours = hydra_calls["submitit_slurm"], hydra_calls["snaptui_slurm"]
+        rows.append(row("slurm", f"scheduler calls for the {HYDRA_TASKS}-task Hydra sweep", sum(peer.values()),
+                        sum(ours.values()), f"snaptui: {_calls(ours)}; submitit: {_calls(peer)} (last sample)",
+                        unit="calls"))
+        from snaptui.engine.agent import stop_agent
+        stop_agent(repo)
+    return rows
 
 
 if __name__ == "__main__":
