@@ -3,6 +3,7 @@ steps with the same states, logs, cancel and resubmit; the allocation is release
 from __future__ import annotations
 
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -90,3 +91,29 @@ def test_allocation_current_outside_an_allocation_is_refused(slurm_engine):
     result = run_cli(["--batch", "sweep.toml", "--profile", "slurm", "--set", "allocation=current"],
                      cwd=slurm_engine.repo_root, env={"SLURM_JOB_ID": ""})
     assert result.returncode == 2 and "not inside a Slurm allocation" in result.stderr
+
+
+def test_allocation_current_runs_the_jobs_in_the_launching_shells_allocation(slurm_engine):
+    repo = slurm_engine.repo_root
+    (repo / "waitfor.py").write_text(WAIT_FOR)
+    git(repo, "add", "waitfor.py")
+    git(repo, "commit", "-qm", "waiting job")
+    write_sweep(repo, '''
+        name = "current"
+        command = ["python", "waitfor.py"]
+        [grid]
+        until = ["now", "now"]
+    ''')
+    # --batch waits for the jobs, so the allocation lives until they are done
+    inside = subprocess.run(
+        ["salloc", "-n2", "--mem-per-cpu=128M", "-t", "5", "-J", "snaptui-test-current",
+         sys.executable, "-m", "snaptui", "--batch", "sweep.toml", "--profile", "slurm",
+         "--set", "allocation=current"], cwd=repo, capture_output=True, text=True, timeout=240)
+    assert inside.returncode == 0, inside.stdout + inside.stderr
+    alloc = next(line.split()[-1] for line in inside.stderr.splitlines() if "Granted job allocation" in line)
+    sweep = slurm_engine.sweeps()[0]
+    assert sweep.executor == "allocation" and sweep.config["executor"]["allocation"] == alloc
+    for job in slurm_engine.jobs(sweep.id):
+        assert job.state == JobState.COMPLETED
+        env = dumped_env(job)
+        assert env["SLURM_JOB_ID"] == alloc and env["SLURM_STEP_ID"].isdigit()
