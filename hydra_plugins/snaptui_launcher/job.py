@@ -27,19 +27,22 @@ def job_file(num: int) -> str:
 
 
 def code_import_path(current: List[str], launched: List[str], repo: str, code: str) -> List[str]:
-    """``launched`` (relative to the project root) in the code first, then the job's own path with
-    entries that point into the live project redirected to the code (e.g. an editable install)."""
+    """``launched`` (relative to the project root) first, then the job's own path; an entry inside the
+    project becomes its twin in the code when the code has it. Folders a snapshot leaves out (a
+    git-ignored ``.venv/`` or ``vendor/`` inside the project) stay where they are: that is where the
+    launching process found them."""
     repo_path, code_path = Path(repo), Path(code)
-    front = [str(code_path / rel) for rel in launched]
-    rest = []
-    for entry in current:
+
+    def in_code(entry: str) -> str:
         try:
             rel = Path(entry or os.getcwd()).resolve().relative_to(repo_path)
-            entry = str(code_path / rel) if code_path != repo_path else entry
         except ValueError:
-            pass
-        rest.append(entry)
-    return list(dict.fromkeys(front + rest))
+            return entry
+        twin = code_path / rel
+        return str(twin) if twin.is_dir() else entry
+
+    front = [in_code(str(repo_path / rel)) for rel in launched]
+    return list(dict.fromkeys(front + [in_code(entry) for entry in current]))
 
 
 def main(argv: List[str]) -> int:
