@@ -254,3 +254,27 @@ def test_a_task_function_that_cannot_be_pickled_launches_nothing(project):
     assert Engine(project).sweeps() == []  # nothing recorded, no snapshot, no job
     assert git(project, "branch", "--list", "snaptui/*") == ""
     assert list((project / "multirun").glob("*/*/.snaptui/*")) == []
+
+
+def test_a_project_with_its_virtualenv_inside_runs_its_jobs(project):
+    """The commonest layout: <repo>/.venv, git-ignored, so absent from the snapshot. Jobs must still
+    import from it (here a venv whose site folder chains to the test environment's)."""
+    import site
+    import venv
+
+    venv.EnvBuilder(with_pip=False).create(project / ".venv")
+    [own_site] = (project / ".venv" / "lib").glob("python*/site-packages")
+    outer = [p for p in site.getsitepackages() if "site-packages" in p]
+    (own_site / "outer.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in outer))
+    (own_site / "inner_only.py").write_text("WHERE = 'the project venv'\n")
+    with open(project / ".gitignore", "a") as ignore:
+        ignore.write(".venv/\n")
+    (project / "app.py").write_text(APP.replace("from lib import helper", "from lib import helper\nimport inner_only")
+                                    .replace('out = {"a": cfg.a,', 'out = {"a": cfg.a, "venv": inner_only.WHERE,'))
+    python = project / ".venv" / "bin" / "python"
+    out = subprocess.run([str(python), "app.py", "-m", "hydra/launcher=snaptui_local", "a=1,2"], cwd=project,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    [sweep] = Engine(project).sweeps()
+    assert sweep.snapshot is not None
+    assert [(r["a"], r["venv"]) for r in results(project)] == [(1, "the project venv"), (2, "the project venv")]
