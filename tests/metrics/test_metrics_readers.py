@@ -203,3 +203,20 @@ def test_heat_values_agree_with_the_series_they_summarise(engine):
         series = Series("loss", list(range(len(data[attempt_id]))), data[attempt_id])
         assert best[attempt_id] == series.best
         assert mean[attempt_id] == pytest.approx(series.mean_last(3))
+
+
+def test_update_reads_a_log_longer_than_one_read_step_to_its_end(engine, monkeypatch):
+    """Each step ends at a line end, short of its byte budget: that must not look like the end."""
+    from snaptui.engine.metrics import Metrics, service
+    from tests.tui.demo_store import S, T0, _set, _sweep
+
+    monkeypatch.setattr(service, "STEP_BYTES", 1000)
+    sweep_id = _sweep(engine.store, engine.repo_root, "long", {"lr": [1]}, {}, T0, None)
+    _set(engine.store, engine.repo_root, sweep_id, 0, S.COMPLETED, T0, 10, 0)
+    job = engine.store.job(sweep_id, 0)
+    log, _ = engine.log_paths(job)
+    log.parent.mkdir(parents=True)
+    log.write_text("".join(f"SNAPTUI_RESULT step={i} loss={i / 7:.5f}\n" for i in range(500)))
+    metrics = Metrics(engine)
+    assert metrics.update([job]) == 500
+    assert len(metrics.series(job, "loss")) == 500

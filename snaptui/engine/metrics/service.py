@@ -130,8 +130,8 @@ class Metrics:
                 count = self.db.save(conn, source_id, attempt_id, state, points, problem)
             moved = state.offset - before if state.offset >= before else state.offset
             added += count
-            if max_bytes is not None or moved < budget or not moved:
-                return added
+            if max_bytes is not None or not moved:  # a read stops short of its budget at a line end:
+                return added                        # only a read that moved nothing means the end
 
     # -- reading -----------------------------------------------------------------
     def metric_names(self, jobs: Iterable[Job]) -> list[str]:
