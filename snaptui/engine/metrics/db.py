@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS points(
     value REAL
 );
 CREATE INDEX IF NOT EXISTS points_by_attempt ON points(attempt_id, metric);
+CREATE TABLE IF NOT EXISTS series(
+    attempt_id INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    PRIMARY KEY(attempt_id, metric)
+);
+INSERT OR IGNORE INTO series SELECT DISTINCT attempt_id, metric FROM points;
 CREATE TABLE IF NOT EXISTS meta(
     key TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -52,7 +58,7 @@ CREATE TABLE IF NOT EXISTS nonfinite(
     PRIMARY KEY(attempt_id, metric)
 );
 """
-VERSION = 2  # every statement is idempotent: an older file just gains the new tables
+VERSION = 3  # every statement is idempotent: an older file just gains the new tables
 
 
 class MetricsDB:
@@ -123,6 +129,8 @@ class MetricsDB:
             if not finite and metric not in bad:
                 bad[metric] = (step, "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
         conn.executemany("INSERT INTO points(source_id, attempt_id, metric, step, value) VALUES (?,?,?,?,?)", rows)
+        conn.executemany("INSERT OR IGNORE INTO series(attempt_id, metric) VALUES (?,?)",
+                         [(attempt_id, metric) for metric in {row[2] for row in rows}])
         conn.executemany("INSERT OR IGNORE INTO nonfinite(attempt_id, metric, step, value) VALUES (?,?,?,?)",
                          [(attempt_id, metric, step, text) for metric, (step, text) in bad.items()])
         conn.execute("UPDATE sources SET state_json = ?, problem = ?, updated_at = ? WHERE id = ?",
@@ -135,7 +143,7 @@ class MetricsDB:
         for chunk in _chunks(attempt_ids):
             marks = ",".join("?" * len(chunk))
             names.update(r[0] for r in self.conn.execute(
-                f"SELECT DISTINCT metric FROM points WHERE attempt_id IN ({marks})", chunk))
+                f"SELECT DISTINCT metric FROM series WHERE attempt_id IN ({marks})", chunk))
         return sorted(names)
 
     def series(self, attempt_id: int, metric: str) -> tuple[list[float], list[float]]:

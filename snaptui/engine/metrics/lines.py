@@ -3,8 +3,8 @@
 Two forms are understood: the configured `results.pattern` (one `name=value` per line,
 default `SNAPTUI_RESULT loss=0.12`) and `SNAPTUI_RESULT step=10 loss=0.12 acc=0.9`, several
 pairs on one line with an optional `step=`. Without a step a point's step is its order.
-Matching runs as one multiline regex over each chunk, so the non-result lines of a huge
-log are skipped in C and never decoded one by one.
+Result lines are found with bytes.find on their fixed start, so the other lines of a huge
+log are skipped in C and never decoded or matched one by one.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import re
 from .reading import Point, ReadState, read_complete
 
 TOKEN = b"SNAPTUI_RESULT"
-_MULTI = re.compile(rb"^SNAPTUI_RESULT[ \t]+((?:[\w.\-/]+=[^\s=]+[ \t]*)+)\r?$", re.MULTILINE)
+_MULTI = re.compile(rb"SNAPTUI_RESULT[ \t]+((?:[\w.\-/]+=[^\s=]+[ \t]*)+)$")  # matched on one line
 _PAIR = re.compile(rb"([\w.\-/]+)=([^\s=]+)")
 MAX_LINE = 64 * 1024  # as results.scan_log: a longer "line" is output, not a result
 
@@ -25,23 +25,73 @@ def to_float(text: str | bytes) -> float | None:
         return None
 
 
+_META = set(".^$*+?{}[]\\|()")
+
+
+def literal_prefix(pattern: str) -> bytes:
+    """The plain text a `^...` pattern's lines must start with ('' if none), to find them with bytes.find."""
+    if not pattern.startswith("^"):
+        return b""
+    out = []
+    for index, char in enumerate(pattern[1:], start=1):
+        if char in _META:
+            if char in "*?{" and out:
+                out.pop()  # the previous character is optional or repeated: not a fixed prefix
+            break
+        out.append(char)
+    return "".join(out).encode("utf-8")
+
+
+def _line_starts(chunk: bytes, literal: bytes):
+    """(start, end) of each line of the chunk that begins with `literal`."""
+    pos = chunk.find(literal)
+    while pos >= 0:
+        if pos == 0 or chunk[pos - 1] == 10:
+            end = chunk.find(b"\n", pos)
+            end = len(chunk) if end < 0 else end
+            if end > 0 and chunk[end - 1] == 13:
+                end -= 1
+            yield pos, end
+            pos = chunk.find(literal, end)
+        else:
+            pos = chunk.find(literal, pos + 1)
+
+
 class LineParser:
-    """Turns chunks of log text into points; keeps the per-metric order for step-less lines."""
+    """Turns chunks of log text into points; keeps the per-metric order for step-less lines.
+
+    Result lines are found with bytes.find on the pattern's fixed start (C speed, ~1 GB/s), and
+    only those lines go through the regex; a pattern without a fixed start is matched everywhere.
+    """
 
     def __init__(self, pattern: str):
-        pattern = pattern.replace("$", r"\r?$") if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
         self.regex = re.compile(pattern.encode("utf-8"), re.MULTILINE)
+        self.literal = literal_prefix(pattern) if len(literal_prefix(pattern)) >= 3 else b""
+        if not self.literal and pattern.endswith("$") and not pattern.endswith("\\$"):
+            # matched across the chunk, where a CRLF line's `$` sits after the \r
+            self.regex = re.compile((pattern[:-1] + r"\r?$").encode("utf-8"), re.MULTILINE)
+
+    def _configured(self, chunk: bytes):
+        if self.literal:
+            for start, end in _line_starts(chunk, self.literal):
+                if end - start <= MAX_LINE and (match := self.regex.match(chunk, start, end)):
+                    yield match
+        else:
+            for match in self.regex.finditer(chunk):
+                if match.end() - match.start() <= MAX_LINE:
+                    yield match
 
     def parse(self, chunk: bytes, state: ReadState) -> list[Point]:
         found: list[tuple[int, list[tuple[str, bytes]]]] = []
-        if TOKEN in chunk:
-            for match in _MULTI.finditer(chunk):
+        for start, end in _line_starts(chunk, TOKEN):
+            match = _MULTI.match(chunk, start, end) if end - start <= MAX_LINE else None
+            if match:
                 pairs = _PAIR.findall(match.group(1))
                 if len(pairs) > 1 or pairs and pairs[0][0] == b"step":
-                    found.append((match.start(), [(k.decode(), v) for k, v in pairs]))
+                    found.append((start, [(k.decode(), v) for k, v in pairs]))
         taken = {start for start, _ in found}
-        for match in self.regex.finditer(chunk):
-            if match.start() not in taken and match.end() - match.start() <= MAX_LINE and match.lastindex:
+        for match in self._configured(chunk):
+            if match.start() not in taken and match.lastindex and match.lastindex >= 2:
                 found.append((match.start(), [(match.group(1).decode("utf-8", "replace"), match.group(2))]))
         found.sort(key=lambda item: item[0])
         points: list[Point] = []

@@ -7,7 +7,6 @@ CSV) bumps the store's generation, and the copy reloads.
 from __future__ import annotations
 
 import math
-from array import array
 
 import numpy as np
 
@@ -18,8 +17,8 @@ class LiveSeries:
     def __init__(self, metrics, metric: str):
         self.metrics = metrics
         self.metric = metric
-        self._steps: dict[int, array] = {}
-        self._values: dict[int, array] = {}
+        self._steps: dict[int, Growing] = {}
+        self._values: dict[int, Growing] = {}
         self._attempts: set[int] = set()
         self._cursor = 0
         self._generation = -1
@@ -51,19 +50,40 @@ class LiveSeries:
 
     def _append(self, attempt_id: int, step: float, value: float | None) -> None:
         if attempt_id not in self._steps:
-            self._steps[attempt_id], self._values[attempt_id] = array("d"), array("d")
+            self._steps[attempt_id], self._values[attempt_id] = Growing(), Growing()
         self._steps[attempt_id].append(step)
         self._values[attempt_id].append(math.nan if value is None else value)
 
     def arrays(self, attempt_id: int) -> tuple[np.ndarray, np.ndarray]:
-        steps = self._steps.get(attempt_id, array("d"))
-        values = self._values.get(attempt_id, array("d"))
-        # copies: a numpy view would pin the array's buffer and make the next append fail
-        return np.frombuffer(steps, dtype=float).copy(), np.frombuffer(values, dtype=float).copy()
+        if attempt_id not in self._steps:
+            return np.empty(0), np.empty(0)
+        return self._steps[attempt_id].view(), self._values[attempt_id].view()
 
     def series(self, attempt_id: int, higher_is_better: bool = False) -> Series:
         steps, values = self.arrays(attempt_id)
         return ArraySeries(self.metric, steps, values, higher_is_better)
+
+
+class Growing:
+    """A float array with amortised appends. Views stay valid: growing copies into a new buffer and
+    an append writes past every earlier view's end."""
+
+    __slots__ = ("data", "size")
+
+    def __init__(self) -> None:
+        self.data = np.empty(64)
+        self.size = 0
+
+    def append(self, value: float) -> None:
+        if self.size == len(self.data):
+            bigger = np.empty(2 * len(self.data))
+            bigger[:self.size] = self.data
+            self.data = bigger
+        self.data[self.size] = value
+        self.size += 1
+
+    def view(self) -> np.ndarray:
+        return self.data[:self.size]
 
 
 class ArraySeries(Series):
