@@ -6,6 +6,7 @@ off the UI thread.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -56,6 +57,7 @@ class CurvesScreen(EngineScreen):
         self._metrics = None
         self._live: dict[str, object] = {}
         self._busy = False
+        self.drawn_at = 0.0  # perf_counter of the last draw (bench/metrics.py measures updates with it)
 
     def compose(self) -> ComposeResult:
         yield Static(f"sweep {self.sweep_id}: curves", id="title", classes="title-bar")
@@ -138,6 +140,7 @@ class CurvesScreen(EngineScreen):
         plot.show(lines, log_y=view.log_y, ylabel=(view.metric or "value") if view.job is None else "value")
         self.query_one("#status", Static).update(self._status())
         self.query_one("#legend-text", Static).update(self._legend())
+        self.drawn_at = time.perf_counter()
 
     def _status(self) -> Text:
         view = self.view

@@ -13,7 +13,11 @@ from typing import Sequence
 
 import numpy as np
 from rich.text import Text
+from textual.css.query import NoMatches
+from textual_hires_canvas import Canvas
 from textual_plot import HiResMode, NumericAxisFormatter, PlotWidget
+
+from .braille import rasterize_many
 
 # viridis at five stops: perceptually ordered, readable on dark and light themes, colour-blind safe
 _STOPS = [(0.0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)), (0.75, (94, 201, 98)),
@@ -47,7 +51,12 @@ def format_value(value: float | None) -> str:
 
 
 class CurvesPlot(PlotWidget):
-    """One line per curve, drawn in braille; `show` replaces everything at once."""
+    """One line per curve, drawn in braille; `show` replaces everything at once.
+
+    Lines are drawn by braille.rasterize instead of the canvas's per-cell Python path (100
+    curves: ~1 s there); this overrides textual-plot's private `_render_line_plot`, hence the
+    pin to textual-plot 0.10.x. Axes, ticks, scaling, zoom and pan remain textual-plot's.
+    """
 
     DEFAULT_CSS = """
     CurvesPlot { height: 1fr; width: 1fr; }
@@ -71,6 +80,41 @@ class CurvesPlot(PlotWidget):
                 with np.errstate(all="ignore"):
                     y = np.log10(y)
             self.plot(x, y, line_style=colour, hires_mode=HiResMode.BRAILLE)
+
+
+    def _render_plot(self) -> None:
+        try:
+            canvas = self.query_one("#plot", Canvas)
+        except NoMatches:
+            return super()._render_plot()
+        self._pending: list[tuple[np.ndarray, np.ndarray, str]] = []
+        with canvas.batch_refresh():  # one refresh for the whole plot, not one per cell
+            super()._render_plot()   # axes, ticks, labels; lines only collected (below)
+            self._flush_lines(canvas)
+
+    def _render_line_plot(self, dataset) -> None:
+        region = self._scale_rectangle
+        x_span = (self._x_max - self._x_min) or 1.0
+        y_span = (self._y_max - self._y_min) or 1.0
+        px = region.x + (np.asarray(dataset.x, dtype=float) - self._x_min) / x_span * region.width
+        py = region.bottom - (np.asarray(dataset.y, dtype=float) - self._y_min) / y_span * region.height
+        self._pending.append((px, py, dataset.line_style))
+
+    def _flush_lines(self, canvas) -> None:
+        """All lines rasterized in one numpy pass; a later line takes a cell several share."""
+        size, region = canvas._canvas_size, self._scale_rectangle
+        if not size.width or not size.height or not self._pending:
+            return
+        rows, cols, codes, owners = rasterize_many([(x, y) for x, y, _ in self._pending], size.width, size.height)
+        inside = (cols >= region.x) & (cols < region.right) & (rows >= region.y) & (rows < region.bottom)
+        buffer, styles, line_styles = canvas._buffer, canvas._styles, [style for *_, style in self._pending]
+        for row, col, code, owner in zip(rows[inside].tolist(), cols[inside].tolist(), codes[inside].tolist(),
+                                         owners[inside].tolist()):
+            buffer[row][col] = BRAILLE[code]
+            styles[row][col] = line_styles[owner]
+
+
+BRAILLE = [chr(0x2800 + code) for code in range(256)]
 
 
 def legend_line(colour: str, label: str, value: float | None, flag: str = "") -> Text:

@@ -220,3 +220,40 @@ def test_update_reads_a_log_longer_than_one_read_step_to_its_end(engine, monkeyp
     metrics = Metrics(engine)
     assert metrics.update([job]) == 500
     assert len(metrics.series(job, "loss")) == 500
+
+
+def test_braille_rasterizer_draws_every_dot_of_a_line_and_breaks_at_nan():
+    import numpy as np
+
+    from snaptui.widgets.braille import rasterize
+
+    # a horizontal line across 3 cells on the top dot row: 6 dots, cells coded 0x01|0x08
+    rows, cols, codes = rasterize(np.array([0.0, 2.99]), np.array([0.1, 0.1]), 4, 2)
+    assert rows.tolist() == [0, 0, 0] and cols.tolist() == [0, 1, 2] and set(codes.tolist()) == {0x09}
+    # a vertical line down one column: 4 dots in cell (0, 0), 4 in (1, 0): full left column
+    rows, cols, codes = rasterize(np.array([0.1, 0.1]), np.array([0.0, 1.99]), 4, 2)
+    assert list(zip(rows.tolist(), cols.tolist(), codes.tolist())) == [(0, 0, 0x47), (1, 0, 0x47)]
+    # NaN in the middle: the two halves are not joined across the gap
+    rows, cols, _ = rasterize(np.array([0.0, 0.4, np.nan, 3.6, 3.9]), np.array([0.1] * 5), 4, 2)
+    assert cols.tolist() == [0, 3]
+    # outside the canvas: clipped, not wrapped
+    rows, cols, _ = rasterize(np.array([-5.0, 10.0]), np.array([0.5, 0.5]), 4, 2)
+    assert cols.tolist() == [0, 1, 2, 3]
+
+
+def test_many_lines_in_one_pass_agree_with_one_by_one_and_the_later_line_takes_shared_cells():
+    import numpy as np
+
+    from snaptui.widgets.braille import rasterize, rasterize_many
+
+    first = (np.array([0.0, 3.9]), np.array([0.1, 1.9]))    # a diagonal
+    second = (np.array([0.0, 3.9]), np.array([0.6, 0.6]))   # a flat line through the top row
+    rows, cols, codes, owners = rasterize_many([first, second], 4, 2)
+    cells = {(r, c): (code, owner) for r, c, code, owner in zip(rows, cols, codes, owners)}
+    for index, line in enumerate((first, second)):
+        alone = dict(((r, c), code) for r, c, code in zip(*rasterize(*line, 4, 2)))
+        for cell, code in alone.items():
+            if cells[cell][1] == index:
+                assert cells[cell][0] == code  # a cell shows exactly its owner's dots
+    shared = set(zip(*rasterize(*first, 4, 2)[:2])) & set(zip(*rasterize(*second, 4, 2)[:2]))
+    assert shared and all(cells[cell][1] == 1 for cell in shared)

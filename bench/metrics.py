@@ -1,0 +1,202 @@
+"""Metrics benchmarks: the curves overlay updating with 100 jobs x 10,000 points, and reading the
+metrics of a 1 GB log against merely tailing it (memory and time).
+
+Baselines are measured in the same run: the overlay of 1 job x 100 points; a LogTailer reading
+the same log to its end. Memory is each reader's peak RSS growth, in a fresh process of its own.
+
+    python bench/metrics.py [--jobs 100] [--points 10000] [--log-mb 1024]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import row  # noqa: E402
+
+
+def _sweep_with_points(engine, name: str, jobs: int, points: int) -> int:
+    """A sweep of `jobs` running jobs, each with a `points`-long loss curve in the metrics store."""
+    from snaptui.engine.metrics import Metrics
+    from snaptui.engine.metrics.reading import Point
+
+    spec = {"name": name, "command": ["python", "train.py"], "grid": {"lr": list(range(jobs))}, "zip": [],
+            "params": {}}
+    sweep_id = engine.store.create_sweep(
+        name=name, executor="local", profile="local", sweep_file=None, spec=spec,
+        config={"executor": {"executor": "local"}}, snapshot=None, workdir=str(engine.repo_root), env={},
+        jobs=[(i, f"lr={i}", {"lr": 10 ** (-i / 20)}, ["python", "train.py"]) for i in range(jobs)])
+    engine.store.set_sweep_status(sweep_id, "active")
+    with engine.store.write() as conn:
+        conn.execute("UPDATE attempts SET state = 'RUNNING', started_at = ? WHERE sweep_id = ?",
+                     (time.time(), sweep_id))
+    metrics = Metrics(engine)
+    for job in engine.jobs(sweep_id):
+        lr = job.params["lr"]
+        curve = [Point("loss", float(s), 1 / (1 + lr * s) + 0.01 * math.sin(s)) for s in range(points)]
+        with metrics.db.write() as conn:
+            source_id, state = metrics.db.source(conn, job.attempt.id, f"bench-{sweep_id}-{job.index}", "log")
+            metrics.db.save(conn, source_id, job.attempt.id, state, curve)
+    return sweep_id
+
+
+def _append_point(engine, sweep_id: int, step: int) -> None:
+    from snaptui.engine.metrics import Metrics
+    from snaptui.engine.metrics.reading import Point
+
+    metrics = Metrics(engine)
+    with metrics.db.write() as conn:
+        for job in engine.jobs(sweep_id):
+            source_id, state = metrics.db.source(conn, job.attempt.id, f"bench-{sweep_id}-{job.index}", "log")
+            metrics.db.save(conn, source_id, job.attempt.id, state, [Point("loss", float(step), 0.5)])
+
+
+async def _overlay_updates(engine, sweep_id: int, points: int, repeat: int = 5) -> tuple[float, int]:
+    """Median time from new points in the store to the redrawn overlay: the curves screen's own
+    refresh (read, refetch new rows, thin, colour, legend) until its draw, plus rendering the plot
+    as the next frame does. Waiting for the frame itself is left out: pilot pauses cost tens of ms."""
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.curves import CurvesScreen
+    from snaptui.widgets.curves import CurvesPlot
+
+    app = SnaptuiApp(engine, refresh_on_start=False, poll_interval=60)
+    times = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = CurvesScreen(sweep_id, interval=3600)  # refreshed by hand below, not by its timer
+        await app.push_screen(screen)
+        await _until(pilot, lambda: screen.curves and not screen._busy)
+        await pilot.pause()
+        plot = screen.query_one(CurvesPlot)
+        for step in range(repeat):
+            _append_point(engine, sweep_id, points + step)
+            start = time.perf_counter()
+            screen._refresh()
+            await _until(pilot, lambda: screen.drawn_at > start and not screen._busy)
+            drawn = screen.drawn_at - start
+            render_start = time.perf_counter()
+            plot._render_plot()
+            times.append(drawn + time.perf_counter() - render_start)
+            await pilot.pause()
+        shown = len(screen.curves)
+    times.sort()
+    return times[len(times) // 2], shown
+
+
+async def _until(pilot, predicate, timeout: float = 120.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("benchmark condition never became true")
+        await pilot.pause(0.001)
+
+
+def _write_log(path: Path, megabytes: float) -> int:
+    """Training-like output with one result line per 100 lines; returns the number of result lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    noise = b"epoch 0001 step 000100 | batch loss 0.123456 | lr 0.001 | some padding to look like a real log\n"
+    block = noise * 99
+    target = int(megabytes * 1024 * 1024)
+    written = results = 0
+    with open(path, "wb") as handle:
+        while written < target:
+            chunk = block + f"SNAPTUI_RESULT step={results} loss={1 / (1 + results):.6f}\n".encode()
+            handle.write(chunk)
+            written += len(chunk)
+            results += 1
+    return results
+
+
+READER = r'''
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+kind, repo, log = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+from snaptui.engine.api import Engine
+from snaptui.engine.logtail import LogTailer
+from snaptui.engine.metrics import Metrics
+engine = Engine(repo)
+jobs = engine.jobs(int(sys.argv[4]))
+metrics = Metrics(engine)                       # imported and opened in both: only the reading differs
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+if kind == "tail":
+    tailer = LogTailer(log)
+    lines = 0
+    while True:
+        got = tailer.read_new()
+        if not got and not tailer.has_more:
+            break
+        lines += len(got)
+    count = lines
+else:
+    metrics.update(jobs)
+    count = len(metrics.series(jobs[0], "loss"))
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"growth_mb": (peak - before) / 1024, "seconds": elapsed, "count": count}}))
+'''
+
+
+def _read_in_child(kind: str, repo: Path, log: Path, sweep_id: int) -> dict:
+    code = READER.format(root=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code, kind, str(repo), str(log), str(sweep_id)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(jobs: int = 100, points: int = 10_000, log_mb: float = 1024.0) -> list[dict]:
+    from snaptui.engine.api import Engine
+
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="snaptui-bench-metrics-") as tmp:
+        repo = Path(tmp) / "repo"
+        repo.mkdir()
+        engine = Engine(repo)
+        small = _sweep_with_points(engine, "one", 1, 100)
+        large = _sweep_with_points(engine, "overlay", jobs, points)
+        asyncio.run(_overlay_updates(engine, small, 100, repeat=2))  # warm imports
+        base, _ = asyncio.run(_overlay_updates(engine, small, 100))
+        value, shown = asyncio.run(_overlay_updates(engine, large, points))
+        rows.append(row("metrics", f"overlay update to screen, {shown} jobs x {points} points vs 1 x 100 "
+                        f"(target <= 0.1 s)", base, value))
+
+        from bench.tui import _job_with_log
+
+        log = repo / ".submitit" / "m1" / "m1_0_log.out"
+        print(f"writing a {log_mb:g} MB log ...", file=sys.stderr, flush=True)
+        results = _write_log(log, log_mb)
+        job_sweep = _job_with_log(engine, repo, "big-log", log)
+        tail = _read_in_child("tail", repo, log, job_sweep)
+        read = _read_in_child("metrics", repo, log, job_sweep)
+        if read["count"] != results:
+            raise AssertionError(f"read {read['count']} points of {results}")
+        rows.append(row("metrics", f"memory growth reading metrics of a {log_mb:g} MB log vs tailing it",
+                        max(tail["growth_mb"], 0.1), max(read["growth_mb"], 0.1),
+                        note=f"{results} points", unit="MB"))
+        rows.append(row("metrics", f"time reading metrics of a {log_mb:g} MB log vs tailing it",
+                        tail["seconds"], read["seconds"]))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=100)
+    parser.add_argument("--points", type=int, default=10_000)
+    parser.add_argument("--log-mb", type=float, default=1024.0)
+    args = parser.parse_args()
+    from bench.common import print_table
+
+    print_table(run(args.jobs, args.points, args.log_mb))
+
+
+if __name__ == "__main__":
+    main()
