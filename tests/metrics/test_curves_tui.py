@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import wait_sweep_done
 from tests.tui.demo_store import NOW, T0, S, _set, _sweep
-from tests.tui.tuikit import launch, make_app, screen_text, until
+from tests.conftest import write_sweep
+from tests.tui.tuikit import make_app, screen_text, until
 
 
 def fixed_curves(engine, repo) -> int:
@@ -83,24 +84,30 @@ def test_one_jobs_metrics(snap_compare, fixed):
 
 
 LIVE_JOB = textwrap.dedent('''\
-    import os, sys
+    """10 points, then waits until the test creates `gate`, then 10 more (NaN from step 15 when lr > 1)."""
+    import os, sys, time
     args = dict(a.split("=", 1) for a in sys.argv[1:])
     lr, gate = float(args["lr"]), args["gate"]
     for step in range(20):
         if step == 10:
             while not os.path.exists(gate):
-                os.read(os.open(gate + ".fifo", os.O_RDONLY), 1) if os.path.exists(gate + ".fifo") else None
-                __import__("time").sleep(0.05)
+                time.sleep(0.05)
         value = "nan" if lr > 1 and step >= 15 else 1 / (1 + lr * step)
         print(f"SNAPTUI_RESULT step={step} loss={value}", flush=True)
     ''')
+
+
+def launch_all_at_once(engine, repo, text: str):
+    """Every job waits on the gate at once: more than the host cap (the CPU count) must run together."""
+    path = write_sweep(repo, text)
+    return engine.launch(engine.plan(path, no_snapshot=True, sets=["local.max_jobs=4"]))
 
 
 async def test_the_overlay_follows_running_jobs_and_flags_nan(engine, git_repo, tmp_path):
     from snaptui.screens.curves import CurvesScreen
 
     (git_repo / "live.py").write_text(LIVE_JOB)
-    sweep = launch(engine, git_repo, f'''
+    sweep = launch_all_at_once(engine, git_repo, f'''
         name = "live"
         command = ["python", "live.py"]
         [params]

@@ -31,7 +31,8 @@ def launch(engine, tmp_path, grid: str):
         [grid]
         {grid}
     ''')
-    return engine.launch(engine.plan(sweep_file))
+    # every job waits on the gate at once: more than the host cap (the CPU count) must run together
+    return engine.launch(engine.plan(sweep_file, sets=["local.max_jobs=4"]))
 
 
 def test_series_grow_while_the_jobs_run_and_nan_is_flagged(engine, tmp_path):
