@@ -95,3 +95,49 @@ def test_a_running_job_whose_log_is_silent_is_flagged_as_possibly_hung(engine, t
     (tmp_path / "go").touch()
     wait_sweep_done(engine, sweep.id)
     assert metrics.flags(engine.jobs(sweep.id)) == {}  # finished jobs are never "hung"
+
+
+WRITERS = textwrap.dedent('''\
+    """Writes the files the libraries write, into the job's folder, the way a user points their logger there."""
+    import csv, json, os
+    folder = os.environ["SNAPTUI_JOB_DIR"]
+    with open(os.path.join(folder, "metrics.jsonl"), "w") as handle:
+        for step in range(3):
+            handle.write(json.dumps({"step": step, "val_loss": 1.0 / (step + 1)}) + "\\n")
+    version = os.path.join(folder, "lightning_logs", "version_0")
+    os.makedirs(version)
+    with open(os.path.join(version, "metrics.csv"), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["epoch", "step", "train_loss", "val_acc"])
+        writer.writeheader()
+        writer.writerow({"epoch": 0, "step": 9, "train_loss": 0.9})
+        writer.writerow({"epoch": 0, "step": 9, "val_acc": 0.5})
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    writer = EventFileWriter(os.path.join(folder, "tb"))
+    for step in range(4):
+        value = summary_pb2.Summary.Value(tag="lr", simple_value=0.1 / (step + 1))
+        writer.add_event(Event(summary=summary_pb2.Summary(value=[value]), step=step, wall_time=0.0))
+    writer.close()
+    ''')
+
+
+def test_metrics_files_in_the_job_folder_are_found_by_the_globs(engine, tmp_path):
+    import pytest
+    pytest.importorskip("tensorboard")
+    (engine.repo_root / "writers.py").write_text(WRITERS)
+    sweep_file = write_sweep(engine.repo_root, '''
+        name = "files"
+        command = ["python", "writers.py"]
+    ''')
+    sweep = engine.launch(engine.plan(sweep_file))
+    wait_sweep_done(engine, sweep.id)
+    (job,) = engine.jobs(sweep.id)
+    assert job.state.value == "COMPLETED", job.attempt.reason
+    metrics = Metrics(engine)
+    metrics.update([job])
+    assert metrics.metric_names([job]) == ["lr", "train_loss", "val_acc", "val_loss"]
+    assert metrics.series(job, "val_loss").steps == [0, 1, 2]
+    assert metrics.series(job, "train_loss").values == [0.9] and metrics.series(job, "val_acc").steps == [9]
+    assert len(metrics.series(job, "lr")) == 4
+    assert metrics.problems([job]) == {}
