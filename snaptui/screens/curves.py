@@ -21,6 +21,7 @@ from .base import EngineScreen
 SMOOTHING = (0.0, 0.6, 0.9, 0.99)
 READ_PER_TICK = 8 * 1024 * 1024  # bytes per source per refresh: a huge backlog is caught up over ticks
 LEGEND_ROWS = 200
+MAX_CURVES = 300  # beyond this an overlay is a blur, and each refresh costs more
 
 
 @dataclass
@@ -57,7 +58,8 @@ class CurvesScreen(EngineScreen):
         self._metrics = None
         self._live: dict[str, object] = {}
         self._busy = False
-        self.drawn_at = 0.0  # perf_counter of the last draw (bench/metrics.py measures updates with it)
+        self.drawn_at = 0.0
+        self.total_jobs = 0  # perf_counter of the last draw (bench/metrics.py measures updates with it)
 
     def compose(self) -> ComposeResult:
         yield Static(f"sweep {self.sweep_id}: curves", id="title", classes="title-bar")
@@ -90,6 +92,8 @@ class CurvesScreen(EngineScreen):
         if self.job_indexes:
             wanted = set(self.job_indexes)
             jobs = [j for j in jobs if j.index in wanted]
+        self.total_jobs = len(jobs)
+        jobs = jobs[:MAX_CURVES]  # mark jobs (space) on the sweep to choose others
         metrics.update(jobs, max_bytes=READ_PER_TICK)
         names = metrics.metric_names(jobs)
         params = [k for k in dict.fromkeys(k for j in jobs for k in j.params)
@@ -146,7 +150,10 @@ class CurvesScreen(EngineScreen):
         view = self.view
         if not self.names:
             return Text("no metrics reported yet: print SNAPTUI_RESULT step=N loss=... or write metrics.csv")
-        parts = [("job " + str(view.job) if view.job is not None else f"{len(self.curves)} curves", "bold"),
+        shown = f"{len(self.curves)} curves"
+        if self.total_jobs > MAX_CURVES:
+            shown += f" (first {MAX_CURVES} of {self.total_jobs} jobs: mark jobs to choose)"
+        parts = [("job " + str(view.job) if view.job is not None else shown, "bold"),
                  "  metric ", (view.metric or "all", "bold")]
         if view.job is None:
             parts += ["  colour ", (view.colour_by or "job", "bold")]

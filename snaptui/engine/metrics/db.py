@@ -163,12 +163,17 @@ class MetricsDB:
     def last_rowid(self) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM points").fetchone()[0]
 
-    def rows_of(self, attempt_ids: list[int], metric: str, up_to: int) -> Iterator[tuple[int, float, float | None]]:
+    def rows_of(self, attempt_ids: list[int], metric: str, up_to: int) -> list[tuple[int, float, int, float]]:
+        """(attempt, step, is NaN, value) rows in attempt and insertion order; plain numbers, so numpy
+        takes them in one call (a NULL would make an object array)."""
+        rows: list[tuple[int, float, int, float]] = []
         for chunk in _chunks(attempt_ids):
             marks = ",".join("?" * len(chunk))
-            yield from self.conn.execute(
-                f"SELECT attempt_id, step, value FROM points WHERE metric = ? AND attempt_id IN ({marks})"
-                " AND rowid <= ? ORDER BY attempt_id, rowid", (metric, *chunk, up_to))
+            rows += self.conn.execute(
+                f"SELECT attempt_id, step, value IS NULL, IFNULL(value, 0) FROM points WHERE metric = ?"
+                f" AND attempt_id IN ({marks}) AND rowid <= ? ORDER BY attempt_id, rowid",
+                (metric, *chunk, up_to)).fetchall()
+        return rows
 
     def rows_after(self, rowid: int, metric: str) -> list[tuple[int, int, float, float | None]]:
         return self.conn.execute("SELECT rowid, attempt_id, step, value FROM points WHERE rowid > ? AND metric = ?"
