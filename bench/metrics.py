@@ -2,7 +2,9 @@
 metrics of a 1 GB log against merely tailing it (memory and time).
 
 Baselines are measured in the same run: the overlay of 1 job x 100 points; a LogTailer reading
-the same log to its end. Memory is each reader's peak RSS growth, in a fresh process of its own.
+the same log to its end. Memory is the peak of what each reader allocates while reading (tracemalloc, in a fresh
+process of its own, started after imports and opening the stores); timed reads of the log
+alternate with tails, medians reported with their spread.
 
     python bench/metrics.py [--jobs 100] [--points 10000] [--log-mb 1024]
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import row  # noqa: E402
+from bench.common import alternating, row, sampled_row  # noqa: E402
 
 
 def _sweep_with_points(engine, name: str, jobs: int, points: int) -> int:
@@ -60,7 +62,7 @@ def _append_point(engine, sweep_id: int, step: int) -> None:
             metrics.db.save(conn, source_id, job.attempt.id, state, [Point("loss", float(step), 0.5)])
 
 
-async def _overlay_updates(engine, sweep_id: int, points: int, repeat: int = 5) -> tuple[float, int]:
+async def _overlay_updates(engine, sweep_id: int, points: int, repeat: int = 7) -> tuple[list[float], int]:
     """Median time from new points in the store to the redrawn overlay: the curves screen's own
     refresh (read, refetch new rows, thin, colour, legend) until its draw, plus rendering the plot
     as the next frame does. Waiting for the frame itself is left out: pilot pauses cost tens of ms."""
@@ -87,8 +89,7 @@ async def _overlay_updates(engine, sweep_id: int, points: int, repeat: int = 5) 
             times.append(drawn + time.perf_counter() - render_start)
             await pilot.pause()
         shown = len(screen.curves)
-    times.sort()
-    return times[len(times) // 2], shown
+    return times, shown
 
 
 async def _until(pilot, predicate, timeout: float = 120.0) -> None:
@@ -116,17 +117,18 @@ def _write_log(path: Path, megabytes: float) -> int:
 
 
 READER = r'''
-import json, resource, sys, time
+import json, sys, time, tracemalloc
 sys.path.insert(0, {root!r})
 from pathlib import Path
-kind, repo, log = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+kind, repo, log, trace = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[5] == "trace"
 from snaptui.engine.api import Engine
 from snaptui.engine.logtail import LogTailer
 from snaptui.engine.metrics import Metrics
 engine = Engine(repo)
 jobs = engine.jobs(int(sys.argv[4]))
 metrics = Metrics(engine)                       # imported and opened in both: only the reading differs
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if trace:
+    tracemalloc.start()   # the peak of what the reading itself allocates (chunks, lines, points)
 start = time.perf_counter()
 if kind == "tail":
     tailer = LogTailer(log)
@@ -141,19 +143,20 @@ else:
     metrics.update(jobs)
     count = len(metrics.series(jobs[0], "loss"))
 elapsed = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"growth_mb": (peak - before) / 1024, "seconds": elapsed, "count": count}}))
+peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024 if trace else None
+print(json.dumps({{"peak_mb": peak, "seconds": elapsed, "count": count}}))
 '''
 
 
-def _read_in_child(kind: str, repo: Path, log: Path, sweep_id: int) -> dict:
+def _read_in_child(kind: str, repo: Path, log: Path, sweep_id: int, trace: bool = False) -> dict:
     code = READER.format(root=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", code, kind, str(repo), str(log), str(sweep_id)],
+    out = subprocess.run([sys.executable, "-c", code, kind, str(repo), str(log), str(sweep_id),
+                          "trace" if trace else "time"],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(jobs: int = 100, points: int = 10_000, log_mb: float = 1024.0) -> list[dict]:
+def run(jobs: int = 100, points: int = 10_000, log_mb: float = 1024.0, samples: int = 3) -> list[dict]:
     from snaptui.engine.api import Engine
 
     rows: list[dict] = []
@@ -166,8 +169,8 @@ def run(jobs: int = 100, points: int = 10_000, log_mb: float = 1024.0) -> list[d
         asyncio.run(_overlay_updates(engine, small, 100, repeat=2))  # warm imports
         base, _ = asyncio.run(_overlay_updates(engine, small, 100))
         value, shown = asyncio.run(_overlay_updates(engine, large, points))
-        rows.append(row("metrics", f"overlay update to screen, {shown} jobs x {points} points vs 1 x 100 "
-                        f"(target <= 0.1 s)", base, value))
+        rows.append(sampled_row("metrics", f"overlay update to screen, {shown} jobs x {points} points vs 1 x 100 "
+                                f"(target <= 0.1 s)", base, value))
 
         from bench.tui import _job_with_log
 
@@ -175,15 +178,25 @@ def run(jobs: int = 100, points: int = 10_000, log_mb: float = 1024.0) -> list[d
         print(f"writing a {log_mb:g} MB log ...", file=sys.stderr, flush=True)
         results = _write_log(log, log_mb)
         job_sweep = _job_with_log(engine, repo, "big-log", log)
-        tail = _read_in_child("tail", repo, log, job_sweep)
-        read = _read_in_child("metrics", repo, log, job_sweep)
-        if read["count"] != results:
-            raise AssertionError(f"read {read['count']} points of {results}")
-        rows.append(row("metrics", f"memory growth reading metrics of a {log_mb:g} MB log vs tailing it",
-                        max(tail["growth_mb"], 0.1), max(read["growth_mb"], 0.1),
-                        note=f"{results} points", unit="MB"))
-        rows.append(row("metrics", f"time reading metrics of a {log_mb:g} MB log vs tailing it",
-                        tail["seconds"], read["seconds"]))
+        metrics_db = engine.store.path.parent / "metrics.db"
+
+        def tail(trace: bool = False) -> dict:
+            return _read_in_child("tail", repo, log, job_sweep, trace)
+
+        def read(trace: bool = False) -> dict:
+            for path in metrics_db.parent.glob("metrics.db*"):  # read it all again, not only what is new
+                path.unlink()
+            found = _read_in_child("metrics", repo, log, job_sweep, trace)
+            if found["count"] != results:
+                raise AssertionError(f"read {found['count']} points of {results}")
+            return found
+
+        tails, reads = alternating(tail, read, samples=samples, warmup=False)
+        rows.append(sampled_row("metrics", f"time reading metrics of a {log_mb:g} MB log vs tailing it",
+                                [t["seconds"] for t in tails], [r["seconds"] for r in reads]))
+        traced_tail, traced_read = tail(trace=True), read(trace=True)  # traced runs are slower: not timed
+        rows.append(row("metrics", f"peak Python memory reading metrics of a {log_mb:g} MB log vs tailing it",
+                        traced_tail["peak_mb"], traced_read["peak_mb"], note=f"{results} points", unit="MB"))
     return rows
 
 
@@ -192,10 +205,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--log-mb", type=float, default=1024.0)
+    parser.add_argument("--samples", type=int, default=3)
     args = parser.parse_args()
     from bench.common import print_table
 
-    print_table(run(args.jobs, args.points, args.log_mb))
+    print_table(run(args.jobs, args.points, args.log_mb, args.samples))
 
 
 if __name__ == "__main__":
