@@ -14,17 +14,17 @@ import pickle
 import subprocess
 import sys
 import time
-from types import SimpleNamespace
 
 from ..jobenv import without_scheduler_vars
 from ..manifest import read_manifest
 from ..models import Attempt, Sweep
-from ..procs import identity, terminate
+from ..procs import identity, is_alive, terminate
 from ..states import JobState
-from .local import LocalExecutor
+from .base import Executor
 
 log = logging.getLogger("snaptui.steps")
 SPEC_NAME = "snaptui_step.pkl"
+LIVENESS_EVERY_S = 1.0
 
 
 def step_slots(profile: dict) -> int:
@@ -51,14 +51,30 @@ def srun_command(profile: dict, spec_path: str, out: str, err: str, job_name: st
     return cmd + [sys.executable, "-u", "-m", "snaptui.engine.steprun", spec_path]
 
 
-class StepExecutor(LocalExecutor):
+class StepExecutor(Executor):
     name = "allocation"
+    submits_from_agent = True
+
+    def __init__(self, store, repo_root):
+        super().__init__(store, repo_root)
+        self._sweeps: dict[int, Sweep] = {}
+        self._sruns: dict[int, subprocess.Popen] = {}  # attempt id -> srun, kept to reap it
+        self._alive_checked: dict[int, float] = {}
+
+    def poll_interval(self) -> float:
+        return 0.0  # every agent tick: a stat per running job
+
+    def _sweep(self, sweep_id: int) -> Sweep:
+        if sweep_id not in self._sweeps:
+            self._sweeps[sweep_id] = self.store.sweep(sweep_id)
+        return self._sweeps[sweep_id]
 
     def start_queued(self, attempts: list[Attempt]) -> None:
-        self._settle_interrupted_submissions(attempts)
         for sweep_id in sorted({a.sweep_id for a in attempts}):
             mine = [a for a in attempts if a.sweep_id == sweep_id]
             queued = [a for a in mine if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
+            # (a claim never followed by an id is a submitter that died between the two: srun
+            # starts within that same call, so such claims are rare; they count as busy)
             sweep = self._sweep(sweep_id)
             free = step_slots(sweep.config["executor"]) - (len(mine) - len(queued))
             if queued and free > 0:
@@ -90,13 +106,32 @@ class StepExecutor(LocalExecutor):
                 self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(),
                                           reason=f"could not start srun: {exc}")
                 continue
-            self._jobs[attempt.id] = SimpleNamespace(_process=process)
+            self._sruns[attempt.id] = process
             self.store.update_attempt(attempt.id, executor_id=executor_id, log_dir=str(folder),
                                       submitted_at=time.time(),
                                       proc={"controller": identity(process.pid) or {"pid": process.pid}})
             fresh = self.store.attempt(attempt.id)
             if fresh.cancel_requested:
                 self.cancel([fresh])
+
+    def poll(self, attempts: list[Attempt]) -> None:
+        """The step reports through its manifest; a step that never does shows as its srun gone."""
+        now = time.monotonic()
+        for attempt in attempts:
+            if attempt.executor_id is None:
+                continue
+            if self.manifest_changed(attempt) and self.apply_manifest(attempt):
+                self._reap(attempt.id)
+                continue
+            if now - self._alive_checked.get(attempt.id, 0.0) < LIVENESS_EVERY_S:
+                continue
+            self._alive_checked[attempt.id] = now
+            if is_alive(attempt.proc.get("controller")):
+                continue
+            self._reap(attempt.id)
+            fresh = self.store.attempt(attempt.id)
+            if not self.apply_manifest(fresh):
+                self.vanished(fresh, "srun ended without the step reporting an exit code (allocation gone?)")
 
     def cancel(self, attempts: list[Attempt]) -> None:
         steps = []
@@ -106,9 +141,11 @@ class StepExecutor(LocalExecutor):
                 steps.append(f"{manifest['allocation']}.{manifest['step']}")
         if steps:
             subprocess.run(["scancel", *steps], capture_output=True, text=True, timeout=60)
+        # The step's own processes may be on another node: srun, here, is what is stopped.
         terminate([(a.proc.get("controller"), True) for a in attempts])
         self.poll([self.store.attempt(a.id) for a in attempts])
 
-    def _idents_with_groups(self, attempt: Attempt) -> list[tuple[dict | None, bool]]:
-        # The step's own processes may be on another node: only srun, here, says whether it lives.
-        return [(attempt.proc.get("controller"), True)]
+    def _reap(self, attempt_id: int) -> None:
+        process = self._sruns.pop(attempt_id, None)
+        if process is not None:
+            process.poll()
