@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from rich.console import Console
+    from rich.markup import escape
 
     err = Console(stderr=True, highlight=False)
     try:
@@ -96,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             return commands.batch(engine, args)
         return getattr(commands, args.verb)(engine, args)
     except ConfigError as exc:
-        err.print(f"[bold red]error[/] in your input; nothing was launched or changed:\n{exc.render()}",
+        err.print(f"[bold red]error[/] in your input; nothing was launched or changed:\n{escape(exc.render())}",
                   markup=True)
         return exc.exit_code
     except SnaptuiError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)  # "snaptui[plot]" is not markup
         return exc.exit_code
     except BrokenPipeError:
         return _reader_went_away()

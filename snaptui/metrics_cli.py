@@ -10,6 +10,7 @@ from argparse import Namespace
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -36,6 +37,19 @@ def _progress(message: str):
         yield
 
 
+def _warn_problems(reader: Metrics, jobs) -> None:
+    """Files that could not be read (a missing optional package, a malformed file), once per message."""
+    err = Console(stderr=True, highlight=False)
+    seen: dict[str, list[str]] = {}
+    refs = {j.index: j.ref for j in jobs}
+    for index, problems in reader.problems(jobs).items():
+        for problem in problems:
+            seen.setdefault(problem, []).append(refs[index])
+    for problem, where in seen.items():
+        err.print(f"[yellow]warning:[/] {escape(problem)} (job {', '.join(where[:5])}{' ...' if len(where) > 5 else ''})",
+                  markup=True)
+
+
 def _fmt(value) -> str:
     if value is None:
         return "-"
@@ -54,6 +68,7 @@ def metrics(engine: Engine, args: Namespace) -> int:
     reader = Metrics(engine)
     with _progress("reading metrics"):
         reader.update(jobs)
+    _warn_problems(reader, jobs)
     names = reader.metric_names(jobs)
     if args.metric:
         missing = [m for m in args.metric if m not in names]
@@ -141,6 +156,7 @@ def plot(engine: Engine, args: Namespace) -> int:
     started = time.monotonic()
     with _progress("reading metrics"):
         reader.update(jobs)
+    _warn_problems(reader, jobs)
     names = reader.metric_names(jobs)
     if args.metric not in names:
         raise ConfigError.single(None, "--metric", f"no metric {args.metric!r} in {args.ref}",

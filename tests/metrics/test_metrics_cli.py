@@ -73,3 +73,17 @@ def test_plot_writes_one_curve_per_job_to_svg_and_png(finished_sweep):
         assert f"lr={lr} (job" in svg  # the legend names the swept value and the final loss
     png = run_cli(["plot", "curves", "--metric", "loss", "--out", "curves.png", "--legend", "best"], repo)
     assert png.returncode == 0 and (repo / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_tensorboard_file_without_tensorboard_installed_is_named_not_fatal(finished_sweep):
+    """The optional reader's package missing (fault injected: tensorboard made unimportable)."""
+    repo = finished_sweep
+    job_dirs = sorted(p for p in (repo / ".submitit").iterdir() if p.is_dir())
+    (job_dirs[0] / "events.out.tfevents.1.host").write_bytes(b"\0" * 16)
+    blocker = repo.parent / "no_tensorboard"
+    blocker.mkdir()
+    (blocker / "tensorboard.py").write_text("raise ImportError('tensorboard is not installed')\n")
+    done = run_cli(["metrics", "curves"], repo, env={"PYTHONPATH": str(blocker)})
+    assert done.returncode == 0, done.stderr
+    assert "needs the tensorboard package: pip install 'snaptui[tensorboard]'" in done.stderr
+    assert len([l for l in done.stdout.splitlines() if " loss " in f" {l} "]) == 3  # the logs still read
