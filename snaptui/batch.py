@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from .engine.eta import eta_seconds, slots_of
 from .engine.api import Engine, LaunchPlan
 from .engine.models import Sweep
 from .engine.states import STATE_ORDER, JobState
@@ -39,27 +40,12 @@ def describe_plan(console: Console, plan: LaunchPlan) -> None:
     console.print(tomli_w.dumps(plan.config.to_dict()), highlight=False, markup=False)
 
 
-def eta_seconds(engine: Engine, sweep: Sweep) -> float | None:
-    """Remaining work divided by throughput so far: mean duration of finished jobs, times waves left."""
-    jobs = engine.jobs(sweep.id)
-    done = [j.attempt.elapsed for j in jobs if j.state.is_final and j.attempt.elapsed]
-    left = [j for j in jobs if not j.state.is_final]
-    if not done or not left:
-        return None
-    mean = sum(done) / len(done)
-    slots = max(1, int(sweep.config["executor"].get("max_parallel_jobs")
-                       or sweep.config["executor"].get("array_parallelism") or 1))
-    running = [j.attempt.elapsed or 0 for j in left if j.state == JobState.RUNNING]
-    remaining_work = sum(max(mean - e, 0) for e in running) + mean * (len(left) - len(running))
-    return remaining_work / min(slots, len(left))
-
-
 def status_text(engine: Engine, sweep: Sweep, started: float) -> Text:
     text = Text()
     text.append(f"sweep {sweep.id} {sweep.name}  ", style="bold")
     text.append_text(counts_line(sweep.counts, sweep.total))
     text.append(f"  elapsed {duration(time.time() - started)}")
-    eta = eta_seconds(engine, sweep)
+    eta = eta_seconds(engine.jobs(sweep.id), time.time(), slots_of(sweep.config))
     if eta is not None:
         text.append(f"  eta {duration(eta)}")
     return text

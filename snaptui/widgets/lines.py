@@ -5,7 +5,8 @@ from rich.text import Text
 
 from ..format import STATE_STYLE, duration
 from .model import SweepModel
-from .text import counts_text, elapsed, eta_seconds, eta_text, format_result
+from ..engine.eta import eta_seconds, slots_of
+from .text import counts_text, elapsed, eta_text, format_result
 
 
 def status_line(model: SweepModel, now: float, compact: bool) -> Text:
@@ -13,8 +14,7 @@ def status_line(model: SweepModel, now: float, compact: bool) -> Text:
     counts = model.counts()
     done = sum(n for s, n in counts.items() if s.is_final)
     text = Text(f"{done}/{len(model.jobs)} done  ", no_wrap=True, overflow="ellipsis")
-    parallel = (model.sweep.config or {}).get("executor", {}).get("max_parallel_jobs")
-    text.append(eta_text(eta_seconds(model.jobs.values(), now, parallel)), style="bold")
+    text.append(eta_text(eta_seconds(model.jobs.values(), now, slots_of(model.sweep.config))), style="bold")
     text.append("  ")
     text.append_text(counts_text(counts, compact=compact))
     if model.marked:

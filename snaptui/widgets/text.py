@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from typing import Any
 
 from rich.text import Text
 
@@ -77,27 +77,6 @@ def format_result(value: Any, width: int | None = None) -> str:
         if width is not None and len(text) > width:
             text = f"{value:.2g}"
     return text if width is None else text[:width]
-
-
-def eta_seconds(jobs: Iterable, now: float, parallel_hint: int | None = None) -> float | None:
-    """A simple ETA: mean duration of finished jobs times the work left, over the parallelism seen."""
-    durations, running_elapsed = [], []
-    pending = 0
-    for job in jobs:
-        attempt = job.attempt
-        state = attempt.state
-        if state is JobState.COMPLETED and attempt.started_at is not None and attempt.ended_at is not None:
-            durations.append(attempt.ended_at - attempt.started_at)
-        elif state is JobState.RUNNING:
-            running_elapsed.append(now - attempt.started_at if attempt.started_at is not None else 0.0)
-        elif state in (JobState.PENDING, JobState.UNKNOWN):
-            pending += 1
-    if not durations or (not pending and not running_elapsed):
-        return None
-    mean = sum(durations) / len(durations)
-    parallel = max(len(running_elapsed), parallel_hint or 0, 1)
-    left_running = sum(max(mean - e, 0.0) for e in running_elapsed)
-    return (left_running + pending * mean) / parallel
 
 
 def eta_text(seconds: float | None) -> str:

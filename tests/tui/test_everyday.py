@@ -230,3 +230,34 @@ async def test_help_entries_fit_one_line_at_80_columns_and_list_enter(engine, gi
         lines = screen_text(app).splitlines()
         row = next(n for n, line in enumerate(lines) if "sweeps.open" in line)
         assert "Open" in lines[row] and "sweeps.filter" in lines[row + 1]   # one line per entry
+
+
+# -- 10: one ETA, not optimistic --------------------------------------------------------------------
+def _job(index, state, started=None, ended=None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(index=index, state=state,
+                           attempt=SimpleNamespace(started_at=started, ended_at=ended, state=state))
+
+
+def test_eta_counts_waves_and_jobs_running_longer_than_the_finished_ones():
+    from snaptui.engine.eta import eta_seconds, slots_of
+
+    now = 100.0
+    # one 10 s job done, five waiting, two slots: waves of 2, 2, 1 -> 30 s (the mean over slots said 25)
+    jobs = [_job(0, JobState.COMPLETED, 0, 10)] + [_job(i, JobState.PENDING) for i in range(1, 6)]
+    assert eta_seconds(jobs, now, slots=2) == pytest.approx(30)
+    # a 2 s job finished first; two have run 9 s already: the rest will not take 2 s each
+    jobs = [_job(0, JobState.COMPLETED, 0, 2), _job(1, JobState.RUNNING, now - 9), _job(2, JobState.RUNNING, now - 9),
+            _job(3, JobState.PENDING), _job(4, JobState.PENDING)]
+    assert eta_seconds(jobs, now, slots=2) > 6.0
+    assert slots_of({"executor": {"max_parallel_jobs": 4}}) == 4 and slots_of({}) is None
+    assert eta_seconds([_job(0, JobState.RUNNING, now - 1)], now) is None   # nothing finished: no guess
+
+
+def test_batch_and_tui_share_the_estimate():
+    import snaptui.batch as batch
+    import snaptui.widgets.lines as lines
+    from snaptui.engine import eta
+
+    assert batch.eta_seconds is eta.eta_seconds and lines.eta_seconds is eta.eta_seconds

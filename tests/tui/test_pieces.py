@@ -12,7 +12,8 @@ from snaptui.engine.models import Attempt, Job
 from snaptui.engine.states import JobState
 from snaptui.widgets.logview import clean_line
 from snaptui.widgets.model import SweepModel
-from snaptui.widgets.text import count_bar, eta_seconds
+from snaptui.engine.eta import eta_seconds
+from snaptui.widgets.text import count_bar
 from tuikit import make_app, until
 
 

@@ -95,8 +95,19 @@ def test_job(snap_compare, demo, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_job_search(snap_compare, demo, size):
     engine, ids = demo
-    assert snap_compare(app_for(engine, start_job=(ids["grid"], 6)), terminal_size=size, run_before=job_loaded,
-                        press=["slash", *"loss 0.1", "enter", "n"])
+    assert snap_compare(app_for(engine, start_job=(ids["grid"], 6)), terminal_size=size, run_before=job_searched)
+
+
+async def job_searched(pilot) -> None:
+    """The search runs in a thread: `n` steps through its matches once they are known."""
+    from snaptui.widgets.logview import LogView
+
+    await job_loaded(pilot)
+    await pilot.press("slash", *"loss 0.1", "enter")
+    log = pilot.app.screen.query_one(LogView)
+    await until(pilot, lambda: log.searching is None and log.matches and log.current >= 0, timeout=10)
+    await pilot.press("n")
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES)
