@@ -88,8 +88,9 @@ def inside(path: Path, root: Path) -> bool:
 
 
 def ensure_excluded(exclude_file: Path, repo_root: Path, worktree_root: Path) -> None:
-    """Keep ``.snaptui/`` and an in-repo worktree root out of every later snapshot (once)."""
-    wanted = ["/.snaptui/"]
+    """Keep ``.snaptui/``, submitit's ``.submitit/`` logs and an in-repo worktree root out of every later
+    snapshot and out of ``git status`` (once)."""
+    wanted = ["/.snaptui/", "/.submitit/"]
     real_root, real_wt = repo_root.resolve(), worktree_root.resolve()
     if inside(real_wt, real_root) and real_wt != real_root:
         wanted.append("/" + real_wt.relative_to(real_root).as_posix() + "/")

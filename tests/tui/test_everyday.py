@@ -261,3 +261,19 @@ def test_batch_and_tui_share_the_estimate():
     from snaptui.engine import eta
 
     assert batch.eta_seconds is eta.eta_seconds and lines.eta_seconds is eta.eta_seconds
+
+
+# -- 10: what snaptui writes into the repository stays out of git status ---------------------------
+@pytest.mark.slow
+def test_a_launch_leaves_git_status_clean_of_submitit_and_state(engine, git_repo):
+    from tests.conftest import git, wait_sweep_done, write_sweep
+
+    (git_repo / ".gitignore").write_text("")                # a repository that ignores nothing of snaptui's
+    git(git_repo, "commit", "-qam", "ignore nothing")
+    path = write_sweep(git_repo, 'name = "clean"\ncommand = ["python", "job.py"]\n[grid]\nsleep = [0, 0]\n')
+    git(git_repo, "add", path.name)
+    git(git_repo, "commit", "-qm", "sweep")
+    sweep = engine.launch(engine.plan(path))
+    wait_sweep_done(engine, sweep.id)
+    assert list((git_repo / ".submitit").iterdir())         # the logs are there...
+    assert git(git_repo, "status", "--porcelain") == ""     # ...and git status does not list them
