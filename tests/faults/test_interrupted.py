@@ -5,11 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from snaptui.engine.agent import agent_running
 from snaptui.engine.api import Engine
 from snaptui.engine.states import JobState
 from tests.conftest import git, run_cli, stop_everything, wait_sweep_done, wait_until, write_sweep
@@ -86,7 +86,7 @@ def test_an_agent_killed_right_after_starting_a_job_is_replaced_and_the_job_adop
     try:
         sweep = engine.launch(engine.plan(repo / "sweep.toml", sets=["max_parallel_jobs=1"]))
         wait_until(lambda: list((repo.parent / "marks").glob("*.start")), 30, message="the first job to start")
-        time.sleep(0.5)
+        wait_until(lambda: not agent_running(repo), 30, message="the agent to die at the fault point")
     finally:
         del os.environ["SNAPTUI_FAULT_KILL_AT"]
     job = engine.jobs(sweep.id)[0]
@@ -133,6 +133,7 @@ def test_ten_processes_hammering_the_store(repo, report):
     wait_sweep_done(engine, sweep.id)
     script = f'''
 import sys
+from snaptui.engine.agent import agent_running
 from snaptui.engine.api import Engine
 from snaptui.engine.states import JobState
 engine = Engine({str(repo)!r})

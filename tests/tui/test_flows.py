@@ -59,10 +59,14 @@ async def test_cancel_asks_first_and_no_means_no(engine, git_repo):
         # refusal by enter on the focused No
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        earlier = set(app.workers)
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is screen)
-        await pilot.pause(0.5)
-        assert engine.jobs(sweep.id)[0].state is JobState.RUNNING
+        await pilot.pause()  # let the answer's handler run: a cancel would start an engine call
+        started = [w for w in app.workers if w not in earlier and w.group == "engine"]
+        await until(pilot, lambda: all(w.is_finished for w in started), message="the answer's engine calls")
+        job = engine.jobs(sweep.id)[0]
+        assert job.state is JobState.RUNNING and not job.attempt.cancel_requested
         # confirmation
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
