@@ -93,6 +93,10 @@ ACTIONS: list[Action] = [
     _a("job", "bottom", "end,G", "Bottom", "Jump to the end and follow", show=False),
     _a("job", "manifest", "m", "Manifest", "Show or hide the manifest panel"),
     _a("job", "attempt", "a", "Attempt", "Show the previous attempt's log (round to the latest)", show=False),
+    _a("job", "pager", "o", "Pager", "Open the log in $PAGER (less)", show=False),
+    _a("job", "copy_path", "p", "Copy path", "Copy the log file's path to the clipboard", show=False),
+    _a("job", "copy_command", "y", "Copy command", "Copy the job's exact command line to the clipboard",
+       show=False),
     _a("job", "cancel", "c", "Cancel", "Cancel this job"),
     _a("job", "resubmit", "r", "Resubmit", "Resubmit this job"),
     # snapshots
@@ -104,6 +108,7 @@ ACTIONS: list[Action] = [
     _a("launch", "next_profile", "ctrl+o", "Profile", "Use the next executor profile"),
     _a("launch", "toggle_snapshot", "ctrl+s", "Snapshot", "Run on a snapshot or in the repository itself"),
     _a("launch", "launch", "ctrl+l", "Launch", "Launch the chosen sweep file (asks first)"),
+    _a("launch", "edit", "ctrl+e", "Edit", "Edit the chosen sweep file in $EDITOR; the preview follows"),
 ]
 
 

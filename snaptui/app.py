@@ -136,6 +136,16 @@ class SnaptuiApp(App[int]):
                 except Exception as exc:  # noqa: BLE001 - one screen must not stop the others
                     self.notify(describe_error(exc), severity="error")
 
+    def announce(self, message: str) -> None:
+        """Something worth a look while the terminal is in the background: a bell, a desktop
+        notification (OSC 777, shown by terminals that support it, ignored by the rest) and a toast."""
+        self.bell()
+        driver = self._driver
+        if driver is not None and self.watch_terminal:
+            clean = "".join(c for c in message if c.isprintable() and c != ";")
+            driver.write(f"\x1b]777;notify;snaptui;{clean}\x07")
+        self.notify(message, timeout=10)
+
     def poll_now(self) -> None:
         self._wake.set()
 

@@ -318,6 +318,29 @@ class JobScreen(EngineScreen):
         log = self.query_one(LogView)
         log.set_wrap(not log.wrap)
 
+    def _shown_path(self) -> Path | None:
+        return self.paths.get("err" if self.stream == "err" else "out")
+
+    def action_pager(self) -> None:
+        from .external import open_in_pager
+
+        open_in_pager(self.app, self._shown_path())
+
+    def action_copy_path(self) -> None:
+        path = self._shown_path()
+        if path is None:
+            self.notify("this job has no log yet", severity="warning", timeout=3)
+            return
+        self.app.copy_to_clipboard(str(path))
+        self.notify(f"copied {path}", timeout=4)
+
+    def action_copy_command(self) -> None:
+        if self.job is None:
+            return
+        command = shlex.join(self.job.argv)
+        self.app.copy_to_clipboard(command)
+        self.notify(f"copied: {command}", timeout=4)
+
     def action_manifest(self) -> None:
         panel = self.query_one("#manifest")
         panel.display = not panel.display

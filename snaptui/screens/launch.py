@@ -203,6 +203,13 @@ class LaunchScreen(EngineScreen):
             position = profiles.index(self.profile) + 1 if self.profile in profiles else 0
             self.query_one("#profile", Select).value = profiles[position % len(profiles)]
 
+    def action_edit(self) -> None:
+        from .external import open_in_editor
+
+        open_in_editor(self.app, self._path if self.file else None)
+        if self.file:
+            self._replan()   # the watcher would too, a second later
+
     def action_toggle_snapshot(self) -> None:
         box = self.query_one("#snapshot", Checkbox)
         box.value = not box.value

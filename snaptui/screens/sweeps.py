@@ -30,6 +30,10 @@ def sweep_branch(sweep, prefix: str = "") -> str:
     return branch or commit or "?"
 
 
+def counts_words(counts) -> str:
+    return ", ".join(f"{counts[s]} {s.value.lower()}" for s in STATE_ORDER if counts.get(s))
+
+
 def sweep_profile(sweep) -> str:
     return sweep.profile if sweep.profile == sweep.executor else f"{sweep.profile}/{sweep.executor}"
 
@@ -96,6 +100,9 @@ class SweepsScreen(EngineScreen):
         self.reload()
 
     def _loaded(self, sweeps: list) -> None:
+        ended = [s for s in sweeps if not s.is_active and s.id in self.sweeps and self.sweeps[s.id].is_active]
+        for sweep in ended:
+            self.snaptui.announce(f"sweep {sweep.id} {sweep.name} ended: {counts_words(sweep.counts)}")
         self.sweeps = {s.id: s for s in sweeps}
         self.snaptui.sweep_names = [(s.id, s.name) for s in sweeps]
         self._apply()

@@ -277,3 +277,38 @@ def test_a_launch_leaves_git_status_clean_of_submitit_and_state(engine, git_repo
     wait_sweep_done(engine, sweep.id)
     assert list((git_repo / ".submitit").iterdir())         # the logs are there...
     assert git(git_repo, "status", "--porcelain") == ""     # ...and git status does not list them
+
+
+# -- extras: copy a job's log path and command line -----------------------------------------------
+async def test_copy_log_path_and_command(engine, git_repo):
+    from snaptui.screens.job import JobScreen
+
+    sweep_id = build(engine, git_repo)["grid"]
+    app = make_app(engine, refresh_on_start=False, start_job=(sweep_id, 6))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.job is not None)
+        await pilot.press("p")
+        await until(pilot, lambda: app.clipboard.endswith("_0_log.out"))
+        await pilot.press("y")
+        await until(pilot, lambda: app.clipboard.startswith("python train.py") and "lr=0.01" in app.clipboard)
+
+
+# -- extras: a bell and a desktop notification when a sweep ends ----------------------------------
+@pytest.mark.slow
+async def test_a_sweep_ending_rings_and_says_how_it_ended(engine, git_repo):
+    sweep = launch(engine, git_repo, '''
+        name = "ends"
+        command = ["python", "job.py"]
+        [params]
+        sleep = 2
+        [grid]
+        code = [0, 1]
+    ''')
+    app = make_app(engine)
+    bells = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: any(n.message.startswith(f"sweep {sweep.id} ends ended")
+                                       for n in app._notifications), message="the announcement")
+        message = next(n.message for n in app._notifications if "ended" in n.message)
+        assert "1 completed" in message and "1 failed" in message and bells

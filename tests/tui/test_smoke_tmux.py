@@ -205,3 +205,41 @@ def wait_sweep_done_(engine, sweep_id: int) -> None:
     from tests.conftest import wait_sweep_done
 
     wait_sweep_done(engine, sweep_id, timeout=120)
+
+
+def test_pager_gets_the_log_and_editor_the_sweep_file(engine, git_repo, tmp_path, tmux_in):
+    sweep = launch(engine, git_repo, '''
+        name = "paged"
+        command = ["python", "job.py"]
+    ''', name="paged.toml")
+    wait_sweep_done_(engine, sweep.id)
+    pager = tmp_path / "pager.py"
+    pager.write_text("import shutil, sys\nshutil.copy(sys.argv[1], sys.argv[1] + '.paged')\n")
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\np = sys.argv[1]\nopen(p, 'a').write('[grid]\\nsleep = [0, 0, 0]\\n')\n")
+    term = tmux_in(env={"PAGER": f"{sys.executable} {pager}", "VISUAL": f"{sys.executable} {editor}"})
+    term.start(f"{BINARY}; echo EXITED $?; sleep 30")
+    term.wait_for("paged")
+    term.keys("Enter")
+    term.wait_for("COMPLETED")
+    term.keys("Enter")
+    term.wait_for("FOLLOW")
+    term.keys("o")                                              # the log, in $PAGER
+    out = Path(engine.log_paths(engine.jobs(sweep.id)[0])[0])
+    deadline = time.monotonic() + 30
+    while not Path(f"{out}.paged").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Path(f"{out}.paged").read_text() == out.read_text()
+    term.wait_for("FOLLOW")                                     # back in the TUI
+    term.keys("q")
+    term.wait_for("Table")
+    term.keys("q")
+    term.wait_for("Launch")
+    term.keys("n")
+    term.wait_for("paged: 1 jobs")
+    term.keys("C-e")                                            # the sweep file, in $EDITOR
+    term.wait_for("paged: 3 jobs")                              # and the preview follows the edit
+    term.keys("Escape")
+    term.wait_for("Launch")
+    term.keys("q")
+    term.wait_for("EXITED 0")
