@@ -70,6 +70,10 @@ class Metrics:
         self.settings = settings or MetricsSettings.from_config(engine.project.data.get("metrics"))
         self.db = MetricsDB(engine.store.path.parent / DB_FILENAME)  # beside state.db, wherever that lives
         self._parsers: dict[str, LineParser] = {}
+        # what this process already read to the end, so a live view's tick over 10,000 jobs costs
+        # a stat per changed file, not a transaction (and a folder walk) per job
+        self._unchanged: dict[str, tuple[int, int]] = {}  # path -> (size, mtime_ns) when last read to its end
+        self._finished: set[int] = set()                   # final attempts whose sources were all read after the end
 
     # -- ingestion ---------------------------------------------------------------
     def sources(self, attempt: Attempt) -> list[tuple[Path, str]]:
@@ -103,9 +107,22 @@ class Metrics:
                 config = self.engine.store.sweep(attempt.sweep_id).config
                 default = self.engine.project.data["results"]["pattern"]
                 sweeps[attempt.sweep_id] = (config.get("results") or {}).get("pattern", default)
+            if attempt.id in self._finished:
+                continue
             parser = self._parser(sweeps[attempt.sweep_id])
+            complete = True
             for path, kind in self.sources(attempt):
-                added += self._ingest(attempt.id, path, kind, parser, max_bytes)
+                stamp = _stamp(path)
+                if stamp is not None and self._unchanged.get(str(path)) == stamp:
+                    continue
+                new, at_end = self._ingest(attempt.id, path, kind, parser, max_bytes)
+                added += new
+                if at_end and stamp is not None and _stamp(path) == stamp:
+                    self._unchanged[str(path)] = stamp
+                else:
+                    complete = False
+            if complete and attempt.state.is_final:
+                self._finished.add(attempt.id)
         return added
 
     def _parser(self, pattern: str) -> LineParser:
@@ -113,7 +130,9 @@ class Metrics:
             self._parsers[pattern] = LineParser(pattern)
         return self._parsers[pattern]
 
-    def _ingest(self, attempt_id: int, path: Path, kind: str, parser: LineParser, max_bytes: int | None) -> int:
+    def _ingest(self, attempt_id: int, path: Path, kind: str, parser: LineParser,
+                max_bytes: int | None) -> tuple[int, bool]:
+        """New points from one source: (how many, whether its whole content is now read)."""
         added = 0
         while True:
             budget = STEP_BYTES if max_bytes is None else min(STEP_BYTES, max_bytes - added)
@@ -131,7 +150,8 @@ class Metrics:
             moved = state.offset - before if state.offset >= before else state.offset
             added += count
             if max_bytes is not None or not moved:  # a read stops short of its budget at a line end:
-                return added                        # only a read that moved nothing means the end
+                stamp = _stamp(path)                # only a read that moved nothing means the end
+                return added, problem is None and stamp is not None and state.offset >= stamp[0]
 
     # -- reading -----------------------------------------------------------------
     def metric_names(self, jobs: Iterable[Job]) -> list[str]:
@@ -212,6 +232,14 @@ class Metrics:
             except (OSError, TypeError):
                 pass
         return max(times, default=None)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _read(kind: str, path: Path, state: ReadState, parser: LineParser, budget: int):
