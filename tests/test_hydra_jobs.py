@@ -108,9 +108,14 @@ def test_job_metadata_is_what_submitits_launcher_writes(project):
         meta[launcher] = {"mode": str(hydra_yaml.mode), "task": list(hydra_yaml.overrides.task),
                           "hydra": [o.replace(launcher, "LAUNCHER") for o in hydra_yaml.overrides.hydra],
                           "callbacks": OmegaConf.to_container(hydra_yaml.callbacks), "num": hydra_yaml.job.num,
-                          "id_is_the_pid": str(hydra_yaml.job.id).isdigit() and hydra_yaml.job.id != 1,
+                          "id": str(hydra_yaml.job.id),
                           "overrides_yaml": (project / "multirun" / "x" / launcher / "1" / ".hydra"
                                              / "overrides.yaml").read_text()}
+    # hydra.job.id is the scheduler's id of the job under either launcher (submitit's: a PID).
+    engine = Engine(project)
+    [sweep] = engine.sweeps()
+    assert meta["submitit_local"].pop("id").isdigit()
+    assert meta["snaptui_local"].pop("id") == engine.jobs(sweep.id)[1].attempt.executor_id
     assert meta["snaptui_local"] == meta["submitit_local"]
     assert meta["snaptui_local"]["mode"] == "MULTIRUN" and meta["snaptui_local"]["task"] == ["a=2", "label=meta"]
 

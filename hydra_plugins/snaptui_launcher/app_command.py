@@ -74,6 +74,8 @@ def import_path(repo: Path) -> List[str]:
     ``mylib`` exactly where the launching process found the live one."""
     entries = []
     for entry in sys.path:
+        if entry and not os.path.isdir(entry):  # e.g. an editable install's import hook, a zip
+            continue
         rel = relative_inside(Path(entry or os.getcwd()), repo)
         if rel is not None:
             entries.append(rel.as_posix())

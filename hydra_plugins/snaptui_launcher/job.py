@@ -1,48 +1,58 @@
 """What each job of a Hydra sweep runs, in the code the sweep launched (its snapshot):
 
-    <python> -m hydra_plugins.snaptui_launcher.job <launch folder> <job num> [overrides, for people]
+    <python> -m hydra_plugins.snaptui_launcher.job <payload folder> <job num> [overrides, for people]
 
-It does what submitit's launcher does in its jobs (restore Hydra's singletons, ``run_job`` the
-task function Hydra handed the launcher, with the job's config), so the task runs under snaptui's
+It does what submitit's launcher does in its jobs (restore Hydra's singletons, compose the job's
+config, ``run_job`` the task function Hydra handed the launcher), so the task runs under snaptui's
 job runner: its logs, states, cancel, resubmit and manifests are the engine's. Before unpickling
 anything it puts the code's twins of the launching process's import path first, so modules the
-task imports come from the snapshot, and the working directory is the launch folder's twin there;
-``hydra.runtime.cwd`` (``get_original_cwd()``, ``to_absolute_path()``) stays the launch folder, where
+task imports come from the snapshot; config folders are read there too, and the working directory
+is the launch folder's twin. ``hydra.runtime.cwd`` (``get_original_cwd()``, ``to_absolute_path()``) stays the launch folder, where
 the user's data is. A task that raises leaves its exception for the sweeper and fails the job.
 """
 from __future__ import annotations
 
+import copy
 import os
 import pickle
 import sys
 import traceback
 from pathlib import Path
-from typing import List
+from typing import Any, List
 
 COMMON = "common.pkl"
 
 
-def job_file(num: int) -> str:
-    return f"{num}.pkl"
+def in_code(entry: str, repo: Path, code: Path) -> str:
+    """A path inside the project as its twin in the code, when the code has it. Folders a snapshot
+    leaves out (a git-ignored ``.venv/`` or ``vendor/``) stay where they are: that is where the
+    launching process found them."""
+    try:
+        rel = Path(entry or os.getcwd()).resolve().relative_to(repo)
+    except ValueError:
+        return entry
+    twin = code / rel
+    return str(twin) if twin.is_dir() else entry
 
 
 def code_import_path(current: List[str], launched: List[str], repo: str, code: str) -> List[str]:
-    """``launched`` (relative to the project root) first, then the job's own path; an entry inside the
-    project becomes its twin in the code when the code has it. Folders a snapshot leaves out (a
-    git-ignored ``.venv/`` or ``vendor/`` inside the project) stay where they are: that is where the
-    launching process found them."""
+    """``launched`` (relative to the project root) first, then the job's own path, in the code."""
     repo_path, code_path = Path(repo), Path(code)
+    front = [in_code(str(repo_path / rel), repo_path, code_path) for rel in launched]
+    return list(dict.fromkeys(front + [in_code(entry, repo_path, code_path) for entry in current]))
 
-    def in_code(entry: str) -> str:
-        try:
-            rel = Path(entry or os.getcwd()).resolve().relative_to(repo_path)
-        except ValueError:
-            return entry
-        twin = code_path / rel
-        return str(twin) if twin.is_dir() else entry
 
-    front = [in_code(str(repo_path / rel)) for rel in launched]
-    return list(dict.fromkeys(front + [in_code(entry) for entry in current]))
+def loader_in_code(loader: Any, repo: str, code: str) -> Any:
+    """Hydra's config loader reading the config folders of the project from the code."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    search_path = copy.deepcopy(loader.get_search_path())
+    for element in search_path.config_search_path:
+        path = element.path or ""
+        scheme = "file://" if path.startswith("file://") else "" if "://" not in path else None
+        if scheme is not None and path:  # a folder, not pkg:// or structured://
+            element.path = scheme + in_code(path[len(scheme):], Path(repo), Path(code))
+    return ConfigLoaderImpl(config_search_path=search_path)
 
 
 def main(argv: List[str]) -> int:
@@ -52,22 +62,27 @@ def main(argv: List[str]) -> int:
         code = os.environ.get("SNAPTUI_CODE_DIR") or where["repo"]
         sys.path[:] = code_import_path(sys.path, where["import_path"], where["repo"], code)
         common = pickle.load(handle)
-    with open(folder / job_file(num), "rb") as handle:
-        config = pickle.load(handle)
 
     from hydra.core.singleton import Singleton
     from hydra.core.utils import JobStatus, run_job, setup_globals
+    from hydra.types import HydraContext
+    from omegaconf import open_dict, read_write
 
     from .job_results import keep_return
 
     Singleton.set_state(common["singletons"])
     setup_globals()
-    job_id = _scheduler_job_id()
-    if job_id:  # as under submitit's launcher: the scheduler's id (a local PID, a Slurm <array>_<task>)
-        from omegaconf import open_dict, read_write
-        with read_write(config.hydra.job), open_dict(config.hydra.job):
-            config.hydra.job.id = job_id
-    ret = run_job(hydra_context=common["hydra_context"], task_function=common["task_function"], config=config,
+    context = HydraContext(config_loader=loader_in_code(common["hydra_context"].config_loader, where["repo"], code),
+                           callbacks=common["hydra_context"].callbacks)
+    config = context.config_loader.load_sweep_config(common["master_config"], where["overrides"][num])
+    with read_write(config.hydra), open_dict(config.hydra):
+        # As under submitit's launcher: the scheduler's job id (a local PID, a Slurm <array>_<task>).
+        config.hydra.job.id = _scheduler_job_id() or str(num)
+        config.hydra.job.num = num
+        config.hydra.sweep.dir = where["sweep_dir"]  # absolute: the job works elsewhere than the launch
+    with read_write(config.hydra.runtime):
+        config.hydra.runtime.cwd = common["master_config"].hydra.runtime.cwd  # get_original_cwd(): the launch folder
+    ret = run_job(hydra_context=context, task_function=common["task_function"], config=config,
                   job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
     failed = ret.status != JobStatus.COMPLETED
     error = ret._return_value if failed else None

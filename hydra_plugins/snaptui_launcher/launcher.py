@@ -4,9 +4,11 @@ One ``launch()`` call (one batch of Hydra's sweeper) is one snaptui sweep: one g
 working tree, one submission (one Slurm job array, or one queue for the local agent). As submitit's
 launcher does, it runs the task function Hydra handed to ``setup()`` (so programmatic Hydra, the
 conformance suites, hydra-zen and wrapper scripts run what they asked for), but each job runs it
-through snaptui's job runner, in the snapshot: see ``job.py``. Each job's config is composed here,
-at launch: ``mode: MULTIRUN``, only the user's overrides, and the sweep folder as an absolute path
-(the job's working directory is the code's twin of the launch folder, not the launch folder).
+through snaptui's job runner, in the snapshot: see ``job.py``. Each job's config is composed
+in the job from the snapshot's config files (``mode: MULTIRUN``, only the user's overrides), with the
+sweep folder as an absolute path: the job's working directory is the code's twin of the launch
+folder, not the launch folder. The first job's config is composed here too, so a bad override fails
+the launch before anything is submitted.
 
 Outside git, snapshots are off and the state lives beside the app (the launch folder, or the folder
 holding ``snaptui.toml``). snaptui itself is imported only when a launch happens: Hydra imports
@@ -18,10 +20,9 @@ import logging
 import os
 import re
 import sys
-import time
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 from hydra.core.utils import JobReturn
 from hydra.plugins.launcher import Launcher
@@ -35,7 +36,6 @@ from .returns import PlannedJob, SnaptuiJobError, collect, wait
 log = logging.getLogger(__name__)
 
 JOB_MODULE = "hydra_plugins.snaptui_launcher.job"
-COMPOSE_PROGRESS_S = 1.0
 
 __all__ = ["SnaptuiLauncher", "SnaptuiLocalLauncher", "SnaptuiSlurmLauncher", "SnaptuiJobError"]
 
@@ -84,11 +84,12 @@ class SnaptuiLauncher(Launcher):
             log.info(f"snaptui: {note}")
         job_cwd = job_folder(repo, cwd, plan.config.snapshot.enabled)
 
-        jobs = self._compose(overrides, initial_job_idx, sweep_dir)  # bad overrides fail here, before anything
+        jobs = [PlannedJob(initial_job_idx + i, o) for i, o in enumerate(overrides)]
+        self._compose(jobs[0], sweep_dir)  # a bad override fails here, before anything is submitted
         sweep_dir.mkdir(parents=True, exist_ok=True)
         payload = write_payload(sweep_dir, initial_job_idx, repo=repo, import_path=import_path(repo),
                                 task_function=self.task_function, hydra_context=self.hydra_context,
-                                configs={job.num: job.config for job in jobs})
+                                master_config=self.config, overrides={job.num: job.overrides for job in jobs})
         command = [sys.executable, "-m", JOB_MODULE, str(payload)]
         plan.spec.command = command
         plan.spec.workdir = job_cwd.as_posix()
@@ -108,36 +109,28 @@ class SnaptuiLauncher(Launcher):
             log.info(f"snaptui: not waiting (hydra.launcher.wait=false); results will be in {sweep_dir}")
             return []
         wait(engine, sweep.id)
-        return collect(engine, sweep.id, jobs, str(self.config.hydra.job.name), Path(sweep.workdir) / job_cwd)
+        return collect(engine, sweep.id, jobs, str(self.config.hydra.job.name), Path(sweep.workdir) / job_cwd,
+                       lambda job: self._compose(job, sweep_dir))
 
-    def _compose(self, overrides: List[List[str]], first: int, sweep_dir: Path) -> List[PlannedJob]:
-        """Each job's config, as submitit's launcher composes it in the job (``load_sweep_config`` and the
-        job's num and id), and its output folder, with the sweep's ``subdir`` resolved on it."""
+    def _compose(self, job: PlannedJob, sweep_dir: Path) -> Tuple[DictConfig, Path]:
+        """A job's config as its job composes it (in the launch's config files rather than the snapshot's):
+        to check the overrides before launching, and for a job that died before handing back its own."""
         from hydra.core.hydra_config import HydraConfig
 
         assert self.config is not None and self.hydra_context is not None
-        jobs = []
-        started = last_note = time.monotonic()
+        config = self.hydra_context.config_loader.load_sweep_config(self.config, list(job.overrides))
+        with open_dict(config):
+            config.hydra.job.id = str(job.num)
+            config.hydra.job.num = job.num
+            config.hydra.sweep.dir = str(sweep_dir)
         previous = HydraConfig.instance().cfg
+        HydraConfig.instance().set_config(config)  # so ${hydra:...} in the sweep's subdir resolves
         try:
-            for i, job_overrides in enumerate(overrides):
-                num = first + i
-                config = self.hydra_context.config_loader.load_sweep_config(self.config, job_overrides)
-                with open_dict(config):
-                    config.hydra.job.id = str(num)
-                    config.hydra.job.num = num
-                    config.hydra.sweep.dir = str(sweep_dir)
-                HydraConfig.instance().set_config(config)
-                subdir = str(OmegaConf.select(config, "hydra.sweep.subdir"))
-                jobs.append(PlannedJob(num, job_overrides, sweep_dir / subdir, config))
-                if time.monotonic() - last_note > COMPOSE_PROGRESS_S:
-                    log.info(f"snaptui: composed {i + 1}/{len(overrides)} job configs "
-                             f"({time.monotonic() - started:.0f} s)")
-                    last_note = time.monotonic()
+            run_dir = sweep_dir / str(OmegaConf.select(config, "hydra.sweep.subdir"))
         finally:
             if previous is not None:
                 HydraConfig.instance().cfg = previous
-        return jobs
+        return config, run_dir
 
     def _announce(self, sweep: Any, jobs: List[PlannedJob], filter_overrides: Any) -> None:
         where = f"profile {sweep.profile}, {sweep.executor} executor"

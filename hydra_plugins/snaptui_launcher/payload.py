@@ -1,10 +1,11 @@
 """What one ``launch()`` leaves for its jobs: ``<sweep dir>/.snaptui/<first num>-<token>/``.
 
 ``common.pkl`` holds, first, plain data the job reads before importing anything of the app (the
-project root and the import path to set up), then the cloudpickled task function, Hydra context
-and Hydra's singletons; ``<num>.pkl`` holds each job's composed config. Configs are composed at
-launch, so a job runs the config files as they were then, like the code. The folder stays: a
-resubmitted attempt reads it again. It is private to the user, like submitit's job folders.
+project root, the import path to set up, each job's overrides), then the cloudpickled task function,
+Hydra context, the sweep's master config and Hydra's singletons. Each job composes its own config
+from these, as under submitit's launcher, but from the config files of the code it runs (the
+snapshot). The folder stays: a resubmitted attempt reads it again. It is private to the user, like
+submitit's job folders.
 """
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, List
 
-from .job import COMMON, job_file
+from .job import COMMON
 
 FOLDER = ".snaptui"
 
 
 def write_payload(sweep_dir: Path, first_num: int, *, repo: Path, import_path: List[str], task_function: Any,
-                  hydra_context: Any, configs: Dict[int, Any]) -> Path:
+                  hydra_context: Any, master_config: Any, overrides: Dict[int, List[str]]) -> Path:
     import cloudpickle
     from hydra.core.singleton import Singleton
 
@@ -30,8 +31,9 @@ def write_payload(sweep_dir: Path, first_num: int, *, repo: Path, import_path: L
     folder = parent / f"{first_num}-{secrets.token_hex(3)}"
     folder.mkdir(mode=0o700)
     try:
-        where = {"repo": str(repo), "import_path": import_path}
-        common = {"task_function": task_function, "hydra_context": hydra_context,
+        where = {"repo": str(repo), "import_path": import_path, "sweep_dir": str(sweep_dir),
+                 "overrides": {int(k): list(v) for k, v in overrides.items()}}
+        common = {"task_function": task_function, "hydra_context": hydra_context, "master_config": master_config,
                   "singletons": Singleton.get_state()}
         try:
             pickled = cloudpickle.dumps(common)
@@ -40,8 +42,6 @@ def write_payload(sweep_dir: Path, first_num: int, *, repo: Path, import_path: L
             raise SnaptuiError(f"snaptui cannot send the task function to its jobs: it cannot be pickled ({exc}); "
                                "whatever it refers to must be picklable, as for submitit's launcher") from None
         _write(folder / COMMON, pickle.dumps(where) + pickled)
-        for num, config in configs.items():
-            _write(folder / job_file(num), cloudpickle.dumps(config))
     except BaseException:
         remove_payload(folder)
         raise

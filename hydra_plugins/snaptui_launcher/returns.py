@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, List, NamedTuple
+from typing import Any, Callable, List, NamedTuple, Tuple
 
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import DictConfig, OmegaConf
@@ -26,8 +26,6 @@ class SnaptuiJobError(RuntimeError):
 class PlannedJob(NamedTuple):
     num: int
     overrides: List[str]
-    run_dir: Path
-    config: DictConfig  # composed at launch, Hydra part included
 
 
 def wait(engine: Any, sweep_id: int) -> None:
@@ -61,7 +59,8 @@ def progress(sweep: Any) -> str:
     return f"{done}/{sweep.total} done ({', '.join(parts)})"
 
 
-def collect(engine: Any, sweep_id: int, jobs: List[PlannedJob], task_name: str, job_cwd: Path) -> List[JobReturn]:
+def collect(engine: Any, sweep_id: int, jobs: List[PlannedJob], task_name: str, job_cwd: Path,
+            compose: Callable[[PlannedJob], Tuple[DictConfig, Path]]) -> List[JobReturn]:
     from snaptui.engine.states import JobState
 
     by_index = {job.index: job for job in engine.jobs(sweep_id)}
@@ -81,20 +80,26 @@ def collect(engine: Any, sweep_id: int, jobs: List[PlannedJob], task_name: str, 
                 ret.return_value = SnaptuiJobError(failure_message(engine, job, planned, failed))
             returns.append(ret)
             continue
-        returns.append(_without_return(engine, job, planned, failed, task_name, job_cwd))
+        returns.append(_without_return(engine, job, planned, failed, task_name, job_cwd, compose))
     return returns
 
 
-def _without_return(engine: Any, job: Any, planned: PlannedJob, failed: int, task_name: str,
-                    job_cwd: Path) -> JobReturn:
-    """A JobReturn made here, for a job that left none: from the config composed at launch."""
+def _without_return(engine: Any, job: Any, planned: PlannedJob, failed: int, task_name: str, job_cwd: Path,
+                    compose: Callable[[PlannedJob], Tuple[DictConfig, Path]]) -> JobReturn:
+    """A JobReturn made here, for a job that left none (killed, timed out, crashed)."""
     from snaptui.engine.states import JobState
 
     ret = JobReturn(overrides=planned.overrides, task_name=task_name)
-    ret.hydra_cfg = OmegaConf.masked_copy(planned.config, "hydra")
-    ret.cfg = OmegaConf.masked_copy(planned.config, [str(k) for k in planned.config if k != "hydra"])
-    chdir = OmegaConf.select(planned.config, "hydra.job.chdir", default=False)
-    ret.working_dir = str(planned.run_dir if chdir else job_cwd)
+    try:
+        config, run_dir = compose(planned)
+    except Exception:  # the job's own overrides do not compose: its log says why
+        config = None
+    if config is not None:
+        ret.hydra_cfg = OmegaConf.masked_copy(config, "hydra")
+        ret.cfg = OmegaConf.masked_copy(config, [str(k) for k in config if k != "hydra"])
+        ret.working_dir = str(run_dir if OmegaConf.select(config, "hydra.job.chdir", default=False) else job_cwd)
+    else:
+        ret.working_dir = str(job_cwd)
     if job.state == JobState.COMPLETED:
         ret.status = JobStatus.COMPLETED
         ret.return_value = dict(job.attempt.results) if job.attempt.results else None
