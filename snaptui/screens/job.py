@@ -20,7 +20,8 @@ from ..widgets.logview import LogView
 from ..widgets.text import clock_time, elapsed, format_result
 from .base import EngineScreen
 from .confirm import ConfirmScreen, describe_jobs
-from .sweep import KEPT_NOTE, jobs_by_index, resubmit_title
+from .sweep import jobs_by_index
+from .sweep_actions import KEPT_NOTE, resubmit_title
 
 STREAMS = ("out", "err", "both")
 STREAM_NAMES = {"out": "stdout", "err": "stderr", "both": "stdout+stderr"}

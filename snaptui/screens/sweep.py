@@ -7,33 +7,17 @@ from textual.widgets import ContentSwitcher, Input, Static
 
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
-from ..engine.states import RETRYABLE_STATES
 from ..widgets.jobtable import JobTable
 from ..widgets.lines import axes_line, job_line, status_line
 from ..widgets.matrix import Matrix
 from ..widgets.model import SweepModel
 from .base import EngineScreen
-from .confirm import ConfirmScreen, describe_jobs
+from .sweep_actions import SweepJobActions
 from .sweep_metrics import SweepMetricsWatcher
 from .sweeps import sweep_branch, sweep_profile
 
 FULL_RELOAD = 2000  # above this many changed jobs, fetch the whole sweep in one query
-
-
-KEPT_NOTE = ("\nEach runs again on its snapshot. The earlier logs are kept; the grid then shows the new "
-             "attempt's state and results.")
-
-
-def resubmit_title(jobs: list) -> str:
-    return f"Resubmit job {jobs[0].ref}?" if len(jobs) == 1 else f"Resubmit {len(jobs)} jobs?"
-
-
-def states_phrase(jobs: list) -> str:
-    """'2 failed, 1 cancelled': what the jobs are, by their own state names."""
-    counts: dict[str, int] = {}
-    for job in jobs:
-        counts[job.state.value.lower()] = counts.get(job.state.value.lower(), 0) + 1
-    return ", ".join(f"{n} {state}" for state, n in counts.items())
+LAST_LINE_JOBS = 200  # running jobs whose last log line the table shows (8 KiB read each, once a second)
 
 
 def jobs_by_index(engine, sweep_id: int, indexes: list[int]) -> list:
@@ -41,7 +25,7 @@ def jobs_by_index(engine, sweep_id: int, indexes: list[int]) -> list:
     return engine.jobs_by_index(sweep_id, indexes)
 
 
-class SweepScreen(EngineScreen):
+class SweepScreen(SweepJobActions, EngineScreen):
     SCOPE = "sweep"
     BINDINGS = actions.bindings("sweep")
     AUTO_FOCUS = "#matrix"
@@ -53,6 +37,7 @@ class SweepScreen(EngineScreen):
         self._dirty: set[int] = set()
         self._fetching = False
         self._table_stale = False
+        self._reading_last = False
 
     def compose(self) -> ComposeResult:
         yield Static(f"sweep {self.sweep_id}", id="title", classes="title-bar")
@@ -140,11 +125,29 @@ class SweepScreen(EngineScreen):
     def _tick(self) -> None:
         if self.model is None:
             return
-        if any(job.state.value == "RUNNING" for job in self.model.jobs.values()):
+        running = [job for job in self.model.jobs.values() if job.state.value == "RUNNING"]
+        table = self.query_one(JobTable)
+        if not running and table.last_lines:
+            table.set_last_lines({})
+        if running:
             if self.query_one(ContentSwitcher).current == "table":
-                self.query_one(JobTable).refresh()
+                table.refresh()
+                self._read_last_lines(running[:LAST_LINE_JOBS])
             self._show_status()
             self._show_selected()
+
+    def _read_last_lines(self, jobs: list) -> None:
+        from ..widgets.lastline import last_lines
+
+        if not self._reading_last:
+            self._reading_last = True
+
+            def done(lines) -> None:
+                self._reading_last = False
+                self.query_one(JobTable).set_last_lines(lines)
+
+            self.call_engine(last_lines, self.engine, jobs, done=done, failed=lambda _: setattr(
+                self, "_reading_last", False), group="last-lines")
 
     # -- status lines ---------------------------------------------------------------------
     def _show_status(self) -> None:
@@ -235,80 +238,6 @@ class SweepScreen(EngineScreen):
             self.model.marked.update(self.query_one(JobTable).matching())
         self._redraw()
 
-    def _after_action(self, verb: str):
-        def done(jobs: list) -> None:
-            self.notify(f"{verb} {len(jobs)} job{'s' if len(jobs) != 1 else ''}", timeout=3)
-            if self.model is not None:
-                self.model.marked.clear()
-                self._redraw()
-            self.snaptui.poll_now()
-        return done
-
-    def action_cancel(self) -> None:
-        targets = self.targets()
-        live = [job for job in targets if not job.state.is_final]
-        if not live:
-            if targets:
-                self.notify("nothing to cancel: " + (f"{targets[0].ref} is {targets[0].state.value}"
-                                                     if len(targets) == 1 else "every marked job has finished"),
-                            severity="warning")
-            return
-        title = (f"Cancel job {live[0].ref}?" if len(live) == 1 else f"Cancel {len(live)} jobs of sweep {self.sweep_id}?")
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.cancel, live, done=self._after_action("cancelled"), title="cancel")
-
-        self.app.push_screen(ConfirmScreen(title, describe_jobs(live)), answered)
-
-    def action_cancel_sweep(self) -> None:
-        if self.model is None:
-            return
-        live = [job for job in self.model.jobs.values() if not job.state.is_final]
-        if not live:
-            self.notify(f"sweep {self.sweep_id} has no unfinished job", severity="warning")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.cancel_sweep, self.sweep_id, done=self._after_action("cancelled"),
-                                 title="cancel")
-
-        self.app.push_screen(ConfirmScreen(f"Cancel the whole sweep {self.sweep_id} {self.model.sweep.name}?",
-                                           f"{len(live)} unfinished jobs will be cancelled."), answered)
-
-    def action_resubmit(self) -> None:
-        targets = self.targets()
-        done = [job for job in targets if job.state.is_final]
-        if not done:
-            if targets:
-                self.notify("only finished jobs can be resubmitted; cancel it first", severity="warning")
-            return
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.resubmit, done, done=self._after_action("resubmitted"),
-                                 title="resubmit")
-
-        self.app.push_screen(ConfirmScreen(resubmit_title(done), describe_jobs(done) + KEPT_NOTE, yes="Resubmit",
-                                           danger=False), answered)
-
-    def action_resubmit_failed(self) -> None:
-        if self.model is None:
-            return
-        failed = [job for job in self.model.jobs.values() if job.state in RETRYABLE_STATES]
-        if not failed:
-            self.notify("no failed, cancelled or timed-out job to resubmit", severity="warning")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.resubmit_failed, self.sweep_id,
-                                 done=self._after_action("resubmitted"), title="resubmit")
-
-        self.app.push_screen(ConfirmScreen(f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} "
-                                           f"({states_phrase(failed)})?",
-                                           describe_jobs(failed), yes="Resubmit", danger=False), answered)
-
     def action_next_failed(self) -> None:
         """The next FAILED or TIMEOUT job after the selected one, in the order shown; the table
         when it is in another slice of the grid."""
@@ -340,6 +269,8 @@ class SweepScreen(EngineScreen):
         if switcher.current == "table" and self._table_stale:
             self._table_stale = False
             self.query_one(JobTable).rebuild()
+        if switcher.current == "table" and self.model is not None:
+            self._read_last_lines([j for j in self.model.jobs.values() if j.state.value == "RUNNING"][:LAST_LINE_JOBS])
         view = self._view()
         if job is not None:
             view.select_job(job.index)

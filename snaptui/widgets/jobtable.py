@@ -20,10 +20,10 @@ from .model import SweepModel
 from .text import elapsed, format_result
 
 BASE_COLUMNS = ["mark", "index", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit"]
-TITLES = {"mark": " ", "index": "#", "label": "label", "state": "state", "attempt": "att",
+TITLES = {"mark": " ", "index": "#", "label": "label", "state": "state", "attempt": "att", "last": "last line",
           "executor_id": "executor id", "node": "node", "elapsed": "elapsed", "exit": "exit"}
 RIGHT = {"index", "attempt", "elapsed", "exit"}
-MAX_WIDTH = {"label": 48, "executor_id": 14, "node": 12}
+MAX_WIDTH = {"label": 48, "executor_id": 14, "node": 12, "last": 60}
 _STATE_RANK = {state: n for n, state in enumerate(STATE_ORDER)}
 _NUMBER = re.compile(r"((?:(?<![\w.])[-+])?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")  # 'run-2' has no sign
 
@@ -79,6 +79,7 @@ class JobTable(ScrollView, can_focus=True):
         self.columns: list[str] = list(BASE_COLUMNS)
         self.widths: dict[str, int] = {}
         self._styles: dict[str, Style] = {}
+        self.last_lines: dict[int, str] = {}   # running jobs: what they printed last (set by the screen)
 
     def set_model(self, model: SweepModel) -> None:
         self.model = model
@@ -105,6 +106,8 @@ class JobTable(ScrollView, can_focus=True):
             return duration(elapsed(attempt.started_at, attempt.ended_at, now))
         if column == "exit":
             return "-" if attempt.exit_code is None else str(attempt.exit_code)
+        if column == "last":
+            return self.last_lines.get(job.index, "") if job.state.value == "RUNNING" else ""
         value = (attempt.results or {}).get(column[2:])
         return "-" if value is None else format_result(value)
 
@@ -141,7 +144,7 @@ class JobTable(ScrollView, can_focus=True):
         if model is None:
             return
         keep = self.selected
-        self.columns = BASE_COLUMNS + [f"r:{name}" for name in model.result_names]
+        self.columns = BASE_COLUMNS + [f"r:{name}" for name in model.result_names] + (["last"] if self.last_lines else [])
         rows = self.matching()
         rows.sort(key=lambda i: self._sort_value(model.jobs[i]), reverse=self.sort_reverse)
         self.rows = rows
@@ -249,6 +252,14 @@ class JobTable(ScrollView, can_focus=True):
         if len(text) > width:
             text = text[: max(width - 1, 0)] + "…"
         return text.rjust(width) if column in RIGHT or column.startswith("r:") else text.ljust(width)
+
+    def set_last_lines(self, lines: dict[int, str]) -> None:
+        had = bool(self.last_lines)
+        self.last_lines = lines
+        if had != bool(lines) or any(len(line) > self.widths.get("last", 0) for line in lines.values()):
+            self.rebuild()   # the column appears, goes, or widens
+        else:
+            self.refresh()
 
     # -- cursor -----------------------------------------------------------------------------
     def _move_to(self, position: int) -> None:

@@ -312,3 +312,24 @@ async def test_a_sweep_ending_rings_and_says_how_it_ended(engine, git_repo):
                                        for n in app._notifications), message="the announcement")
         message = next(n.message for n in app._notifications if "ended" in n.message)
         assert "1 completed" in message and "1 failed" in message and bells
+
+
+# -- extras: each running job's last log line in the table -----------------------------------------
+@pytest.mark.slow
+async def test_the_table_shows_each_running_jobs_last_line(engine, git_repo):
+    from snaptui.screens.sweep import SweepScreen
+
+    (git_repo / "bar.py").write_text(
+        "import os, sys, time\nprint('warming up', flush=True)\n"
+        "sys.stdout.write(' 40%|####      | 4/10'); sys.stdout.flush()\n"
+        "while not os.path.exists('release'):\n    time.sleep(0.05)\n")
+    sweep = launch(engine, git_repo, 'name = "bars"\ncommand = ["python", "bar.py"]\n')
+    app = make_app(engine, start_sweep=sweep.id)
+    try:
+        async with app.run_test(size=(140, 30)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+            await pilot.press("t")
+            await until_text(pilot, "last line")
+            await until_text(pilot, " 40%|####      | 4/10")
+    finally:
+        (git_repo / "release").write_text("")

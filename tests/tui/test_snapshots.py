@@ -82,8 +82,18 @@ def test_sweep_three_axes(snap_compare, demo, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_sweep_table(snap_compare, demo, size):
     engine, ids = demo
-    assert snap_compare(app_for(engine, start_sweep=ids["grid"]), terminal_size=size, run_before=sweep_loaded,
-                        press=["t", "s", "s"])
+    assert snap_compare(app_for(engine, start_sweep=ids["grid"]), terminal_size=size, run_before=table_shown)
+
+
+async def table_shown(pilot) -> None:
+    """The table, sorted by state, once the running jobs' last log lines are read."""
+    from snaptui.widgets.jobtable import JobTable
+
+    await sweep_loaded(pilot)
+    await pilot.press("t", "s", "s")
+    table = pilot.app.screen.query_one(JobTable)
+    await until(pilot, lambda: table.last_lines, timeout=10)
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -1,0 +1,98 @@
+"""Cancel and resubmit on the sweep screen: marked jobs or the selected one, or every failed one; each asks first."""
+from __future__ import annotations
+
+from ..engine.states import RETRYABLE_STATES
+from .confirm import ConfirmScreen, describe_jobs
+
+KEPT_NOTE = ("\nEach runs again on its snapshot. The earlier logs are kept; the grid then shows the new "
+             "attempt's state and results.")
+
+
+def resubmit_title(jobs: list) -> str:
+    return f"Resubmit job {jobs[0].ref}?" if len(jobs) == 1 else f"Resubmit {len(jobs)} jobs?"
+
+
+def states_phrase(jobs: list) -> str:
+    """'2 failed, 1 cancelled': what the jobs are, by their own state names."""
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts[job.state.value.lower()] = counts.get(job.state.value.lower(), 0) + 1
+    return ", ".join(f"{n} {state}" for state, n in counts.items())
+
+
+class SweepJobActions:
+    """Mixin for SweepScreen: needs `targets()`, `model`, `sweep_id`, `engine`, `_redraw()`."""
+
+    def _after_action(self, verb: str):
+        def done(jobs: list) -> None:
+            self.notify(f"{verb} {len(jobs)} job{'s' if len(jobs) != 1 else ''}", timeout=3)
+            if self.model is not None:
+                self.model.marked.clear()
+                self._redraw()
+            self.snaptui.poll_now()
+        return done
+
+    def action_cancel(self) -> None:
+        targets = self.targets()
+        live = [job for job in targets if not job.state.is_final]
+        if not live:
+            if targets:
+                self.notify("nothing to cancel: " + (f"{targets[0].ref} is {targets[0].state.value}"
+                                                     if len(targets) == 1 else "every marked job has finished"),
+                            severity="warning")
+            return
+        title = (f"Cancel job {live[0].ref}?" if len(live) == 1 else f"Cancel {len(live)} jobs of sweep {self.sweep_id}?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_engine(self.engine.cancel, live, done=self._after_action("cancelled"), title="cancel")
+
+        self.app.push_screen(ConfirmScreen(title, describe_jobs(live)), answered)
+
+    def action_cancel_sweep(self) -> None:
+        if self.model is None:
+            return
+        live = [job for job in self.model.jobs.values() if not job.state.is_final]
+        if not live:
+            self.notify(f"sweep {self.sweep_id} has no unfinished job", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_engine(self.engine.cancel_sweep, self.sweep_id, done=self._after_action("cancelled"),
+                                 title="cancel")
+
+        self.app.push_screen(ConfirmScreen(f"Cancel the whole sweep {self.sweep_id} {self.model.sweep.name}?",
+                                           f"{len(live)} unfinished jobs will be cancelled."), answered)
+
+    def action_resubmit(self) -> None:
+        targets = self.targets()
+        done = [job for job in targets if job.state.is_final]
+        if not done:
+            if targets:
+                self.notify("only finished jobs can be resubmitted; cancel it first", severity="warning")
+            return
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_engine(self.engine.resubmit, done, done=self._after_action("resubmitted"),
+                                 title="resubmit")
+
+        self.app.push_screen(ConfirmScreen(resubmit_title(done), describe_jobs(done) + KEPT_NOTE, yes="Resubmit",
+                                           danger=False), answered)
+
+    def action_resubmit_failed(self) -> None:
+        if self.model is None:
+            return
+        failed = [job for job in self.model.jobs.values() if job.state in RETRYABLE_STATES]
+        if not failed:
+            self.notify("no failed, cancelled or timed-out job to resubmit", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_engine(self.engine.resubmit_failed, self.sweep_id,
+                                 done=self._after_action("resubmitted"), title="resubmit")
+
+        self.app.push_screen(ConfirmScreen(f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} "
+                                           f"({states_phrase(failed)})?",
+                                           describe_jobs(failed), yes="Resubmit", danger=False), answered)
