@@ -149,3 +149,25 @@ def test_gc_in_one_worktree_spares_a_snapshot_a_sweep_of_a_linked_worktree_runs_
     finally:
         stop_everything(linked)
     assert unchanged(main_before, user_state(repo))
+
+
+def test_gc_moves_files_a_linked_worktrees_job_wrote_back_to_that_worktree(repo, tmp_path):
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", str(linked), "-b", "feature")
+    main_before = user_state(repo)
+    there = Engine(linked)
+    try:
+        sweep = there.launch(there.plan(write_sweep(linked, '''
+            name = "stray"
+            command = ["sh", "-c", "mkdir -p outputs && echo r > outputs/r.txt && echo s > stray.txt"]
+        ''')))
+        wait_sweep_done(there, sweep.id)
+    finally:
+        stop_everything(linked)
+    notes: list[str] = []
+    removed = gc(Engine(repo), older_than_s=0, notes=notes)  # gc from the main worktree
+    assert f"worktree {sweep.snapshot['worktree']} ({sweep.snapshot['branch']})" in removed
+    assert any(f"moved stray.txt back into {linked}" in n for n in notes), notes
+    assert (linked / "stray.txt").read_text() == "s\n" and (linked / "outputs" / "r.txt").read_text() == "r\n"
+    assert not (repo / "stray.txt").exists() and not Path(sweep.snapshot["worktree"]).exists()
+    assert unchanged(main_before, user_state(repo))

@@ -18,7 +18,7 @@ from pathlib import Path
 from .errors import SnaptuiError
 from .joboutputs import linked_paths, rescue_written_files
 from .snapshot import delete_branch, list_snapshots, remove_worktree
-from .stores import live_snapshot_branches
+from .stores import live_snapshot_branches, snapshot_owners
 from .worktrees import add_worktree, git_for, link_shared_paths, run
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -78,17 +78,19 @@ def gc(engine, *, older_than_s: float, dry_run: bool = False, delete_branches: b
     Files jobs wrote into a worktree are moved back first; `notes` collects what moved and the
     worktrees kept because a file could not move (with their branches)."""
     done, notes = [], notes if notes is not None else []
+    owners = snapshot_owners(engine.repo_root, engine.store.path)
     for row in snapshot_overview(engine, disk_usage=False):
         if row.in_use or row.age_s < older_than_s:
             continue
-        if row.worktree and Path(row.worktree).is_dir():
-            rescue = rescue_written_files(Path(row.worktree), engine.repo_root, dry_run=dry_run)
+        if row.worktree and Path(row.worktree).is_dir():  # back to the worktree that launched it
+            home = owners.get(row.branch, engine.repo_root)
+            rescue = rescue_written_files(Path(row.worktree), home, dry_run=dry_run)
             if rescue.conflicts:
                 notes.append(rescue.describe_conflicts(Path(row.worktree)))
                 continue
             verb = "would move" if dry_run else "moved"
-            notes += [f"{verb} {rel} back into the repository (written by a job in {row.branch})"
-                      for rel in rescue.moved]
+            where = "the repository" if home == engine.repo_root else f"{home}"
+            notes += [f"{verb} {rel} back into {where} (written by a job in {row.branch})" for rel in rescue.moved]
         if row.worktree:
             if not dry_run:
                 remove_worktree(engine.repo_root, Path(row.worktree))

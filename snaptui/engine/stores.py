@@ -38,6 +38,30 @@ def sibling_stores(repo_root: Path, own_store: Path) -> list[Path]:
     return out
 
 
+def snapshot_owners(repo_root: Path, own_store: Path) -> dict[str, Path]:
+    """Snapshot branch -> the worktree whose store records a sweep on it (other worktrees only):
+    files a job wrote go back there, and the links in its snapshot point there."""
+    owners: dict[str, Path] = {}
+    for path in sibling_stores(repo_root, own_store):
+        for (snapshot_json,) in _query(path, "SELECT snapshot_json FROM sweeps WHERE snapshot_json IS NOT NULL"):
+            branch = (json.loads(snapshot_json) or {}).get("branch")
+            if branch:
+                owners[branch] = path.parent.parent
+    return owners
+
+
+def _query(path: Path, sql: str) -> list[tuple]:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise SnaptuiError(f"cannot read the sweeps of worktree {path.parent.parent} ({path}: {exc}); "
+                           f"nothing removed, since a job launched there may use a snapshot") from None
+
+
 def live_snapshot_branches(repo_root: Path, own_store: Path) -> set[str]:
     """Snapshot branches a live (or still launching) sweep of another worktree runs on.
 
@@ -45,16 +69,7 @@ def live_snapshot_branches(repo_root: Path, own_store: Path) -> set[str]:
     than removing nothing."""
     branches: set[str] = set()
     for path in sibling_stores(repo_root, own_store):
-        try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-            try:
-                rows = conn.execute(_LIVE_SNAPSHOTS).fetchall()
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise SnaptuiError(f"cannot read the sweeps of worktree {path.parent.parent} ({path}: {exc}); "
-                               f"nothing removed, since a job launched there may use a snapshot") from None
-        for (snapshot_json,) in rows:
+        for (snapshot_json,) in _query(path, _LIVE_SNAPSHOTS):
             branch = (json.loads(snapshot_json) or {}).get("branch")
             if branch:
                 branches.add(branch)
