@@ -10,7 +10,7 @@ from .. import actions
 from ..widgets.footer import SnaptuiFooter
 from ..engine.states import RETRYABLE_STATES, STATE_ORDER
 from ..format import duration
-from ..widgets.text import clock_time, count_bar, truncate, truncate_left
+from ..widgets.text import ago, count_bar, truncate, truncate_left
 from .base import EngineScreen
 from .confirm import ConfirmScreen
 
@@ -141,7 +141,7 @@ class SweepsScreen(EngineScreen):
             "profile": truncate(sweep_profile(sweep), profile),
             "branch": truncate_left(sweep_branch(sweep, self._prefix), branch),
             "progress": count_bar(sweep.counts, sweep.total, bar),
-            "started": clock_time(sweep.created_at, now),
+            "started": ago(sweep.created_at, now),
             "elapsed": duration((end or now) - sweep.created_at),
         }
 
@@ -196,10 +196,16 @@ class SweepsScreen(EngineScreen):
     def _tick(self) -> None:
         table = self.query_one(DataTable)
         now = self.now()
+        shown = {k.value for k in table.rows}
         for sweep in self.sweeps.values():
             key = str(sweep.id)
-            if sweep.is_active and key in {k.value for k in table.rows}:
+            if key not in shown:
+                continue
+            if sweep.is_active:
                 table.update_cell(key, "elapsed", duration(now - sweep.created_at))
+            started = ago(sweep.created_at, now)
+            if str(table.get_cell(key, "started")) != started:
+                table.update_cell(key, "started", started)
 
     # -- selection ---------------------------------------------------------------------
     def selected(self):

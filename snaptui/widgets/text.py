@@ -61,6 +61,20 @@ def clock_time(at: float | None, now: float) -> str:
     return time.strftime("%m-%d %H:%M", local)
 
 
+def ago(at: float | None, now: float) -> str:
+    """'just now', '5m ago', '3h12m ago', '4d ago': how long since, at a glance."""
+    if at is None:
+        return "-"
+    seconds = max(now - at, 0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m ago"
+    return f"{int(seconds // 86400)}d ago"
+
+
 def elapsed(started: float | None, ended: float | None, now: float) -> float | None:
     if started is None:
         return None

@@ -333,3 +333,10 @@ async def test_the_table_shows_each_running_jobs_last_line(engine, git_repo):
             await until_text(pilot, " 40%|####      | 4/10")
     finally:
         (git_repo / "release").write_text("")
+
+
+def test_relative_times():
+    from snaptui.widgets.text import ago
+
+    assert [ago(1000 - s, 1000) for s in (5, 300, 3 * 3600 + 720, 3 * 86400)] == \
+        ["just now", "5m ago", "3h12m ago", "3d ago"]
