@@ -171,7 +171,7 @@ def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, s
     when the commit is complete; a full disk is said in one sentence."""
     try:
         with quarantine(g, repo_root) as q:
-            result = _build_commit(g, repo_root, index_file, head, settings, excludes, warnings, progress, q.env)
+            result = _build_commit(g, repo_root, index_file, head, settings, excludes, warnings, progress, q)
             q.migrate()
             return result
     except GitFailed as exc:
@@ -192,10 +192,12 @@ def _disk_full(stderr: str) -> bool:
 
 def _build_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                   settings: SnapshotSettings, excludes: list[str], warnings: list[str],
-                  progress, objects_env: dict) -> tuple[str, str | None, bool, SnapshotPlan]:
-    """The temp index lives and dies in here; git writes objects where ``objects_env`` says."""
+                  progress, q) -> tuple[str, str | None, bool, SnapshotPlan]:
+    """The temp index lives and dies in here, inside the quarantine ``q`` (so a killed launch's
+    index goes with it); git writes objects there too."""
     base, base_tree = head
-    tmpdir = tempfile.mkdtemp(prefix="snaptui-index-")
+    objects_env = q.env
+    tmpdir = tempfile.mkdtemp(prefix="snaptui-index-", dir=q.folder)
     try:
         tmp_index, scan_index = os.path.join(tmpdir, "index"), os.path.join(tmpdir, "scan-index")
         if index_file.exists():
