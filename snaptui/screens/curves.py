@@ -58,8 +58,10 @@ class CurvesScreen(EngineScreen):
         self._metrics = None
         self._live: dict[str, object] = {}
         self._busy = False
-        self.drawn_at = 0.0
-        self.total_jobs = 0  # perf_counter of the last draw (bench/metrics.py measures updates with it)
+        self.drawn_at = 0.0  # perf_counter of the last draw (bench/metrics.py measures updates with it)
+        self.total_jobs = 0
+        self._problems: list[str] = []
+        self._told: set[str] = set()  # problems already shown
 
     def compose(self) -> ComposeResult:
         yield Static(f"sweep {self.sweep_id}: curves", id="title", classes="title-bar")
@@ -99,6 +101,7 @@ class CurvesScreen(EngineScreen):
         params = [k for k in dict.fromkeys(k for j in jobs for k in j.params)
                   if len({str(j.params.get(k)) for j in jobs}) > 1]
         flags = metrics.flags(jobs, now=self.now())
+        self._problems = sorted({p for found in metrics.problems(jobs).values() for p in found})
         if view.job is not None:
             job = next((j for j in jobs if j.index == view.job), None)
             shown = [view.metric] if view.metric else names
@@ -131,6 +134,10 @@ class CurvesScreen(EngineScreen):
     # -- drawing (UI thread) ------------------------------------------------------------------
     def _shown(self, result) -> None:
         self._busy = False
+        for problem in self._problems:  # e.g. a TensorBoard file without the tensorboard package
+            if problem not in self._told:
+                self._told.add(problem)
+                self.notify(problem, title="metrics", severity="warning", timeout=10, markup=False)
         self.jobs, self.names, self.params, self.flags, self.curves, view = result
         if view.job == self.view.job:
             self.view.metric = self.view.metric or view.metric

@@ -159,3 +159,23 @@ async def test_the_grid_flags_nan_and_the_heatmap_shows_metric_summaries(fixed):
             await pilot.press("v")
         await pilot.pause()
         assert "nan" in screen_text(app)  # job 3's last loss
+
+
+async def test_a_file_that_cannot_be_read_is_named_once(fixed, monkeypatch):
+    """Fault injected: the tensorboard package made unimportable, as where the extra is not installed."""
+    import sys
+
+    engine, sweep_id = fixed
+    job = engine.store.job(sweep_id, 0)
+    (engine.log_paths(job)[0].parent / "events.out.tfevents.1.host").write_bytes(b"\0" * 16)
+    monkeypatch.setitem(sys.modules, "tensorboard.compat.proto.event_pb2", None)
+    app = app_for(engine, sweep_id)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await open_curves(pilot)
+        await until(pilot, lambda: any("snaptui[tensorboard]" in n.message for n in app._notifications),
+                    message="the warning")
+        screen = app.screen
+        before = len(screen._told)
+        screen._refresh()
+        await until(pilot, lambda: not screen._busy)
+        assert len(screen._told) == before == 1 and len(screen.curves) == 6  # the logs still read
