@@ -103,6 +103,10 @@ ACTIONS: list[Action] = [
     _a("snapshots", "back", "escape,q", "Back", "Back", palette=False),
     _a("snapshots", "gc", "x", "GC", "Remove old snapshot worktrees (asks first)"),
     _a("snapshots", "reload", "f5", "Reload", "Reload the snapshot list", show=False),
+    _a("snapshots", "diff_head", "d", "Diff HEAD", "Your HEAD against this snapshot's code, in git's pager"),
+    _a("snapshots", "mark", "space", "Mark", "Mark a snapshot to compare another with (D)", show=False),
+    _a("snapshots", "diff_marked", "D", "Diff marked", "The marked snapshot against this one, in git's pager",
+       show=False),
     # launch
     _a("launch", "back", "escape", "Back", "Back", palette=False),
     _a("launch", "next_profile", "ctrl+o", "Profile", "Use the next executor profile"),

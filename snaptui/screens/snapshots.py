@@ -43,6 +43,7 @@ class SnapshotsScreen(EngineScreen):
         super().__init__()
         self.rows: dict[str, object] = {}
         self.bases: dict[str, str] = {}
+        self.marked: str | None = None   # a branch to compare another snapshot with
 
     def compose(self) -> ComposeResult:
         yield Static(Text("snapshots", style="bold") + Text("  branches and worktrees of your launches", style="dim"),
@@ -95,6 +96,31 @@ class SnapshotsScreen(EngineScreen):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.rows.get(key)
+
+    # -- which code did this job run? ------------------------------------------------------------
+    def action_diff_head(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self._diff("HEAD", row.commit)
+
+    def action_mark(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.marked = None if self.marked == row.branch else row.branch
+            self.notify(f"marked {row.branch}: D compares it with another" if self.marked else "unmarked",
+                        timeout=4)
+
+    def action_diff_marked(self) -> None:
+        row, marked = self.selected(), self.rows.get(self.marked or "")
+        if row is None or marked is None or marked is row:
+            self.notify("mark a snapshot with space, then D on another", severity="warning", timeout=4)
+            return
+        self._diff(marked.commit, row.commit)
+
+    def _diff(self, old: str, new: str) -> None:
+        from .external import run_in_terminal
+
+        run_in_terminal(self.app, ["git", "-C", str(self.engine.repo_root), "diff", "--stat", "--patch", old, new])
 
     def on_data_table_row_highlighted(self, _event) -> None:
         self._show_detail()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -239,6 +240,30 @@ def test_pager_gets_the_log_and_editor_the_sweep_file(engine, git_repo, tmp_path
     term.wait_for("paged: 1 jobs")
     term.keys("C-e")                                            # the sweep file, in $EDITOR
     term.wait_for("paged: 3 jobs")                              # and the preview follows the edit
+    term.keys("Escape")
+    term.wait_for("Launch")
+    term.keys("q")
+    term.wait_for("EXITED 0")
+
+
+def test_snapshot_diff_against_head_shows_the_uncommitted_edit_the_job_ran(engine, git_repo, tmp_path, tmux_in):
+    (git_repo / "job.py").write_text((git_repo / "job.py").read_text() + "# tuned by hand before the launch\n")
+    path = git_repo / "snap.toml"
+    path.write_text('name = "snapdiff"\ncommand = ["python", "job.py"]\n')
+    engine.launch(engine.plan(path))
+    diff_out = tmp_path / "diff.txt"
+    term = tmux_in(env={"GIT_PAGER": f"cat > {diff_out}"})
+    term.start(f"{BINARY}; echo EXITED $?; sleep 30")
+    term.wait_for("snapdiff")
+    term.keys("s")
+    term.wait_for("Diff HEAD")
+    term.keys("d")
+    deadline = time.monotonic() + 30
+    while not (diff_out.exists() and diff_out.stat().st_size) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", diff_out.read_text())     # git colours it for the terminal
+    assert "+# tuned by hand before the launch" in shown and "job.py" in shown
+    term.wait_for("Diff HEAD")                                  # back in the TUI
     term.keys("Escape")
     term.wait_for("Launch")
     term.keys("q")
