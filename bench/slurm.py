@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import print_table, row  # noqa: E402
+from bench.common import alternating, print_table, row, sampled_row  # noqa: E402
 
 TASKS = int(os.environ.get("SNAPTUI_BENCH_SLURM_TASKS", "200"))
 HYDRA_TASKS = int(os.environ.get("SNAPTUI_BENCH_HYDRA_TASKS", "20"))
@@ -147,14 +146,6 @@ def _hydra_sweep(repo: Path, launcher: str, tasks: int, counter: CallCounter) ->
     return time.perf_counter() - start
 
 
-def _median_pairs(baseline_fn, value_fn, samples: int) -> tuple[float, float, list]:
-    """Alternate baseline and value `samples` times; medians of each, and the raw pairs."""
-    pairs = []
-    for _ in range(samples):
-        pairs.append((baseline_fn(), value_fn()))
-    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs), pairs
-
-
 def _calls(counts: dict[str, int]) -> str:
     return " ".join(f"{k} {v}" for k, v in counts.items() if v)
 
@@ -179,12 +170,13 @@ def run(tasks: int = TASKS) -> list[dict]:
                 return seconds
             return go
 
-        base, value, pairs = _median_pairs(lambda: _raw_array(tmp, tasks), snaptui(1), SAMPLES)
-        rows.append(row("slurm", f"{tasks}-task sweep, submit to all done", base, value,
-                        f"baseline: raw sbatch --array; median of {SAMPLES} alternating"))
-        base, value, pairs = _median_pairs(lambda: _raw_array(tmp, tasks), snaptui(PER_TASK), SAMPLES)
-        rows.append(row("slurm", f"{tasks}-job sweep packed {PER_TASK} per task, submit to all done", base, value,
-                        f"baseline: raw sbatch --array of {tasks} tasks; median of {SAMPLES}"))
+        # No warm-up round: each sample is minutes of cluster time; turns alternate (A B B A ...).
+        base, value = alternating(lambda: _raw_array(tmp, tasks), snaptui(1), SAMPLES, warmup=False)
+        rows.append(sampled_row("slurm", f"{tasks}-task sweep, submit to all done", base, value,
+                                "baseline: raw sbatch --array"))
+        base, value = alternating(lambda: _raw_array(tmp, tasks), snaptui(PER_TASK), SAMPLES, warmup=False)
+        rows.append(sampled_row("slurm", f"{tasks}-job sweep packed {PER_TASK} per task, submit to all done",
+                                base, value, f"baseline: raw sbatch --array of {tasks} tasks"))
         per_minute = active["calls"] / active["minutes"] if active["minutes"] else float("nan")
         rows.append(row("slurm", "scheduler queries per minute while active", 1.0, per_minute,
                         f"{active['calls']} sacct/squeue calls in {active['minutes']:.1f} min; baseline: 1 call/min",
@@ -204,9 +196,9 @@ def run(tasks: int = TASKS) -> list[dict]:
                 return seconds
             return go
 
-        base, value, pairs = _median_pairs(hydra("submitit_slurm"), hydra("snaptui_slurm"), SAMPLES)
-        rows.append(row("slurm", f"{hydra_tasks}-task Hydra sweep, submit to all done", base, value,
-                        f"baseline: Hydra's submitit launcher; median of {SAMPLES} alternating"))
+        base, value = alternating(hydra("submitit_slurm"), hydra("snaptui_slurm"), SAMPLES, warmup=False)
+        rows.append(sampled_row("slurm", f"{hydra_tasks}-task Hydra sweep, submit to all done", base, value,
+                                "baseline: Hydra's submitit launcher"))
         peer, ours = hydra_calls["submitit_slurm"], hydra_calls["snaptui_slurm"]
         rows.append(row("slurm", f"scheduler calls for the {hydra_tasks}-task Hydra sweep", sum(peer.values()),
                         sum(ours.values()), f"snaptui: {_calls(ours)}; submitit: {_calls(peer)} (last sample)",
