@@ -180,3 +180,12 @@ class TestSnaptuiSlurmIntegration(GitScratch, integration("snaptui_slurm", SLURM
     @pytest.fixture(autouse=True)
     def _cluster(self, slurm_cluster):  # noqa: F811
         yield
+
+
+@pytest.mark.parametrize("name", ["SnaptuiLocalLauncher", "SnaptuiSlurmLauncher"])
+def test_discovery(name: str) -> None:
+    """As upstream: Hydra's plugin discovery finds both launchers."""
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.launcher import Launcher
+
+    assert name in [cls.__name__ for cls in Plugins.instance().discover(Launcher)]
