@@ -296,11 +296,12 @@ async def test_copy_log_path_and_command(engine, git_repo):
 # -- extras: a bell and a desktop notification when a sweep ends ----------------------------------
 @pytest.mark.slow
 async def test_a_sweep_ending_rings_and_says_how_it_ended(engine, git_repo):
+    (git_repo / "gated.py").write_text(
+        "import os, sys, time\nwhile not os.path.exists('release'):\n    time.sleep(0.05)\n"
+        "sys.exit(int(sys.argv[1].split('=')[1]))\n")
     sweep = launch(engine, git_repo, '''
         name = "ends"
-        command = ["python", "job.py"]
-        [params]
-        sleep = 2
+        command = ["python", "gated.py"]
         [grid]
         code = [0, 1]
     ''')
@@ -308,6 +309,8 @@ async def test_a_sweep_ending_rings_and_says_how_it_ended(engine, git_repo):
     bells = []
     app.bell = lambda: bells.append(1)
     async with app.run_test(size=(120, 30)) as pilot:
+        await until_text(pilot, "ends")                             # seen while it runs...
+        (git_repo / "release").write_text("")                       # ...then it ends
         await until(pilot, lambda: any(n.message.startswith(f"sweep {sweep.id} ends ended")
                                        for n in app._notifications), message="the announcement")
         message = next(n.message for n in app._notifications if "ended" in n.message)
