@@ -141,3 +141,29 @@ async def test_a_failed_job_opens_on_stderr(demo, git_repo):
     async with app.run_test(size=(100, 30)) as pilot:
         await until_text(pilot, "ValueError: bad lr")
         assert " stderr " in screen_text(app)
+
+
+async def test_both_streams_merge_in_the_order_lines_arrive(demo, git_repo):
+    from snaptui.widgets.logview import LogView
+
+    engine, ids = demo
+    executor_id = str(4000 + ids["grid"] * 100 + 6)
+    folder = git_repo / ".submitit" / executor_id
+    out, err = folder / f"{executor_id}_0_log.out", folder / f"{executor_id}_0_log.err"
+    out.write_text("out 1\n")
+    err.write_text("err 1\n")
+    app = make_app(engine, clock=lambda: NOW, refresh_on_start=False, poll_interval=0.05,
+                   start_job=(ids["grid"], 6))
+    async with app.run_test(size=(100, 30)) as pilot:
+        log = app.screen.query_one(LogView)
+        await until_text(pilot, "out 1")
+        await pilot.press("e", "e")                                  # stdout, stderr, both
+        await until_text(pilot, "stdout+stderr")
+        await until(pilot, lambda: log.line_count == 2)
+        with open(err, "a") as handle:
+            handle.write("err 2\n")
+        await until(pilot, lambda: log.line_count == 3)
+        with open(out, "a") as handle:
+            handle.write("out 2\n")
+        await until(pilot, lambda: log.line_count == 4)
+        assert [log.line(n) for n in range(4)] == ["out 1", "err 1", "err 2", "out 2"]
