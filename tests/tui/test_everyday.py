@@ -343,3 +343,27 @@ def test_relative_times():
 
     assert [ago(1000 - s, 1000) for s in (5, 300, 3 * 3600 + 720, 3 * 86400)] == \
         ["just now", "5m ago", "3h12m ago", "3d ago"]
+
+
+# -- 3: an earlier attempt's log is reachable -------------------------------------------------------
+@pytest.mark.slow
+async def test_a_picks_the_earlier_attempts_log(engine, git_repo):
+    from snaptui.screens.job import JobScreen
+    from tests.conftest import wait_sweep_done, wait_until
+
+    (git_repo / "attempt.py").write_text("import os\nprint('this is attempt', os.environ['SNAPTUI_ATTEMPT'])\n")
+    sweep = launch(engine, git_repo, 'name = "twice"\ncommand = ["python", "attempt.py"]\n')
+    wait_sweep_done(engine, sweep.id)
+    engine.resubmit(engine.jobs(sweep.id))
+    wait_until(lambda: engine.jobs(sweep.id)[0].attempt.number == 2 and engine.jobs(sweep.id)[0].state.is_final,
+               60, message="the second attempt to end")
+    app = make_app(engine, start_job=(sweep.id, 0))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, JobScreen) and len(app.screen.attempts) == 2)
+        await until_text(pilot, "this is attempt 2")
+        assert "attempt 2/2 (a)" in screen_text(app)
+        await pilot.press("a")
+        await until_text(pilot, "this is attempt 1")
+        assert "attempt 1/2 (a)" in screen_text(app) and "this is attempt 2" not in screen_text(app)
+        await pilot.press("a")
+        await until_text(pilot, "this is attempt 2")
