@@ -158,7 +158,9 @@ class SweepScreen(SweepJobActions, EngineScreen):
         if self.query_one(ContentSwitcher).current == "table":
             view = self.query_one(JobTable)
             table = (len(view.rows), view._title(view.sort_key))
-        self.query_one("#axes", Static).update(axes_line(self.model, self.query_one(Matrix).mode, table))
+        matrix = self.query_one(Matrix)
+        self.query_one("#axes", Static).update(axes_line(self.model, matrix.mode, table,
+                                                         matrix.goal() if matrix.aggregate else None))
 
     def _show_selected(self) -> None:
         job = self.selected_job()
@@ -305,6 +307,23 @@ class SweepScreen(SweepJobActions, EngineScreen):
             self.action_toggle_table()
         matrix.relayout()
         self._show_axes()
+
+    def action_aggregate(self) -> None:
+        matrix = self.query_one(Matrix)
+        if matrix.mode == "state":
+            self.action_cycle_view()
+            if matrix.mode == "state":
+                return
+        matrix.aggregate = not matrix.aggregate
+        matrix.relayout()
+        self._show_axes()
+
+    def action_goal(self) -> None:
+        matrix = self.query_one(Matrix)
+        if matrix.mode != "state":
+            matrix.goals[matrix.mode] = "max" if matrix.goal() == "min" else "min"
+            matrix.refresh()
+            self._show_axes()
 
     def _regrid(self) -> None:
         job = self.selected_job()

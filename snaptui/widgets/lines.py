@@ -22,7 +22,7 @@ def status_line(model: SweepModel, now: float, compact: bool) -> Text:
     return text
 
 
-def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None) -> Text:
+def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggregate_goal: str | None = None) -> Text:
     """Which parameters are on the axes and which slice is shown; or the table's row count and order."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if table is not None:
@@ -38,7 +38,11 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None) -> Te
         else:
             text.append("cols ", style="dim")
         text.append(model.axes[model.col_axis].name, style="bold")
-        if model.other_axes:
+        if model.other_axes and aggregate_goal and mode != "state" and table is None:
+            names = ", ".join(model.axes[a].name for a in model.other_axes)
+            text.append(f"  mean±sd over {names}", style="bold")
+            text.append(f"  ★ {'lowest' if aggregate_goal == 'min' else 'highest'} (b)  m slices", style="dim")
+        elif model.other_axes:
             text.append("  slice ", style="dim")
             text.append(f"{model.slice_label()} ({model.slice_number() + 1}/{model.slice_count()})")
             text.append("  x/y axes, [/] slice", style="dim")

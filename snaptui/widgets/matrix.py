@@ -19,6 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..engine.states import JobState
+from .aggregate import best_cell, cell_stats, goal_for, stat_text
 from .model import SweepModel
 from .text import format_result
 
@@ -52,6 +53,9 @@ class Matrix(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.model: SweepModel | None = None
         self.mode = "state"          # "state" or a result name (heatmap)
+        self.aggregate = False       # heatmap: mean and spread over the axes not shown (seeds)
+        self.goals: dict[str, str] = {}   # result name -> "min" or "max": which cell is best
+        self._stats: dict | None = None
         self.matches: set[int] | None = None   # filter: jobs not in it are dimmed
         self.cursor = (0, 0)
         self._styles: dict[str, Style] = {}
@@ -67,6 +71,7 @@ class Matrix(ScrollView, can_focus=True):
         model = self.model
         if model is None:
             return
+        self._stats = None
         labels = [model.row_label(r) for r in range(min(model.n_rows, 5000))]
         corner = self._corner()
         self._label_width = min(max([len(x) for x in labels] + [len(corner)]), 24) + 1
@@ -75,6 +80,8 @@ class Matrix(ScrollView, can_focus=True):
         if self.mode != "state":
             low, high = model.results.get(self.mode, (0, 0))
             width = max(width, len(format_result(low)), len(format_result(high)), 5)
+            if self.aggregate:
+                width = max(width, 10)   # '★0.531±0.02
         width = min(width, 12)
         room = (self.size.width - self._label_width) // max(model.n_cols, 1) - 1
         self._cell_width = max(width, min(room, 9))   # few columns on a wide screen: bigger cells
@@ -179,11 +186,21 @@ class Matrix(ScrollView, can_focus=True):
         cw = self._cell_width
         heat = self.mode != "state"
         low, high = model.results.get(self.mode, (0.0, 0.0)) if heat else (0.0, 0.0)
+        stats = self.stats() if heat and self.aggregate else None
+        if stats:
+            means = [m for m, _, _ in stats.values()]
+            low, high = min(means), max(means)
+            best = best_cell(stats, self.goal())
         segments = []
         for col in range(first, last):
             index = model.cell(row, col)
             if index is None:
                 segments.append(Segment("".center(cw), self.style("matrix--missing")))
+            elif stats is not None:
+                text, style = self._stat_cell(stats.get((row, col)), low, high, cw, best == (row, col))
+                if (row, col) == self.cursor:
+                    style = style + self.modifier("matrix--cursor")
+                segments.append(Segment(text, style))
             else:
                 job = model.jobs[index]
                 if heat:
@@ -202,6 +219,27 @@ class Matrix(ScrollView, can_focus=True):
                 segments.append(Segment(text, style))
             segments.append(Segment(" ", self.base_style))
         return Strip(segments).crop(skip, skip + width)
+
+    def stats(self) -> dict:
+        if self._stats is None:
+            self._stats = cell_stats(self.model, self.mode)
+        return self._stats
+
+    def goal(self) -> str:
+        return self.goals.get(self.mode) or goal_for(self.mode)
+
+    def _stat_cell(self, stat, low: float, high: float, cw: int, best: bool) -> tuple[str, Style]:
+        if stat is None:
+            return "-".center(cw), self.style("matrix--heat-none")
+        mean, spread, n = stat
+        text = stat_text(mean, spread, n, cw - 1 if best else cw)
+        text = ("★" + text).rjust(cw) if best else text.rjust(cw)
+        fraction = 0.5 if high == low else (mean - low) / (high - low)
+        start, end = self.style("matrix--heat-low").bgcolor, self.style("matrix--heat-high").bgcolor
+        if start is None or end is None:
+            return text, Style(bold=best)
+        color = Color.from_rich_color(start).blend(Color.from_rich_color(end), fraction)
+        return text, Style(bgcolor=color.rich_color, color=color.get_contrast_text(1.0).rich_color, bold=best)
 
     def _heat_cell(self, job, low: float, high: float, cw: int) -> tuple[str, Style]:
         value = self.model.value(job, self.mode)

@@ -367,3 +367,51 @@ async def test_a_picks_the_earlier_attempts_log(engine, git_repo):
         assert "attempt 1/2 (a)" in screen_text(app) and "this is attempt 2" not in screen_text(app)
         await pilot.press("a")
         await until_text(pilot, "this is attempt 2")
+
+
+# -- extras: the heatmap over seeds -------------------------------------------------------------------
+def test_cell_stats_mean_and_spread_over_seeds_and_the_best_cell():
+    from types import SimpleNamespace
+
+    from snaptui.widgets.aggregate import best_cell, cell_stats, goal_for
+    from snaptui.widgets.model import SweepModel
+
+    grid = {"lr": [0.1, 0.01], "batch": [16, 32], "seed": [1, 2, 3]}
+    jobs, index = [], 0
+    for lr in grid["lr"]:
+        for batch in grid["batch"]:
+            for seed in grid["seed"]:
+                loss = (1.0 if lr == 0.1 else 0.5) + (0.1 if batch == 32 else 0.0) + 0.01 * seed
+                attempt = SimpleNamespace(results={"loss": loss}, state=JobState.COMPLETED, started_at=0, ended_at=1)
+                jobs.append(SimpleNamespace(index=index, params={"lr": lr, "batch": batch, "seed": seed},
+                                            attempt=attempt, state=JobState.COMPLETED, label=""))
+                index += 1
+    sweep = SimpleNamespace(spec={"grid": grid}, config={})
+    model = SweepModel(sweep, jobs)
+    stats = cell_stats(model, "loss")
+    assert len(stats) == 4 and all(n == 3 for _, _, n in stats.values())
+    mean, spread, _ = stats[(1, 0)]                       # lr=0.01, batch=16
+    assert mean == pytest.approx(0.52) and spread == pytest.approx(0.01)
+    assert goal_for("loss") == "min" and goal_for("accuracy") == "max"
+    assert best_cell(stats, "min") == (1, 0) and best_cell(stats, "max") == (0, 1)
+
+
+async def test_m_shows_mean_over_seeds_with_the_best_cell_marked(engine, git_repo):
+    from snaptui.screens.sweep import SweepScreen
+
+    sweep_id = build(engine, git_repo)["cube"]   # model x lr x seed, no results yet: give it some
+    for job in engine.jobs(sweep_id):
+        seed, lr = job.params["seed"], job.params["lr"]
+        engine.store.update_attempt(job.attempt.id, JobState.RUNNING)
+        engine.store.update_attempt(job.attempt.id, JobState.COMPLETED,
+                                    results={"loss": round(lr * 10 + 0.01 * seed, 3)})
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        await pilot.press("m")
+        await until_text(pilot, "mean±sd over seed")
+        text = screen_text(app)
+        assert "★0.12±0.01" in text and "★ lowest" in text
+        await pilot.press("b")
+        await until_text(pilot, "★ highest")
+        assert "★1.02±0.01" in screen_text(app)
