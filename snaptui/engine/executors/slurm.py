@@ -235,12 +235,28 @@ class SlurmExecutor(Executor):
         ids += self._cancel_packed([a for a in attempts if a.executor_id and _packed(a)])
         if not ids:
             return
-        ours = self._owned(ids)
+        ours = self._owned(self._whole_arrays(ids, attempts))
         if ours:
             result = subprocess.run(["scancel", *ours], capture_output=True, text=True, timeout=60)
             if result.returncode != 0:
                 raise SnaptuiError(f"scancel failed: {result.stderr.strip()[:300]}")
         self.poll([self.store.attempt(a.id) for a in attempts])
+
+    def _whole_arrays(self, ids: list[str], attempts: list[Attempt]) -> list[str]:
+        """An array whose every unfinished task is being cancelled is passed to scancel as one id:
+        one argument instead of thousands, and it also reaches tasks whose index the cluster's
+        MaxArraySize, lowered since they were submitted, no longer lets scancel name."""
+        tasks: dict[str, list[str]] = {}
+        for job_id in ids:
+            array, sep, _ = job_id.partition("_")
+            tasks.setdefault(array if sep else job_id, []).append(job_id)
+        active = [a for sweep_id in {a.sweep_id for a in attempts}
+                  for a in self.store.active_attempts(sweep_id=sweep_id, launched_only=False)]
+        out = []
+        for array, members in tasks.items():
+            whole = all(a.cancel_requested for a in active if (a.executor_id or "").partition("_")[0] == array)
+            out += [array] if whole and members[0] != array else members
+        return out
 
     def _cancel_packed(self, attempts: list[Attempt]) -> list[str]:
         """Mark each packed job cancelled in its folder (its task skips or stops it); a task whose
