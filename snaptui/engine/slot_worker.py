@@ -53,17 +53,40 @@ def run_request(line: str) -> str:
     return state
 
 
+RECORD_RETRY_S = 1.0
+RECORD_GIVE_UP_S = 3600.0
+
+
 def _record_failure(line: str, exc: Exception) -> None:
-    """The job's manifest says it failed and why, so the engine does not wait on it for ever."""
+    """The job's manifest says it failed and why, so the engine does not wait on it for ever.
+
+    The worker stays alive after a job, so the engine cannot learn of the failure from a dead
+    process as it did with one controller per job: the manifest is the only word. When the
+    disk is full that write fails too, so it is retried (holding the slot, as nothing can run
+    on a full disk anyway) until space comes back or an hour has passed.
+    """
     try:
         folder = Path(json.loads(line)["folder"])
-        manifest = read_manifest(folder) or {}
-        if manifest.get("command"):
-            _signal_group(manifest["command"]["pgid"], signal.SIGKILL)
-        manifest.update(state="FAILED", ended_at=time.time(), exit_code=None, reason=f"snaptui worker error: {exc!r}")
-        write_json_atomic(folder / MANIFEST_NAME, manifest)
     except Exception:
-        pass
+        return
+    give_up = time.monotonic() + RECORD_GIVE_UP_S
+    killed = False
+    while True:
+        try:
+            manifest = read_manifest(folder) or {}
+            if manifest.get("command") and not killed:
+                _signal_group(manifest["command"]["pgid"], signal.SIGKILL)
+                killed = True
+            manifest.update(state="FAILED", ended_at=manifest.get("ended_at") or time.time(), exit_code=manifest.get("exit_code"),
+                            reason=manifest.get("reason") or f"snaptui worker error: {exc!r}")
+            write_json_atomic(folder / MANIFEST_NAME, manifest)
+            return
+        except OSError:
+            if time.monotonic() > give_up:
+                return
+            time.sleep(RECORD_RETRY_S)
+        except Exception:
+            return
 
 
 def main() -> int:
