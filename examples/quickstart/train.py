@@ -1,7 +1,8 @@
 """A stand-in for a training script: Hydra-style key=value arguments, progress, a result.
 
 It "trains" for a few steps on a made-up loss curve, printing progress like a real
-training loop, and reports its final loss in the line format snaptui collects.
+training loop, and reports its loss at every step in the line format snaptui collects:
+the last value is the job's result, the series its learning curve (`p` in the TUI).
 """
 import math
 import random
@@ -26,11 +27,11 @@ def main():
         rate = min(args["lr"] * 5, 0.5) * (0.8 + 0.4 * rng.random())
         loss = floor + (loss - floor) * (1 - rate)
         print(f"step {step:3d}/{args['steps']}  loss {loss:.4f}", flush=True)
+        print(f"SNAPTUI_RESULT step={step} loss={loss:.4f}", flush=True)
         time.sleep(args["step_s"])
     if loss != loss or loss > 100:
         print("diverged", file=sys.stderr)
         return 1
-    print(f"SNAPTUI_RESULT loss={loss:.4f}")
     return 0
 
 
