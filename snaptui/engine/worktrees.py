@@ -87,13 +87,38 @@ def inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+# snaptui's own state and submitit's logs: never part of a snapshot, never in ``git status``
+STATE_EXCLUDES = ("/.snaptui/", "/.submitit/")
+
+
 def ensure_excluded(exclude_file: Path, repo_root: Path, worktree_root: Path) -> None:
     """Keep ``.snaptui/``, submitit's ``.submitit/`` logs and an in-repo worktree root out of every later
     snapshot and out of ``git status`` (once)."""
-    wanted = ["/.snaptui/", "/.submitit/"]
+    wanted = list(STATE_EXCLUDES)
     real_root, real_wt = repo_root.resolve(), worktree_root.resolve()
     if inside(real_wt, real_root) and real_wt != real_root:
         wanted.append("/" + real_wt.relative_to(real_root).as_posix() + "/")
+    append_excludes(exclude_file, wanted)
+
+
+def exclude_state_dir(repo_root: Path) -> None:
+    """Called as ``.snaptui/`` is created, so merely opening the TUI (or any command that makes the
+    store) leaves ``git status`` clean, not only a launch. Only a git working tree's top level has an
+    exclude file; a project outside git is left alone. Best effort: a store must still open when
+    ``info/exclude`` cannot be written, and the first launch reports that failure through
+    ``ensure_excluded``."""
+    if not os.path.lexists(repo_root / ".git"):
+        return
+    try:
+        status, out, _ = run(git_for(repo_root), "rev-parse", "--git-path", "info/exclude", check=False)
+        if status == 0 and out.strip():  # relative to the top level, absolute in a linked worktree
+            append_excludes(repo_root / out.strip(), list(STATE_EXCLUDES))
+    except (SnapshotError, OSError, git.exc.GitError):
+        pass
+
+
+def append_excludes(exclude_file: Path, wanted: list[str]) -> None:
+    """Append the patterns of ``wanted`` that ``exclude_file`` lacks, under a line saying who added them."""
     try:
         lines = exclude_file.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
