@@ -39,8 +39,12 @@ def batch(engine: Engine, args: Namespace) -> int:
     try:
         sweep = engine.launch(plan, yes=args.yes, progress=HashProgress(err))
     except KeyboardInterrupt:  # launch() has rolled everything back before this propagates
+        _print_rollback_notes(err, plan.notes[notes_before:])
         err.print("interrupted: nothing was launched (its snapshot and record were removed)", markup=False)
         return 130
+    except BaseException:  # the error itself is printed by the caller; first what the rollback moved or kept
+        _print_rollback_notes(err, plan.notes[notes_before:])
+        raise
     where = f"snapshot {sweep.snapshot['branch']} ({sweep.snapshot['commit'][:10]})" if sweep.snapshot \
         else "no snapshot: jobs run in the repository itself"
     out.print(f"launched sweep [bold]{sweep.id}[/] {sweep.name}: {sweep.total} jobs on "
@@ -53,6 +57,11 @@ def batch(engine: Engine, args: Namespace) -> int:
         print(sweep.id)
         return 0
     return wait_for(engine, sweep, out)
+
+
+def _print_rollback_notes(err: Console, notes: list[str]) -> None:
+    for note in notes:
+        err.print(f"note: {note}", markup=False, soft_wrap=True)
 
 
 def warn_interrupted(engine: Engine) -> None:

@@ -208,11 +208,13 @@ class Engine:
                                          self.store.path.parent)
                 plan.notes.append(f"pushing {snapshot.branch} to {config.snapshot.remote} in the background "
                                   f"(outcome in {log})")
-        except BaseException:
+        except BaseException as exc:
             self._undo_launch(sweep_id)
-            if snapshot is not None:
+            if snapshot is not None:  # a job may have run already: what it wrote goes to the repository
                 from .snapshot import discard_snapshot
-                discard_snapshot(self.repo_root, snapshot)
+                for note in discard_snapshot(self.repo_root, snapshot):
+                    plan.notes.append(note)
+                    exc.add_note(note)
             raise
         agent.ensure_agent(self.repo_root)
         return self.store.sweep(sweep_id)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SnaptuiError
-from .joboutputs import linked_paths, rescue_written_files
-from .snapshot import delete_branch, list_snapshots, remove_worktree
+from .joboutputs import linked_paths, retire_worktree
+from .snapshot import delete_branch, list_snapshots
 from .stores import live_snapshot_branches, snapshot_owners
 from .worktrees import add_worktree, git_for, link_shared_paths, run
 
@@ -82,18 +82,12 @@ def gc(engine, *, older_than_s: float, dry_run: bool = False, delete_branches: b
     for row in snapshot_overview(engine, disk_usage=False):
         if row.in_use or row.age_s < older_than_s:
             continue
-        if row.worktree and Path(row.worktree).is_dir():  # back to the worktree that launched it
-            home = owners.get(row.branch, engine.repo_root)
-            rescue = rescue_written_files(Path(row.worktree), home, dry_run=dry_run)
-            if rescue.conflicts:
-                notes.append(rescue.describe_conflicts(Path(row.worktree)))
+        if row.worktree:  # what jobs wrote goes back to the worktree that launched it
+            removed, moved = retire_worktree(engine.repo_root, Path(row.worktree), row.branch,
+                                             home=owners.get(row.branch, engine.repo_root), dry_run=dry_run)
+            notes += moved
+            if not removed:
                 continue
-            verb = "would move" if dry_run else "moved"
-            where = "the repository" if home == engine.repo_root else f"{home}"
-            notes += [f"{verb} {rel} back into {where} (written by a job in {row.branch})" for rel in rescue.moved]
-        if row.worktree:
-            if not dry_run:
-                remove_worktree(engine.repo_root, Path(row.worktree))
             done.append(f"worktree {row.worktree} ({row.branch})")
         if delete_branches:
             if not dry_run:

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .worktrees import git_for, run
+from .worktrees import git_for, remove_worktree, run
 
 # Caches the interpreter writes next to imported code: regenerated on demand, never results.
 _CACHE_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
@@ -44,7 +44,7 @@ class Rescue:
         shown = ", ".join(self.conflicts[:limit]) + (
             f" and {len(self.conflicts) - limit} more" if len(self.conflicts) > limit else "")
         return (f"kept worktree {worktree}: files a job wrote there differ from the repository's at the same "
-                f"path ({shown}); move them out of the worktree, then run gc again")
+                f"path ({shown}); move them out of the worktree, then `snaptui snapshots gc` removes it")
 
 
 def _our_link(worktree: Path, repo_root: Path, rel: str) -> bool:
@@ -109,6 +109,29 @@ def rescue_written_files(worktree: Path, repo_root: Path, *, dry_run: bool = Fal
             shutil.move(worktree / rel, dest)
         result.moved.append(rel)
     return result
+
+
+def retire_worktree(repo_root: Path, worktree: Path, branch: str, *, home: Path | None = None,
+                    dry_run: bool = False) -> tuple[bool, list[str]]:
+    """Remove a snapshot's worktree without losing what jobs wrote there: gc, ``recover --abort``
+    and a failed launch's rollback all go through here.
+
+    Files a job wrote are moved back into ``home`` (the worktree that launched the sweep, by
+    default the repository) first. When one cannot move, nothing moves and the worktree stays.
+    Returns (removed, notes): the notes say what moved, or which worktree was kept and why; the
+    caller keeps ``branch`` too when the worktree stays (it is checked out there)."""
+    worktree, home = Path(worktree), Path(home or repo_root)
+    notes = []
+    if worktree.is_dir():
+        rescue = rescue_written_files(worktree, home, dry_run=dry_run)
+        if rescue.conflicts:
+            return False, [f"{rescue.describe_conflicts(worktree)} (branch {branch} kept with it)"]
+        verb = "would move" if dry_run else "moved"
+        where = "the repository" if home == Path(repo_root) else f"{home}"
+        notes = [f"{verb} {rel} back into {where} (written by a job in {branch})" for rel in rescue.moved]
+    if not dry_run:
+        remove_worktree(repo_root, worktree)
+    return True, notes
 
 
 def dangling_link_warnings(repo_root: Path, entries: list[str]) -> list[str]:

@@ -5,15 +5,19 @@ process's identity and a uid that also names the snapshot branch and tags the Sl
 jobs. When that process is gone and the record still says 'launching', the launch was
 interrupted: every later snaptui process reports it, and `snaptui recover` either
 finishes it (adopting jobs that were already submitted) or undoes it, leaving no
-branch, worktree or job behind.
+branch, worktree or job behind; files a job already wrote into the worktree move back into
+the repository first (or that worktree and its branch stay, named), as in `snapshots gc`.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from .errors import SnaptuiError
+from .joboutputs import retire_worktree
 from .models import Sweep
 from .procs import is_alive
-from .snapshot import Snapshot, delete_branch, discard_snapshot
-from .worktrees import git_for, run
+from .snapshot import delete_branch
+from .worktrees import git_for, list_worktrees, run
 
 
 def interrupted_launches(engine) -> list[Sweep]:
@@ -48,24 +52,28 @@ def abort(engine, sweep: Sweep) -> list[str]:
     used_elsewhere = sweep.snapshot and any(
         s.snapshot and s.snapshot["branch"] == sweep.snapshot["branch"] and s.id != sweep.id
         for s in engine.store.sweeps(statuses=("active", "launching")))
+    # What jobs wrote into a worktree moves back into the repository first, or the worktree stays.
     if sweep.snapshot and not used_elsewhere:
-        discard_snapshot(engine.repo_root, Snapshot.from_dict(sweep.snapshot))
-        done.append(f"removed snapshot {sweep.snapshot['branch']} and its worktree")
+        done += _discard(engine, sweep.snapshot["branch"], [Path(sweep.snapshot["worktree"])])
     for branch in _orphan_branches(engine, sweep.uid) if sweep.uid and not sweep.snapshot else []:
-        _discard_branch_and_worktree(engine, branch)
-        done.append(f"removed snapshot {branch} and its worktree")
+        done += _discard(engine, branch, [e.path for e in list_worktrees(engine.repo_root)
+                                          if e.snapshot_branch == branch])
     engine.store.delete_sweep(sweep.id)
     done.append(f"forgot sweep {sweep.id}")
     return done
 
 
-def _discard_branch_and_worktree(engine, branch: str) -> None:
-    from .worktrees import list_worktrees, remove_worktree
-
-    for entry in list_worktrees(engine.repo_root):
-        if entry.snapshot_branch == branch:
-            remove_worktree(engine.repo_root, entry.path)
-    delete_branch(engine.repo_root, branch)
+def _discard(engine, branch: str, worktrees: list[Path]) -> list[str]:
+    """Remove a snapshot's worktrees and branch, as gc would: moved files and kept worktrees are reported."""
+    lines, kept = [], False
+    for worktree in worktrees:
+        removed, notes = retire_worktree(engine.repo_root, worktree, branch)
+        lines += notes
+        kept = kept or not removed
+    if not kept:
+        delete_branch(engine.repo_root, branch)
+        lines.append(f"removed snapshot {branch} and its worktree")
+    return lines
 
 
 def finish(engine, sweep: Sweep) -> list[str]:

@@ -38,7 +38,7 @@ from .errors import SnaptuiError
 from .hashing import add_paths
 from .quarantine import quarantine
 from .fidelity import fix_modes, git_config_env, match_working_bytes, unflag_present
-from .joboutputs import dangling_link_warnings, linked_paths
+from .joboutputs import dangling_link_warnings, linked_paths, retire_worktree
 from .snapshot_policy import SnapshotPlan, classify, list_tracked, scan_worktree
 from .worktrees import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
                         git_for, link_shared_paths, list_worktrees, remove_worktree, resolve_worktree_root,
@@ -335,10 +335,15 @@ def _rmdirs(dirs: list[Path]) -> None:
 
 # ---------------------------------------------------------------------------- housekeeping
 
-def discard_snapshot(repo_root: Path, snapshot: Snapshot) -> None:
-    """Roll back a launch that failed after its snapshot; safe to call twice."""
-    remove_worktree(repo_root, snapshot.worktree)
-    delete_branch(repo_root, snapshot.branch)
+def discard_snapshot(repo_root: Path, snapshot: Snapshot) -> list[str]:
+    """Undo a launch's snapshot (a failed launch, `recover --abort`); safe to call twice.
+
+    Files a job already wrote into the worktree move back into the repository first; when one
+    cannot, worktree and branch stay. Returns what was moved or kept, for the user to read."""
+    removed, notes = retire_worktree(repo_root, snapshot.worktree, snapshot.branch)
+    if removed:
+        delete_branch(repo_root, snapshot.branch)
+    return notes
 
 
 def delete_branch(repo_root: Path, branch: str) -> None:
