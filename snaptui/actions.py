@@ -96,6 +96,7 @@ ACTIONS: list[Action] = [
     _a("job", "bottom", "end,G", "Bottom", "Jump to the end and follow", show=False),
     _a("job", "manifest", "m", "Manifest", "Show or hide the manifest panel"),
     _a("job", "attempt", "a", "Attempt", "Show the previous attempt's log (round to the latest)", show=False),
+    _a("job", "task", "t", "Task", "Multi-task jobs: show the next task's log (task 0..N-1, round to 0)"),
     _a("job", "pager", "o", "Pager", "Open the log in $PAGER (less)", show=False),
     _a("job", "copy_path", "p", "Copy path", "Copy the log file's path to the clipboard", show=False),
     _a("job", "copy_command", "y", "Copy command", "Copy the job's exact command line to the clipboard",

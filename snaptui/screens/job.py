@@ -45,10 +45,12 @@ class JobScreen(EngineScreen):
         self.stream: str | None = None     # chosen when the job is known: stderr for a failed job
         self._indexes: list = []
         self.picked: int | None = None      # an earlier attempt chosen with `a`
+        self.shown_task = 0                  # the task whose log is shown, stepped with `t`
+        self.task_count = 1                  # tasks_per_node x nodes of the sweep: one log per task
         self.paths: dict[str, Path | None] = {"out": None, "err": None}
         self._generation = 0
         self._wake = threading.Event()
-        self._tailing_attempt: int | None = None
+        self._tailing: tuple[int, int] | None = None   # (attempt id, task) of the log being tailed
 
     def compose(self) -> ComposeResult:
         yield Static(f"job {self.sweep_id}/{self.index}", id="title", classes="title-bar")
@@ -82,18 +84,24 @@ class JobScreen(EngineScreen):
         job = jobs_by_index(self.engine, self.sweep_id, [self.index])
         if not job:
             raise SnaptuiError(f"sweep {self.sweep_id} has no job {self.index}")
-        return job[0], sweep, self.engine.attempts(job[0]), self.engine.log_paths(job[0])
+        return job[0], sweep, self.engine.attempts(job[0]), self.engine.task_count(job[0])
 
     def _loaded(self, loaded) -> None:
-        self.job, self.sweep, self.attempts, _ = loaded
+        """(job, sweep, attempts, task count); a count of None keeps the one known."""
+        self.job, self.sweep, self.attempts, task_count = loaded
+        if task_count is not None and task_count != self.task_count:
+            self.task_count = task_count
+            self.shown_task = min(self.shown_task, task_count - 1)
+            self.refresh_bindings()       # `t` is offered only to a job with several tasks
+            self._show_status()
         attempt = self.shown_attempt
-        paths = self.engine.log_paths(attempt)
+        paths = self.engine.log_paths(attempt, self.shown_task)
         self.paths = {"out": paths[0], "err": paths[1]}
         if self.stream is None:
             self.stream = "err" if self._failed_with_stderr() else "out"
         self._show_title()
         self._show_manifest()
-        if self._tailing_attempt != attempt.id or (paths[0] and self._tail_paths_missing):
+        if self._tailing != (attempt.id, self.shown_task) or (paths[0] and self._tail_paths_missing):
             self._start_tail()
 
     @property
@@ -119,6 +127,21 @@ class JobScreen(EngineScreen):
         if self.picked == numbers[-1]:
             self.picked = None
         self._loaded((self.job, self.sweep, self.attempts, None))
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """`t` exists only for a job with several tasks: hidden from the footer and help otherwise."""
+        if action == "task":
+            return self.task_count > 1
+        return True
+
+    def action_task(self) -> None:
+        """Show the next task's log (task 0..N-1, wrapping round to task 0)."""
+        if self.task_count < 2:
+            self.notify("this job has one task", severity="warning", timeout=3)
+            return
+        self.shown_task = (self.shown_task + 1) % self.task_count
+        if self.job is not None:
+            self._loaded((self.job, self.sweep, self.attempts, None))
 
     def _failed_with_stderr(self) -> bool:
         """A failed job opens on stderr, where its traceback is."""
@@ -149,7 +172,7 @@ class JobScreen(EngineScreen):
         self._generation += 1
         self._wake.set()
         self._wake = threading.Event()
-        self._tailing_attempt = self.shown_attempt.id if self.job else None
+        self._tailing = (self.shown_attempt.id, self.shown_task) if self.job else None
         streams = ["out", "err"] if self.stream == "both" else [self.stream]
         paths = [(name, self.paths[name]) for name in streams if self.paths.get(name)]
         self._tailing_without_paths = not paths
@@ -199,6 +222,8 @@ class JobScreen(EngineScreen):
         text.append(f" {STREAM_NAMES[stream]} ", style="reverse")
         if len(self.attempts) > 1:
             text.append(f" attempt {self._attempt_number}/{len(self.attempts)} (a)", style="bold")
+        if self.task_count > 1:
+            text.append(f" task {self.shown_task}/{self.task_count} (t)", style="bold")
         text.append("  ")
         text.append("FOLLOW" if log.follow else "PAUSED", style="bold" if log.follow else "bold reverse")
         if log.line_count:

@@ -14,7 +14,8 @@ S = JobState
 
 
 def _sweep(store, repo: Path, name: str, grid: dict, params: dict, created: float, snapshot: dict | None,
-           profile: str = "local", executor: str = "local", zips: list | None = None) -> int:
+           profile: str = "local", executor: str = "local", zips: list | None = None,
+           executor_options: dict | None = None) -> int:
     import itertools
 
     keys = list(grid)
@@ -26,7 +27,8 @@ def _sweep(store, repo: Path, name: str, grid: dict, params: dict, created: floa
         jobs.append((index, label, all_params, ["python", "train.py"] + [f"{k}={v}" for k, v in all_params.items()]))
     spec = {"name": name, "command": ["python", "train.py"], "override_style": "hydra", "profile": profile,
             "workdir": ".", "params": params, "grid": grid, "zip": zips or [], "env": {}, "path": None}
-    config = {"profile": profile, "executor": {"executor": executor, "max_parallel_jobs": 4}}
+    config = {"profile": profile,
+              "executor": {"executor": executor, "max_parallel_jobs": 4, **(executor_options or {})}}
     with mock.patch.object(time, "time", return_value=created):
         sweep_id = store.create_sweep(name=name, executor=executor, profile=profile, sweep_file=None, spec=spec,
                                       config=config, snapshot=snapshot, workdir=str(repo), env={}, jobs=jobs)

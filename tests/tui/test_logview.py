@@ -167,3 +167,35 @@ async def test_both_streams_merge_in_the_order_lines_arrive(demo, git_repo):
             handle.write("out 2\n")
         await until(pilot, lambda: log.line_count == 4)
         assert [log.line(n) for n in range(4)] == ["out 1", "err 1", "err 2", "out 2"]
+
+
+async def test_t_steps_through_the_tasks_of_a_multi_task_job_and_is_offered_only_there(demo, git_repo):
+    from demo_store import S, T0, _set, _sweep
+    from snaptui.screens.help import binding_rows
+
+    engine, ids = demo
+    sweep_id = _sweep(engine.store, git_repo, "ranks", {"seed": [1]}, {}, T0 + 7000, None, profile="slurm",
+                      executor="slurm", executor_options={"tasks_per_node": 2})
+    _set(engine.store, git_repo, sweep_id, 0, S.RUNNING, T0 + 7100)
+    executor_id = str(4000 + sweep_id * 100)
+    folder = git_repo / ".submitit" / executor_id
+    folder.mkdir(parents=True, exist_ok=True)
+    for rank in (0, 1):     # named as the multi-task runner names them: <job id>_<rank>_log.out
+        (folder / f"{executor_id}_{rank}_log.out").write_text(f"rank {rank} says hello\n")
+    app = app_for(engine, start_job=(sweep_id, 0))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until_text(pilot, "rank 0 says hello")
+        await until_text(pilot, "task 0/2 (t)")
+        assert "job.task" in [row[3] for row in binding_rows(app.screen)]
+        await pilot.press("t")
+        await until_text(pilot, "rank 1 says hello")
+        assert "task 1/2 (t)" in screen_text(app) and "rank 0 says hello" not in screen_text(app)
+        await pilot.press("t")                                    # round to task 0
+        await until_text(pilot, "rank 0 says hello")
+        assert "task 0/2" in screen_text(app)
+
+    app = app_for(engine, start_job=(ids["grid"], 6))           # one task: no `t`, no "task" in the header
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until_text(pilot, "epoch 39")
+        assert "job.task" not in [row[3] for row in binding_rows(app.screen)]
+        assert "task 0/" not in screen_text(app)
