@@ -70,6 +70,8 @@ ACTIONS: list[Action] = [
        "Previous values of the parameters not on an axis", show=False, key_display="["),
     _a("sweep", "next_slice", "right_square_bracket", "Next slice",
        "Next values of the parameters not on an axis", show=False, key_display="]"),
+    _a("sweep", "state_filter", "f", "State filter",
+       "Show only one state (cycles)", show=False),
     _a("sweep", "next_failed", "F", "Next failed", "Select the next failed or timed-out job", show=False),
     _a("sweep", "sort", "s", "Sort", "Sort the job table by the next column", show=False),
     _a("sweep", "reverse", "S", "Reverse", "Reverse the job table's order", show=False),

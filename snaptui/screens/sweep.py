@@ -113,8 +113,12 @@ class SweepScreen(SweepJobActions, EngineScreen):
             if matrix.mode != "state" and matrix.mode not in self.model.results:
                 matrix.mode = "state"
             matrix.relayout() if matrix.mode != "state" else matrix.refresh()
-            if self.query_one(ContentSwitcher).current == "table" or self.query_one(JobTable).filter_text:
-                self.query_one(JobTable).rebuild()
+            table = self.query_one(JobTable)
+            if self.query_one(ContentSwitcher).current == "table" or table.filtering:
+                table.rebuild()
+                matrix.matches = set(table.rows) if table.filtering else None   # a job left the state shown
+                matrix.refresh()
+                self._show_axes()
             else:
                 self._table_stale = True   # re-sorted when shown: 10,000 rows cost ~40 ms
             self._show_status()
@@ -160,7 +164,8 @@ class SweepScreen(SweepJobActions, EngineScreen):
             table = (len(view.rows), view._title(view.sort_key))
         matrix = self.query_one(Matrix)
         self.query_one("#axes", Static).update(axes_line(self.model, matrix.mode, table,
-                                                         matrix.goal() if matrix.aggregate else None))
+                                                         matrix.goal() if matrix.aggregate else None,
+                                                         self.query_one(JobTable).state_filter))
 
     def _show_selected(self) -> None:
         job = self.selected_job()
@@ -362,6 +367,24 @@ class SweepScreen(SweepJobActions, EngineScreen):
         self.query_one(JobTable).reverse()
         self._show_axes()
 
+    def action_state_filter(self) -> None:
+        """Cycle all / running / failed / pending / completed / cancelled, on the table (the grid dims
+        the others, as with `/`, whose text filter combines with this one)."""
+        if self.model is None:
+            return
+        if self.query_one(ContentSwitcher).current != "table":
+            self.action_toggle_table()
+        table = self.query_one(JobTable)
+        table.cycle_state_filter()
+        self._filters_changed()
+
+    def _filters_changed(self) -> None:
+        table, matrix = self.query_one(JobTable), self.query_one(Matrix)
+        matrix.matches = set(table.rows) if table.filtering else None
+        matrix.refresh()
+        self._show_axes()
+        self._show_selected()
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
@@ -370,12 +393,10 @@ class SweepScreen(SweepJobActions, EngineScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "filter" or self.model is None:
             return
-        table, matrix = self.query_one(JobTable), self.query_one(Matrix)
+        table = self.query_one(JobTable)
         table.filter_text = event.value.strip()
         table.rebuild()
-        matrix.matches = set(table.rows) if table.filter_text else None
-        matrix.refresh()
-        self._show_axes()
+        self._filters_changed()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..engine.states import STATE_ORDER
+from ..engine.states import STATE_ORDER, JobState
 from ..format import duration
 from .matrix import STATE_CLASSES
 from .model import SweepModel
@@ -25,6 +25,16 @@ TITLES = {"mark": " ", "index": "#", "label": "label", "state": "state", "attemp
 RIGHT = {"index", "attempt", "elapsed", "exit"}
 MAX_WIDTH = {"label": 48, "executor_id": 14, "node": 12, "last": 60}
 _STATE_RANK = {state: n for n, state in enumerate(STATE_ORDER)}
+# What the state filter key cycles through: name -> the states it shows (None: every job). "failed"
+# takes timeouts with it, as the next-failed key does; UNKNOWN jobs show only under "all".
+STATE_FILTERS: dict[str, frozenset | None] = {
+    "all": None,
+    "running": frozenset({JobState.RUNNING}),
+    "failed": frozenset({JobState.FAILED, JobState.TIMEOUT}),
+    "pending": frozenset({JobState.PENDING}),
+    "completed": frozenset({JobState.COMPLETED}),
+    "cancelled": frozenset({JobState.CANCELLED}),
+}
 _NUMBER = re.compile(r"((?:(?<![\w.])[-+])?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")  # 'run-2' has no sign
 
 
@@ -76,6 +86,7 @@ class JobTable(ScrollView, can_focus=True):
         self.sort_key = "index"
         self.sort_reverse = False
         self.filter_text = ""
+        self.state_filter = "all"
         self.columns: list[str] = list(BASE_COLUMNS)
         self.widths: dict[str, int] = {}
         self._styles: dict[str, Style] = {}
@@ -128,15 +139,33 @@ class JobTable(ScrollView, can_focus=True):
             return (job.index if key == "index" else attempt.number, job.index)
         return (natural_key(self.cell_text(job, key, 0)), job.index)
 
+    @property
+    def filtering(self) -> bool:
+        """Whether some jobs may be hidden: by the `/` text, the state filter, or both (they combine)."""
+        return bool(self.filter_text) or STATE_FILTERS[self.state_filter] is not None
+
     def matching(self) -> list[int]:
         model = self.model
         if model is None:
             return []
         needle = self.filter_text.lower()
-        if not needle:
+        states = STATE_FILTERS[self.state_filter]
+        if not needle and states is None:
             return list(model.order)
-        return [i for i in model.order
-                if needle in model.jobs[i].label.lower() or needle in model.jobs[i].state.value.lower()]
+
+        def shown(job) -> bool:
+            if states is not None and job.state not in states:
+                return False
+            return not needle or needle in job.label.lower() or needle in job.state.value.lower()
+
+        return [i for i in model.order if shown(model.jobs[i])]
+
+    def cycle_state_filter(self) -> str:
+        """Show only the next group of states (all, running, failed, ...); returns its name."""
+        names = list(STATE_FILTERS)
+        self.state_filter = names[(names.index(self.state_filter) + 1) % len(names)]
+        self.rebuild()
+        return self.state_filter
 
     def rebuild(self) -> None:
         """Re-filter, re-sort and re-measure; the cursor stays on the same job."""

@@ -22,12 +22,19 @@ def status_line(model: SweepModel, now: float, compact: bool) -> Text:
     return text
 
 
-def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggregate_goal: str | None = None) -> Text:
-    """Which parameters are on the axes and which slice is shown; or the table's row count and order."""
+def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggregate_goal: str | None = None,
+              state_filter: str = "all") -> Text:
+    """Which parameters are on the axes and which slice is shown; or the table's row count and order.
+    A state filter other than "all" is named first, in both views: it is why jobs are missing or dimmed."""
     text = Text(no_wrap=True, overflow="ellipsis")
+    if state_filter != "all":
+        text.append(f"only {state_filter}", style="bold")
+        text.append(" (f next)  ", style="dim")
     if table is not None:
         rows, order = table
-        text.append(f"table: {rows} jobs, sorted by {order}  (s sort, S reverse, t grid)", style="dim")
+        total = len(model.jobs)
+        count = f"{rows} jobs" if rows == total else f"{rows} of {total} jobs"
+        text.append(f"table: {count}, sorted by {order}  (s sort, S reverse, f state, t grid)", style="dim")
     elif not model.axes:
         text.append("one job (no varying parameter)", style="dim")
     else:

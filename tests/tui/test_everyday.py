@@ -205,6 +205,55 @@ async def test_next_failed_from_the_grid(engine, git_repo):
         await until_text(pilot, "✘ FAILED")
 
 
+async def test_f_filters_the_table_by_state_and_the_caption_says_which(engine, git_repo):
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
+    from snaptui.widgets.matrix import Matrix
+
+    sweep_id = many_jobs(engine, git_repo, 12)                        # 7 failed, 11 timed out, the rest pending
+    for index, state in ((3, JobState.COMPLETED), (4, JobState.CANCELLED), (5, JobState.RUNNING)):
+        attempt = engine.store.job(sweep_id, index).attempt
+        if state is not JobState.CANCELLED:
+            engine.store.update_attempt(attempt.id, JobState.RUNNING)
+        if state is not JobState.RUNNING:
+            engine.store.update_attempt(attempt.id, state)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        table = app.screen.query_one(JobTable)
+        await pilot.press("t")
+        await until_text(pilot, "table: 12 jobs")
+        assert len(table.rows) == 12 and "only" not in screen_text(app)
+        shown = {}
+        for _ in range(5):
+            await pilot.press("f")
+            shown[table.state_filter] = sorted(table.rows)
+            assert f"only {table.state_filter}" in screen_text(app)
+            assert f"table: {len(table.rows)} of 12 jobs" in screen_text(app)
+        assert shown == {"running": [5], "failed": [7, 11], "pending": [0, 1, 2, 6, 8, 9, 10],
+                         "completed": [3], "cancelled": [4]}
+        assert "lr=4" in screen_text(app) and "lr=3" not in screen_text(app)   # the cancelled job alone
+        await pilot.press("f")                                        # round to all
+        await until_text(pilot, "table: 12 jobs")
+        assert table.state_filter == "all" and len(table.rows) == 12 and "only" not in screen_text(app)
+
+        await pilot.press("f", "f")                                   # failed, combined with the `/` text
+        await pilot.press("slash", *"lr=1", "enter")
+        await until(pilot, lambda: table.rows == [11], message="failed jobs whose label holds lr=1")
+        await pilot.press("slash", "escape")                          # the text goes, the state filter stays
+        await until(pilot, lambda: sorted(table.rows) == [7, 11])
+
+        await pilot.press("f", "f", "f", "f", "f")                    # running, on a live sweep
+        assert table.state_filter == "running" and table.rows == [5]
+        attempt = engine.store.job(sweep_id, 5).attempt
+        engine.store.update_attempt(attempt.id, JobState.COMPLETED)   # it finishes: it leaves the view
+        await until(pilot, lambda: table.rows == [], message="the finished job leaves the running filter")
+        await until_text(pilot, "table: 0 of 12 jobs")
+        await pilot.press("t")                                        # the grid dims what the filter hides
+        assert app.screen.query_one(Matrix).matches == set()
+        assert "only running" in screen_text(app)
+
+
 # -- 8: 80 columns --------------------------------------------------------------------------------
 @pytest.mark.parametrize("start", [None, "sweep", "job"])
 async def test_help_stays_in_the_footer_at_80_columns(engine, git_repo, start):
