@@ -19,6 +19,16 @@ from .errors import SnaptuiError
 from .models import Attempt, Event, Job, Sweep, loads
 from .states import ACTIVE_STATES, JobState
 
+
+def connect_wal(path) -> sqlite3.Connection:
+    """A connection in autocommit mode on a WAL database that waits up to a minute for a lock,
+    as every process sharing snaptui's databases (agent, faces, jobs) must."""
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 60000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
 STATE_DIRNAME = ".snaptui"
 DB_FILENAME = "state.db"
 
@@ -127,11 +137,8 @@ class Store:
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            conn = connect_wal(self.path)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 60000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             self._local.conn = conn
         return conn
