@@ -72,7 +72,8 @@ def test_a_launcher_killed_right_after_sbatch_leaves_no_untracked_job(slurm_engi
 
 
 def test_recover_after_the_untracked_array_finished_runs_nothing_twice(slurm_engine, marker, report):
-    """squeue no longer lists a finished array: recover must find it in accounting, not submit it again."""
+    """squeue no longer lists a finished array as queued: recover must find it (controller memory or
+    accounting, whichever has it first), not submit it again."""
     repo = slurm_engine.repo_root
     write_sweep(repo, SWEEP.format(sleep=0, marker=marker))
     killed = run_cli(["launch", "sweep.toml"], cwd=repo, env={"SNAPTUI_FAULT_KILL_AT": "slurm:sbatch-returned"})
@@ -87,7 +88,7 @@ def test_recover_after_the_untracked_array_finished_runs_nothing_twice(slurm_eng
     assert wait_sweep_done(engine, 1, 120).counts == {JobState.COMPLETED: 3}
     assert starts(marker) == 3 and "job(s)" not in result.stdout  # ran once: nothing was submitted again
     report("launcher SIGKILLed after sbatch, array finished, then recover",
-           "found in accounting (gone from squeue) and adopted: 3/3 completed, each ran once")
+           "found ended (gone from the queue) and adopted: 3/3 completed, each ran once")
 
 
 def test_a_stalled_controller_delays_nothing_but_scheduling(slurm_engine, marker, report):

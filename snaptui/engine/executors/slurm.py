@@ -223,7 +223,7 @@ class SlurmExecutor(Executor):
         rest = slurm_recovery.adopt(self.store, self.submitit_root, pending, untracked, limits.cluster_name)
         finished = sum(1 for tasks in untracked.values() for r in tasks.values() if r and r.state.is_final)
         return [f"adopted Slurm array(s) {', '.join(sorted(untracked, key=int))} submitted before the interruption "
-                f"({finished} task(s) already finished, found in accounting)"], rest
+                f"({finished} task(s) already finished, found in the queue or accounting)"], rest
 
     def abort_interrupted(self, sweep: Sweep, submitted: list[Attempt]) -> list[str]:
         if not sweep.uid:

@@ -60,12 +60,16 @@ def find_arrays(sweep: Sweep, job_name: str, submitit_root: Path) -> dict[str, d
     start = datetime.fromtimestamp(sweep.created_at - WINDOW_MARGIN_S).strftime("%Y-%m-%dT%H:%M:%S")
     accounted = sacct.parse(_run(["sacct", "-X", "-n", "-P", "-S", start, "-E", "now", "--name", job_name,
                                   "-o", ",".join(sacct.FIELDS)], "sacct"))
-    queued = _run(["squeue", "--me", "-h", "-r", "-o", "%i|%k"], "squeue")
-    tagged_in_queue = {line.split("|", 1)[0] for line in queued.splitlines()
-                       if "|" in line and tag in line.split("|", 1)[1].split()}
+    # `-t all`: the controller still lists a job for MinJobAge after it ended, while accounting may
+    # not have it yet (slurmdbd lags): together they leave no window in which a finished array is unseen.
+    queued = _run(["squeue", "--me", "-h", "-r", "-t", "all", "-o", "%i|%T|%k"], "squeue")
     arrays: dict[str, dict[str, sacct.SlurmRecord | None]] = {}
-    for task_id in tagged_in_queue:
-        arrays.setdefault(task_id.split("_")[0], {})[task_id] = accounted.get(task_id)
+    for line in queued.splitlines():
+        task_id, _, rest = line.partition("|")
+        slurm_state, _, comment = rest.partition("|")
+        if tag in comment.split():
+            record = accounted.get(task_id) or _from_controller(task_id, slurm_state)
+            arrays.setdefault(task_id.split("_")[0], {})[task_id] = record
     by_array: dict[str, list[str]] = {}
     for task_id in accounted:
         by_array.setdefault(task_id.split("_")[0], []).append(task_id)
@@ -74,6 +78,14 @@ def find_arrays(sweep: Sweep, job_name: str, submitit_root: Path) -> dict[str, d
                 _owned_by_manifest(submitit_root, task_ids, sweep):
             arrays.setdefault(array_id, {}).update({t: accounted[t] for t in task_ids})
     return arrays
+
+
+def _from_controller(task_id: str, slurm_state: str) -> sacct.SlurmRecord | None:
+    state = sacct.SLURM_STATES.get(slurm_state.split()[0] if slurm_state else "")
+    if state is None:
+        return None
+    return sacct.SlurmRecord(job_id=task_id, slurm_state=slurm_state, state=state, exit_code=None, signal=None,
+                             node=None, submit=None, start=None, end=None, user="", reason=None)
 
 
 def _task_order(task_id: str) -> tuple[int, int]:
