@@ -53,6 +53,8 @@ class LaunchScreen(EngineScreen):
         self._plan_serial = 0
         self._planned_stamp: str | None = None   # the file as last planned (or found unplannable)
         self._plan_digest: str | None = None     # the file as the plan shown describes it
+        self._planning = False                    # a dry run is under way
+        self._launch_when_planned = False         # launch was asked for while it ran
 
     def compose(self) -> ComposeResult:
         yield Static(Text("launch a sweep", style="bold") + Text("  pick a sweep file, check the jobs, launch",
@@ -118,6 +120,9 @@ class LaunchScreen(EngineScreen):
 
     # -- the dry run -------------------------------------------------------------------------
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id == self.file and self._planned_stamp is not None \
+                and file_stamp(self._path) == self._planned_stamp:
+            return   # the list was refreshed around the same, unchanged file: its plan stands
         self.file = event.option.id
         self._replan()
 
@@ -140,6 +145,7 @@ class LaunchScreen(EngineScreen):
         path = self._path
         no_snapshot = not self.query_one("#snapshot", Checkbox).value
         self.plan = None
+        self._planning = True
         self._planned_stamp = file_stamp(path)   # watched: an edit elsewhere plans again
         self.query_one("#launch", Button).disabled = True
 
@@ -154,11 +160,16 @@ class LaunchScreen(EngineScreen):
             plan, stamp = result
             if serial == self._plan_serial:
                 self.plan, self._planned_stamp, self._plan_digest = plan, stamp, stamp
+                self._planning = False
                 self.query_one("#launch", Button).disabled = False
                 self.query_one("#preview", Static).update(self._describe(plan))
+                if self._launch_when_planned:
+                    self._launch_when_planned = False
+                    self.action_launch()
 
         def failed(exc: BaseException) -> None:
             if serial == self._plan_serial:
+                self._planning = self._launch_when_planned = False
                 self._planned_stamp = file_stamp(path)
                 self.query_one("#preview", Static).update(Text(describe_error(exc), style="bold red"))
 
@@ -221,6 +232,10 @@ class LaunchScreen(EngineScreen):
 
     def action_launch(self) -> None:
         plan = self.plan
+        if plan is None and self._planning:
+            self._launch_when_planned = True
+            self.notify(f"checking {self.file}; the launch dialog opens when its jobs are known")
+            return
         if plan is None:
             self.notify("pick a valid sweep file first", severity="warning")
             return

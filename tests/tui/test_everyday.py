@@ -136,6 +136,28 @@ async def test_launch_preview_follows_edits_and_new_files_and_a_stale_plan_is_re
         assert len(app.screen.model.jobs) == 2
 
 
+@pytest.mark.slow
+async def test_launch_asked_for_while_the_dry_run_runs_opens_the_dialog_when_it_is_done(engine, git_repo):
+    """ctrl+l during a dry run (a slow filesystem, a big grid) must not answer "pick a valid sweep file"."""
+    import threading
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.launch import LaunchScreen
+    from tests.conftest import write_sweep
+
+    write_sweep(git_repo, 'name = "slow"\ncommand = ["python", "job.py"]\n[grid]\nsleep = [0, 0.1]\n', "slow.toml")
+    gate, real_plan = threading.Event(), engine.plan
+    engine.plan = lambda *args, **kwargs: gate.wait(60) and real_plan(*args, **kwargs)  # the dry run is held
+    app = make_app(engine, start="launch")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen) and app.screen._planning)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: any("opens when its jobs are known" in n.message for n in app._notifications))
+        assert not isinstance(app.screen, ConfirmScreen)
+        gate.set()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "2 jobs on local" in screen_text(app)
+
+
 # -- 7: the job table ----------------------------------------------------------------------------
 def test_labels_sort_by_their_numbers():
     from snaptui.widgets.jobtable import natural_key
