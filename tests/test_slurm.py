@@ -245,3 +245,22 @@ def test_the_log_of_a_running_task_can_be_tailed(slurm_engine):
     seen += [line for line in tailer.read_new() if line.startswith("line")]
     assert first_seen_while_running is True  # the first line arrived while the command still ran
     assert seen == [f"line {i}" for i in range(1, 7)]
+
+
+def test_a_requeue_is_told_from_accounting_that_lags_the_job_start():
+    """Both records are what sacct prints for a job seen running: the first still lags (PENDING, the first
+    submit second), the second was requeued after a node failure (PENDING, a later submit second) while the
+    killed job wrote its start into its manifest after the requeue. Only the second steps back to pending."""
+    from snaptui.engine.executors import sacct
+    from snaptui.engine.executors.slurm import _requeued_since
+    from snaptui.engine.models import Attempt
+
+    submitted, requeued_at = 1_780_000_000.7, 1_780_000_004
+    lines = (f"41|PENDING|0:0||{time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(int(submitted)))}|Unknown|Unknown|me|None\n"
+             f"42|PENDING|0:0||{time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(requeued_at))}|Unknown|Unknown|me|BeginTime\n")
+    records = sacct.parse(lines)
+    started_in_manifest = requeued_at + 0.6   # written by the job after Slurm requeued it
+    attempt = lambda job_id: Attempt(id=1, sweep_id=1, job_index=0, number=1, state=JobState.RUNNING,
+                                     executor_id=job_id, submitted_at=submitted, started_at=started_in_manifest)
+    assert not _requeued_since(records["41"], attempt("41"))
+    assert _requeued_since(records["42"], attempt("42"))

@@ -286,6 +286,14 @@ def _packed(attempt: Attempt) -> bool:
 
 
 def _requeued_since(record: sacct.SlurmRecord, attempt: Attempt) -> bool:
-    """A requeued job is pending again under the same id, with a submit time after our start."""
-    return bool(record.submit and attempt.started_at and record.submit > attempt.started_at)
+    """A requeued job is pending again under the same id, and Slurm gives it a new submit time.
+
+    Accounting shows whole seconds, and the first submission was no later than our own record
+    of it, so any later second is a requeue. Our start time alone is not enough: after a node
+    failure the killed job may write its start to its manifest after Slurm already requeued it."""
+    if not record.submit:
+        return False
+    if attempt.submitted_at and record.submit > math.floor(attempt.submitted_at):
+        return True
+    return bool(attempt.started_at and record.submit > attempt.started_at)
 
