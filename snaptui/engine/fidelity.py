@@ -18,7 +18,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .worktrees import run
+from .gitrepo import run
 
 CONVERSION_ATTRS = ("text", "eol", "filter", "ident", "working-tree-encoding")
 

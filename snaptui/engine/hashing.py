@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from . import faults
-from .worktrees import run
+from .gitrepo import run
 
 HASH_CHUNK_BYTES = 64 * 1024 * 1024
 

@@ -19,7 +19,7 @@ from .errors import SnaptuiError
 from .joboutputs import linked_paths, retire_worktree
 from .snapshot import delete_branch, list_snapshots
 from .stores import live_snapshot_branches, snapshot_owners
-from .worktrees import add_worktree, git_for, link_shared_paths, run
+from .gitrepo import add_worktree, git_for, link_shared_paths, run
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 86400, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .worktrees import git_for, remove_worktree, run
+from .gitrepo import git_for, remove_worktree, run
 
 # Caches the interpreter writes next to imported code: regenerated on demand, never results.
 _CACHE_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}

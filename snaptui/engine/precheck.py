@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import ConfigError
-from .worktrees import git_for, run
+from .gitrepo import git_for, run
 
 
 def _named_files(argv: list[str], cwd: Path) -> list[tuple[str, Path]]:

@@ -13,7 +13,7 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
-from .worktrees import run
+from .gitrepo import run
 
 PREFIX = "snaptui-objects-"
 

@@ -17,7 +17,7 @@ from .joboutputs import retire_worktree
 from .models import Sweep
 from .procs import is_alive
 from .snapshot import delete_branch
-from .worktrees import git_for, list_worktrees, run
+from .gitrepo import git_for, list_worktrees, run
 
 
 def interrupted_launches(engine) -> list[Sweep]:

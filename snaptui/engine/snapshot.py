@@ -17,7 +17,7 @@ Decisions:
 - ``symlink_paths`` are left out of the commit: the worktree links them back to the repo anyway.
 - Untracked data is linked, not committed (snapshot_policy.py); ``max_untracked_mb = 0`` commits
   untracked files of any size.
-- User hooks never run (see worktrees.py).
+- User hooks never run (see gitrepo.py).
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ from .quarantine import quarantine
 from .fidelity import fix_modes, git_config_env, match_working_bytes, unflag_present
 from .joboutputs import dangling_link_warnings, linked_paths, retire_worktree
 from .snapshot_policy import SnapshotPlan, classify, list_tracked, scan_worktree
-from .worktrees import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
+from .gitrepo import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
                         git_for, link_shared_paths, list_worktrees, remove_worktree, resolve_worktree_root,
                         run, start, finish, worktree_disk_usage)
 

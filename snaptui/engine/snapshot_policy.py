@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .config import SnapshotSettings
-from .worktrees import SnapshotError, git_for, run
+from .gitrepo import SnapshotError, git_for, run
 
 MB = 1024 * 1024
 

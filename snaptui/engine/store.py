@@ -138,7 +138,7 @@ class Store:
         if not self.path.parent.is_dir():
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self.path.parent.name == STATE_DIRNAME:
-                from .worktrees import exclude_state_dir  # GitPython only on this first creation
+                from .gitrepo import exclude_state_dir  # GitPython only on this first creation
                 exclude_state_dir(self.path.parent.parent)
         if not self.path.exists():
             fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)

@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import SnaptuiError
 from .states import ACTIVE_STATES
 from .store import DB_FILENAME, state_dir
-from .worktrees import list_worktrees
+from .gitrepo import list_worktrees
 
 _LIVE_SNAPSHOTS = f"""
     SELECT s.snapshot_json FROM sweeps s
