@@ -11,13 +11,14 @@ import os
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from .errors import SnaptuiError
 from .models import Attempt, Event, Job, Sweep, loads
 from .states import ACTIVE_STATES, JobState
+from .write_transaction import write_transaction
 
 
 def connect_wal(path) -> sqlite3.Connection:
@@ -162,25 +163,9 @@ class Store:
             self._local.conn = conn
         return conn
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction that holds the lock from its start (no upgrade deadlocks)."""
-        conn = self.conn
-        for delay in (0.05, 0.1, 0.2, 0.5, 1, 2, 0):
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or not delay:
-                    raise
-                time.sleep(delay)
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # also after a failed COMMIT (a full disk): never leave one open
-                conn.execute("ROLLBACK")
-            raise
+        return write_transaction(self.conn)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -14,11 +14,12 @@ import os
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..store import connect_wal
+from ..write_transaction import write_transaction
 from .reading import Point, ReadState
 
 DB_FILENAME = "metrics.db"
@@ -84,17 +85,9 @@ class MetricsDB:
             self._local.conn = conn
         return conn
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
+        """The state store's write transaction: a lock held by an ingesting agent is waited for."""
+        return write_transaction(self.conn)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
