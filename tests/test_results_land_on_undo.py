@@ -128,7 +128,7 @@ def test_a_failed_launch_keeps_and_names_a_worktree_whose_file_would_overwrite_t
 
 
 def test_the_cli_prints_what_a_failed_launchs_rollback_moved_before_the_error(repo, monkeypatch, capsys):
-    from snaptui.cli import main
+    from snaptui.cli.main import main
 
     failing_after_the_worktree(repo, monkeypatch, {"best.txt": "0.5\n"})
     write_sweep(repo, SWEEP)

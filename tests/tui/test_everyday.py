@@ -327,7 +327,7 @@ def test_eta_counts_waves_and_jobs_running_longer_than_the_finished_ones():
 
 
 def test_batch_and_tui_share_the_estimate():
-    import snaptui.batch as batch
+    import snaptui.cli.batch as batch
     import snaptui.widgets.lines as lines
     from snaptui.engine import eta
 

@@ -206,6 +206,6 @@ def test_import_of_the_cli_does_not_import_textual():
     import subprocess
     import sys
 
-    code = "import sys, snaptui.cli; print('textual' in sys.modules)"
+    code = "import sys, snaptui.cli.main; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

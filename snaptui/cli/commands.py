@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .engine.api import Engine
-from .engine.errors import ConfigError, SnaptuiError
-from .engine.manifest import read_manifest
-from .engine.states import RETRYABLE_STATES
-from .format import STATE_STYLE, counts_line, duration
+from ..engine.api import Engine
+from ..engine.errors import ConfigError, SnaptuiError
+from ..engine.manifest import read_manifest
+from ..engine.states import RETRYABLE_STATES
+from ..format import STATE_STYLE, counts_line, duration
 
 import os
 
@@ -65,7 +65,7 @@ def _print_rollback_notes(err: Console, notes: list[str]) -> None:
 
 
 def warn_interrupted(engine: Engine) -> None:
-    from .engine.recovery import describe, interrupted_launches
+    from ..engine.recovery import describe, interrupted_launches
 
     err = Console(stderr=True, highlight=False)
     for sweep in interrupted_launches(engine):
@@ -75,7 +75,7 @@ def warn_interrupted(engine: Engine) -> None:
 
 
 def recover(engine: Engine, args: Namespace) -> int:
-    from .engine.recovery import abort, finish, interrupted_launches
+    from ..engine.recovery import abort, finish, interrupted_launches
 
     found = interrupted_launches(engine)
     if args.sweep is not None:
@@ -148,7 +148,7 @@ def resubmit(engine: Engine, args: Namespace) -> int:
 
 
 def logs(engine: Engine, args: Namespace) -> int:
-    from .engine.logtail import LogTailer
+    from ..engine.logtail import LogTailer
 
     job = engine.resolve_job(args.ref)
     attempt = job.attempt
@@ -223,13 +223,13 @@ def show(engine: Engine, args: Namespace) -> int:
 
 
 def reproduce(engine: Engine, args: Namespace) -> int:
-    from .engine.reproduce import reproduce_job
+    from ..engine.reproduce import reproduce_job
 
     return reproduce_job(engine, engine.resolve_job(args.ref), out)
 
 
 def snapshots(engine: Engine, args: Namespace) -> int:
-    from .engine.housekeeping import parse_age, snapshot_overview, gc
+    from ..engine.housekeeping import parse_age, snapshot_overview, gc
 
     if args.action == "gc":
         notes: list[str] = []

@@ -6,11 +6,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from .engine.errors import ConfigError, SnaptuiError
+from ..engine.errors import ConfigError, SnaptuiError
 
 VERBS = ("status", "cancel", "resubmit", "logs", "results", "show", "reproduce", "snapshots", "launch", "recover",
          "metrics", "plot", "alloc")
-METRICS_VERBS = ("metrics", "plot")  # in metrics_cli.py
+METRICS_VERBS = ("metrics", "plot")  # in cli/metrics.py
 
 
 def _launch_options(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     recover = verbs.add_parser("recover", help="finish (or --abort) a launch that was interrupted")
     recover.add_argument("sweep", nargs="?", help="default: every interrupted launch")
     recover.add_argument("--abort", action="store_true", help="undo it: stop its jobs, remove its snapshot")
-    from .alloc_cli import add_parser as add_alloc_parser
+    from .alloc import add_parser as add_alloc_parser
     add_alloc_parser(verbs)
     from .metrics_args import add_parsers as add_metrics_parsers
     add_metrics_parsers(verbs)
@@ -81,16 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True, highlight=False)
     try:
         if args.batch is None and args.verb is None:
-            from .tui import run_tui
+            from ..tui import run_tui
             return run_tui(args.directory, args.config)
-        from .engine.api import Engine
+        from ..engine.api import Engine
         launching = args.batch is not None or args.verb == "launch"
         engine = Engine.discover(args.directory, args.config, new_ok=launching)  # outside git: state here
         if args.verb in METRICS_VERBS:
-            from . import metrics_cli
+            from . import metrics as metrics_cli
             return getattr(metrics_cli, args.verb)(engine, args)
         if args.verb == "alloc":
-            from .alloc_cli import alloc
+            from .alloc import alloc
             return alloc(engine, args)
         from . import commands
         if args.batch is not None or args.verb == "launch":

@@ -7,9 +7,9 @@ import os
 import sys
 from argparse import Namespace
 
-from .engine import allocation
-from .engine.api import Engine
-from .engine.errors import ConfigError
+from ..engine import allocation
+from ..engine.api import Engine
+from ..engine.errors import ConfigError
 
 
 def add_parser(verbs) -> None:

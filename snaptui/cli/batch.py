@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from .engine.eta import eta_seconds, slots_of
-from .engine.api import Engine, LaunchPlan
-from .engine.models import Sweep
-from .engine.states import STATE_ORDER, JobState
-from .format import STATE_STYLE, counts_line, duration
+from ..engine.eta import eta_seconds, slots_of
+from ..engine.api import Engine, LaunchPlan
+from ..engine.models import Sweep
+from ..engine.states import STATE_ORDER, JobState
+from ..format import STATE_STYLE, counts_line, duration
 
 REFRESH_EVERY_S = 5.0
 DRY_RUN_ALL, DRY_RUN_HEAD, DRY_RUN_TAIL = 50, 10, 5  # a bigger dry run shows its first and last jobs

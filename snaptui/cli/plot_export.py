@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .engine.errors import SnaptuiError
+from ..engine.errors import SnaptuiError
 
 SUPPORTED = ("png", "svg")
 MAX_LEGEND = 20

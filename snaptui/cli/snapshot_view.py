@@ -6,8 +6,8 @@ import time
 
 from rich.console import Console
 
-from .engine.api import Engine, LaunchPlan
-from .engine.errors import SnaptuiError
+from ..engine.api import Engine, LaunchPlan
+from ..engine.errors import SnaptuiError
 
 
 def print_preview(console: Console, engine: Engine, plan: LaunchPlan) -> int:

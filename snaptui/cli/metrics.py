@@ -14,10 +14,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .engine.api import Engine
-from .engine.errors import ConfigError, SnaptuiError
-from .engine.metrics import Metrics
-from .format import STATE_STYLE
+from ..engine.api import Engine
+from ..engine.errors import ConfigError, SnaptuiError
+from ..engine.metrics import Metrics
+from ..format import STATE_STYLE
 
 
 def _jobs(engine: Engine, ref: str):
