@@ -172,9 +172,9 @@ def run(jobs: int = 100, points: int = 10_000, log_mb: float = 1024.0, samples: 
         rows.append(sampled_row("metrics", f"overlay update to screen, {shown} jobs x {points} points vs 1 x 100 "
                                 f"(target <= 0.1 s)", base, value))
 
-        from bench.tui import _job_with_log
+        from bench.tui import _job_with_log, _log_of
 
-        log = repo / ".submitit" / "m1" / "m1_0_log.out"
+        log = _log_of(repo, "m1")
         print(f"writing a {log_mb:g} MB log ...", file=sys.stderr, flush=True)
         results = _write_log(log, log_mb)
         job_sweep = _job_with_log(engine, repo, "big-log", log)

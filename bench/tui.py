@@ -46,11 +46,17 @@ def _store_with(engine, repo: Path, name: str, n_rows: int, n_cols: int) -> int:
     return sweep_id
 
 
+def _log_of(repo: Path, executor_id: str) -> Path:
+    """Where the engine reads job `executor_id`'s stdout (its folder is named for it, as submitit's)."""
+    from snaptui.engine.joblogs import log_files
+    return log_files(repo / ".submitit" / executor_id, executor_id)[0]
+
+
 def _job_with_log(engine, repo: Path, name: str, log: Path) -> int:
     sweep_id = _store_with(engine, repo, name, 1, 1)
     job = engine.store.job(sweep_id, 0)
     folder = log.parent
-    executor_id = log.name.split("_")[0]
+    executor_id = folder.name
     engine.store.update_attempt(job.attempt.id, executor_id=executor_id, log_dir=str(folder))
     return sweep_id
 
@@ -237,8 +243,8 @@ def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:
         value = asyncio.run(_key_presses(engine, large, ["t"], repeat=6))
         row("tui", f"key to screen, grid/table toggle, {n_large} jobs vs 1", base, value)
 
-        small_log = repo / ".submitit" / "s1" / "s1_0_log.out"
-        big_log = repo / ".submitit" / "b1" / "b1_0_log.out"
+        small_log = _log_of(repo, "s1")
+        big_log = _log_of(repo, "b1")
         _write_log(small_log, 0.1)
         _write_log(big_log, log_mb)
         small_job = _job_with_log(engine, repo, "small-log", small_log)
@@ -251,7 +257,7 @@ def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:
         row("tui", f"append to screen delay, {log_mb:g} MB vs 0.1 MB log", s_delay, b_delay)
         big_log.unlink()
 
-        one_line = repo / ".submitit" / "o1" / "o1_0_log.out"
+        one_line = _log_of(repo, "o1")
         one_line.parent.mkdir(parents=True)
         one_line.write_text("the only line\n")
         one_job = _job_with_log(engine, repo, "one-line-log", one_line)

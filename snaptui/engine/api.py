@@ -18,6 +18,7 @@ from typing import Iterator, Mapping
 from . import agent, allocation, faults
 from .config import EffectiveConfig, ProjectConfig
 from .errors import ConfigError, SnaptuiError
+from .joblogs import log_files
 from .executors import executor_for
 from .models import Attempt, Event, Job, Sweep
 from .procs import current_umask, identity, private_umask
@@ -270,8 +271,7 @@ class Engine:
         attempt = job.attempt if isinstance(job, Job) else job
         if not attempt.log_dir or not attempt.executor_id:
             return None, None
-        folder = Path(attempt.log_dir)
-        return folder / f"{attempt.executor_id}_{task}_log.out", folder / f"{attempt.executor_id}_{task}_log.err"
+        return log_files(attempt.log_dir, attempt.executor_id, task)
 
     def task_count(self, job: Job | Attempt) -> int:
         """How many tasks the attempt runs (each with its own log): what a task picker offers."""

@@ -14,16 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .joblogs import log_files
 from .runner import CANCEL_MARKER, RunSpec, run_attempt
 
 
 def packed_folder(task_folder: str | Path, job_index: int, attempt: int) -> Path:
     return Path(task_folder) / f"job{job_index}.{attempt}"
-
-
-def log_names(executor_id: str) -> tuple[str, str]:
-    """The same names submitit gives a task's logs, so readers find a packed job's logs alike."""
-    return f"{executor_id}_0_log.out", f"{executor_id}_0_log.err"
 
 
 def request_cancel(folder: str | Path) -> None:
@@ -46,9 +42,10 @@ class PackedRunner:
         for spec in specs:
             folder = packed_folder(task_folder, spec.manifest["job_index"], spec.manifest["attempt"])
             folder.mkdir(parents=True, exist_ok=True)
-            out_name, err_name = log_names(executor_id)
-            with open(folder / out_name, "ab") as out, open(folder / err_name, "ab") as err:
-                state, code, reason, _ = run_attempt(spec, folder, executor_id, folder / out_name, (out, err))
+            # named as submitit names a task's logs, so readers find a packed job's logs alike
+            out_path, err_path = log_files(folder, executor_id)
+            with open(out_path, "ab") as out, open(err_path, "ab") as err:
+                state, code, reason, _ = run_attempt(spec, folder, executor_id, out_path, (out, err))
                 if state not in ("COMPLETED", "CANCELLED"):
                     err.write(f"snaptui: job {state.lower()}: {reason}\n".encode())
             print(f"snaptui: packed job {spec.manifest['job_index']}: {state.lower()}", flush=True)

@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from .joblogs import log_files
 from .manifest import MANIFEST_NAME, read_manifest, write_json_atomic
-from .packed import log_names
 from .runner import RunSpec, _signal_group, run_attempt
 
 
@@ -45,9 +45,9 @@ def run_request(line: str) -> str:
     for key in [k for k in os.environ if k.startswith("SUBMITIT_")]:
         del os.environ[key]
     os.environ.update(submitit_task_vars(executor_id, folder))  # read by runner's task_scheduler_vars
-    out_name, err_name = log_names(executor_id)
-    with open(folder / out_name, "ab") as out, open(folder / err_name, "ab") as err:
-        state, _, reason, _ = run_attempt(spec, folder, executor_id, folder / out_name, (out, err))
+    out_path, err_path = log_files(folder, executor_id)
+    with open(out_path, "ab") as out, open(err_path, "ab") as err:
+        state, _, reason, _ = run_attempt(spec, folder, executor_id, out_path, (out, err))
         if state not in ("COMPLETED", "CANCELLED"):
             err.write(f"snaptui: job {state.lower()}: {reason}\n".encode())
     return state

@@ -10,6 +10,7 @@ import pickle
 import sys
 from pathlib import Path
 
+from .joblogs import log_files
 from .runner import run_attempt
 
 
@@ -21,7 +22,7 @@ def main(spec_path: str) -> int:
     folder = path.parent
     spec.manifest = {**spec.manifest, "allocation": os.environ.get("SLURM_JOB_ID"),
                      "step": os.environ.get("SLURM_STEP_ID")}  # what `scancel ID.STEP` needs
-    state, code, reason, _ = run_attempt(spec, folder, executor_id, folder / f"{executor_id}_0_log.out")
+    state, code, reason, _ = run_attempt(spec, folder, executor_id, log_files(folder, executor_id)[0])
     if state != "COMPLETED":
         print(f"snaptui: job {state.lower()}: {reason}", file=sys.stderr, flush=True)
         return code if code and code > 0 else 128 + abs(code or 15)

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 from unittest import mock
 
+from snaptui.engine.joblogs import log_files
 from snaptui.engine.states import JobState
 
 T0 = 1_700_000_000.0   # 2023-11-14 22:13:20 UTC
@@ -101,5 +102,6 @@ def write_log(repo: Path, sweep_id: int, index: int) -> None:
     lines = [f"epoch {e:2d}  step {e * 100:5d}  loss {1.5 / (e + 1):.4f}  lr 0.01" for e in range(40)]
     lines.insert(3, "\x1b[33mwarning:\x1b[0m gradient norm 12.5 clipped to 1.0")
     lines.insert(20, "a very long line " + "x" * 150 + " end of the long line")
-    (folder / f"{executor_id}_0_log.out").write_text("\n".join(lines) + "\n")
-    (folder / f"{executor_id}_0_log.err").write_text("Traceback (most recent call last):\n  nothing, really\n")
+    out, err = log_files(folder, executor_id)
+    out.write_text("\n".join(lines) + "\n")
+    err.write_text("Traceback (most recent call last):\n  nothing, really\n")

@@ -16,6 +16,7 @@ import sys
 import time
 
 from ..jobenv import without_scheduler_vars
+from ..joblogs import log_files
 from ..manifest import read_manifest
 from ..models import Attempt, Sweep
 from ..procs import identity, is_alive, terminate
@@ -95,8 +96,8 @@ class StepExecutor(Executor):
                 spec_path = folder / SPEC_NAME
                 with open(spec_path, "wb") as handle:
                     pickle.dump((spec, executor_id), handle)
-                cmd = srun_command(profile, str(spec_path), str(folder / f"{executor_id}_0_log.out"),
-                                   str(folder / f"{executor_id}_0_log.err"), f"snaptui-{sweep.name}-{job.index}")
+                out, err = log_files(folder, executor_id)
+                cmd = srun_command(profile, str(spec_path), str(out), str(err), f"snaptui-{sweep.name}-{job.index}")
                 with open(folder / "srun.log", "ab") as srun_log:
                     # srun must not take this process's own allocation (if any) for the step's
                     process = subprocess.Popen(cmd, env=without_scheduler_vars(os.environ), start_new_session=True,
