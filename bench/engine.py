@@ -35,7 +35,8 @@ def _repo(tmp: Path) -> Path:
     repo = tmp / "repo"
     repo.mkdir()
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    (repo / "snaptui.toml").write_text(f'[snapshot]\nworktree_root = "{tmp / "wt"}"\n')
+    # [local] max_jobs: the host-wide cap defaults to the CPU count; the pool runs 4 at a time, so must we.
+    (repo / "snaptui.toml").write_text(f'[snapshot]\nworktree_root = "{tmp / "wt"}"\n[local]\nmax_jobs = 4\n')
     return repo
 
 
