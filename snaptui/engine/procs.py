@@ -9,11 +9,17 @@ from contextlib import contextmanager
 import psutil
 
 
-def identity(pid: int) -> dict | None:
+def start_time(pid: int) -> float | None:
+    """When the process started (psutil's create_time), or None if it is gone or not readable."""
     try:
-        return {"pid": pid, "ctime": psutil.Process(pid).create_time()}
+        return psutil.Process(pid).create_time()
     except psutil.Error:
         return None
+
+
+def identity(pid: int) -> dict | None:
+    ctime = start_time(pid)
+    return None if ctime is None else {"pid": pid, "ctime": ctime}
 
 
 def is_alive(ident: dict | None) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 from .jobenv import command_environment, task_scheduler_vars
 from .manifest import RESULT_NAME
+from .procs import start_time
 from .results import read_result_file, scan_log
 from .taskreport import Reporter
 
@@ -39,14 +40,6 @@ class RunSpec:
     scheduler: str = "slurm"             # whose variables in the task are the job's own (jobenv.py)
     user_env: dict[str, str] | None = None   # the profile's and the sweep's env, which win over the scheduler
     bound_env: dict[str, str] | None = None  # variables the executor binds itself (local GPUs)
-
-
-def process_start_time(pid: int) -> float | None:
-    try:
-        import psutil
-        return psutil.Process(pid).create_time()
-    except Exception:
-        return None
 
 
 class CommandRunner:
@@ -86,7 +79,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     manifest = dict(spec.manifest)
     manifest.update(executor_id=executor_id, host=os.environ.get("SLURMD_NODENAME") or socket.gethostname(),
                     state="RUNNING", started_at=time.time(), argv=spec.argv, cwd=spec.cwd, log_dir=str(folder),
-                    runner={"pid": os.getpid(), "ctime": process_start_time(os.getpid())})
+                    runner={"pid": os.getpid(), "ctime": start_time(os.getpid())})
     env = command_environment(spec.env, {**task_scheduler_vars(os.environ, spec.scheduler),
                                          **(spec.bound_env or {})}, spec.user_env or {})
     env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1",
@@ -107,7 +100,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         _say(err, f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}")
         report.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
         return "FAILED", 127, f"cannot start: {exc}", {}
-    report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": process_start_time(child.pid)})
+    report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": start_time(child.pid)})
     received: list[int] = []
 
     def forward(signum, _frame):
