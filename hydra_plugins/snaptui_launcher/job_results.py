@@ -16,14 +16,10 @@ import pickle
 from pathlib import Path
 from typing import Any, Optional
 
+from snaptui.engine.atomic import write_atomic
+
 RETURN_FILE = "hydra_return.pkl"
 SCALARS = (int, float, str, bool)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def scalar_results(value: Any) -> dict[str, Any]:

@@ -6,10 +6,9 @@ half-written picture where the user asked for one.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
+from ..engine.atomic import replacing
 from ..engine.errors import SnaptuiError
 
 SUPPORTED = ("png", "svg")
@@ -50,14 +49,9 @@ def write_plot(out: str, curves, *, metric: str, colour_by: str | None, log_y: b
     if 0 < len(ordered) <= MAX_LEGEND:
         axes.legend(fontsize="small")
     figure.tight_layout()
-    fd, temp = tempfile.mkstemp(prefix=".snaptui-plot-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
     try:
-        figure.savefig(temp, format=target.suffix[1:].lower(), metadata=_metadata(target.suffix))
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        with replacing(target) as temp:
+            figure.savefig(temp, format=target.suffix[1:].lower(), metadata=_metadata(target.suffix))
     finally:
         plt.close(figure)
 

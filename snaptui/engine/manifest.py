@@ -7,27 +7,18 @@ compute nodes must not write to SQLite on a shared filesystem).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from .atomic import write_atomic
 
 MANIFEST_NAME = "snaptui_manifest.json"
 RESULT_NAME = "snaptui_result.json"
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Readers never see a half-written file: write a temp file, then rename over."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, default=str)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Readers never see a half-written file."""
+    write_atomic(path, (json.dumps(data, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8"))
 
 
 def read_manifest(log_dir: str | Path | None) -> dict[str, Any] | None:
