@@ -13,7 +13,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Mapping
 
 from . import agent, allocation, faults
 from .config import EffectiveConfig, ProjectConfig
@@ -299,35 +299,6 @@ class Engine:
 
     def events_since(self, last_id: int, sweep_id: int | None = None) -> list[Event]:
         return self.store.events_since(last_id, sweep_id)
-
-    def watch(self, sweep_id: int | None = None, since: int | None = None,
-              interval: float = 0.5) -> Iterator[list[Event]]:
-        """Yield batches of state changes as any process records them (an empty batch when idle)."""
-        last = self.last_event_id() if since is None else since
-        while True:
-            events = self.events_since(last, sweep_id)
-            if events:
-                last = events[-1].id
-            yield events
-            time.sleep(interval)
-
-    def subscribe(self, callback, sweep_id: int | None = None, interval: float = 0.5):
-        """Call `callback(events)` from a background thread whenever states change; returns a stop function."""
-        import threading
-
-        stop = threading.Event()
-        start_after = self.last_event_id()  # taken now: changes made right after subscribing count
-
-        def loop():
-            last = start_after
-            while not stop.wait(interval):
-                events = self.events_since(last, sweep_id)
-                if events:
-                    last = events[-1].id
-                    callback(events)
-
-        threading.Thread(target=loop, name="snaptui-subscribe", daemon=True).start()
-        return stop.set
 
     def refresh(self) -> None:
         """Poll schedulers now (the agent does it; this makes sure one runs and nudges it)."""
