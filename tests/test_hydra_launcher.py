@@ -191,6 +191,25 @@ def test_launcher_fields_reach_the_sweep(hydra_repo):
     assert res["cwd"] == str(hydra_repo) and res["foo"] == "bar"
 
 
+def test_every_snapshot_setting_of_snaptui_toml_can_be_set_from_hydra(hydra_repo, tmp_path):
+    """The launcher's snapshot group names every key snaptui.toml's [snapshot] has, and each reaches the sweep."""
+    import dataclasses
+    from hydra_plugins.snaptui_launcher.config import SnapshotConf
+    from snaptui.engine.config import SNAPSHOT_FIELDS
+
+    assert {f.name for f in dataclasses.fields(SnapshotConf)} == set(SNAPSHOT_FIELDS)
+    out = run_app(hydra_repo, "-m", "hydra/launcher=snaptui_local", "a=3",
+                  "hydra.launcher.snapshot.max_untracked_mb=0.5", "hydra.launcher.snapshot.max_total_mb=50",
+                  "hydra.launcher.snapshot.exclude=[data/raw]", f"hydra.launcher.snapshot.worktree_root={tmp_path}/wt",
+                  "hydra.launcher.snapshot.remote=upstream")
+    assert out.returncode == 0, out.stderr
+    [sweep] = Engine(hydra_repo).sweeps()
+    snapshot = sweep.config["snapshot"]
+    assert (snapshot["max_untracked_mb"], snapshot["max_total_mb"], snapshot["exclude"], snapshot["remote"]) == \
+        (0.5, 50, ["data/raw"], "upstream")
+    assert snapshot["worktree_root"] == f"{tmp_path}/wt" and sweep.snapshot["worktree"].startswith(f"{tmp_path}/wt")
+
+
 def test_wait_false_returns_at_once_and_the_jobs_run_the_launched_code(hydra_repo):
     started = time.monotonic()
     out = run_app(hydra_repo, "-m", "hydra/launcher=snaptui_local", "hydra.launcher.wait=false", "a=1,2", "sleep=4")

@@ -30,6 +30,11 @@ class SnapshotConf:
     branch_prefix: Optional[str] = None     # snapshot branches are <prefix>/...
     symlink_paths: Optional[List[str]] = None  # default: outputs, multirun, .submitit
     push_to_remote: Optional[bool] = None
+    remote: Optional[str] = None            # where push_to_remote pushes (default: origin)
+    worktree_root: Optional[str] = None     # where snapshot worktrees go
+    exclude: Optional[List[str]] = None     # gitignore-style patterns kept out of the snapshot
+    max_untracked_mb: Optional[float] = None  # larger untracked files are linked, not committed
+    max_total_mb: Optional[float] = None    # a snapshot copying more than this is refused
 
 
 @dataclass

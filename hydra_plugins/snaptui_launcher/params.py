@@ -24,7 +24,8 @@ SLURM_FIELDS = {
 }
 # Accepted on snaptui_local for compatibility with submitit_local, but meaningless there.
 LOCAL_IGNORED = ("cpus_per_task", "gpus_per_node", "tasks_per_node", "mem_gb", "nodes", "name")
-SNAPSHOT_FIELDS = ("enabled", "branch_prefix", "symlink_paths", "push_to_remote")
+SNAPSHOT_FIELDS = ("enabled", "branch_prefix", "symlink_paths", "push_to_remote", "remote", "worktree_root",
+                   "exclude", "max_untracked_mb", "max_total_mb")
 
 
 def plain(value: Any) -> Any:
