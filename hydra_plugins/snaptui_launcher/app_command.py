@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -63,9 +62,10 @@ def job_folder(repo: Path, cwd: Path, snapshot_enabled: bool) -> Path:
 def _in_snapshot(repo: Path, rel: Path) -> bool:
     """Whether a snapshot of the working tree would contain this directory (a tracked or untracked,
     not ignored, file under it)."""
-    result = subprocess.run(["git", "-C", str(repo), "ls-files", "--cached", "--others", "--exclude-standard",
-                             "--", rel.as_posix()], capture_output=True, text=True)
-    return result.returncode != 0 or bool(result.stdout.strip())
+    from snaptui.engine.gitrepo import files_git_would_add
+
+    files = files_git_would_add(repo, rel.as_posix())
+    return files is None or bool(files)
 
 
 def import_path(repo: Path) -> List[str]:

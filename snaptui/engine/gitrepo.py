@@ -1,9 +1,10 @@
 """Git plumbing helpers and the worktree half of snapshots: where worktrees live, making
 one for a snapshot commit (with symlinks back into the repository), listing and removing them.
 
-Every git call goes through GitPython with user hooks disabled (``core.hooksPath=/dev/null``):
-a snapshot must behave the same in every repository, and a user's post-checkout or
-reference-transaction hook has no business running (or failing) inside a launch.
+Every git call in snaptui goes through ``run`` (or ``start``/``finish``) here: GitPython with user
+hooks disabled (``core.hooksPath=/dev/null``), and ``GitFailed`` the one error it raises. A snapshot
+must behave the same in every repository, and a user's post-checkout or reference-transaction hook
+has no business running (or failing) inside a launch.
 """
 from __future__ import annotations
 
@@ -44,20 +45,45 @@ def git_for(path: Path) -> git.Git:
 
 def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, binary: bool = False,
         timeout: float | None = None, istream=None) -> tuple[int, str | bytes, str]:
-    """Run one git command; returns (status, stdout, stderr) so callers can tell failures apart."""
+    """Run one git command; returns (status, stdout, stderr) so callers can tell failures apart.
+
+    With ``check`` a non-zero exit raises ``GitFailed``; git that cannot be started (not installed)
+    raises it whatever ``check`` says."""
     cmd, rest = args[0].replace("-", "_"), args[1:]
-    status, out, err = getattr(g, cmd)(
-        *rest, env={**BASE_ENV, **(env or {})}, with_extended_output=True, with_exceptions=False,
-        stdout_as_string=not binary, kill_after_timeout=timeout, istream=istream)
+    try:
+        status, out, err = getattr(g, cmd)(
+            *rest, env={**BASE_ENV, **(env or {})}, with_extended_output=True, with_exceptions=False,
+            stdout_as_string=not binary, kill_after_timeout=timeout, istream=istream)
+    except git.exc.GitError as exc:  # GitCommandNotFound: no git binary, or the folder is gone
+        raise GitFailed(args, str(exc), 127) from exc
     err = err.decode("utf-8", "replace") if isinstance(err, bytes) else err
     if check and status != 0:
         raise GitFailed(args, err, status)
     return status, out, err
 
 
+def run_in(folder: Path, *args: str, **kwargs) -> tuple[int, str | bytes, str]:
+    """``run`` in ``folder`` (``git -C folder ...``), for one-off commands."""
+    return run(git_for(folder), *args, **kwargs)
+
+
+def files_git_would_add(repo_root: Path, *pathspecs: str, timeout: float | None = None) -> list[str] | None:
+    """Paths (relative to ``repo_root``) of files that git tracks or would add (untracked and not
+    ignored), which is what a snapshot holds; None when git cannot answer."""
+    try:
+        status, out, _ = run_in(repo_root, "ls-files", "--cached", "--others", "--exclude-standard", "--",
+                                *pathspecs, check=False, timeout=timeout)
+    except GitFailed:
+        return None
+    return out.splitlines() if status == 0 else None
+
+
 def start(g: git.Git, *args: str, env: dict | None = None):
     """Start a git command in the background (to overlap it with another); see ``finish``."""
-    return getattr(g, args[0].replace("-", "_"))(*args[1:], env={**BASE_ENV, **(env or {})}, as_process=True)
+    try:
+        return getattr(g, args[0].replace("-", "_"))(*args[1:], env={**BASE_ENV, **(env or {})}, as_process=True)
+    except git.exc.GitError as exc:
+        raise GitFailed(args, str(exc), 127) from exc
 
 
 def finish(handle, args: tuple) -> str:
@@ -110,10 +136,10 @@ def exclude_state_dir(repo_root: Path) -> None:
     if not os.path.lexists(repo_root / ".git"):
         return
     try:
-        status, out, _ = run(git_for(repo_root), "rev-parse", "--git-path", "info/exclude", check=False)
+        status, out, _ = run_in(repo_root, "rev-parse", "--git-path", "info/exclude", check=False)
         if status == 0 and out.strip():  # relative to the top level, absolute in a linked worktree
             append_excludes(repo_root / out.strip(), list(STATE_EXCLUDES))
-    except (SnapshotError, OSError, git.exc.GitError):
+    except (SnapshotError, OSError):
         pass
 
 

@@ -8,7 +8,6 @@ in git runs with snapshots off; its root is the nearest folder, from the start u
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from .config import CONFIG_FILENAME
@@ -22,13 +21,14 @@ def git_toplevel(start: Path) -> Path | None:
     folder = folder if folder.is_dir() else folder.parent
     if not folder.is_dir():
         raise SnaptuiError(f"{start} does not exist")
+    from .gitrepo import GitFailed, run_in  # GitPython: loaded only when a project is looked for
+
     try:
-        out = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
+        status, out, _ = run_in(folder, "rev-parse", "--show-toplevel", check=False)
+    except GitFailed:  # git is not installed
         return None
-    top = out.stdout.strip()
-    return Path(top) if out.returncode == 0 and top else None
+    top = out.strip()
+    return Path(top) if status == 0 and top else None
 
 
 def is_git_root(root: Path) -> bool:

@@ -26,15 +26,17 @@ def push_in_background(repo_root: Path, remote: str, branch: str, commit: str, s
 
 
 def main(repo_root: str, remote: str, branch: str, commit: str, log: str) -> int:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    args = ["git", "-C", repo_root, "-c", "core.hooksPath=/dev/null", "push", "--no-verify", "--quiet", remote,
-            f"{commit}:refs/heads/{branch}"]
+    from .gitrepo import GitFailed, run_in
+
     started = time.time()
     try:
-        done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=PUSH_TIMEOUT_S)
-        status, detail = done.returncode, done.stderr.strip()
-    except subprocess.TimeoutExpired:
-        status, detail = -1, f"no answer from {remote} within {PUSH_TIMEOUT_S} s"
+        status, _, detail = run_in(Path(repo_root), "push", "--no-verify", "--quiet", remote,
+                                   f"{commit}:refs/heads/{branch}", check=False, timeout=PUSH_TIMEOUT_S)
+        detail = detail.strip()
+    except GitFailed as exc:
+        status, detail = exc.status, exc.stderr.strip()
+    if status != 0 and time.time() - started >= PUSH_TIMEOUT_S:
+        detail = f"no answer from {remote} within {PUSH_TIMEOUT_S} s"
     outcome = f"pushed {branch} to {remote}" if status == 0 else \
         f"could not push {branch} to {remote}: {'; '.join(detail.splitlines()[-2:]) or f'exit {status}'}"
     Path(log).write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')} ({time.time() - started:.1f} s) {outcome}\n")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-import subprocess
 from pathlib import Path
 
 from rich.text import Text
@@ -15,6 +14,7 @@ from textual.widgets.option_list import Option
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
 from ..engine.errors import SnaptuiError
+from ..engine.gitrepo import files_git_would_add
 from .base import EngineScreen, describe_error
 from .confirm import ConfirmScreen
 
@@ -25,10 +25,9 @@ WATCH_INTERVAL = 1.0
 
 def sweep_files(repo_root: Path) -> list[str]:
     """*.toml files git knows of or would add (tracked or untracked, not ignored), minus config files."""
-    out = subprocess.run(["git", "-C", str(repo_root), "ls-files", "-co", "--exclude-standard", "--", "*.toml"],
-                         capture_output=True, text=True, timeout=30)
-    names = out.stdout.splitlines() if out.returncode == 0 else [str(p.relative_to(repo_root))
-                                                                  for p in repo_root.glob("*.toml")]
+    names = files_git_would_add(repo_root, "*.toml", timeout=30)
+    if names is None:
+        names = [str(p.relative_to(repo_root)) for p in repo_root.glob("*.toml")]
     return sorted({n for n in names if Path(n).name not in NOT_SWEEPS and not n.startswith(".snaptui")})
 
 
