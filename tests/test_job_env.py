@@ -73,3 +73,31 @@ def test_local_job_sees_submitit_and_not_the_launching_shells_allocation(engine,
         assert (env["FROM_SHELL"], env["OVERRIDDEN"]) == ("shell", "sweep")
         assert env["CUDA_VISIBLE_DEVICES"] == "5"  # no GPU request: the devices the shell made visible
         assert env["SNAPTUI_JOB_INDEX"] == str(job.index)
+
+
+def test_pythonpath_points_into_the_snapshot_except_for_folders_the_snapshot_left_out(engine, monkeypatch):
+    """A tracked lib/ on PYTHONPATH is imported from the snapshot; a git-ignored vendor/ (not in the snapshot)
+    is imported from where it is, as it would be without snaptui."""
+    repo = engine.repo_root
+    (repo / "lib").mkdir()
+    (repo / "lib" / "mylib.py").write_text("WHERE = 'lib'\n")
+    (repo / "vendor" / "vendored").mkdir(parents=True)
+    (repo / "vendor" / "vendored" / "__init__.py").write_text("WHERE = 'vendor'\n")
+    (repo / ".gitignore").write_text((repo / ".gitignore").read_text() + "vendor/\n"
+                                     if (repo / ".gitignore").exists() else "vendor/\n")
+    (repo / "where.py").write_text(textwrap.dedent('''\
+        import json, os, mylib, vendored
+        with open(os.path.join(os.environ["SNAPTUI_JOB_DIR"], "where.json"), "w") as f:
+            json.dump({"lib": mylib.__file__, "vendor": vendored.__file__}, f)
+    '''))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "lib, vendored lib ignored")
+    monkeypatch.setenv("PYTHONPATH", f"{repo / 'lib'}:{repo / 'vendor'}")
+    sweep = engine.launch(engine.plan(write_sweep(repo, 'name = "pp"\ncommand = ["python", "where.py"]\n'),
+                                      profile="local"))
+    assert wait_sweep_done(engine, sweep.id).counts == {JobState.COMPLETED: 1}
+    [job] = engine.jobs(sweep.id)
+    where = json.loads((Path(job.attempt.log_dir) / "where.json").read_text())
+    code = Path(engine.sweep(sweep.id).workdir)
+    assert code != repo and Path(where["lib"]) == code / "lib" / "mylib.py"
+    assert Path(where["vendor"]) == repo / "vendor" / "vendored" / "__init__.py"

@@ -361,7 +361,9 @@ def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra:
     """The launching shell's environment, with the snapshot first on the import path.
 
     PYTHONPATH entries inside the repository are redirected to the snapshot, so an
-    import never reaches the live, still-edited code.
+    import never reaches the live, still-edited code; a folder the snapshot left out
+    (git-ignored, e.g. a vendored library) has no twin there and keeps its live path,
+    so the job imports what it would without snaptui.
     """
     env = dict(base)
     env.update(extra)
@@ -370,7 +372,8 @@ def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra:
     for entry in entries:
         path = Path(entry).resolve() if Path(entry).is_absolute() else None
         if path is not None and workdir != repo_root and (path == repo_root or repo_root in path.parents):
-            entry = str(workdir / path.relative_to(repo_root))
+            twin = workdir / path.relative_to(repo_root)
+            entry = str(twin) if twin.exists() else entry
         redirected.append(entry)
     front = [str(workdir)] + ([str(workdir / "src")] if (workdir / "src").is_dir() else [])
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(front + redirected))
