@@ -175,6 +175,8 @@ class SnaptuiApp(App[int]):
         for action in actions.palette_actions([scope, "app"]):
             if action.scope == scope or action.scope == "app":
                 target = screen if action.scope == scope else self
+                if target.check_action(action.name, ()) is False:
+                    continue   # what the footer hides (e.g. `t` on a one-task job) the palette does not offer
                 yield SystemCommand(action.description, action.help,
                                     lambda t=target, n=action.name: t.run_action(n))
         for sweep_id, name in self.sweep_names[:200]:

@@ -187,6 +187,7 @@ async def test_t_steps_through_the_tasks_of_a_multi_task_job_and_is_offered_only
         await until_text(pilot, "rank 0 says hello")
         await until_text(pilot, "task 0/2 (t)")
         assert "job.task" in [row[3] for row in binding_rows(app.screen)]
+        assert "Task" in [c.title for c in app.get_system_commands(app.screen)]
         await pilot.press("t")
         await until_text(pilot, "rank 1 says hello")
         assert "task 1/2 (t)" in screen_text(app) and "rank 0 says hello" not in screen_text(app)
@@ -198,4 +199,5 @@ async def test_t_steps_through_the_tasks_of_a_multi_task_job_and_is_offered_only
     async with app.run_test(size=(120, 30)) as pilot:
         await until_text(pilot, "epoch 39")
         assert "job.task" not in [row[3] for row in binding_rows(app.screen)]
+        assert "Task" not in [c.title for c in app.get_system_commands(app.screen)]   # nor in the palette
         assert "task 0/" not in screen_text(app)
