@@ -7,6 +7,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
+from ..widgets.jobgrid import JobGrid
 from ..widgets.jobtable import JobTable
 from ..widgets.lines import axes_line, job_line, status_line
 from ..widgets.matrix import Matrix
@@ -196,19 +197,13 @@ class SweepScreen(SweepJobActions, EngineScreen):
         job = self.selected_job()
         return [job] if job is not None else []
 
-    def on_matrix_cursor_moved(self, _message) -> None:
-        self._show_selected()
-
-    def on_job_table_cursor_moved(self, _message) -> None:
+    def on_job_grid_cursor_moved(self, _message: JobGrid.CursorMoved) -> None:
         self._show_selected()
 
     def on_job_table_sort_changed(self, _message) -> None:
         self._show_axes()
 
-    def on_matrix_activated(self, message: Matrix.Activated) -> None:
-        self._open(message.index)
-
-    def on_job_table_activated(self, message: JobTable.Activated) -> None:
+    def on_job_grid_activated(self, message: JobGrid.Activated) -> None:
         self._open(message.index)
 
     def _open(self, index: int) -> None:

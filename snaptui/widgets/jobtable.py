@@ -10,12 +10,11 @@ from textual.binding import Binding
 from textual.events import Click
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..engine.states import STATE_ORDER, JobState
 from ..format import duration
-from .matrix import STATE_CLASSES
+from .jobgrid import STATE_CLASSES, JobGrid
 from .model import SweepModel
 from .text import elapsed, format_result
 
@@ -53,29 +52,12 @@ def natural_key(text: str) -> tuple:
     return tuple(parts)
 
 
-class JobTable(ScrollView, can_focus=True):
+class JobTable(JobGrid):
     COMPONENT_CLASSES = {"jobtable--header", "jobtable--cursor", "jobtable--marked", *STATE_CLASSES.values()}
-    BINDINGS = [
-        Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False),
-        Binding("pageup", "page(-1)", show=False), Binding("pagedown", "page(1)", show=False),
-        Binding("home", "edge(-1)", show=False), Binding("end", "edge(1)", show=False),
-        Binding("left", "scroll_left", show=False), Binding("right", "scroll_right", show=False),
-        Binding("j", "move(1)", show=False), Binding("k", "move(-1)", show=False),
-        Binding("g", "edge(-1)", show=False), Binding("G", "edge(1)", show=False),
-    ]
-
-    class CursorMoved(Message):
-        def __init__(self, index: int | None) -> None:
-            super().__init__()
-            self.index = index
+    BINDINGS = [Binding("left", "scroll_left", show=False), Binding("right", "scroll_right", show=False)]
 
     class SortChanged(Message):
         """The order changed (a key or a click on a header): the caption says which."""
-
-    class Activated(Message):
-        def __init__(self, index: int) -> None:
-            super().__init__()
-            self.index = index
 
     def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -89,7 +71,6 @@ class JobTable(ScrollView, can_focus=True):
         self.state_filter = "all"
         self.columns: list[str] = list(BASE_COLUMNS)
         self.widths: dict[str, int] = {}
-        self._styles: dict[str, Style] = {}
         self.last_lines: dict[int, str] = {}   # running jobs: what they printed last (set by the screen)
 
     def set_model(self, model: SweepModel) -> None:
@@ -234,21 +215,9 @@ class JobTable(ScrollView, can_focus=True):
         self.post_message(self.SortChanged())
 
     # -- rendering ------------------------------------------------------------------------
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-
-    def style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.get_component_rich_style(name)
-        return style
-
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self._styles.get("")
-        if base is None:
-            base = self._styles[""] = self.rich_style
+        base = self.base_style
         scroll_x, scroll_y = self.scroll_offset
         segments = []
         if y == 0:
@@ -264,9 +233,9 @@ class JobTable(ScrollView, can_focus=True):
             now = self.clock()
             row_style = Style()
             if job.index in self.model.marked:
-                row_style += self.style("jobtable--marked").without_color
+                row_style += self.modifier("jobtable--marked")
             if position == self.cursor:
-                row_style += self.style("jobtable--cursor").without_color
+                row_style += self.modifier("jobtable--cursor")
             for column in self.columns:
                 style = base + row_style
                 if column == "state":
@@ -297,21 +266,13 @@ class JobTable(ScrollView, can_focus=True):
         position = max(0, min(position, len(self.rows) - 1))
         if position != self.cursor:
             self.cursor = position
-            self._scroll_to_cursor()
-            self.refresh()
-            self.post_message(self.CursorMoved(self.selected))
+            self._cursor_changed()
 
     def _scroll_to_cursor(self) -> None:
-        view_h = max(self.size.height - 1, 1)
-        y = self.scroll_y
-        if self.cursor < y:
-            y = self.cursor
-        elif self.cursor >= y + view_h:
-            y = self.cursor - view_h + 1
-        self.scroll_to(self.scroll_x, y, animate=False, immediate=True)
+        self._scroll_into_view(self.cursor)
 
-    def action_move(self, delta: int) -> None:
-        self._move_to(self.cursor + delta)
+    def action_move(self, rows: int, _cols: int = 0) -> None:
+        self._move_to(self.cursor + rows)
 
     def action_page(self, direction: int) -> None:
         self._move_to(self.cursor + direction * max(self.size.height - 2, 1))
@@ -333,5 +294,4 @@ class JobTable(ScrollView, can_focus=True):
                 x -= self.widths.get(column, 0) + 1
             return
         self._move_to(offset.y - 1 + int(self.scroll_y))
-        if event.chain >= 2 and self.selected is not None:
-            self.post_message(self.Activated(self.selected))
+        self._activate_on_double_click(event.chain)

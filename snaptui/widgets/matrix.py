@@ -14,40 +14,22 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.events import Click
 from textual.geometry import Size
-from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..engine.states import JobState
 from .aggregate import best_cell, cell_stats, goal_for, stat_text
+from .jobgrid import STATE_CLASSES, JobGrid
 from .model import SweepModel
 from .text import format_result
 
-STATE_CLASSES = {state: f"matrix--{state.value.lower()}" for state in JobState}
 
-
-class Matrix(ScrollView, can_focus=True):
+class Matrix(JobGrid):
     COMPONENT_CLASSES = {"matrix--header", "matrix--label", "matrix--cursor", "matrix--marked", "matrix--missing",
                          "matrix--heat-low", "matrix--heat-high", "matrix--heat-none", "matrix--dim",
                          *STATE_CLASSES.values()}
     BINDINGS = [
         Binding("up", "move(-1, 0)", "Up", show=False), Binding("down", "move(1, 0)", "Down", show=False),
         Binding("left", "move(0, -1)", "Left", show=False), Binding("right", "move(0, 1)", "Right", show=False),
-        Binding("pageup", "page(-1)", show=False), Binding("pagedown", "page(1)", show=False),
-        Binding("home", "edge(-1)", show=False), Binding("end", "edge(1)", show=False),
-        Binding("j", "move(1, 0)", show=False), Binding("k", "move(-1, 0)", show=False),
-        Binding("g", "edge(-1)", show=False), Binding("G", "edge(1)", show=False),
     ]
-
-    class CursorMoved(Message):
-        def __init__(self, index: int | None) -> None:
-            super().__init__()
-            self.index = index
-
-    class Activated(Message):
-        def __init__(self, index: int) -> None:
-            super().__init__()
-            self.index = index
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -58,7 +40,6 @@ class Matrix(ScrollView, can_focus=True):
         self._stats: dict | None = None
         self.matches: set[int] | None = None   # filter: jobs not in it are dimmed
         self.cursor = (0, 0)
-        self._styles: dict[str, Style] = {}
         self._label_width = 0
         self._cell_width = 3
 
@@ -114,31 +95,7 @@ class Matrix(ScrollView, can_focus=True):
         position = model.position(index)
         if position is not None:
             self.cursor = position
-            self._scroll_to_cursor()
-            self.refresh()
-            self.post_message(self.CursorMoved(index))
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-
-    def style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.get_component_rich_style(name)
-        return style
-
-    @property
-    def base_style(self) -> Style:
-        """The widget's own style (`rich_style` walks the DOM: too slow to ask per cell)."""
-        style = self._styles.get("")
-        if style is None:
-            style = self._styles[""] = self.rich_style
-        return style
-
-    def modifier(self, name: str) -> Style:
-        """A component's text attributes only (bold, reverse...), to lay over a cell's own colours."""
-        return self.style(name).without_color
+            self._cursor_changed()
 
     # -- rendering -------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
@@ -265,26 +222,12 @@ class Matrix(ScrollView, can_focus=True):
         col = max(0, min(col, model.n_cols - 1))
         if (row, col) != self.cursor:
             self.cursor = (row, col)
-            self._scroll_to_cursor()
-            self.refresh()
-            self.post_message(self.CursorMoved(self.selected))
+            self._cursor_changed()
 
     def _scroll_to_cursor(self) -> None:
         row, col = self.cursor
         step = self._cell_width + 1
-        view_w = max(self.size.width - self._label_width, step)
-        view_h = max(self.size.height - 1, 1)
-        x, y = self.scroll_x, self.scroll_y
-        left = col * step
-        if left < x:
-            x = left
-        elif left + step > x + view_w:
-            x = left + step - view_w
-        if row < y:
-            y = row
-        elif row >= y + view_h:
-            y = row - view_h + 1
-        self.scroll_to(x, y, animate=False, immediate=True)
+        self._scroll_into_view(row, col * step, step, max(self.size.width - self._label_width, step))
 
     def action_move(self, rows: int, cols: int) -> None:
         self._move_to(self.cursor[0] + rows, self.cursor[1] + cols)
@@ -305,5 +248,4 @@ class Matrix(ScrollView, can_focus=True):
         row = offset.y - 1 + int(self.scroll_y)
         if row < self.model.n_rows and col < self.model.n_cols:
             self._move_to(row, col)
-            if event.chain >= 2 and self.selected is not None:
-                self.post_message(self.Activated(self.selected))
+            self._activate_on_double_click(event.chain)
