@@ -13,9 +13,9 @@ if TYPE_CHECKING:
 def describe_error(exc: BaseException) -> str:
     from ..engine.errors import SnaptuiError
 
-    if isinstance(exc, SnaptuiError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    text = str(exc) if isinstance(exc, SnaptuiError) else f"{type(exc).__name__}: {exc}"
+    # what a rollback moved back or kept (the CLI prints these as `note:` lines)
+    return "\n".join([text, *(f"note: {note}" for note in getattr(exc, "__notes__", ()))])
 
 
 class EngineCalls:

@@ -251,18 +251,24 @@ class LaunchScreen(EngineScreen):
                                    "Check the new preview and launch again.")
             return self.engine.launch(plan, yes=over)
 
+        notes_before = len(plan.notes)
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self.query_one("#launch", Button).disabled = True
                 self.query_one("#preview", Static).update("launching…")
-                self.call_engine(launch, done=self._launched, failed=lambda _exc: self._replan(), title="launch",
-                                 group="launch")
+                self.call_engine(launch, done=lambda sweep: self._launched(sweep, plan.notes[notes_before:]),
+                                 failed=lambda _exc: self._replan(), title="launch", group="launch")
 
         self.app.push_screen(ConfirmScreen(f"Launch {plan.spec.name}?", body, yes="Launch", no="Not now",
                                            danger=False), answered)
 
-    def _launched(self, sweep) -> None:
+    def _launched(self, sweep, notes: list[str]) -> None:
         self.notify(f"launched sweep {sweep.id} {sweep.name}: {sweep.total} jobs")
+        for warning in (sweep.snapshot or {}).get("warnings", []):
+            self.notify(warning, title="snapshot", severity="warning", timeout=15)
+        for note in notes:   # e.g. the push to the remote going on in the background
+            self.notify(note, title="note", timeout=10)
         self.snaptui.poll_now()
         self.app.pop_screen()
         self.snaptui.open_sweep(sweep.id)

@@ -158,6 +158,33 @@ async def test_launch_asked_for_while_the_dry_run_runs_opens_the_dialog_when_it_
         assert "2 jobs on local" in screen_text(app)
 
 
+@pytest.mark.slow
+async def test_a_tui_launch_shows_the_notes_the_cli_prints(git_repo):
+    """What `snaptui launch` prints as `note:` lines (here: the push going on in the background) is not lost
+    on the TUI: each becomes a notification."""
+    from snaptui.engine.api import Engine
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.sweep import SweepScreen
+    from tests.conftest import stop_everything, write_sweep
+
+    config = git_repo / "snaptui.toml"
+    config.write_text(config.read_text().replace("[snapshot]\n", '[snapshot]\npush_to_remote = true\nremote = "nowhere"\n'))
+    write_sweep(git_repo, 'name = "noted"\ncommand = ["python", "job.py"]\n', "noted.toml")
+    engine = Engine(git_repo)
+    try:
+        app = make_app(engine, start="launch")
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until_text(pilot, "noted: 1 jobs on local")
+            await pilot.press("ctrl+l")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await until(pilot, lambda: isinstance(app.screen, SweepScreen), timeout=60)
+            await until(pilot, lambda: any("in the background" in n.message and "nowhere" in n.message
+                                           for n in app._notifications), message="the push note")
+    finally:
+        stop_everything(git_repo)
+
+
 # -- 7: the job table ----------------------------------------------------------------------------
 def test_labels_sort_by_their_numbers():
     from snaptui.widgets.jobtable import natural_key

@@ -209,3 +209,13 @@ def test_import_of_the_cli_does_not_import_textual():
     code = "import sys, snaptui.cli.main; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_engine_error_shown_in_the_tui_keeps_what_the_rollback_noted():
+    from snaptui.engine.errors import SnaptuiError
+    from snaptui.screens.base import describe_error
+
+    exc = SnaptuiError("sbatch refused the sweep")
+    exc.add_note("kept worktree /w/x: a job wrote outputs/a.txt there")
+    assert describe_error(exc) == "sbatch refused the sweep\nnote: kept worktree /w/x: a job wrote outputs/a.txt there"
+    assert describe_error(ValueError("bad")) == "ValueError: bad"
