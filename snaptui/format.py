@@ -1,9 +1,11 @@
 """Shared formatting for the faces (batch output, CLI tables, TUI): states, counts, durations."""
 from __future__ import annotations
 
+from typing import Mapping
+
 from rich.text import Text
 
-from .engine.states import STATE_ORDER, JobState
+from .engine.states import STATE_ORDER, JobState, done_count
 
 STATE_STYLE = {
     JobState.PENDING: "dim", JobState.RUNNING: "bold blue", JobState.COMPLETED: "green",
@@ -25,12 +27,19 @@ def duration(seconds: float | None) -> str:
     return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
 
 
-def counts_line(counts: dict[JobState, int], total: int) -> Text:
+def progress_text(counts: Mapping[JobState, int], total: int | None = None, *, symbols: bool = False,
+                  compact: bool = False) -> Text:
+    """The one progress text of every face: '3/4 done  1 running  3 completed' (the CLI, batch mode, the
+    Hydra launcher's log); without a total only the counts; with symbols '▶ 1 running' (the TUI), or
+    '▶1 ✔3' when compact."""
     text = Text()
-    done = sum(n for s, n in counts.items() if s.is_final)
-    text.append(f"{done}/{total} done")
+    if total is not None:
+        text.append(f"{done_count(counts)}/{total} done")
     for state in STATE_ORDER:
         if counts.get(state):
-            text.append("  ")
-            text.append(f"{counts[state]} {state.value.lower()}", style=STATE_STYLE[state])
+            if text:
+                text.append(" " if compact else "  ")
+            n = counts[state]
+            label = f"{state.symbol}{n}" if compact else f"{n} {state.value.lower()}"
+            text.append(f"{state.symbol} {label}" if symbols and not compact else label, style=STATE_STYLE[state])
     return text

@@ -280,3 +280,18 @@ def test_on_slurm_queued_tasks_run_the_launched_code(hydra_repo, slurm_cluster):
     app.write_text(app.read_text().replace("VERSION = 1", "VERSION = 2"))
     assert wait_sweep_done(engine, sweep.id, 90).counts == {JobState.COMPLETED: 3}
     assert [r["version"] for r in results(only_sweep_dir(hydra_repo)).values()] == [1, 1, 1]
+
+
+def test_the_launcher_logs_the_progress_text_of_the_cli():
+    """Merged twin (issue 16): the launcher's log line was '4/6 done (1 running, 3 completed, 1 failed)';
+    it is now the text `snaptui status` and batch mode print."""
+    from types import SimpleNamespace
+
+    from hydra_plugins.snaptui_launcher.returns import progress
+    from snaptui.format import progress_text
+
+    sweep = SimpleNamespace(counts={JobState.RUNNING: 1, JobState.COMPLETED: 3, JobState.FAILED: 1}, total=6)
+    assert progress(sweep) == "4/6 done  1 running  3 completed  1 failed"
+    assert progress(sweep) == progress_text(sweep.counts, sweep.total).plain
+    assert progress_text(sweep.counts, symbols=True).plain == "▶ 1 running  ✔ 3 completed  ✘ 1 failed"
+    assert progress_text(sweep.counts, symbols=True, compact=True).plain == "▶1 ✔3 ✘1"

@@ -52,11 +52,10 @@ def wait(engine: Any, sweep_id: int) -> None:
 
 
 def progress(sweep: Any) -> str:
-    from snaptui.engine.states import STATE_ORDER
+    """The progress text `snaptui status` and batch mode show, as a plain log line."""
+    from snaptui.format import progress_text
 
-    parts = [f"{n} {state.value.lower()}" for state in STATE_ORDER if (n := sweep.counts.get(state, 0))]
-    done = sum(n for state, n in sweep.counts.items() if state.is_final)
-    return f"{done}/{sweep.total} done ({', '.join(parts)})"
+    return progress_text(sweep.counts, sweep.total).plain
 
 
 def collect(engine: Any, sweep_id: int, jobs: List[PlannedJob], task_name: str, job_cwd: Path,

@@ -16,7 +16,7 @@ from ..engine.eta import eta_seconds, slots_of
 from ..engine.api import Engine, LaunchPlan
 from ..engine.models import Sweep
 from ..engine.states import STATE_ORDER, JobState
-from ..format import STATE_STYLE, counts_line, duration
+from ..format import STATE_STYLE, progress_text, duration
 
 REFRESH_EVERY_S = 5.0
 DRY_RUN_ALL, DRY_RUN_HEAD, DRY_RUN_TAIL = 50, 10, 5  # a bigger dry run shows its first and last jobs
@@ -43,7 +43,7 @@ def describe_plan(console: Console, plan: LaunchPlan) -> None:
 def status_text(engine: Engine, sweep: Sweep, started: float) -> Text:
     text = Text()
     text.append(f"sweep {sweep.id} {sweep.name}  ", style="bold")
-    text.append_text(counts_line(sweep.counts, sweep.total))
+    text.append_text(progress_text(sweep.counts, sweep.total))
     text.append(f"  elapsed {duration(time.time() - started)}")
     eta = eta_seconds(engine.jobs(sweep.id), time.time(), slots_of(sweep.config))
     if eta is not None:

@@ -15,7 +15,7 @@ from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
 from ..engine.manifest import read_manifest
 from ..engine.states import RETRYABLE_STATES
-from ..format import STATE_STYLE, counts_line, duration
+from ..format import STATE_STYLE, progress_text, duration
 
 import os
 
@@ -100,12 +100,12 @@ def status(engine: Engine, args: Namespace) -> int:
             branch = sweep.snapshot["branch"] if sweep.snapshot else "-"
             elapsed = (sweep.ended_at if not sweep.is_active and sweep.ended_at else time.time()) - sweep.created_at
             table.add_row(str(sweep.id), sweep.name, f"{sweep.profile} ({sweep.executor})",
-                          counts_line(sweep.counts, sweep.total), branch,
+                          progress_text(sweep.counts, sweep.total), branch,
                           time.strftime("%Y-%m-%d %H:%M", time.localtime(sweep.created_at)), duration(elapsed))
         out.print(table if table.row_count else "no sweeps yet: launch one with snaptui --batch sweep.toml")
         return 0
     sweep = engine.resolve_sweep(args.sweep)
-    out.print(Text.assemble((f"sweep {sweep.id} {sweep.name}  ", "bold"), counts_line(sweep.counts, sweep.total)))
+    out.print(Text.assemble((f"sweep {sweep.id} {sweep.name}  ", "bold"), progress_text(sweep.counts, sweep.total)))
     table = Table(box=None, pad_edge=False)
     for column in ("job", "label", "state", "try", "id", "node", "elapsed", "exit", "results / reason"):
         table.add_column(column)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Mapping
 
 
 class JobState(str, Enum):
@@ -30,6 +31,13 @@ ACTIVE_STATES = frozenset({JobState.PENDING, JobState.RUNNING, JobState.UNKNOWN}
 RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.CANCELLED, JobState.TIMEOUT})
 STATE_ORDER = [JobState.RUNNING, JobState.PENDING, JobState.UNKNOWN, JobState.COMPLETED,
                JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED]
+
+
+def done_count(counts: Mapping[JobState, int]) -> int:
+    """How many of a sweep's jobs have ended, in any final state."""
+    return sum(n for state, n in counts.items() if state.is_final)
+
+
 _SYMBOLS = {
     JobState.PENDING: "·", JobState.RUNNING: "▶", JobState.COMPLETED: "✔", JobState.FAILED: "✘",
     JobState.CANCELLED: "⊘", JobState.TIMEOUT: "◔", JobState.UNKNOWN: "?",

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ..format import STATE_STYLE, duration
+from ..engine.states import done_count
+from ..format import STATE_STYLE, duration, progress_text
 from .model import SweepModel
 from ..engine.eta import eta_seconds, slots_of
-from .text import counts_text, elapsed, eta_text, format_result
+from .text import elapsed, eta_text, format_result
 
 
 def status_line(model: SweepModel, now: float, compact: bool) -> Text:
     """'8/12 done  ETA 5m44s  ▶2 ·2 ✔5 ✘1  1 marked'."""
     counts = model.counts()
-    done = sum(n for s, n in counts.items() if s.is_final)
-    text = Text(f"{done}/{len(model.jobs)} done  ", no_wrap=True, overflow="ellipsis")
+    text = Text(f"{done_count(counts)}/{len(model.jobs)} done  ", no_wrap=True, overflow="ellipsis")
     text.append(eta_text(eta_seconds(model.jobs.values(), now, slots_of(model.sweep.config))), style="bold")
     text.append("  ")
-    text.append_text(counts_text(counts, compact=compact))
+    text.append_text(progress_text(counts, symbols=True, compact=compact))
     if model.marked:
         text.append(f"  {len(model.marked)} marked", style="reverse")
     return text

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.text import Text
 
-from ..engine.states import STATE_ORDER, JobState
+from ..engine.states import JobState, done_count
 from ..format import STATE_STYLE, duration
 
 BAR_ORDER = [JobState.COMPLETED, JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED, JobState.RUNNING,
@@ -31,25 +31,12 @@ def count_bar(counts: dict[JobState, int], total: int, width: int = 12) -> Text:
         cells.extend([shares[-1][0]] * remaining)
     for state in cells:
         text.append(state.symbol, style=STATE_STYLE[state])
-    done = sum(n for s, n in counts.items() if s.is_final)
-    text.append(f" {done}/{total}")
+    text.append(f" {done_count(counts)}/{total}")
     return text
 
 
 def state_text(state: JobState) -> Text:
     return Text(f"{state.symbol} {state.value}", style=STATE_STYLE[state], no_wrap=True)
-
-
-def counts_text(counts: dict[JobState, int], compact: bool = False) -> Text:
-    """'▶ 2 running  ✔ 5 completed', or '▶2 ✔5' when compact."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    for state in STATE_ORDER:
-        if counts.get(state):
-            if text:
-                text.append(" " if compact else "  ")
-            label = f"{state.symbol}{counts[state]}" if compact else f"{state.symbol} {counts[state]} {state.value.lower()}"
-            text.append(label, style=STATE_STYLE[state])
-    return text
 
 
 def clock_time(at: float | None, now: float) -> str:
