@@ -2,7 +2,8 @@
 
 Writers take the lock up front (BEGIN IMMEDIATE) and wait for each other through
 busy_timeout, so concurrent TUI, batch and agent processes never see "database is
-locked". The schema is versioned with PRAGMA user_version and migrated on open.
+locked". The schema and its migrations are in store_schema.py, reading rows back as models in
+store_rows.py.
 """
 from __future__ import annotations
 
@@ -17,111 +18,15 @@ from typing import Any, Iterable
 
 from .errors import SnaptuiError
 from .models import Attempt, Event, Job, Sweep, loads
-from .states import ACTIVE_STATES, JobState
+from .states import JobState
+from .store_rows import attempt_from, job_from, jobs_from, sweep_from
+from .store_schema import migrate
+from .wal import connect_wal
 from .write_transaction import write_transaction
-
-
-def connect_wal(path) -> sqlite3.Connection:
-    """A connection in autocommit mode on a WAL database that waits up to a minute for a lock,
-    as every process sharing snaptui's databases (agent, faces, jobs) must."""
-    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
-    try:
-        conn.execute("PRAGMA busy_timeout = 60000")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-    except sqlite3.OperationalError as exc:
-        conn.close()
-        raise _as_disk_full(exc, path) from exc
-    return conn
-
-
-def _as_disk_full(exc: sqlite3.OperationalError, path) -> BaseException:
-    """SQLite reports a full disk while it grows the WAL index (-shm) as a bare "disk I/O error";
-    name it for what it is when the database's filesystem has no room left."""
-    if "disk I/O error" not in str(exc):
-        return exc
-    try:
-        fs = os.statvfs(Path(path).parent)
-    except OSError:
-        return exc
-    if fs.f_bavail * fs.f_frsize >= 1024 * 1024:
-        return exc
-    import errno
-    return OSError(errno.ENOSPC, f"no space left for {path} ({exc})")
 
 STATE_DIRNAME = ".snaptui"
 DB_FILENAME = "state.db"
 
-MIGRATIONS: list[str] = [
-    # 1: the first schema
-    """
-    CREATE TABLE sweeps(
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        status TEXT NOT NULL,
-        executor TEXT NOT NULL,
-        profile TEXT NOT NULL,
-        sweep_file TEXT,
-        spec_json TEXT NOT NULL,
-        config_json TEXT NOT NULL,
-        snapshot_json TEXT,
-        workdir TEXT NOT NULL,
-        env_json TEXT NOT NULL,
-        host TEXT,
-        user TEXT
-    );
-    CREATE TABLE jobs(
-        sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
-        idx INTEGER NOT NULL,
-        label TEXT NOT NULL,
-        params_json TEXT NOT NULL,
-        argv_json TEXT NOT NULL,
-        latest_attempt INTEGER,
-        PRIMARY KEY(sweep_id, idx)
-    );
-    CREATE TABLE attempts(
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
-        job_idx INTEGER NOT NULL,
-        number INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        executor_id TEXT,
-        proc_json TEXT,
-        log_dir TEXT,
-        node TEXT,
-        submitted_at REAL,
-        started_at REAL,
-        ended_at REAL,
-        exit_code INTEGER,
-        reason TEXT,
-        results_json TEXT,
-        cancel_requested INTEGER NOT NULL DEFAULT 0,
-        claimed INTEGER NOT NULL DEFAULT 0,
-        UNIQUE(sweep_id, job_idx, number)
-    );
-    CREATE INDEX attempts_by_state ON attempts(state);
-    CREATE INDEX attempts_by_sweep ON attempts(sweep_id, job_idx);
-    CREATE TABLE transitions(
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        attempt_id INTEGER NOT NULL,
-        sweep_id INTEGER NOT NULL,
-        job_idx INTEGER NOT NULL,
-        old_state TEXT,
-        new_state TEXT NOT NULL,
-        at REAL NOT NULL,
-        reason TEXT
-    );
-    CREATE INDEX transitions_by_sweep ON transitions(sweep_id, id);
-    """,
-    # 2: who is launching a sweep, and a unique tag shared by its snapshot branch and Slurm jobs,
-    # so an interrupted launch can be found and finished or cleaned up
-    """
-    ALTER TABLE sweeps ADD COLUMN uid TEXT;
-    ALTER TABLE sweeps ADD COLUMN launcher_json TEXT
-    """,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
 _ATTEMPT_FIELDS = {"executor_id", "log_dir", "node", "submitted_at", "started_at", "ended_at",
                    "exit_code", "reason", "results", "proc", "claimed"}
 
@@ -146,7 +51,7 @@ class Store:
             os.close(fd)
         if self.path.stat().st_uid != os.getuid():
             raise SnaptuiError(f"{self.path} belongs to another user; refusing to use it")
-        self._migrate()
+        migrate(self.conn, self.write, self.path)
 
     @classmethod
     def for_repo(cls, repo_root: Path) -> "Store":
@@ -172,19 +77,6 @@ class Store:
         if conn is not None:
             conn.close()
             self._local.conn = None
-
-    def _migrate(self) -> None:
-        if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
-            return  # the usual case: opening the store writes nothing (it must open on a full disk)
-        with self.write() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise SnaptuiError(f"{self.path} was written by a newer snaptui (schema {version}); upgrade snaptui")
-            for number in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- sweeps -------------------------------------------------------------
     def create_sweep(self, *, name: str, executor: str, profile: str, sweep_file: str | None,
@@ -243,11 +135,11 @@ class Store:
         rows = self.conn.execute(f"SELECT * FROM sweeps WHERE status IN ({marks}) ORDER BY id DESC",
                                  statuses).fetchall()
         counts = self._counts([r["id"] for r in rows])
-        return [_sweep(r, counts.get(r["id"], ({}, None))) for r in rows]
+        return [sweep_from(r, counts.get(r["id"], ({}, None))) for r in rows]
 
     def sweep(self, sweep_id: int) -> Sweep | None:
         row = self.conn.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
-        return _sweep(row, self._counts([sweep_id]).get(sweep_id, ({}, None))) if row else None
+        return sweep_from(row, self._counts([sweep_id]).get(sweep_id, ({}, None))) if row else None
 
     def find_sweep(self, name: str) -> Sweep | None:
         row = self.conn.execute("SELECT id FROM sweeps WHERE name = ? AND status = 'active' ORDER BY id DESC"
@@ -271,7 +163,7 @@ class Store:
 
     # -- jobs and attempts --------------------------------------------------
     def jobs(self, sweep_id: int) -> list[Job]:
-        return _jobs(self._plain().execute(
+        return jobs_from(self._plain().execute(
             "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
             " JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? ORDER BY j.idx", (sweep_id,)))
 
@@ -286,7 +178,7 @@ class Store:
             "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
             " JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? AND j.idx = ?",
             (sweep_id, index)).fetchone()
-        return _job(row) if row else None
+        return job_from(row) if row else None
 
     def jobs_by_index(self, sweep_id: int, indexes: list[int]) -> list[Job]:
         """Some jobs of a sweep in one query (the TUI refetches only the jobs an event named)."""
@@ -294,7 +186,7 @@ class Store:
         for start in range(0, len(indexes), 500):  # SQLite caps the number of bound parameters
             chunk = indexes[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            found += _jobs(self._plain().execute(
+            found += jobs_from(self._plain().execute(
                 "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
                 f" JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? AND j.idx IN ({marks})"
                 " ORDER BY j.idx", (sweep_id, *chunk)))
@@ -303,11 +195,11 @@ class Store:
     def attempts(self, sweep_id: int, index: int) -> list[Attempt]:
         rows = self.conn.execute("SELECT * FROM attempts WHERE sweep_id = ? AND job_idx = ? ORDER BY number",
                                  (sweep_id, index))
-        return [_attempt(r) for r in rows]
+        return [attempt_from(r) for r in rows]
 
     def attempt(self, attempt_id: int) -> Attempt | None:
         row = self.conn.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
-        return _attempt(row) if row else None
+        return attempt_from(row) if row else None
 
     def active_attempts(self, executor: str | None = None, sweep_id: int | None = None, *,
                         launched_only: bool = True) -> list[Attempt]:
@@ -328,7 +220,7 @@ class Store:
         if sweep_id is not None:
             query += " AND a.sweep_id = ?"
             args.append(sweep_id)
-        return [(_attempt(r), r["executor_name"]) for r in self.conn.execute(query + " ORDER BY a.id", args)]
+        return [(attempt_from(r), r["executor_name"]) for r in self.conn.execute(query + " ORDER BY a.id", args)]
 
     def claim(self, attempt_id: int) -> bool:
         """Take a queued attempt for submission; False if it was cancelled or taken meanwhile."""
@@ -428,58 +320,3 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return str(os.getuid())
-
-
-def _decode_all(texts: list[str | None]) -> list:
-    """Many JSON columns in one json.loads call: for 10,000 rows the per-call overhead of
-    json.loads, not the parsing, was most of reading a sweep (a third of the TUI's open)."""
-    return json.loads("[" + ",".join(t or "null" for t in texts) + "]") if texts else []
-
-
-_STATES = {state.value: state for state in JobState}
-
-
-def _jobs(cursor: sqlite3.Cursor) -> list[Job]:
-    """Jobs from a plain-tuple cursor over `jobs j JOIN attempts a` (j's five columns, then a.*)."""
-    rows = cursor.fetchall()
-    if not rows:
-        return []
-    at = {d[0]: i for i, d in enumerate(cursor.description)}
-    at_attempt = {name: i + 5 for i, name in enumerate(d[0] for d in cursor.description[5:])}
-    params, argv, results, proc = (_decode_all([r[i] for r in rows]) for i in (
-        at["params_json"], at["argv_json"], at_attempt["results_json"], at_attempt["proc_json"]))
-    a = at_attempt
-    return [Job(sweep_id=r[0], index=r[1], label=r[2], params=params[n], argv=argv[n], attempt=Attempt(
-        id=r[a["id"]], sweep_id=r[a["sweep_id"]], job_index=r[a["job_idx"]], number=r[a["number"]],
-        state=_STATES[r[a["state"]]], executor_id=r[a["executor_id"]], log_dir=r[a["log_dir"]], node=r[a["node"]],
-        submitted_at=r[a["submitted_at"]], started_at=r[a["started_at"]], ended_at=r[a["ended_at"]],
-        exit_code=r[a["exit_code"]], reason=r[a["reason"]], results=results[n] or {},
-        cancel_requested=bool(r[a["cancel_requested"]]), proc=proc[n] or {}, claimed=bool(r[a["claimed"]])))
-        for n, r in enumerate(rows)]
-
-
-def _attempt(row: sqlite3.Row) -> Attempt:
-    return Attempt(
-        id=row["id"], sweep_id=row["sweep_id"], job_index=row["job_idx"], number=row["number"],
-        state=JobState(row["state"]), executor_id=row["executor_id"], log_dir=row["log_dir"], node=row["node"],
-        submitted_at=row["submitted_at"], started_at=row["started_at"], ended_at=row["ended_at"],
-        exit_code=row["exit_code"], reason=row["reason"], results=loads(row["results_json"], {}),
-        cancel_requested=bool(row["cancel_requested"]), proc=loads(row["proc_json"], {}),
-        claimed=bool(row["claimed"]),
-    )
-
-
-def _job(row: sqlite3.Row) -> Job:
-    return Job(sweep_id=row["sweep_id"], index=row["idx"], label=row["label"],
-               params=json.loads(row["params_json"]), argv=json.loads(row["argv_json"]), attempt=_attempt(row))
-
-
-def _sweep(row: sqlite3.Row, counts_and_end) -> Sweep:
-    counts, ended = counts_and_end
-    return Sweep(
-        id=row["id"], name=row["name"], created_at=row["created_at"], status=row["status"],
-        executor=row["executor"], profile=row["profile"], sweep_file=row["sweep_file"],
-        spec=json.loads(row["spec_json"]), config=json.loads(row["config_json"]),
-        snapshot=loads(row["snapshot_json"]), workdir=row["workdir"], counts=counts, ended_at=ended,
-        uid=row["uid"], launcher=loads(row["launcher_json"]),
-    )

@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..store import connect_wal
+from ..wal import connect_wal
 from ..write_transaction import write_transaction
 from .reading import Point, ReadState
 
