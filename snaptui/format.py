@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from rich import filesize
 from rich.text import Text
 
 from .engine.states import STATE_ORDER, JobState, done_count
@@ -25,6 +26,11 @@ def duration(seconds: float | None) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def size_text(n: int | None) -> str:
+    """A byte count as the faces show it ('5.4 MB', rich's decimal units); '-' when not known."""
+    return "-" if n is None else filesize.decimal(n)
 
 
 def progress_text(counts: Mapping[JobState, int], total: int | None = None, *, symbols: bool = False,

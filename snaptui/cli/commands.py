@@ -15,7 +15,7 @@ from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
 from ..engine.manifest import read_manifest
 from ..engine.states import RETRYABLE_STATES
-from ..format import STATE_STYLE, progress_text, duration
+from ..format import STATE_STYLE, duration, progress_text, size_text
 
 import os
 
@@ -248,16 +248,6 @@ def snapshots(engine: Engine, args: Namespace) -> int:
         table.add_column(column)
     for row in snapshot_overview(engine):
         table.add_row(row.branch, row.commit[:10], duration(row.age_s), ",".join(map(str, row.sweeps)) or "-",
-                      row.worktree or "-", _size(row.disk_bytes), "yes" if row.in_use else "no")
+                      row.worktree or "-", size_text(row.disk_bytes), "yes" if row.in_use else "no")
     out.print(table if table.row_count else "no snapshots yet")
     return 0
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024:
-            return f"{n:.0f}{unit}"
-        n /= 1024
-    return f"{n:.1f}TB"

@@ -10,20 +10,10 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
-from ..format import duration
+from ..format import duration, size_text
 from .base import EngineCalls, EngineScreen
 
 DIFF_LIMIT = 200
-
-
-def human_bytes(size: int | None) -> str:
-    if size is None:
-        return "-"
-    for unit in ("B", "K", "M", "G"):
-        if size < 1024 or unit == "G":
-            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
-        size /= 1024
-    return "-"
 
 
 def _housekeeping():
@@ -82,7 +72,7 @@ class SnapshotsScreen(EngineScreen):
             pass
         for row in rows:
             table.add_row(row.branch, row.commit[:10], duration(row.age_s),
-                          ",".join(map(str, row.sweeps)) or "-", human_bytes(row.disk_bytes),
+                          ",".join(map(str, row.sweeps)) or "-", size_text(row.disk_bytes),
                           Text("live", style="bold") if row.in_use else "", key=row.branch)
         if not rows:
             self.query_one("#snapshot-detail", Static).update(
