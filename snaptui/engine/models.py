@@ -59,7 +59,7 @@ class Sweep:
     id: int
     name: str
     created_at: float
-    status: str               # launching | active | aborted
+    status: str               # launching (a failed launch is deleted) | active
     executor: str
     profile: str
     sweep_file: str | None

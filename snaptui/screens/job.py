@@ -279,9 +279,9 @@ class JobScreen(EngineScreen):
             snap = sweep.snapshot or {}
             if snap:
                 text.append(f"branch {snap.get('branch', '?')}\ncommit {str(snap.get('commit', '?'))[:12]}\n")
-                if snap.get("base_commit") or snap.get("base"):
-                    text.append(f"from   {str(snap.get('base_commit') or snap.get('base'))[:12]}\n")
-                if snap.get("dirty") or snap.get("uncommitted"):
+                if snap.get("base_commit"):
+                    text.append(f"from   {snap['base_commit'][:12]}\n")
+                if snap.get("dirty"):
                     text.append("with uncommitted edits\n", style="italic")
             else:
                 text.append("none: ran in the repository\n", style="dim")

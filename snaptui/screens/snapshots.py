@@ -9,19 +9,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from .. import actions
+from ..engine import housekeeping
+from ..engine.snapshot import diff_summary
 from ..widgets.footer import SnaptuiFooter
 from ..format import duration, size_text
 from .base import EngineCalls, EngineScreen
 
 DIFF_LIMIT = 200
-
-
-def _housekeeping():
-    try:
-        from ..engine import housekeeping
-    except ImportError:
-        return None
-    return housekeeping
 
 
 class SnapshotsScreen(EngineScreen):
@@ -51,10 +45,6 @@ class SnapshotsScreen(EngineScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        housekeeping = _housekeeping()
-        if housekeeping is None:
-            self.query_one("#snapshot-detail", Static).update("snapshot housekeeping is not available in this engine")
-            return
         self.query_one("#snapshot-detail", Static).update("reading snapshots (git and disk use)…")
         self.call_engine(housekeeping.snapshot_overview, self.engine, done=self._loaded, title="snapshots",
                          group="snapshots")
@@ -128,11 +118,6 @@ class SnapshotsScreen(EngineScreen):
         text.append("\n")
         text.append(f"worktree {row.worktree or '(removed)'}\n", style="dim")
         detail.update(text)
-        try:
-            from ..engine.snapshot import diff_summary
-        except ImportError:
-            detail.update(text + Text("diff summary not available", style="dim"))
-            return
         branch = row.branch
 
         def shown(changes: list) -> None:
@@ -151,9 +136,6 @@ class SnapshotsScreen(EngineScreen):
                          group="diff")
 
     def action_gc(self) -> None:
-        if _housekeeping() is None:
-            self.notify("gc is not available in this engine", severity="warning")
-            return
         self.app.push_screen(GcScreen(), lambda removed: removed and self.action_reload())
 
 
@@ -178,14 +160,13 @@ class GcScreen(EngineCalls, ModalScreen[bool]):
         self._preview()
 
     def _options(self):
-        housekeeping = _housekeeping()
-        return housekeeping, housekeeping.parse_age(self.query_one("#older", Input).value.strip() or "14d"), \
+        return housekeeping.parse_age(self.query_one("#older", Input).value.strip() or "14d"), \
             self.query_one("#branches", Checkbox).value
 
     def _preview(self) -> None:
         body = self.query_one("#dialog-body", Static)
         try:
-            housekeeping, age, branches = self._options()
+            age, branches = self._options()
         except Exception as exc:  # noqa: BLE001 - a bad age: say so
             body.update(Text(str(exc), style="bold"))
             return
@@ -213,7 +194,7 @@ class GcScreen(EngineCalls, ModalScreen[bool]):
             self.dismiss(False)
             return
         try:
-            housekeeping, age, branches = self._options()
+            age, branches = self._options()
         except Exception as exc:  # noqa: BLE001
             self.notify(str(exc), severity="error")
             return
