@@ -8,6 +8,14 @@ from typing import Any
 from .states import JobState
 
 
+def format_value(value: Any) -> str:
+    """How a parameter value is written on a command line, in a job's label and on the matrix's axes
+    (TOML/Hydra spelling for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Attempt:
     id: int

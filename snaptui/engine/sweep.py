@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, ConfigProblem
+from .models import format_value
 from .schema import Field, check_table
 from .tomlsource import TomlSource, load_toml, parse_toml_text
 
@@ -154,13 +155,6 @@ def _split_overrides(overrides: list[str]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         out[key] = value if sep else ""
     return out
-
-
-def format_value(value: Scalar) -> str:
-    """How a value is written on a command line (TOML/Hydra spelling for booleans)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def build_argv(command: list[str], params: dict[str, Scalar], style: str) -> list[str]:

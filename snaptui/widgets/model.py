@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.models import format_value
 from ..engine.states import JobState
 
 
@@ -22,13 +23,7 @@ class Axis:
         return "+".join(self.keys)
 
     def label(self, position: int) -> str:
-        return ",".join(_fmt(v) for v in self.values[position])
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+        return ",".join(format_value(v) for v in self.values[position])
 
 
 def _hashable(value: Any) -> Any:
