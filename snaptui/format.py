@@ -1,7 +1,7 @@
 """Shared formatting for the faces (batch output, CLI tables, TUI): states, counts, durations."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from rich import filesize
 from rich.text import Text
@@ -26,6 +26,22 @@ def duration(seconds: float | None) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def format_result(value: Any, width: int | None = None) -> str:
+    """A result or metric value as every face shows it: floats to 4 significant digits (2 when `width`
+    is too narrow for 4), other values as they are, '-' for none."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        text = str(value)
+    elif isinstance(value, int):
+        text = str(value)
+    else:
+        text = f"{value:.4g}"
+        if width is not None and len(text) > width:
+            text = f"{value:.2g}"
+    return text if width is None else text[:width]
 
 
 def size_text(n: int | None) -> str:

@@ -5,11 +5,11 @@ half-written picture where the user asked for one.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from ..engine.atomic import replacing
 from ..engine.errors import SnaptuiError
+from ..format import format_result
 
 SUPPORTED = ("png", "svg")
 MAX_LEGEND = 20
@@ -36,10 +36,9 @@ def write_plot(out: str, curves, *, metric: str, colour_by: str | None, log_y: b
     ordered = sorted(curves, key=lambda c: (c.colour_at, c.job_index))
     for curve in ordered:
         value = curve.final if legend == "final" else curve.best
-        shown = "-" if value is None else (str(value) if not math.isfinite(value) else f"{value:.4g}")
         key = f"{colour_by}={curve.colour_key}" if colour_by else f"job {curve.job_index}"
         axes.plot(curve.steps, curve.values, color=colours(0.9 * curve.colour_at), linewidth=1.2,
-                  label=f"{key} (job {curve.job_index}): {legend} {shown}")
+                  label=f"{key} (job {curve.job_index}): {legend} {format_result(value)}")
     axes.set_xlabel("step")
     axes.set_ylabel(metric)
     axes.set_title(title)

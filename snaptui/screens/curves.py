@@ -15,7 +15,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from .. import actions
-from ..widgets.curves import CurvesPlot, colour_at, format_value, legend_line
+from ..format import format_result
+from ..widgets.curves import CurvesPlot, colour_at, legend_line
 from .base import EngineScreen
 
 SMOOTHING = (0.0, 0.6, 0.9, 0.99)

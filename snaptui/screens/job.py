@@ -14,10 +14,10 @@ from textual.worker import get_current_worker
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
 from ..engine.errors import SnaptuiError
-from ..format import STATE_STYLE, duration
+from ..format import STATE_STYLE, duration, format_result
 from ..widgets.lines import job_line
 from ..widgets.logview import LogView
-from ..widgets.text import clock_time, elapsed, format_result
+from ..widgets.text import clock_time, elapsed
 from .base import EngineScreen
 from .confirm import ConfirmScreen, describe_jobs
 from .sweep import jobs_by_index

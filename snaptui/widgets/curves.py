@@ -8,7 +8,6 @@ that labels the ticks with the real values.
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
@@ -17,6 +16,7 @@ from textual.css.query import NoMatches
 from textual_hires_canvas import Canvas
 from textual_plot import HiResMode, NumericAxisFormatter, PlotWidget
 
+from ..format import format_result
 from .braille import rasterize_many
 
 # viridis at five stops: perceptually ordered, readable on dark and light themes, colour-blind safe
@@ -40,14 +40,6 @@ class LogAxisFormatter(NumericAxisFormatter):
 
     def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
         return [f"{10 ** t:.3g}" for t in ticks]
-
-
-def format_value(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.4g}"
 
 
 class CurvesPlot(PlotWidget):
@@ -118,7 +110,7 @@ BRAILLE = [chr(0x2800 + code) for code in range(256)]
 
 
 def legend_line(colour: str, label: str, value: float | None, flag: str = "") -> Text:
-    text = Text.assemble(("━━ ", colour), label, " ", (format_value(value), "bold"))
+    text = Text.assemble(("━━ ", colour), label, " ", (format_result(value), "bold"))
     if flag:
         text.append(f"  {flag}", "bold red")
     return text

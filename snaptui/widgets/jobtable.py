@@ -13,10 +13,10 @@ from textual.message import Message
 from textual.strip import Strip
 
 from ..engine.states import STATE_ORDER, JobState
-from ..format import duration
+from ..format import duration, format_result
 from .jobgrid import STATE_CLASSES, JobGrid
 from .model import SweepModel
-from .text import elapsed, format_result
+from .text import elapsed
 
 BASE_COLUMNS = ["mark", "index", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit"]
 TITLES = {"mark": " ", "index": "#", "label": "label", "state": "state", "attempt": "att", "last": "last line",
@@ -101,7 +101,7 @@ class JobTable(JobGrid):
         if column == "last":
             return self.last_lines.get(job.index, "") if job.state.value == "RUNNING" else ""
         value = (attempt.results or {}).get(column[2:])
-        return "-" if value is None else format_result(value)
+        return format_result(value)
 
     def _sort_value(self, job):
         attempt = job.attempt

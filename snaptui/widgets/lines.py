@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ..engine.states import done_count
-from ..format import STATE_STYLE, duration, progress_text
-from .model import SweepModel
 from ..engine.eta import eta_seconds, slots_of
-from .text import elapsed, eta_text, format_result
+from ..engine.states import done_count
+from ..format import STATE_STYLE, duration, format_result, progress_text
+from .model import SweepModel
+from .text import elapsed, eta_text
 
 
 def status_line(model: SweepModel, now: float, compact: bool) -> Text:

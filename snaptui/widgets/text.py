@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
-
 from rich.text import Text
 
 from ..engine.states import JobState, done_count
@@ -66,18 +64,6 @@ def elapsed(started: float | None, ended: float | None, now: float) -> float | N
     if started is None:
         return None
     return (ended if ended is not None else now) - started
-
-
-def format_result(value: Any, width: int | None = None) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        text = str(value)
-    elif isinstance(value, int):
-        text = str(value)
-    else:
-        text = f"{value:.4g}"
-        if width is not None and len(text) > width:
-            text = f"{value:.2g}"
-    return text if width is None else text[:width]
 
 
 def eta_text(seconds: float | None) -> str:
