@@ -44,6 +44,11 @@ def format_result(value: Any, width: int | None = None) -> str:
     return text if width is None else text[:width]
 
 
+def profile_label(sweep) -> str:
+    """'gpu/slurm', or 'local' when the profile is named after its executor: how every face names it."""
+    return sweep.profile if sweep.profile == sweep.executor else f"{sweep.profile}/{sweep.executor}"
+
+
 def size_text(n: int | None) -> str:
     """A byte count as the faces show it ('5.4 MB', rich's decimal units); '-' when not known."""
     return "-" if n is None else filesize.decimal(n)

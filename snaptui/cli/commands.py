@@ -15,7 +15,7 @@ from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
 from ..engine.manifest import read_manifest
 from ..engine.states import RETRYABLE_STATES
-from ..format import STATE_STYLE, duration, progress_text, size_text
+from ..format import STATE_STYLE, duration, profile_label, progress_text, size_text
 
 import os
 
@@ -99,7 +99,7 @@ def status(engine: Engine, args: Namespace) -> int:
         for sweep in engine.sweeps():
             branch = sweep.snapshot["branch"] if sweep.snapshot else "-"
             elapsed = (sweep.ended_at if not sweep.is_active and sweep.ended_at else time.time()) - sweep.created_at
-            table.add_row(str(sweep.id), sweep.name, f"{sweep.profile} ({sweep.executor})",
+            table.add_row(str(sweep.id), sweep.name, profile_label(sweep),
                           progress_text(sweep.counts, sweep.total), branch,
                           time.strftime("%Y-%m-%d %H:%M", time.localtime(sweep.created_at)), duration(elapsed))
         out.print(table if table.row_count else "no sweeps yet: launch one with snaptui --batch sweep.toml")

@@ -14,7 +14,7 @@ from textual.worker import get_current_worker
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
 from ..engine.errors import SnaptuiError
-from ..format import STATE_STYLE, duration, format_result
+from ..format import STATE_STYLE, duration, format_result, profile_label
 from ..widgets.lines import job_line
 from ..widgets.logview import LogView
 from ..widgets.text import clock_time, elapsed
@@ -287,7 +287,7 @@ class JobScreen(EngineScreen):
                 text.append("none: ran in the repository\n", style="dim")
             text.append(f"workdir {self._short(sweep.workdir)}\n", style="dim")
             head("executor")
-            text.append(f"{sweep_profile_text(sweep)}\n")
+            text.append(f"{profile_label(sweep)}\n")
         head("attempts")
         for attempt in self.attempts:
             text.append(f"#{attempt.number} ")
@@ -428,7 +428,3 @@ class JobScreen(EngineScreen):
 
         self.app.push_screen(ConfirmScreen(resubmit_title([job]), describe_jobs([job]) + KEPT_NOTE,
                                            yes="Resubmit", danger=False), answered)
-
-
-def sweep_profile_text(sweep) -> str:
-    return sweep.profile if sweep.profile == sweep.executor else f"{sweep.profile} ({sweep.executor})"

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import ContentSwitcher, Input, Static
 
 from .. import actions
+from ..format import profile_label
 from ..widgets.footer import SnaptuiFooter
 from ..widgets.jobgrid import JobGrid
 from ..widgets.jobtable import JobTable
@@ -15,7 +16,7 @@ from ..widgets.model import SweepModel
 from .base import EngineScreen
 from .sweep_actions import SweepJobActions
 from .sweep_metrics import SweepMetricsWatcher
-from .sweeps import sweep_branch, sweep_profile
+from .sweeps import sweep_branch
 
 FULL_RELOAD = 2000  # above this many changed jobs, fetch the whole sweep in one query
 LAST_LINE_JOBS = 200  # running jobs whose last log line the table shows (8 KiB read each, once a second)
@@ -73,7 +74,7 @@ class SweepScreen(SweepJobActions, EngineScreen):
         title = Text()
         title.append(f"sweep {sweep.id} ", style="bold")
         title.append(sweep.name, style="bold")
-        title.append(f"  {sweep_profile(sweep)}  {model.sweep.total} jobs  ", style="dim")
+        title.append(f"  {profile_label(sweep)}  {model.sweep.total} jobs  ", style="dim")
         title.append(sweep_branch(sweep))
         if snap.get("commit"):
             title.append(f" @ {snap['commit'][:10]}", style="dim")

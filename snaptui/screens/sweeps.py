@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input, Static
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
 from ..engine.states import RETRYABLE_STATES, STATE_ORDER
-from ..format import duration
+from ..format import duration, profile_label
 from ..widgets.text import ago, count_bar, truncate, truncate_left
 from .base import EngineScreen
 from .confirm import ConfirmScreen
@@ -32,10 +32,6 @@ def sweep_branch(sweep, prefix: str = "") -> str:
 
 def counts_words(counts) -> str:
     return ", ".join(f"{counts[s]} {s.value.lower()}" for s in STATE_ORDER if counts.get(s))
-
-
-def sweep_profile(sweep) -> str:
-    return sweep.profile if sweep.profile == sweep.executor else f"{sweep.profile}/{sweep.executor}"
 
 
 class SweepTable(DataTable, inherit_bindings=False):
@@ -112,7 +108,7 @@ class SweepsScreen(EngineScreen):
         needle = self.filter_text.lower()
         out = []
         for sweep in self.sweeps.values():
-            hay = f"{sweep.id} {sweep.name} {sweep_profile(sweep)} {sweep_branch(sweep)}".lower()
+            hay = f"{sweep.id} {sweep.name} {profile_label(sweep)} {sweep_branch(sweep)}".lower()
             if needle in hay:
                 out.append(sweep)
         return out
@@ -122,7 +118,7 @@ class SweepsScreen(EngineScreen):
         width = self.app.size.width
         bar = 10 if width >= 100 else 8
         rest = max(width - (3 + bar + 6 + 11 + 7) - 7 * 2 - 1, 24)
-        longest = max((len(sweep_profile(s)) for s in self.sweeps.values()), default=5)
+        longest = max((len(profile_label(s)) for s in self.sweeps.values()), default=5)
         profile = max(min(longest, rest // 4), 5)   # a profile name is short: show it whole when it fits
         name = max(rest // 3, 8)
         return name, profile, max(rest - name - profile, 8), bar
@@ -138,7 +134,7 @@ class SweepsScreen(EngineScreen):
         return {
             "id": Text(str(sweep.id), justify="right"),
             "name": truncate(sweep.name, name),
-            "profile": truncate(sweep_profile(sweep), profile),
+            "profile": truncate(profile_label(sweep), profile),
             "branch": truncate_left(sweep_branch(sweep, self._prefix), branch),
             "progress": count_bar(sweep.counts, sweep.total, bar),
             "started": ago(sweep.created_at, now),
