@@ -27,7 +27,7 @@ def main_script() -> Optional[Path]:
 def project_start(cwd: Path) -> Path:
     """Where to look for the project: the launch folder, or the app script's folder when the launch
     folder is in no git repository but the script is (``python ~/proj/app.py`` from elsewhere)."""
-    from snaptui.engine.project import git_toplevel
+    from snaptui.engine.api import git_toplevel
 
     if git_toplevel(cwd) is not None:
         return cwd

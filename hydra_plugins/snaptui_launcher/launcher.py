@@ -16,6 +16,7 @@ every plugin module of the environment on each start of any Hydra app.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -164,6 +165,4 @@ def _sweep_name(text: str) -> str:
 def _job_argv(spec: Any, command: List[str], num: int) -> Any:
     """The job as planned (its label and parameters: the task overrides), run as the job module with its
     num; the overrides follow for people reading ``snaptui show``, the job reads its config file."""
-    from snaptui.engine.sweep import JobSpec
-
-    return JobSpec(spec.index, spec.params, spec.varying, [*command, str(num), *spec.argv[1:]])
+    return dataclasses.replace(spec, argv=[*command, str(num), *spec.argv[1:]])

@@ -2,12 +2,9 @@
 sweeps in as job steps (profiles with `allocation = <id>` or "current")."""
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from argparse import Namespace
 
-from ..engine import allocation
 from ..engine.api import Engine
 from ..engine.errors import ConfigError
 
@@ -27,21 +24,11 @@ def alloc(engine: Engine, args: Namespace) -> int:
     if args.action == "release":
         if not args.job_id or not args.job_id.isdigit():
             raise ConfigError.single(None, "alloc release", "needs the allocation's id, e.g. snaptui alloc release 123")
-        allocation.release(args.job_id, getpass.getuser())
+        engine.release_allocation(args.job_id)
         print(f"released allocation {args.job_id}")
         return 0
-    name = args.alloc_profile or "slurm"
-    config = engine.project.resolve(profile=name)
-    profile = config.profile
-    if profile.get("executor") != "slurm":
-        raise ConfigError.single(engine.project.path, f"profiles.{name}.executor",
-                                 f"is {profile.get('executor')!r}: an allocation needs a Slurm profile")
-    tasks = args.tasks or int(profile.get("max_parallel_jobs") or 1)
-    if tasks < 1:
-        raise ConfigError.single(None, "--tasks", "must be at least 1")
-    time_min = args.time_min or float(profile.get("timeout_min", 60))
-    job_id = allocation.get(profile, tasks, time_min, f"snaptui-alloc-{name}",
-                            lambda line: print(line, file=sys.stderr, flush=True), os.environ)
+    job_id = engine.allocate(args.alloc_profile or "slurm", tasks=args.tasks, time_min=args.time_min,
+                             on_line=lambda line: print(line, file=sys.stderr, flush=True))
     print(job_id)
     print(f"run sweeps in it with a profile that has allocation = {job_id}"
           f" (or --set allocation={job_id}); snaptui alloc release {job_id} frees it", file=sys.stderr)

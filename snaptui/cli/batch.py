@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from ..engine.eta import eta_seconds, slots_of
 from ..engine.api import Engine, LaunchPlan
 from ..engine.models import Sweep
 from ..engine.states import STATE_ORDER, JobState
+from ..engine.views import eta_seconds, slots_of
 from ..format import STATE_STYLE, progress_text, duration
 
 REFRESH_EVERY_S = 5.0

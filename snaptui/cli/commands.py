@@ -13,7 +13,6 @@ from rich.text import Text
 
 from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
-from ..engine.manifest import read_manifest
 from ..engine.states import RETRYABLE_STATES
 from ..format import STATE_STYLE, duration, profile_label, progress_text, size_text
 
@@ -65,19 +64,15 @@ def _print_rollback_notes(err: Console, notes: list[str]) -> None:
 
 
 def warn_interrupted(engine: Engine) -> None:
-    from ..engine.recovery import describe, interrupted_launches
-
     err = Console(stderr=True, highlight=False)
-    for sweep in interrupted_launches(engine):
-        err.print(f"[yellow]warning:[/] {describe(sweep)}")
+    for sweep in engine.interrupted_launches():
+        err.print(f"[yellow]warning:[/] {engine.describe_interrupted(sweep)}")
     for problem in engine.health():
         err.print(f"[yellow]warning:[/] {problem}")
 
 
 def recover(engine: Engine, args: Namespace) -> int:
-    from ..engine.recovery import abort, finish, interrupted_launches
-
-    found = interrupted_launches(engine)
+    found = engine.interrupted_launches()
     if args.sweep is not None:
         found = [s for s in found if str(s.id) == args.sweep]
         if not found:
@@ -85,7 +80,7 @@ def recover(engine: Engine, args: Namespace) -> int:
     if not found:
         out.print("no interrupted launches")
     for sweep in found:
-        for line in (abort if args.abort else finish)(engine, sweep):
+        for line in engine.recover(sweep, abort=args.abort):
             out.print(line)
     return 0
 
@@ -148,8 +143,6 @@ def resubmit(engine: Engine, args: Namespace) -> int:
 
 
 def logs(engine: Engine, args: Namespace) -> int:
-    from ..engine.logtail import LogTailer
-
     job = engine.resolve_job(args.ref)
     attempt = job.attempt
     if args.attempt is not None:
@@ -171,13 +164,13 @@ def logs(engine: Engine, args: Namespace) -> int:
     sink = sys.stdout.buffer
     while True:
         if tailer is None and path is not None:
-            tailer = LogTailer(path)
+            tailer = engine.tail(path)
         while tailer is not None and (data := tailer.read_bytes()):
             sink.write(data)   # as written: an unfinished tqdm line shows, and redraws in place
         sink.flush()
         if not args.follow:
             return 0
-        current = engine.store.attempt(attempt.id)
+        current = engine.attempt(attempt.id)
         if current.state.is_final and (tailer is None or not tailer.has_more):
             return 0
         if path is None:
@@ -211,7 +204,7 @@ def results(engine: Engine, args: Namespace) -> int:
 
 def show(engine: Engine, args: Namespace) -> int:
     job = engine.resolve_job(args.ref)
-    manifest = read_manifest(job.attempt.log_dir)
+    manifest = engine.manifest(job)
     if manifest is None:
         sweep = engine.sweep(job.sweep_id)
         manifest = {"sweep_id": sweep.id, "sweep_name": sweep.name, "job_index": job.index, "label": job.label,
@@ -223,17 +216,13 @@ def show(engine: Engine, args: Namespace) -> int:
 
 
 def reproduce(engine: Engine, args: Namespace) -> int:
-    from ..engine.reproduce import reproduce_job
-
-    return reproduce_job(engine, engine.resolve_job(args.ref), out)
+    return engine.reproduce(engine.resolve_job(args.ref), out)
 
 
 def snapshots(engine: Engine, args: Namespace) -> int:
-    from ..engine.housekeeping import parse_age, snapshot_overview, gc
-
     if args.action == "gc":
         notes: list[str] = []
-        removed = gc(engine, older_than_s=parse_age(args.older_than), dry_run=args.dry_run,
+        removed = engine.gc(older_than_s=engine.parse_age(args.older_than), dry_run=args.dry_run,
                      delete_branches=args.branches, notes=notes)
         verb = "would remove" if args.dry_run else "removed"
         for line in notes:
@@ -246,7 +235,7 @@ def snapshots(engine: Engine, args: Namespace) -> int:
     table = Table(box=None, pad_edge=False)
     for column in ("branch", "commit", "age", "sweeps", "worktree", "disk", "in use"):
         table.add_column(column)
-    for row in snapshot_overview(engine):
+    for row in engine.snapshots():
         table.add_row(row.branch, row.commit[:10], duration(row.age_s), ",".join(map(str, row.sweeps)) or "-",
                       row.worktree or "-", size_text(row.disk_bytes), "yes" if row.in_use else "no")
     out.print(table if table.row_count else "no snapshots yet")

@@ -16,7 +16,6 @@ from rich.text import Text
 
 from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
-from ..engine.metrics import Metrics
 from ..format import STATE_STYLE
 
 
@@ -37,7 +36,7 @@ def _progress(message: str):
         yield
 
 
-def _warn_problems(reader: Metrics, jobs) -> None:
+def _warn_problems(reader, jobs) -> None:
     """Files that could not be read (a missing optional package, a malformed file), once per message."""
     err = Console(stderr=True, highlight=False)
     seen: dict[str, list[str]] = {}
@@ -65,7 +64,7 @@ def _json_value(value: float):
 def metrics(engine: Engine, args: Namespace) -> int:
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     jobs = _jobs(engine, args.ref)
-    reader = Metrics(engine)
+    reader = engine.metrics()
     with _progress("reading metrics"):
         reader.update(jobs)
     _warn_problems(reader, jobs)
@@ -125,7 +124,7 @@ def _flag_text(flags, metric: str | None = None) -> Text:
     return Text("; ".join(parts), "bold red")
 
 
-def _print_one(out: Console, reader: Metrics, job, names: list[str], flags) -> int:
+def _print_one(out: Console, reader, job, names: list[str], flags) -> int:
     series = {name: reader.series(job, name) for name in names}
     out.print(Text.assemble((f"job {job.ref} {job.label}  ", "bold"), (job.state.value, STATE_STYLE[job.state]),
                             "  ", _flag_text(flags.get(job.index))))
@@ -152,7 +151,7 @@ def plot(engine: Engine, args: Namespace) -> int:
     if not 0 <= args.smooth < 1:
         raise ConfigError.single(None, "--smooth", f"must be at least 0 and below 1, got {args.smooth}")
     jobs = _jobs(engine, args.ref)
-    reader = Metrics(engine)
+    reader = engine.metrics()
     started = time.monotonic()
     with _progress("reading metrics"):
         reader.update(jobs)

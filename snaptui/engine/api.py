@@ -1,4 +1,6 @@
-"""The engine API: the one door through which the TUI, batch mode and CLI act.
+"""The engine API: the one door through which the TUI, the CLI and batch mode, and the Hydra launcher act.
+
+Faces import only this module, errors, models, states and views (import-linter holds them to it).
 
 Everything here is synchronous and thread-safe; a face that must not block calls it
 from a worker thread. State lives in the store, so any number of processes can use
@@ -11,54 +13,31 @@ import os
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from . import agent, allocation, faults
-from .config import EffectiveConfig, ProjectConfig
+from .config import ProjectConfig
 from .errors import ConfigError, SnaptuiError
-from .joblogs import log_files
 from .executors import executor_for
 from .models import Attempt, Event, Job, Sweep
-from .procs import current_umask, identity, private_umask
+from .procs import identity, private_umask
 from .states import RETRYABLE_STATES, JobState
 from .store import Store
-from .sweep import JobSpec, SweepSpec, load_sweep
+from .jobenv import job_environment
+from .plan import LaunchPlan
+from .project import git_toplevel  # re-exported: the Hydra launcher looks for a project before an Engine exists
+from .sweep import SweepSpec, load_sweep
+from .verbs.allocation import AllocationVerbs
+from .verbs.logs import LogVerbs
+from .verbs.metrics import MetricsVerbs
+from .verbs.records import RecordVerbs
+from .verbs.snapshots import SnapshotVerbs
 from .localslots import resolve_local_gpus
-from .taskreport import tasks_of
 
 
 # Above this a sweep is refused even with --yes: its rows alone would fill memory and the store.
 HARD_MAX_JOBS = 1_000_000
-
-
-class LaunchPlan:
-    """A validated sweep with its effective config: what `--dry-run` prints and `launch` runs.
-
-    Jobs are expanded only when asked for: ``job_count`` comes from the grid's shape and
-    ``job(i)`` builds one job, so a dry run or a refusal of a huge grid is instant."""
-
-    def __init__(self, spec: SweepSpec, config: EffectiveConfig, jobs: list[JobSpec] | None = None,
-                 notes: list[str] | None = None):
-        self.spec, self.config, self._jobs, self.notes = spec, config, jobs, list(notes or [])
-
-    @property
-    def job_count(self) -> int:
-        return len(self._jobs) if self._jobs is not None else self.spec.job_count
-
-    @property
-    def jobs(self) -> list[JobSpec]:
-        if self._jobs is None:
-            self._jobs = self.spec.expand()
-        return self._jobs
-
-    @jobs.setter
-    def jobs(self, value: list[JobSpec]) -> None:
-        self._jobs = value
-
-    def job(self, index: int) -> JobSpec:
-        return self._jobs[index] if self._jobs is not None else self.spec.job_at(index)
 
 
 def find_repo_root(start: Path) -> Path:
@@ -66,7 +45,10 @@ def find_repo_root(start: Path) -> Path:
     return git_root(Path(start))
 
 
-class Engine:
+class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs):
+    """One project's sweeps. Launching, reading and acting are here; the other verbs (snapshots, gc, diff,
+    manifest, reproduce, recover, logs, metrics, allocations) come from the topic modules in verbs/."""
+
     def __init__(self, repo_root: Path, config_path: Path | None = None):
         self.repo_root = Path(repo_root).resolve()
         self.project = ProjectConfig.load(self.repo_root, config_path)
@@ -266,18 +248,6 @@ class Engine:
             raise SnaptuiError(f"sweep {sweep.id} has no job {index} (it has {sweep.total})")
         return job
 
-    def log_paths(self, job: Job | Attempt, task: int = 0) -> tuple[Path | None, Path | None]:
-        """stdout and stderr of one task of the attempt (a job has several with tasks_per_node/nodes > 1)."""
-        attempt = job.attempt if isinstance(job, Job) else job
-        if not attempt.log_dir or not attempt.executor_id:
-            return None, None
-        return log_files(attempt.log_dir, attempt.executor_id, task)
-
-    def task_count(self, job: Job | Attempt) -> int:
-        """How many tasks the attempt runs (each with its own log): what a task picker offers."""
-        attempt = job.attempt if isinstance(job, Job) else job
-        return tasks_of(self.store.sweep(attempt.sweep_id).config)
-
     def health(self) -> list[str]:
         """Problems that keep states from being recorded, worded for the user (empty when all is well)."""
         problems = []
@@ -355,32 +325,6 @@ class Engine:
 
     def resubmit_failed(self, sweep_id: int) -> list[Job]:
         return self.resubmit([j for j in self.jobs(sweep_id) if j.state in RETRYABLE_STATES])
-
-
-def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra: Mapping[str, str]) -> dict[str, str]:
-    """The launching shell's environment, with the snapshot first on the import path.
-
-    PYTHONPATH entries inside the repository are redirected to the snapshot, so an
-    import never reaches the live, still-edited code; a folder the snapshot left out
-    (git-ignored, e.g. a vendored library) has no twin there and keeps its live path,
-    so the job imports what it would without snaptui.
-    """
-    env = dict(base)
-    env.update(extra)
-    entries = [e for e in env.get("PYTHONPATH", "").split(os.pathsep) if e]
-    redirected = []
-    for entry in entries:
-        path = Path(entry).resolve() if Path(entry).is_absolute() else None
-        if path is not None and workdir != repo_root and (path == repo_root or repo_root in path.parents):
-            twin = workdir / path.relative_to(repo_root)
-            entry = str(twin) if twin.exists() else entry
-        redirected.append(entry)
-    front = [str(workdir)] + ([str(workdir / "src")] if (workdir / "src").is_dir() else [])
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(front + redirected))
-    env["SNAPTUI_REPO"] = str(repo_root)
-    env["SNAPTUI_UMASK"] = oct(current_umask())  # restored for the command, which snaptui runs privately
-    env["SNAPTUI_CODE_DIR"] = str(workdir)
-    return env
 
 
 NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")

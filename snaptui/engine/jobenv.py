@@ -10,7 +10,11 @@ Precedence, lowest first:
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Mapping
+
+from .procs import current_umask
 
 # Variables a scheduler sets for an allocation, a job, a step or a task.
 SCHEDULER_PREFIXES = ("SLURM_", "SLURMD_", "SRUN_", "SUBMITIT_", "PMI_", "PMIX_")
@@ -55,3 +59,29 @@ def submission_unset(environ: Mapping[str, str]) -> list[str]:
     the job, so an `salloc` shell's SLURM_NTASKS or SLURM_JOB_ID would reach the job's srun and
     its tasks. SBATCH_*/SALLOC_* stay: Slurm never sets them, users set them (SBATCH_ACCOUNT)."""
     return sorted(k for k in environ if scheduler_owned(k))
+
+
+def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra: Mapping[str, str]) -> dict[str, str]:
+    """The launching shell's environment, with the snapshot first on the import path.
+
+    PYTHONPATH entries inside the repository are redirected to the snapshot, so an
+    import never reaches the live, still-edited code; a folder the snapshot left out
+    (git-ignored, e.g. a vendored library) has no twin there and keeps its live path,
+    so the job imports what it would without snaptui.
+    """
+    env = dict(base)
+    env.update(extra)
+    entries = [e for e in env.get("PYTHONPATH", "").split(os.pathsep) if e]
+    redirected = []
+    for entry in entries:
+        path = Path(entry).resolve() if Path(entry).is_absolute() else None
+        if path is not None and workdir != repo_root and (path == repo_root or repo_root in path.parents):
+            twin = workdir / path.relative_to(repo_root)
+            entry = str(twin) if twin.exists() else entry
+        redirected.append(entry)
+    front = [str(workdir)] + ([str(workdir / "src")] if (workdir / "src").is_dir() else [])
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(front + redirected))
+    env["SNAPTUI_REPO"] = str(repo_root)
+    env["SNAPTUI_UMASK"] = oct(current_umask())  # restored for the command, which snaptui runs privately
+    env["SNAPTUI_CODE_DIR"] = str(workdir)
+    return env

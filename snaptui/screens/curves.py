@@ -86,10 +86,8 @@ class CurvesScreen(EngineScreen):
         self.call_engine(self._read, view, done=self._shown, failed=self._failed, group="curves")
 
     def _read(self, view: View):
-        from ..engine.metrics import Metrics
-
         if self._metrics is None:
-            self._metrics = Metrics(self.engine)
+            self._metrics = self.engine.metrics()
         metrics = self._metrics
         jobs = self.engine.jobs(self.sweep_id)
         if self.job_indexes:
@@ -255,7 +253,7 @@ def _default_metric(names: list[str]) -> str | None:
 
 
 def _higher_is_better(metric: str | None) -> bool:
-    from ..engine.metrics.series import maximized
+    from ..engine.views import maximized
     return bool(metric) and maximized(metric)
 
 

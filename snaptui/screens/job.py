@@ -167,8 +167,6 @@ class JobScreen(EngineScreen):
 
     # -- tailing ---------------------------------------------------------------------------
     def _start_tail(self) -> None:
-        from ..engine.logindex import LineIndex
-
         self._generation += 1
         self._wake.set()
         self._wake = threading.Event()
@@ -178,7 +176,7 @@ class JobScreen(EngineScreen):
         self._tailing_without_paths = not paths
         for index in self._indexes:
             index.close()
-        self._indexes = [LineIndex(path) for _, path in paths]
+        self._indexes = [self.engine.log_index(path) for _, path in paths]
         self.query_one(LogView).set_sources(self._indexes, [name for name, _ in paths])
         self._show_status()
         if paths:

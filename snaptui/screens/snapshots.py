@@ -9,8 +9,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from .. import actions
-from ..engine import housekeeping
-from ..engine.snapshot import diff_summary
 from ..widgets.footer import SnaptuiFooter
 from ..format import duration, size_text
 from .base import EngineCalls, EngineScreen
@@ -46,7 +44,7 @@ class SnapshotsScreen(EngineScreen):
 
     def action_reload(self) -> None:
         self.query_one("#snapshot-detail", Static).update("reading snapshots (git and disk use)…")
-        self.call_engine(housekeeping.snapshot_overview, self.engine, done=self._loaded, title="snapshots",
+        self.call_engine(self.engine.snapshots, done=self._loaded, title="snapshots",
                          group="snapshots")
 
     def _loaded(self, rows: list) -> None:
@@ -132,7 +130,7 @@ class SnapshotsScreen(EngineScreen):
                 out.append("  ".join(f"{status} {path}" for status, path in changes[:DIFF_LIMIT]))
             detail.update(out)
 
-        self.call_engine(diff_summary, self.engine.repo_root, row.commit, done=shown, title="diff",
+        self.call_engine(self.engine.diff, row.commit, done=shown, title="diff",
                          group="diff")
 
     def action_gc(self) -> None:
@@ -160,7 +158,7 @@ class GcScreen(EngineCalls, ModalScreen[bool]):
         self._preview()
 
     def _options(self):
-        return housekeeping.parse_age(self.query_one("#older", Input).value.strip() or "14d"), \
+        return self.app.engine.parse_age(self.query_one("#older", Input).value.strip() or "14d"), \
             self.query_one("#branches", Checkbox).value
 
     def _preview(self) -> None:
@@ -179,7 +177,7 @@ class GcScreen(EngineCalls, ModalScreen[bool]):
                     f"  • {item}" for item in items[:12]) + (f"\n  … and {len(items) - 12} more" if len(items) > 12
                                                            else ""))
 
-        self.call_engine(housekeeping.gc, self.app.engine, older_than_s=age, dry_run=True,
+        self.call_engine(self.app.engine.gc, older_than_s=age, dry_run=True,
                          delete_branches=branches, done=show, title="gc", group="gc-preview")
 
     def on_input_changed(self, _event) -> None:
@@ -206,5 +204,5 @@ class GcScreen(EngineCalls, ModalScreen[bool]):
 
         event.button.disabled = True
         self.query_one("#dialog-body", Static).update("removing…")
-        self.call_engine(housekeeping.gc, app.engine, older_than_s=age, dry_run=False, delete_branches=branches,
+        self.call_engine(app.engine.gc, older_than_s=age, dry_run=False, delete_branches=branches,
                          done=done, failed=lambda _exc: self.dismiss(False), title="gc", group="gc")

@@ -41,10 +41,8 @@ class SweepMetricsWatcher:
         screen.call_engine(self.read, jobs, done=self.shown, failed=self.failed, group="metrics")
 
     def read(self, jobs):
-        from ..engine.metrics import Metrics
-
         if self.metrics is None:
-            self.metrics = Metrics(self.screen.engine)
+            self.metrics = self.screen.engine.metrics()
         self.metrics.update(jobs, max_bytes=READ_PER_TICK)
         flags = self.metrics.flags(jobs, now=self.screen.now())
         return self.metrics.heat_values(jobs), {i: flag_reason(f) for i, f in flags.items()}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ..engine.eta import eta_seconds, slots_of
 from ..engine.states import done_count
+from ..engine.views import eta_seconds, slots_of
 from ..format import STATE_STYLE, duration, format_result, progress_text
 from .model import SweepModel
 from .text import elapsed, eta_text

@@ -1,0 +1,33 @@
+"""Allocation verbs: get and release a Slurm allocation that sweeps then run in as job steps."""
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Callable, Mapping
+
+from ..errors import ConfigError
+
+
+class AllocationVerbs:
+    def allocate(self, profile_name: str, *, tasks: int | None = None, time_min: float | None = None,
+                 on_line: Callable[[str], None] = lambda line: None,
+                 environ: Mapping[str, str] | None = None) -> str:
+        """salloc with the Slurm profile's resources, holding `tasks` jobs at once; the allocation's id."""
+        from .. import allocation
+
+        profile = self.project.resolve(profile=profile_name).profile
+        if profile.get("executor") != "slurm":
+            raise ConfigError.single(self.project.path, f"profiles.{profile_name}.executor",
+                                     f"is {profile.get('executor')!r}: an allocation needs a Slurm profile")
+        tasks = tasks or int(profile.get("max_parallel_jobs") or 1)
+        if tasks < 1:
+            raise ConfigError.single(None, "--tasks", "must be at least 1")
+        time_min = time_min or float(profile.get("timeout_min", 60))
+        return allocation.get(profile, tasks, time_min, f"snaptui-alloc-{profile_name}", on_line,
+                              os.environ if environ is None else environ)
+
+    @staticmethod
+    def release_allocation(job_id: str) -> None:
+        """scancel an allocation of this user's; ConfigError when it is gone or someone else's."""
+        from .. import allocation
+        allocation.release(job_id, getpass.getuser())

@@ -1,0 +1,34 @@
+"""Log verbs: where a job's logs are, and readers that follow them as they grow."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..joblogs import log_files
+from ..models import Attempt, Job
+from ..taskreport import tasks_of
+
+
+class LogVerbs:
+    def log_paths(self, job: Job | Attempt, task: int = 0) -> tuple[Path | None, Path | None]:
+        """stdout and stderr of one task of the attempt (a job has several with tasks_per_node/nodes > 1)."""
+        attempt = job.attempt if isinstance(job, Job) else job
+        if not attempt.log_dir or not attempt.executor_id:
+            return None, None
+        return log_files(attempt.log_dir, attempt.executor_id, task)
+
+    def task_count(self, job: Job | Attempt) -> int:
+        """How many tasks the attempt runs (each with its own log): what a task picker offers."""
+        attempt = job.attempt if isinstance(job, Job) else job
+        return tasks_of(self.store.sweep(attempt.sweep_id).config)
+
+    @staticmethod
+    def tail(path: Path | str):
+        """A logtail.LogTailer on `path`: read_bytes() gives what was appended since the last call."""
+        from ..logtail import LogTailer
+        return LogTailer(path)
+
+    @staticmethod
+    def log_index(path: Path | str):
+        """A logindex.LineIndex of `path`: any line read on demand, update() follows the file."""
+        from ..logindex import LineIndex
+        return LineIndex(path)

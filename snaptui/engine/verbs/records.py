@@ -1,0 +1,37 @@
+"""Verbs on what a launch left behind: a job's manifest, its rerun here, and launches that were interrupted."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import Attempt, Job, Sweep
+
+
+class RecordVerbs:
+    def attempt(self, attempt_id: int) -> Attempt:
+        """The attempt as recorded now (its state moves while a job runs)."""
+        return self.store.attempt(attempt_id)
+
+    def manifest(self, job: Job) -> dict[str, Any] | None:
+        """What the job's latest attempt recorded when it started (snapshot, command, config), or None."""
+        from ..manifest import read_manifest
+        return read_manifest(job.attempt.log_dir)
+
+    def reproduce(self, job: Job, console) -> int:
+        """Rerun the job here in the foreground from its snapshot, printing to `console`; its exit code."""
+        from ..reproduce import reproduce_job
+        return reproduce_job(self, job, console)
+
+    def interrupted_launches(self) -> list[Sweep]:
+        """Launches whose launcher died before they were submitted or rolled back."""
+        from ..recovery import interrupted_launches
+        return interrupted_launches(self)
+
+    @staticmethod
+    def describe_interrupted(sweep: Sweep) -> str:
+        from ..recovery import describe
+        return describe(sweep)
+
+    def recover(self, sweep: Sweep, *, abort: bool = False) -> list[str]:
+        """Finish an interrupted launch (or undo it, with abort); what was done, a line each."""
+        from .. import recovery
+        return (recovery.abort if abort else recovery.finish)(self, sweep)
