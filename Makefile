@@ -38,6 +38,7 @@ test: $(VENV)/.installed-test cluster
 
 # Everything but the tests that need the Slurm cluster (no root needed).
 test-local: $(VENV)/.installed-test
+	$(BIN)/lint-imports
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slurm" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test-local: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -62,7 +62,7 @@ def job_folder(repo: Path, cwd: Path, snapshot_enabled: bool) -> Path:
 def _in_snapshot(repo: Path, rel: Path) -> bool:
     """Whether a snapshot of the working tree would contain this directory (a tracked or untracked,
     not ignored, file under it)."""
-    from snaptui.engine.gitrepo import files_git_would_add
+    from snaptui.engine.api import files_git_would_add
 
     files = files_git_would_add(repo, rel.as_posix())
     return files is None or bool(files)

@@ -26,7 +26,8 @@ from .states import RETRYABLE_STATES, JobState
 from .store import Store
 from .jobenv import job_environment
 from .plan import LaunchPlan
-from .project import git_toplevel  # re-exported: the Hydra launcher looks for a project before an Engine exists
+from .gitrepo import files_git_would_add  # re-exported with git_toplevel: faces ask these of a folder, not of
+from .project import git_toplevel          # an Engine (the Hydra launcher before it has one, the sweep file list)
 from .sweep import SweepSpec, load_sweep
 from .verbs.allocation import AllocationVerbs
 from .verbs.logs import LogVerbs

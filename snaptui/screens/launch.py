@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
 from ..engine.errors import SnaptuiError
-from ..engine.gitrepo import files_git_would_add
+from ..engine.api import files_git_would_add
 from .base import EngineScreen, describe_error
 from .confirm import ConfirmScreen
 
