@@ -138,3 +138,55 @@ def test_array_parallelism_holds_across_the_arrays(slurm_engine, small_arrays):
         time.sleep(0.2)
     assert wait_sweep_done(slurm_engine, sweep.id).counts == {JobState.COMPLETED: JOBS}
     assert 1 <= peak <= 2
+
+
+@pytest.fixture
+def tiny_qos(slurm_cluster):
+    """A QOS that lets each user have 4 jobs queued (MaxSubmitJobsPerUser), granted to this user, as a
+    cluster administrator would set one; removed afterwards."""
+    import getpass
+    import os
+
+    config = slurm_limits.parse_config(subprocess.run(["scontrol", "show", "config"], capture_output=True,
+                                                      text=True).stdout)
+    if "limits" not in config.get("AccountingStorageEnforce", ""):
+        message = "the test cluster does not enforce limits: bring it up with scripts/slurm-cluster up"
+        if os.environ.get("SNAPTUI_REQUIRE_SLURM"):
+            pytest.fail(message)
+        pytest.skip(message)
+    user, name = getpass.getuser(), "snaptui_tiny"
+
+    def sacctmgr(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["sacctmgr", "-i", *args], capture_output=True, text=True)
+
+    try:
+        sacctmgr("add", "qos", name, "MaxSubmitJobsPerUser=4")
+        granted = sacctmgr("modify", "user", user, "set", f"qos+={name}")
+        assert granted.returncode == 0, granted.stderr
+
+        def controller_knows() -> bool:   # slurmctld hears of accounting changes from slurmdbd, a moment later
+            shown = subprocess.run(["scontrol", "show", "assoc_mgr", f"qos={name}", "flags=qos"],
+                                   capture_output=True, text=True).stdout
+            usable = subprocess.run(["sbatch", "--test-only", f"--qos={name}", "-o", "/dev/null", "--wrap", "true"],
+                                    capture_output=True, text=True)
+            return "MaxSubmitJobsPU=4(" in shown and usable.returncode == 0
+        wait_until(controller_knows, 60, message="slurmctld to learn the new QOS")
+        yield name
+    finally:
+        sacctmgr("modify", "user", user, "set", f"qos-={name}")
+        sacctmgr("delete", "qos", name)
+
+
+def test_a_real_qos_submit_limit_refuses_the_sweep_before_sbatch_and_packing_fits_it(slurm_engine, tiny_qos):
+    sweep_text = 'name = "qos"\ncommand = ["python", "job.py"]\n[grid]\nx = [0, 1, 2, 3, 4, 5]\n'
+    # Slurm's own answer to 6 array tasks under this QOS: the limit is real, not only ours.
+    raw = subprocess.run(["sbatch", f"--qos={tiny_qos}", "--array=0-5", "-o", "/dev/null", "--wrap", "true"],
+                         capture_output=True, text=True)
+    assert raw.returncode != 0 and "QOSMaxSubmitJobPerUserLimit" in raw.stderr, raw.stdout + raw.stderr
+    with pytest.raises(ConfigError) as refused:
+        launch(slurm_engine, sweep_text, sets=[f'qos="{tiny_qos}"'])
+    text = str(refused.value)
+    assert f"MaxSubmitJobsPerUser of QOS {tiny_qos} = 4" in text and "jobs_per_task = 2" in text
+    assert slurm_engine.sweeps() == []   # refused before anything was recorded or submitted
+    sweep = launch(slurm_engine, sweep_text, sets=[f'qos="{tiny_qos}"', "jobs_per_task=2"])   # 3 tasks: fits
+    assert wait_sweep_done(slurm_engine, sweep.id, 180).counts == {JobState.COMPLETED: 6}

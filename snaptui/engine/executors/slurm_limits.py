@@ -24,7 +24,7 @@ class ClusterLimits:
     max_job_count: int | None = None      # job records slurmctld holds, for everyone
     max_submit_jobs: int | None = None    # this user's queued jobs (array tasks count one each)
     submit_limit_name: str = ""           # where max_submit_jobs comes from, for messages
-    queued_now: int = 0                   # this user's jobs (tasks) already queued or running
+    queued_now: int = 0                   # this user's jobs (tasks) queued or running under that limit
     records_now: int = 0                  # job records slurmctld holds now
     cluster_name: str | None = None
 
@@ -69,19 +69,26 @@ def read_limits(qos: str | None = None, account: str | None = None) -> ClusterLi
     user = getpass.getuser()
     # QOS and association limits bind only where slurmctld enforces them.
     enforced = {part.strip() for part in config.get("AccountingStorageEnforce", "").split(",")}
-    submit_limit, submit_name = _submit_limit(user, qos, account) if enforced & {"limits", "safe"} else (None, "")
-    queued = _run(["squeue", "-h", "-r", "-u", user, "-o", "%i"])
+    submit_limit, submit_name, queued = None, "", 0
+    if enforced & {"limits", "safe"}:
+        # Each limit counts only the jobs under it (a QOS limit, the user's jobs in that QOS): the binding
+        # one is the one with the least room left.
+        for limit, name, which in _submit_limits(user, qos, account):
+            mine = len(_run(["squeue", "-h", "-r", "-u", user, *which, "-o", "%i"]).split())
+            if submit_limit is None or limit - mine < submit_limit - queued:
+                submit_limit, submit_name, queued = limit, name, mine
     records = _run(["squeue", "-h", "-o", "%i"]) if _int(config.get("MaxJobCount")) else ""
     return ClusterLimits(
         max_array_size=_int(config.get("MaxArraySize")), max_job_count=_int(config.get("MaxJobCount")),
         max_submit_jobs=submit_limit, submit_limit_name=submit_name,
-        queued_now=len(queued.split()), records_now=len(records.split()),
+        queued_now=queued, records_now=len(records.split()),
         cluster_name=config.get("ClusterName"))
 
 
-def _submit_limit(user: str, qos: str | None, account: str | None) -> tuple[int | None, str]:
-    """The tightest MaxSubmitJobs of the user's association and the QOS the jobs run under."""
-    limits: list[tuple[int, str]] = []
+def _submit_limits(user: str, qos: str | None, account: str | None) -> list[tuple[int, str, list[str]]]:
+    """The MaxSubmitJobs of the user's association and of the QOS the jobs run under, each with the
+    squeue filter that selects the jobs it counts."""
+    limits: list[tuple[int, str, list[str]]] = []
     assoc_argv = ["sacctmgr", "-n", "-P", "show", "assoc", f"user={user}", "format=Account,MaxSubmit,DefaultQOS"]
     default_qos = None
     for line in _run(assoc_argv).splitlines():
@@ -90,15 +97,14 @@ def _submit_limit(user: str, qos: str | None, account: str | None) -> tuple[int 
             continue
         default_qos = default_qos or def_qos or None
         if _int(max_submit):
-            limits.append((int(max_submit), f"MaxSubmitJobs of the association of {user} in account {acct}"))
+            limits.append((int(max_submit), f"MaxSubmitJobs of the association of {user} in account {acct}",
+                           ["-A", acct]))
     qos = qos or default_qos or "normal"
     for line in _run(["sacctmgr", "-n", "-P", "show", "qos", qos, "format=Name,MaxSubmitPU"]).splitlines():
         name, per_user = (line.split("|") + [""])[:2]
         if name == qos and _int(per_user):
-            limits.append((int(per_user), f"MaxSubmitJobsPerUser of QOS {qos}"))
-    if not limits:
-        return None, ""
-    return min(limits)
+            limits.append((int(per_user), f"MaxSubmitJobsPerUser of QOS {qos}", ["-q", qos]))
+    return limits
 
 
 def check_fits(limits: ClusterLimits, jobs: int, tasks: int, jobs_per_task: int, sweep_file=None) -> None:
