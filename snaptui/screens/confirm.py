@@ -1,6 +1,8 @@
 """Confirmation for anything destructive: names what it touches, focuses No, escape cancels."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,6 +17,12 @@ def describe_jobs(jobs: list, limit: int = 6) -> str:
     if len(jobs) > limit:
         text += f"\n  … and {len(jobs) - limit} more"
     return text
+
+
+def confirm_then(screen, act: Callable[[], Any], title: str, body: str = "", **options: Any) -> None:
+    """Ask `title` (with `body`) in a ConfirmScreen over `screen`; run `act` only on yes. `options`:
+    the ConfirmScreen's yes/no labels and danger."""
+    screen.app.push_screen(ConfirmScreen(title, body, **options), lambda yes: act() if yes else None)
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -19,7 +19,7 @@ from ..widgets.lines import job_line
 from ..widgets.logview import LogView
 from ..widgets.text import clock_time, elapsed
 from .base import EngineScreen
-from .confirm import ConfirmScreen, describe_jobs
+from .confirm import confirm_then, describe_jobs
 from .sweep import jobs_by_index
 from .sweep_actions import KEPT_NOTE, resubmit_title
 
@@ -404,12 +404,10 @@ class JobScreen(EngineScreen):
             self.notify(f"nothing to cancel: {job.ref} is {job.state.value}", severity="warning")
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.cancel, [job], title="cancel",
-                                 done=lambda jobs: (self.notify(f"cancelled {len(jobs)} job"), self.snaptui.poll_now()))
-
-        self.app.push_screen(ConfirmScreen(f"Cancel job {job.ref}?", describe_jobs([job])), answered)
+        confirm_then(self, lambda: self.call_engine(
+            self.engine.cancel, [job], title="cancel",
+            done=lambda jobs: (self.notify(f"cancelled {len(jobs)} job"), self.snaptui.poll_now())),
+            f"Cancel job {job.ref}?", describe_jobs([job]))
 
     def action_resubmit(self) -> None:
         job = self.job
@@ -419,10 +417,7 @@ class JobScreen(EngineScreen):
             self.notify("only finished jobs can be resubmitted; cancel it first", severity="warning")
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.resubmit, [job], title="resubmit",
-                                 done=lambda jobs: (self.notify(f"resubmitted {job.ref}"), self.snaptui.poll_now()))
-
-        self.app.push_screen(ConfirmScreen(resubmit_title([job]), describe_jobs([job]) + KEPT_NOTE,
-                                           yes="Resubmit", danger=False), answered)
+        confirm_then(self, lambda: self.call_engine(
+            self.engine.resubmit, [job], title="resubmit",
+            done=lambda jobs: (self.notify(f"resubmitted {job.ref}"), self.snaptui.poll_now())),
+            resubmit_title([job]), describe_jobs([job]) + KEPT_NOTE, yes="Resubmit", danger=False)

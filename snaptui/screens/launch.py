@@ -16,7 +16,7 @@ from ..widgets.footer import SnaptuiFooter
 from ..engine.errors import SnaptuiError
 from ..engine.api import files_git_would_add
 from .base import EngineScreen, describe_error
-from .confirm import ConfirmScreen
+from .confirm import confirm_then
 
 NOT_SWEEPS = {"snaptui.toml", "pyproject.toml", "Cargo.toml", "poetry.lock", "uv.toml", "ruff.toml"}
 PREVIEW_JOBS = 30
@@ -253,15 +253,13 @@ class LaunchScreen(EngineScreen):
 
         notes_before = len(plan.notes)
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.query_one("#launch", Button).disabled = True
-                self.query_one("#preview", Static).update("launching…")
-                self.call_engine(launch, done=lambda sweep: self._launched(sweep, plan.notes[notes_before:]),
-                                 failed=lambda _exc: self._replan(), title="launch", group="launch")
+        def start() -> None:
+            self.query_one("#launch", Button).disabled = True
+            self.query_one("#preview", Static).update("launching…")
+            self.call_engine(launch, done=lambda sweep: self._launched(sweep, plan.notes[notes_before:]),
+                             failed=lambda _exc: self._replan(), title="launch", group="launch")
 
-        self.app.push_screen(ConfirmScreen(f"Launch {plan.spec.name}?", body, yes="Launch", no="Not now",
-                                           danger=False), answered)
+        confirm_then(self, start, f"Launch {plan.spec.name}?", body, yes="Launch", no="Not now", danger=False)
 
     def _launched(self, sweep, notes: list[str]) -> None:
         self.notify(f"launched sweep {sweep.id} {sweep.name}: {sweep.total} jobs")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..engine.states import RETRYABLE_STATES
-from .confirm import ConfirmScreen, describe_jobs
+from .confirm import confirm_then, describe_jobs
 
 KEPT_NOTE = ("\nEach runs again on its snapshot. The earlier logs are kept; the grid then shows the new "
              "attempt's state and results.")
@@ -43,11 +43,9 @@ class SweepJobActions:
             return
         title = (f"Cancel job {live[0].ref}?" if len(live) == 1 else f"Cancel {len(live)} jobs of sweep {self.sweep_id}?")
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.cancel, live, done=self._after_action("cancelled"), title="cancel")
-
-        self.app.push_screen(ConfirmScreen(title, describe_jobs(live)), answered)
+        confirm_then(self, lambda: self.call_engine(self.engine.cancel, live, done=self._after_action("cancelled"),
+                                                    title="cancel"),
+                     title, describe_jobs(live))
 
     def action_cancel_sweep(self) -> None:
         if self.model is None:
@@ -57,13 +55,10 @@ class SweepJobActions:
             self.notify(f"sweep {self.sweep_id} has no unfinished job", severity="warning")
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.cancel_sweep, self.sweep_id, done=self._after_action("cancelled"),
-                                 title="cancel")
-
-        self.app.push_screen(ConfirmScreen(f"Cancel the whole sweep {self.sweep_id} {self.model.sweep.name}?",
-                                           f"{len(live)} unfinished jobs will be cancelled."), answered)
+        confirm_then(self, lambda: self.call_engine(self.engine.cancel_sweep, self.sweep_id,
+                                                    done=self._after_action("cancelled"), title="cancel"),
+                     f"Cancel the whole sweep {self.sweep_id} {self.model.sweep.name}?",
+                     f"{len(live)} unfinished jobs will be cancelled.")
 
     def action_resubmit(self) -> None:
         targets = self.targets()
@@ -72,13 +67,9 @@ class SweepJobActions:
             if targets:
                 self.notify("only finished jobs can be resubmitted; cancel it first", severity="warning")
             return
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.resubmit, done, done=self._after_action("resubmitted"),
-                                 title="resubmit")
-
-        self.app.push_screen(ConfirmScreen(resubmit_title(done), describe_jobs(done) + KEPT_NOTE, yes="Resubmit",
-                                           danger=False), answered)
+        confirm_then(self, lambda: self.call_engine(self.engine.resubmit, done, done=self._after_action("resubmitted"),
+                                                    title="resubmit"),
+                     resubmit_title(done), describe_jobs(done) + KEPT_NOTE, yes="Resubmit", danger=False)
 
     def action_resubmit_failed(self) -> None:
         if self.model is None:
@@ -88,11 +79,7 @@ class SweepJobActions:
             self.notify("no failed, cancelled or timed-out job to resubmit", severity="warning")
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.resubmit_failed, self.sweep_id,
-                                 done=self._after_action("resubmitted"), title="resubmit")
-
-        self.app.push_screen(ConfirmScreen(f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} "
-                                           f"({states_phrase(failed)})?",
-                                           describe_jobs(failed), yes="Resubmit", danger=False), answered)
+        confirm_then(self, lambda: self.call_engine(self.engine.resubmit_failed, self.sweep_id,
+                                                    done=self._after_action("resubmitted"), title="resubmit"),
+                     f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} ({states_phrase(failed)})?",
+                     describe_jobs(failed), yes="Resubmit", danger=False)

@@ -12,7 +12,7 @@ from ..engine.states import RETRYABLE_STATES, STATE_ORDER
 from ..format import duration, profile_label
 from ..widgets.text import ago, count_bar, truncate, truncate_left
 from .base import EngineScreen
-from .confirm import ConfirmScreen
+from .confirm import confirm_then
 
 COLUMNS = [("id", "#"), ("name", "name"), ("profile", "profile"), ("branch", "snapshot"),
            ("progress", "progress"), ("started", "started"), ("elapsed", "elapsed")]
@@ -266,13 +266,10 @@ class SweepsScreen(EngineScreen):
             self.notify(f"sweep {sweep.id} {sweep.name} has no unfinished job", severity="warning")
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.cancel_sweep, sweep.id, title="cancel",
-                                 done=lambda jobs: self.notify(f"cancelled {len(jobs)} jobs of sweep {sweep.id}"))
-
-        self.app.push_screen(ConfirmScreen(f"Cancel sweep {sweep.id} {sweep.name}?",
-                                           f"{live} unfinished jobs will be cancelled."), answered)
+        confirm_then(self, lambda: self.call_engine(
+            self.engine.cancel_sweep, sweep.id, title="cancel",
+            done=lambda jobs: self.notify(f"cancelled {len(jobs)} jobs of sweep {sweep.id}")),
+            f"Cancel sweep {sweep.id} {sweep.name}?", f"{live} unfinished jobs will be cancelled.")
 
     def action_resubmit_failed(self) -> None:
         sweep = self.selected()
@@ -283,13 +280,10 @@ class SweepsScreen(EngineScreen):
             self.notify(f"sweep {sweep.id} has no failed, cancelled or timed-out job", severity="warning")
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_engine(self.engine.resubmit_failed, sweep.id, title="resubmit",
-                                 done=lambda jobs: self.notify(f"resubmitted {len(jobs)} jobs of sweep {sweep.id}"))
-
         phrase = ", ".join(f"{sweep.counts[s]} {s.value.lower()}" for s in STATE_ORDER
                            if s in RETRYABLE_STATES and sweep.counts.get(s))
-        self.app.push_screen(ConfirmScreen(f"Resubmit {n} jobs of sweep {sweep.id} {sweep.name} ({phrase})?",
-                                           "Every failed, cancelled and timed-out job gets a new attempt.",
-                                           yes="Resubmit", danger=False), answered)
+        confirm_then(self, lambda: self.call_engine(
+            self.engine.resubmit_failed, sweep.id, title="resubmit",
+            done=lambda jobs: self.notify(f"resubmitted {len(jobs)} jobs of sweep {sweep.id}")),
+            f"Resubmit {n} jobs of sweep {sweep.id} {sweep.name} ({phrase})?",
+            "Every failed, cancelled and timed-out job gets a new attempt.", yes="Resubmit", danger=False)
