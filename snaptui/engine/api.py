@@ -26,8 +26,6 @@ from .states import RETRYABLE_STATES, JobState
 from .store import Store
 from .jobenv import job_environment
 from .plan import LaunchPlan
-from .gitrepo import files_git_would_add  # re-exported with git_toplevel: faces ask these of a folder, not of
-from .project import git_toplevel          # an Engine (the Hydra launcher before it has one, the sweep file list)
 from .sweep import SweepSpec, load_sweep
 from .verbs.allocation import AllocationVerbs
 from .verbs.logs import LogVerbs
@@ -44,6 +42,20 @@ HARD_MAX_JOBS = 1_000_000
 def find_repo_root(start: Path) -> Path:
     from .snapshot import find_repo_root as git_root
     return git_root(Path(start))
+
+
+# Faces ask these of a folder, not of an Engine (the Hydra launcher before it has one, the sweep file list).
+# Imported when called: GitPython loads only when git is asked something.
+def git_toplevel(start: Path) -> Path | None:
+    """The git working tree holding ``start``, or None."""
+    from .project import git_toplevel as toplevel
+    return toplevel(start)
+
+
+def files_git_would_add(repo_root: Path, *pathspecs: str, timeout: float | None = None) -> list[str] | None:
+    """Files git tracks or would add under ``pathspecs`` (what a snapshot holds); None when git cannot say."""
+    from .gitrepo import files_git_would_add as would_add
+    return would_add(repo_root, *pathspecs, timeout=timeout)
 
 
 class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs):
