@@ -6,6 +6,11 @@ longer than that mean says so: its elapsed time counts as a lower bound of its d
 and jobs start in waves of `slots`, so the last wave runs on fewer slots than the average
 suggests. This estimate places every unfinished job on the earliest free slot, as the
 agent or an array with a parallelism limit does.
+
+Slots are what the sweep allows, not what the machine gives: 1,500 one-second tasks with
+array_parallelism = 256 on a cluster of two free CPUs run a few at a time, and the slot
+model alone said "0 s" for a quarter of an hour. Once enough jobs have ended, the rate at
+which they ended so far bounds the estimate from below too.
 """
 from __future__ import annotations
 
@@ -15,13 +20,20 @@ from typing import Iterable
 from .states import JobState
 
 UNSTARTED = (JobState.PENDING, JobState.UNKNOWN)
+RATE_AFTER = 10   # ended jobs before their rate is trusted (the first ones say little about throughput)
 
 
 def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float | None:
     """Seconds until the last unfinished job ends, or None before any job has finished."""
     finished, running, pending = [], [], 0
+    ended, first_start, last_end = 0, None, None
     for job in jobs:
         attempt = job.attempt
+        if attempt.started_at is not None:
+            first_start = attempt.started_at if first_start is None else min(first_start, attempt.started_at)
+        if job.state.is_final and attempt.ended_at is not None:
+            ended += 1
+            last_end = attempt.ended_at if last_end is None else max(last_end, attempt.ended_at)
         if job.state is JobState.COMPLETED and attempt.started_at is not None and attempt.ended_at is not None:
             finished.append(attempt.ended_at - attempt.started_at)
         elif job.state is JobState.RUNNING:
@@ -39,7 +51,11 @@ def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float |
     heapq.heapify(free)
     for _ in range(pending):
         heapq.heappush(free, heapq.heappop(free) + typical)
-    return max(free)
+    estimate = max(free)
+    if ended >= RATE_AFTER and first_start is not None and last_end is not None and last_end > first_start:
+        rate = ended / (last_end - first_start)
+        estimate = max(estimate, (pending + len(running)) / rate)
+    return estimate
 
 
 def slots_of(config: dict | None) -> int | None:

@@ -353,6 +353,18 @@ def test_eta_counts_waves_and_jobs_running_longer_than_the_finished_ones():
     assert eta_seconds([_job(0, JobState.RUNNING, now - 1)], now) is None   # nothing finished: no guess
 
 
+def test_eta_follows_the_rate_jobs_end_at_when_the_cluster_gives_fewer_slots_than_allowed():
+    """1,500 one-second tasks allowed 256 at a time, on a cluster that ran about 1.5 per second: after 60 s
+    and 90 ended, the slot model alone says under a second; the rate says the 1,410 left need ~940 s."""
+    from snaptui.engine.eta import eta_seconds
+
+    now = 1000.0
+    done = [_job(i, JobState.COMPLETED, now - 60 + i * 60 / 90, now - 60 + i * 60 / 90 + 0.05) for i in range(90)]
+    jobs = done + [_job(90 + i, JobState.PENDING) for i in range(1410)]
+    assert eta_seconds(jobs, now, slots=256) == pytest.approx(1410 / (90 / (done[-1].attempt.ended_at - (now - 60))))
+    assert eta_seconds(done[:5] + jobs[90:], now, slots=256) < 60   # five ended: too few to trust their rate
+
+
 def test_batch_and_tui_share_the_estimate():
     import snaptui.cli.batch as batch
     import snaptui.widgets.lines as lines
