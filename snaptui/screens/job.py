@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from .. import actions
+from ..widgets.filterbox import FilterBox
 from ..widgets.footer import SnaptuiFooter
 from ..engine.errors import SnaptuiError
 from ..format import STATE_STYLE, duration, format_result, profile_label
@@ -59,12 +60,11 @@ class JobScreen(EngineScreen):
             yield LogView(id="log")
             with VerticalScroll(id="manifest"):
                 yield Static("", id="manifest-text")
-        yield Input(placeholder="search the log (smart case); enter to search, escape to close", id="search",
-                    classes="filter")
+        yield FilterBox("search the log (smart case); enter to search, escape to close", id="search",
+                        keeps_text=False)
         yield SnaptuiFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#search").display = False
         self.query_one("#manifest").display = self.app.size.width >= 110
         self.query_one(LogView).focus()
         if self.job is not None and self.job.attempt.log_dir:
@@ -370,25 +370,13 @@ class JobScreen(EngineScreen):
         panel.display = not panel.display
 
     def action_search(self) -> None:
-        box = self.query_one("#search", Input)
-        box.display = True
-        box.value = self.query_one(LogView).needle
-        box.focus()
+        self.query_one("#search", FilterBox).open(self.query_one(LogView).needle)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "search":
             return
         log = self.query_one(LogView)
         log.search(event.value)   # the whole file, in a thread: the status line shows progress and the count
-        event.input.display = False
-        log.focus()
-
-    def on_key(self, event) -> None:
-        box = self.query_one("#search", Input)
-        if event.key == "escape" and box.has_focus:
-            event.stop()
-            box.display = False
-            self.query_one(LogView).focus()
 
     def action_next_match(self) -> None:
         self.query_one(LogView).next_match(1)

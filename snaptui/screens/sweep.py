@@ -7,6 +7,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 
 from .. import actions
 from ..format import profile_label
+from ..widgets.filterbox import FilterBox
 from ..widgets.footer import SnaptuiFooter
 from ..widgets.jobgrid import JobGrid
 from ..widgets.jobtable import JobTable
@@ -45,8 +46,7 @@ class SweepScreen(SweepJobActions, EngineScreen):
         yield Static(f"sweep {self.sweep_id}", id="title", classes="title-bar")
         yield Static("loading…", id="status", classes="status-bar")
         yield Static("", id="axes", classes="status-bar")
-        yield Input(placeholder="filter jobs by label or state; enter to keep, escape to clear", id="filter",
-                    classes="filter")
+        yield FilterBox("filter jobs by label or state; enter to keep, escape to clear", id="filter")
         with ContentSwitcher(initial="matrix", id="views"):
             yield Matrix(id="matrix")
             yield JobTable(self.now, id="table")
@@ -54,7 +54,6 @@ class SweepScreen(SweepJobActions, EngineScreen):
         yield SnaptuiFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#filter").display = False
         self.call_engine(self._load, done=self._loaded, group="load")
         self.set_interval(1.0, self._tick, name="clock")
         SweepMetricsWatcher(self).start()
@@ -382,9 +381,7 @@ class SweepScreen(SweepJobActions, EngineScreen):
         self._show_selected()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#filter", FilterBox).open()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "filter" or self.model is None:
@@ -394,16 +391,3 @@ class SweepScreen(SweepJobActions, EngineScreen):
         table.rebuild()
         self._filters_changed()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            if not event.value.strip():
-                event.input.display = False
-            self._view().focus()
-
-    def on_key(self, event) -> None:
-        box = self.query_one("#filter", Input)
-        if event.key == "escape" and box.has_focus:
-            event.stop()
-            box.value = ""
-            box.display = False
-            self._view().focus()

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
 from .. import actions
+from ..widgets.filterbox import FilterBox
 from ..widgets.footer import SnaptuiFooter
 from ..engine.states import RETRYABLE_STATES, STATE_ORDER
 from ..format import duration, profile_label
@@ -57,8 +58,7 @@ class SweepsScreen(EngineScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text("snaptui", style="bold") + Text(f"  {self.engine.repo_root.name}", style="dim"),
                      id="title", classes="title-bar")
-        yield Input(placeholder="filter sweeps (name, profile, branch); enter to keep, escape to clear",
-                    id="filter", classes="filter")
+        yield FilterBox("filter sweeps (name, profile, branch); enter to keep, escape to clear", id="filter")
         table = SweepTable(id="sweeps", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static("", id="empty", classes="empty")
@@ -69,7 +69,6 @@ class SweepsScreen(EngineScreen):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         table.cell_padding = 1
-        self.query_one("#filter").display = False
         self.query_one("#empty").display = False
         self.reload()
         self.set_interval(1.0, self._tick, name="elapsed")
@@ -234,28 +233,12 @@ class SweepsScreen(EngineScreen):
         self.snaptui.open_snapshots()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#filter", FilterBox).open()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             self.filter_text = event.value.strip()
             self._rebuild()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            if not event.value.strip():
-                event.input.display = False
-            self.query_one(DataTable).focus()
-
-    def on_key(self, event) -> None:
-        box = self.query_one("#filter", Input)
-        if event.key == "escape" and box.has_focus:
-            event.stop()
-            box.value = ""
-            box.display = False
-            self.query_one(DataTable).focus()
 
     def action_cancel_sweep(self) -> None:
         sweep = self.selected()
