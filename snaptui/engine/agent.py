@@ -171,11 +171,10 @@ class Agent:
                 except Exception as exc:
                     self._log_failure(f"polling {name} failed", exc)
                 self.next_poll[name] = now + executor.poll_interval()
-            if executor.submits_from_agent:
-                try:
-                    executor.start_queued(self.store.active_attempts(executor=name))
-                except Exception as exc:
-                    self._log_failure(f"starting queued {name} jobs failed", exc)
+            try:
+                executor.dispatch_queued()
+            except Exception as exc:
+                self._log_failure(f"starting queued {name} jobs failed", exc)
         return active_any
 
     def _log_failure(self, what: str, exc: Exception) -> None:

@@ -172,16 +172,16 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         snapshot = None
         faults.point("launch:recorded")
         try:
+            executor = executor_for(config.executor, self.store, self.repo_root)
             if config.snapshot.enabled:
                 from .snapshot import take_snapshot
                 with private_umask():
                     snapshot = take_snapshot(self.repo_root, config.snapshot, short_id=uid, workdir=spec.workdir,
                                              progress=progress)
                 workdir = Path(snapshot.worktree)
-                if config.executor == "slurm" and _node_local(workdir):
-                    snapshot = dataclasses.replace(snapshot, warnings=snapshot.warnings + (
-                        f"the worktree {workdir} is on a node-local filesystem: compute nodes other than this "
-                        f"one will not find it; set snapshot.worktree_root to a shared filesystem",))
+                warnings = executor.workdir_warnings(workdir)
+                if warnings:
+                    snapshot = dataclasses.replace(snapshot, warnings=snapshot.warnings + tuple(warnings))
                 faults.point("launch:snapshotted")
             else:
                 workdir = self.repo_root
@@ -190,12 +190,11 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
                                   {**config.profile.get("env", {}), **spec.env})
             self.store.set_sweep_code(sweep_id, snapshot=snapshot.to_dict() if snapshot else None,
                                       workdir=str(workdir), env=env)
-            executor = executor_for(config.executor, self.store, self.repo_root)
             sweep = self.store.sweep(sweep_id)
             faults.point("launch:code-recorded")
-            if not executor.submits_from_agent:
-                with private_umask():
-                    executor.submit(sweep, self.store.active_attempts(sweep_id=sweep_id, launched_only=False))
+            with private_umask():
+                submitted_here = executor.hand_over(sweep)
+            if submitted_here:
                 faults.point("launch:submitted")
             self.store.set_sweep_status(sweep_id, "active")
             if snapshot is not None and config.snapshot.push_to_remote:  # after submission: never holds it
@@ -318,18 +317,17 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
             sweep = self.store.sweep(sweep_id)
             ensure_worktree(self, sweep)  # the same snapshot, even if gc removed its checkout
             attempt_ids = [self.store.new_attempt(sweep_id, job.index) for job in sweep_jobs]
-            executor = executor_for(sweep.executor, self.store, self.repo_root)
-            if not executor.submits_from_agent:
-                self._submit_or_fail(executor, sweep, attempt_ids)
+            self._submit_or_fail(executor_for(sweep.executor, self.store, self.repo_root), sweep, attempt_ids)
         if done:
             agent.ensure_agent(self.repo_root)
         return done
 
     def _submit_or_fail(self, executor, sweep: Sweep, attempt_ids: list[int]) -> None:
-        """A refused submission must not leave attempts waiting for ever: they fail, with the reason."""
+        """Hand new attempts to their executor. A refused submission must not leave attempts waiting
+        for ever: they fail, with the reason."""
         try:
             with private_umask():
-                executor.submit(sweep, [self.store.attempt(i) for i in attempt_ids])
+                executor.hand_over(sweep, attempt_ids)
         except SnaptuiError as exc:
             for attempt_id in attempt_ids:
                 self.store.update_attempt(attempt_id, JobState.FAILED, ended_at=time.time(),
@@ -338,14 +336,6 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
 
     def resubmit_failed(self, sweep_id: int) -> list[Job]:
         return self.resubmit([j for j in self.jobs(sweep_id) if j.state in RETRYABLE_STATES])
-
-
-NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
-
-
-def _node_local(path: Path) -> bool:
-    """A worktree here is invisible to other compute nodes (the default is under $HOME)."""
-    return any(path == Path(root) or Path(root) in path.parents for root in NODE_LOCAL_ROOTS)
 
 
 def _check_command(spec: SweepSpec, argv: list[str], workdir: Path) -> None:

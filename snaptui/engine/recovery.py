@@ -89,8 +89,7 @@ def finish(engine, sweep: Sweep) -> list[str]:
     executor = executor_for(sweep.executor, engine.store, engine.repo_root)
     adopted, pending = executor.adopt_interrupted(sweep, pending)
     done += adopted
-    if pending and not executor.submits_from_agent:
-        executor.submit(sweep, pending)
+    if pending and executor.hand_over(sweep, [a.id for a in pending]):
         done.append(f"submitted {len(pending)} job(s)")
     engine.store.set_sweep_status(sweep.id, "active")
     agent.ensure_agent(engine.repo_root)

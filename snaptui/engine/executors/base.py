@@ -1,38 +1,61 @@
-"""The seam between the engine and a scheduler.
+"""The seam between the engine and a scheduler: what the engine and the agent ask of every executor.
 
-An executor turns PENDING attempts into running jobs (`submit`), keeps the store in
-step with reality (`poll`) and stops jobs (`cancel`). The launching process calls
-`submit` for executors that submit at once (Slurm); the agent calls it on every tick
-for executors that queue (local). The agent calls `poll`.
+    hand_over(sweep, ids)   new attempts are recorded (launch, resubmit, recover): submit them now
+                            from this process, or leave them queued for the agent; one place decides
+    dispatch_queued()       the agent, every tick: start queued attempts as room frees (executors that
+                            queue: local, allocation); nothing for a scheduler that queues itself
+    submit(sweep, attempts) hand attempts to the scheduler, recording executor ids and log folders
+    quick_poll / poll       keep the store in step with reality: cheap checks every tick, the
+                            scheduler's answer every poll_interval()
+    wait_for_event(t)       the agent's sleep; an executor that learns of job ends early wakes it
+    cancel(attempts)        stop attempts the store has flagged
+    adopt_interrupted       find and adopt the tagged work of a launch interrupted after submitting
+    abort_interrupted       stop every job of an interrupted launch, tracked or not
+    workdir_warnings(path)  what is wrong with running jobs from this code folder on this scheduler
+    health()                what keeps this scheduler's states from being read, worded for the user
+
+What a job's report or its disappearance means for its state is policy (state_policy.py),
+shared by every executor; an executor only finds out what the scheduler knows.
 """
 from __future__ import annotations
 
-import os
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from ..manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt, Job, Sweep
 from ..runner import RunSpec
-from ..states import JobState
 from ..store import Store
+from .state_policy import StatePolicy
 
 SUBMITIT_DIRNAME = ".submitit"
 
 
 class Executor(ABC):
     name: str = ""
-    submits_from_agent = False  # True: the agent starts queued attempts as slots free up
+    submits_from_agent = False  # True: the agent starts queued attempts as slots free up (read in hand_over only)
 
     def __init__(self, store: Store, repo_root: Path):
         self.store = store
         self.repo_root = Path(repo_root)
-        self._manifest_versions: dict[int, tuple[int, int]] = {}
+        self.states = StatePolicy(store)
 
     @property
     def submitit_root(self) -> Path:
         return self.repo_root / SUBMITIT_DIRNAME
+
+    def hand_over(self, sweep: Sweep, attempt_ids: list[int] | None = None) -> bool:
+        """Newly recorded attempts (None: every attempt of the sweep) are submitted here and now, unless
+        the agent starts them as room frees (then they stay PENDING). True when submitted here."""
+        if self.submits_from_agent:
+            return False
+        attempts = self.store.active_attempts(sweep_id=sweep.id, launched_only=False) if attempt_ids is None \
+            else [self.store.attempt(i) for i in attempt_ids]
+        self.submit(sweep, attempts)
+        return True
+
+    def dispatch_queued(self) -> None:
+        """Start queued attempts as room frees up; called by the agent on every tick (default: none queue)."""
 
     @abstractmethod
     def submit(self, sweep: Sweep, attempts: list[Attempt]) -> None:
@@ -49,6 +72,14 @@ class Executor(ABC):
     def poll_interval(self) -> float:
         return 1.0
 
+    def quick_poll(self, attempts: list[Attempt]) -> None:
+        """Cheap checks the agent makes on every tick, between scheduler polls (default: none)."""
+
+    def wait_for_event(self, timeout: float) -> bool:
+        """Sleep up to `timeout`; True if woken early by a job's end (default: never)."""
+        time.sleep(timeout)
+        return False
+
     def adopt_interrupted(self, sweep: Sweep, pending: list[Attempt]) -> tuple[list[str], list[Attempt]]:
         """A launch was interrupted: adopt what the scheduler already has of it.
         Returns (what was done, attempts still to submit)."""
@@ -61,8 +92,13 @@ class Executor(ABC):
         self.cancel(submitted)
         return [f"cancelled {len(submitted)} submitted job(s)"]
 
-    def quick_poll(self, attempts: list[Attempt]) -> None:
-        """Cheap checks the agent makes on every tick, between scheduler polls (default: none)."""
+    def workdir_warnings(self, workdir: Path) -> list[str]:
+        """Why jobs on this scheduler may not find code in `workdir` (default: nothing)."""
+        return []
+
+    def health(self) -> list[str]:
+        """Problems that keep this scheduler's job states from being read (default: none)."""
+        return []
 
     # -- shared helpers ----------------------------------------------------------
     def run_spec(self, sweep: Sweep, job: Job, attempt: Attempt, timeout_s: float | None) -> RunSpec:
@@ -78,49 +114,6 @@ class Executor(ABC):
                 "snapshot": sweep.snapshot, "config": sweep.config, "repo": str(self.repo_root),
             },
         )
-
-    def manifest_changed(self, attempt: Attempt) -> bool:
-        """Whether the job rewrote its manifest since this executor last looked: one stat, so the
-        agent's every-tick checks never parse an unchanged file."""
-        try:
-            stat = os.stat(os.path.join(attempt.log_dir or "", MANIFEST_NAME))
-        except OSError:
-            return False
-        version = (stat.st_ino, stat.st_mtime_ns)  # every write is a rename: a new inode, even where
-        if self._manifest_versions.get(attempt.id) == version:  # mtimes are coarse (NFS)
-            return False
-        self._manifest_versions[attempt.id] = version
-        return True
-
-    def apply_manifest(self, attempt: Attempt) -> bool:
-        """Copy what the job reported about itself into the store. True once the attempt is final."""
-        manifest = read_manifest(attempt.log_dir)
-        if manifest is None or (manifest.get("sweep_id"), manifest.get("job_index"), manifest.get("attempt")) != (
-                attempt.sweep_id, attempt.job_index, attempt.number):
-            return False  # not written yet, or left by another job in a reused folder
-        if attempt.state == JobState.PENDING and manifest.get("state") == "RUNNING":
-            self.store.update_attempt(attempt.id, JobState.RUNNING, started_at=manifest.get("started_at"),
-                                      node=manifest.get("host"), reason=None)
-        if manifest.get("ended_at") is None:
-            return False
-        state = JobState(manifest["state"])
-        if attempt.cancel_requested and state != JobState.COMPLETED:
-            state = JobState.CANCELLED
-        reason = "cancelled" if state == JobState.CANCELLED else manifest.get("reason")
-        if manifest.get("result_problem"):
-            reason = f"{reason}; {manifest['result_problem']}" if reason else manifest["result_problem"]
-        self.store.update_attempt(
-            attempt.id, state, exit_code=manifest.get("exit_code"), ended_at=manifest.get("ended_at"),
-            started_at=manifest.get("started_at"), node=manifest.get("host"),
-            results=manifest.get("results") or {}, reason=reason)
-        return True
-
-    def vanished(self, attempt: Attempt, what: str) -> None:
-        """The job is gone and never reported an end: cancelled if asked, else failed, with why."""
-        if attempt.cancel_requested:
-            self.store.update_attempt(attempt.id, JobState.CANCELLED, ended_at=time.time(), reason="cancelled")
-        else:
-            self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(), reason=what)
 
 
 def _varying(sweep: Sweep) -> list[str]:

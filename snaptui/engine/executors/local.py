@@ -23,39 +23,25 @@ from ..procs import identity, is_alive, terminate
 from ..packed import request_cancel
 from ..store import state_dir
 from ..states import JobState
-from .base import Executor
 from .local_workers import WorkerPool
+from .queued import QueueingExecutor
 
 log = logging.getLogger("snaptui.local")
-LIVENESS_EVERY_S = 1.0
 ADOPT_AFTER_S = 10.0  # a claimed job starts within a second; older claims without an id are settled
 
 
-class LocalExecutor(Executor):
+class LocalExecutor(QueueingExecutor):
     name = "local"
-    submits_from_agent = True
 
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
         self._workers: WorkerPool | None = None  # made in the agent, the one process that starts jobs
-        self._sweeps: dict[int, Sweep] = {}
-        self._alive_checked: dict[int, float] = {}
-
-    def poll_interval(self) -> float:
-        return 0.0  # every agent tick: a stat or two per running job
 
     def start_queued(self, attempts: list[Attempt]) -> None:
         """Start PENDING attempts while their sweep, the host and the GPUs have room (localslots)."""
         self._settle_interrupted_submissions(attempts)
         for start in plan_starts(attempts, self._sweep):
             self.submit(start.sweep, [start.attempt], gpus={start.attempt.id: start.gpus})
-
-    def _sweep(self, sweep_id: int) -> Sweep:
-        """A sweep's launch facts (config, code, spec) never change once active: read them once,
-        not on every tick (store.sweep also counts the sweep's jobs)."""
-        if sweep_id not in self._sweeps:
-            self._sweeps[sweep_id] = self.store.sweep(sweep_id)
-        return self._sweeps[sweep_id]
 
     def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
         """Start these attempts now, each handed to a long-lived worker of the agent's pool
@@ -124,25 +110,8 @@ class LocalExecutor(Executor):
             self.store.update_attempt(attempt.id, executor_id=found["executor_id"], log_dir=found["log_dir"],
                                       proc={"controller": None})
 
-    def poll(self, attempts: list[Attempt]) -> None:
-        """A job's end shows in its manifest (a stat per tick); a job killed without a word shows
-        only as dead processes, looked for every LIVENESS_EVERY_S."""
-        now = time.monotonic()
-        for attempt in attempts:
-            if attempt.executor_id is None:
-                continue
-            if self.manifest_changed(attempt) and self.apply_manifest(attempt):
-                self._reap(attempt.id)
-                continue
-            if now - self._alive_checked.get(attempt.id, 0.0) < LIVENESS_EVERY_S:
-                continue
-            self._alive_checked[attempt.id] = now
-            if any(is_alive(i) for i in self._idents(attempt)):
-                continue
-            self._reap(attempt.id)
-            fresh = self.store.attempt(attempt.id)
-            if not self.apply_manifest(fresh):
-                self.vanished(fresh, "the job's processes ended without reporting an exit code (killed?)")
+    def alive(self, attempt: Attempt) -> bool:
+        return any(is_alive(i) for i in self._idents(attempt))
 
     def cancel(self, attempts: list[Attempt]) -> None:
         """Stop the command's process group; the worker running it lives on, records the job's end
@@ -171,6 +140,6 @@ class LocalExecutor(Executor):
     def _idents(self, attempt: Attempt) -> list[dict | None]:
         return [ident for ident, _ in self._idents_with_groups(attempt)]
 
-    def _reap(self, attempt_id: int) -> None:
+    def reap(self, attempt_id: int) -> None:
         if self._workers is not None:
             self._workers.collect()

@@ -14,6 +14,7 @@ import math
 import os
 import subprocess
 import time
+from pathlib import Path
 
 from .. import faults
 from ..errors import SnaptuiError
@@ -31,6 +32,8 @@ MAX_POLL_S = 30.0
 NOT_IN_ACCOUNTING_GRACE_S = 300.0
 REQUEUED_AFTER = ("NODE_FAIL", "PREEMPTED")
 REQUEUE_WINDOW_S = 180.0
+# A worktree under one of these is on this machine's own disk, invisible to other compute nodes.
+NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
 # Profile keys that pass to submitit's SlurmExecutor under the same name.
 PASSTHROUGH = ("partition", "qos", "account", "gres", "gpus_per_node", "gpus_per_task", "cpus_per_task",
                "cpus_per_gpu", "mem_per_cpu", "mem_per_gpu", "nodes", "nodelist", "exclude", "constraint",
@@ -77,17 +80,25 @@ class SlurmExecutor(Executor):
         instead of at the next sacct. Only clean exits are taken from the manifest: a job killed by
         a signal may be requeued by Slurm, so sacct decides those."""
         for attempt in attempts:
-            if not self.manifest_changed(attempt):
+            if not self.states.manifest_changed(attempt):
                 continue
             manifest = read_manifest(attempt.log_dir) or {}
             if _packed(attempt):  # its task goes on after it: the job's own report is final
-                self.apply_manifest(attempt)
+                self.states.apply_manifest(attempt)
                 continue
             if manifest.get("ended_at") is not None and (manifest.get("exit_code") or 0) < 0:
                 continue
             if manifest.get("state") == "TIMEOUT":
                 continue
-            self.apply_manifest(attempt)
+            self.states.apply_manifest(attempt)
+
+    def workdir_warnings(self, workdir: Path) -> list[str]:
+        """Compute nodes other than this one cannot see a worktree on a node-local filesystem (the
+        default worktree root is under $HOME)."""
+        if any(workdir == Path(root) or Path(root) in workdir.parents for root in NODE_LOCAL_ROOTS):
+            return [f"the worktree {workdir} is on a node-local filesystem: compute nodes other than this "
+                    f"one will not find it; set snapshot.worktree_root to a shared filesystem"]
+        return []
 
     def _active_sweeps(self) -> list[Sweep]:
         return [s for s in self.store.sweeps() if s.executor == "slurm" and s.is_active]
@@ -193,7 +204,8 @@ class SlurmExecutor(Executor):
             return False
         if record.state.is_final:
             # The job's own report has the exact exit code and results, unless Slurm killed it.
-            if (record.slurm_state in ("COMPLETED", "FAILED") or _packed(attempt)) and self.apply_manifest(attempt):
+            if (record.slurm_state in ("COMPLETED", "FAILED") or _packed(attempt)) and \
+                    self.states.apply_manifest(attempt):
                 return True
             state = JobState.CANCELLED if attempt.cancel_requested and record.state != JobState.COMPLETED \
                 else record.state

@@ -21,11 +21,10 @@ from ..manifest import read_manifest
 from ..models import Attempt, Sweep
 from ..procs import identity, is_alive, terminate
 from ..states import JobState
-from .base import Executor
+from .queued import QueueingExecutor
 
 log = logging.getLogger("snaptui.steps")
 SPEC_NAME = "snaptui_step.pkl"
-LIVENESS_EVERY_S = 1.0
 
 
 def step_slots(profile: dict) -> int:
@@ -52,23 +51,13 @@ def srun_command(profile: dict, spec_path: str, out: str, err: str, job_name: st
     return cmd + [sys.executable, "-u", "-m", "snaptui.engine.steprun", spec_path]
 
 
-class StepExecutor(Executor):
+class StepExecutor(QueueingExecutor):
     name = "allocation"
-    submits_from_agent = True
+    vanished_reason = "srun ended without the step reporting an exit code (allocation gone?)"
 
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
-        self._sweeps: dict[int, Sweep] = {}
         self._sruns: dict[int, subprocess.Popen] = {}  # attempt id -> srun, kept to reap it
-        self._alive_checked: dict[int, float] = {}
-
-    def poll_interval(self) -> float:
-        return 0.0  # every agent tick: a stat per running job
-
-    def _sweep(self, sweep_id: int) -> Sweep:
-        if sweep_id not in self._sweeps:
-            self._sweeps[sweep_id] = self.store.sweep(sweep_id)
-        return self._sweeps[sweep_id]
 
     def start_queued(self, attempts: list[Attempt]) -> None:
         for sweep_id in sorted({a.sweep_id for a in attempts}):
@@ -115,24 +104,9 @@ class StepExecutor(Executor):
             if fresh.cancel_requested:
                 self.cancel([fresh])
 
-    def poll(self, attempts: list[Attempt]) -> None:
+    def alive(self, attempt: Attempt) -> bool:
         """The step reports through its manifest; a step that never does shows as its srun gone."""
-        now = time.monotonic()
-        for attempt in attempts:
-            if attempt.executor_id is None:
-                continue
-            if self.manifest_changed(attempt) and self.apply_manifest(attempt):
-                self._reap(attempt.id)
-                continue
-            if now - self._alive_checked.get(attempt.id, 0.0) < LIVENESS_EVERY_S:
-                continue
-            self._alive_checked[attempt.id] = now
-            if is_alive(attempt.proc.get("controller")):
-                continue
-            self._reap(attempt.id)
-            fresh = self.store.attempt(attempt.id)
-            if not self.apply_manifest(fresh):
-                self.vanished(fresh, "srun ended without the step reporting an exit code (allocation gone?)")
+        return is_alive(attempt.proc.get("controller"))
 
     def cancel(self, attempts: list[Attempt]) -> None:
         steps = []
@@ -146,7 +120,7 @@ class StepExecutor(Executor):
         terminate([(a.proc.get("controller"), True) for a in attempts])
         self.poll([self.store.attempt(a.id) for a in attempts])
 
-    def _reap(self, attempt_id: int) -> None:
+    def reap(self, attempt_id: int) -> None:
         process = self._sruns.pop(attempt_id, None)
         if process is not None:
             process.poll()

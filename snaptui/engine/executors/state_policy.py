@@ -1,0 +1,71 @@
+"""How what a job says about itself becomes its attempt's state in the store.
+
+This is policy, not scheduling: every executor asks the same questions (has the job rewritten
+its manifest? what state does it report? what does a job that is gone without a word mean?) and
+gets the same answers, whatever scheduler ran the job. The executors are the adapters that find
+out whether a job still lives; this module decides what that means for its state.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from ..manifest import MANIFEST_NAME, read_manifest
+from ..models import Attempt
+from ..states import JobState
+from ..store import Store
+
+
+class StatePolicy:
+    def __init__(self, store: Store):
+        self.store = store
+        self._manifest_versions: dict[int, tuple[int, int]] = {}
+
+    def manifest_changed(self, attempt: Attempt) -> bool:
+        """Whether the job rewrote its manifest since this policy last looked: one stat, so the
+        agent's every-tick checks never parse an unchanged file."""
+        try:
+            stat = os.stat(os.path.join(attempt.log_dir or "", MANIFEST_NAME))
+        except OSError:
+            return False
+        version = (stat.st_ino, stat.st_mtime_ns)  # every write is a rename: a new inode, even where
+        if self._manifest_versions.get(attempt.id) == version:  # mtimes are coarse (NFS)
+            return False
+        self._manifest_versions[attempt.id] = version
+        return True
+
+    def apply_manifest(self, attempt: Attempt) -> bool:
+        """Copy what the job reported about itself into the store. True once the attempt is final."""
+        manifest = read_manifest(attempt.log_dir)
+        if manifest is None or (manifest.get("sweep_id"), manifest.get("job_index"), manifest.get("attempt")) != (
+                attempt.sweep_id, attempt.job_index, attempt.number):
+            return False  # not written yet, or left by another job in a reused folder
+        if attempt.state == JobState.PENDING and manifest.get("state") == "RUNNING":
+            self.store.update_attempt(attempt.id, JobState.RUNNING, started_at=manifest.get("started_at"),
+                                      node=manifest.get("host"), reason=None)
+        if manifest.get("ended_at") is None:
+            return False
+        state = JobState(manifest["state"])
+        if attempt.cancel_requested and state != JobState.COMPLETED:
+            state = JobState.CANCELLED
+        reason = "cancelled" if state == JobState.CANCELLED else manifest.get("reason")
+        if manifest.get("result_problem"):
+            reason = f"{reason}; {manifest['result_problem']}" if reason else manifest["result_problem"]
+        self.store.update_attempt(
+            attempt.id, state, exit_code=manifest.get("exit_code"), ended_at=manifest.get("ended_at"),
+            started_at=manifest.get("started_at"), node=manifest.get("host"),
+            results=manifest.get("results") or {}, reason=reason)
+        return True
+
+    def vanished(self, attempt: Attempt, what: str) -> None:
+        """The job is gone and never reported an end: cancelled if asked, else failed, with why."""
+        if attempt.cancel_requested:
+            self.store.update_attempt(attempt.id, JobState.CANCELLED, ended_at=time.time(), reason="cancelled")
+        else:
+            self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(), reason=what)
+
+    def gone(self, attempt_id: int, what: str) -> None:
+        """The job's processes are gone: its last manifest decides, or it vanished (`what` says how)."""
+        fresh = self.store.attempt(attempt_id)
+        if not self.apply_manifest(fresh):
+            self.vanished(fresh, what)
