@@ -18,6 +18,7 @@ from ..engine.states import STATE_ORDER, JobState
 from ..engine.views import eta_seconds, slots_of
 from ..format import STATE_STYLE, progress_text, duration
 
+PLAIN_EVERY_S = 10.0
 REFRESH_EVERY_S = 5.0
 DRY_RUN_ALL, DRY_RUN_HEAD, DRY_RUN_TAIL = 50, 10, 5  # a bigger dry run shows its first and last jobs
 
@@ -58,7 +59,7 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
     warned: set[str] = set()
     last_refresh = time.monotonic()
     live = Live(console=console, auto_refresh=False, transient=False) if console.is_terminal else None
-    last_line = ""
+    last_line, last_print, last_states = "", float("-inf"), frozenset()
     try:
         if live:
             live.start()
@@ -74,8 +75,12 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
             if live:
                 live.update(line, refresh=True)
             elif line.plain.split("  elapsed")[0] != last_line:
-                last_line = line.plain.split("  elapsed")[0]
-                console.print(line, highlight=False)
+                # Not a terminal (a log file, CI): a line when a state first appears or goes, else at most
+                # every PLAIN_EVERY_S; 1,500 jobs printed 1,500 lines.
+                states = frozenset(s for s, n in sweep.counts.items() if n)
+                if states != last_states or time.monotonic() - last_print >= PLAIN_EVERY_S or not sweep.is_active:
+                    last_line, last_print, last_states = line.plain.split("  elapsed")[0], time.monotonic(), states
+                    console.print(line, highlight=False)
             if not sweep.is_active:
                 break
             if time.monotonic() - last_refresh > REFRESH_EVERY_S:
