@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 import time
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -21,8 +19,7 @@ from .models import Attempt, Event, Job, Sweep, loads
 from .states import JobState
 from .store_rows import attempt_from, job_from, jobs_from, sweep_from
 from .store_schema import migrate
-from .wal import connect_wal
-from .write_transaction import write_transaction
+from .wal import WalDatabase
 
 STATE_DIRNAME = ".snaptui"
 DB_FILENAME = "state.db"
@@ -35,12 +32,11 @@ def state_dir(repo_root: Path) -> Path:
     return Path(repo_root) / STATE_DIRNAME
 
 
-class Store:
+class Store(WalDatabase):
     """Thread-safe handle on one repository's store (one SQLite connection per thread)."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
+        super().__init__(path)
         if not self.path.parent.is_dir():
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self.path.parent.name == STATE_DIRNAME:
@@ -57,26 +53,9 @@ class Store:
     def for_repo(cls, repo_root: Path) -> "Store":
         return cls(state_dir(repo_root) / DB_FILENAME)
 
-    # -- connection handling -------------------------------------------------
-    @property
-    def conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect_wal(self.path)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._local.conn = conn
-        return conn
-
-    def write(self) -> AbstractContextManager[sqlite3.Connection]:
-        """A write transaction that holds the lock from its start (no upgrade deadlocks)."""
-        return write_transaction(self.conn)
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
 
     # -- sweeps -------------------------------------------------------------
     def create_sweep(self, *, name: str, executor: str, profile: str, sweep_file: str | None,

@@ -1,10 +1,15 @@
-"""Opening snaptui's SQLite databases (the state store, the metrics store): WAL mode, shared by
-every snaptui process, each waiting for the others' locks rather than failing."""
+"""snaptui's SQLite databases (the state store, the metrics store): WAL mode, shared by every snaptui
+process, each waiting for the others' locks rather than failing; one connection per thread, and one
+write transaction."""
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 
 def connect_wal(path) -> sqlite3.Connection:
@@ -34,3 +39,58 @@ def _as_disk_full(exc: sqlite3.OperationalError, path) -> BaseException:
         return exc
     import errno
     return OSError(errno.ENOSPC, f"no space left for {path} ({exc})")
+
+
+LOCKED_RETRY_DELAYS_S = (0.05, 0.1, 0.2, 0.5, 1, 2)
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Holds the write lock from its start (BEGIN IMMEDIATE: no upgrade deadlocks), retrying a
+    "database is locked" that outlived busy_timeout a few times; commits, or rolls back on any error
+    (also a failed COMMIT, e.g. a full disk: a transaction is never left open)."""
+    for delay in (*LOCKED_RETRY_DELAYS_S, None):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or delay is None:
+                raise
+            time.sleep(delay)
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+class WalDatabase:
+    """A database file with one connection per thread (a sqlite3 connection must stay in its thread)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        """Settings a subclass gives each new connection."""
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect_wal(self.path)
+            self._configure(conn)
+            self._local.conn = conn
+        return conn
+
+    def write(self):
+        """A write transaction on this thread's connection (see write_transaction)."""
+        return write_transaction(self.conn)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -12,14 +12,11 @@ import json
 import math
 import os
 import sqlite3
-import threading
 import time
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..wal import connect_wal
-from ..write_transaction import write_transaction
+from ..wal import WalDatabase
 from .reading import Point, ReadState
 
 DB_FILENAME = "metrics.db"
@@ -63,10 +60,9 @@ CREATE TABLE IF NOT EXISTS nonfinite(
 VERSION = 3  # every statement is idempotent: an older file just gains the new tables
 
 
-class MetricsDB:
+class MetricsDB(WalDatabase):
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
+        super().__init__(path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.path.exists():
             os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
@@ -76,24 +72,6 @@ class MetricsDB:
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {VERSION}")
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect_wal(self.path)
-            self._local.conn = conn
-        return conn
-
-    def write(self) -> AbstractContextManager[sqlite3.Connection]:
-        """The state store's write transaction: a lock held by an ingesting agent is waited for."""
-        return write_transaction(self.conn)
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
 
     # -- ingestion -----------------------------------------------------------
     def source(self, conn: sqlite3.Connection, attempt_id: int, path: str, kind: str) -> tuple[int, ReadState]:
