@@ -23,3 +23,12 @@ def test_engine_module_imports_neither_textual_nor_rich(module):
 
 def test_the_module_list_is_not_empty():
     assert {"snaptui.engine.api", "snaptui.engine.store", "snaptui.engine.agent"} <= set(MODULES)
+
+
+def test_jobs_read_in_pages_are_the_jobs_read_at_once(engine, git_repo):
+    jobs = [(i, f"x={i}", {"x": i}, ["python", "job.py", f"x={i}"]) for i in range(0, 50, 2)]   # gaps in the index
+    sweep_id = engine.store.create_sweep(name="pages", executor="local", profile="local", sweep_file=None,
+                                         spec={}, config={}, snapshot=None, workdir=str(git_repo), env={}, jobs=jobs)
+    pages = list(engine.jobs_in_pages(sweep_id, size=7))
+    assert [len(p) for p in pages] == [7, 7, 7, 4]
+    assert [job for page in pages for job in page] == engine.jobs(sweep_id)

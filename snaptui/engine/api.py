@@ -14,7 +14,7 @@ import secrets
 import shutil
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from . import agent, allocation, faults
 from .config import ProjectConfig
@@ -233,6 +233,13 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
 
     def jobs(self, sweep_id: int) -> list[Job]:
         return self.store.jobs(sweep_id)
+
+    def jobs_in_pages(self, sweep_id: int, size: int = 10_000) -> Iterator[list[Job]]:
+        """The sweep's jobs a page at a time, so a face can show how far a 100,000-job read has got."""
+        after = -1
+        while page := self.store.jobs(sweep_id, after=after, limit=size):
+            yield page
+            after = page[-1].index
 
     def jobs_by_index(self, sweep_id: int, indexes: list[int]) -> list[Job]:
         return self.store.jobs_by_index(sweep_id, list(indexes))

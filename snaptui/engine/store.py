@@ -141,10 +141,12 @@ class Store(WalDatabase):
         return out
 
     # -- jobs and attempts --------------------------------------------------
-    def jobs(self, sweep_id: int) -> list[Job]:
+    def jobs(self, sweep_id: int, after: int = -1, limit: int = -1) -> list[Job]:
+        """The sweep's jobs by index; `after`/`limit` read a page (jobs with index > after, at most limit)."""
         return jobs_from(self._plain().execute(
             "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
-            " JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? ORDER BY j.idx", (sweep_id,)))
+            " JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? AND j.idx > ? ORDER BY j.idx LIMIT ?",
+            (sweep_id, after, limit)))
 
     def _plain(self) -> sqlite3.Cursor:
         """A cursor yielding plain tuples: name lookups on sqlite3.Row cost more than the query."""
