@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from . import agent, allocation, faults
+from . import agent, faults
 from .config import ProjectConfig
 from .errors import ConfigError, SnaptuiError
 from .executors import executor_for
@@ -32,7 +32,6 @@ from .verbs.logs import LogVerbs
 from .verbs.metrics import MetricsVerbs
 from .verbs.records import RecordVerbs
 from .verbs.snapshots import SnapshotVerbs
-from .localslots import resolve_local_gpus
 
 
 # Above this a sweep is refused even with --yes: its rows alone would fill memory and the store.
@@ -145,17 +144,9 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         """Snapshot, record and submit a sweep; on any failure nothing is left behind.
 
         `progress(done_bytes, total_bytes)` is called while untracked files are hashed."""
-        spec, config = plan.spec, plan.config
-        if config.executor == "local":  # GPUs are counted once, here: the agent hands them out
-            config = dataclasses.replace(config, local=resolve_local_gpus(
-                config.local, config.profile, os.environ if environ is None else environ, self.project.path,
-                f"profiles.{config.profile_name}.gpus_per_node"))
-        if config.executor == "allocation":  # a running allocation, or nothing is launched
-            found = allocation.resolve(config.profile["allocation"], os.environ if environ is None else environ,
-                                       self.project.path, f"profiles.{config.profile_name}.allocation")
-            config = dataclasses.replace(config, profile={**config.profile, "allocation": found.job_id,
-                                                          "allocation_cpus": found.cpus,
-                                                          "allocation_mem_mb": found.mem_mb})
+        executor = executor_for(plan.config.executor, self.store, self.repo_root)
+        spec = plan.spec
+        config = executor.settle_config(plan.config, os.environ if environ is None else environ, self.project.path)
         if plan.job_count > config.max_jobs and not yes:  # from the grid's shape: nothing expanded yet
             raise ConfigError.single(spec.path, "grid", f"expands to {plan.job_count:,} jobs, more than"
                                      f" limits.max_jobs = {config.max_jobs}",
@@ -172,7 +163,6 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         snapshot = None
         faults.point("launch:recorded")
         try:
-            executor = executor_for(config.executor, self.store, self.repo_root)
             if config.snapshot.enabled:
                 from .snapshot import take_snapshot
                 with private_umask():
@@ -277,9 +267,12 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
                                 f"recorded until space is freed")
         except OSError:
             pass
-        if self.store.active_attempts() and not agent.agent_running(self.repo_root):
+        executors = {name for _, name in self.store.active_attempts_with_executor()}
+        if executors and not agent.agent_running(self.repo_root):
             problems.append("no snaptui agent is running for active jobs; starting one")
             agent.ensure_agent(self.repo_root)
+        for name in sorted(executors):
+            problems += executor_for(name, self.store, self.repo_root).health()
         return problems
 
     # -- watching --------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """The seam between the engine and a scheduler: what the engine and the agent ask of every executor.
 
+    settle_config(config, env, project)  what the profile leaves to launch time, settled once by the
+                            launching process (local GPUs, the allocation to run in)
     hand_over(sweep, ids)   new attempts are recorded (launch, resubmit, recover): submit them now
                             from this process, or leave them queued for the agent; one place decides
     dispatch_queued()       the agent, every tick: start queued attempts as room frees (executors that
@@ -19,10 +21,13 @@ shared by every executor; an executor only finds out what the scheduler knows.
 """
 from __future__ import annotations
 
+import shutil
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Mapping
 
+from ..config import EffectiveConfig
 from ..models import Attempt, Job, Sweep
 from ..runner import RunSpec
 from ..store import Store
@@ -33,6 +38,7 @@ SUBMITIT_DIRNAME = ".submitit"
 
 class Executor(ABC):
     name: str = ""
+    scheduler_commands: tuple[str, ...] = ()  # what this executor runs to reach its scheduler (health)
     submits_from_agent = False  # True: the agent starts queued attempts as slots free up (read in hand_over only)
 
     def __init__(self, store: Store, repo_root: Path):
@@ -43,6 +49,12 @@ class Executor(ABC):
     @property
     def submitit_root(self) -> Path:
         return self.repo_root / SUBMITIT_DIRNAME
+
+    def settle_config(self, config: EffectiveConfig, environ: Mapping[str, str], project_path: Path | None
+                      ) -> EffectiveConfig:
+        """What the profile leaves to launch time, settled in the launching process before anything is
+        recorded; a ConfigError names the profile key (default: nothing to settle)."""
+        return config
 
     def hand_over(self, sweep: Sweep, attempt_ids: list[int] | None = None) -> bool:
         """Newly recorded attempts (None: every attempt of the sweep) are submitted here and now, unless
@@ -97,8 +109,12 @@ class Executor(ABC):
         return []
 
     def health(self) -> list[str]:
-        """Problems that keep this scheduler's job states from being read (default: none)."""
-        return []
+        """Problems that keep this scheduler's job states from being read or changed, for the user."""
+        missing = [command for command in self.scheduler_commands if shutil.which(command) is None]
+        if not missing:
+            return []
+        return [f"{', '.join(missing)} not found on PATH: the states of {self.name} jobs cannot be read or changed "
+                f"from here"]
 
     # -- shared helpers ----------------------------------------------------------
     def run_spec(self, sweep: Sweep, job: Job, attempt: Attempt, timeout_s: float | None) -> RunSpec:

@@ -10,13 +10,14 @@ process can tell what still runs and cancel it by killing the command's process 
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
 
 from .. import faults
 from ..jobenv import GPU_BINDING
-from ..localslots import gpu_binding, plan_starts
+from ..localslots import gpu_binding, plan_starts, resolve_local_gpus
 from ..manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt, Sweep
 from ..procs import identity, is_alive, terminate
@@ -36,6 +37,11 @@ class LocalExecutor(QueueingExecutor):
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
         self._workers: WorkerPool | None = None  # made in the agent, the one process that starts jobs
+
+    def settle_config(self, config, environ, project_path):
+        """GPUs are counted once, here: the agent hands them out."""
+        return dataclasses.replace(config, local=resolve_local_gpus(
+            config.local, config.profile, environ, project_path, f"profiles.{config.profile_name}.gpus_per_node"))
 
     def start_queued(self, attempts: list[Attempt]) -> None:
         """Start PENDING attempts while their sweep, the host and the GPUs have room (localslots)."""

@@ -65,6 +65,7 @@ def submitit_parameters(sweep: Sweep) -> dict:
 
 class SlurmExecutor(Executor):
     name = "slurm"
+    scheduler_commands = ("sbatch", "sacct", "squeue", "scancel")
 
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)

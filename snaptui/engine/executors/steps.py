@@ -8,6 +8,7 @@ and the srun's process group. Resubmits queue and start the same way.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import pickle
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from .. import allocation
 from ..jobenv import without_scheduler_vars
 from ..joblogs import log_files
 from ..manifest import read_manifest
@@ -53,11 +55,19 @@ def srun_command(profile: dict, spec_path: str, out: str, err: str, job_name: st
 
 class StepExecutor(QueueingExecutor):
     name = "allocation"
+    scheduler_commands = ("srun", "scancel")
     vanished_reason = "srun ended without the step reporting an exit code (allocation gone?)"
 
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
         self._sruns: dict[int, subprocess.Popen] = {}  # attempt id -> srun, kept to reap it
+
+    def settle_config(self, config, environ, project_path):
+        """A running allocation, or nothing is launched."""
+        found = allocation.resolve(config.profile["allocation"], environ, project_path,
+                                   f"profiles.{config.profile_name}.allocation")
+        return dataclasses.replace(config, profile={**config.profile, "allocation": found.job_id,
+                                                    "allocation_cpus": found.cpus, "allocation_mem_mb": found.mem_mb})
 
     def start_queued(self, attempts: list[Attempt]) -> None:
         for sweep_id in sorted({a.sweep_id for a in attempts}):
