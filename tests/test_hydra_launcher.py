@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -211,13 +210,12 @@ def test_every_snapshot_setting_of_snaptui_toml_can_be_set_from_hydra(hydra_repo
 
 
 def test_wait_false_returns_at_once_and_the_jobs_run_the_launched_code(hydra_repo):
-    started = time.monotonic()
     out = run_app(hydra_repo, "-m", "hydra/launcher=snaptui_local", "hydra.launcher.wait=false", "a=1,2", "sleep=4")
     assert out.returncode == 0, out.stderr
-    assert time.monotonic() - started < 4
     engine = Engine(hydra_repo)
     [sweep] = engine.sweeps()
-    assert engine.sweep(sweep.id).is_active  # returned before the jobs ended
+    # returned before the jobs ended; asked of the store, not the clock (the app alone takes 4-6 s on a loaded machine)
+    assert engine.sweep(sweep.id).is_active
     app = hydra_repo / "app.py"
     app.write_text(app.read_text().replace("VERSION = 1", "VERSION = 2"))  # edited while they run
     assert wait_sweep_done(engine, sweep.id, 60).counts == {JobState.COMPLETED: 2}
