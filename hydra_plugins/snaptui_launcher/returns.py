@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any, Callable, List, NamedTuple, Tuple
 
@@ -31,20 +30,12 @@ class PlannedJob(NamedTuple):
 def wait(engine: Any, sweep_id: int) -> None:
     """Log progress lines as states change until no job is active."""
     last = None
-    last_refresh = time.monotonic()
     try:
-        while True:
-            sweep = engine.sweep(sweep_id)
+        for sweep in engine.follow(sweep_id, poll_s=POLL_S, refresh_s=REFRESH_S):
             line = progress(sweep)
             if line != last:
                 log.info(f"snaptui sweep {sweep_id}: {line}")
                 last = line
-            if not sweep.is_active:
-                return
-            if time.monotonic() - last_refresh > REFRESH_S:
-                engine.refresh()  # makes sure the agent still runs
-                last_refresh = time.monotonic()
-            time.sleep(POLL_S)
     except KeyboardInterrupt:
         log.warning(f"snaptui: stopped waiting; the jobs keep running: `snaptui status {sweep_id}`, "
                     f"`snaptui cancel {sweep_id}`")

@@ -19,7 +19,8 @@ from ..engine.views import eta_seconds, slots_of
 from ..format import STATE_STYLE, progress_text, duration
 
 PLAIN_EVERY_S = 10.0
-REFRESH_EVERY_S = 5.0
+REFRESH_EVERY_S = 5.0  # agent nudged and health checked this often
+POLL_S = 0.5
 DRY_RUN_ALL, DRY_RUN_HEAD, DRY_RUN_TAIL = 50, 10, 5  # a bigger dry run shows its first and last jobs
 
 
@@ -57,14 +58,13 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
     started = sweep.created_at
     reported: set[int] = set()
     warned: set[str] = set()
-    last_refresh = time.monotonic()
+    last_health = time.monotonic()
     live = Live(console=console, auto_refresh=False, transient=False) if console.is_terminal else None
     last_line, last_print, last_states = "", float("-inf"), frozenset()
     try:
         if live:
             live.start()
-        while True:
-            sweep = engine.sweep(sweep.id)
+        for sweep in engine.follow(sweep.id, poll_s=POLL_S, refresh_s=REFRESH_EVERY_S):
             for job in engine.jobs(sweep.id):
                 if job.state.is_final and job.state != JobState.COMPLETED and job.attempt.id not in reported:
                     reported.add(job.attempt.id)
@@ -81,15 +81,11 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
                 if states != last_states or time.monotonic() - last_print >= PLAIN_EVERY_S or not sweep.is_active:
                     last_line, last_print, last_states = line.plain.split("  elapsed")[0], time.monotonic(), states
                     console.print(line, highlight=False)
-            if not sweep.is_active:
-                break
-            if time.monotonic() - last_refresh > REFRESH_EVERY_S:
+            if sweep.is_active and time.monotonic() - last_health > REFRESH_EVERY_S:
                 for problem in set(engine.health()) - warned:
                     warned.add(problem)
                     (live.console if live else console).print(f"[yellow]warning:[/] {problem}")
-                engine.refresh()
-                last_refresh = time.monotonic()
-            time.sleep(0.5)
+                last_health = time.monotonic()
     except KeyboardInterrupt:
         if live:
             live.stop()

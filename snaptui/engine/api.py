@@ -32,6 +32,7 @@ from .verbs.logs import LogVerbs
 from .verbs.metrics import MetricsVerbs
 from .verbs.records import RecordVerbs
 from .verbs.snapshots import SnapshotVerbs
+from .verbs.waiting import WaitVerbs
 
 
 # Above this a sweep is refused even with --yes: its rows alone would fill memory and the store.
@@ -57,7 +58,7 @@ def files_git_would_add(repo_root: Path, *pathspecs: str, timeout: float | None 
     return would_add(repo_root, *pathspecs, timeout=timeout)
 
 
-class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs):
+class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs, WaitVerbs):
     """One project's sweeps. Launching, reading and acting are here; the other verbs (snapshots, gc, diff,
     manifest, reproduce, recover, logs, metrics, allocations) come from the topic modules in verbs/."""
 
