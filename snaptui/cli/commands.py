@@ -20,6 +20,7 @@ import os
 
 # Piped output (scripts, CI logs) must not wrap at rich's default 80 columns.
 out = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
+FOLLOW_POLL_S = 0.3  # `logs --follow`: how often a caught-up log is looked at again
 
 
 def batch(engine: Engine, args: Namespace) -> int:
@@ -160,23 +161,28 @@ def logs(engine: Engine, args: Namespace) -> int:
     if path is None:
         if not args.follow:
             raise SnaptuiError(f"job {job.ref} has not started yet: no log")
-    tailer = None
+    tailer = engine.tail(path) if path is not None else None
     sink = sys.stdout.buffer
-    while True:
-        if tailer is None and path is not None:
-            tailer = engine.tail(path)
-        while tailer is not None and (data := tailer.read_bytes()):
-            sink.write(data)   # as written: an unfinished tqdm line shows, and redraws in place
+
+    def step() -> bool:
+        nonlocal tailer
+        if tailer is None:   # following a job that had not started: its log has a name once it runs
+            stdout, stderr = engine.log_paths(engine.attempt(attempt.id), task)
+            if (stderr if args.err else stdout) is None:
+                return False
+            tailer = engine.tail(stderr if args.err else stdout)
+        data = tailer.read_bytes()
+        sink.write(data)   # as written: an unfinished tqdm line shows, and redraws in place
         sink.flush()
-        if not args.follow:
-            return 0
-        current = engine.attempt(attempt.id)
-        if current.state.is_final and (tailer is None or not tailer.has_more):
-            return 0
-        if path is None:
-            stdout, stderr = engine.log_paths(current, task)
-            path = stderr if args.err else stdout
-        time.sleep(0.3)
+        return bool(data)
+
+    if not args.follow:
+        while step():
+            pass
+        return 0
+    engine.follow_log(step, interval=FOLLOW_POLL_S, stop=lambda: engine.attempt(attempt.id).state.is_final
+                      and (tailer is None or not tailer.has_more))
+    return 0
 
 
 def results(engine: Engine, args: Namespace) -> int:

@@ -8,10 +8,25 @@ select() or inotify, because logs written from compute nodes over NFS raise no e
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
+from typing import Callable
 
 CHUNK = 64 * 1024
 MAX_PARTIAL = 1024 * 1024  # a "line" longer than this is emitted in pieces
+
+
+def follow(step: Callable[[], bool], *, stop: Callable[[], bool], interval: float,
+           wake: threading.Event | None = None) -> None:
+    """The one follow loop of a growing log: call `step()` (it reads what the file gained and says
+    whether more is waiting) until `stop()`; when it is caught up, wait `interval` (less if `wake` is set)."""
+    while not stop():
+        if not step():
+            if wake is not None:
+                wake.wait(interval)
+            else:
+                time.sleep(interval)
 
 
 class LogTailer:

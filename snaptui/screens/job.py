@@ -189,18 +189,22 @@ class JobScreen(EngineScreen):
     def _tail(self, indexes, generation: int, wake: threading.Event) -> None:
         """Index what the files gained, hand it to the view; poll (NFS raises no events)."""
         worker = get_current_worker()
-        seen = None
-        while not worker.is_cancelled and generation == self._generation:
+        seen, app_gone = None, False
+
+        def step() -> bool:
+            nonlocal seen, app_gone
             updates = [index.update() for index in indexes]
             summary = [(u.state, u.reset, u.grew, u.more) for u in updates]
             if summary != seen or any(u.grew for u in updates):
                 seen = summary
                 try:
                     self.app.call_from_thread(self._indexed, generation, updates)
-                except RuntimeError:
-                    return
-            if not any(u.more for u in updates):
-                wake.wait(self.poll_interval)
+                except RuntimeError:  # the app has exited
+                    app_gone = True
+            return any(u.more for u in updates)
+
+        self.engine.follow_log(step, interval=self.poll_interval, wake=wake,
+                               stop=lambda: app_gone or worker.is_cancelled or generation != self._generation)
 
     def _indexed(self, generation: int, updates) -> None:
         if generation == self._generation and self.is_attached:

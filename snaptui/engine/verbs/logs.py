@@ -28,6 +28,13 @@ class LogVerbs:
         return LogTailer(path)
 
     @staticmethod
+    def follow_log(step, *, stop, interval: float, wake=None) -> None:
+        """The follow loop every log reader uses (see logtail.follow): `step()` until `stop()`, waiting
+        `interval` whenever `step` has caught up with the file."""
+        from ..logtail import follow
+        follow(step, stop=stop, interval=interval, wake=wake)
+
+    @staticmethod
     def log_index(path: Path | str):
         """A logindex.LineIndex of `path`: any line read on demand, update() follows the file."""
         from ..logindex import LineIndex
