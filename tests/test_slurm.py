@@ -252,7 +252,7 @@ def test_a_requeue_is_told_from_accounting_that_lags_the_job_start():
     submit second), the second was requeued after a node failure (PENDING, a later submit second) while the
     killed job wrote its start into its manifest after the requeue. Only the second steps back to pending."""
     from snaptui.engine.executors import sacct
-    from snaptui.engine.executors.slurm import _requeued_since
+    from snaptui.engine.executors.slurm_states import requeued_since as _requeued_since
     from snaptui.engine.models import Attempt
 
     submitted, requeued_at = 1_780_000_000.7, 1_780_000_004

@@ -25,13 +25,11 @@ from ..runner import CommandRunner, RequeueableRunner
 from ..states import JobState
 from . import sacct, slurm_limits, slurm_recovery
 from .base import Executor
+from .slurm_states import apply_record, packed
 
 log = logging.getLogger("snaptui.slurm")
 DEFAULT_POLL_S = 10.0
 MAX_POLL_S = 30.0
-NOT_IN_ACCOUNTING_GRACE_S = 300.0
-REQUEUED_AFTER = ("NODE_FAIL", "PREEMPTED")
-REQUEUE_WINDOW_S = 180.0
 # A worktree under one of these is on this machine's own disk, invisible to other compute nodes.
 NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
 # Profile keys that pass to submitit's SlurmExecutor under the same name.
@@ -55,7 +53,7 @@ def submitit_parameters(sweep: Sweep) -> dict:
     if "tasks_per_node" in profile:
         params["ntasks_per_node"] = profile["tasks_per_node"]
     # Tagged so an interrupted launch can find the jobs it submitted before it died (recovery.py).
-    tag = f"snaptui:{sweep.uid}" if sweep.uid else None
+    tag = slurm_recovery.launch_tag(sweep)
     if tag:
         params["comment"] = f"{profile['comment']} {tag}" if profile.get("comment") else tag
     if profile.get("additional_parameters"):
@@ -84,7 +82,7 @@ class SlurmExecutor(Executor):
             if not self.states.manifest_changed(attempt):
                 continue
             manifest = read_manifest(attempt.log_dir) or {}
-            if _packed(attempt):  # its task goes on after it: the job's own report is final
+            if packed(attempt):  # its task goes on after it: the job's own report is final
                 self.states.apply_manifest(attempt)
                 continue
             if manifest.get("ended_at") is not None and (manifest.get("exit_code") or 0) < 0:
@@ -174,54 +172,8 @@ class SlurmExecutor(Executor):
             return
         changed = False
         for attempt in submitted:
-            record = records.get(attempt.executor_id)
-            if record is not None and record.submit and attempt.submitted_at and \
-                    record.submit < attempt.submitted_at - 120:
-                record = None  # an older job with a reused id (the cluster's ids were reset)
-            changed |= self._apply(attempt, record)
+            changed |= apply_record(self.states, attempt, records.get(attempt.executor_id))
         self._quiet_polls = 0 if changed else min(self._quiet_polls + 1, 6)
-
-    def _apply(self, attempt: Attempt, record: sacct.SlurmRecord | None) -> bool:
-        before = attempt.state
-        if record is None:
-            if attempt.cancel_requested:
-                # Slurm keeps no record of an array task cancelled while still pending.
-                self.store.update_attempt(attempt.id, JobState.CANCELLED, ended_at=time.time(),
-                                          reason="cancelled before it started")
-                return True
-            if time.time() - (attempt.submitted_at or 0) > NOT_IN_ACCOUNTING_GRACE_S:
-                self.store.update_attempt(attempt.id, JobState.UNKNOWN, reason="not found in Slurm accounting")
-            return False
-        if record.slurm_state in REQUEUED_AFTER and time.time() - (record.end or time.time()) < REQUEUE_WINDOW_S:
-            # Slurm requeues batch jobs after a node failure or preemption (JobRequeue=1, the
-            # default): for a short while the outcome is unknown, not failed.
-            self.store.update_attempt(attempt.id, JobState.UNKNOWN, node=record.node,
-                                      reason=f"{record.slurm_state}: Slurm may requeue it")
-            return attempt.state != JobState.UNKNOWN
-        if _packed(attempt) and not record.state.is_final:
-            # The task runs its jobs in turn: a packed job runs once its own manifest says so.
-            if record.state == JobState.PENDING and attempt.state == JobState.PENDING:
-                self.store.update_attempt(attempt.id, JobState.PENDING, reason=record.describe())
-            return False
-        if record.state.is_final:
-            # The job's own report has the exact exit code and results, unless Slurm killed it.
-            if (record.slurm_state in ("COMPLETED", "FAILED") or _packed(attempt)) and \
-                    self.states.apply_manifest(attempt):
-                return True
-            state = JobState.CANCELLED if attempt.cancel_requested and record.state != JobState.COMPLETED \
-                else record.state
-            self.store.update_attempt(attempt.id, state, exit_code=record.exit_code, node=record.node,
-                                      started_at=record.start or attempt.started_at, ended_at=record.end or time.time(),
-                                      reason=record.describe())
-            return True
-        if record.state == JobState.RUNNING:
-            self.store.update_attempt(attempt.id, JobState.RUNNING, node=record.node,
-                                      started_at=record.start or time.time(), reason=None)
-        elif attempt.state == JobState.RUNNING and not _requeued_since(record, attempt):
-            pass  # accounting lags the job's own report that it started: not a step back to pending
-        else:
-            self.store.update_attempt(attempt.id, record.state, reason=record.describe())
-        return self.store.attempt(attempt.id).state != before
 
     def adopt_interrupted(self, sweep: Sweep, pending: list[Attempt]) -> tuple[list[str], list[Attempt]]:
         if not pending or not sweep.uid:
@@ -244,8 +196,8 @@ class SlurmExecutor(Executor):
         return slurm_recovery.abort(sweep, submitted, submitit_parameters(sweep)["job_name"], self.submitit_root)
 
     def cancel(self, attempts: list[Attempt]) -> None:
-        ids = [a.executor_id for a in attempts if a.executor_id and not _packed(a)]
-        ids += self._cancel_packed([a for a in attempts if a.executor_id and _packed(a)])
+        ids = [a.executor_id for a in attempts if a.executor_id and not packed(a)]
+        ids += self._cancelpacked([a for a in attempts if a.executor_id and packed(a)])
         if not ids:
             return
         ours = self._owned(self._whole_arrays(ids, attempts))
@@ -271,7 +223,7 @@ class SlurmExecutor(Executor):
             out += [array] if whole and members[0] != array else members
         return out
 
-    def _cancel_packed(self, attempts: list[Attempt]) -> list[str]:
+    def _cancelpacked(self, attempts: list[Attempt]) -> list[str]:
         """Mark each packed job cancelled in its folder (its task skips or stops it); a task whose
         every unfinished job is cancelled is scancelled as a whole. Returns those task ids."""
         for attempt in attempts:
@@ -292,21 +244,3 @@ class SlurmExecutor(Executor):
             return ids  # scancel itself refuses other users' jobs
         me = getpass.getuser()
         return [i for i in ids if i not in records or records[i].user in (me, "")]
-
-
-def _packed(attempt: Attempt) -> bool:
-    return bool((attempt.proc or {}).get("packed"))
-
-
-def _requeued_since(record: sacct.SlurmRecord, attempt: Attempt) -> bool:
-    """A requeued job is pending again under the same id, and Slurm gives it a new submit time.
-
-    Accounting shows whole seconds, and the first submission was no later than our own record
-    of it, so any later second is a requeue. Our start time alone is not enough: after a node
-    failure the killed job may write its start to its manifest after Slurm already requeued it."""
-    if not record.submit:
-        return False
-    if attempt.submitted_at and record.submit > math.floor(attempt.submitted_at):
-        return True
-    return bool(attempt.started_at and record.submit > attempt.started_at)
-

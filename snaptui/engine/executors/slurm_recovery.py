@@ -54,9 +54,14 @@ def _owned_by_manifest(submitit_root: Path, task_ids: list[str], sweep: Sweep) -
     return False
 
 
+def launch_tag(sweep: Sweep) -> str | None:
+    """What every job of a launch carries in its comment, so the launch finds its jobs after a crash."""
+    return f"snaptui:{sweep.uid}" if sweep.uid else None
+
+
 def find_arrays(sweep: Sweep, job_name: str, submitit_root: Path) -> dict[str, dict[str, sacct.SlurmRecord | None]]:
     """Arrays of this launch known to the scheduler: {array id: {task id: accounting record or None}}."""
-    tag = f"snaptui:{sweep.uid}"
+    tag = launch_tag(sweep)
     start = datetime.fromtimestamp(sweep.created_at - WINDOW_MARGIN_S).strftime("%Y-%m-%dT%H:%M:%S")
     accounted = sacct.parse(_run(["sacct", "-X", "-n", "-P", "-S", start, "-E", "now", "--name", job_name,
                                   "-o", ",".join(sacct.FIELDS)], "sacct"))
