@@ -222,16 +222,3 @@ def test_events_stream_reports_every_transition(engine):
     assert [e.new_state for e in events] == [JobState.PENDING, JobState.RUNNING, JobState.COMPLETED]
     assert [e.old_state for e in events] == [None, JobState.PENDING, JobState.RUNNING]
     assert events[0].reason == "launched"
-
-
-def test_subscribers_are_called_back_with_changes_made_by_other_processes(engine):
-    received = []
-    stop = engine.subscribe(received.extend)
-    try:
-        sweep = launch(engine, 'name = "sub"\ncommand = ["python", "job.py", "sleep=1"]\n')
-        wait_sweep_done(engine, sweep.id)
-        wait_until(lambda: any(e.new_state == JobState.COMPLETED for e in received), 5, message="the callback")
-    finally:
-        stop()
-    assert [e.new_state for e in received if e.sweep_id == sweep.id] == [
-        JobState.PENDING, JobState.RUNNING, JobState.COMPLETED]
