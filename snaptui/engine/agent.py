@@ -199,11 +199,11 @@ class Agent:
     def _sleep(self, seconds: float) -> None:
         """Wait for the next tick, or less: a local worker finishing a job wakes the agent at once,
         so the next queued job starts the moment a slot frees."""
-        local = self.executors.get("local")
-        if local is None:
+        waker = next((e for e in self.executors.values() if e.wakes_agent), None)
+        if waker is None:
             time.sleep(seconds)
         else:
-            local.wait_for_event(seconds)
+            waker.wait_for_event(seconds)
 
     def _release(self, lock_handle) -> bool:
         """Exit only if, under the start lock, nothing is active: a caller that saw us alive relies on us."""

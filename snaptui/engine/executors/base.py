@@ -1,23 +1,26 @@
 """The seam between the engine and a scheduler: what the engine and the agent ask of every executor.
 
-    settle_config(config, env, project)  what the profile leaves to launch time, settled once by the
-                            launching process (local GPUs, the allocation to run in)
-    hand_over(sweep, ids)   new attempts are recorded (launch, resubmit, recover): submit them now
-                            from this process, or leave them queued for the agent; one place decides
-    dispatch_queued()       the agent, every tick: start queued attempts as room frees (executors that
-                            queue: local, allocation); nothing for a scheduler that queues itself
-    submit(sweep, attempts) hand attempts to the scheduler, recording executor ids and log folders
-    quick_poll / poll       keep the store in step with reality: cheap checks every tick, the
-                            scheduler's answer every poll_interval()
-    wait_for_event(t)       the agent's sleep; an executor that learns of job ends early wakes it
-    cancel(attempts)        stop attempts the store has flagged
-    adopt_interrupted       find and adopt the tagged work of a launch interrupted after submitting
-    abort_interrupted       stop every job of an interrupted launch, tracked or not
-    workdir_warnings(path)  what is wrong with running jobs from this code folder on this scheduler
-    health()                what keeps this scheduler's states from being read, worded for the user
+Launching process (api, recovery):
+    settle_config(config, environ, project)  settle what the profile leaves to launch time (local
+                                GPUs, the allocation to run in), before anything is recorded
+    workdir_warnings(path)      what is wrong with running jobs from this code folder here
+    hand_over(sweep, ids)       new attempts are recorded (launch, resubmit, recover): submit them now,
+                                or leave them queued for the agent; decided here and nowhere else
+    adopt_interrupted / abort_interrupted   find the tagged work of an interrupted launch: adopt it,
+                                or stop all of it, tracked or not
+Agent (agent.py), every tick:
+    dispatch_queued()           start queued attempts as room frees (local, allocation: queued.py);
+                                nothing for a scheduler that queues itself (Slurm)
+    quick_poll / poll           keep the store in step: cheap checks every tick, the scheduler's
+                                answer every poll_interval()
+    wait_for_event(t)           the agent's sleep, on an executor that hears of job ends (wakes_agent)
+Anyone:
+    submit(sweep, attempts)     hand attempts to the scheduler, recording executor ids and folders
+    cancel(attempts)            stop attempts the store has flagged
+    health()                    what keeps this scheduler's states from being read, for the user
 
-What a job's report or its disappearance means for its state is policy (state_policy.py),
-shared by every executor; an executor only finds out what the scheduler knows.
+What a job's report or its disappearance means for its state is policy (state_policy.py,
+slurm_states.py), shared by the executors; an executor only finds out what the scheduler knows.
 """
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ SUBMITIT_DIRNAME = ".submitit"
 class Executor(ABC):
     name: str = ""
     scheduler_commands: tuple[str, ...] = ()  # what this executor runs to reach its scheduler (health)
+    wakes_agent = False  # True: wait_for_event returns the moment one of its jobs ends
     submits_from_agent = False  # True: the agent starts queued attempts as slots free up (read in hand_over only)
 
     def __init__(self, store: Store, repo_root: Path):
@@ -88,7 +92,7 @@ class Executor(ABC):
         """Cheap checks the agent makes on every tick, between scheduler polls (default: none)."""
 
     def wait_for_event(self, timeout: float) -> bool:
-        """Sleep up to `timeout`; True if woken early by a job's end (default: never)."""
+        """Sleep up to `timeout`; True if woken early by a job's end (only where wakes_agent)."""
         time.sleep(timeout)
         return False
 

@@ -33,6 +33,7 @@ ADOPT_AFTER_S = 10.0  # a claimed job starts within a second; older claims witho
 
 class LocalExecutor(QueueingExecutor):
     name = "local"
+    wakes_agent = True  # its workers say when a job ends
 
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
