@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from . import actions
+from .messages import EngineEvents
 from .screens.base import EngineScreen, describe_error
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class SnaptuiApp(App[int]):
                 failing, events = True, []
             if events:
                 last = events[-1].id
-                if not self._from_thread(self._dispatch_events, events):
+                if not self._from_thread(self._post_events, events):
                     return
             deadline = time.monotonic() + self.poll_interval * (4 if failing else 1)
             while not worker.is_cancelled and not self._wake.is_set() and time.monotonic() < deadline:
@@ -127,14 +128,11 @@ class SnaptuiApp(App[int]):
         except RuntimeError:  # the app is gone
             return False
 
-    def _dispatch_events(self, events: list) -> None:
+    def _post_events(self, events: list) -> None:
         self.last_event_id = events[-1].id
-        for screen in list(self.screen_stack):
+        for screen in self.screen_stack:
             if isinstance(screen, EngineScreen):
-                try:
-                    screen.engine_events(events)
-                except Exception as exc:  # noqa: BLE001 - one screen must not stop the others
-                    self.notify(describe_error(exc), severity="error")
+                screen.post_message(EngineEvents(events))
 
     def announce(self, message: str) -> None:
         """Something worth a look while the terminal is in the background: a bell, a desktop

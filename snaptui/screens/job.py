@@ -69,7 +69,7 @@ class JobScreen(EngineScreen):
         self.query_one(LogView).focus()
         if self.job is not None and self.job.attempt.log_dir:
             self._loaded((self.job, None, [self.job.attempt], None))
-        self.call_engine(self._load, done=self._loaded, group="load")
+        self.call_engine(self._load, done=self._loaded, group="load", exclusive=True)
         self.set_interval(1.0, self._tick, name="clock")
 
     def on_unmount(self) -> None:
@@ -159,7 +159,7 @@ class JobScreen(EngineScreen):
 
     def engine_events(self, events: list) -> None:
         if any(e.sweep_id == self.sweep_id and e.job_index == self.index for e in events):
-            self.call_engine(self._load, done=self._loaded, group="load")
+            self.call_engine(self._load, done=self._loaded, group="load", exclusive=True)
 
     def _tick(self) -> None:
         if self.job is not None and not self.job.state.is_final:

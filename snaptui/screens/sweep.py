@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.widgets import ContentSwitcher, Input, Static
+from textual.worker import Worker, get_current_worker
 
 from .. import actions
 from ..format import profile_label
@@ -14,7 +16,7 @@ from ..widgets.jobtable import JobTable
 from ..widgets.lines import axes_line, job_line, status_line
 from ..widgets.matrix import Matrix
 from ..widgets.model import SweepModel
-from .base import EngineScreen
+from .base import EngineScreen, describe_error
 from .sweep_actions import SweepJobActions
 from .sweep_metrics import SweepMetricsWatcher
 from .sweeps import sweep_branch
@@ -37,10 +39,8 @@ class SweepScreen(SweepJobActions, EngineScreen):
         super().__init__()
         self.sweep_id = sweep_id
         self.model: SweepModel | None = None
-        self._dirty: set[int] = set()
-        self._fetching = False
+        self._changed: set[int] = set()   # jobs changed since they were last read
         self._table_stale = False
-        self._reading_last = False
 
     def compose(self) -> ComposeResult:
         yield Static(f"sweep {self.sweep_id}", id="title", classes="title-bar")
@@ -81,33 +81,37 @@ class SweepScreen(SweepJobActions, EngineScreen):
         self._show_status()
         self._show_axes()
         self._show_selected()
-        if self._dirty:
-            self._fetch()
+        self._read_changed()
 
     def engine_events(self, events: list) -> None:
-        self._dirty.update(e.job_index for e in events if e.sweep_id == self.sweep_id)
-        if self._dirty and self.model is not None:
-            self._fetch()
+        self._changed.update(e.job_index for e in events if e.sweep_id == self.sweep_id)
+        self._read_changed()
 
-    def _fetch(self) -> None:
-        if self._fetching or not self._dirty:
-            return
-        self._fetching = True
-        wanted, self._dirty = self._dirty, set()
-        sweep_id = self.sweep_id
+    def _read_changed(self) -> None:
+        """One read at a time: what changes during a read is read when it ends (on_worker_state_changed),
+        so a stream of changes is followed rather than each read cancelling the last."""
+        if self._changed and self.model is not None and not self.reading("fetch"):
+            wanted, self._changed = self._changed, set()
+            self._fetch(wanted)
 
-        def fetch() -> list:
-            if len(wanted) > FULL_RELOAD:
-                return self.engine.jobs(sweep_id)
-            return jobs_by_index(self.engine, sweep_id, sorted(wanted))
+    @work(thread=True, exclusive=True, group="fetch", exit_on_error=False)
+    def _fetch(self, wanted: set[int]) -> None:
+        if len(wanted) > FULL_RELOAD:
+            jobs = self.engine.jobs(self.sweep_id)
+        else:
+            jobs = jobs_by_index(self.engine, self.sweep_id, sorted(wanted))
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._fetched, jobs)
 
-        def failed(_exc) -> None:
-            self._fetching = False
-
-        self.call_engine(fetch, done=self._fetched, failed=failed, group="fetch")
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "fetch" and event.worker.is_finished:
+            if event.worker.error is not None:
+                self.notify(describe_error(event.worker.error), title="snaptui", severity="error", timeout=8)
+            self._read_changed()
 
     def _fetched(self, jobs: list) -> None:
-        self._fetching = False
+        if not self.is_attached:
+            return
         changed = self.model.update(jobs)
         if changed:
             matrix = self.query_one(Matrix)
@@ -124,8 +128,6 @@ class SweepScreen(SweepJobActions, EngineScreen):
                 self._table_stale = True   # re-sorted when shown: 10,000 rows cost ~40 ms
             self._show_status()
             self._show_selected()
-        if self._dirty:
-            self._fetch()
 
     def _tick(self) -> None:
         if self.model is None:
@@ -144,15 +146,9 @@ class SweepScreen(SweepJobActions, EngineScreen):
     def _read_last_lines(self, jobs: list) -> None:
         from ..widgets.lastline import last_lines
 
-        if not self._reading_last:
-            self._reading_last = True
-
-            def done(lines) -> None:
-                self._reading_last = False
-                self.query_one(JobTable).set_last_lines(lines)
-
-            self.call_engine(last_lines, self.engine, jobs, done=done, failed=lambda _: setattr(
-                self, "_reading_last", False), group="last-lines")
+        if not self.reading("last-lines"):   # a slow disk: skip a tick rather than pile up reads
+            self.call_engine(last_lines, self.engine, jobs, done=self.query_one(JobTable).set_last_lines,
+                             group="last-lines")
 
     # -- status lines ---------------------------------------------------------------------
     def _show_status(self) -> None:

@@ -5,6 +5,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker
 
 from .. import actions
 from ..widgets.filterbox import FilterBox
@@ -52,8 +53,7 @@ class SweepsScreen(EngineScreen):
         super().__init__()
         self.sweeps: dict[int, object] = {}
         self.filter_text = ""
-        self._loading = False
-        self._again = False
+        self._reload_asked = False   # during a read: read again when it ends
 
     def compose(self) -> ComposeResult:
         yield Static(Text("snaptui", style="bold") + Text(f"  {self.engine.repo_root.name}", style="dim"),
@@ -75,17 +75,14 @@ class SweepsScreen(EngineScreen):
 
     # -- data ------------------------------------------------------------------------
     def reload(self) -> None:
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
-        self.call_engine(self.engine.sweeps, done=self._loaded, failed=lambda _: self._finish(),
-                         group="sweeps")
+        """Read the sweeps again: one read at a time, and one more after it when asked meanwhile
+        (on_worker_state_changed), so the list ends up showing the latest state."""
+        self._reload_asked = self.reading("sweeps")
+        if not self._reload_asked:
+            self.call_engine(self.engine.sweeps, done=self._loaded, group="sweeps")
 
-    def _finish(self) -> None:
-        self._loading = False
-        if self._again:
-            self._again = False
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "sweeps" and event.worker.is_finished and self._reload_asked:
             self.reload()
 
     def engine_events(self, events: list) -> None:
@@ -101,7 +98,6 @@ class SweepsScreen(EngineScreen):
         self.sweeps = {s.id: s for s in sweeps}
         self.snaptui.sweep_names = [(s.id, s.name) for s in sweeps]
         self._apply()
-        self._finish()
 
     def _visible(self) -> list:
         needle = self.filter_text.lower()
