@@ -15,15 +15,13 @@ import logging
 import os
 import time
 
-from .. import faults
 from ..jobenv import GPU_BINDING
 from ..localslots import gpu_binding, plan_starts, resolve_local_gpus
 from ..manifest import MANIFEST_NAME, read_manifest
-from ..models import Attempt, Sweep
+from ..models import Attempt
 from ..procs import identity, is_alive, terminate
 from ..packed import request_cancel
 from ..store import state_dir
-from ..states import JobState
 from .local_workers import WorkerPool
 from .queued import QueueingExecutor
 
@@ -50,35 +48,15 @@ class LocalExecutor(QueueingExecutor):
         for start in plan_starts(attempts, self._sweep):
             self.submit(start.sweep, [start.attempt], gpus={start.attempt.id: start.gpus})
 
-    def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
-        """Start these attempts now, each handed to a long-lived worker of the agent's pool
-        (local_workers.py); `gpus` gives the devices each may use (by attempt id)."""
-        timeout_min = float(sweep.config["executor"].get("timeout_min", 60))
-        for attempt in attempts:
-            if not self.store.claim(attempt.id):
-                continue
-            job = self.store.job(sweep.id, attempt.job_index)
-            spec = self.run_spec(sweep, job, attempt, timeout_s=timeout_min * 60)
-            devices = (gpus or {}).get(attempt.id)
-            # Without a GPU request a local job sees the GPUs the launching shell made visible.
-            spec.bound_env = gpu_binding(devices) if devices else {k: spec.env[k] for k in GPU_BINDING if k in spec.env}
-            spec.scheduler = "local"
-            try:
-                executor_id = f"{os.getpid()}-{attempt.id}"
-                folder = self.submitit_root / executor_id
-                worker_pid = self.workers.dispatch(spec, folder, executor_id)
-            except Exception as exc:  # a failed start must show on the job, not kill the agent
-                log.exception("submitting attempt %s failed", attempt.id)
-                self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(),
-                                          reason=f"could not start: {exc}")
-                continue
-            faults.point("agent:submitted")
-            self.store.update_attempt(
-                attempt.id, executor_id=executor_id, log_dir=str(folder), submitted_at=time.time(),
-                proc={"worker": identity(worker_pid) or {"pid": worker_pid}, "gpus": devices})
-            fresh = self.store.attempt(attempt.id)
-            if fresh.cancel_requested:  # cancelled while we were starting it
-                self.cancel([fresh])
+    def start(self, sweep, job, attempt, spec, gpus):
+        """Hand the attempt to a long-lived worker of the agent's pool (local_workers.py)."""
+        # Without a GPU request a local job sees the GPUs the launching shell made visible.
+        spec.bound_env = gpu_binding(gpus) if gpus else {k: spec.env[k] for k in GPU_BINDING if k in spec.env}
+        spec.scheduler = "local"
+        executor_id = f"{os.getpid()}-{attempt.id}"
+        folder = self.submitit_root / executor_id
+        worker_pid = self.workers.dispatch(spec, folder, executor_id)
+        return executor_id, folder, {"worker": identity(worker_pid) or {"pid": worker_pid}, "gpus": gpus}
 
     @property
     def workers(self) -> WorkerPool:

@@ -3,23 +3,32 @@
 Both start PENDING attempts from the agent as room frees (`dispatch_queued`), learn of a
 job's end from its manifest (a stat per tick), and have a process on this machine as the
 job's handle: when it is gone and the manifest never said the job ended, the job vanished.
-The poll is written once here; each executor says only which processes keep a job alive
-(`alive`), what to tidy once it is over (`reap`) and how to word a vanished job (`vanished_reason`).
+The submit and the poll are written once here; each executor says only how it starts a job
+(`start`), which processes keep a job alive (`alive`), what to tidy once it is over (`reap`)
+and how to word a failed start or a vanished job.
 """
 from __future__ import annotations
 
+import logging
 import time
 from abc import abstractmethod
+from pathlib import Path
 
-from ..models import Attempt, Sweep
+from .. import faults
+from ..models import Attempt, Job, Sweep
+from ..runner import RunSpec
+from ..states import JobState
 from .base import Executor
 
+log = logging.getLogger("snaptui.queued")
 LIVENESS_EVERY_S = 1.0
 
 
 class QueueingExecutor(Executor):
     submits_from_agent = True
     vanished_reason = "the job's processes ended without reporting an exit code (killed?)"
+    start_failed = "could not start"  # how a failed start reads on the job, before the error
+    start_errors: tuple[type[Exception], ...] = (Exception,)
 
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
@@ -42,6 +51,35 @@ class QueueingExecutor(Executor):
         if sweep_id not in self._sweeps:
             self._sweeps[sweep_id] = self.store.sweep(sweep_id)
         return self._sweeps[sweep_id]
+
+    def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
+        """Start these attempts now, each claimed first so that no two processes start one; `gpus`
+        gives the devices each may use (by attempt id)."""
+        timeout_s = float(sweep.config["executor"].get("timeout_min", 60)) * 60
+        for attempt in attempts:
+            if not self.store.claim(attempt.id):
+                continue
+            job = self.store.job(sweep.id, attempt.job_index)
+            spec = self.run_spec(sweep, job, attempt, timeout_s=timeout_s)
+            try:
+                executor_id, folder, proc = self.start(sweep, job, attempt, spec, (gpus or {}).get(attempt.id))
+            except self.start_errors as exc:  # a failed start must show on the job, not kill the agent
+                log.exception("starting attempt %s (%s) failed", attempt.id, self.name)
+                self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(),
+                                          reason=f"{self.start_failed}: {exc}")
+                continue
+            faults.point("agent:submitted")
+            self.store.update_attempt(attempt.id, executor_id=executor_id, log_dir=str(folder),
+                                      submitted_at=time.time(), proc=proc)
+            fresh = self.store.attempt(attempt.id)
+            if fresh.cancel_requested:  # cancelled while it was being started
+                self.cancel([fresh])
+
+    @abstractmethod
+    def start(self, sweep: Sweep, job: Job, attempt: Attempt, spec: RunSpec, gpus: list[str] | None
+              ) -> tuple[str, Path, dict]:
+        """Start one claimed attempt; returns its executor id, its folder and the processes that are
+        its handle (`proc`, what `alive` reads)."""
 
     @abstractmethod
     def alive(self, attempt: Attempt) -> bool:

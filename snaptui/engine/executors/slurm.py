@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 import logging
 import math
-import os
 import subprocess
 import time
 from pathlib import Path

@@ -9,23 +9,20 @@ and the srun's process group. Resubmits queue and start the same way.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import pickle
 import subprocess
 import sys
-import time
 
 from .. import allocation
 from ..jobenv import without_scheduler_vars
 from ..joblogs import log_files
 from ..manifest import read_manifest
-from ..models import Attempt, Sweep
+from ..models import Attempt
 from ..procs import identity, is_alive, terminate
 from ..states import JobState
 from .queued import QueueingExecutor
 
-log = logging.getLogger("snaptui.steps")
 SPEC_NAME = "snaptui_step.pkl"
 
 
@@ -56,6 +53,8 @@ def srun_command(profile: dict, spec_path: str, out: str, err: str, job_name: st
 class StepExecutor(QueueingExecutor):
     name = "allocation"
     scheduler_commands = ("srun", "scancel")
+    start_failed = "could not start srun"
+    start_errors = (OSError,)
     vanished_reason = "srun ended without the step reporting an exit code (allocation gone?)"
 
     def __init__(self, store, repo_root):
@@ -80,39 +79,23 @@ class StepExecutor(QueueingExecutor):
             if queued and free > 0:
                 self.submit(sweep, queued[:free])
 
-    def submit(self, sweep: Sweep, attempts: list[Attempt], gpus=None) -> None:
+    def start(self, sweep, job, attempt, spec, gpus):
+        """One `srun` in the allocation, its output in the job's folder; srun is the job's handle here."""
         profile = sweep.config["executor"]
-        timeout_min = float(profile.get("timeout_min", 60))
-        for attempt in attempts:
-            if not self.store.claim(attempt.id):
-                continue
-            job = self.store.job(sweep.id, attempt.job_index)
-            spec = self.run_spec(sweep, job, attempt, timeout_s=timeout_min * 60)
-            executor_id = f"{profile['allocation']}-s{attempt.id}"
-            folder = self.submitit_root / executor_id
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                spec_path = folder / SPEC_NAME
-                with open(spec_path, "wb") as handle:
-                    pickle.dump((spec, executor_id), handle)
-                out, err = log_files(folder, executor_id)
-                cmd = srun_command(profile, str(spec_path), str(out), str(err), f"snaptui-{sweep.name}-{job.index}")
-                with open(folder / "srun.log", "ab") as srun_log:
-                    # srun must not take this process's own allocation (if any) for the step's
-                    process = subprocess.Popen(cmd, env=without_scheduler_vars(os.environ), start_new_session=True,
-                                               stdin=subprocess.DEVNULL, stdout=srun_log, stderr=subprocess.STDOUT)
-            except OSError as exc:
-                log.exception("starting a step for attempt %s failed", attempt.id)
-                self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(),
-                                          reason=f"could not start srun: {exc}")
-                continue
-            self._sruns[attempt.id] = process
-            self.store.update_attempt(attempt.id, executor_id=executor_id, log_dir=str(folder),
-                                      submitted_at=time.time(),
-                                      proc={"controller": identity(process.pid) or {"pid": process.pid}})
-            fresh = self.store.attempt(attempt.id)
-            if fresh.cancel_requested:
-                self.cancel([fresh])
+        executor_id = f"{profile['allocation']}-s{attempt.id}"
+        folder = self.submitit_root / executor_id
+        folder.mkdir(parents=True, exist_ok=True)
+        spec_path = folder / SPEC_NAME
+        with open(spec_path, "wb") as handle:
+            pickle.dump((spec, executor_id), handle)
+        out, err = log_files(folder, executor_id)
+        cmd = srun_command(profile, str(spec_path), str(out), str(err), f"snaptui-{sweep.name}-{job.index}")
+        with open(folder / "srun.log", "ab") as srun_log:
+            # srun must not take this process's own allocation (if any) for the step's
+            process = subprocess.Popen(cmd, env=without_scheduler_vars(os.environ), start_new_session=True,
+                                       stdin=subprocess.DEVNULL, stdout=srun_log, stderr=subprocess.STDOUT)
+        self._sruns[attempt.id] = process
+        return executor_id, folder, {"controller": identity(process.pid) or {"pid": process.pid}}
 
     def alive(self, attempt: Attempt) -> bool:
         """The step reports through its manifest; a step that never does shows as its srun gone."""
