@@ -15,17 +15,15 @@ from .. import actions
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import SnaptuiFooter
 from ..engine.errors import SnaptuiError
-from ..format import STATE_STYLE, duration, format_result, profile_label
 from ..widgets.lines import job_line
 from ..widgets.logview import LogView
-from ..widgets.text import clock_time, elapsed
 from .base import EngineScreen
+from .job_panels import log_status_text, manifest_text
 from .confirm import confirm_then, describe_jobs
 from .sweep import jobs_by_index
 from .sweep_actions import KEPT_NOTE, resubmit_title
 
 STREAMS = ("out", "err", "both")
-STREAM_NAMES = {"out": "stdout", "err": "stderr", "both": "stdout+stderr"}
 FIRST_READ = 1024 * 1024
 
 
@@ -218,109 +216,16 @@ class JobScreen(EngineScreen):
         self.query_one("#title", Static).update(text)
 
     def _show_status(self) -> None:
-        log = self.query_one(LogView)
-        stream = self.stream or "out"
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {STREAM_NAMES[stream]} ", style="reverse")
-        if len(self.attempts) > 1:
-            text.append(f" attempt {self._attempt_number}/{len(self.attempts)} (a)", style="bold")
-        if self.task_count > 1:
-            text.append(f" task {self.shown_task}/{self.task_count} (t)", style="bold")
-        text.append("  ")
-        text.append("FOLLOW" if log.follow else "PAUSED", style="bold" if log.follow else "bold reverse")
-        if log.line_count:
-            top = int(log.scroll_y) + 1
-            text.append(f"  line {min(top, log.line_count):,}/{log.line_count:,}", style="dim")
-        if log.new_lines:
-            text.append(f"  {log.new_lines:,} new lines (f)")
-        if log.wrap:
-            text.append("  wrap")
-        if log.indexing is not None:
-            text.append(f"  reading the log {log.indexing:.0%}", style="bold")
-        if log.needle:
-            if log.searching is not None:
-                found = f"searching {log.searching:.0%}"
-            else:
-                found = f"{log.current + 1}/{len(log.matches)}" if log.matches else "no match"
-            text.append(f"  /{log.needle}  {found}")
-        if log.notice:
-            text.append(f"  {log.notice}", style="italic")
-        streams = ["out", "err"] if stream == "both" else [stream]
-        paths = [self.paths.get(s) for s in streams]
-        if not any(paths):
-            state = self.job.state.value.lower() if self.job else "loading"
-            text.append(f"  no log yet ({state})", style="dim")
-        elif log.states and all(state == "missing" for state in log.states):
-            text.append("  log file not created yet", style="dim")
-        elif "deleted" in log.states:
-            text.append("  the log file was deleted: showing what was read", style="bold")
-        self.query_one("#logstatus", Static).update(text)
+        self.query_one("#logstatus", Static).update(log_status_text(
+            self.query_one(LogView), self.stream or "out", self.job, self.attempts, self._attempt_number,
+            self.shown_task, self.task_count, self.paths))
 
     def on_log_view_status_changed(self, _message) -> None:
         self._show_status()
 
     def _show_manifest(self) -> None:
-        job, sweep = self.job, self.sweep
-        spec = sweep.spec if sweep else {}
-        varying = set((spec.get("grid") or {}))
-        for group in spec.get("zip") or []:
-            varying.update(group)
-        text = Text()
-
-        def head(title: str) -> None:
-            text.append(("\n" if text else "") + title + "\n", style="bold underline")
-
-        head("overrides")
-        for key, value in job.params.items():
-            text.append(f"{key}", style="bold" if key in varying else "")
-            text.append(f" = {value}\n")
-        head("command")
-        text.append(shlex.join(job.argv) + "\n")
-        if sweep is not None:
-            head("snapshot")
-            snap = sweep.snapshot or {}
-            if snap:
-                text.append(f"branch {snap.get('branch', '?')}\ncommit {str(snap.get('commit', '?'))[:12]}\n")
-                if snap.get("base_commit"):
-                    text.append(f"from   {snap['base_commit'][:12]}\n")
-                if snap.get("dirty"):
-                    text.append("with uncommitted edits\n", style="italic")
-            else:
-                text.append("none: ran in the repository\n", style="dim")
-            text.append(f"workdir {self._short(sweep.workdir)}\n", style="dim")
-            head("executor")
-            text.append(f"{profile_label(sweep)}\n")
-        head("attempts")
-        for attempt in self.attempts:
-            text.append(f"#{attempt.number} ")
-            text.append(f"{attempt.state.symbol} {attempt.state.value}", style=STATE_STYLE[attempt.state])
-            run = elapsed(attempt.started_at, attempt.ended_at, self.now())
-            text.append(f" {duration(run)}" if run is not None else "")
-            if attempt.exit_code is not None:
-                text.append(f" exit {attempt.exit_code}")
-            text.append("\n")
-            details = [attempt.executor_id and f"id {attempt.executor_id}", attempt.node and f"on {attempt.node}",
-                       attempt.started_at and f"at {clock_time(attempt.started_at, self.now())}"]
-            details = [d for d in details if d]
-            if details:
-                text.append("   " + "  ".join(details) + "\n", style="dim")
-            if attempt.reason:
-                text.append(f"   {attempt.reason}\n", style="dim")
-        if job.attempt.results:
-            head("results")
-            for name, value in job.attempt.results.items():
-                text.append(f"{name} = {format_result(value)}\n")
-        out = self.paths.get("out")
-        if out is not None:
-            head("log")
-            text.append(f"{self._short(out.parent)}\n", style="dim")
-        self.query_one("#manifest-text", Static).update(text)
-
-    def _short(self, path) -> str:
-        path, root = Path(path), self.engine.repo_root
-        if path == root:
-            return "."
-        return str(path.relative_to(root)) if root in path.parents else str(path)
+        self.query_one("#manifest-text", Static).update(manifest_text(
+            self.job, self.sweep, self.attempts, self.paths.get("out"), self.engine.repo_root, self.now()))
 
     # -- actions ---------------------------------------------------------------------------
     def action_follow(self) -> None:
