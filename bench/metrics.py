@@ -75,14 +75,14 @@ async def _overlay_updates(engine, sweep_id: int, points: int, repeat: int = 7) 
     async with app.run_test(size=(160, 48)) as pilot:
         screen = CurvesScreen(sweep_id, interval=3600)  # refreshed by hand below, not by its timer
         await app.push_screen(screen)
-        await _until(pilot, lambda: screen.curves and not screen._busy)
+        await _until(pilot, lambda: screen.curves and not screen.reading("curves"))
         await pilot.pause()
         plot = screen.query_one(CurvesPlot)
         for step in range(repeat):
             _append_point(engine, sweep_id, points + step)
             start = time.perf_counter()
             screen._refresh()
-            await _until(pilot, lambda: screen.drawn_at > start and not screen._busy)
+            await _until(pilot, lambda: screen.drawn_at > start and not screen.reading("curves"))
             drawn = screen.drawn_at - start
             render_start = time.perf_counter()
             plot._render_plot()

@@ -58,7 +58,6 @@ class CurvesScreen(EngineScreen):
         self.flags: dict = {}
         self._metrics = None
         self._live: dict[str, object] = {}
-        self._busy = False
         self.drawn_at = 0.0  # perf_counter of the last draw (bench/metrics.py measures updates with it)
         self.total_jobs = 0
         self._problems: list[str] = []
@@ -79,11 +78,10 @@ class CurvesScreen(EngineScreen):
 
     # -- data (worker thread) ---------------------------------------------------------------
     def _refresh(self) -> None:
-        if self._busy:
+        if self.reading("curves"):
             return  # the previous read is still going: never overlap them
-        self._busy = True
         view = View(**self.view.__dict__)
-        self.call_engine(self._read, view, done=self._shown, failed=self._failed, group="curves")
+        self.call_engine(self._read, view, done=self._shown, group="curves")
 
     def _read(self, view: View):
         if self._metrics is None:
@@ -127,12 +125,8 @@ class CurvesScreen(EngineScreen):
             self._live[metric] = metrics.live(metric)
         return self._live[metric]
 
-    def _failed(self, _exc) -> None:
-        self._busy = False
-
     # -- drawing (UI thread) ------------------------------------------------------------------
     def _shown(self, result) -> None:
-        self._busy = False
         for problem in self._problems:  # e.g. a TensorBoard file without the tensorboard package
             if problem not in self._told:
                 self._told.add(problem)
@@ -196,7 +190,7 @@ class CurvesScreen(EngineScreen):
         self._refresh_soon()
 
     def _refresh_soon(self) -> None:
-        if self._busy:
+        if self.reading("curves"):
             self.set_timer(0.1, self._refresh_soon)
         else:
             self._refresh()

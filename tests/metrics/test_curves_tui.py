@@ -52,9 +52,9 @@ async def open_curves(pilot, *keys) -> None:
     for key in keys:
         before = pilot.app.screen.view.__dict__.copy()
         await pilot.press(key)
-        await until(pilot, lambda: not pilot.app.screen._busy and pilot.app.screen.curves
+        await until(pilot, lambda: not pilot.app.screen.reading("curves") and pilot.app.screen.curves
                     and pilot.app.screen.view.__dict__ != before)
-        await until(pilot, lambda: not pilot.app.screen._busy)
+        await until(pilot, lambda: not pilot.app.screen.reading("curves"))
     await pilot.pause()
 
 
@@ -177,5 +177,5 @@ async def test_a_file_that_cannot_be_read_is_named_once(fixed, monkeypatch):
         screen = app.screen
         before = len(screen._told)
         screen._refresh()
-        await until(pilot, lambda: not screen._busy)
+        await until(pilot, lambda: not screen.reading("curves"))
         assert len(screen._told) == before == 1 and len(screen.curves) == 6  # the logs still read
