@@ -19,7 +19,6 @@ def flag_reason(flags) -> str:
 class SweepMetricsWatcher:
     def __init__(self, screen) -> None:
         self.screen = screen
-        self.busy = False
         self.metrics = None
         self.seen_running = True  # read at least once, also for a finished sweep
 
@@ -30,15 +29,14 @@ class SweepMetricsWatcher:
     def tick(self) -> None:
         screen = self.screen
         model = screen.model
-        if self.busy or model is None:
+        if model is None or screen.reading("metrics"):   # never two reads at once
             return
         running = any(not j.state.is_final for j in model.jobs.values())
         if not running and not self.seen_running:
             return  # nothing can change any more
         self.seen_running = running
-        self.busy = True
         jobs = list(model.jobs.values())
-        screen.call_engine(self.read, jobs, done=self.shown, failed=self.failed, group="metrics")
+        screen.call_engine(self.read, jobs, done=self.shown, group="metrics")
 
     def read(self, jobs):
         if self.metrics is None:
@@ -47,11 +45,7 @@ class SweepMetricsWatcher:
         flags = self.metrics.flags(jobs, now=self.screen.now())
         return self.metrics.heat_values(jobs), {i: flag_reason(f) for i, f in flags.items()}
 
-    def failed(self, _exc) -> None:
-        self.busy = False
-
     def shown(self, result) -> None:
-        self.busy = False
         values, flagged = result
         model = self.screen.model
         if model is None or (values == model.metric_values and flagged == model.flagged):
