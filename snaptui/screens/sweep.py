@@ -1,6 +1,8 @@
 """One sweep: the parameter matrix (or the flat job table), counts and ETA, cancel and resubmit."""
 from __future__ import annotations
 
+from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -22,6 +24,7 @@ from .sweep_metrics import SweepMetricsWatcher
 from .sweep_views import SweepViewActions
 from .sweeps import sweep_branch
 
+LOAD_PAGE = 10_000  # jobs read at a time when a sweep opens
 FULL_RELOAD = 2000  # above this many changed jobs, fetch the whole sweep in one query
 LAST_LINE_JOBS = 200  # running jobs whose last log line the table shows (8 KiB read each, once a second)
 
@@ -61,8 +64,20 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
 
     # -- data ----------------------------------------------------------------------------
     def _load(self) -> SweepModel:
+        """Read in pages: a 100,000-job sweep takes seconds to read, and the status line says how far it is."""
         sweep = self.engine.sweep(self.sweep_id)
-        return SweepModel(sweep, self.engine.jobs(self.sweep_id))
+        jobs: list = []
+        for page in self.engine.jobs_in_pages(self.sweep_id, size=LOAD_PAGE):
+            jobs += page
+            if sweep.total > LOAD_PAGE:
+                self.app.call_from_thread(self._show_loading, len(jobs), sweep.total)
+        return SweepModel(sweep, jobs)
+
+    def _show_loading(self, done: int, total: int) -> None:
+        if self.model is None and self.is_attached:
+            grid = Table.grid(padding=(0, 1))
+            grid.add_row(f"reading {done:,}/{total:,} jobs", ProgressBar(total=total, completed=done, width=30))
+            self.query_one("#status", Static).update(grid)
 
     def _loaded(self, model: SweepModel) -> None:
         self.model = model
