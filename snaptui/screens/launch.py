@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, OptionList, Select, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
@@ -49,7 +50,6 @@ class LaunchScreen(EngineScreen):
         self.profile = profile
         self.plan = None
         self.file: str | None = None
-        self._plan_serial = 0
         self._planned_stamp: str | None = None   # the file as last planned (or found unplannable)
         self._plan_digest: str | None = None     # the file as the plan shown describes it
         self._planning = False                    # a dry run is under way
@@ -73,20 +73,13 @@ class LaunchScreen(EngineScreen):
 
     def on_mount(self) -> None:
         self._names: list[str] | None = None
-        self._listing = False
         self._relist()
         self.set_interval(WATCH_INTERVAL, self._watch, name="sweep file watcher")
 
     def _relist(self) -> None:
-        if self._listing:
-            return
-        self._listing = True
-
-        def failed(_exc) -> None:
-            self._listing = False
-
-        self.call_engine(sweep_files, self.engine.repo_root, done=self._listed, failed=failed, title="sweep files",
-                         group="files")
+        if not self.reading("files"):   # a slow disk: skip a tick rather than pile up listings
+            self.call_engine(sweep_files, self.engine.repo_root, done=self._listed, title="sweep files",
+                             group="files")
 
     def _watch(self) -> None:
         """Files created or removed are listed; the chosen file, edited elsewhere, is planned again."""
@@ -99,7 +92,6 @@ class LaunchScreen(EngineScreen):
         return self.engine.repo_root / self.file
 
     def _listed(self, names: list[str]) -> None:
-        self._listing = False
         if names == self._names:
             return
         self._names = names
@@ -139,8 +131,6 @@ class LaunchScreen(EngineScreen):
     def _replan(self) -> None:
         if not self.file:
             return
-        self._plan_serial += 1
-        serial = self._plan_serial
         path = self._path
         no_snapshot = not self.query_one("#snapshot", Checkbox).value
         self.plan = None
@@ -157,32 +147,38 @@ class LaunchScreen(EngineScreen):
 
         def planned(result) -> None:
             plan, stamp = result
-            if serial == self._plan_serial:
-                self.plan, self._planned_stamp, self._plan_digest = plan, stamp, stamp
-                self._planning = False
-                self.query_one("#launch", Button).disabled = False
-                self.query_one("#preview", Static).update(self._describe(plan))
-                if self._launch_when_planned:
-                    self._launch_when_planned = False
-                    self.action_launch()
+            self.plan, self._planned_stamp, self._plan_digest = plan, stamp, stamp
+            self._planning = False
+            self.query_one("#launch", Button).disabled = False
+            self.query_one("#preview", Static).update(self._describe(plan))
+            if self._launch_when_planned:
+                self._launch_when_planned = False
+                self.action_launch()
 
         def failed(exc: BaseException) -> None:
-            if serial == self._plan_serial:
-                self._planning = self._launch_when_planned = False
-                self._planned_stamp = file_stamp(path)
-                self.query_one("#preview", Static).update(Text(describe_error(exc), style="bold red"))
+            self._planning = self._launch_when_planned = False
+            self._planned_stamp = file_stamp(path)
+            self.query_one("#preview", Static).update(Text(describe_error(exc), style="bold red"))
 
         self.run_worker(lambda: self._plan_quietly(plan, planned, failed), thread=True, exit_on_error=False,
-                        group="plan")
+                        group="plan", exclusive=True)
 
     def _plan_quietly(self, plan, planned, failed) -> None:
-        """A bad sweep file is shown in the preview, not as a notification on every keystroke."""
+        """A bad sweep file is shown in the preview, not as a notification on every keystroke. Only the
+        latest dry run answers: a newer one cancels this worker (exclusive), and a cancelled one's
+        answer is dropped on the UI thread."""
+        worker = get_current_worker()
+
+        def back(callback, value) -> None:
+            if self.is_attached and not worker.is_cancelled:
+                callback(value)
+
         try:
             result = plan()
         except BaseException as exc:  # noqa: BLE001
-            self.app.call_from_thread(lambda error=exc: self.is_attached and failed(error))
+            self.app.call_from_thread(back, failed, exc)
             return
-        self.app.call_from_thread(lambda: self.is_attached and planned(result))
+        self.app.call_from_thread(back, planned, result)
 
     def _describe(self, plan) -> Text:
         spec, config = plan.spec, plan.config
