@@ -16,7 +16,7 @@ from ..engine.states import STATE_ORDER, JobState
 from ..format import duration, format_result
 from .jobgrid import STATE_CLASSES, JobGrid
 from .model import SweepModel
-from .text import elapsed
+from .text import elapsed, truncate
 
 BASE_COLUMNS = ["mark", "index", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit"]
 TITLES = {"mark": " ", "index": "#", "label": "label", "state": "state", "attempt": "att", "last": "last line",
@@ -247,8 +247,7 @@ class JobTable(JobGrid):
 
     def _fit(self, text: str, column: str) -> str:
         width = self.widths.get(column, len(text))
-        if len(text) > width:
-            text = text[: max(width - 1, 0)] + "…"
+        text = truncate(text, width)
         return text.rjust(width) if column in RIGHT or column.startswith("r:") else text.ljust(width)
 
     def set_last_lines(self, lines: dict[int, str]) -> None:
