@@ -49,6 +49,11 @@ def profile_label(sweep) -> str:
     return sweep.profile if sweep.profile == sweep.executor else f"{sweep.profile}/{sweep.executor}"
 
 
+def states_phrase(counts: Mapping[JobState, int]) -> str:
+    """'2 failed, 1 cancelled': how many jobs are in which state, for a sentence (a dialog's title)."""
+    return ", ".join(f"{counts[state]} {state.value.lower()}" for state in STATE_ORDER if counts.get(state))
+
+
 def size_text(n: int | None) -> str:
     """A byte count as the faces show it ('5.4 MB', rich's decimal units); '-' when not known."""
     return "-" if n is None else filesize.decimal(n)

@@ -1,7 +1,10 @@
 """Cancel and resubmit on the sweep screen: marked jobs or the selected one, or every failed one; each asks first."""
 from __future__ import annotations
 
+from collections import Counter
+
 from ..engine.states import RETRYABLE_STATES
+from ..format import states_phrase
 from .confirm import confirm_then, describe_jobs
 
 KEPT_NOTE = ("\nEach runs again on its snapshot. The earlier logs are kept; the grid then shows the new "
@@ -10,14 +13,6 @@ KEPT_NOTE = ("\nEach runs again on its snapshot. The earlier logs are kept; the 
 
 def resubmit_title(jobs: list) -> str:
     return f"Resubmit job {jobs[0].ref}?" if len(jobs) == 1 else f"Resubmit {len(jobs)} jobs?"
-
-
-def states_phrase(jobs: list) -> str:
-    """'2 failed, 1 cancelled': what the jobs are, by their own state names."""
-    counts: dict[str, int] = {}
-    for job in jobs:
-        counts[job.state.value.lower()] = counts.get(job.state.value.lower(), 0) + 1
-    return ", ".join(f"{n} {state}" for state, n in counts.items())
 
 
 class SweepJobActions:
@@ -81,5 +76,5 @@ class SweepJobActions:
 
         confirm_then(self, lambda: self.call_engine(self.engine.resubmit_failed, self.sweep_id,
                                                     done=self._after_action("resubmitted"), title="resubmit"),
-                     f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} ({states_phrase(failed)})?",
+                     f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} ({states_phrase(Counter(job.state for job in failed))})?",
                      describe_jobs(failed), yes="Resubmit", danger=False)

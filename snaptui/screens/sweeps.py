@@ -10,8 +10,8 @@ from textual.worker import Worker
 from .. import actions
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import SnaptuiFooter
-from ..engine.states import RETRYABLE_STATES, STATE_ORDER
-from ..format import duration, profile_label
+from ..engine.states import RETRYABLE_STATES
+from ..format import duration, profile_label, states_phrase
 from ..widgets.text import ago, count_bar, truncate, truncate_left
 from .base import EngineScreen
 from .confirm import confirm_then
@@ -30,10 +30,6 @@ def sweep_branch(sweep, prefix: str = "") -> str:
         branch = branch[len(prefix.rstrip("/")) + 1:]
     commit = (snap.get("commit") or "")[:7]
     return branch or commit or "?"
-
-
-def counts_words(counts) -> str:
-    return ", ".join(f"{counts[s]} {s.value.lower()}" for s in STATE_ORDER if counts.get(s))
 
 
 class SweepTable(DataTable, inherit_bindings=False):
@@ -94,7 +90,7 @@ class SweepsScreen(EngineScreen):
     def _loaded(self, sweeps: list) -> None:
         ended = [s for s in sweeps if not s.is_active and s.id in self.sweeps and self.sweeps[s.id].is_active]
         for sweep in ended:
-            self.snaptui.announce(f"sweep {sweep.id} {sweep.name} ended: {counts_words(sweep.counts)}")
+            self.snaptui.announce(f"sweep {sweep.id} {sweep.name} ended: {states_phrase(sweep.counts)}")
         self.sweeps = {s.id: s for s in sweeps}
         self.snaptui.sweep_names = [(s.id, s.name) for s in sweeps]
         self._apply()
@@ -259,8 +255,7 @@ class SweepsScreen(EngineScreen):
             self.notify(f"sweep {sweep.id} has no failed, cancelled or timed-out job", severity="warning")
             return
 
-        phrase = ", ".join(f"{sweep.counts[s]} {s.value.lower()}" for s in STATE_ORDER
-                           if s in RETRYABLE_STATES and sweep.counts.get(s))
+        phrase = states_phrase({s: n for s, n in sweep.counts.items() if s in RETRYABLE_STATES})
         confirm_then(self, lambda: self.call_engine(
             self.engine.resubmit_failed, sweep.id, title="resubmit",
             done=lambda jobs: self.notify(f"resubmitted {len(jobs)} jobs of sweep {sweep.id}")),
