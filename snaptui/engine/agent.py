@@ -160,22 +160,21 @@ class Agent:
         for name, active in by_executor.items():
             active_any = True
             executor = self._executor(name)
+            submitted = [a for a in active if a.executor_id is not None]
             now = time.monotonic()
-            try:
-                executor.quick_poll([a for a in active if a.executor_id is not None])
-            except Exception as exc:
-                self._log_failure(f"quick poll of {name} failed", exc)
+            self._guarded(f"quick poll of {name} failed", executor.quick_poll, submitted)
             if woken or now >= self.next_poll[name]:
-                try:
-                    executor.poll([a for a in active if a.executor_id is not None])
-                except Exception as exc:
-                    self._log_failure(f"polling {name} failed", exc)
+                self._guarded(f"polling {name} failed", executor.poll, submitted)
                 self.next_poll[name] = now + executor.poll_interval()
-            try:
-                executor.dispatch_queued()
-            except Exception as exc:
-                self._log_failure(f"starting queued {name} jobs failed", exc)
+            self._guarded(f"starting queued {name} jobs failed", executor.dispatch_queued)
         return active_any
+
+    def _guarded(self, what: str, step, *args) -> None:
+        """One step of a tick: its failure is logged (_log_failure) and the agent goes on with the next."""
+        try:
+            step(*args)
+        except Exception as exc:
+            self._log_failure(what, exc)
 
     def _log_failure(self, what: str, exc: Exception) -> None:
         """A failure that repeats every tick (a full disk) is logged once a minute, not 5 times a second."""
