@@ -10,6 +10,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import get_current_worker
@@ -157,15 +158,18 @@ class SnaptuiApp(App[int]):
         self.push_screen(HelpScreen(self.screen))
 
     def action_refresh(self) -> None:
-        def refresh() -> None:
-            self.engine.refresh()
-
-        def done(_):
-            self.poll_now()
-            self.notify("asked the schedulers for news", timeout=2)
-
         if isinstance(self.screen, EngineScreen):
-            self.screen.call_engine(refresh, done=done, group="refresh")
+            self._ask_schedulers()
+
+    @work(thread=True, group="refresh", exit_on_error=False)
+    def _ask_schedulers(self) -> None:
+        try:
+            self.engine.refresh()
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never raised
+            self._from_thread(self.notify, describe_error(exc), title="snaptui", severity="error", timeout=8)
+            return
+        if self._from_thread(self.poll_now):
+            self._from_thread(self.notify, "asked the schedulers for news", timeout=2)
 
     # -- command palette: the same registry --------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
