@@ -293,3 +293,15 @@ def test_the_launcher_logs_the_progress_text_of_the_cli():
     assert progress(sweep) == progress_text(sweep.counts, sweep.total).plain
     assert progress_text(sweep.counts, symbols=True).plain == "▶ 1 running  ✔ 3 completed  ✘ 1 failed"
     assert progress_text(sweep.counts, symbols=True, compact=True).plain == "▶1 ✔3 ✘1"
+
+
+def test_a_failed_jobs_error_tail_is_read_from_the_end_of_its_log(tmp_path):
+    """The launcher's failure message shows the last lines of the job's stderr: read from its end through
+    the engine's tailer (it read the whole file, however big), the same lines as before."""
+    log = tmp_path / "err.log"
+    log.write_text("".join(f"step {i}\n" for i in range(100_000)) + "10%|#  | 1/10\r50%|#####  | 5/10\n"
+                   + "Traceback (most recent call last):\nValueError: asked to fail")  # no final newline
+    tail = Engine.tail(log).last_lines(20)
+    assert tail == log.read_text().splitlines()[-20:]
+    assert tail[-2:] == ["Traceback (most recent call last):", "ValueError: asked to fail"]
+    assert Engine.tail(tmp_path / "missing.log").last_lines(20) == []

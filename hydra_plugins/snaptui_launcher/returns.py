@@ -113,13 +113,10 @@ def failure_message(engine: Any, job: Any, planned: PlannedJob, failed: int) -> 
     _, err = engine.log_paths(job)
     if err is not None:
         lines.append(f"  log: {err} (snaptui logs {job.ref} --err)")
-        lines += _tail(err)
+        lines += _tail(engine, err)
     return "\n".join(lines)
 
 
-def _tail(path: Path) -> List[str]:
-    try:
-        tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-ERR_TAIL_LINES:]
-    except OSError:
-        return []
+def _tail(engine: Any, path: Path) -> List[str]:
+    tail = engine.tail(path).last_lines(ERR_TAIL_LINES)
     return ["  its last lines:", *(f"    {line}" for line in tail)] if tail else []

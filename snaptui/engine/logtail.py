@@ -64,6 +64,18 @@ class LogTailer:
                         return position + index + 1
         return 0
 
+    def last_lines(self, lines: int, max_bytes: int = 8 * CHUNK) -> list[str]:
+        """The file's last `lines` lines (an unfinished last one included), read from at most its last
+        `max_bytes`: a crashed job's error tail without reading a huge log whole."""
+        try:
+            size = self.path.stat().st_size
+            with open(self.path, "rb") as handle:
+                handle.seek(max(self.tail_offset(lines), size - max_bytes))
+                data = handle.read(max_bytes)
+        except OSError:
+            return []
+        return data.decode("utf-8", "replace").splitlines()[-lines:]
+
     def seek_last_lines(self, lines: int) -> None:
         self.offset = self.tail_offset(lines)
         self._partial = b""
