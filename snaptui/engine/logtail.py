@@ -84,23 +84,30 @@ class LogTailer:
         except OSError:
             pass
 
-    def read_new(self, max_bytes: int = 8 * CHUNK) -> list[str]:
-        """Complete lines appended since the last call (decoded leniently, '\\r' kept)."""
+    def _appended(self, max_bytes: int) -> bytes:
+        """Bytes appended since the last read (a rotated or truncated file is read again from its start)."""
         try:
             stat = os.stat(self.path)
         except OSError:
-            return []
+            return b""
         if self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self.offset):
             self.offset, self._partial = 0, b""  # rotated or truncated: start over
         if self._inode is None and self._start_at_end:
             self.offset = stat.st_size
         self._inode = stat.st_ino
         if stat.st_size <= self.offset:
-            return []
+            return b""
         with open(self.path, "rb") as handle:
             handle.seek(self.offset)
             data = handle.read(min(max_bytes, stat.st_size - self.offset))
         self.offset += len(data)
+        return data
+
+    def read_new(self, max_bytes: int = 8 * CHUNK) -> list[str]:
+        """Complete lines appended since the last call (decoded leniently, '\\r' kept)."""
+        data = self._appended(max_bytes)
+        if not data:
+            return []
         data = self._partial + data
         *complete, self._partial = data.split(b"\n")
         if len(self._partial) > MAX_PARTIAL:
@@ -111,20 +118,7 @@ class LogTailer:
     def read_bytes(self, max_bytes: int = 8 * CHUNK) -> bytes:
         """Raw bytes appended since the last call, an unfinished last line included: a printer
         that passes them on shows a '\r' progress bar as the job draws it."""
-        try:
-            stat = os.stat(self.path)
-        except OSError:
-            return b""
-        if self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self.offset):
-            self.offset = 0  # rotated or truncated: start over
-        self._inode = stat.st_ino
-        if stat.st_size <= self.offset:
-            return b""
-        with open(self.path, "rb") as handle:
-            handle.seek(self.offset)
-            data = handle.read(min(max_bytes, stat.st_size - self.offset))
-        self.offset += len(data)
-        return data
+        return self._appended(max_bytes)
 
     @property
     def has_more(self) -> bool:
