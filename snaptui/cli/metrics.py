@@ -61,19 +61,26 @@ def _json_value(value: float):
     return value if math.isfinite(value) else str(value)  # NaN/inf are not JSON: written as strings
 
 
-def metrics(engine: Engine, args: Namespace) -> int:
-    out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    jobs = _jobs(engine, args.ref)
+def _read(engine: Engine, ref: str, wanted: list[str]):
+    """The jobs `ref` names, a metrics reader brought up to date on them (progress shown, problems
+    warned), and their metric names; a `wanted` metric they do not have is a --metric error."""
+    jobs = _jobs(engine, ref)
     reader = engine.metrics()
     with _progress("reading metrics"):
         reader.update(jobs)
     _warn_problems(reader, jobs)
     names = reader.metric_names(jobs)
+    missing = [m for m in wanted if m not in names]
+    if missing:
+        raise ConfigError.single(None, "--metric", f"no metric {', '.join(map(repr, missing))} in {ref}",
+                                 hint=f"metrics: {', '.join(names)}" if names else "no metrics reported yet")
+    return jobs, reader, names
+
+
+def metrics(engine: Engine, args: Namespace) -> int:
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    jobs, reader, names = _read(engine, args.ref, args.metric or [])
     if args.metric:
-        missing = [m for m in args.metric if m not in names]
-        if missing:
-            raise ConfigError.single(None, "--metric", f"no metric {', '.join(map(repr, missing))} in {args.ref}",
-                                     hint=f"metrics: {', '.join(names)}" if names else "no metrics reported yet")
         names = list(args.metric)
     params = list(dict.fromkeys(k for j in jobs for k in j.params))
     if args.csv:
@@ -150,16 +157,8 @@ def plot(engine: Engine, args: Namespace) -> int:
                                  + " or ".join(f".{s}" for s in SUPPORTED))
     if not 0 <= args.smooth < 1:
         raise ConfigError.single(None, "--smooth", f"must be at least 0 and below 1, got {args.smooth}")
-    jobs = _jobs(engine, args.ref)
-    reader = engine.metrics()
     started = time.monotonic()
-    with _progress("reading metrics"):
-        reader.update(jobs)
-    _warn_problems(reader, jobs)
-    names = reader.metric_names(jobs)
-    if args.metric not in names:
-        raise ConfigError.single(None, "--metric", f"no metric {args.metric!r} in {args.ref}",
-                                 hint=f"metrics: {', '.join(names)}" if names else "no metrics reported yet")
+    jobs, reader, _ = _read(engine, args.ref, [args.metric])
     varying = [k for k in dict.fromkeys(k for j in jobs for k in j.params)
                if len({str(j.params.get(k)) for j in jobs}) > 1]
     if args.colour_by and args.colour_by not in {k for j in jobs for k in j.params}:
