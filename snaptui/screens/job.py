@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import shlex
-import threading
 from pathlib import Path
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Static
@@ -47,8 +47,6 @@ class JobScreen(EngineScreen):
         self.shown_task = 0                  # the task whose log is shown, stepped with `t`
         self.task_count = 1                  # tasks_per_node x nodes of the sweep: one log per task
         self.paths: dict[str, Path | None] = {"out": None, "err": None}
-        self._generation = 0
-        self._wake = threading.Event()
         self._tailing: tuple[int, int] | None = None   # (attempt id, task) of the log being tailed
 
     def compose(self) -> ComposeResult:
@@ -71,8 +69,7 @@ class JobScreen(EngineScreen):
         self.set_interval(1.0, self._tick, name="clock")
 
     def on_unmount(self) -> None:
-        self._generation += 1
-        self._wake.set()
+        self.workers.cancel_group(self, "tail")
         for index in self._indexes:
             index.close()
 
@@ -165,9 +162,7 @@ class JobScreen(EngineScreen):
 
     # -- tailing ---------------------------------------------------------------------------
     def _start_tail(self) -> None:
-        self._generation += 1
-        self._wake.set()
-        self._wake = threading.Event()
+        self.workers.cancel_group(self, "tail")   # the log shown before: its tailer stops
         self._tailing = (self.shown_attempt.id, self.shown_task) if self.job else None
         streams = ["out", "err"] if self.stream == "both" else [self.stream]
         paths = [(name, self.paths[name]) for name in streams if self.paths.get(name)]
@@ -181,11 +176,12 @@ class JobScreen(EngineScreen):
             indexes = self._indexes
             # the first megabyte here, at once: a usual log is on screen in the frame that opens it
             self.query_one(LogView).indexed([index.update(budget=FIRST_READ) for index in indexes])
-            self.run_worker(lambda: self._tail(indexes, self._generation, self._wake), thread=True,
-                            exit_on_error=False, group="tail", name="log tailer")
+            self._tail(indexes)
 
-    def _tail(self, indexes, generation: int, wake: threading.Event) -> None:
-        """Index what the files gained, hand it to the view; poll (NFS raises no events)."""
+    @work(thread=True, exclusive=True, group="tail", exit_on_error=False, name="log tailer")
+    def _tail(self, indexes) -> None:
+        """Index what the files gained, hand it to the view; poll (NFS raises no events). Cancelling
+        the worker (another log shown, the screen closed) wakes it and stops it."""
         worker = get_current_worker()
         seen, app_gone = None, False
 
@@ -196,16 +192,16 @@ class JobScreen(EngineScreen):
             if summary != seen or any(u.grew for u in updates):
                 seen = summary
                 try:
-                    self.app.call_from_thread(self._indexed, generation, updates)
+                    self.app.call_from_thread(self._indexed, worker, updates)
                 except RuntimeError:  # the app has exited
                     app_gone = True
             return any(u.more for u in updates)
 
-        self.engine.follow_log(step, interval=self.poll_interval, wake=wake,
-                               stop=lambda: app_gone or worker.is_cancelled or generation != self._generation)
+        self.engine.follow_log(step, interval=self.poll_interval, wake=worker.cancelled_event,
+                               stop=lambda: app_gone or worker.is_cancelled)
 
-    def _indexed(self, generation: int, updates) -> None:
-        if generation == self._generation and self.is_attached:
+    def _indexed(self, worker, updates) -> None:
+        if not worker.is_cancelled and self.is_attached:
             self.query_one(LogView).indexed(updates)
 
     # -- status ----------------------------------------------------------------------------
