@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .joblogs import log_files
-from .runner import CANCEL_MARKER, RunSpec, run_attempt
+from .runner import CANCEL_MARKER, RunSpec, run_attempt_to_logs
 
 
 def packed_folder(task_folder: str | Path, job_index: int, attempt: int) -> Path:
@@ -42,12 +41,7 @@ class PackedRunner:
         for spec in specs:
             folder = packed_folder(task_folder, spec.manifest["job_index"], spec.manifest["attempt"])
             folder.mkdir(parents=True, exist_ok=True)
-            # named as submitit names a task's logs, so readers find a packed job's logs alike
-            out_path, err_path = log_files(folder, executor_id)
-            with open(out_path, "ab") as out, open(err_path, "ab") as err:
-                state, code, reason, _ = run_attempt(spec, folder, executor_id, out_path, (out, err))
-                if state not in ("COMPLETED", "CANCELLED"):
-                    err.write(f"snaptui: job {state.lower()}: {reason}\n".encode())
+            state = run_attempt_to_logs(spec, folder, executor_id)[0]
             print(f"snaptui: packed job {spec.manifest['job_index']}: {state.lower()}", flush=True)
             outcomes.append(state)
         if any(state not in ("COMPLETED", "CANCELLED") for state in outcomes):

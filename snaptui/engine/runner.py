@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .jobenv import command_environment, task_scheduler_vars
+from .joblogs import log_files
 from .manifest import RESULT_NAME
 from .procs import start_time
 from .results import read_result_file, scan_log
@@ -63,6 +64,19 @@ class CommandRunner:
 
 
 CANCEL_MARKER = "snaptui_cancel"  # a packed job asked to stop: its siblings in the task run on
+
+
+def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str) -> tuple[str, int | None, str, dict]:
+    """run_attempt outside submitit's own task (a packed job, a local slot worker): the command's output
+    is appended to the log files submitit would name, so readers find them alike, and a job that did
+    not complete ends its stderr with one line saying why."""
+    out_path, err_path = log_files(folder, executor_id)
+    with open(out_path, "ab") as out, open(err_path, "ab") as err:
+        outcome = run_attempt(spec, folder, executor_id, out_path, (out, err))
+        state, _, reason, _ = outcome
+        if state not in ("COMPLETED", "CANCELLED"):
+            err.write(f"snaptui: job {state.lower()}: {reason}\n".encode())
+    return outcome
 
 
 def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path,

@@ -19,9 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from .joblogs import log_files
 from .manifest import MANIFEST_NAME, read_manifest, write_json_atomic
-from .runner import RunSpec, _signal_group, run_attempt
+from .runner import RunSpec, _signal_group, run_attempt_to_logs
 
 
 def submitit_task_vars(executor_id: str, folder: Path) -> dict[str, str]:
@@ -45,12 +44,7 @@ def run_request(line: str) -> str:
     for key in [k for k in os.environ if k.startswith("SUBMITIT_")]:
         del os.environ[key]
     os.environ.update(submitit_task_vars(executor_id, folder))  # read by runner's task_scheduler_vars
-    out_path, err_path = log_files(folder, executor_id)
-    with open(out_path, "ab") as out, open(err_path, "ab") as err:
-        state, _, reason, _ = run_attempt(spec, folder, executor_id, out_path, (out, err))
-        if state not in ("COMPLETED", "CANCELLED"):
-            err.write(f"snaptui: job {state.lower()}: {reason}\n".encode())
-    return state
+    return run_attempt_to_logs(spec, folder, executor_id)[0]
 
 
 RECORD_RETRY_S = 1.0
