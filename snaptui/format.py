@@ -1,12 +1,13 @@
 """Shared formatting for the faces (batch output, CLI tables, TUI): states, counts, durations."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from rich import filesize
 from rich.text import Text
 
 from .engine.states import STATE_ORDER, JobState, done_count
+from .engine.views import eta_seconds, slots_of
 
 STATE_STYLE = {
     JobState.PENDING: "dim", JobState.RUNNING: "bold blue", JobState.COMPLETED: "green",
@@ -52,6 +53,12 @@ def profile_label(sweep) -> str:
 def states_phrase(counts: Mapping[JobState, int]) -> str:
     """'2 failed, 1 cancelled': how many jobs are in which state, for a sentence (a dialog's title)."""
     return ", ".join(f"{counts[state]} {state.value.lower()}" for state in STATE_ORDER if counts.get(state))
+
+
+def eta_text(sweep, jobs: Iterable, now: float) -> str:
+    """'ETA 5m44s' (engine/eta.py's estimate for the sweep's jobs), or 'ETA -' before one can be made."""
+    seconds = eta_seconds(jobs, now, slots_of(sweep.config))
+    return "ETA -" if seconds is None else f"ETA {duration(seconds)}"
 
 
 def size_text(n: int | None) -> str:

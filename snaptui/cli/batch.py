@@ -15,8 +15,7 @@ from rich.text import Text
 from ..engine.api import Engine, LaunchPlan
 from ..engine.models import Sweep
 from ..engine.states import STATE_ORDER, JobState
-from ..engine.views import eta_seconds, slots_of
-from ..format import STATE_STYLE, progress_text, duration
+from ..format import STATE_STYLE, duration, eta_text, progress_text
 
 PLAIN_EVERY_S = 10.0
 REFRESH_EVERY_S = 5.0  # agent nudged and health checked this often
@@ -46,10 +45,7 @@ def status_text(engine: Engine, sweep: Sweep, started: float) -> Text:
     text = Text()
     text.append(f"sweep {sweep.id} {sweep.name}  ", style="bold")
     text.append_text(progress_text(sweep.counts, sweep.total))
-    text.append(f"  elapsed {duration(time.time() - started)}")
-    eta = eta_seconds(engine.jobs(sweep.id), time.time(), slots_of(sweep.config))
-    if eta is not None:
-        text.append(f"  eta {duration(eta)}")
+    text.append(f"  elapsed {duration(time.time() - started)}  {eta_text(sweep, engine.jobs(sweep.id), time.time())}")
     return text
 
 

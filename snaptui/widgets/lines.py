@@ -4,17 +4,16 @@ from __future__ import annotations
 from rich.text import Text
 
 from ..engine.states import done_count
-from ..engine.views import eta_seconds, slots_of
-from ..format import STATE_STYLE, duration, format_result, progress_text
+from ..format import STATE_STYLE, duration, eta_text, format_result, progress_text
 from .model import SweepModel
-from .text import elapsed, eta_text
+from .text import elapsed
 
 
 def status_line(model: SweepModel, now: float, compact: bool) -> Text:
     """'8/12 done  ETA 5m44s  ▶2 ·2 ✔5 ✘1  1 marked'."""
     counts = model.counts()
     text = Text(f"{done_count(counts)}/{len(model.jobs)} done  ", no_wrap=True, overflow="ellipsis")
-    text.append(eta_text(eta_seconds(model.jobs.values(), now, slots_of(model.sweep.config))), style="bold")
+    text.append(eta_text(model.sweep, model.jobs.values(), now), style="bold")
     text.append("  ")
     text.append_text(progress_text(counts, symbols=True, compact=compact))
     if model.marked:

@@ -66,10 +66,6 @@ def elapsed(started: float | None, ended: float | None, now: float) -> float | N
     return (ended if ended is not None else now) - started
 
 
-def eta_text(seconds: float | None) -> str:
-    return "ETA -" if seconds is None else f"ETA {duration(seconds)}"
-
-
 def truncate(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 

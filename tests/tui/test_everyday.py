@@ -365,12 +365,21 @@ def test_eta_follows_the_rate_jobs_end_at_when_the_cluster_gives_fewer_slots_tha
     assert eta_seconds(done[:5] + jobs[90:], now, slots=256) < 60   # five ended: too few to trust their rate
 
 
-def test_batch_and_tui_share_the_estimate():
-    import snaptui.cli.batch as batch
-    import snaptui.widgets.lines as lines
-    from snaptui.engine import eta
+def test_batch_and_tui_share_the_estimate_and_its_text():
+    """One ETA text (issue 16): batch mode printed 'eta 10s' and nothing before an estimate; it now shows
+    the TUI's 'ETA 10s', and 'ETA -' until a job has finished."""
+    from types import SimpleNamespace
 
-    assert batch.eta_seconds is eta.eta_seconds and lines.eta_seconds is eta.eta_seconds
+    import snaptui.cli.batch as batch
+    import snaptui.format as fmt
+    import snaptui.widgets.lines as lines
+
+    assert batch.eta_text is fmt.eta_text and lines.eta_text is fmt.eta_text
+    now = 100.0
+    sweep = SimpleNamespace(config={"executor": {"max_parallel_jobs": 1}})
+    jobs = [_job(0, JobState.COMPLETED, now - 30, now - 20), _job(1, JobState.PENDING)]
+    assert fmt.eta_text(sweep, jobs, now) == "ETA 10s"
+    assert fmt.eta_text(sweep, jobs[1:], now) == "ETA -"
 
 
 # -- 10: what snaptui writes into the repository stays out of git status ---------------------------
