@@ -63,7 +63,10 @@ def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, bin
 
 
 def run_in(folder: Path, *args: str, **kwargs) -> tuple[int, str | bytes, str]:
-    """``run`` in ``folder`` (``git -C folder ...``), for one-off commands."""
+    """``run`` in ``folder`` (``git -C folder ...``), for one-off commands. A missing folder fails as
+    ``git -C`` would: GitPython would run git in the current directory instead."""
+    if not os.path.isdir(folder):
+        raise GitFailed(args, f"cannot change to '{folder}': No such directory", 128)
     return run(git_for(folder), *args, **kwargs)
 
 
