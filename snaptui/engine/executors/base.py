@@ -16,7 +16,7 @@ Agent (agent.py), every tick:
     wait_for_event(t)           the agent's sleep, on an executor that hears of job ends (wakes_agent)
 Anyone:
     submit(sweep, attempts)     hand attempts to the scheduler, recording executor ids and folders
-    cancel(attempts)            stop attempts the store has flagged
+    cancel(attempts)            stop attempts the store has flagged (each executor's stop), read back
     health()                    what keeps this scheduler's states from being read, for the user
 
 What a job's report or its disappearance means for its state is policy (state_policy.py,
@@ -81,9 +81,15 @@ class Executor(ABC):
     def poll(self, attempts: list[Attempt]) -> None:
         """Bring the store's view of these active attempts up to date."""
 
-    @abstractmethod
     def cancel(self, attempts: list[Attempt]) -> None:
-        """Stop attempts already handed to the scheduler (the store flagged them first)."""
+        """Stop attempts already handed to the scheduler (the store flagged them first), then read back
+        what came of it, so the store shows the outcome by the time cancel returns."""
+        if self.stop(attempts):
+            self.poll([self.store.attempt(a.id) for a in attempts])
+
+    @abstractmethod
+    def stop(self, attempts: list[Attempt]) -> bool:
+        """Tell the scheduler to stop these attempts; False when none of them had anything to stop."""
 
     def poll_interval(self) -> float:
         return 1.0

@@ -98,7 +98,7 @@ class LocalExecutor(QueueingExecutor):
     def alive(self, attempt: Attempt) -> bool:
         return any(is_alive(i) for i in self._idents(attempt))
 
-    def cancel(self, attempts: list[Attempt]) -> None:
+    def stop(self, attempts: list[Attempt]) -> bool:
         """Stop the command's process group; the worker running it lives on, records the job's end
         and takes the next. A job its worker has not started yet is skipped by its cancel marker."""
         targets = []
@@ -108,7 +108,7 @@ class LocalExecutor(QueueingExecutor):
             for ident, group in self._idents_with_groups(attempt, for_kill=True):
                 targets.append((ident, group))
         terminate(targets)
-        self.poll([self.store.attempt(a.id) for a in attempts])
+        return True
 
     def _idents_with_groups(self, attempt: Attempt, for_kill: bool = False) -> list[tuple[dict | None, bool]]:
         manifest = read_manifest(attempt.log_dir) or {}

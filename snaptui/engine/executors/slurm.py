@@ -194,17 +194,17 @@ class SlurmExecutor(Executor):
             return super().abort_interrupted(sweep, submitted)
         return slurm_recovery.abort(sweep, submitted, submitit_parameters(sweep)["job_name"], self.submitit_root)
 
-    def cancel(self, attempts: list[Attempt]) -> None:
+    def stop(self, attempts: list[Attempt]) -> bool:
         ids = [a.executor_id for a in attempts if a.executor_id and not packed(a)]
-        ids += self._cancelpacked([a for a in attempts if a.executor_id and packed(a)])
+        ids += self._cancel_packed([a for a in attempts if a.executor_id and packed(a)])
         if not ids:
-            return
+            return False
         ours = self._owned(self._whole_arrays(ids, attempts))
         if ours:
             result = subprocess.run(["scancel", *ours], capture_output=True, text=True, timeout=60)
             if result.returncode != 0:
                 raise SnaptuiError(f"scancel failed: {result.stderr.strip()[:300]}")
-        self.poll([self.store.attempt(a.id) for a in attempts])
+        return True
 
     def _whole_arrays(self, ids: list[str], attempts: list[Attempt]) -> list[str]:
         """An array whose every unfinished task is being cancelled is passed to scancel as one id:
@@ -222,7 +222,7 @@ class SlurmExecutor(Executor):
             out += [array] if whole and members[0] != array else members
         return out
 
-    def _cancelpacked(self, attempts: list[Attempt]) -> list[str]:
+    def _cancel_packed(self, attempts: list[Attempt]) -> list[str]:
         """Mark each packed job cancelled in its folder (its task skips or stops it); a task whose
         every unfinished job is cancelled is scancelled as a whole. Returns those task ids."""
         for attempt in attempts:

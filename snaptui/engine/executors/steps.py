@@ -101,7 +101,7 @@ class StepExecutor(QueueingExecutor):
         """The step reports through its manifest; a step that never does shows as its srun gone."""
         return is_alive(attempt.proc.get("controller"))
 
-    def cancel(self, attempts: list[Attempt]) -> None:
+    def stop(self, attempts: list[Attempt]) -> bool:
         steps = []
         for attempt in attempts:
             manifest = read_manifest(attempt.log_dir) or {}
@@ -111,7 +111,7 @@ class StepExecutor(QueueingExecutor):
             subprocess.run(["scancel", *steps], capture_output=True, text=True, timeout=60)
         # The step's own processes may be on another node: srun, here, is what is stopped.
         terminate([(a.proc.get("controller"), True) for a in attempts])
-        self.poll([self.store.attempt(a.id) for a in attempts])
+        return True
 
     def reap(self, attempt_id: int) -> None:
         process = self._sruns.pop(attempt_id, None)
