@@ -48,6 +48,7 @@ class JobScreen(EngineScreen):
         self.task_count = 1                  # tasks_per_node x nodes of the sweep: one log per task
         self.paths: dict[str, Path | None] = {"out": None, "err": None}
         self._tailing: tuple[int, int] | None = None   # (attempt id, task) of the log being tailed
+        self._tailing_without_paths = False   # tailing started before the log's paths were known
 
     def compose(self) -> ComposeResult:
         yield Static(f"job {self.sweep_id}/{self.index}", id="title", classes="title-bar")
@@ -96,7 +97,7 @@ class JobScreen(EngineScreen):
             self.stream = "err" if self._failed_with_stderr() else "out"
         self._show_title()
         self._show_manifest()
-        if self._tailing != (attempt.id, self.shown_task) or (paths[0] and self._tail_paths_missing):
+        if self._tailing != (attempt.id, self.shown_task) or (paths[0] and self._tailing_without_paths):
             self._start_tail()
 
     @property
@@ -147,10 +148,6 @@ class JobScreen(EngineScreen):
             return err.stat().st_size > 0
         except OSError:
             return False
-
-    @property
-    def _tail_paths_missing(self) -> bool:
-        return getattr(self, "_tailing_without_paths", False)
 
     def engine_events(self, events: list) -> None:
         if any(e.sweep_id == self.sweep_id and e.job_index == self.index for e in events):
