@@ -89,8 +89,8 @@ async def _until(pilot, predicate, timeout: float = 60.0, step: float = 0.002) -
 
 
 async def _first_paint(engine, sweep_id: int) -> float:
-    from snaptui.app import SnaptuiApp
-    from snaptui.screens.sweep import SweepScreen
+    from snaptui.tui.app import SnaptuiApp
+    from snaptui.tui.screens.sweep import SweepScreen
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     start = time.perf_counter()
@@ -101,9 +101,9 @@ async def _first_paint(engine, sweep_id: int) -> float:
 
 
 async def _key_presses(engine, sweep_id: int, keys: list[str], repeat: int = 10) -> float:
-    from snaptui.app import SnaptuiApp
-    from snaptui.screens.sweep import SweepScreen
-    from snaptui.widgets.logview import LogView
+    from snaptui.tui.app import SnaptuiApp
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.widgets.logview import LogView
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     times = []
@@ -122,9 +122,9 @@ async def _key_presses(engine, sweep_id: int, keys: list[str], repeat: int = 10)
 async def _tail(engine, sweep_id: int, log: Path, appends: int = 10) -> tuple[float, float, float, float]:
     """(RSS growth in MB with the log open, median append-to-screen delay in s, load time in s,
     RSS in MB with the log open)."""
-    from snaptui.app import SnaptuiApp
-    from snaptui.screens.job import JobScreen
-    from snaptui.widgets.logview import LogView
+    from snaptui.tui.app import SnaptuiApp
+    from snaptui.tui.screens.job import JobScreen
+    from snaptui.tui.widgets.logview import LogView
 
     gc.collect()
     before = _rss_mb()
@@ -171,10 +171,10 @@ def _tail_case(repo: str, sweep_id: str, log: str) -> None:
 
 async def _open_log(engine, sweep_id: int, last_line: str, repeat: int = 5) -> float:
     """Median time from opening a job (enter on it) to its log's last line on screen."""
-    from snaptui.app import SnaptuiApp
-    from snaptui.screens.job import JobScreen
-    from snaptui.screens.sweep import SweepScreen
-    from snaptui.widgets.logview import LogView
+    from snaptui.tui.app import SnaptuiApp
+    from snaptui.tui.screens.job import JobScreen
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.widgets.logview import LogView
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     times = []
@@ -210,7 +210,7 @@ def _cold_start() -> tuple[float, float]:
             subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
             best.append(time.perf_counter() - start)
         return min(best)
-    return timed("pass"), timed("import snaptui.app, snaptui.screens.sweeps")
+    return timed("pass"), timed("import snaptui.tui.app, snaptui.tui.screens.sweeps")
 
 
 def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:

@@ -74,7 +74,7 @@ def app_for(engine, **kwargs):
 
 
 async def test_a_200000_line_log_home_shows_line_1_and_search_finds_an_early_line(demo, git_repo):
-    from snaptui.widgets.logview import LogView
+    from snaptui.tui.widgets.logview import LogView
 
     engine, ids = demo
     big_log(git_repo, ids["grid"], 200_000)
@@ -93,7 +93,7 @@ async def test_a_200000_line_log_home_shows_line_1_and_search_finds_an_early_lin
 
 
 async def test_a_progress_bar_without_newline_is_shown_as_it_grows(demo, git_repo):
-    from snaptui.widgets.logview import LogView
+    from snaptui.tui.widgets.logview import LogView
 
     engine, ids = demo
     executor_id = str(4000 + ids["grid"] * 100 + 6)
@@ -111,7 +111,7 @@ async def test_a_progress_bar_without_newline_is_shown_as_it_grows(demo, git_rep
 
 
 async def test_follow_survives_a_smaller_terminal_and_a_deleted_log_says_so(demo, git_repo):
-    from snaptui.widgets.logview import LogView
+    from snaptui.tui.widgets.logview import LogView
 
     engine, ids = demo
     big_log(git_repo, ids["grid"], 500)
@@ -144,7 +144,7 @@ async def test_a_failed_job_opens_on_stderr(demo, git_repo):
 
 
 async def test_both_streams_merge_in_the_order_lines_arrive(demo, git_repo):
-    from snaptui.widgets.logview import LogView
+    from snaptui.tui.widgets.logview import LogView
 
     engine, ids = demo
     executor_id = str(4000 + ids["grid"] * 100 + 6)
@@ -171,7 +171,7 @@ async def test_both_streams_merge_in_the_order_lines_arrive(demo, git_repo):
 
 async def test_t_steps_through_the_tasks_of_a_multi_task_job_and_is_offered_only_there(demo, git_repo):
     from demo_store import S, T0, _set, _sweep
-    from snaptui.screens.help import binding_rows
+    from snaptui.tui.screens.help import binding_rows
 
     engine, ids = demo
     sweep_id = _sweep(engine.store, git_repo, "ranks", {"seed": [1]}, {}, T0 + 7000, None, profile="slurm",

@@ -19,7 +19,7 @@ from textual.strip import Strip
 from .aggregate import best_cell, cell_stats, goal_for, stat_text
 from .jobgrid import STATE_CLASSES, JobGrid
 from .model import SweepModel
-from ..format import format_result
+from ...format import format_result
 
 
 class Matrix(JobGrid):

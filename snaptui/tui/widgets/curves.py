@@ -16,7 +16,7 @@ from textual.css.query import NoMatches
 from textual_hires_canvas import Canvas
 from textual_plot import HiResMode, NumericAxisFormatter, PlotWidget
 
-from ..format import format_result
+from ...format import format_result
 from .braille import rasterize_many
 
 # viridis at five stops: perceptually ordered, readable on dark and light themes, colour-blind safe

@@ -12,8 +12,8 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
-from ..engine.states import STATE_ORDER, JobState
-from ..format import duration, format_result
+from ...engine.states import STATE_ORDER, JobState
+from ...format import duration, format_result
 from .jobgrid import STATE_CLASSES, JobGrid
 from .model import SweepModel
 from .text import elapsed, truncate

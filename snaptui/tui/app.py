@@ -20,7 +20,7 @@ from .messages import EngineEvents
 from .screens.base import EngineScreen, describe_error
 
 if TYPE_CHECKING:
-    from .engine.api import Engine
+    from ..engine.api import Engine
 
 
 class SnaptuiApp(App[int]):

@@ -10,7 +10,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
-from ..format import duration, size_text
+from ...format import duration, size_text
 from .base import EngineCalls, EngineScreen
 
 DIFF_LIMIT = 200

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.scroll_view import ScrollView
 
-from ..engine.states import JobState
+from ...engine.states import JobState
 
 STATE_CLASSES = {state: f"matrix--{state.value.lower()}" for state in JobState}
 

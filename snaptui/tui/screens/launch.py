@@ -14,8 +14,8 @@ from textual.worker import get_current_worker
 
 from .. import actions
 from ..widgets.footer import SnaptuiFooter
-from ..engine.errors import SnaptuiError
-from ..engine.api import files_git_would_add
+from ...engine.errors import SnaptuiError
+from ...engine.api import files_git_would_add
 from .base import EngineScreen, describe_error
 from .confirm import confirm_then
 

@@ -10,8 +10,8 @@ from textual.worker import Worker
 from .. import actions
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import SnaptuiFooter
-from ..engine.states import RETRYABLE_STATES
-from ..format import duration, profile_label, states_phrase
+from ...engine.states import RETRYABLE_STATES
+from ...format import duration, profile_label, states_phrase
 from ..widgets.text import ago, count_bar, truncate, truncate_left
 from .base import EngineScreen
 from .confirm import confirm_then

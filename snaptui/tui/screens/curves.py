@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from .. import actions
-from ..format import format_result
+from ...format import format_result
 from ..widgets.curves import CurvesPlot, colour_at, legend_line
 from .base import EngineScreen
 
@@ -247,7 +247,7 @@ def _default_metric(names: list[str]) -> str | None:
 
 
 def _higher_is_better(metric: str | None) -> bool:
-    from ..engine.views import maximized
+    from ...engine.views import maximized
     return bool(metric) and maximized(metric)
 
 

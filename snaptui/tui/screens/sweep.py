@@ -10,7 +10,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import Worker, get_current_worker
 
 from .. import actions
-from ..format import profile_label
+from ...format import profile_label
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import SnaptuiFooter
 from ..widgets.jobgrid import JobGrid

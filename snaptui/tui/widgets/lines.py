@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ..engine.states import done_count
-from ..format import STATE_STYLE, duration, eta_text, format_result, progress_text
+from ...engine.states import done_count
+from ...format import STATE_STYLE, duration, eta_text, format_result, progress_text
 from .model import SweepModel
 from .text import elapsed
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def run_tui(directory: Path | None = None, config_path: Path | None = None) -> int:
-    from .engine.api import Engine
+    from ..engine.api import Engine
 
     engine = Engine.discover(directory, config_path)
     from .app import SnaptuiApp

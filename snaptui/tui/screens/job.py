@@ -14,7 +14,7 @@ from textual.worker import get_current_worker
 from .. import actions
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import SnaptuiFooter
-from ..engine.errors import SnaptuiError
+from ...engine.errors import SnaptuiError
 from ..widgets.lines import job_line
 from ..widgets.logview import LogView
 from .base import EngineScreen

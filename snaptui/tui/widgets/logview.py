@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..engine.views import LineIndex, Update
+from ...engine.views import LineIndex, Update
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")

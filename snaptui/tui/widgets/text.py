@@ -4,8 +4,8 @@ from __future__ import annotations
 import time
 from rich.text import Text
 
-from ..engine.states import JobState, done_count
-from ..format import STATE_STYLE, duration
+from ...engine.states import JobState, done_count
+from ...format import STATE_STYLE, duration
 
 BAR_ORDER = [JobState.COMPLETED, JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED, JobState.RUNNING,
              JobState.UNKNOWN, JobState.PENDING]

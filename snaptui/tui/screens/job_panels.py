@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from ..format import STATE_STYLE, duration, format_result, profile_label
+from ...format import STATE_STYLE, duration, format_result, profile_label
 from ..widgets.text import clock_time, elapsed
 
 STREAM_NAMES = {"out": "stdout", "err": "stderr", "both": "stdout+stderr"}

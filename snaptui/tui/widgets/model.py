@@ -9,8 +9,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.models import format_value
-from ..engine.states import JobState
+from ...engine.models import format_value
+from ...engine.states import JobState
 
 
 @dataclass

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..engine.states import RETRYABLE_STATES
-from ..format import states_phrase
+from ...engine.states import RETRYABLE_STATES
+from ...format import states_phrase
 from .confirm import confirm_then, describe_jobs
 
 KEPT_NOTE = ("\nEach runs again on its snapshot. The earlier logs are kept; the grid then shows the new "

@@ -10,11 +10,11 @@ from ..messages import EngineEvents
 
 if TYPE_CHECKING:
     from ..app import SnaptuiApp
-    from ..engine.api import Engine
+    from ...engine.api import Engine
 
 
 def describe_error(exc: BaseException) -> str:
-    from ..engine.errors import SnaptuiError
+    from ...engine.errors import SnaptuiError
 
     text = str(exc) if isinstance(exc, SnaptuiError) else f"{type(exc).__name__}: {exc}"
     # what a rollback moved back or kept (the CLI prints these as `note:` lines)
