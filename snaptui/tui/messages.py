@@ -11,3 +11,8 @@ class EngineEvents(Message, bubble=False):
     def __init__(self, events: list) -> None:
         super().__init__()
         self.events = events
+
+
+class SweepMetricsChanged(Message, bubble=False):
+    """The sweep screen's metrics reader (screens/sweep_metrics.py) put new metric summaries or flags
+    in the screen's model."""

@@ -11,6 +11,7 @@ from textual.worker import Worker, get_current_worker
 
 from .. import actions
 from ...format import profile_label
+from ..messages import SweepMetricsChanged
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import SnaptuiFooter
 from ..widgets.jobgrid import JobGrid
@@ -292,8 +293,8 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
         self._show_axes()
         self._show_selected()
 
-    def metrics_changed(self) -> None:
-        """New metric summaries or flags (sweep_metrics.py): redraw the grid and the selected job's line."""
+    def on_sweep_metrics_changed(self, _message: SweepMetricsChanged) -> None:
+        """Redraw the grid and the selected job's line."""
         matrix = self.query_one(Matrix)
         matrix.relayout() if matrix.mode != "state" else matrix.refresh()
         self._show_selected()

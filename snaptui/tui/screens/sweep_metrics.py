@@ -5,6 +5,8 @@ tick), then one aggregate query per metric and mode, off the UI thread.
 """
 from __future__ import annotations
 
+from ..messages import SweepMetricsChanged
+
 INTERVAL_S = 3.0
 READ_PER_TICK = 4 * 1024 * 1024
 
@@ -51,4 +53,4 @@ class SweepMetricsWatcher:
         if model is None or (values == model.metric_values and flagged == model.flagged):
             return
         model.set_metrics(values, flagged)
-        self.screen.metrics_changed()
+        self.screen.post_message(SweepMetricsChanged())
