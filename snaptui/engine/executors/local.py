@@ -26,6 +26,7 @@ from .local_workers import WorkerPool
 from .queued import QueueingExecutor
 
 log = logging.getLogger("snaptui.local")
+RECORDED_END_WAIT_S = 5.0  # a stopped job's worker records its end within this (it is not killed)
 ADOPT_AFTER_S = 10.0  # a claimed job starts within a second; older claims without an id are settled
 
 
@@ -108,7 +109,20 @@ class LocalExecutor(QueueingExecutor):
             for ident, group in self._idents_with_groups(attempt, for_kill=True):
                 targets.append((ident, group))
         terminate(targets)
+        self._await_recorded_ends(attempts)
         return True
+
+    @staticmethod
+    def _await_recorded_ends(attempts: list[Attempt]) -> None:
+        """The command is dead, but its worker writes the job's end into the manifest a moment later
+        (longer on a loaded machine): wait for that, briefly, so `snaptui cancel` returns with the job
+        shown CANCELLED rather than still RUNNING. A worker that died too is left to the liveness check."""
+        started = [a for a in attempts if a.proc.get("worker") and (read_manifest(a.log_dir) or {}).get("command")]
+        deadline = time.monotonic() + RECORDED_END_WAIT_S
+        while started and time.monotonic() < deadline:
+            started = [a for a in started if not (read_manifest(a.log_dir) or {}).get("ended_at")]
+            if started:
+                time.sleep(0.05)
 
     def _idents_with_groups(self, attempt: Attempt, for_kill: bool = False) -> list[tuple[dict | None, bool]]:
         manifest = read_manifest(attempt.log_dir) or {}
