@@ -154,3 +154,14 @@ def test_unknown_job_and_sweep_references_are_clear_errors(git_repo):
 def test_outside_a_git_repository_the_error_says_so(tmp_path):
     result = run_cli(["status"], cwd=tmp_path)
     assert result.returncode == 1 and "not inside a git repository" in result.stderr
+
+
+def test_the_console_script_of_an_install_made_before_the_cli_package_still_runs(git_repo):
+    """pip wrote `from snaptui.cli import main; sys.exit(main())` into .venv/bin/snaptui before the CLI
+    became a package; a `git pull` without reinstalling must not break the command."""
+    import subprocess
+    import sys
+    old_script = "import sys\nfrom snaptui.cli import main\nsys.argv = ['snaptui', 'status']\nsys.exit(main())\n"
+    result = subprocess.run([sys.executable, "-c", old_script], cwd=git_repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "no sweeps yet" in result.stdout
