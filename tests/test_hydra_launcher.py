@@ -209,6 +209,15 @@ def test_every_snapshot_setting_of_snaptui_toml_can_be_set_from_hydra(hydra_repo
     assert snapshot["worktree_root"] == f"{tmp_path}/wt" and sweep.snapshot["worktree"].startswith(f"{tmp_path}/wt")
 
 
+def test_a_bad_launcher_field_is_named_as_the_hydra_field_and_launches_nothing(hydra_repo):
+    """The launcher's fields reach the engine as values, checked like snaptui.toml's; an error names the
+    Hydra override the user wrote, not a `--set` they never typed."""
+    out = run_app(hydra_repo, "-m", "hydra/launcher=snaptui_local", "a=3", "hydra.launcher.timeout_min=-1")
+    assert out.returncode != 0
+    assert "hydra.launcher.timeout_min" in out.stderr and "--set" not in out.stderr, out.stderr
+    assert Engine(hydra_repo).sweeps() == []
+
+
 def test_wait_false_returns_at_once_and_the_jobs_run_the_launched_code(hydra_repo):
     out = run_app(hydra_repo, "-m", "hydra/launcher=snaptui_local", "hydra.launcher.wait=false", "a=1,2", "sleep=4")
     assert out.returncode == 0, out.stderr

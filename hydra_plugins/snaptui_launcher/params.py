@@ -1,12 +1,12 @@
-"""Hydra launcher fields -> a snaptui profile and ``key=value`` settings (what ``--set`` takes)."""
+"""Hydra launcher fields -> a snaptui profile and typed settings (what ``--set`` takes, as values)."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 from typing import Any, Dict, List, Tuple
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from snaptui.engine.models import Setting
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def profile_and_sets(params: Dict[str, Any], kind: str, project: Any) -> Tuple[str, List[str]]:
+def profile_and_sets(params: Dict[str, Any], kind: str, project: Any) -> Tuple[str, List[Any]]:
     """The snaptui.toml profile to start from and the settings the launcher's fields make.
 
     ``profile`` if given (it must use this launcher's executor), else the first of $SNAPTUI_PROFILE,
@@ -61,13 +61,13 @@ def profile_and_sets(params: Dict[str, Any], kind: str, project: Any) -> Tuple[s
         profile = next((p for p in candidates if p and p in profiles and kind_of(p) == kind), None)
         if profile is None:  # no profile of this kind: start from the default one, switched over
             profile = project.data["defaults"]["profile"]
-    sets = [f"executor={toml_value(kind)}"]
+    sets = [Setting("executor", kind, "hydra/launcher")]
     fields = dict(COMMON_FIELDS, **(SLURM_FIELDS if kind == "slurm" else LOCAL_FIELDS))
     for field_name, key in fields.items():
         value = params.get(field_name)
         if value is None or value == {} or value == []:
             continue
-        sets.append(f"{key}={toml_value(value)}")
+        sets.append(Setting(key, value, f"hydra.launcher.{field_name}"))
     if kind == "local":
         ignored = [f for f in LOCAL_IGNORED if params.get(f) is not None]
         if ignored:
@@ -75,20 +75,6 @@ def profile_and_sets(params: Dict[str, Any], kind: str, project: Any) -> Tuple[s
     snapshot = params.get("snapshot") or {}
     for field_name in SNAPSHOT_FIELDS:
         if snapshot.get(field_name) is not None:
-            sets.append(f"snapshot.{field_name}={toml_value(snapshot[field_name])}")
+            sets.append(Setting(f"snapshot.{field_name}", snapshot[field_name], f"hydra.launcher.snapshot.{field_name}"))
     return profile, sets
 
-
-def toml_value(value: Any) -> str:
-    """A value as TOML, for snaptui's ``key=value`` settings."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"cannot pass {value!r} to snaptui")

@@ -13,9 +13,10 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .errors import ConfigError, ConfigProblem, did_you_mean
+from .models import Setting
 from .schema import Field, at_least_one, check_table, non_negative, positive
 from .tomlsource import TomlSource, load_toml, parse_toml_text
 
@@ -219,7 +220,7 @@ class ProjectConfig:
         return self.data["profiles"]
 
     def resolve(self, *, profile: str | None = None, sweep_profile: str | None = None,
-                sets: list[str] = (), environ: Mapping[str, str] | None = None,
+                sets: Sequence[str | Setting] = (), environ: Mapping[str, str] | None = None,
                 no_snapshot: bool = False, sweep_file: Path | None = None) -> EffectiveConfig:
         """Pick the profile and apply environment and command-line overrides."""
         environ = os.environ if environ is None else environ
@@ -239,17 +240,17 @@ class ProjectConfig:
                 merged[key] = _parse_scalar(environ[var])
                 _check_override(merged, key, f"${var}", None)
         for item in sets:
-            key, value = _split_set(item)
+            key, value, origin = _split_set(item)
             section, _, sub = key.partition(".")
             if sub and section in SECTION_FIELDS:
                 data[section][sub] = value
                 problems: list[ConfigProblem] = []
                 check_table(TomlSource(None, {}), [section], {sub: value}, SECTION_FIELDS[section], problems)
                 if problems:
-                    raise ConfigError.single("--set", key, problems[0].message, hint=problems[0].hint)
+                    raise ConfigError.single(origin, key, problems[0].message, hint=problems[0].hint)
             else:
                 merged[key] = value
-                _check_override(merged, key, "--set", None)
+                _check_override(merged, key, origin, None)
         snapshot = dict(data["snapshot"])
         if merged.pop("snapshot", True) is False or no_snapshot:
             snapshot["enabled"] = False
@@ -270,11 +271,14 @@ def _parse_scalar(text: str) -> Any:
         return text
 
 
-def _split_set(item: str) -> tuple[str, Any]:
+def _split_set(item: "str | Setting") -> tuple[str, Any, str]:
+    """(key, value, origin) of a `--set key=value` text, or of a typed Setting as it is."""
+    if isinstance(item, Setting):
+        return item.key, item.value, item.origin
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
         raise ConfigError.single("--set", item, "must look like key=value", hint="e.g. --set timeout_min=5")
-    return key.strip(), _parse_scalar(value.strip())
+    return key.strip(), _parse_scalar(value.strip()), "--set"
 
 
 def _check_override(profile: dict, key: str, origin: str, line) -> None:

@@ -17,6 +17,15 @@ def format_value(value: Any) -> str:
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One override of the effective config as a typed value (the Hydra launcher's fields), beside the
+    command line's `key=value` text; `origin` names where it came from in error messages."""
+    key: str
+    value: Any
+    origin: str = "--set"
+
+
+@dataclass(frozen=True)
 class Attempt:
     id: int
     sweep_id: int
