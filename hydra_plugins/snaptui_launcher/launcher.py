@@ -76,7 +76,7 @@ class SnaptuiLauncher(Launcher):
         sweep_dir = Path(os.path.abspath(str(self.config.hydra.sweep.dir)))
         engine = Engine.discover(project_start(cwd), new_ok=True)
         repo = engine.repo_root
-        profile, sets = profile_and_sets(self.params, self.executor, engine.project)
+        profile, sets = profile_and_sets(self.params, self.executor, engine)
         name = _sweep_name(str(self.config.hydra.job.name))
         env = {str(k): str(v) for k, v in (self.params.get("env") or {}).items()}
         overrides = [list(o) for o in job_overrides]

@@ -34,7 +34,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def profile_and_sets(params: Dict[str, Any], kind: str, project: Any) -> Tuple[str, List[Any]]:
+def profile_and_sets(params: Dict[str, Any], kind: str, engine: Any) -> Tuple[str, List[Any]]:
     """The snaptui.toml profile to start from and the settings the launcher's fields make.
 
     ``profile`` if given (it must use this launcher's executor), else the first of $SNAPTUI_PROFILE,
@@ -42,7 +42,7 @@ def profile_and_sets(params: Dict[str, Any], kind: str, project: Any) -> Tuple[s
     else the default profile switched over to this executor."""
     from snaptui.engine.errors import ConfigError
 
-    profiles = project.profiles
+    profiles = engine.profiles
 
     def kind_of(name: str) -> str:
         return profiles.get(name, {}).get("executor", "local")
@@ -57,10 +57,10 @@ def profile_and_sets(params: Dict[str, Any], kind: str, project: Any) -> Tuple[s
                                      f"uses the {kind_of(profile)} executor, not {kind}",
                                      hint=f"use hydra/launcher=snaptui_{kind_of(profile)}")
     else:
-        candidates = [os.environ.get("SNAPTUI_PROFILE"), project.data["defaults"]["profile"], kind]
+        candidates = [os.environ.get("SNAPTUI_PROFILE"), engine.default_profile, kind]
         profile = next((p for p in candidates if p and p in profiles and kind_of(p) == kind), None)
         if profile is None:  # no profile of this kind: start from the default one, switched over
-            profile = project.data["defaults"]["profile"]
+            profile = engine.default_profile
     sets = [Setting("executor", kind, "hydra/launcher")]
     fields = dict(COMMON_FIELDS, **(SLURM_FIELDS if kind == "slurm" else LOCAL_FIELDS))
     for field_name, key in fields.items():

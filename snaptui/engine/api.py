@@ -87,6 +87,24 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         from .project import no_git_note
         return True, [no_git_note(self.repo_root)]
 
+    # -- what the faces read of snaptui.toml (they never touch the ProjectConfig itself) ----------
+    @property
+    def profiles(self) -> dict[str, dict]:
+        """Profile name -> its settings as written (executor defaulting to local), a copy."""
+        return {name: {"executor": "local", **values} for name, values in self.project.profiles.items()}
+
+    @property
+    def default_profile(self) -> str:
+        return self.project.data["defaults"]["profile"]
+
+    @property
+    def keymap(self) -> dict[str, str]:
+        return dict(self.project.data.get("keymap") or {})
+
+    @property
+    def branch_prefix(self) -> str:
+        return str((self.project.data.get("snapshot") or {}).get("branch_prefix") or "")
+
     @property
     def store(self) -> Store:
         if self._store is None:

@@ -59,7 +59,7 @@ class SnaptuiApp(App[int]):
     def on_mount(self) -> None:
         from .screens.sweeps import SweepsScreen
 
-        keymap = dict(self.engine.project.data.get("keymap") or {})
+        keymap = self.engine.keymap
         if keymap:
             unknown = actions.unknown_keymap_entries(keymap)
             if unknown:
@@ -184,7 +184,7 @@ class SnaptuiApp(App[int]):
         for sweep_id, name in self.sweep_names[:200]:
             yield SystemCommand(f"Open sweep {sweep_id} {name}", "Show this sweep's grid",
                                 lambda i=sweep_id: self.open_sweep(i))
-        for profile in sorted(self.engine.project.profiles):
+        for profile in sorted(self.engine.profiles):
             yield SystemCommand(f"Launch with profile {profile}", "Pick a sweep file and launch it on this profile",
                                 lambda p=profile: self.open_launch(p))
         yield SystemCommand("Snapshots", "Snapshot branches and gc", self.open_snapshots)

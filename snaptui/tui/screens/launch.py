@@ -61,7 +61,7 @@ class LaunchScreen(EngineScreen):
         with Horizontal(id="launch-body"):
             yield OptionList(id="files")
             with Vertical(id="launch-side"):
-                profiles = sorted(self.engine.project.profiles)
+                profiles = sorted(self.engine.profiles)
                 yield Select([(p, p) for p in profiles], prompt="profile: the sweep file's", id="profile",
                              value=self.profile if self.profile in profiles else Select.NULL, allow_blank=True)
                 with Horizontal(id="launch-options"):
@@ -204,7 +204,7 @@ class LaunchScreen(EngineScreen):
 
     # -- actions -----------------------------------------------------------------------------
     def action_next_profile(self) -> None:
-        profiles = sorted(self.engine.project.profiles)
+        profiles = sorted(self.engine.profiles)
         if profiles:
             position = profiles.index(self.profile) + 1 if self.profile in profiles else 0
             self.query_one("#profile", Select).value = profiles[position % len(profiles)]

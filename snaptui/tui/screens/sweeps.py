@@ -116,7 +116,7 @@ class SweepsScreen(EngineScreen):
 
     @property
     def _prefix(self) -> str:
-        return str((self.engine.project.data.get("snapshot") or {}).get("branch_prefix") or "")
+        return self.engine.branch_prefix
 
     def _row(self, sweep) -> dict[str, object]:
         now = self.now()
