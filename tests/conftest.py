@@ -10,6 +10,14 @@ from pathlib import Path
 
 import pytest
 
+# A suite started in the background by a shell without job control (`make test &`, nohup ... &) inherits
+# SIGINT ignored, and so would every snaptui process it starts: the Ctrl-C tests would then test nothing.
+# A terminal's foreground job has SIGINT at its default; give the suite (and so its children) that.
+import signal as _signal
+
+if _signal.getsignal(_signal.SIGINT) is _signal.SIG_IGN:
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 JOB_SCRIPT = textwrap.dedent('''\
