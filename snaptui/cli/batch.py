@@ -70,12 +70,12 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
             line = status_text(engine, sweep, started)
             if live:
                 live.update(line, refresh=True)
-            elif line.plain.split("  elapsed")[0] != last_line:
+            elif (counts_part := line.plain.split("  elapsed")[0]) != last_line:
                 # Not a terminal (a log file, CI): a line when a state first appears or goes, else at most
                 # every PLAIN_EVERY_S; 1,500 jobs printed 1,500 lines.
                 states = frozenset(s for s, n in sweep.counts.items() if n)
                 if states != last_states or time.monotonic() - last_print >= PLAIN_EVERY_S or not sweep.is_active:
-                    last_line, last_print, last_states = line.plain.split("  elapsed")[0], time.monotonic(), states
+                    last_line, last_print, last_states = counts_part, time.monotonic(), states
                     console.print(line, highlight=False)
             if sweep.is_active and time.monotonic() - last_health > REFRESH_EVERY_S:
                 for problem in set(engine.health()) - warned:
