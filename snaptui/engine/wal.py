@@ -18,12 +18,34 @@ def connect_wal(path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=60, isolation_level=None)
     try:
         conn.execute("PRAGMA busy_timeout = 60000")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enter_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.OperationalError as exc:
         conn.close()
         raise _as_disk_full(exc, path) from exc
     return conn
+
+
+def _enter_wal(conn: sqlite3.Connection, patience_s: float = 60.0) -> None:
+    """Switch a new database to WAL. The switch needs the database to itself, and SQLite answers
+    "database is locked" at once, without waiting on busy_timeout, when another process is opening
+    the same new file (two launches in the same second): wait and try again, as busy_timeout would."""
+    deadline = time.monotonic() + patience_s
+    delay = 0.01
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        else:
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError("database is locked: it could not be switched to WAL mode")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
 
 
 def _as_disk_full(exc: sqlite3.OperationalError, path) -> BaseException:
