@@ -119,6 +119,7 @@ class Checker:
         self.repo = Path(repo).resolve()
         self.tmpdir = Path(tmpdir)
         self.slurm = slurm
+        self.process_grace_s = PROCESS_GRACE_S
         self.before = RepoState.read(self.repo)
 
     def check(self) -> Findings:
@@ -206,7 +207,7 @@ class Checker:
         suspects += [(p, f"agent {p.pid} nobody recorded") for p in agent_processes(self.repo)
                      if not recorded or p.pid != recorded["pid"]]
         if suspects:  # wait for the exit of a process that is just ending, then count what is left
-            _, alive = psutil.wait_procs([p for p, _ in suspects], timeout=PROCESS_GRACE_S)
+            _, alive = psutil.wait_procs([p for p, _ in suspects], timeout=self.process_grace_s)
             pids = {p.pid for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE}
             found.orphans += [what for proc, what in suspects if proc.pid in pids]
         if unreadable:
