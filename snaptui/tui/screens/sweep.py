@@ -25,7 +25,8 @@ from .sweep_metrics import SweepMetricsWatcher
 from .sweep_views import SweepViewActions
 from .sweeps import sweep_branch
 
-LOAD_PAGE = 10_000  # jobs read at a time when a sweep opens
+LOAD_PAGE = 10_000  # jobs read at a time after the first screen (and for a sweep without a grid spec)
+READ_WHOLE = 2000   # a sweep up to this size is read whole before the first paint (~40 ms)
 FULL_RELOAD = 2000  # above this many changed jobs, fetch the whole sweep in one query
 LAST_LINE_JOBS = 200  # running jobs whose last log line the table shows (8 KiB read each, once a second)
 
@@ -65,14 +66,56 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
 
     # -- data ----------------------------------------------------------------------------
     def _load(self) -> SweepModel:
-        """Read in pages: a 100,000-job sweep takes seconds to read, and the status line says how far it is."""
+        """The sweep's counts (one aggregate query) and the jobs of the cells a first screen shows; the
+        rest is read in the background (_read_rest). A sweep without a grid spec lays out its axes
+        from every job's parameters, so it is read whole first, in pages that the status line counts."""
         sweep = self.engine.sweep(self.sweep_id)
+        if sweep.total > READ_WHOLE and SweepModel.laid_out_by_spec(sweep):
+            model = SweepModel(sweep, [], total=sweep.total)
+            width, height = self.app.size   # a cell is at least 4 columns wide; 6 lines are not the grid's
+            model.add(self.engine.jobs_by_index(self.sweep_id, model.cells(height - 5, width // 4 + 1)))
+            return model
         jobs: list = []
         for page in self.engine.jobs_in_pages(self.sweep_id, size=LOAD_PAGE):
             jobs += page
             if sweep.total > LOAD_PAGE:
                 self.app.call_from_thread(self._show_loading, len(jobs), sweep.total)
         return SweepModel(sweep, jobs)
+
+    @work(thread=True, exclusive=True, group="rest", exit_on_error=False)
+    def _read_rest(self) -> None:
+        """Every job, a page at a time, into the model the screen already shows."""
+        worker = get_current_worker()
+        for page in self.engine.jobs_in_pages(self.sweep_id, size=LOAD_PAGE):
+            if worker.is_cancelled:
+                return
+            try:
+                self.app.call_from_thread(self._page_read, page)
+            except RuntimeError:   # the app has exited meanwhile
+                return
+
+    def _page_read(self, page: list) -> None:
+        if not self.is_attached or self.model is None or not self.model.add(page):
+            return
+        matrix = self.query_one(Matrix)
+        matrix.relayout() if matrix.mode != "state" else matrix.refresh()
+        table = self.query_one(JobTable)
+        if self.query_one(ContentSwitcher).current == "table" or table.filtering:
+            table.rebuild()
+            matrix.matches = set(table.rows) if table.filtering else None
+        else:
+            self._table_stale = True
+        self._show_status()
+        self._show_axes()
+        self._show_selected()
+
+    def still_reading(self) -> bool:
+        """Whether jobs are still being read; says so, for actions that need all of them."""
+        if self.model is not None and not self.model.complete:
+            self.notify(f"still reading this sweep's jobs ({len(self.model.jobs):,}/{self.model.total:,});"
+                        " try again in a moment", severity="warning", timeout=4)
+            return True
+        return False
 
     def _show_loading(self, done: int, total: int) -> None:
         if self.model is None and self.is_attached:
@@ -99,6 +142,8 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
         self._show_axes()
         self._show_selected()
         self._read_changed()
+        if not model.complete:   # once the first screen is drawn: the read competes with drawing it
+            self.call_after_refresh(self._read_rest)
 
     def engine_events(self, events: list) -> None:
         self._changed.update(e.job_index for e in events if e.sweep_id == self.sweep_id)
@@ -117,8 +162,10 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
             jobs = self.engine.jobs(self.sweep_id)
         else:
             jobs = jobs_by_index(self.engine, self.sweep_id, sorted(wanted))
+        # while the sweep is still being read, its counts come from the store (one aggregate query)
+        counts = None if self.model.complete else self.engine.sweep(self.sweep_id).counts
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._fetched, jobs)
+            self.app.call_from_thread(self._fetched, jobs, counts)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "fetch" and event.worker.is_finished:
@@ -126,9 +173,11 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
                 self.notify(describe_error(event.worker.error), title="snaptui", severity="error", timeout=8)
             self._read_changed()
 
-    def _fetched(self, jobs: list) -> None:
+    def _fetched(self, jobs: list, counts: dict | None = None) -> None:
         if not self.is_attached:
             return
+        if counts is not None:
+            self.model.set_counts(counts)
         changed = self.model.update(jobs)
         if changed:
             matrix = self.query_one(Matrix)
@@ -226,9 +275,9 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
 
     # -- actions -----------------------------------------------------------------------------
     def action_open(self) -> None:
-        job = self.selected_job()
-        if job is not None:
-            self._open(job.index)
+        index = self._view().selected if self.model is not None else None
+        if index is not None:   # a job not read yet: the job screen reads it
+            self._open(index)
 
     def _redraw(self) -> None:
         self.query_one(Matrix).refresh()
@@ -245,7 +294,7 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
         self._redraw()
 
     def action_mark_all(self) -> None:
-        if self.model is None:
+        if self.model is None or self.still_reading():
             return
         if self.model.marked:
             self.model.marked.clear()

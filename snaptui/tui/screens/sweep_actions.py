@@ -43,7 +43,7 @@ class SweepJobActions:
                      title, describe_jobs(live))
 
     def action_cancel_sweep(self) -> None:
-        if self.model is None:
+        if self.model is None or self.still_reading():
             return
         live = [job for job in self.model.jobs.values() if not job.state.is_final]
         if not live:
@@ -67,7 +67,7 @@ class SweepJobActions:
                      resubmit_title(done), describe_jobs(done) + KEPT_NOTE, yes="Resubmit", danger=False)
 
     def action_resubmit_failed(self) -> None:
-        if self.model is None:
+        if self.model is None or self.still_reading():
             return
         failed = [job for job in self.model.jobs.values() if job.state in RETRYABLE_STATES]
         if not failed:

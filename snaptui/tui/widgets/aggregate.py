@@ -18,12 +18,15 @@ def goal_for(name: str) -> str:
 def cell_stats(model: SweepModel, mode: str) -> dict[tuple[int, int], tuple[float, float, int]]:
     """(row, col) -> (mean, standard deviation, number of finite values) over every slice."""
     values: dict[tuple[int, int], list[float]] = {}
-    for index, coord in model.coords.items():
+    for index, job in model.jobs.items():
+        coord = model.coord(index)
+        if coord is None:
+            continue
         if not model.axes:
             key = (0, 0)
         else:
             key = (coord[model.row_axis] if model.row_axis is not None else 0, coord[model.col_axis])
-        value = model.value(model.jobs[index], mode)
+        value = model.value(job, mode)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             values.setdefault(key, []).append(float(value))
     out = {}

@@ -12,10 +12,12 @@ from .text import elapsed
 def status_line(model: SweepModel, now: float, compact: bool) -> Text:
     """'8/12 done  ETA 5m44s  ▶2 ·2 ✔5 ✘1  1 marked'."""
     counts = model.counts()
-    text = Text(f"{done_count(counts)}/{len(model.jobs)} done  ", no_wrap=True, overflow="ellipsis")
-    text.append(eta_text(model.sweep, model.jobs.values(), now), style="bold")
+    text = Text(f"{done_count(counts)}/{model.total} done  ", no_wrap=True, overflow="ellipsis")
+    text.append(eta_text(model.sweep, model.jobs.values() if model.complete else (), now), style="bold")
     text.append("  ")
     text.append_text(progress_text(counts, symbols=True, compact=compact))
+    if not model.complete:
+        text.append(f"  reading {len(model.jobs):,}/{model.total:,} jobs", style="bold")
     if model.marked:
         text.append(f"  {len(model.marked)} marked", style="reverse")
     return text
@@ -31,8 +33,10 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggre
         text.append(" (f next)  ", style="dim")
     if table is not None:
         rows, order = table
-        total = len(model.jobs)
+        total = model.total
         count = f"{rows} jobs" if rows == total else f"{rows} of {total} jobs"
+        if not model.complete:
+            count += f" ({len(model.jobs):,} read so far)"
         text.append(f"table: {count}, sorted by {order}  (s sort, S reverse, f state, t grid)", style="dim")
     elif not model.axes:
         text.append("one job (no varying parameter)", style="dim")

@@ -158,8 +158,12 @@ class Matrix(JobGrid):
                 if (row, col) == self.cursor:
                     style = style + self.modifier("matrix--cursor")
                 segments.append(Segment(text, style))
+            elif (job := model.jobs.get(index)) is None:   # not read yet
+                style = self.style("matrix--missing")
+                if (row, col) == self.cursor:
+                    style = style + self.modifier("matrix--cursor")
+                segments.append(Segment("…".center(cw), style))
             else:
-                job = model.jobs[index]
                 if heat:
                     text, style = self._heat_cell(job, low, high, cw)
                 else:

@@ -30,9 +30,47 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
-def spec_axes(spec: dict | None, jobs: list) -> tuple[list[Axis], dict[int, tuple[int, ...]]] | None:
-    """Axes and each job's coordinates from the sweep spec's expansion order (exact, even with
-    repeated values): grid keys in file order with the last varying fastest, then each zip group."""
+class SpecCoords:
+    """Coordinates computed from a job's index, in the spec's expansion order (the last factor varies
+    fastest): nothing is stored per job, so a 100,000-job sweep's grid is known before any job is read."""
+
+    def __init__(self, sizes: list[int], kept: list[int]) -> None:
+        self.sizes, self.kept = sizes, kept
+        self.strides = [math.prod(sizes[n + 1:]) for n in range(len(sizes))]
+        self.total = math.prod(sizes)
+
+    def coord(self, index: int) -> tuple[int, ...] | None:
+        if not 0 <= index < self.total:
+            return None
+        rest, full = index, [0] * len(self.sizes)
+        for n in range(len(self.sizes) - 1, -1, -1):
+            rest, full[n] = divmod(rest, self.sizes[n])
+        return tuple(full[n] for n in self.kept)
+
+    def index(self, coord: tuple[int, ...]) -> int | None:
+        return sum(position * self.strides[n] for position, n in zip(coord, self.kept))
+
+
+class JobCoords:
+    """Coordinates found in the jobs' own parameters (a sweep without a grid spec)."""
+
+    def __init__(self, coords: dict[int, tuple[int, ...]]) -> None:
+        self.coords = coords
+        self.by_coords: dict[tuple[int, ...], int] = {}
+        for index, coord in coords.items():
+            self.by_coords.setdefault(coord, index)
+
+    def coord(self, index: int) -> tuple[int, ...] | None:
+        return self.coords.get(index)
+
+    def index(self, coord: tuple[int, ...]) -> int | None:
+        return self.by_coords.get(coord)
+
+
+def spec_axes(spec: dict | None, total: int) -> tuple[list[Axis], SpecCoords] | None:
+    """Axes and the jobs' coordinates from the sweep spec's expansion order (exact, even with
+    repeated values): grid keys in file order with the last varying fastest, then each zip group.
+    None when the spec does not describe `total` jobs."""
     spec = spec or {}
     factors: list[tuple[tuple[str, ...], list[tuple]]] = []
     for key, values in (spec.get("grid") or {}).items():
@@ -44,20 +82,14 @@ def spec_axes(spec: dict | None, jobs: list) -> tuple[list[Axis], dict[int, tupl
             return None
         keys = tuple(group)
         factors.append((keys, [tuple(_hashable(v) for v in combo) for combo in zip(*group.values())]))
-    if not factors or math.prod(len(values) for _, values in factors) != len(jobs):
+    if not factors or math.prod(len(values) for _, values in factors) != total:
         return None
     sizes = [len(values) for _, values in factors]
     kept = [n for n, size in enumerate(sizes) if size > 1]
-    coords: dict[int, tuple[int, ...]] = {}
-    for job in jobs:
-        rest, full = job.index, [0] * len(sizes)
-        for n in range(len(sizes) - 1, -1, -1):
-            rest, full[n] = divmod(rest, sizes[n])
-        coords[job.index] = tuple(full[n] for n in kept)
-    return [Axis(*factors[n]) for n in kept], coords
+    return [Axis(*factors[n]) for n in kept], SpecCoords(sizes, kept)
 
 
-def axes_for(jobs: list) -> tuple[list[Axis], dict[int, tuple[int, ...]]]:
+def axes_for(jobs: list) -> tuple[list[Axis], JobCoords]:
     """Axes from the jobs themselves: every parameter whose value differs between jobs."""
     axes: list[Axis] = []
     if jobs:
@@ -70,50 +102,109 @@ def axes_for(jobs: list) -> tuple[list[Axis], dict[int, tuple[int, ...]]]:
     positions = [{value: i for i, value in enumerate(axis.values)} for axis in axes]
     coords = {job.index: tuple(pos[tuple(_hashable(job.params.get(k)) for k in axis.keys)]
                                for axis, pos in zip(axes, positions)) for job in jobs}
-    return axes, coords
+    return axes, JobCoords(coords)
+
+
+def _numbers(results: dict | None):
+    for name, value in (results or {}).items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            yield name, value
 
 
 class SweepModel:
-    def __init__(self, sweep, jobs: list):
+    """The sweep's jobs as far as they are read. Built from every job (`total` None), or from some
+    of them (`total` the sweep's size, its counts the store's aggregate) with the rest added a page
+    at a time (`add`): the grid's layout comes from the spec, so the first screen needs only its cells."""
+
+    def __init__(self, sweep, jobs: list, total: int | None = None):
         self.sweep = sweep
+        self.total = len(jobs) if total is None else total
         self.jobs: dict[int, Any] = {job.index: job for job in jobs}
-        self.order: list[int] = [job.index for job in jobs]
-        self.axes, self.coords = spec_axes(sweep.spec, jobs) or axes_for(jobs)
-        self.by_coords: dict[tuple[int, ...], int] = {}
-        for index, coord in self.coords.items():
-            self.by_coords.setdefault(coord, index)
+        self.order: list[int] = [job.index for job in jobs] if total is None else sorted(self.jobs)
+        found = spec_axes(sweep.spec, self.total)
+        if found is None and total is not None and len(self.jobs) < self.total:
+            raise ValueError("a sweep without a grid spec needs all its jobs to lay out its axes")
+        self.axes, self.layout = found or axes_for(jobs)
         self.row_axis: int | None = 0 if len(self.axes) >= 2 else None
         self.col_axis: int | None = 1 if len(self.axes) >= 2 else (0 if self.axes else None)
         self.slice: dict[int, int] = {}   # axis -> value position, for axes not shown
         self.marked: set[int] = set()
         self.results: dict[str, tuple[float, float]] = {}
+        self._result_ranges: dict[str, tuple[float, float]] = {}   # over reported results only
         self.metric_values: dict[str, dict[int, float]] = {}  # "loss best" -> job index -> value (heatmap)
         self.flagged: dict[int, str] = {}                      # job index -> why (NaN/inf, silent log)
+        self._counts: dict[JobState, int] | None = None if self.complete else dict(sweep.counts)
         self._recompute_results()
+
+    @staticmethod
+    def laid_out_by_spec(sweep) -> bool:
+        """Whether the grid comes from the sweep's spec, so the model may start with some of its jobs."""
+        return spec_axes(sweep.spec, sweep.total) is not None
+
+    @property
+    def complete(self) -> bool:
+        """Whether every job has been read."""
+        return len(self.jobs) >= self.total
+
+    def coord(self, index: int) -> tuple[int, ...] | None:
+        return self.layout.coord(index)
+
+    def add(self, jobs: list) -> list[int]:
+        """Jobs read after the first screen; one already here (a change read meanwhile) is kept, as
+        it is at least as new. Returns the indexes added."""
+        added = [job.index for job in jobs if job.index not in self.jobs]
+        for job in jobs:
+            self.jobs.setdefault(job.index, job)
+        if added:
+            self.order = sorted(self.jobs)
+            self._merge_results(self.jobs[i] for i in added)
+            if self.complete:
+                self._counts = None   # exact from here on: counted from the jobs
+        return added
 
     # -- updates ---------------------------------------------------------------------
     def update(self, jobs: list) -> set[int]:
-        changed = set()
+        """Newer versions of jobs; while the sweep is still being read, a job not read yet is taken
+        as read (its page may have been read before the change)."""
+        changed, new = set(), False
         for job in jobs:
-            if job.index in self.jobs and self.jobs[job.index] != job:
+            old = self.jobs.get(job.index)
+            if old is None and (self.complete or not 0 <= job.index < self.total):
+                continue
+            if old != job:
                 self.jobs[job.index] = job
                 changed.add(job.index)
+                new = new or old is None
+        if new:
+            self.order = sorted(self.jobs)
+        if self._counts is not None and self.complete:
+            self._counts = None
         if changed and any(self.jobs[i].attempt.results for i in changed):
             self._recompute_results()
         return changed
 
+    def set_counts(self, counts: dict[JobState, int]) -> None:
+        """The store's count of jobs by state, read again while the jobs are still being read."""
+        if not self.complete:
+            self._counts = dict(counts)
+
     def _recompute_results(self) -> None:
-        ranges: dict[str, tuple[float, float]] = {}
-        for job in self.jobs.values():
-            for name, value in (job.attempt.results or {}).items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                    low, high = ranges.get(name, (value, value))
-                    ranges[name] = (min(low, value), max(high, value))
+        self._result_ranges = {}
+        self._merge_results(self.jobs.values())
+
+    def _merge_results(self, jobs) -> None:
+        """Widen the result ranges by some jobs' results (a page read adds to them, not recounts)."""
+        ranges = self._result_ranges
+        for job in jobs:
+            for name, value in _numbers(job.attempt.results):
+                low, high = ranges.get(name, (value, value))
+                ranges[name] = (min(low, value), max(high, value))
+        merged = dict(ranges)
         for name, values in self.metric_values.items():
             finite = [v for v in values.values() if math.isfinite(v)]
             if finite:
-                ranges[name] = (min(finite), max(finite))
-        self.results = dict(sorted(ranges.items()))
+                merged[name] = (min(finite), max(finite))
+        self.results = dict(sorted(merged.items()))
 
     def set_metrics(self, values: dict[str, dict[int, float]], flagged: dict[int, str]) -> None:
         """Summaries of metric series (engine.metrics) as extra heatmap modes, and jobs to flag."""
@@ -131,6 +222,9 @@ class SweepModel:
 
     # -- counts --------------------------------------------------------------------------
     def counts(self) -> dict[JobState, int]:
+        """Jobs by state: the store's count while the jobs are still being read, then the jobs'."""
+        if self._counts is not None:
+            return dict(self._counts)
         out: dict[JobState, int] = {}
         for job in self.jobs.values():
             out[job.state] = out.get(job.state, 0) + 1
@@ -165,11 +259,27 @@ class SweepModel:
         if self.row_axis is not None:
             coord[self.row_axis] = row
         coord[self.col_axis] = col
-        return self.by_coords.get(tuple(coord))
+        return self.layout.index(tuple(coord))
+
+    def cells(self, rows: int, cols: int) -> list[int]:
+        """The jobs of the grid's first `rows` x `cols` cells: what a first screen shows."""
+        if not self.axes:
+            return self.order[:1] if self.order else [0]
+        coord = [0] * len(self.axes)
+        for axis in self.other_axes:
+            coord[axis] = self.slice.get(axis, 0)
+        found = []
+        for row in range(min(rows, self.n_rows)):
+            if self.row_axis is not None:
+                coord[self.row_axis] = row
+            for col in range(min(cols, self.n_cols)):
+                coord[self.col_axis] = col
+                found.append(self.layout.index(tuple(coord)))
+        return [index for index in found if index is not None]
 
     def position(self, index: int) -> tuple[int, int] | None:
         """Where a job is in the current grid, or None if it is in another slice."""
-        coord = self.coords.get(index)
+        coord = self.coord(index)
         if coord is None:
             return None
         if not self.axes:
@@ -219,7 +329,7 @@ class SweepModel:
         return ", ".join(parts)
 
     def show_slice_of(self, index: int) -> None:
-        coord = self.coords.get(index)
+        coord = self.coord(index)
         if coord is not None:
             for axis in self.other_axes:
                 self.slice[axis] = coord[axis]

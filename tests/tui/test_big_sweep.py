@@ -1,0 +1,121 @@
+"""A sweep of 30,000 jobs: the first screen is drawn from the cells it shows while the rest is read
+in the background, and every job stays reachable (End, a filter, a change to a job not read yet)."""
+from __future__ import annotations
+
+import threading
+
+from snaptui.engine.states import JobState
+from tuikit import make_app, screen_text, until, until_text
+
+ROWS, COLS = 300, 100
+
+
+def big_sweep(engine, git_repo) -> int:
+    """ROWS x COLS jobs made with the store API (launching 30,000 would take minutes)."""
+    jobs = [(i, f"a={i // COLS},b={i % COLS}", {"a": i // COLS, "b": i % COLS},
+             ["python", "train.py", f"a={i // COLS}", f"b={i % COLS}"]) for i in range(ROWS * COLS)]
+    spec = {"name": "big", "command": ["python", "train.py"], "grid": {"a": list(range(ROWS)), "b": list(range(COLS))},
+            "zip": [], "params": {}}
+    sweep_id = engine.store.create_sweep(name="big", executor="local", profile="local", sweep_file=None, spec=spec,
+                                         config={}, snapshot=None, workdir=str(git_repo), env={}, jobs=jobs)
+    engine.store.set_sweep_status(sweep_id, "active")
+    first, second = engine.store.jobs_by_index(sweep_id, [0, 1])
+    engine.store.update_attempt(first.attempt.id, JobState.RUNNING)
+    engine.store.update_attempt(second.attempt.id, JobState.RUNNING)
+    engine.store.update_attempt(second.attempt.id, JobState.COMPLETED, exit_code=0)
+    return sweep_id
+
+
+def hold_pages(engine) -> threading.Event:
+    """Reading the sweep page by page waits for the returned event (the first screen's read does not)."""
+    gate, real_pages = threading.Event(), engine.jobs_in_pages
+
+    def held_pages(sweep, size):
+        gate.wait(60)
+        yield from real_pages(sweep, size)
+    engine.jobs_in_pages = held_pages
+    return gate
+
+
+async def test_a_30000_job_sweep_is_drawn_before_its_jobs_are_read_and_every_job_is_reachable(engine, git_repo):
+    sweep_id = big_sweep(engine, git_repo)
+    gate = hold_pages(engine)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        try:
+            await first_screen_then_all(pilot, app, engine, sweep_id, gate)
+        finally:
+            gate.set()   # a failed assertion must not leave the reading thread waiting
+
+
+async def first_screen_then_all(pilot, app, engine, sweep_id: int, gate: threading.Event) -> None:
+    """The grid with the first screen's jobs and the store's counts while the pages are held; a change
+    to a job not read yet; then, every job read, End and a filter reach jobs far beyond the first page."""
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.widgets.jobtable import JobTable
+    from snaptui.tui.widgets.matrix import Matrix
+
+    await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+    screen = app.screen
+    model = screen.model
+    assert not model.complete and 0 < len(model.jobs) < 5000, "only the first screen's jobs are read"
+    await until_text(pilot, f"reading {len(model.jobs):,}/30,000 jobs")
+    text = screen_text(app)
+    assert "1/30000 done" in text and "▶ 1 running" in text and "29998 pending" in text   # the store's counts
+    grid = text.splitlines()[4:-2]
+    assert grid[0].split()[:3] == ["0", "▶", "✔"] and not any("…" in line for line in grid), \
+        "every cell of the first screen is read"
+    assert screen.query_one(Matrix).selected == 0 and screen.selected_job().state is JobState.RUNNING
+
+    # a job the screen has not read changes meanwhile: the change is shown, not lost
+    late = engine.store.job(sweep_id, 29_000)
+    engine.store.update_attempt(late.attempt.id, JobState.RUNNING)
+    await until(pilot, lambda: 29_000 in model.jobs and model.jobs[29_000].state is JobState.RUNNING,
+                message="the change to a job not read yet")
+    assert model.counts()[JobState.RUNNING] == 2
+    await until_text(pilot, "▶ 2 running")
+    await pilot.press("C")   # cancelling the whole sweep wants every job: refused until they are read
+    await until(pilot, lambda: any("still reading this sweep's jobs" in n.message for n in app._notifications),
+                message="the refusal")
+
+    gate.set()
+    await until(pilot, lambda: model.complete, message="every job read")
+    await until(pilot, lambda: "reading" not in screen_text(app), message="the status line without 'reading'")
+    assert "1/30000 done" in screen_text(app) and "▶ 2 running" in screen_text(app)
+    assert model.jobs[29_000].state is JobState.RUNNING   # the page read later did not undo it
+
+    await pilot.press("t")
+    table = screen.query_one(JobTable)
+    await pilot.press("end")
+    await until(pilot, lambda: table.selected == ROWS * COLS - 1, message="End on the last job")
+    await until_text(pilot, f"a={ROWS - 1},b={COLS - 1}")
+
+    await pilot.press("home", "slash")
+    for key in "a=250,b=7":
+        await pilot.press(key)
+    await until(pilot, lambda: table.selected == 250 * COLS + 7, message="the filter finds job 25007")
+    assert len(table.rows) == 11   # a=250,b=7 and a=250,b=70..79
+
+
+def test_a_model_started_from_the_first_screen_takes_the_rest_without_undoing_newer_changes():
+    from types import SimpleNamespace
+
+    from snaptui.engine.models import Attempt, Job
+    from snaptui.tui.widgets.model import SweepModel
+
+    def job(index: int, state=JobState.PENDING) -> Job:
+        return Job(1, index, f"a={index // 4},b={index % 4}", {"a": index // 4, "b": index % 4}, ["x"],
+                   Attempt(index + 1, 1, index, 1, state))
+
+    sweep = SimpleNamespace(id=1, spec={"grid": {"a": [0, 1, 2], "b": [0, 1, 2, 3]}}, config={},
+                            counts={JobState.PENDING: 12}, total=12)
+    assert SweepModel.laid_out_by_spec(sweep)
+    model = SweepModel(sweep, [], total=12)
+    assert model.cells(2, 2) == [0, 1, 4, 5] and model.position(11) == (2, 3)   # from the spec alone
+    model.add([job(i) for i in model.cells(2, 2)])
+    assert not model.complete and model.counts() == {JobState.PENDING: 12}      # the store's count
+    assert model.update([job(11, JobState.RUNNING)]) == {11}                     # a change to a job not read
+    model.set_counts({JobState.PENDING: 11, JobState.RUNNING: 1})
+    assert model.add([job(i) for i in range(12)]) == [2, 3, 6, 7, 8, 9, 10]      # the page read before it
+    assert model.complete and model.jobs[11].state is JobState.RUNNING
+    assert model.counts() == {JobState.PENDING: 11, JobState.RUNNING: 1} and model.order == list(range(12))
