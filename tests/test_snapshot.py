@@ -608,3 +608,15 @@ def test_snapshot_dict_round_trip(repo, settings):
     dirty(repo)
     s = take_snapshot(repo, settings)
     assert Snapshot.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+
+
+def test_git_in_a_folder_that_is_gone_fails_instead_of_running_in_the_current_repository(git_repo, tmp_path,
+                                                                                         monkeypatch):
+    from snaptui.engine import gitrepo
+
+    monkeypatch.chdir(git_repo)   # GitPython runs git here when the folder it was given does not exist
+    gone = tmp_path / "worktree-removed-meanwhile"
+    with pytest.raises(gitrepo.GitFailed, match="No such directory"):
+        gitrepo.run(gitrepo.git_for(gone), "rev-parse", "--show-toplevel")
+    with pytest.raises(gitrepo.GitFailed, match="No such directory"):
+        gitrepo.run_in(gone, "status")

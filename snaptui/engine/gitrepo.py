@@ -50,6 +50,9 @@ def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, bin
     With ``check`` a non-zero exit raises ``GitFailed``; git that cannot be started (not installed)
     raises it whatever ``check`` says."""
     cmd, rest = args[0].replace("-", "_"), args[1:]
+    if g.working_dir and not os.path.isdir(g.working_dir):
+        # GitPython would run git in the current directory, which may be another repository
+        raise GitFailed(args, f"cannot change to '{g.working_dir}': No such directory", 128)
     try:
         status, out, err = getattr(g, cmd)(
             *rest, env={**BASE_ENV, **(env or {})}, with_extended_output=True, with_exceptions=False,
@@ -63,10 +66,7 @@ def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, bin
 
 
 def run_in(folder: Path, *args: str, **kwargs) -> tuple[int, str | bytes, str]:
-    """``run`` in ``folder`` (``git -C folder ...``), for one-off commands. A missing folder fails as
-    ``git -C`` would: GitPython would run git in the current directory instead."""
-    if not os.path.isdir(folder):
-        raise GitFailed(args, f"cannot change to '{folder}': No such directory", 128)
+    """``run`` in ``folder`` (``git -C folder ...``), for one-off commands."""
     return run(git_for(folder), *args, **kwargs)
 
 
