@@ -315,6 +315,22 @@ async def test_help_stays_in_the_footer_at_80_columns(engine, git_repo, start):
             await until_text(pilot, "⏎ Open")                          # enter, in the footer of home
 
 
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+async def test_a_click_on_a_footer_key_does_what_the_key_does(engine, git_repo, size):
+    from snaptui.tui.screens.help import HelpScreen
+    from snaptui.tui.widgets.footer import SnaptuiFooter
+
+    sweep_id = build(engine, git_repo)["grid"]
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=size) as pilot:
+        await until_text(pilot, "t Table")
+        footer = screen_text(app).splitlines()[-1]
+        await pilot.click(SnaptuiFooter, offset=(footer.index("t Table") + 3, 0))   # on "Table"
+        await until_text(pilot, "table: 12 jobs")
+        await pilot.click(SnaptuiFooter, offset=(footer.index("? Help"), 0))
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), message="the help screen")
+
+
 async def test_help_entries_fit_one_line_at_80_columns_and_list_enter(engine, git_repo):
     from snaptui.tui.screens.help import HelpScreen
 

@@ -1,19 +1,125 @@
-"""The footer every screen shows: Textual's, with `? Help` first so a narrow terminal never hides it."""
+"""The footer every screen shows: the screen's keys, `? Help` first so a narrow terminal never hides it.
+
+One widget that renders its keys itself. Textual's Footer composes a widget per key (~15 on a
+screen), and styling them was most of the cost of opening a screen; this one draws the same line
+(key, description, the command palette's key on the right) and maps a click to its key.
+"""
 from __future__ import annotations
 
-from textual.widgets import Footer
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.reactive import reactive
+from textual.widget import Widget
 
 NARROW = 100   # below this many columns: compact keys, and ctrl+p (listed in help) left out
 
 
-class SnaptuiFooter(Footer):
-    def compose(self):
-        keys = list(super().compose())
-        first = [key for key in keys if getattr(key, "action", None) == "help"]
-        yield from first + [key for key in keys if key not in first]
+class SnaptuiFooter(Widget, can_focus=False):
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"footer--key", "footer--description", "footer--disabled", "footer--palette-edge"}
+    DEFAULT_CSS = """
+    SnaptuiFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        .footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .footer--disabled { text-style: dim; }
+        .footer--palette-edge { color: $foreground 20%; }
+    }
+    """
+
+    compact = reactive(False)
+    """Keys without padding (set under NARROW columns)."""
+    show_command_palette = reactive(True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys: list[tuple[int, int, str, bool]] = []   # (first cell, end cell, key, enabled) as drawn
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, _screen) -> None:
+        self.refresh()
 
     def on_resize(self) -> None:
         narrow = self.app.size.width < NARROW
-        if self.compact != narrow or self.show_command_palette == narrow:
-            self.compact = narrow
-            self.show_command_palette = not narrow
+        self.compact = narrow
+        self.show_command_palette = not narrow
+
+    # -- what is shown -----------------------------------------------------------------------
+    def _shown(self) -> tuple[list[tuple[str, str, str, bool]], tuple[str, str, str, bool] | None]:
+        """(key, key display, description, enabled) per action, help first; and the palette's key."""
+        active = self.screen.active_bindings
+        seen: dict[str, tuple[str, str, str, bool]] = {}
+        for _node, binding, enabled, _tooltip in active.values():
+            if binding.show and binding.action not in seen:
+                seen[binding.action] = (binding.key, self.app.get_key_display(binding), binding.description, enabled)
+        keys = [seen.pop("help")] if "help" in seen else []
+        keys += seen.values()
+        palette = None
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            found = active.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _node, binding, enabled, _tooltip = found
+                palette = (binding.key, self.app.get_key_display(binding), binding.description, enabled)
+        return keys, palette
+
+    def _key_text(self, display: str, description: str, enabled: bool) -> Text:
+        key_style = self.get_component_rich_style("footer--key")
+        description_style = self.get_component_rich_style("footer--description")
+        if not enabled:
+            dim = self.get_component_rich_style("footer--disabled").without_color
+            key_style, description_style = key_style + dim, description_style + dim
+        if self.compact:
+            return Text.assemble((display, key_style), (f" {description}" if description else "", description_style))
+        return Text.assemble((f" {display} ", key_style), (f"{description} " if description else "", description_style))
+
+    def render(self) -> Text:
+        keys, palette = self._shown()
+        width = self.size.width
+        right = Text()
+        if palette is not None:
+            edge = Style(color=self.get_component_rich_style("footer--palette-edge").color)
+            key_style = self.get_component_rich_style("footer--key")
+            description_style = self.get_component_rich_style("footer--description")
+            right = Text.assemble(("▏", edge), (palette[1], key_style), (f" {palette[2]} ", description_style))
+        room = max(width - right.cell_len, 0)
+        line = Text(no_wrap=True, overflow="crop", end="")
+        self._keys = []
+        for key, display, description, enabled in keys:
+            piece = self._key_text(display, description, enabled)
+            start = line.cell_len
+            if start >= room:
+                break
+            line.append_text(piece)
+            self._keys.append((start, min(line.cell_len, room), key, enabled))
+            if self.compact:
+                line.append(" ")
+        line.truncate(room, pad=True)
+        if palette is not None:
+            self._keys.append((room + 1, room + right.cell_len, palette[0], palette[3]))
+            line.append_text(right)
+        return line
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        for start, end, key, enabled in self._keys:
+            if start <= event.x < end:
+                if enabled:
+                    self.app.simulate_key(key)
+                else:
+                    self.app.bell()
+                return
