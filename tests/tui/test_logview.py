@@ -92,6 +92,29 @@ async def test_a_200000_line_log_home_shows_line_1_and_search_finds_an_early_lin
         assert "line 17 of the big log" in screen_text(app)
 
 
+async def test_a_log_opens_on_its_last_line_in_the_first_frame_that_shows_it(demo, git_repo):
+    """Not on its first lines for a frame or two while the scroll offset catches up with the layout."""
+    from snaptui.tui.screens.job import JobScreen
+
+    engine, ids = demo
+    big_log(git_repo, ids["grid"], 500)
+    app = app_for(engine, start_job=(ids["grid"], 6))
+    frames: list[str] = []
+    display = app._display
+
+    def recording(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None and isinstance(screen, JobScreen):
+            frames.append(screen_text(app))
+
+    app._display = recording
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until_text(pilot, "line 500 of the big log")
+    with_log = [frame for frame in frames if "of the big log" in frame]
+    assert "line 500 of the big log" in with_log[0] and "line 1 of the big log" not in with_log[0]
+    assert "line 1/500" not in with_log[0] and "FOLLOW" in with_log[0]   # the status line says where it is
+
+
 async def test_a_progress_bar_without_newline_is_shown_as_it_grows(demo, git_repo):
     from snaptui.tui.widgets.logview import LogView
 

@@ -32,7 +32,7 @@ def log_status_text(log, stream: str, job, attempts: list, attempt_number: int, 
     text.append("  ")
     text.append("FOLLOW" if log.follow else "PAUSED", style="bold" if log.follow else "bold reverse")
     if log.line_count:
-        top = int(log.scroll_y) + 1
+        top = (int(log.scroll_y) if log.wrap else log.top_line) + 1
         text.append(f"  line {min(top, log.line_count):,}/{log.line_count:,}", style="dim")
     if log.new_lines:
         text.append(f"  {log.new_lines:,} new lines (f)")

@@ -164,6 +164,15 @@ class LogView(ScrollView, can_focus=True):
         return text
 
     # -- follow ----------------------------------------------------------------------------
+    @property
+    def top_line(self) -> int:
+        """The first line shown (without wrap). Following, the end's, even before the scroll offset
+        has caught up with lines read before the first layout: a log opens on its last lines in the
+        frame that shows it, not one or two frames later."""
+        if self.follow:
+            return max(self.line_count - self.scrollable_content_region.height, 0)
+        return int(self.scroll_y)
+
     def _to_end(self) -> None:
         self._programmatic = True
         try:
@@ -227,7 +236,7 @@ class LogView(ScrollView, can_focus=True):
             return
         self.searching = 0.0
         self.post_message(self.StatusChanged())
-        sources, case, top = list(self.sources), self._case, int(self.scroll_y)
+        sources, case, top = list(self.sources), self._case, int(self.scroll_y) if self.wrap else self.top_line
         view_of = [array("Q", v) for v in self._view_of] if self.merged else None
 
         def work() -> None:
@@ -340,7 +349,7 @@ class LogView(ScrollView, can_focus=True):
             text = rows[part] if part < len(rows) else Text("")
             scroll_x = 0
         else:
-            line = int(self.scroll_y) + y
+            line = self.top_line + y
             if line >= self.line_count:
                 return Strip.blank(width, style)
             text = self._styled(line, self._text(line))
