@@ -1,5 +1,6 @@
-"""TUI benchmarks: first paint of a 10,000-job sweep, key press to updated screen, memory while
-tailing a large log, delay from a line appended to a log to that line on screen, cold start.
+"""TUI benchmarks: first paint of a 10,000-job sweep, key press to updated screen (also while a
+100,000-job sweep is still being read), memory while tailing a large log, delay from a line appended
+to a log to that line on screen, opening a job to its log's end, cold start.
 
 Each case is measured against a baseline in the same process (a 1-job sweep, a small log,
 `python -c pass`, a 1-line log), so the ratio says what scale costs on this machine:
@@ -24,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import alternating, print_table, sampled_row  # noqa: E402
+from bench.common import row as common_row  # noqa: E402
 
 
 def _store_with(engine, repo: Path, name: str, n_rows: int, n_cols: int) -> int:
@@ -88,22 +92,33 @@ async def _until(pilot, predicate, timeout: float = 60.0, step: float = 0.002) -
         await pilot.pause(step)
 
 
-async def _first_paint(engine, sweep_id: int) -> float:
+async def _first_paint(engine, sweep_id: int, every_job: bool = False) -> float:
+    """Seconds from starting the app on a sweep to the frame showing its grid (or, with `every_job`,
+    to the model holding every job: what the table's sort and filter need)."""
     from snaptui.tui.app import SnaptuiApp
     from snaptui.tui.screens.sweep import SweepScreen
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
+    shown: list[float] = []
+    display = app._display
+
+    def timed_display(screen, renderable) -> None:
+        """The first frame written with the sweep's grid (background reading may still go on)."""
+        display(screen, renderable)
+        if not shown and renderable is not None and isinstance(screen, SweepScreen) and screen.model is not None \
+                and (screen.model.complete or not every_job):
+            shown.append(time.perf_counter())
+
+    app._display = timed_display
     start = time.perf_counter()
     async with app.run_test(size=(160, 48)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
-        await pilot.pause()   # the frame with the grid is rendered
-        return time.perf_counter() - start
+        await _until(pilot, lambda: shown)
+        return shown[0] - start
 
 
 async def _key_presses(engine, sweep_id: int, keys: list[str], repeat: int = 10) -> float:
     from snaptui.tui.app import SnaptuiApp
     from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.logview import LogView
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     times = []
@@ -119,6 +134,44 @@ async def _key_presses(engine, sweep_id: int, keys: list[str], repeat: int = 10)
     return statistics.median(times)
 
 
+async def _key_to_frame(engine, sweep_id: int, while_reading: bool, presses: int = 10) -> float:
+    """The slowest of some grid-cursor moves, each from the key to the first frame written with the
+    cursor moved: `while_reading`, pressed while the sweep's jobs are still being read (a frozen
+    screen shows here), else once every job is read. (pilot.press waits for the process to be idle,
+    which it is not while a thread reads, so the key is sent as a terminal would and the frame timed.)"""
+    from snaptui.tui.app import SnaptuiApp
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.widgets.matrix import Matrix
+
+    app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
+    frames: list[tuple[float, tuple]] = []
+    display = app._display
+
+    def timed_display(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None and isinstance(screen, SweepScreen):
+            frames.append((time.perf_counter(), screen.query_one(Matrix).cursor))
+
+    app._display = timed_display
+    lags = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        model, matrix = app.screen.model, app.screen.query_one(Matrix)
+        if not while_reading:
+            await _until(pilot, lambda: model.complete)
+        for n in range(presses):
+            if while_reading and model.complete:
+                break
+            row, col = matrix.cursor
+            key, target = ("right", (row, col + 1)) if n % 2 == 0 else ("left", (row, col - 1))
+            start = time.perf_counter()
+            app.simulate_key(key)
+            await _until(pilot, lambda: any(t >= start and c == target for t, c in frames))
+            lags.append(next(t for t, c in frames if t >= start and c == target) - start)
+        assert lags, "every job was read before a key could be pressed"
+    return max(lags)
+
+
 async def _tail(engine, sweep_id: int, log: Path, appends: int = 10) -> tuple[float, float, float, float]:
     """(RSS growth in MB with the log open, median append-to-screen delay in s, load time in s,
     RSS in MB with the log open)."""
@@ -130,14 +183,13 @@ async def _tail(engine, sweep_id: int, log: Path, appends: int = 10) -> tuple[fl
     before = _rss_mb()
     app = SnaptuiApp(engine, start_job=(sweep_id, 0), refresh_on_start=False)
     delays = []
+    start = time.perf_counter()   # from the app's start: the log may be on screen by the time run_test returns
     async with app.run_test(size=(160, 48)) as pilot:
-        start = time.perf_counter()
         await _until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.query_one(LogView).line_count > 0)
         view = app.screen.query_one(LogView)
-        await _until(pilot, lambda: view.indexing is None and view.line_count > 0
-                     and view.scroll_y == view.max_scroll_y)
-        await pilot.pause(0.5)
+        await _until(pilot, lambda: _at_end(view))
         loaded = time.perf_counter() - start
+        await pilot.pause(0.5)   # memory once the view has settled (not part of the load time)
         rss = _rss_mb()
         grown = rss - before
         for n in range(appends):
@@ -177,17 +229,26 @@ async def _open_log(engine, sweep_id: int, last_line: str, repeat: int = 5) -> f
     from snaptui.tui.widgets.logview import LogView
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
+    shown: list[float] = []
+    display = app._display
+
+    def timed_display(screen, renderable) -> None:
+        """Frames written while the job screen shows its log's end."""
+        display(screen, renderable)
+        if renderable is not None and isinstance(screen, JobScreen) and any(_at_end(v) for v in screen.query(LogView)):
+            shown.append(time.perf_counter())
+
+    app._display = timed_display
     times = []
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
         sweep_screen = app.screen
         for _ in range(repeat):
+            shown.clear()
             start = time.perf_counter()
             app.push_screen(JobScreen(sweep_id, 0, job=sweep_screen.model.jobs[0]))   # as enter does
-            await _until(pilot, lambda: isinstance(app.screen, JobScreen)
-                         and any(_at_end(view) for view in app.screen.query(LogView)))
-            await pilot.pause()   # the frame showing it (rendering the screen to check would cost more)
-            times.append(time.perf_counter() - start)
+            await _until(pilot, lambda: shown)
+            times.append(shown[0] - start)
             assert last_line in _screen_text(app), "the log's last line is not on screen"
             app.pop_screen()
             await _until(pilot, lambda: app.screen is sweep_screen)
@@ -195,7 +256,9 @@ async def _open_log(engine, sweep_id: int, last_line: str, repeat: int = 5) -> f
 
 
 def _at_end(view) -> bool:
-    return view.line_count > 0 and view.indexing is None and view.scroll_y == view.max_scroll_y
+    """Whether the view shows its log's last line (the top line shown: scroll_y before LogView.top_line)."""
+    top = getattr(view, "top_line", int(view.scroll_y))
+    return view.line_count > 0 and view.indexing is None and top + view.scrollable_content_region.height >= view.line_count
 
 
 def _screen_text(app) -> str:
@@ -219,8 +282,7 @@ def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:
     rows: list[dict] = []
 
     def row(bench: str, case: str, baseline: float, value: float, **extra) -> None:
-        rows.append({"bench": bench, "case": case, "baseline_s": round(baseline, 4), "value_s": round(value, 4),
-                     "ratio": round(value / baseline, 2) if baseline else float("nan"), **extra})
+        rows.append(common_row(bench, case, baseline, value, **extra))
 
     with tempfile.TemporaryDirectory(prefix="snaptui-bench-") as tmp:
         repo = Path(tmp) / "repo"
@@ -231,17 +293,23 @@ def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:
         large = _store_with(engine, repo, "large", side, max(jobs // side, 1))
         n_large = side * max(jobs // side, 1)
 
-        asyncio.run(_first_paint(engine, small))   # warm imports and caches
-        base = min(asyncio.run(_first_paint(engine, small)) for _ in range(2))
-        value = min(asyncio.run(_first_paint(engine, large)) for _ in range(2))
-        row("tui", f"first paint, sweep of {n_large} jobs vs 1 job", base, value)
+        def paired(case: str, measure, samples: int = 5) -> None:
+            """Alternating samples of the 1-job sweep and the large one (common.alternating), medians."""
+            base, val = alternating(lambda: asyncio.run(measure(small)), lambda: asyncio.run(measure(large)), samples)
+            rows.append(sampled_row("tui", case, base, val))
 
-        base = asyncio.run(_key_presses(engine, small, ["right", "left"]))
-        value = asyncio.run(_key_presses(engine, large, ["right", "left"]))
-        row("tui", f"key to screen, grid cursor, {n_large} jobs vs 1", base, value)
-        base = asyncio.run(_key_presses(engine, small, ["t"], repeat=6))
-        value = asyncio.run(_key_presses(engine, large, ["t"], repeat=6))
-        row("tui", f"key to screen, grid/table toggle, {n_large} jobs vs 1", base, value)
+        paired(f"first paint, sweep of {n_large} jobs vs 1 job", lambda s: _first_paint(engine, s))
+        paired(f"first paint to every job read, sweep of {n_large} jobs vs 1 job",
+               lambda s: _first_paint(engine, s, every_job=True), samples=3)
+        paired(f"key to screen, grid cursor, {n_large} jobs vs 1",
+               lambda s: _key_presses(engine, s, ["right", "left"]), samples=3)
+        paired(f"key to screen, grid/table toggle, {n_large} jobs vs 1",
+               lambda s: _key_presses(engine, s, ["t"], repeat=6), samples=3)
+        huge = _store_with(engine, repo, "huge", 1000, 100)
+        base, val = alternating(lambda: asyncio.run(_key_to_frame(engine, large, while_reading=False)),
+                                lambda: asyncio.run(_key_to_frame(engine, huge, while_reading=True)), 3)
+        rows.append(sampled_row("tui", f"key to frame while a 100000-job sweep is read vs {n_large} jobs all read",
+                                base, val, note="slowest of up to 10 grid-cursor keys per sample"))
 
         small_log = _log_of(repo, "s1")
         big_log = _log_of(repo, "b1")
@@ -262,9 +330,10 @@ def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:
         one_line.write_text("the only line\n")
         one_job = _job_with_log(engine, repo, "one-line-log", one_line)
         last = small_log.read_text().rstrip("\n").rsplit("\n", 1)[-1][:60]
-        base = asyncio.run(_open_log(engine, one_job, "the only line"))
-        value = asyncio.run(_open_log(engine, small_job, last))
-        row("tui", "open a job to its log's last line shown, 0.1 MB vs 1-line log (target <= 0.1 s)", base, value)
+        base, val = alternating(lambda: asyncio.run(_open_log(engine, one_job, "the only line")),
+                                lambda: asyncio.run(_open_log(engine, small_job, last)), 3)
+        rows.append(sampled_row("tui", "open a job to its log's last line shown, 0.1 MB vs 1-line log "
+                                "(target <= 0.1 s)", base, val, note="each sample the median of 5 opens"))
 
     base, value = _cold_start()
     row("tui", "cold start: import the TUI vs python -c pass", base, value)
@@ -280,14 +349,7 @@ def main() -> None:
     if args.tail_case:
         _tail_case(*args.tail_case)
         return
-    rows = run(args.jobs, args.log_mb)
-    width = max(len(r["case"]) for r in rows)
-    print(f"{'case':<{width}}  {'baseline':>10}  {'value':>10}  {'ratio':>7}")
-    for r in rows:
-        unit = r.get("unit", "s")
-        print(f"{r['case']:<{width}}  {r['baseline_s']:>9.4f}{unit[0]}  {r['value_s']:>9.4f}{unit[0]}  "
-              f"{r['ratio']:>7.2f}")
-
+    print_table(run(args.jobs, args.log_mb))
 
 if __name__ == "__main__":
     os.environ.setdefault("TEXTUAL", "")
