@@ -56,6 +56,7 @@ def test_model_three_axes_slices_and_cycling():
     assert model.cell(1, 2) == 1 * 6 + 2 * 2 + 0
     assert model.step_slice(1) and model.slice_label() == "c=y"
     assert model.cell(1, 2) == 1 * 6 + 2 * 2 + 1
+    assert model.row_cells(1, 0, 3) == [model.cell(1, col) for col in range(3)] == [7, 9, 11]
     assert model.position(0) is None          # job 0 has c=x: another slice
     model.show_slice_of(0)
     assert model.position(0) == (0, 0)
@@ -79,6 +80,7 @@ def test_model_without_a_spec_derives_axes_from_the_jobs():
     jobs = [job(i, {"x": i % 2, "y": i // 2, "fixed": 1}) for i in range(4)]
     model = SweepModel(sweep({}), jobs)
     assert [a.name for a in model.axes] == ["x", "y"]
+    assert model.row_cells(1, 0, 2) == [model.cell(1, col) for col in range(2)] == [1, 3]
 
 
 def test_model_update_reports_changes_and_results():

@@ -149,8 +149,7 @@ class Matrix(JobGrid):
             low, high = min(means), max(means)
             best = best_cell(stats, self.goal())
         segments = []
-        for col in range(first, last):
-            index = model.cell(row, col)
+        for col, index in zip(range(first, last), model.row_cells(row, first, last)):
             if index is None:
                 segments.append(Segment("".center(cw), self.style("matrix--missing")))
             elif stats is not None:
