@@ -92,6 +92,25 @@ async def test_a_200000_line_log_home_shows_line_1_and_search_finds_an_early_lin
         assert "line 17 of the big log" in screen_text(app)
 
 
+async def test_home_pressed_while_a_resize_is_pending_is_not_undone_by_follow(demo, git_repo):
+    """A resize while following (the indexing line going away when a big log is read) scrolls to the end
+    after the next refresh; home pressed before that refresh stopped following and must stay at line 1."""
+    from snaptui.tui.widgets.logview import LogView
+
+    engine, ids = demo
+    big_log(git_repo, ids["grid"], 2_000)
+    app = app_for(engine, start_job=(ids["grid"], 6))
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.screen.query_one(LogView)
+        await until(pilot, lambda: view.line_count == 2_000 and view.follow, message="every line, following")
+        view.on_resize()              # what a Resize event runs: the end, after the next refresh
+        view.action_scroll_home()     # home, before that refresh
+        await pilot.pause()
+        await until_text(pilot, "line 1 of the big log")
+        await pilot.pause()
+        assert view.scroll_y == 0 and not view.follow
+
+
 async def test_a_log_opens_on_its_last_line_in_the_first_frame_that_shows_it(demo, git_repo):
     """Not on its first lines for a frame or two while the scroll offset catches up with the layout."""
     from snaptui.tui.screens.job import JobScreen

@@ -199,7 +199,12 @@ class LogView(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._layout_key = None
         if self.follow:   # a smaller window must not leave a following view above the end
-            self.call_after_refresh(self._to_end)
+            self.call_after_refresh(self._to_end_if_following)
+
+    def _to_end_if_following(self) -> None:
+        """Deferred: a key pressed meanwhile (home, up) may have stopped following; it must win."""
+        if self.follow:
+            self._to_end()
 
     def action_scroll_end(self) -> None:
         self.set_follow(True)   # End follows again, as in less +F and toolong
