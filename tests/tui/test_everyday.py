@@ -155,7 +155,7 @@ async def test_launch_asked_for_while_the_dry_run_runs_opens_the_dialog_when_it_
         assert not isinstance(app.screen, ConfirmScreen)
         gate.set()
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "2 jobs on local" in screen_text(app)
+        await until(pilot, lambda: "2 jobs on local" in screen_text(app))   # pushed, then drawn
 
 
 @pytest.mark.slow
