@@ -12,6 +12,7 @@ import pytest
 
 from snaptui.engine.executors import slurm_limits
 from snaptui.engine.executors.slurm_limits import ArrayChunk, ClusterLimits, check_fits, split_arrays
+from snaptui.engine.executors.slurm_throttle import ArrayLoad, shares
 from snaptui.engine.errors import ConfigError
 from snaptui.engine.states import JobState
 from tests.conftest import wait_sweep_done, wait_until
@@ -28,6 +29,18 @@ def test_split_respects_the_array_size_and_shares_parallelism():
     # fewer slots than arrays: lanes of arrays, each waiting for the one before it in its lane
     assert split_arrays(25, 11, 2) == [ArrayChunk(0, 11, 1), ArrayChunk(11, 11, 1), ArrayChunk(22, 3, 1, after=0)]
     assert split_arrays(5, None, 2) == [ArrayChunk(0, 5, 2)]
+
+
+def test_a_drained_arrays_share_goes_to_the_arrays_still_waiting():
+    # 1,500 jobs at MaxArraySize 1001 and 256 slots: 128 + 128, then the 499-task array drains
+    assert shares({"21": ArrayLoad(0, 1001), "24": ArrayLoad(0, 499)}, 256) == {"21": 128, "24": 128}
+    assert shares({"21": ArrayLoad(128, 700), "24": ArrayLoad(100, 0)}, 256) == {"21": 156}
+    assert shares({"21": ArrayLoad(128, 600)}, 256) == {"21": 256}
+    # never more than an array can use, nor more slots than array_parallelism in all
+    assert shares({"21": ArrayLoad(1, 2), "24": ArrayLoad(0, 40)}, 20) == {"21": 3, "24": 17}
+    # lanes (fewer slots than arrays waiting): left as submitted, each array keeps one slot
+    assert shares({"1": ArrayLoad(1, 9), "2": ArrayLoad(1, 9), "3": ArrayLoad(0, 3)}, 2) == {}
+    assert shares({"1": ArrayLoad(1, 0), "2": ArrayLoad(1, 9), "3": ArrayLoad(0, 3)}, 2) == {}
 
 
 def test_a_sweep_beyond_the_submit_limit_is_refused_with_how_to_pack():
@@ -138,6 +151,30 @@ def test_array_parallelism_holds_across_the_arrays(slurm_engine, small_arrays):
         time.sleep(0.2)
     assert wait_sweep_done(slurm_engine, sweep.id).counts == {JobState.COMPLETED: JOBS}
     assert 1 <= peak <= 2
+
+
+@pytest.mark.slurm
+@pytest.mark.timeout(300)
+def test_a_drained_arrays_slot_goes_to_the_array_still_waiting(slurm_engine, small_arrays):
+    """14 jobs at MaxArraySize 11 are arrays of 11 and 3 tasks, one slot each of array_parallelism=2;
+    once the 3-task array is done, its slot runs the 11-task array's tasks two at a time."""
+    sweep = launch(slurm_engine, '''
+        name = "split-rebalance"
+        command = ["python", "job.py", "sleep=1"]
+        [grid]
+        i = "range(14)"
+    ''', sets=["array_parallelism=2"])
+    big = min(arrays_of(slurm_engine, sweep.id), key=int)
+    peak, peak_big = 0, 0
+    while slurm_engine.sweep(sweep.id).is_active:
+        running = subprocess.run(["squeue", "-h", "-r", "-t", "R", "-j", ",".join(arrays_of(slurm_engine, sweep.id)),
+                                  "-o", "%i"], capture_output=True, text=True).stdout.split()
+        peak = max(peak, len(running))
+        peak_big = max(peak_big, sum(1 for task in running if task.startswith(big + "_")))
+        time.sleep(0.2)
+    assert wait_sweep_done(slurm_engine, sweep.id).counts == {JobState.COMPLETED: 14}
+    assert peak_big == 2, "the 11-task array never ran two tasks at once: the drained array's slot stayed idle"
+    assert peak <= 2
 
 
 @pytest.fixture

@@ -178,6 +178,12 @@ class Store(WalDatabase):
                                  (sweep_id, index))
         return [attempt_from(r) for r in rows]
 
+    def array_ids(self, sweep_id: int) -> set[str]:
+        """The scheduler arrays a sweep's attempts were ever submitted in ("123" of "123_4")."""
+        rows = self.conn.execute("SELECT DISTINCT substr(executor_id, 1, instr(executor_id, '_') - 1) FROM attempts"
+                                 " WHERE sweep_id = ? AND instr(executor_id, '_') > 0", (sweep_id,))
+        return {r[0] for r in rows}
+
     def attempt(self, attempt_id: int) -> Attempt | None:
         row = self.conn.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
         return attempt_from(row) if row else None

@@ -22,7 +22,7 @@ from ..models import Attempt, Sweep
 from ..packed import PackedRunner, packed_folder, request_cancel
 from ..runner import CommandRunner, RequeueableRunner
 from ..states import JobState
-from . import sacct, slurm_limits, slurm_recovery
+from . import sacct, slurm_limits, slurm_recovery, slurm_throttle
 from .base import Executor
 from .slurm_states import apply_record, packed
 
@@ -37,6 +37,10 @@ PASSTHROUGH = ("partition", "qos", "account", "gres", "gpus_per_node", "gpus_per
                "comment", "signal_delay_s", "setup", "srun_args")
 
 
+def array_parallelism(profile: dict) -> int:
+    return int(profile.get("array_parallelism") or profile.get("max_parallel_jobs") or 256)
+
+
 def submitit_parameters(sweep: Sweep) -> dict:
     profile = sweep.config["executor"]
     params = {key: profile[key] for key in PASSTHROUGH if key in profile}
@@ -46,7 +50,7 @@ def submitit_parameters(sweep: Sweep) -> dict:
     # The launch's uid in the default name finds its arrays in accounting, which keeps no comment
     # unless the cluster is set up to (slurm_recovery.py).
     params["job_name"] = profile.get("job_name") or "-".join(filter(None, ("snaptui", sweep.name, sweep.uid)))
-    params["array_parallelism"] = int(profile.get("array_parallelism") or profile.get("max_parallel_jobs") or 256)
+    params["array_parallelism"] = array_parallelism(profile)
     if "mem_gb" in profile:
         params["mem"] = f"{int(float(profile['mem_gb']) * 1024)}MB"
     if "tasks_per_node" in profile:
@@ -67,6 +71,8 @@ class SlurmExecutor(Executor):
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
         self._quiet_polls = 0
+        self._throttles = slurm_throttle.ThrottleKeeper()
+        self._arrays_of: dict[int, set[str]] = {}   # sweep id -> every array it was submitted in
 
     def poll_interval(self) -> float:
         base = min((float(s.config["executor"].get("poll_interval_s", DEFAULT_POLL_S))
@@ -173,6 +179,28 @@ class SlurmExecutor(Executor):
         for attempt in submitted:
             changed |= apply_record(self.states, attempt, records.get(attempt.executor_id))
         self._quiet_polls = 0 if changed else min(self._quiet_polls + 1, 6)
+        self._rebalance_split_sweeps(submitted)   # also when the manifests told the ends first
+
+    def _rebalance_split_sweeps(self, submitted: list[Attempt]) -> None:
+        """array_parallelism held across a sweep's arrays as they drain (slurm_throttle.py). A sweep is
+        split if it ever had several arrays: the last one left is the one that needs the slots."""
+        active: dict[int, set[str]] = {}
+        for attempt in submitted:
+            array, sep, _ = attempt.executor_id.partition("_")
+            if sep:
+                active.setdefault(attempt.sweep_id, set()).add(array)
+        for sweep_id, arrays in active.items():
+            known = self._arrays_of.get(sweep_id)
+            if known is None or not arrays <= known:   # first sight, or a resubmission's new array
+                known = self._arrays_of[sweep_id] = self.store.array_ids(sweep_id)
+            if len(known) < 2:
+                continue
+            sweep = self.store.sweep(sweep_id)
+            profile = sweep.config["executor"]
+            parallelism = array_parallelism(profile)
+            if parallelism >= math.ceil(sweep.total / int(profile.get("jobs_per_task", 1))):
+                continue   # submitted without a throttle: nothing to deal
+            self._throttles.rebalance(self.store.active_attempts(sweep_id=sweep_id), parallelism)
 
     def adopt_interrupted(self, sweep: Sweep, pending: list[Attempt]) -> tuple[list[str], list[Attempt]]:
         if not pending or not sweep.uid:
