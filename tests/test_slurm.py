@@ -129,7 +129,7 @@ def test_a_task_over_its_time_limit_is_timeout(slurm_engine):
 def test_array_parallelism_is_honoured_as_squeue_sees_it(slurm_engine):
     sweep = launch(slurm_engine, '''
         name = "throttle"
-        command = ["python", "job.py", "sleep=2"]
+        command = ["python", "job.py", "sleep=1"]
         [grid]
         i = "range(4)"
     ''', sets=["array_parallelism=1"])
