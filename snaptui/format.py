@@ -57,7 +57,11 @@ def states_phrase(counts: Mapping[JobState, int]) -> str:
 
 def eta_text(sweep, jobs: Iterable, now: float) -> str:
     """'ETA 5m44s' (engine/eta.py's estimate for the sweep's jobs), or 'ETA -' before one can be made."""
-    seconds = eta_seconds(jobs, now, slots_of(sweep.config))
+    return eta_words(eta_seconds(jobs, now, slots_of(sweep.config)))
+
+
+def eta_words(seconds: float | None) -> str:
+    """How every face writes an estimate: 'ETA 5m44s', or 'ETA -' without one."""
     return "ETA -" if seconds is None else f"ETA {duration(seconds)}"
 
 

@@ -350,8 +350,8 @@ async def test_help_entries_fit_one_line_at_80_columns_and_list_enter(engine, gi
 def _job(index, state, started=None, ended=None):
     from types import SimpleNamespace
 
-    return SimpleNamespace(index=index, state=state,
-                           attempt=SimpleNamespace(started_at=started, ended_at=ended, state=state))
+    return SimpleNamespace(index=index, state=state, params={},
+                           attempt=SimpleNamespace(started_at=started, ended_at=ended, state=state, results={}))
 
 
 def test_eta_counts_waves_and_jobs_running_longer_than_the_finished_ones():
@@ -388,14 +388,14 @@ def test_batch_and_tui_share_the_estimate_and_its_text():
 
     import snaptui.cli.batch as batch
     import snaptui.format as fmt
-    import snaptui.tui.widgets.lines as lines
+    from snaptui.tui.widgets.model import SweepModel
 
-    assert batch.eta_text is fmt.eta_text and lines.eta_text is fmt.eta_text
+    assert batch.eta_text is fmt.eta_text
     now = 100.0
-    sweep = SimpleNamespace(config={"executor": {"max_parallel_jobs": 1}})
+    sweep = SimpleNamespace(config={"executor": {"max_parallel_jobs": 1}}, spec={})
     jobs = [_job(0, JobState.COMPLETED, now - 30, now - 20), _job(1, JobState.PENDING)]
-    assert fmt.eta_text(sweep, jobs, now) == "ETA 10s"
-    assert fmt.eta_text(sweep, jobs[1:], now) == "ETA -"
+    assert fmt.eta_text(sweep, jobs, now) == "ETA 10s" == SweepModel(sweep, jobs).eta_text(now)   # the TUI's
+    assert fmt.eta_text(sweep, jobs[1:], now) == "ETA -" == SweepModel(sweep, jobs[1:]).eta_text(now)
 
 
 # -- 10: what snaptui writes into the repository stays out of git status ---------------------------

@@ -93,6 +93,22 @@ def test_model_update_reports_changes_and_results():
     assert model.counts() == {JobState.PENDING: 1, JobState.COMPLETED: 1}
 
 
+def test_a_large_sweeps_eta_counts_down_between_estimates_and_its_counts_follow_changes(monkeypatch):
+    import snaptui.tui.widgets.model as model_module
+
+    monkeypatch.setattr(model_module, "ETA_JOBS_PER_SECOND", 1)   # 12 jobs: estimated every 12 s
+    grid = {"a": list(range(12))}
+    jobs = [job(i, {"a": i}, JobState.COMPLETED, started_at=0, ended_at=100) for i in range(6)]
+    jobs += [job(i, {"a": i}) for i in range(6, 12)]
+    model = SweepModel(sweep({"grid": grid}), jobs)
+    assert model.eta_text(1000.0) == "ETA 10m00s"                     # 6 pending x 100 s on one slot
+    model.update([job(6, {"a": 6}, JobState.RUNNING, started_at=1000.0),
+                  job(7, {"a": 7}, JobState.COMPLETED, started_at=999.0, ended_at=1000.0)])   # a 1 s job
+    assert model.counts() == {JobState.COMPLETED: 8 - 1, JobState.RUNNING: 1, JobState.PENDING: 4}
+    assert model.eta_text(1005.0) == "ETA 9m55s"                      # not estimated again: counted down
+    assert model.eta_text(1013.0) == "ETA 6m56s"                      # estimated again after 12 s
+
+
 def test_count_bar_and_eta():
     bar = count_bar({JobState.COMPLETED: 3, JobState.RUNNING: 1}, 4, width=8)
     assert bar.plain == "✔✔✔✔✔✔▶▶ 3/4"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from ...engine.states import done_count
-from ...format import STATE_STYLE, duration, eta_text, format_result, progress_text
+from ...format import STATE_STYLE, duration, format_result, progress_text
 from .model import SweepModel
 from .text import elapsed
 
@@ -13,7 +13,7 @@ def status_line(model: SweepModel, now: float, compact: bool) -> Text:
     """'8/12 done  ETA 5m44s  ▶2 ·2 ✔5 ✘1  1 marked'."""
     counts = model.counts()
     text = Text(f"{done_count(counts)}/{model.total} done  ", no_wrap=True, overflow="ellipsis")
-    text.append(eta_text(model.sweep, model.jobs.values() if model.complete else (), now), style="bold")
+    text.append(model.eta_text(now), style="bold")
     text.append("  ")
     text.append_text(progress_text(counts, symbols=True, compact=compact))
     if not model.complete:

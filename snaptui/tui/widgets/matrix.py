@@ -149,6 +149,8 @@ class Matrix(JobGrid):
             low, high = min(means), max(means)
             best = best_cell(stats, self.goal())
         segments = []
+        gap = Segment(" ", self.base_style)
+        plain: dict = {}   # state -> (text, style): the same for every cell of a state
         for col, index in zip(range(first, last), model.row_cells(row, first, last)):
             if index is None:
                 segments.append(Segment("".center(cw), self.style("matrix--missing")))
@@ -166,7 +168,10 @@ class Matrix(JobGrid):
                 if heat:
                     text, style = self._heat_cell(job, low, high, cw)
                 else:
-                    text, style = job.state.symbol.center(cw), self.style(STATE_CLASSES[job.state])
+                    found = plain.get(job.state)
+                    if found is None:
+                        found = plain[job.state] = (job.state.symbol.center(cw), self.style(STATE_CLASSES[job.state]))
+                    text, style = found
                     if index in model.flagged:  # NaN/inf in a metric, or a silent log
                         text, style = (job.state.symbol + "!").center(cw), style + Style(color="red", bold=True)
                 if index in model.marked:
@@ -177,7 +182,7 @@ class Matrix(JobGrid):
                 if (row, col) == self.cursor:
                     style = style + self.modifier("matrix--cursor")
                 segments.append(Segment(text, style))
-            segments.append(Segment(" ", self.base_style))
+            segments.append(gap)
         return Strip(segments).crop(skip, skip + width)
 
     def stats(self) -> dict:
