@@ -119,3 +119,29 @@ def test_a_model_started_from_the_first_screen_takes_the_rest_without_undoing_ne
     assert model.add([job(i) for i in range(12)]) == [2, 3, 6, 7, 8, 9, 10]      # the page read before it
     assert model.complete and model.jobs[11].state is JobState.RUNNING
     assert model.counts() == {JobState.PENDING: 11, JobState.RUNNING: 1} and model.order == list(range(12))
+
+
+async def test_a_cursor_move_draws_what_a_full_redraw_would(engine, git_repo):
+    """A cursor key redraws only the lines it changed (the header, the old row and the new one): what is
+    on screen after each move must equal the view drawn again from scratch."""
+    from demo_store import build
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.widgets.jobtable import JobTable
+    from snaptui.tui.widgets.matrix import Matrix
+
+    def shown(app) -> list:
+        return [[(segment.text, segment.style) for segment in strip] for strip in app.screen._compositor.render_strips()]
+
+    sweep_id = build(engine, git_repo)["grid"]
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        for keys, view in ((["right", "down", "right", "left", "up", "down"], Matrix),
+                           (["t", "down", "down", "up", "down"], JobTable)):
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause()
+                drawn = shown(app)
+                app.screen.query_one(view).refresh()
+                await pilot.pause()
+                assert shown(app) == drawn, f"after {key!r} the {view.__name__} differs from a full redraw"

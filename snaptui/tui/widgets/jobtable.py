@@ -264,8 +264,8 @@ class JobTable(JobGrid):
             return
         position = max(0, min(position, len(self.rows) - 1))
         if position != self.cursor:
-            self.cursor = position
-            self._cursor_changed()
+            rows, self.cursor = (self.cursor, position), position
+            self._cursor_changed(rows)
 
     def _scroll_to_cursor(self) -> None:
         self._scroll_into_view(self.cursor)

@@ -229,8 +229,8 @@ class Matrix(JobGrid):
         row = max(0, min(row, model.n_rows - 1))
         col = max(0, min(col, model.n_cols - 1))
         if (row, col) != self.cursor:
-            self.cursor = (row, col)
-            self._cursor_changed()
+            rows, self.cursor = (self.cursor[0], row), (row, col)
+            self._cursor_changed(rows)
 
     def _scroll_to_cursor(self) -> None:
         row, col = self.cursor
