@@ -128,7 +128,7 @@ class SweepModel:
         self.sweep = sweep
         self.total = len(jobs) if total is None else total
         self.jobs: dict[int, Any] = {job.index: job for job in jobs}
-        self.order: list[int] = [job.index for job in jobs] if total is None else sorted(self.jobs)
+        self.order: list[int] = sorted(self.jobs)   # by index, as the table's default order
         found = spec_axes(sweep.spec, self.total)
         if found is None and total is not None and len(self.jobs) < self.total:
             raise ValueError("a sweep without a grid spec needs all its jobs to lay out its axes")
