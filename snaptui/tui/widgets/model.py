@@ -165,7 +165,10 @@ class SweepModel:
         for job in jobs:
             self.jobs.setdefault(job.index, job)
         if added:
-            self.order = sorted(self.jobs)
+            if self.order and min(added) < self.order[-1]:
+                self.order = sorted(self.jobs)
+            else:   # pages come in index order: no need to sort the 100,000 read so far again
+                self.order += sorted(added)
             self._merge_results(self.jobs[i] for i in added)
             if self.complete:
                 self._counts = None   # exact from here on: counted from the jobs
