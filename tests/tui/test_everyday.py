@@ -57,8 +57,9 @@ async def test_launch_example_keeps_its_grid_line(tmp_path, monkeypatch):
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
         await until_text(pilot, "No sweep file")
-        text = screen_text(app)
-        assert "[grid]" in text and 'lr = [0.1, 0.01]' in text
+        # the example is another widget than the notice: it may come a frame later (brackets eaten: never)
+        await until(pilot, lambda: "[grid]" in screen_text(app) and 'lr = [0.1, 0.01]' in screen_text(app),
+                    message="the example's [grid] line")
 
 
 # -- 3 and 10: r asks first; R names the states it retries ---------------------------------------
