@@ -74,7 +74,12 @@ async def first_screen_then_all(pilot, app, engine, sweep_id: int, gate: threadi
                 message="the change to a job not read yet")
     assert model.counts()[JobState.RUNNING] == 2
     await until_text(pilot, "▶ 2 running")
-    await pilot.press("C")   # cancelling the whole sweep wants every job: refused until they are read
+    await pilot.press("C")   # cancelling the whole sweep does not wait for the read: counted from the store
+    await until_text(pilot, "29,999 unfinished jobs will be cancelled")
+    await pilot.press("escape")   # no
+    await until(pilot, lambda: app.screen is screen, message="back on the sweep, nothing cancelled")
+    assert not any(job.attempt.cancel_requested for job in engine.jobs(sweep_id)[:10])
+    await pilot.press("R")   # resubmitting lists the jobs it takes: refused until every one is read
     await until(pilot, lambda: any("still reading this sweep's jobs" in n.message for n in app._notifications),
                 message="the refusal")
 

@@ -43,9 +43,11 @@ class SweepJobActions:
                      title, describe_jobs(live))
 
     def action_cancel_sweep(self) -> None:
-        if self.model is None or self.still_reading():
+        """Also while a large sweep is still being read (a wrong 100,000-job launch is stopped at once):
+        the engine cancels from the store, and the dialog counts from the store's counts."""
+        if self.model is None:
             return
-        live = [job for job in self.model.jobs.values() if not job.state.is_final]
+        live = sum(n for state, n in self.model.counts().items() if not state.is_final)
         if not live:
             self.notify(f"sweep {self.sweep_id} has no unfinished job", severity="warning")
             return
@@ -53,7 +55,7 @@ class SweepJobActions:
         confirm_then(self, lambda: self.call_engine(self.engine.cancel_sweep, self.sweep_id,
                                                     done=self._after_action("cancelled"), title="cancel"),
                      f"Cancel the whole sweep {self.sweep_id} {self.model.sweep.name}?",
-                     f"{len(live)} unfinished jobs will be cancelled.")
+                     f"{live:,} unfinished jobs will be cancelled.")
 
     def action_resubmit(self) -> None:
         targets = self.targets()
