@@ -184,6 +184,8 @@ class LogView(ScrollView, can_focus=True):
         if follow != self.follow:
             self.follow = follow
             self.new_lines = 0
+            self._layout_key = None
+            self.refresh()   # the top line changes meaning (top_line) even where scroll_y does not move
             self.post_message(self.StatusChanged())
         if follow:
             self._to_end()
