@@ -86,7 +86,8 @@ async def first_screen_then_all(pilot, app, engine, sweep_id: int, gate: threadi
     gate.set()
     await until(pilot, lambda: model.complete, message="every job read")
     await until(pilot, lambda: "reading" not in screen_text(app), message="the status line without 'reading'")
-    assert "1/30000 done" in screen_text(app) and "▶ 2 running" in screen_text(app)
+    await until(pilot, lambda: "1/30000 done" in screen_text(app) and "▶ 2 running" in screen_text(app),
+                message="the counts once every job is read")
     assert model.jobs[29_000].state is JobState.RUNNING   # the page read later did not undo it
 
     await pilot.press("t")

@@ -82,7 +82,8 @@ async def test_r_on_one_job_asks_first_and_no_means_no(engine, git_repo):
         await until(pilot, lambda: all(j.state.is_final for j in screen.model.jobs.values()), message="both end")
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert app.focused.id == "no" and f"Resubmit job {sweep.id}/0?" in screen_text(app)
+        await until_text(pilot, f"Resubmit job {sweep.id}/0?")   # pushed, then drawn
+        assert app.focused.id == "no"
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)
         await pilot.press("enter")                                   # the log view asks too
@@ -95,7 +96,7 @@ async def test_r_on_one_job_asks_first_and_no_means_no(engine, git_repo):
         assert engine.jobs(sweep.id)[1].state is JobState.FAILED
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "(1 failed)" in screen_text(app)
+        await until_text(pilot, "(1 failed)")
         await pilot.press("n")
     assert [j.attempt.number for j in engine.jobs(sweep.id)] == [1, 1]   # nothing was resubmitted
 
@@ -123,7 +124,7 @@ async def test_launch_preview_follows_edits_and_new_files_and_a_stale_plan_is_re
         assert screen.file == "edit.toml"                             # the choice stays
         await pilot.press("ctrl+l")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "3 jobs" in screen_text(app)
+        await until_text(pilot, "3 jobs")
         path.write_text(two)                                          # edited while the dialog is open
         await pilot.press("y")
         await until(pilot, lambda: any("changed since its preview" in n.message for n in app._notifications),
@@ -497,10 +498,11 @@ async def test_a_picks_the_earlier_attempts_log(engine, git_repo):
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, JobScreen) and len(app.screen.attempts) == 2)
         await until_text(pilot, "this is attempt 2")
-        assert "attempt 2/2 (a)" in screen_text(app)
+        await until_text(pilot, "attempt 2/2 (a)")   # the header: another widget
         await pilot.press("a")
         await until_text(pilot, "this is attempt 1")
-        assert "attempt 1/2 (a)" in screen_text(app) and "this is attempt 2" not in screen_text(app)
+        await until_text(pilot, "attempt 1/2 (a)")
+        assert "this is attempt 2" not in screen_text(app)
         await pilot.press("a")
         await until_text(pilot, "this is attempt 2")
 

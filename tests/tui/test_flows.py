@@ -27,7 +27,7 @@ async def test_sweep_job_goes_running_then_completed(engine, git_repo):
         await until_text(pilot, "▶ RUNNING")
         await until(pilot, lambda: screen.model.jobs[0].state is JobState.COMPLETED, message="COMPLETED")
         await until_text(pilot, "1/1 done")
-        assert "✔ COMPLETED" in screen_text(app)
+        await until_text(pilot, "✔ COMPLETED")
         # the home screen followed the same events
         await pilot.press("escape")
         await until_text(pilot, "✔ 1/1")
@@ -94,7 +94,8 @@ async def test_resubmit_failed(engine, git_repo):
                     message="both jobs FAILED")
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Resubmit 2 jobs of sweep" in screen_text(app) and "(2 failed)" in screen_text(app)
+        await until_text(pilot, "Resubmit 2 jobs of sweep")
+        assert "(2 failed)" in screen_text(app)
         await pilot.press("y")
         await until(pilot, lambda: all(j.attempt.number == 2 for j in screen.model.jobs.values()),
                     message="second attempts")

@@ -39,7 +39,7 @@ async def test_launch_a_sweep_file_with_a_snapshot(engine, git_repo):
         assert "python job.py sleep=1" in screen_text(app)
         await pilot.press("ctrl+l")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "with a snapshot of your code" in screen_text(app)
+        await until_text(pilot, "with a snapshot of your code")
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None,
                     timeout=60, message="the new sweep's screen")
