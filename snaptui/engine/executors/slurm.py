@@ -186,8 +186,7 @@ class SlurmExecutor(Executor):
         split if it ever had several arrays: the last one left is the one that needs the slots."""
         active: dict[int, set[str]] = {}
         for attempt in submitted:
-            array, sep, _ = attempt.executor_id.partition("_")
-            if sep:
+            if array := slurm_throttle.array_of(attempt.executor_id):
                 active.setdefault(attempt.sweep_id, set()).add(array)
         for sweep_id, arrays in active.items():
             known = self._arrays_of.get(sweep_id)

@@ -27,13 +27,19 @@ class ArrayLoad:
     waiting: int   # tasks not started yet
 
 
+def array_of(executor_id: str | None) -> str | None:
+    """The array of an array task's id ("123" of "123_4"); None for a job outside an array."""
+    array, sep, _ = (executor_id or "").partition("_")
+    return array if sep else None
+
+
 def array_loads(attempts: list[Attempt]) -> dict[str, ArrayLoad]:
     """Per array id, its active tasks as the store knows them after a poll (a packed task counts once:
     it runs when any of its jobs does, and waits while all of them do)."""
     tasks: dict[str, dict[str, bool]] = {}
     for attempt in attempts:
-        array, sep, _ = (attempt.executor_id or "").partition("_")
-        if not sep:
+        array = array_of(attempt.executor_id)
+        if array is None:
             continue
         started = attempt.state != JobState.PENDING
         per_array = tasks.setdefault(array, {})
