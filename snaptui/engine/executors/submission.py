@@ -1,4 +1,4 @@
-"""submitit's SlurmExecutor, with sbatch started on a clean environment.
+"""submitit's SlurmExecutor, with sbatch started on a clean environment and a leaner task entry.
 
 sbatch exports its own environment to the job (--export=ALL), so a launch from inside an
 `salloc` or a batch job would hand that allocation's SLURM_* (SLURM_JOB_ID, SLURM_NTASKS,
@@ -9,6 +9,7 @@ removes them for sbatch alone; the launching process keeps its environment.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import submitit
@@ -18,6 +19,11 @@ from ..jobenv import submission_unset
 
 
 class CleanEnvSlurmExecutor(submitit.SlurmExecutor):
+    @property
+    def _submitit_command_str(self) -> str:
+        # submitit's runner through snaptui's entry point, which skips its numpy preload (submitit_task.py)
+        return " ".join([self.python, "-u -m snaptui.engine.submitit_task", shlex.quote(str(self.folder))])
+
     def _make_submission_command(self, submission_file_path: Path) -> list[str]:
         command = super()._make_submission_command(submission_file_path)
         unset = [arg for name in submission_unset(os.environ) for arg in ("-u", name)]
