@@ -33,18 +33,20 @@ class SweepMetricsWatcher:
         model = screen.model
         if model is None or screen.reading("metrics"):   # never two reads at once
             return
-        running = any(not j.state.is_final for j in model.jobs.values())
+        running = any(n for state, n in model.counts().items() if not state.is_final)
         if not running and not self.seen_running:
             return  # nothing can change any more
         self.seen_running = running
-        jobs = list(model.jobs.values())
-        screen.call_engine(self.read, jobs, done=self.shown, group="metrics")
+        # what the read needs from the screen is taken here: in the thread the screen may be gone
+        # (the app closed or the sweep left mid-read), and asking it for its app then raises
+        screen.call_engine(self.read, screen.engine, list(model.jobs.values()), screen.now(),
+                           done=self.shown, group="metrics")
 
-    def read(self, jobs):
+    def read(self, engine, jobs: list, now: float):
         if self.metrics is None:
-            self.metrics = self.screen.engine.metrics()
+            self.metrics = engine.metrics()
         self.metrics.update(jobs, max_bytes=READ_PER_TICK)
-        flags = self.metrics.flags(jobs, now=self.screen.now())
+        flags = self.metrics.flags(jobs, now=now)
         return self.metrics.heat_values(jobs), {i: flag_reason(f) for i, f in flags.items()}
 
     def shown(self, result) -> None:

@@ -1,0 +1,50 @@
+"""What a sweep screen reads in the background must not stall keys or outlive the screen: the metrics
+read when the sweep is left mid-read, a key pressed while a large sweep's pages are read."""
+from __future__ import annotations
+
+import threading
+
+from snaptui.engine.states import JobState
+from tuikit import make_app, until
+
+
+async def test_leaving_a_sweep_while_its_metrics_are_read_shows_no_error(engine, git_repo):
+    """The metrics read went on in its thread after the screen was gone and asked it for the time:
+    'NoActiveAppError' popped up as an error on the screen the user had gone back to."""
+    from demo_store import build
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.screens.sweeps import SweepsScreen
+
+    sweep_id = build(engine, git_repo)["grid"]   # has running jobs: its metrics are read
+    entered, release = threading.Event(), threading.Event()
+    real_metrics = engine.metrics
+
+    def held_metrics():
+        metrics, real_update = real_metrics(), None
+        real_update = metrics.update
+
+        def update(*args, **kwargs):
+            entered.set()
+            release.wait(30)
+            return real_update(*args, **kwargs)
+        metrics.update = update
+        return metrics
+    engine.metrics = held_metrics
+    app = make_app(engine, refresh_on_start=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        try:
+            await until(pilot, lambda: isinstance(app.screen, SweepsScreen), message="the sweeps list")
+            app.push_screen(SweepScreen(sweep_id))
+            await until(pilot, lambda: entered.is_set(), message="the metrics read under way")
+            screen = app.screen
+            app.pop_screen()
+            await until(pilot, lambda: isinstance(app.screen, SweepsScreen) and not screen.is_attached,
+                        message="back on the sweeps list")
+        finally:
+            release.set()
+        await until(pilot, lambda: not any(w.group == "metrics" and not w.is_finished for w in app.workers),
+                    message="the metrics read to end")
+        await pilot.pause()
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert not errors, errors
+
