@@ -48,3 +48,47 @@ async def test_leaving_a_sweep_while_its_metrics_are_read_shows_no_error(engine,
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert not errors, errors
 
+
+async def test_keys_are_answered_while_a_large_sweep_is_read_and_its_jobs_are_freed_when_left(engine, git_repo):
+    """Pages held after the second: the cursor moves and the frame shows it while the read is under way,
+    pages read meanwhile are drawn; the jobs read are kept out of full garbage collections (gc.freeze)
+    only while the sweep is shown."""
+    import gc
+
+    from test_big_sweep import COLS, ROWS, big_sweep
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.screens.sweeps import SweepsScreen
+    from snaptui.tui.widgets.matrix import Matrix
+
+    sweep_id = big_sweep(engine, git_repo)
+    gate, real_pages, pages_given = threading.Event(), engine.jobs_in_pages, []
+
+    def held_pages(sweep, size):
+        for n, page in enumerate(real_pages(sweep, size)):
+            if n == 2:
+                gate.wait(60)
+            pages_given.append(len(page))
+            yield page
+    engine.jobs_in_pages = held_pages
+    app = make_app(engine, refresh_on_start=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        try:
+            await until(pilot, lambda: isinstance(app.screen, SweepsScreen), message="the sweeps list")
+            app.push_screen(SweepScreen(sweep_id))
+            await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+            screen = app.screen
+            model, matrix = screen.model, screen.query_one(Matrix)
+            await until(pilot, lambda: len(pages_given) == 2 and len(model.jobs) >= sum(pages_given),
+                        message="two pages filed")
+            await pilot.press("down", "right")
+            assert matrix.cursor == (1, 1) and not model.complete
+            assert screen.selected_job().index == COLS + 1
+            assert "reading" in str(screen.query_one("#status").render())
+            assert gc.get_freeze_count() > 0, "the jobs read are kept out of full collections"
+        finally:
+            gate.set()
+        await until(pilot, lambda: model.complete, message="every job read")
+        assert len(model.jobs) == ROWS * COLS
+        app.pop_screen()
+        await until(pilot, lambda: isinstance(app.screen, SweepsScreen) and not screen.is_attached)
+        assert gc.get_freeze_count() == 0, "the sweep left, its jobs can be collected"

@@ -1,6 +1,8 @@
 """One sweep: the parameter matrix (or the flat job table), counts and ETA, cancel and resubmit."""
 from __future__ import annotations
 
+import heapq
+
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
@@ -9,7 +11,7 @@ from textual.app import ComposeResult
 from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import Worker, get_current_worker
 
-from .. import actions
+from .. import actions, heap
 from ...format import profile_label
 from ..messages import SweepMetricsChanged
 from ..widgets.filterbox import FilterBox
@@ -18,14 +20,16 @@ from ..widgets.jobgrid import JobGrid
 from ..widgets.jobtable import JobTable
 from ..widgets.lines import axes_line, job_line, status_line
 from ..widgets.matrix import Matrix
-from ..widgets.model import SweepModel
+from ..widgets.model import ETA_INLINE, SweepModel, result_ranges
 from .base import EngineScreen, describe_error
 from .sweep_actions import SweepJobActions
 from .sweep_metrics import SweepMetricsWatcher
 from .sweep_views import SweepViewActions
 from .sweeps import sweep_branch
 
-LOAD_PAGE = 10_000  # jobs read at a time after the first screen (and for a sweep without a grid spec)
+LOAD_PAGE = 10_000  # jobs read at a time for a sweep without a grid spec
+READ_PAGE = 2_000   # jobs read at a time after the first screen: decoding a page holds the GIL (~5 ms)
+PAGE_SHOW_S = 0.2   # while pages are read, what they change is drawn at most this often
 READ_WHOLE = 2000   # a sweep up to this size is read whole before the first paint (~40 ms)
 FULL_RELOAD = 2000  # above this many changed jobs, fetch the whole sweep in one query
 LAST_LINE_JOBS = 200  # running jobs whose last log line the table shows (8 KiB read each, once a second)
@@ -47,6 +51,8 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
         self.model: SweepModel | None = None
         self._changed: set[int] = set()   # jobs changed since they were last read
         self._table_stale = False
+        self._added_unshown: list[int] = []   # jobs read in the background, not drawn yet
+        self._pages_pending = False
 
     def compose(self) -> ComposeResult:
         yield Static(f"sweep {self.sweep_id}", id="title", classes="title-bar")
@@ -63,6 +69,9 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
         self.call_engine(self._load, done=self._loaded, group="load")
         self.set_interval(1.0, self._tick, name="clock")
         SweepMetricsWatcher(self).start()
+
+    def on_unmount(self) -> None:
+        heap.release(self)
 
     # -- data ----------------------------------------------------------------------------
     def _load(self) -> SweepModel:
@@ -84,25 +93,52 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
 
     @work(thread=True, exclusive=True, group="rest", exit_on_error=False)
     def _read_rest(self) -> None:
-        """Every job, a page at a time, into the model the screen already shows."""
+        """Every job, a page at a time, into the model the screen already shows. The thread decodes a
+        page and works out its result ranges; the UI thread only files the jobs (_page_read)."""
         worker = get_current_worker()
-        for page in self.engine.jobs_in_pages(self.sweep_id, size=LOAD_PAGE):
+        for page in self.engine.jobs_in_pages(self.sweep_id, size=READ_PAGE):
             if worker.is_cancelled:
                 return
+            ranges = result_ranges(page)
             try:
-                self.app.call_from_thread(self._page_read, page)
-            except RuntimeError:   # the app has exited meanwhile
+                self.app.call_from_thread(self._page_read, page, ranges)
+            except RuntimeError:   # the app has exited meanwhile (NoActiveAppError is one)
                 return
 
-    def _page_read(self, page: list) -> None:
-        if not self.is_attached or self.model is None or not self.model.add(page):
+    def _page_read(self, page: list, ranges: dict) -> None:
+        """File a page in the model; what the screen shows of it is drawn at most every PAGE_SHOW_S
+        (a redraw per page would be most of the UI thread's time while 100,000 jobs are read)."""
+        if not self.is_attached or self.model is None:
+            return
+        added = self.model.add(page, ranges)
+        if not added:
+            return
+        heap.keep(self)
+        self._added_unshown += added
+        if self.model.complete:
+            self._show_pages()
+        elif not self._pages_pending:
+            self._pages_pending = True
+            self.set_timer(PAGE_SHOW_S, self._show_pages, name="pages")
+
+    def _show_pages(self) -> None:
+        """Draw what the pages read since the last time changed: cells on screen that showed `…`, the
+        table's new rows, the counts of jobs read."""
+        self._pages_pending = False
+        added, self._added_unshown = self._added_unshown, []
+        if not added or not self.is_attached:
             return
         matrix = self.query_one(Matrix)
-        matrix.relayout() if matrix.mode != "state" else matrix.refresh()
+        if matrix.mode != "state":
+            matrix.relayout()
+        elif matrix.shows_any(added):
+            matrix.refresh()
         table = self.query_one(JobTable)
         if self.query_one(ContentSwitcher).current == "table" or table.filtering:
-            table.rebuild()
-            matrix.matches = set(table.rows) if table.filtering else None
+            table.take_added(added)
+            if table.filtering:
+                matrix.matches = set(table.rows)
+                matrix.refresh()
         else:
             self._table_stale = True
         self._show_status()
@@ -196,18 +232,24 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
             self._show_selected()
 
     def _tick(self) -> None:
+        """Once a second: elapsed times and the ETA of running jobs (the model keeps which are running,
+        so a tick costs what is running, not the sweep's size)."""
         if self.model is None:
             return
-        running = [job for job in self.model.jobs.values() if job.state.value == "RUNNING"]
+        running = self.model.running
         table = self.query_one(JobTable)
         if not running and table.last_lines:
             table.set_last_lines({})
         if running:
             if self.query_one(ContentSwitcher).current == "table":
                 table.refresh()
-                self._read_last_lines(running[:LAST_LINE_JOBS])
+                self._read_last_lines(self._running_jobs())
             self._show_status()
             self._show_selected()
+
+    def _running_jobs(self) -> list:
+        """The first LAST_LINE_JOBS running jobs by index: those whose last log line the table shows."""
+        return [self.model.jobs[i] for i in heapq.nsmallest(LAST_LINE_JOBS, self.model.running)]
 
     def _read_last_lines(self, jobs: list) -> None:
         from ..widgets.lastline import last_lines
@@ -218,7 +260,16 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
 
     # -- status lines ---------------------------------------------------------------------
     def _show_status(self) -> None:
-        self.query_one("#status", Static).update(status_line(self.model, self.now(), self.app.size.width < 120))
+        now = self.now()
+        if self.model.eta_due(now) and len(self.model.jobs) > ETA_INLINE and not self.reading("eta"):
+            self.call_engine(self.model.estimate_eta, list(self.model.jobs.values()), now,
+                             done=self._eta_estimated, group="eta")
+        self.query_one("#status", Static).update(status_line(self.model, now, self.app.size.width < 120),
+                                                 layout=False)
+
+    def _eta_estimated(self, estimate: tuple) -> None:
+        self.model.set_eta(estimate)
+        self._show_status()
 
     def _show_axes(self) -> None:
         table = None
@@ -228,7 +279,7 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
         matrix = self.query_one(Matrix)
         self.query_one("#axes", Static).update(axes_line(self.model, matrix.mode, table,
                                                          matrix.goal() if matrix.aggregate else None,
-                                                         self.query_one(JobTable).state_filter))
+                                                         self.query_one(JobTable).state_filter), layout=False)
 
     def _show_selected(self) -> None:
         job = self.selected_job()
@@ -236,7 +287,7 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
         flag = self.model.flagged.get(job.index) if job is not None and self.model is not None else None
         if flag:
             line.append(f"  ! {flag}", style="bold red")
-        self.query_one("#selected", Static).update(line)
+        self.query_one("#selected", Static).update(line, layout=False)
 
     # -- selection -------------------------------------------------------------------------
     def _view(self):
@@ -334,7 +385,7 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
             self._table_stale = False
             self.query_one(JobTable).rebuild()
         if switcher.current == "table" and self.model is not None:
-            self._read_last_lines([j for j in self.model.jobs.values() if j.state.value == "RUNNING"][:LAST_LINE_JOBS])
+            self._read_last_lines(self._running_jobs())
         view = self._view()
         if job is not None:
             view.select_job(job.index)

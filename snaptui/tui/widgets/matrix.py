@@ -97,6 +97,19 @@ class Matrix(JobGrid):
             self.cursor = position
             self._cursor_changed()
 
+    def shows_any(self, indexes: list[int]) -> bool:
+        """Whether any of these jobs has a cell on screen (a page read in the background: redraw or not)."""
+        model = self.model
+        if model is None or not indexes:
+            return False
+        wanted = set(indexes)
+        scroll_x, scroll_y = self.scroll_offset
+        first, last, _ = self._visible_cols(scroll_x, self.size.width - self._label_width)
+        for row in range(scroll_y, min(model.n_rows, scroll_y + self.size.height)):
+            if not wanted.isdisjoint(model.row_cells(row, first, last)):
+                return True
+        return False
+
     # -- rendering -------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.size.width

@@ -15,6 +15,7 @@ from ...engine.views import eta_seconds, slots_of
 from ...format import eta_words
 
 ETA_JOBS_PER_SECOND = 20_000   # a sweep's ETA is estimated again after len(jobs) / this many seconds
+ETA_INLINE = 5_000             # up to this many jobs (~5 ms) the ETA is estimated on the UI thread
 
 
 @dataclass
@@ -119,6 +120,23 @@ def _numbers(results: dict | None):
             yield name, value
 
 
+def result_ranges(jobs) -> dict[str, tuple[float, float]]:
+    """The lowest and highest reported value of each numeric result over some jobs: plain data, so a
+    page read in a thread brings its own (SweepModel.add merges them without going over the jobs)."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for job in jobs:
+        for name, value in _numbers(job.attempt.results):
+            low, high = ranges.get(name, (value, value))
+            ranges[name] = (min(low, value), max(high, value))
+    return ranges
+
+
+def _widen(ranges: dict[str, tuple[float, float]], more: dict[str, tuple[float, float]]) -> None:
+    for name, (low, high) in more.items():
+        old = ranges.get(name)
+        ranges[name] = (low, high) if old is None else (min(old[0], low), max(old[1], high))
+
+
 class SweepModel:
     """The sweep's jobs as far as they are read. Built from every job (`total` None), or from some
     of them (`total` the sweep's size, its counts the store's aggregate) with the rest added a page
@@ -140,6 +158,8 @@ class SweepModel:
         self.results: dict[str, tuple[float, float]] = {}
         self._result_ranges: dict[str, tuple[float, float]] = {}   # over reported results only
         self.metric_values: dict[str, dict[int, float]] = {}  # "loss best" -> job index -> value (heatmap)
+        self._metric_ranges: dict[str, tuple[float, float]] = {}
+        self.running: set[int] = {i for i, job in self.jobs.items() if job.state is JobState.RUNNING}
         self.flagged: dict[int, str] = {}                      # job index -> why (NaN/inf, silent log)
         self._counts: dict[JobState, int] | None = None if self.complete else dict(sweep.counts)
         self._eta: tuple[float, float | None] | None = None   # (when, seconds left then)
@@ -158,27 +178,33 @@ class SweepModel:
     def coord(self, index: int) -> tuple[int, ...] | None:
         return self.layout.coord(index)
 
-    def add(self, jobs: list) -> list[int]:
+    def add(self, jobs: list, ranges: dict[str, tuple[float, float]] | None = None) -> list[int]:
         """Jobs read after the first screen; one already here (a change read meanwhile) is kept, as
-        it is at least as new. Returns the indexes added."""
-        added = [job.index for job in jobs if job.index not in self.jobs]
-        for job in jobs:
-            self.jobs.setdefault(job.index, job)
-        if added:
-            if self.order and min(added) < self.order[-1]:
-                self.order = sorted(self.jobs)
-            else:   # pages come in index order: no need to sort the 100,000 read so far again
-                self.order += sorted(added)
-            self._merge_results(self.jobs[i] for i in added)
-            if self.complete:
-                self._counts = None   # exact from here on: counted from the jobs
+        it is at least as new. `ranges` are the jobs' result_ranges when the reader worked them out
+        (off the UI thread). Returns the indexes added."""
+        have = self.jobs
+        added = [job.index for job in jobs if job.index not in have]
+        if not added:
+            return added
+        fresh = [job for job in jobs if job.index not in have] if len(added) < len(jobs) else jobs
+        have.update((job.index, job) for job in fresh)
+        self.running.update(job.index for job in fresh if job.state is JobState.RUNNING)
+        if self.order and min(added) < self.order[-1]:
+            self.order = sorted(have)
+        else:   # pages come in index order: no need to sort the 100,000 read so far again
+            self.order += added if added == sorted(added) else sorted(added)
+        _widen(self._result_ranges, result_ranges(fresh) if ranges is None or fresh is not jobs else ranges)
+        self._publish_results()
+        if self.complete:
+            self._counts = None   # exact from here on: counted from the jobs
         return added
 
     # -- updates ---------------------------------------------------------------------
     def update(self, jobs: list) -> set[int]:
         """Newer versions of jobs; while the sweep is still being read, a job not read yet is taken
         as read (its page may have been read before the change)."""
-        changed, new = set(), False
+        changed, new, results_dropped = set(), False, False
+        counted = self._counts if self.complete else None   # kept up to date here, not counted again
         for job in jobs:
             old = self.jobs.get(job.index)
             if old is None and (self.complete or not 0 <= job.index < self.total):
@@ -187,12 +213,24 @@ class SweepModel:
                 self.jobs[job.index] = job
                 changed.add(job.index)
                 new = new or old is None
+                if counted is not None and old is not None and old.state is not job.state:
+                    counted[old.state] -= 1
+                    counted[job.state] = counted.get(job.state, 0) + 1
+                results_dropped = results_dropped or (old is not None and bool(old.attempt.results)
+                                                      and old.attempt.results != job.attempt.results)
+                if job.state is JobState.RUNNING:
+                    self.running.add(job.index)
+                else:
+                    self.running.discard(job.index)
         if new:
             self.order = sorted(self.jobs)
-        if changed and self.complete:
-            self._counts = None   # counted again when asked
-        if changed and any(self.jobs[i].attempt.results for i in changed):
+        if counted is not None:
+            self._counts = {state: n for state, n in counted.items() if n}
+        if results_dropped:   # a resubmitted job's old result may have been an end of a range
             self._recompute_results()
+        elif changed:
+            _widen(self._result_ranges, result_ranges(self.jobs[i] for i in changed))
+            self._publish_results()
         return changed
 
     def set_counts(self, counts: dict[JobState, int]) -> None:
@@ -201,27 +239,23 @@ class SweepModel:
             self._counts = dict(counts)
 
     def _recompute_results(self) -> None:
-        self._result_ranges = {}
-        self._merge_results(self.jobs.values())
+        self._result_ranges = result_ranges(self.jobs.values())
+        self._publish_results()
 
-    def _merge_results(self, jobs) -> None:
-        """Widen the result ranges by some jobs' results (a page read adds to them, not recounts)."""
-        ranges = self._result_ranges
-        for job in jobs:
-            for name, value in _numbers(job.attempt.results):
-                low, high = ranges.get(name, (value, value))
-                ranges[name] = (min(low, value), max(high, value))
-        merged = dict(ranges)
-        for name, values in self.metric_values.items():
-            finite = [v for v in values.values() if math.isfinite(v)]
-            if finite:
-                merged[name] = (min(finite), max(finite))
-        self.results = dict(sorted(merged.items()))
+    def _publish_results(self) -> None:
+        """`results`: the reported results' ranges, a metric summary's range in place of a result's of
+        the same name."""
+        self.results = dict(sorted({**self._result_ranges, **self._metric_ranges}.items()))
 
     def set_metrics(self, values: dict[str, dict[int, float]], flagged: dict[int, str]) -> None:
         """Summaries of metric series (engine.metrics) as extra heatmap modes, and jobs to flag."""
         self.metric_values, self.flagged = values, flagged
-        self._recompute_results()
+        self._metric_ranges = {}
+        for name, by_job in values.items():
+            finite = [v for v in by_job.values() if math.isfinite(v)]
+            if finite:
+                self._metric_ranges[name] = (min(finite), max(finite))
+        self._publish_results()
 
     def value(self, job, mode: str):
         """A job's value for a heatmap mode: a reported result, or a metric summary."""
@@ -242,14 +276,27 @@ class SweepModel:
             self._counts = out
         return dict(self._counts)
 
+    def eta_due(self, now: float) -> bool:
+        """Whether the ETA should be estimated again: an estimate reads every job, so a large sweep's is
+        made again every len/ETA_JOBS_PER_SECOND seconds and counts down in between."""
+        return self.complete and (self._eta is None or not 0 <= now - self._eta[0] < len(self.jobs) / ETA_JOBS_PER_SECOND)
+
+    def estimate_eta(self, jobs: list, now: float) -> tuple[float, float | None]:
+        """(now, seconds left) from a list of the jobs: may run off the UI thread (set_eta takes it)."""
+        return now, eta_seconds(jobs, now, slots_of(self.sweep.config))
+
+    def set_eta(self, estimate: tuple[float, float | None]) -> None:
+        self._eta = estimate
+
     def eta_text(self, now: float) -> str:
-        """'ETA 5m44s' once every job is read. An estimate reads every job, so a large sweep's is made
-        again every len/ETA_JOBS_PER_SECOND seconds, counting down in between (the status line is
-        redrawn every second: 100,000 jobs cost ~0.1 s of the UI thread each time)."""
+        """'ETA 5m44s' once every job is read. A sweep of up to ETA_INLINE jobs is estimated here when due;
+        a larger one by the screen, off the UI thread (100,000 jobs cost ~0.1 s), counting down meanwhile."""
         if not self.complete:
             return eta_words(None)
-        if self._eta is None or not 0 <= now - self._eta[0] < len(self.jobs) / ETA_JOBS_PER_SECOND:
-            self._eta = (now, eta_seconds(self.jobs.values(), now, slots_of(self.sweep.config)))
+        if len(self.jobs) <= ETA_INLINE and self.eta_due(now):
+            self._eta = self.estimate_eta(list(self.jobs.values()), now)
+        if self._eta is None:
+            return eta_words(None)
         at, seconds = self._eta
         return eta_words(None if seconds is None else seconds - (now - at))
 
