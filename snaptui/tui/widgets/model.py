@@ -6,6 +6,7 @@ update tells which jobs changed so only their cells are redrawn.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,7 +162,8 @@ class SweepModel:
         self._metric_ranges: dict[str, tuple[float, float]] = {}
         self.running: set[int] = {i for i, job in self.jobs.items() if job.state is JobState.RUNNING}
         self.flagged: dict[int, str] = {}                      # job index -> why (NaN/inf, silent log)
-        self._counts: dict[JobState, int] | None = None if self.complete else dict(sweep.counts)
+        self._store_counts: dict[JobState, int] = {} if self.complete else dict(sweep.counts)   # until every job is read
+        self._read_counts: Counter = Counter(job.attempt.state for job in jobs)   # the jobs read, kept up to date
         self._eta: tuple[float, float | None] | None = None   # (when, seconds left then)
         self._recompute_results()
 
@@ -188,6 +190,7 @@ class SweepModel:
             return added
         fresh = [job for job in jobs if job.index not in have] if len(added) < len(jobs) else jobs
         have.update((job.index, job) for job in fresh)
+        self._read_counts.update(job.attempt.state for job in fresh)
         self.running.update(job.index for job in fresh if job.state is JobState.RUNNING)
         if self.order and min(added) < self.order[-1]:
             self.order = sorted(have)
@@ -195,8 +198,6 @@ class SweepModel:
             self.order += added if added == sorted(added) else sorted(added)
         _widen(self._result_ranges, result_ranges(fresh) if ranges is None or fresh is not jobs else ranges)
         self._publish_results()
-        if self.complete:
-            self._counts = None   # exact from here on: counted from the jobs
         return added
 
     # -- updates ---------------------------------------------------------------------
@@ -204,7 +205,6 @@ class SweepModel:
         """Newer versions of jobs; while the sweep is still being read, a job not read yet is taken
         as read (its page may have been read before the change)."""
         changed, new, results_dropped = set(), False, False
-        counted = self._counts if self.complete else None   # kept up to date here, not counted again
         for job in jobs:
             old = self.jobs.get(job.index)
             if old is None and (self.complete or not 0 <= job.index < self.total):
@@ -213,9 +213,10 @@ class SweepModel:
                 self.jobs[job.index] = job
                 changed.add(job.index)
                 new = new or old is None
-                if counted is not None and old is not None and old.state is not job.state:
-                    counted[old.state] -= 1
-                    counted[job.state] = counted.get(job.state, 0) + 1
+                if old is None or old.state is not job.state:
+                    if old is not None:
+                        self._read_counts[old.state] -= 1
+                    self._read_counts[job.state] += 1
                 results_dropped = results_dropped or (old is not None and bool(old.attempt.results)
                                                       and old.attempt.results != job.attempt.results)
                 if job.state is JobState.RUNNING:
@@ -224,8 +225,6 @@ class SweepModel:
                     self.running.discard(job.index)
         if new:
             self.order = sorted(self.jobs)
-        if counted is not None:
-            self._counts = {state: n for state, n in counted.items() if n}
         if results_dropped:   # a resubmitted job's old result may have been an end of a range
             self._recompute_results()
         elif changed:
@@ -236,7 +235,7 @@ class SweepModel:
     def set_counts(self, counts: dict[JobState, int]) -> None:
         """The store's count of jobs by state, read again while the jobs are still being read."""
         if not self.complete:
-            self._counts = dict(counts)
+            self._store_counts = dict(counts)
 
     def _recompute_results(self) -> None:
         self._result_ranges = result_ranges(self.jobs.values())
@@ -268,13 +267,11 @@ class SweepModel:
 
     # -- counts --------------------------------------------------------------------------
     def counts(self) -> dict[JobState, int]:
-        """Jobs by state: the store's count while the jobs are still being read, then the jobs'."""
-        if self._counts is None:   # complete: counted from the jobs, again only after a change
-            out: dict[JobState, int] = {}
-            for job in self.jobs.values():
-                out[job.state] = out.get(job.state, 0) + 1
-            self._counts = out
-        return dict(self._counts)
+        """Jobs by state: the store's count while the jobs are still being read, then the jobs' (kept as
+        jobs are read and change, never counted over the whole sweep)."""
+        if not self.complete:
+            return dict(self._store_counts)
+        return {state: n for state, n in self._read_counts.items() if n}
 
     def eta_due(self, now: float) -> bool:
         """Whether the ETA should be estimated again: an estimate reads every job, so a large sweep's is
