@@ -1,16 +1,18 @@
-"""Snapshot cost vs a plain ``git worktree add --detach <path> HEAD`` (the issue's target: <= 1.3x).
+"""Snapshot cost vs a plain ``git worktree add --detach <path> HEAD`` (issue 17's target: <= 1.2x).
 
 Run as ``python bench/snapshot.py``; ``run()`` returns rows for ``bench/run_all.py``. Repos are
 built under ``$TMPDIR``: on a slow or noisy disk the checkout dominates both columns (ratio near
 1); on tmpfs the checkout is fast and snapshot's own work shows.
 A snapshot is taken once per launch and shared by all its jobs. The "1,000 jobs" row measures
 that: a whole launch of a 1,000-job sweep on the 10,000-file repository (snapshot, recording
-the jobs, starting the agent), against the same `git worktree add` baseline, interleaved.
+the jobs, starting the agent), against the same `git worktree add` baseline.
+Every row: one warm-up of each side, then SAMPLES samples taken in turns (A B B A ...), medians.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -20,14 +22,15 @@ import git
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import alternating, sampled_row  # noqa: E402
 from snaptui.engine import snapshot as snapshot_mod  # noqa: E402
 from snaptui.engine.config import SnapshotSettings  # noqa: E402
 from snaptui.engine.snapshot import discard_snapshot, take_snapshot  # noqa: E402
 
 SIZES = (1_000, 10_000)
-REPEATS = 3
+SAMPLES = int(os.environ.get("SNAPTUI_BENCH_SAMPLES", "5"))
 DIRTY, UNTRACKED = 100, 20
-OWN_WORK: dict[str, float] = {}  # case -> seconds spent outside `git worktree add` (for the printout)
+OWN_WORK: dict[str, float] = {}  # case -> median seconds spent outside `git worktree add` (printout)
 
 
 def build_repo(root: Path, n_files: int) -> Path:
@@ -107,37 +110,32 @@ def bench_launch(root: Path, n_files: int, n_jobs: int) -> dict:
     from snaptui.engine.agent import stop_agent
 
     repo, wt_root = root / f"repo-{n_files}", root / f"worktrees-{n_files}"
+    rounds = iter(range(1_000))
     try:
-        time_launch(repo, wt_root, n_jobs)  # warm-up
-        base, launch = [], []
-        for i in range(REPEATS):
-            base.append(time_baseline(repo, wt_root, 100 + i))
-            launch.append(time_launch(repo, wt_root, n_jobs))
+        base, launch = alternating(lambda: time_baseline(repo, wt_root, 100 + next(rounds)),
+                                   lambda: time_launch(repo, wt_root, n_jobs), SAMPLES)
     finally:
         stop_agent(repo)
-    b, s = min(base), min(launch)
-    return {"bench": "snapshot", "case": f"{n_files:,} files, launch of a {n_jobs:,}-job sweep",
-            "baseline_s": round(b, 4), "value_s": round(s, 4), "ratio": round(s / b, 2),
-            "note": "snapshot + record + agent start; baseline: git worktree add"}
+    return sampled_row("snapshot", f"{n_files:,} files, launch of a {n_jobs:,}-job sweep", base, launch,
+                       "snapshot + record + agent start; baseline: git worktree add")
 
 
 def bench_size(root: Path, n_files: int) -> dict:
     repo = build_repo(root, n_files)
     wt_root = root / f"worktrees-{n_files}"
     settings = SnapshotSettings(worktree_root=str(wt_root))
-    time_baseline(repo, wt_root, -1)  # warm the page cache for both
-    time_snapshot(repo, settings)
-    base, snap, own = [], [], []
-    for i in range(REPEATS):  # interleaved, so drift hits both alike
-        base.append(time_baseline(repo, wt_root, i))
+    rounds = iter(range(1_000))
+    own = []
+
+    def snapshot() -> float:
         total, outside = time_snapshot(repo, settings)
-        snap.append(total)
         own.append(outside)
-    b, s = min(base), min(snap)  # best of 3: the disk's noise only ever adds time
+        return total
+
+    base, snap = alternating(lambda: time_baseline(repo, wt_root, next(rounds)), snapshot, SAMPLES)
     case = f"{n_files:,} files ({DIRTY} dirty, {UNTRACKED} untracked)"
-    OWN_WORK[case] = min(own)
-    return {"bench": "snapshot", "case": case,
-            "baseline_s": round(b, 4), "value_s": round(s, 4), "ratio": round(s / b, 2)}
+    OWN_WORK[case] = statistics.median(own[1:])  # without the warm-up
+    return sampled_row("snapshot", case, base, snap, "baseline: git worktree add --detach")
 
 
 def run() -> list[dict]:
@@ -152,12 +150,13 @@ def run() -> list[dict]:
 
 def main() -> None:
     rows = run()
-    print(f"snapshot vs plain `git worktree add --detach` (best of {REPEATS}; target ratio <= 1.3)")
-    print(f"{'case':<52} {'baseline s':>10} {'snapshot s':>10} {'ratio':>6} {'own work s':>10}")
+    print(f"snapshot vs plain `git worktree add --detach` (medians of {SAMPLES} alternating samples; "
+          f"target ratio <= 1.2)")
+    print(f"{'case':<52} {'baseline s':>10} {'snapshot s':>10} {'ratio':>6} {'own work s':>10}  samples")
     for r in rows:
         own = OWN_WORK.get(r["case"])
         print(f"{r['case']:<52} {r['baseline_s']:>10.3f} {r['value_s']:>10.3f} {r['ratio']:>6.2f} "
-              f"{own if own is not None else float('nan'):>10.3f}")
+              f"{own if own is not None else float('nan'):>10.3f}  {r['spread']}")
     print("own work = snapshot time outside its `git worktree add` (temp index, walk, commit, branch, links).")
     print("The launch row is a whole launch of a 1,000-job sweep (snapshot, records, agent start).")
 
