@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import heapq
 
-from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -20,17 +18,14 @@ from ..widgets.jobgrid import JobGrid
 from ..widgets.jobtable import JobTable
 from ..widgets.lines import axes_line, job_line, status_line
 from ..widgets.matrix import Matrix
-from ..widgets.model import ETA_INLINE, SweepModel, result_ranges
+from ..widgets.model import ETA_INLINE, SweepModel
 from .base import EngineScreen, describe_error
 from .sweep_actions import SweepJobActions
 from .sweep_metrics import SweepMetricsWatcher
+from .sweep_reading import SweepReading
 from .sweep_views import SweepViewActions
 from .sweeps import sweep_branch
 
-LOAD_PAGE = 10_000  # jobs read at a time for a sweep without a grid spec
-READ_PAGE = 2_000   # jobs read at a time after the first screen: decoding a page holds the GIL (~5 ms)
-PAGE_SHOW_S = 0.2   # while pages are read, what they change is drawn at most this often
-READ_WHOLE = 2000   # a sweep up to this size is read whole before the first paint (~40 ms)
 FULL_RELOAD = 2000  # above this many changed jobs, fetch the whole sweep in one query
 LAST_LINE_JOBS = 200  # running jobs whose last log line the table shows (8 KiB read each, once a second)
 
@@ -40,7 +35,7 @@ def jobs_by_index(engine, sweep_id: int, indexes: list[int]) -> list:
     return engine.jobs_by_index(sweep_id, indexes)
 
 
-class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
+class SweepScreen(SweepReading, SweepJobActions, SweepViewActions, EngineScreen):
     SCOPE = "sweep"
     BINDINGS = actions.bindings("sweep")
     AUTO_FOCUS = "#matrix"
@@ -51,8 +46,7 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
         self.model: SweepModel | None = None
         self._changed: set[int] = set()   # jobs changed since they were last read
         self._table_stale = False
-        self._added_unshown: list[int] = []   # jobs read in the background, not drawn yet
-        self._pages_pending = False
+        self._init_reading()
 
     def compose(self) -> ComposeResult:
         yield Static(f"sweep {self.sweep_id}", id="title", classes="title-bar")
@@ -75,92 +69,6 @@ class SweepScreen(SweepJobActions, SweepViewActions, EngineScreen):
         responsive.release(self)
 
     # -- data ----------------------------------------------------------------------------
-    def _load(self) -> SweepModel:
-        """The sweep's counts (one aggregate query) and the jobs of the cells a first screen shows; the
-        rest is read in the background (_read_rest). A sweep without a grid spec lays out its axes
-        from every job's parameters, so it is read whole first, in pages that the status line counts."""
-        sweep = self.engine.sweep(self.sweep_id)
-        if sweep.total > READ_WHOLE and SweepModel.laid_out_by_spec(sweep):
-            model = SweepModel(sweep, [], total=sweep.total)
-            width, height = self.app.size   # a cell is at least 4 columns wide; 6 lines are not the grid's
-            model.add(self.engine.jobs_by_index(self.sweep_id, model.cells(height - 5, width // 4 + 1)))
-            return model
-        jobs: list = []
-        for page in self.engine.jobs_in_pages(self.sweep_id, size=LOAD_PAGE):
-            jobs += page
-            if sweep.total > LOAD_PAGE:
-                self.app.call_from_thread(self._show_loading, len(jobs), sweep.total)
-        return SweepModel(sweep, jobs)
-
-    @work(thread=True, exclusive=True, group="rest", exit_on_error=False)
-    def _read_rest(self) -> None:
-        """Every job, a page at a time, into the model the screen already shows. The thread decodes a
-        page and works out its result ranges; the UI thread only files the jobs (_page_read)."""
-        worker = get_current_worker()
-        with responsive.quick_switches():
-            for page in self.engine.jobs_in_pages(self.sweep_id, size=READ_PAGE):
-                if worker.is_cancelled:
-                    return
-                ranges = result_ranges(page)
-                try:
-                    self.app.call_from_thread(self._page_read, page, ranges)
-                except RuntimeError:   # the app has exited meanwhile (NoActiveAppError is one)
-                    return
-
-    def _page_read(self, page: list, ranges: dict) -> None:
-        """File a page in the model; what the screen shows of it is drawn at most every PAGE_SHOW_S
-        (a redraw per page would be most of the UI thread's time while 100,000 jobs are read)."""
-        if not self.is_attached or self.model is None:
-            return
-        added = self.model.add(page, ranges)
-        if not added:
-            return
-        responsive.keep(self)
-        self._added_unshown += added
-        if self.model.complete:
-            self._show_pages()
-        elif not self._pages_pending:
-            self._pages_pending = True
-            self.set_timer(PAGE_SHOW_S, self._show_pages, name="pages")
-
-    def _show_pages(self) -> None:
-        """Draw what the pages read since the last time changed: cells on screen that showed `…`, the
-        table's new rows, the counts of jobs read."""
-        self._pages_pending = False
-        added, self._added_unshown = self._added_unshown, []
-        if not added or not self.is_attached:
-            return
-        matrix = self.query_one(Matrix)
-        if matrix.mode != "state":
-            matrix.relayout()
-        elif matrix.shows_any(added):
-            matrix.refresh()
-        table = self.query_one(JobTable)
-        if self.query_one(ContentSwitcher).current == "table" or table.filtering:
-            table.take_added(added)
-            if table.filtering:
-                matrix.matches = set(table.rows)
-                matrix.refresh()
-        else:
-            self._table_stale = True
-        self._show_status()
-        self._show_axes()
-        self._show_selected()
-
-    def still_reading(self) -> bool:
-        """Whether jobs are still being read; says so, for actions that need all of them."""
-        if self.model is not None and not self.model.complete:
-            self.notify(f"still reading this sweep's jobs ({len(self.model.jobs):,}/{self.model.total:,});"
-                        " try again in a moment", severity="warning", timeout=4)
-            return True
-        return False
-
-    def _show_loading(self, done: int, total: int) -> None:
-        if self.model is None and self.is_attached:
-            grid = Table.grid(padding=(0, 1))
-            grid.add_row(f"reading {done:,}/{total:,} jobs", ProgressBar(total=total, completed=done, width=30))
-            self.query_one("#status", Static).update(grid)
-
     def _loaded(self, model: SweepModel) -> None:
         self.model = model
         self.query_one(Matrix).set_model(model)

@@ -1,0 +1,117 @@
+"""Reading a sweep's jobs for the sweep screen: the first screen's at once, the rest in the background.
+
+A sweep of any size opens from the store's aggregate counts and the jobs its first screen shows; the
+other jobs are read a page at a time in a thread and filed in the model the screen already shows.
+"""
+from __future__ import annotations
+
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from textual import work
+from textual.widgets import ContentSwitcher, Static
+from textual.worker import get_current_worker
+
+from .. import responsive
+from ..widgets.jobtable import JobTable
+from ..widgets.matrix import Matrix
+from ..widgets.model import SweepModel, result_ranges
+
+LOAD_PAGE = 10_000  # jobs read at a time for a sweep without a grid spec
+READ_PAGE = 2_000   # jobs read at a time after the first screen: decoding a page holds the GIL (~5 ms)
+PAGE_SHOW_S = 0.2   # while pages are read, what they change is drawn at most this often
+READ_WHOLE = 2000   # a sweep up to this size is read whole before the first paint (~40 ms)
+
+
+class SweepReading:
+    """Mixin for SweepScreen: needs `engine`, `sweep_id`, `model`, `_table_stale` and the screen's
+    `_show_status`, `_show_axes`, `_show_selected`; call `_init_reading` from __init__."""
+
+    def _init_reading(self) -> None:
+        self._added_unshown: list[int] = []   # jobs read in the background, not drawn yet
+        self._pages_pending = False
+
+    def _load(self) -> SweepModel:
+        """The sweep's counts (one aggregate query) and the jobs of the cells a first screen shows; the
+        rest is read in the background (_read_rest). A sweep without a grid spec lays out its axes
+        from every job's parameters, so it is read whole first, in pages that the status line counts."""
+        sweep = self.engine.sweep(self.sweep_id)
+        if sweep.total > READ_WHOLE and SweepModel.laid_out_by_spec(sweep):
+            model = SweepModel(sweep, [], total=sweep.total)
+            width, height = self.app.size   # a cell is at least 4 columns wide; 6 lines are not the grid's
+            model.add(self.engine.jobs_by_index(self.sweep_id, model.cells(height - 5, width // 4 + 1)))
+            return model
+        jobs: list = []
+        for page in self.engine.jobs_in_pages(self.sweep_id, size=LOAD_PAGE):
+            jobs += page
+            if sweep.total > LOAD_PAGE:
+                self.app.call_from_thread(self._show_loading, len(jobs), sweep.total)
+        return SweepModel(sweep, jobs)
+
+    @work(thread=True, exclusive=True, group="rest", exit_on_error=False)
+    def _read_rest(self) -> None:
+        """Every job, a page at a time, into the model the screen already shows. The thread decodes a
+        page and works out its result ranges; the UI thread only files the jobs (_page_read)."""
+        worker = get_current_worker()
+        with responsive.quick_switches():
+            for page in self.engine.jobs_in_pages(self.sweep_id, size=READ_PAGE):
+                if worker.is_cancelled:
+                    return
+                ranges = result_ranges(page)
+                try:
+                    self.app.call_from_thread(self._page_read, page, ranges)
+                except RuntimeError:   # the app has exited meanwhile (NoActiveAppError is one)
+                    return
+
+    def _page_read(self, page: list, ranges: dict) -> None:
+        """File a page in the model; what the screen shows of it is drawn at most every PAGE_SHOW_S
+        (a redraw per page would be most of the UI thread's time while 100,000 jobs are read)."""
+        if not self.is_attached or self.model is None:
+            return
+        added = self.model.add(page, ranges)
+        if not added:
+            return
+        responsive.keep(self)
+        self._added_unshown += added
+        if self.model.complete:
+            self._show_pages()
+        elif not self._pages_pending:
+            self._pages_pending = True
+            self.set_timer(PAGE_SHOW_S, self._show_pages, name="pages")
+
+    def _show_pages(self) -> None:
+        """Draw what the pages read since the last time changed: cells on screen that showed `…`, the
+        table's new rows, the counts of jobs read."""
+        self._pages_pending = False
+        added, self._added_unshown = self._added_unshown, []
+        if not added or not self.is_attached:
+            return
+        matrix = self.query_one(Matrix)
+        if matrix.mode != "state":
+            matrix.relayout()
+        elif matrix.shows_any(added):
+            matrix.refresh()
+        table = self.query_one(JobTable)
+        if self.query_one(ContentSwitcher).current == "table" or table.filtering:
+            table.take_added(added)
+            if table.filtering:
+                matrix.matches = set(table.rows)
+                matrix.refresh()
+        else:
+            self._table_stale = True
+        self._show_status()
+        self._show_axes()
+        self._show_selected()
+
+    def still_reading(self) -> bool:
+        """Whether jobs are still being read; says so, for actions that need all of them."""
+        if self.model is not None and not self.model.complete:
+            self.notify(f"still reading this sweep's jobs ({len(self.model.jobs):,}/{self.model.total:,});"
+                        " try again in a moment", severity="warning", timeout=4)
+            return True
+        return False
+
+    def _show_loading(self, done: int, total: int) -> None:
+        if self.model is None and self.is_attached:
+            grid = Table.grid(padding=(0, 1))
+            grid.add_row(f"reading {done:,}/{total:,} jobs", ProgressBar(total=total, completed=done, width=30))
+            self.query_one("#status", Static).update(grid)
