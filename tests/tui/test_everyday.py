@@ -553,28 +553,3 @@ async def test_m_shows_mean_over_seeds_with_the_best_cell_marked(engine, git_rep
         await pilot.press("b")
         await until_text(pilot, "★ highest")
         assert "★1.02±0.01" in screen_text(app)
-
-
-async def test_a_big_sweep_says_how_far_reading_its_jobs_has_got(engine, git_repo, monkeypatch):
-    """A sweep larger than a page is read a page at a time, with 'reading i/N jobs' and a bar meanwhile."""
-    import threading
-    import snaptui.tui.screens.sweep as sweep_screen
-    from snaptui.tui.screens.sweep import SweepScreen
-
-    monkeypatch.setattr(sweep_screen, "LOAD_PAGE", 100)
-    sweep_id = many_jobs(engine, git_repo, n=250)
-    gate, real_pages = threading.Event(), engine.jobs_in_pages
-
-    def held_pages(sweep, size):
-        for number, page in enumerate(real_pages(sweep, size)):
-            if number == 1:
-                gate.wait(60)   # the second page is held until the test has seen the first one counted
-            yield page
-    engine.jobs_in_pages = held_pages
-    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await until_text(pilot, "reading 100/250 jobs")
-        assert isinstance(app.screen, SweepScreen) and app.screen.model is None
-        gate.set()
-        await until(pilot, lambda: app.screen.model is not None and len(app.screen.model.jobs) == 250)
-        await until_text(pilot, "250 jobs")

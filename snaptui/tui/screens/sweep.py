@@ -88,6 +88,8 @@ class SweepScreen(SweepReading, SweepJobActions, SweepViewActions, EngineScreen)
         self._show_axes()
         self._show_selected()
         self._read_changed()
+        if not model.laid_out:   # no grid until every job is read: the table's first rows meanwhile
+            self.action_toggle_table()
         if not model.complete:   # once the first screen is drawn: the read competes with drawing it
             self.call_after_refresh(self._read_rest)
 

@@ -5,18 +5,16 @@ other jobs are read a page at a time in a thread and filed in the model the scre
 """
 from __future__ import annotations
 
-from rich.progress_bar import ProgressBar
-from rich.table import Table
 from textual import work
-from textual.widgets import ContentSwitcher, Static
+from textual.widgets import ContentSwitcher
 from textual.worker import get_current_worker
 
 from .. import responsive
 from ..widgets.jobtable import JobTable
 from ..widgets.matrix import Matrix
+from ..widgets.layout import axes_for
 from ..widgets.model import SweepModel, result_ranges
 
-LOAD_PAGE = 10_000  # jobs read at a time for a sweep without a grid spec
 READ_PAGE = 2_000   # jobs read at a time after the first screen: decoding a page holds the GIL (~5 ms)
 PAGE_SHOW_S = 0.2   # while pages are read, what they change is drawn at most this often
 READ_WHOLE = 2000   # a sweep up to this size is read whole before the first paint (~40 ms)
@@ -31,36 +29,50 @@ class SweepReading:
         self._pages_pending = False
 
     def _load(self) -> SweepModel:
-        """The sweep's counts (one aggregate query) and the jobs of the cells a first screen shows; the
-        rest is read in the background (_read_rest). A sweep without a grid spec lays out its axes
-        from every job's parameters, so it is read whole first, in pages that the status line counts."""
+        """The sweep's counts (one aggregate query) and the jobs its first screen shows: the cells of the
+        grid, or, without a grid spec (the grid is laid out from every job's parameters, once all are
+        read), the table's first rows. The rest is read in the background (_read_rest)."""
         sweep = self.engine.sweep(self.sweep_id)
-        if sweep.total > READ_WHOLE and SweepModel.laid_out_by_spec(sweep):
-            model = SweepModel(sweep, [], total=sweep.total)
-            width, height = self.app.size   # a cell is at least 4 columns wide; 6 lines are not the grid's
-            model.add(self.engine.jobs_by_index(self.sweep_id, model.cells(height - 5, width // 4 + 1)))
-            return model
-        jobs: list = []
-        for page in self.engine.jobs_in_pages(self.sweep_id, size=LOAD_PAGE):
-            jobs += page
-            if sweep.total > LOAD_PAGE:
-                self.app.call_from_thread(self._show_loading, len(jobs), sweep.total)
-        return SweepModel(sweep, jobs)
+        if sweep.total <= READ_WHOLE:
+            return SweepModel(sweep, self.engine.jobs(self.sweep_id))
+        model = SweepModel(sweep, [], total=sweep.total)
+        width, height = self.app.size   # a cell is at least 4 columns wide; 6 lines are not the grid's
+        first = model.cells(height - 5, width // 4 + 1) if model.laid_out else list(range(height))
+        model.add(self.engine.jobs_by_index(self.sweep_id, first))
+        return model
 
     @work(thread=True, exclusive=True, group="rest", exit_on_error=False)
     def _read_rest(self) -> None:
         """Every job, a page at a time, into the model the screen already shows. The thread decodes a
-        page and works out its result ranges; the UI thread only files the jobs (_page_read)."""
+        page and works out its result ranges; the UI thread only files the jobs (_page_read). Without a
+        grid spec, the thread then lays out the grid from every job's parameters (_lay_out)."""
         worker = get_current_worker()
+        everything: list | None = None if self.model.laid_out else []
         with responsive.quick_switches():
             for page in self.engine.jobs_in_pages(self.sweep_id, size=READ_PAGE):
                 if worker.is_cancelled:
                     return
                 ranges = result_ranges(page)
+                if everything is not None:
+                    everything += page
                 try:
                     self.app.call_from_thread(self._page_read, page, ranges)
                 except RuntimeError:   # the app has exited meanwhile (NoActiveAppError is one)
                     return
+            if everything is not None and not worker.is_cancelled:
+                found = axes_for(everything)
+                try:
+                    self.app.call_from_thread(self._lay_out, found)
+                except RuntimeError:
+                    return
+
+    def _lay_out(self, found: tuple) -> None:
+        if not self.is_attached or self.model is None:
+            return
+        self.model.set_layout(found)
+        self.query_one(Matrix).relayout()
+        self._show_axes()
+        self._show_selected()
 
     def _page_read(self, page: list, ranges: dict) -> None:
         """File a page in the model; what the screen shows of it is drawn at most every PAGE_SHOW_S
@@ -109,9 +121,3 @@ class SweepReading:
                         " try again in a moment", severity="warning", timeout=4)
             return True
         return False
-
-    def _show_loading(self, done: int, total: int) -> None:
-        if self.model is None and self.is_attached:
-            grid = Table.grid(padding=(0, 1))
-            grid.add_row(f"reading {done:,}/{total:,} jobs", ProgressBar(total=total, completed=done, width=30))
-            self.query_one("#status", Static).update(grid)

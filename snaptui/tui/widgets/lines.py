@@ -38,6 +38,8 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggre
         if not model.complete:
             count += f" ({len(model.jobs):,} read so far)"
         text.append(f"table: {count}, sorted by {order}  (s sort, S reverse, f state, t grid)", style="dim")
+    elif not model.laid_out:
+        text.append("grid: laid out once every job is read  (t table)", style="dim")
     elif not model.axes:
         text.append("one job (no varying parameter)", style="dim")
     else:

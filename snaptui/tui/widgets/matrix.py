@@ -115,7 +115,10 @@ class Matrix(JobGrid):
         width = self.size.width
         base = self.base_style
         model = self.model
-        if model is None:
+        if model is None or not model.laid_out:
+            if y == 0 and model is not None:
+                text = " the grid is laid out from the jobs' parameters once every job is read (t: the table)"
+                return Strip([Segment(text[:width].ljust(width), self.style("matrix--missing"))], width)
             return Strip.blank(width, base)
         scroll_x, scroll_y = self.scroll_offset
         lw = self._label_width

@@ -52,12 +52,9 @@ class SweepModel:
         self.jobs: dict[int, Any] = {job.index: job for job in jobs}
         self.order: list[int] = sorted(self.jobs)   # by index, as the table's default order
         found = spec_axes(sweep.spec, self.total)
-        if found is None and total is not None and len(self.jobs) < self.total:
-            raise ValueError("a sweep without a grid spec needs all its jobs to lay out its axes")
-        self.axes, self.layout = found or axes_for(jobs)
-        self.row_axis: int | None = 0 if len(self.axes) >= 2 else None
-        self.col_axis: int | None = 1 if len(self.axes) >= 2 else (0 if self.axes else None)
-        self.slice: dict[int, int] = {}   # axis -> value position, for axes not shown
+        if found is None and len(self.jobs) < self.total:
+            found = ([], None)   # laid out from the jobs' parameters once every one is read (set_layout)
+        self.set_layout(found or axes_for(jobs))
         self.marked: set[int] = set()
         self.results: dict[str, tuple[float, float]] = {}
         self._result_ranges: dict[str, tuple[float, float]] = {}   # over reported results only
@@ -80,8 +77,20 @@ class SweepModel:
         """Whether every job has been read."""
         return len(self.jobs) >= self.total
 
+    @property
+    def laid_out(self) -> bool:
+        """Whether the grid is known: from the spec at once, else once every job is read (set_layout)."""
+        return self.layout is not None
+
+    def set_layout(self, found: tuple[list, Any]) -> None:
+        """The axes and coordinates (layout.spec_axes or axes_for); rows and columns the first two axes."""
+        self.axes, self.layout = found
+        self.row_axis: int | None = 0 if len(self.axes) >= 2 else None
+        self.col_axis: int | None = 1 if len(self.axes) >= 2 else (0 if self.axes else None)
+        self.slice: dict[int, int] = {}   # axis -> value position, for axes not shown
+
     def coord(self, index: int) -> tuple[int, ...] | None:
-        return self.layout.coord(index)
+        return self.layout.coord(index) if self.layout is not None else None
 
     def add(self, jobs: list, ranges: dict[str, tuple[float, float]] | None = None) -> list[int]:
         """Jobs read after the first screen; one already here (a change read meanwhile) is kept, as
@@ -221,6 +230,8 @@ class SweepModel:
 
     def cell(self, row: int, col: int) -> int | None:
         """The job index at a grid cell (None where the combination was not launched)."""
+        if self.layout is None:
+            return None
         if not self.axes:
             return self.order[0] if self.order else None
         coord = [0] * len(self.axes)
