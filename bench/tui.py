@@ -30,9 +30,11 @@ from bench.common import alternating, print_table, sampled_row  # noqa: E402
 from bench.common import row as common_row  # noqa: E402
 
 
-def _store_with(engine, repo: Path, name: str, n_rows: int, n_cols: int) -> int:
+def _store_with(engine, repo: Path, name: str, n_rows: int, n_cols: int, grid_spec: bool = True) -> int:
+    """A sweep of n_rows x n_cols jobs over parameters a and b; without `grid_spec`, its spec lays out no
+    grid (jobs given one by one, as a Hydra sweep's): the grid then comes from the jobs' parameters."""
     store = engine.store
-    grid = {"a": list(range(n_rows)), "b": list(range(n_cols))}
+    grid = {"a": list(range(n_rows)), "b": list(range(n_cols))} if grid_spec else {}
     jobs = [(i, f"a={i // n_cols},b={i % n_cols}", {"a": i // n_cols, "b": i % n_cols},
              ["python", "train.py", f"a={i // n_cols}", f"b={i % n_cols}"]) for i in range(n_rows * n_cols)]
     spec = {"name": name, "command": ["python", "train.py"], "grid": grid, "zip": [], "params": {}}
@@ -301,6 +303,10 @@ def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:
             rows.append(sampled_row("tui", case, base, val))
 
         paired(f"first paint, sweep of {n_large} jobs vs 1 job", lambda s: _first_paint(engine, s))
+        plain = _store_with(engine, repo, "large-plain", side, max(jobs // side, 1), grid_spec=False)
+        base, val = alternating(lambda: asyncio.run(_first_paint(engine, small)),
+                                lambda: asyncio.run(_first_paint(engine, plain)), 5)
+        rows.append(sampled_row("tui", f"first paint, sweep of {n_large} jobs without a grid spec vs 1 job", base, val))
         paired(f"first paint to every job read, sweep of {n_large} jobs vs 1 job",
                lambda s: _first_paint(engine, s, every_job=True), samples=3)
         paired(f"key to screen, grid cursor, {n_large} jobs vs 1",
