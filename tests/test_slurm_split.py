@@ -12,7 +12,7 @@ import pytest
 
 from snaptui.engine.executors import slurm_limits
 from snaptui.engine.executors.slurm_limits import ArrayChunk, ClusterLimits, check_fits, split_arrays
-from snaptui.engine.executors.slurm_throttle import ArrayLoad, shares
+from snaptui.engine.executors.slurm_throttle import ArrayLoad, changes, shares
 from snaptui.engine.errors import ConfigError
 from snaptui.engine.states import JobState
 from tests.conftest import wait_sweep_done, wait_until
@@ -41,6 +41,22 @@ def test_a_drained_arrays_share_goes_to_the_arrays_still_waiting():
     # lanes (fewer slots than arrays waiting): left as submitted, each array keeps one slot
     assert shares({"1": ArrayLoad(1, 9), "2": ArrayLoad(1, 9), "3": ArrayLoad(0, 3)}, 2) == {}
     assert shares({"1": ArrayLoad(1, 0), "2": ArrayLoad(1, 9), "3": ArrayLoad(0, 3)}, 2) == {}
+
+
+def test_a_draining_arrays_throttle_is_changed_only_when_that_changes_what_runs():
+    # the last array of a 1,500-job sweep drains with throttle 256: its share shrinks with what is left,
+    # yet min(throttle, tasks left) is the same, so no scontrol call
+    loads = {"24": ArrayLoad(2, 40)}
+    assert shares(loads, 256) == {"24": 42}
+    assert changes(loads, shares(loads, 256), {"24": 256}) == {}
+    # raising one array when another drains does change what may run
+    loads = {"21": ArrayLoad(128, 600), "24": ArrayLoad(60, 0)}
+    assert changes(loads, shares(loads, 256), {"21": 128}) == {"21": 196}
+    # so does lowering a throttle below the tasks left (the slots are another array's now)
+    loads = {"21": ArrayLoad(100, 300), "24": ArrayLoad(0, 300)}
+    assert changes(loads, shares(loads, 256), {"21": 256, "24": 1}) == {"21": 128, "24": 128}
+    # and an array whose throttle was never read is set
+    assert changes(loads, {"21": 128}, {}) == {"21": 128}
 
 
 def test_a_sweep_beyond_the_submit_limit_is_refused_with_how_to_pack():

@@ -68,6 +68,19 @@ def shares(loads: dict[str, ArrayLoad], parallelism: int) -> dict[str, int]:
     return {a: max(1, n) for a, n in given.items()}
 
 
+def changes(loads: dict[str, ArrayLoad], new: dict[str, int], current: dict[str, int | None]) -> dict[str, int]:
+    """The new throttles that change what may run. An array runs at most min(throttle, tasks left):
+    one left with a throttle above its remaining tasks needs no call as it drains (a 1,500-job sweep
+    made 115 scontrol calls in 12 minutes lowering such throttles one poll after another)."""
+    out = {}
+    for array, throttle in new.items():
+        left = loads[array].running + loads[array].waiting
+        was = current.get(array)
+        if was is None or min(was, left) != min(throttle, left):
+            out[array] = throttle
+    return out
+
+
 class ThrottleKeeper:
     """Deals the shares of each split sweep after a poll; remembers what it set, to call scontrol
     only for a change (the first sight of an array reads its throttle from scontrol)."""
@@ -77,11 +90,13 @@ class ThrottleKeeper:
 
     def rebalance(self, attempts: list[Attempt], parallelism: int) -> None:
         loads = array_loads(attempts)
-        for array, throttle in shares(loads, parallelism).items():
-            current = self._set.get(array)
-            if current is None:
-                current = self._set[array] = _read_throttle(array)
-            if current != throttle and self._update(array, throttle):
+        new = shares(loads, parallelism)
+        for array in new:
+            if self._set.get(array) is None:
+                self._set[array] = _read_throttle(array)
+        for array, throttle in changes(loads, new, self._set).items():
+            current = self._set[array]
+            if self._update(array, throttle):
                 log.info("array %s: throttle %s -> %d (array_parallelism %d; arrays still active: %d)",
                          array, current, throttle, parallelism, len(loads))
 
