@@ -2,6 +2,10 @@
 
 - a 200-task sweep through snaptui against a raw `sbatch --array` of the same command, and the
   same sweep packed (jobs_per_task) against the same raw array: submission to all done;
+- a 60-task sweep of 1 s tasks against the raw array of them. Slurm starts array tasks on its
+  scheduling passes (about once a second here): a raw 0.2 s task ends in time for the next pass
+  and a snaptui task (srun step, submitit's runner, manifests: ~0.3 s more) often does not, so
+  the 0.2 s row measures that quantisation as much as snaptui; at 1 s both wait for the same pass;
 - a 20-task Hydra sweep (fewer if MaxArraySize is smaller) through `hydra/launcher=snaptui_slurm` against Hydra's own submitit
   launcher (the peer) on the same app: submission to all done, and the scheduler calls each makes;
 - the scheduler queries (sacct, squeue) per minute while a sweep is active, snaptui's against the peer's.
@@ -30,6 +34,8 @@ HYDRA_TASKS = int(os.environ.get("SNAPTUI_BENCH_HYDRA_TASKS", "20"))
 SAMPLES = int(os.environ.get("SNAPTUI_BENCH_SAMPLES", "3"))
 PER_TASK = int(os.environ.get("SNAPTUI_BENCH_JOBS_PER_TASK", "10"))
 COMMAND = "sleep 0.2"  # the same shell command for snaptui and the raw array
+LONG_TASKS = int(os.environ.get("SNAPTUI_BENCH_LONG_TASKS", "60"))
+LONG_COMMAND = "sleep 1"
 COUNTED = ("sbatch", "sacct", "squeue", "scontrol")
 HYDRA_APP = '''
 import time
@@ -54,7 +60,7 @@ def _queue_empty_of(job_ids: list[str]) -> bool:
     return not out.strip()
 
 
-def _raw_array(workdir: Path, tasks: int) -> float:
+def _raw_array(workdir: Path, tasks: int, command: str = COMMAND) -> float:
     """sbatch --array, split the way the cluster's MaxArraySize requires, then wait until all left."""
     from snaptui.engine.executors.slurm_limits import read_limits
 
@@ -64,7 +70,7 @@ def _raw_array(workdir: Path, tasks: int) -> float:
     for first in range(0, tasks, size):
         count = min(size, tasks - first)
         out = subprocess.run(["sbatch", "--parsable", f"--array=0-{count - 1}", "--mem=256M", "-o", "/dev/null",
-                              "--wrap", COMMAND], cwd=workdir, check=True, capture_output=True, text=True).stdout
+                              "--wrap", command], cwd=workdir, check=True, capture_output=True, text=True).stdout
         ids.append(out.strip().split(";")[0])
     while not _queue_empty_of(ids):
         time.sleep(0.5)
@@ -114,13 +120,14 @@ def _repo(tmp: Path, name: str) -> Path:
     return repo
 
 
-def _snaptui_sweep(repo: Path, tasks: int, counter: CallCounter, per_task: int = 1) -> tuple[float, float]:
+def _snaptui_sweep(repo: Path, tasks: int, counter: CallCounter, per_task: int = 1,
+                   command: str = COMMAND) -> tuple[float, float]:
     """Launch through the CLI as a user does (the agent inherits the counting PATH); wait for the end.
     Returns (seconds, minutes while active)."""
     from snaptui.engine.api import Engine
     from snaptui.engine.states import JobState
 
-    (repo / "sweep.toml").write_text(f'name = "bench"\ncommand = ["sh", "-c", "{COMMAND}", "task"]\n'
+    (repo / "sweep.toml").write_text(f'name = "bench"\ncommand = ["sh", "-c", "{command}", "task"]\n'
                                      f'profile = "slurm"\n[grid]\ni = "range({tasks})"\n')
     env = counter.env()
     start = time.perf_counter()
@@ -160,10 +167,10 @@ def run(tasks: int = TASKS) -> list[dict]:
         repo = _repo(tmp, "repo")
         active = {"minutes": 0.0, "calls": 0}
 
-        def snaptui(per_task):
+        def snaptui(per_task, n=tasks, command=COMMAND):
             def go():
                 counter.take()
-                seconds, minutes = _snaptui_sweep(repo, tasks, counter, per_task)
+                seconds, minutes = _snaptui_sweep(repo, n, counter, per_task, command)
                 calls = counter.take()
                 active["minutes"] += minutes
                 active["calls"] += calls["sacct"] + calls["squeue"]
@@ -177,6 +184,10 @@ def run(tasks: int = TASKS) -> list[dict]:
         base, value = alternating(lambda: _raw_array(tmp, tasks), snaptui(PER_TASK), SAMPLES, warmup=False)
         rows.append(sampled_row("slurm", f"{tasks}-job sweep packed {PER_TASK} per task, submit to all done",
                                 base, value, f"baseline: raw sbatch --array of {tasks} tasks"))
+        base, value = alternating(lambda: _raw_array(tmp, LONG_TASKS, LONG_COMMAND),
+                                  snaptui(1, LONG_TASKS, LONG_COMMAND), SAMPLES, warmup=False)
+        rows.append(sampled_row("slurm", f"{LONG_TASKS}-task sweep of {LONG_COMMAND.split()[1]} s tasks, submit to "
+                                f"all done", base, value, f"baseline: raw sbatch --array of `{LONG_COMMAND}`"))
         per_minute = active["calls"] / active["minutes"] if active["minutes"] else float("nan")
 
         hydra_calls = {}
