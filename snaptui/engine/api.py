@@ -253,6 +253,10 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
     def jobs_by_index(self, sweep_id: int, indexes: list[int]) -> list[Job]:
         return self.store.jobs_by_index(sweep_id, list(indexes))
 
+    def job_states(self, sweep_id: int, indexes: list[int]) -> dict[int, JobState]:
+        """Some jobs' states by index, without reading the jobs (what a first screen's grid draws)."""
+        return self.store.job_states(sweep_id, list(indexes))
+
     def attempts(self, job: Job) -> list[Attempt]:
         return self.store.attempts(job.sweep_id, job.index)
 

@@ -37,7 +37,11 @@ class SweepReading:
             return SweepModel(sweep, self.engine.jobs(self.sweep_id))
         model = SweepModel(sweep, [], total=sweep.total)
         width, height = self.app.size   # a cell is at least 4 columns wide; 6 lines are not the grid's
-        first = model.cells(height - 5, width // 4 + 1) if model.laid_out else list(range(height))
+        if model.laid_out:   # the grid's cells need only their states; the job under the cursor in full
+            model.early_states = self.engine.job_states(self.sweep_id, model.cells(height - 5, width // 4 + 1))
+            first = [model.cell(0, 0)]
+        else:
+            first = list(range(height))
         model.add(self.engine.jobs_by_index(self.sweep_id, first))
         return model
 

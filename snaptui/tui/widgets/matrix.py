@@ -175,11 +175,15 @@ class Matrix(JobGrid):
                 if (row, col) == self.cursor:
                     style = style + self.modifier("matrix--cursor")
                 segments.append(Segment(text, style))
-            elif (job := model.jobs.get(index)) is None:   # not read yet
-                style = self.style("matrix--missing")
+            elif (job := model.jobs.get(index)) is None:   # not read yet: its state if known, else …
+                state = model.early_states.get(index) if not heat else None
+                if state is not None:
+                    text, style = state.symbol.center(cw), self.style(STATE_CLASSES[state])
+                else:
+                    text, style = "…".center(cw), self.style("matrix--missing")
                 if (row, col) == self.cursor:
                     style = style + self.modifier("matrix--cursor")
-                segments.append(Segment("…".center(cw), style))
+                segments.append(Segment(text, style))
             else:
                 if heat:
                     text, style = self._heat_cell(job, low, high, cw)

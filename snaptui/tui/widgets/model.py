@@ -56,6 +56,7 @@ class SweepModel:
             found = ([], None)   # laid out from the jobs' parameters once every one is read (set_layout)
         self.set_layout(found or axes_for(jobs))
         self.marked: set[int] = set()
+        self.early_states: dict[int, JobState] = {}   # a first screen's cells: states known, jobs not read yet
         self.results: dict[str, tuple[float, float]] = {}
         self._result_ranges: dict[str, tuple[float, float]] = {}   # over reported results only
         self.metric_values: dict[str, dict[int, float]] = {}  # "loss best" -> job index -> value (heatmap)
@@ -110,6 +111,8 @@ class SweepModel:
             self.order += added if added == sorted(added) else sorted(added)
         _widen(self._result_ranges, result_ranges(fresh) if ranges is None or fresh is not jobs else ranges)
         self._publish_results()
+        if self.complete:
+            self.early_states = {}
         return added
 
     # -- updates ---------------------------------------------------------------------
