@@ -131,7 +131,7 @@ def bindings(scope: str) -> list:
     from textual.binding import Binding
 
     return [Binding(a.keys, a.name, a.description, show=a.show, key_display=a.key_display, id=a.id,
-                    priority=False) for a in actions_for(scope)]
+                    priority=False, tooltip=a.help) for a in actions_for(scope)]
 
 
 def expand_keymap(user: Mapping[str, str]) -> dict[str, str]:

@@ -333,6 +333,37 @@ async def test_a_click_on_a_footer_key_does_what_the_key_does(engine, git_repo, 
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), message="the help screen")
 
 
+async def test_the_footer_key_under_the_mouse_is_highlighted_and_offers_its_help(engine, git_repo):
+    from snaptui.tui import actions
+    from snaptui.tui.widgets.footer import SnaptuiFooter
+
+    sweep_id = build(engine, git_repo)["grid"]
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until_text(pilot, "t Table")
+        footer = app.screen.query_one(SnaptuiFooter)
+        text = screen_text(app).splitlines()[-1]
+        table_at, help_at = text.index("t Table") + 3, text.index("? Help")
+
+        def background(x: int):
+            strip = app.screen._compositor.render_strips()[-1]
+            for segment in strip:
+                if x < segment.cell_length:
+                    return segment.style.bgcolor if segment.style else None
+                x -= segment.cell_length
+
+        plain = background(table_at)
+        assert footer.tooltip is None
+        await pilot.hover(SnaptuiFooter, offset=(table_at, 0))
+        await until(pilot, lambda: background(table_at) != plain, message="the hovered key highlighted")
+        assert background(help_at) == plain
+        assert footer.tooltip == next(a.help for a in actions.ACTIONS if a.id == "sweep.toggle_table")
+        await pilot.hover(SnaptuiFooter, offset=(help_at, 0))
+        await until(pilot, lambda: background(help_at) != plain and background(table_at) == plain,
+                    message="the highlight follows the mouse")
+        assert footer.tooltip == "List the keys of this screen"
+
+
 async def test_help_entries_fit_one_line_at_80_columns_and_list_enter(engine, git_repo):
     from snaptui.tui.screens.help import HelpScreen
 
