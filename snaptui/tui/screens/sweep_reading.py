@@ -32,18 +32,19 @@ class SweepReading:
         """The sweep's counts (one aggregate query) and the jobs its first screen shows: the cells of the
         grid, or, without a grid spec (the grid is laid out from every job's parameters, once all are
         read), the table's first rows. The rest is read in the background (_read_rest)."""
-        sweep = self.engine.sweep(self.sweep_id)
-        if sweep.total <= READ_WHOLE:
-            return SweepModel(sweep, self.engine.jobs(self.sweep_id))
-        model = SweepModel(sweep, [], total=sweep.total)
-        width, height = self.app.size   # a cell is at least 4 columns wide; 6 lines are not the grid's
-        if model.laid_out:   # the grid's cells need only their states; the job under the cursor in full
-            model.early_states = self.engine.job_states(self.sweep_id, model.cells(height - 5, width // 4 + 1))
-            first = [model.cell(0, 0)]
-        else:
-            first = list(range(height))
-        model.add(self.engine.jobs_by_index(self.sweep_id, first))
-        return model
+        with responsive.quick_switches():   # the UI thread is busy mounting the screen meanwhile
+            sweep = self.engine.sweep(self.sweep_id)
+            if sweep.total <= READ_WHOLE:
+                return SweepModel(sweep, self.engine.jobs(self.sweep_id))
+            model = SweepModel(sweep, [], total=sweep.total)
+            width, height = self.app.size   # a cell is at least 4 columns wide; 6 lines are not the grid's
+            if model.laid_out:   # the grid's cells need only their states; the job under the cursor in full
+                model.early_states = self.engine.job_states(self.sweep_id, model.cells(height - 5, width // 4 + 1))
+                first = [model.cell(0, 0)]
+            else:
+                first = list(range(height))
+            model.add(self.engine.jobs_by_index(self.sweep_id, first))
+            return model
 
     @work(thread=True, exclusive=True, group="rest", exit_on_error=False)
     def _read_rest(self) -> None:
