@@ -6,7 +6,8 @@ with the GIL held, whichever thread allocated last, so the screen froze that lon
 gc.callbacks: the stalls of a key pressed while reading were these passes). Jobs read are moved to
 the collector's permanent generation (gc.freeze, O(1)) as they are filed, so later passes skip
 them; the screen holding them gives them back (gc.unfreeze) when it goes, so what it held is freed.
-Jobs and their attempts hold no reference cycles: refcounting frees them either way.
+Jobs and their attempts hold no reference cycles: refcounting frees them either way. (A sweep screen
+left just before another opens may be frozen again with it, and is then collected when that one goes.)
 
 The GIL. While the reading thread decodes pages, each time the UI thread wakes (a key, a timer, a
 frame) it waits up to the switch interval (5 ms) for the GIL, several times between a key and its

@@ -126,6 +126,10 @@ def test_a_model_started_from_the_first_screen_takes_the_rest_without_undoing_ne
     assert model.add([job(i) for i in range(12)]) == [2, 3, 6, 7, 8, 9, 10]      # the page read before it
     assert model.complete and model.jobs[11].state is JobState.RUNNING
     assert model.counts() == {JobState.PENDING: 11, JobState.RUNNING: 1} and model.order == list(range(12))
+    assert model.running == {11}   # what the once-a-second tick goes over, instead of every job
+    assert model.update([job(11, JobState.COMPLETED), job(3, JobState.RUNNING)]) == {3, 11}
+    assert model.running == {3} and model.counts() == {JobState.PENDING: 10, JobState.RUNNING: 1,
+                                                       JobState.COMPLETED: 1}   # kept, not counted again
     paged = SweepModel(sweep, [], total=12)
     for page in ([job(i) for i in paged.cells(2, 2)], [job(i) for i in range(6)], [job(i) for i in range(6, 12)]):
         paged.add(page)   # the first screen's cells, then pages in index order
