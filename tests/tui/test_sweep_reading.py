@@ -92,3 +92,36 @@ async def test_keys_are_answered_while_a_large_sweep_is_read_and_its_jobs_are_fr
         app.pop_screen()
         await until(pilot, lambda: isinstance(app.screen, SweepsScreen) and not screen.is_attached)
         assert gc.get_freeze_count() == 0, "the sweep left, its jobs can be collected"
+
+
+async def test_a_table_sorted_while_the_sweep_is_read_takes_each_page_in_order(engine, git_repo):
+    """Sorted by state, the rows of pages read later are merged in where the sort puts them: once every
+    job is read the table is what sorting it whole gives, and the cursor stayed on its job."""
+    from test_big_sweep import big_sweep, hold_pages
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.widgets.jobtable import JobTable
+
+    sweep_id = big_sweep(engine, git_repo)
+    for index in (5, 12_345, 29_999):   # some states to sort by, in pages read late
+        job = engine.store.job(sweep_id, index)
+        engine.store.update_attempt(job.attempt.id, JobState.RUNNING)
+        engine.store.update_attempt(job.attempt.id, JobState.FAILED, exit_code=1)
+    gate = hold_pages(engine)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        try:
+            await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+            screen, table = app.screen, app.screen.query_one(JobTable)
+            await pilot.press("t", "s", "s")
+            await until(pilot, lambda: table.sort_key == "state", message="sorted by state")
+            await pilot.press("down")
+            chosen = table.selected
+        finally:
+            gate.set()
+        await until(pilot, lambda: screen.model.complete, message="every job read")
+        await until(pilot, lambda: len(table.rows) == 30_000, message="every row in the table")
+        merged = list(table.rows)
+        assert table.selected == chosen, "the cursor stayed on its job"
+        table.rebuild()
+        assert merged == table.rows, "the merged rows are in the order a whole sort gives"
+        assert [table.rows.index(i) for i in (5, 12_345, 29_999)] == [29_997, 29_998, 29_999]   # failed: last

@@ -72,6 +72,7 @@ class JobTable(JobGrid):
         self.columns: list[str] = list(BASE_COLUMNS)
         self.widths: dict[str, int] = {}
         self.last_lines: dict[int, str] = {}   # running jobs: what they printed last (set by the screen)
+        self._keyed: list[tuple] | None = None   # (sort value, index) of the rows, when sorted by another column
 
     def set_model(self, model: SweepModel) -> None:
         self.model = model
@@ -159,10 +160,12 @@ class JobTable(JobGrid):
         keep = self.selected
         self.columns = self._wanted_columns()
         rows = self.matching()   # in index order: the usual order needs no sort (0.1 s at 100,000 jobs)
+        self._keyed = None
         if self.sort_key == "index" and self.sort_reverse:
             rows.reverse()
         elif self.sort_key != "index":
-            rows.sort(key=lambda i: self._sort_value(model.jobs[i]), reverse=self.sort_reverse)
+            self._keyed = sorted(((self._sort_value(model.jobs[i]), i) for i in rows), reverse=self.sort_reverse)
+            rows = [i for _, i in self._keyed]
         self.rows = rows
         now = self.clock()
         sample = [model.jobs[i] for i in rows[:2000]]
@@ -188,23 +191,40 @@ class JobTable(JobGrid):
 
     def take_added(self, added: list[int]) -> None:
         """Jobs read in the background since the last call (index order). In the default order they are
-        appended (the rows shown stay as they are, and only a new row on screen is drawn); in any other
-        order the table is rebuilt."""
+        appended (the rows shown stay as they are, and only a new row on screen is drawn); in another
+        order they are merged in by the sort values the rows were sorted by (a rebuild would work out
+        every row's again: ~0.1 s at 100,000 jobs, each time a page is drawn)."""
         model = self.model
         if model is None:
             return
-        if self.sort_key != "index" or self.sort_reverse or (self.rows and added[0] < self.rows[-1]) \
-                or self.columns != self._wanted_columns():
+        if self.columns != self._wanted_columns() or (self.sort_key == "index" and (
+                self.sort_reverse or (self.rows and added[0] < self.rows[-1]))) \
+                or (self.sort_key != "index" and self._keyed is None):
             self.rebuild()
             return
         if self.filtering:
             added = self._matching(added)
+        if self.sort_key != "index":
+            self._merge_sorted(added)
+            return
         before = len(self.rows)
         self.rows += added
         self.virtual_size = Size(self.virtual_size.width, len(self.rows) + 1)
         if before <= self.scroll_y + self.size.height:   # new rows on screen (or the cursor had none)
             self.cursor = max(0, min(self.cursor, len(self.rows) - 1))
             self.refresh()
+
+    def _merge_sorted(self, added: list[int]) -> None:
+        keep = self.selected
+        jobs = self.model.jobs
+        self._keyed += sorted(((self._sort_value(jobs[i]), i) for i in added), reverse=self.sort_reverse)
+        self._keyed.sort(reverse=self.sort_reverse)   # two sorted runs: merged in one pass
+        self.rows = [i for _, i in self._keyed]
+        self.virtual_size = Size(self.virtual_size.width, len(self.rows) + 1)
+        if keep is not None:
+            self.cursor = self.rows.index(keep)
+        self.call_after_refresh(self._scroll_to_cursor)   # the cursor's job stays in view
+        self.refresh()
 
     def _title(self, column: str) -> str:
         title = TITLES.get(column) or column[2:]
