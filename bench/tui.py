@@ -160,6 +160,8 @@ async def _key_to_frame(engine, sweep_id: int, while_reading: bool, presses: int
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
         model, matrix = app.screen.model, app.screen.query_one(Matrix)
+        shown = time.perf_counter()
+        await _until(pilot, lambda: frames and frames[-1][0] > shown)   # keys once the first screen is drawn
         if not while_reading:
             await _until(pilot, lambda: model.complete)
         n = 0
