@@ -25,13 +25,16 @@ def test_the_module_list_is_not_empty():
     assert {"snaptui.engine.api", "snaptui.engine.store", "snaptui.engine.agent"} <= set(MODULES)
 
 
-def test_jobs_read_in_pages_are_the_jobs_read_at_once(engine, git_repo):
+def test_jobs_read_in_pages_or_by_position_are_the_jobs_read_at_once(engine, git_repo):
     jobs = [(i, f"x={i}", {"x": i}, ["python", "job.py", f"x={i}"]) for i in range(0, 50, 2)]   # gaps in the index
     sweep_id = engine.store.create_sweep(name="pages", executor="local", profile="local", sweep_file=None,
                                          spec={}, config={}, snapshot=None, workdir=str(git_repo), env={}, jobs=jobs)
     pages = list(engine.jobs_in_pages(sweep_id, size=7))
     assert [len(p) for p in pages] == [7, 7, 7, 4]
     assert [job for page in pages for job in page] == engine.jobs(sweep_id)
+    window = engine.jobs_window(sweep_id, 9, 6)   # the rows a table shows at a position, before the pages get there
+    assert [job.index for job in window] == [10, 12, 14] and window == engine.jobs_by_index(sweep_id, [10, 12, 14])
+    assert [job.index for job in engine.jobs_window(sweep_id, 46, 100)] == [46, 48] and not engine.jobs_window(sweep_id, 0, 0)
 
 
 def test_faces_read_the_project_config_through_engine_verbs_not_its_internals():

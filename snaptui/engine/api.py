@@ -253,6 +253,12 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
     def jobs_by_index(self, sweep_id: int, indexes: list[int]) -> list[Job]:
         return self.store.jobs_by_index(sweep_id, list(indexes))
 
+    def jobs_window(self, sweep_id: int, first: int, count: int) -> list[Job]:
+        """The jobs with index first..first+count-1 (those that exist), in index order: the rows a table
+        shows at a position, read before the jobs before them (one range query on the index)."""
+        jobs = self.store.jobs(sweep_id, after=first - 1, limit=count) if count > 0 else []
+        return [job for job in jobs if job.index < first + count]
+
     def job_states(self, sweep_id: int, indexes: list[int]) -> dict[int, JobState]:
         """Some jobs' states by index, without reading the jobs (what a first screen's grid draws)."""
         return self.store.job_states(sweep_id, list(indexes))

@@ -125,3 +125,46 @@ async def test_a_table_sorted_while_the_sweep_is_read_takes_each_page_in_order(e
         table.rebuild()
         assert merged == table.rows, "the merged rows are in the order a whole sort gives"
         assert [table.rows.index(i) for i in (5, 12_345, 29_999)] == [29_997, 29_998, 29_999]   # failed: last
+
+
+async def test_end_on_the_table_while_the_sweep_is_read_shows_the_last_job_and_enter_opens_it(engine, git_repo):
+    """The pages held after the first screen: the table has a row for every job of the sweep, End goes to
+    job 29,999 (not the last job read), its row is read from the store by position and drawn, and Enter
+    opens it; PageUp and Home go back through rows read the same way."""
+    from test_big_sweep import big_sweep, hold_pages
+    from tuikit import screen_text
+    from snaptui.tui.screens.job import JobScreen
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.widgets.jobtable import JobTable
+
+    sweep_id = big_sweep(engine, git_repo)
+    gate = hold_pages(engine)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        try:
+            await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+            screen, table = app.screen, app.screen.query_one(JobTable)
+            await pilot.press("t")
+            await until(pilot, lambda: table.has_focus and len(table.rows) == 30_000, message="a row for every job")
+            await pilot.press("end")
+            await until(pilot, lambda: table.selected == 29_999, message="the cursor on the sweep's last job")
+            await until(pilot, lambda: "a=299,b=99" in screen_text(app), message="the last job's row drawn")
+            assert not screen.model.complete and len(screen.model.jobs) < 100, "read by position, not by the pages"
+            assert screen.selected_job().index == 29_999
+            await pilot.press("pageup")
+            await until(pilot, lambda: table.selected < 29_999 and table.selected in screen.model.jobs
+                        and screen.model.jobs[table.selected].label in screen_text(app), message="a page up drawn")
+            await pilot.press("end", "enter")
+            await until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.index == 29_999,
+                        message="the last job opened")
+            await until(pilot, lambda: "299,b=99" in screen_text(app), message="its screen shows it")
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is screen, message="back on the sweep")
+            await pilot.press("home")
+            await until(pilot, lambda: table.selected == 0 and "a=0,b=0" in screen_text(app), message="home")
+            assert not screen.model.complete
+        finally:
+            gate.set()
+        await until(pilot, lambda: screen.model.complete, message="every job read")
+        await until(pilot, lambda: isinstance(table.rows, list) and table.rows == list(range(30_000)),
+                    message="the rows of every job read")

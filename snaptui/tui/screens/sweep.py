@@ -116,10 +116,10 @@ class SweepScreen(SweepReading, SweepJobActions, SweepViewActions, EngineScreen)
             self.app.call_from_thread(self._fetched, jobs, counts)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "fetch" and event.worker.is_finished:
+        if event.worker.group in ("fetch", "window") and event.worker.is_finished:
             if event.worker.error is not None:
                 self.notify(describe_error(event.worker.error), title="snaptui", severity="error", timeout=8)
-            self._read_changed()
+            self._read_changed() if event.worker.group == "fetch" else self._read_window()
 
     def _fetched(self, jobs: list, counts: dict | None = None) -> None:
         if not self.is_attached:

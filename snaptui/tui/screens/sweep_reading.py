@@ -27,6 +27,7 @@ class SweepReading:
     def _init_reading(self) -> None:
         self._added_unshown: list[int] = []   # jobs read in the background, not drawn yet
         self._pages_pending = False
+        self._window_wanted: tuple[int, int] | None = None   # (first, count): rows on screen not read yet
 
     def _load(self) -> SweepModel:
         """The sweep's counts (one aggregate query) and the jobs its first screen shows: the cells of the
@@ -70,6 +71,35 @@ class SweepReading:
                     self.app.call_from_thread(self._lay_out, found)
                 except RuntimeError:
                     return
+
+    def on_job_table_rows_wanted(self, message: JobTable.RowsWanted) -> None:
+        """The table drew rows whose jobs the pages have not reached (End, PageDown): read those first.
+        One read at a time; the latest rows asked for are read next (earlier ones are off screen)."""
+        self._window_wanted = (message.first, message.count)
+        self._read_window()
+
+    def _read_window(self) -> None:
+        if self._window_wanted is not None and self.model is not None and not self.reading("window"):
+            (first, count), self._window_wanted = self._window_wanted, None
+            self._fetch_window(first, count)
+
+    @work(thread=True, group="window", exit_on_error=False)
+    def _fetch_window(self, first: int, count: int) -> None:
+        jobs = self.engine.jobs_window(self.sweep_id, first, count)
+        ranges = result_ranges(jobs)
+        try:
+            self.app.call_from_thread(self._window_read, jobs, ranges)
+        except RuntimeError:   # the app has exited meanwhile
+            return
+
+    def _window_read(self, jobs: list, ranges: dict) -> None:
+        if not self.is_attached or self.model is None:
+            return
+        fresh = [job for job in jobs if job.index not in self.model.jobs]
+        self._page_read(jobs, ranges)
+        if fresh:
+            self.query_one(JobTable).rows_read(fresh)
+            self._show_selected()
 
     def _lay_out(self, found: tuple) -> None:
         if not self.is_attached or self.model is None:

@@ -59,6 +59,14 @@ class JobTable(JobGrid):
     class SortChanged(Message):
         """The order changed (a key or a click on a header): the caption says which."""
 
+    class RowsWanted(Message):
+        """Rows on screen whose jobs are not read yet: the jobs `first`..`first + count - 1` by index
+        (the table in index order while the sweep is read shows every job, read or not)."""
+
+        def __init__(self, first: int, count: int) -> None:
+            super().__init__()
+            self.first, self.count = first, count
+
     def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
@@ -73,6 +81,8 @@ class JobTable(JobGrid):
         self.widths: dict[str, int] = {}
         self.last_lines: dict[int, str] = {}   # running jobs: what they printed last (set by the screen)
         self._keyed: list[tuple] | None = None   # (sort value, index) of the rows, when sorted by another column
+        self._considered: set[int] | None = None   # while the sweep is read: the jobs the rows were made from
+        self._unread_shown: set[int] = set()   # jobs drawn as not read yet since the screen was last asked for them
 
     def set_model(self, model: SweepModel) -> None:
         self.model = model
@@ -159,8 +169,13 @@ class JobTable(JobGrid):
             return
         keep = self.selected
         self.columns = self._wanted_columns()
-        rows = self.matching()   # in index order: the usual order needs no sort (0.1 s at 100,000 jobs)
         self._keyed = None
+        # jobs read before this rebuild but not yet handed to take_added must not be taken twice
+        self._considered = None if model.complete else set(model.jobs)
+        if self.every_job_a_row:
+            rows = range(model.total)
+        else:
+            rows = self.matching()   # in index order: the usual order needs no sort (0.1 s at 100,000 jobs)
         if self.sort_key == "index" and self.sort_reverse:
             rows.reverse()
         elif self.sort_key != "index":
@@ -168,7 +183,7 @@ class JobTable(JobGrid):
             rows = [i for _, i in self._keyed]
         self.rows = rows
         now = self.clock()
-        sample = [model.jobs[i] for i in rows[:2000]]
+        sample = [model.jobs[i] for i in rows[:2000] if i in model.jobs]
         widths = {}
         for column in self.columns:
             title = self._title(column)
@@ -185,6 +200,24 @@ class JobTable(JobGrid):
         self.call_after_refresh(self._scroll_to_cursor)   # once the new size is known: the cursor stays in view
         self.refresh()
 
+    @property
+    def every_job_a_row(self) -> bool:
+        """While the sweep is read, the table in index order, unfiltered, has a row for every job: row n
+        is job n, drawn once the screen has read it (RowsWanted), so End and PageDown go anywhere."""
+        model = self.model
+        return (model is not None and not model.complete and self.sort_key == "index"
+                and not self.sort_reverse and not self.filtering)
+
+    def rows_read(self, jobs: list) -> None:
+        """Jobs read for rows drawn as not read: the columns widen to fit them, and they are drawn."""
+        now, widths = self.clock(), self.widths
+        for column in self.columns:
+            longest = max((len(self.cell_text(job, column, now)) for job in jobs), default=0)
+            if longest > widths.get(column, 0):
+                widths[column] = min(longest, MAX_WIDTH.get(column, 16))
+        self.virtual_size = Size(sum(widths.values()) + len(self.columns), self.virtual_size.height)
+        self.refresh()
+
     def _wanted_columns(self) -> list[str]:
         names = self.model.result_names if self.model is not None else []
         return BASE_COLUMNS + [f"r:{name}" for name in names] + (["last"] if self.last_lines else [])
@@ -197,13 +230,21 @@ class JobTable(JobGrid):
         model = self.model
         if model is None:
             return
-        if self.columns != self._wanted_columns() or (self.sort_key == "index" and (
-                self.sort_reverse or (self.rows and added[0] < self.rows[-1]))) \
+        if isinstance(self.rows, range) and self.columns == self._wanted_columns() and not model.complete:
+            self.refresh()   # every job has its row already: some on screen may have been read
+            return
+        if self.columns != self._wanted_columns() or isinstance(self.rows, range) \
+                or (self.sort_key == "index" and (self.sort_reverse or (self.rows and min(added) < self.rows[-1]))) \
                 or (self.sort_key != "index" and self._keyed is None):
             self.rebuild()
             return
+        if self._considered is not None:
+            added = [i for i in added if i not in self._considered]
+            self._considered.update(added)
         if self.filtering:
             added = self._matching(added)
+        if not added:
+            return
         if self.sort_key != "index":
             self._merge_sorted(added)
             return
@@ -280,13 +321,16 @@ class JobTable(JobGrid):
             position = scroll_y + y - 1
             if position >= len(self.rows) or self.model is None:
                 return Strip.blank(width, base)
-            job = self.model.jobs[self.rows[position]]
+            index = self.rows[position]
+            job = self.model.jobs.get(index)
             now = self.clock()
             row_style = Style()
-            if job.index in self.model.marked:
+            if index in self.model.marked:
                 row_style += self.modifier("jobtable--marked")
             if position == self.cursor:
                 row_style += self.modifier("jobtable--cursor")
+            if job is None:
+                return self._unread_line(index, base + row_style, scroll_x, width)
             for column in self.columns:
                 style = base + row_style
                 if column == "state":
@@ -295,6 +339,22 @@ class JobTable(JobGrid):
                              Segment(" ", base + row_style)]
         strip = Strip(segments).crop(scroll_x, scroll_x + width)
         return strip.extend_cell_length(width, base)
+
+    def _unread_line(self, index: int, style: Style, scroll_x: int, width: int) -> Strip:
+        """A row whose job is not read yet: its index and `…`; the screen is asked for the jobs of
+        every such row drawn in this frame, once (RowsWanted)."""
+        if not self._unread_shown:
+            self.call_later(self._ask_for_unread)
+        self._unread_shown.add(index)
+        texts = {"index": str(index), "state": "…"}
+        segments = [Segment(self._fit(texts.get(column, ""), column) + " ", style) for column in self.columns]
+        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, self.base_style)
+
+    def _ask_for_unread(self) -> None:
+        unread, self._unread_shown = self._unread_shown, set()
+        if unread:
+            first = min(unread)
+            self.post_message(self.RowsWanted(first, max(unread) - first + 1))
 
     def _fit(self, text: str, column: str) -> str:
         width = self.widths.get(column, len(text))

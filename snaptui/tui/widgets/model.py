@@ -105,10 +105,12 @@ class SweepModel:
         have.update((job.index, job) for job in fresh)
         self._read_counts.update(job.attempt.state for job in fresh)
         self.running.update(job.index for job in fresh if job.state is JobState.RUNNING)
-        if self.order and min(added) < self.order[-1]:
-            self.order = sorted(have)
+        in_order = added if added == sorted(added) else sorted(added)
+        if self.order and in_order[0] < self.order[-1]:   # a window read ahead of the pages (JobTable.RowsWanted)
+            self.order += in_order
+            self.order.sort()   # sorted runs: merged in one pass, not sorted again
         else:   # pages come in index order: no need to sort the 100,000 read so far again
-            self.order += added if added == sorted(added) else sorted(added)
+            self.order += in_order
         _widen(self._result_ranges, result_ranges(fresh) if ranges is None or fresh is not jobs else ranges)
         self._publish_results()
         if self.complete:
