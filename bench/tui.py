@@ -178,6 +178,45 @@ async def _key_to_frame(engine, sweep_id: int, while_reading: bool, presses: int
     return max(lags)
 
 
+async def _table_key_to_frame(engine, sweep_id: int, sort_keys: list[str], spacing: float = 0.1) -> float:
+    """The slowest of the table-cursor moves pressed `spacing` s apart from the first screen until every
+    job is read, each from the key to the first frame with another job under the cursor, with the
+    table sorted by `sort_keys` (pressed first) while the pages are merged into it."""
+    from snaptui.tui.app import SnaptuiApp
+    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.tui.widgets.jobtable import JobTable
+
+    app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
+    frames: list[tuple[float, int | None]] = []
+    display = app._display
+
+    def timed_display(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None and isinstance(screen, SweepScreen):
+            frames.append((time.perf_counter(), screen.query_one(JobTable).selected))
+
+    app._display = timed_display
+    lags = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+        model, table = app.screen.model, app.screen.query_one(JobTable)
+        for key in ["t", *sort_keys]:
+            app.simulate_key(key)
+        await _until(pilot, lambda: table.has_focus and table.sort_key == ("state" if sort_keys else "index")
+                     and len(table.rows) > 2)   # sorted, the table has the jobs read: one, until the first page
+        n = 0
+        while not model.complete:
+            before = table.selected
+            start = time.perf_counter()
+            app.simulate_key("down" if n % 2 == 0 else "up")
+            await _until(pilot, lambda: any(t >= start and c != before for t, c in frames))
+            lags.append(next(t for t, c in frames if t >= start and c != before) - start)
+            n += 1
+            await asyncio.sleep(spacing)
+        assert lags, "every job was read before a key could be pressed"
+    return max(lags)
+
+
 async def _tail(engine, sweep_id: int, log: Path, appends: int = 10) -> tuple[float, float, float, float]:
     """(RSS growth in MB with the log open, median append-to-screen delay in s, load time in s,
     RSS in MB with the log open)."""
@@ -320,6 +359,10 @@ def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:
                                 lambda: asyncio.run(_key_to_frame(engine, huge, while_reading=True)), 3)
         rows.append(sampled_row("tui", f"key to frame while a 100000-job sweep is read vs {n_large} jobs all read",
                                 base, val, note="slowest key per sample: 30 / one each 0.1 s of the read"))
+        base, val = alternating(lambda: asyncio.run(_table_key_to_frame(engine, huge, [])),
+                                lambda: asyncio.run(_table_key_to_frame(engine, huge, ["s", "s"])), 3)
+        rows.append(sampled_row("tui", "key to frame while a 100000-job sweep is read, table sorted by state vs "
+                                "by index", base, val, note="slowest key per sample, one each 0.1 s of the read"))
 
         small_log = _log_of(repo, "s1")
         big_log = _log_of(repo, "b1")

@@ -16,6 +16,7 @@ from ...engine.states import STATE_ORDER, JobState
 from ...format import duration, format_result
 from .jobgrid import STATE_CLASSES, JobGrid
 from .model import SweepModel
+from .sortedrows import SortedRows
 from .text import elapsed, truncate
 
 BASE_COLUMNS = ["mark", "index", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit"]
@@ -71,7 +72,7 @@ class JobTable(JobGrid):
         super().__init__(id=id)
         self.clock = clock
         self.model: SweepModel | None = None
-        self.rows: list[int] = []
+        self.rows: list[int] | range | SortedRows = []   # range: every job, read or not; SortedRows: by a column
         self.cursor = 0
         self.sort_key = "index"
         self.sort_reverse = False
@@ -80,7 +81,6 @@ class JobTable(JobGrid):
         self.columns: list[str] = list(BASE_COLUMNS)
         self.widths: dict[str, int] = {}
         self.last_lines: dict[int, str] = {}   # running jobs: what they printed last (set by the screen)
-        self._keyed: list[tuple] | None = None   # (sort value, index) of the rows, when sorted by another column
         self._considered: set[int] | None = None   # while the sweep is read: the jobs the rows were made from
         self._unread_shown: set[int] = set()   # jobs drawn as not read yet since the screen was last asked for them
 
@@ -169,7 +169,6 @@ class JobTable(JobGrid):
             return
         keep = self.selected
         self.columns = self._wanted_columns()
-        self._keyed = None
         # jobs read before this rebuild but not yet handed to take_added must not be taken twice
         self._considered = None if model.complete else set(model.jobs)
         if self.every_job_a_row:
@@ -179,8 +178,7 @@ class JobTable(JobGrid):
         if self.sort_key == "index" and self.sort_reverse:
             rows.reverse()
         elif self.sort_key != "index":
-            self._keyed = sorted(((self._sort_value(model.jobs[i]), i) for i in rows), reverse=self.sort_reverse)
-            rows = [i for _, i in self._keyed]
+            rows = SortedRows(sorted((self._sort_value(model.jobs[i]), i) for i in rows), reverse=self.sort_reverse)
         self.rows = rows
         now = self.clock()
         sample = [model.jobs[i] for i in rows[:2000] if i in model.jobs]
@@ -235,7 +233,7 @@ class JobTable(JobGrid):
             return
         if self.columns != self._wanted_columns() or isinstance(self.rows, range) \
                 or (self.sort_key == "index" and (self.sort_reverse or (self.rows and min(added) < self.rows[-1]))) \
-                or (self.sort_key != "index" and self._keyed is None):
+                or (self.sort_key != "index" and not isinstance(self.rows, SortedRows)):
             self.rebuild()
             return
         if self._considered is not None:
@@ -258,9 +256,7 @@ class JobTable(JobGrid):
     def _merge_sorted(self, added: list[int]) -> None:
         keep = self.selected
         jobs = self.model.jobs
-        self._keyed += sorted(((self._sort_value(jobs[i]), i) for i in added), reverse=self.sort_reverse)
-        self._keyed.sort(reverse=self.sort_reverse)   # two sorted runs: merged in one pass
-        self.rows = [i for _, i in self._keyed]
+        self.rows.add([(self._sort_value(jobs[i]), i) for i in added])   # in time for the batch, not every row
         self.virtual_size = Size(self.virtual_size.width, len(self.rows) + 1)
         if keep is not None:
             self.cursor = self.rows.index(keep)
