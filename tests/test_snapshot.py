@@ -620,3 +620,21 @@ def test_git_in_a_folder_that_is_gone_fails_instead_of_running_in_the_current_re
         gitrepo.run(gitrepo.git_for(gone), "rev-parse", "--show-toplevel")
     with pytest.raises(gitrepo.GitFailed, match="No such directory"):
         gitrepo.run_in(gone, "status")
+
+
+def test_an_output_folder_made_by_another_launch_meanwhile_is_linked_and_left_to_it(tmp_path, monkeypatch):
+    """Two launches in the same second: both see `outputs` missing, the other makes it first. The link is
+    still made, and the folder is not recorded as ours to remove on a rollback (before: FileExistsError,
+    'cannot link outputs ...', the launch failed; seen once under load in the fault suite)."""
+    from snaptui.engine import gitrepo
+
+    repo_root, worktree = tmp_path / "repo", tmp_path / "wt"
+    (repo_root / "outputs").mkdir(parents=True)   # made by the other launch after this one looked
+    worktree.mkdir()
+    looked = os.path.lexists
+    monkeypatch.setattr(gitrepo.os.path, "lexists",
+                        lambda p: False if Path(p) == repo_root / "outputs" else looked(p))
+    created: list[Path] = []
+    gitrepo.link_shared_paths(repo_root, worktree, ["outputs"], created)
+    assert (worktree / "outputs").is_symlink() and (worktree / "outputs").resolve() == repo_root / "outputs"
+    assert created == []

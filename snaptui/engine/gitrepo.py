@@ -199,7 +199,12 @@ def link_shared_paths(repo_root: Path, worktree: Path, entries: list[str], creat
         target = repo_root / entry
         if not os.path.lexists(target):
             missing = [d for d in [target, *target.parents] if inside(d, repo_root) and not d.exists()]
-            target.mkdir(parents=True)
+            try:
+                target.mkdir(parents=True)
+            except FileExistsError:
+                # another launch made it since we looked (two launches in the same second): it is
+                # theirs, not ours to remove on a rollback
+                missing = []
             created.extend(sorted(missing, key=lambda d: len(d.parts), reverse=True))
         link = worktree / entry
         link.parent.mkdir(parents=True, exist_ok=True)
