@@ -94,6 +94,18 @@ async def _until(pilot, predicate, timeout: float = 60.0, step: float = 0.002) -
         await pilot.pause(step)
 
 
+def _watch_frames(app, seen) -> None:
+    """Call seen(screen) right after each frame the app writes to the terminal: what the rows time."""
+    display = app._display
+
+    def timed_display(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None:
+            seen(screen)
+
+    app._display = timed_display
+
+
 async def _first_paint(engine, sweep_id: int, every_job: bool = False) -> float:
     """Seconds from starting the app on a sweep to the frame showing its grid (or, with `every_job`,
     to the model holding every job: what the table's sort and filter need)."""
@@ -102,16 +114,14 @@ async def _first_paint(engine, sweep_id: int, every_job: bool = False) -> float:
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     shown: list[float] = []
-    display = app._display
 
-    def timed_display(screen, renderable) -> None:
+    def seen(screen) -> None:
         """The first frame written with the sweep's grid (background reading may still go on)."""
-        display(screen, renderable)
-        if not shown and renderable is not None and isinstance(screen, SweepScreen) and screen.model is not None \
+        if not shown and isinstance(screen, SweepScreen) and screen.model is not None \
                 and (screen.model.complete or not every_job):
             shown.append(time.perf_counter())
 
-    app._display = timed_display
+    _watch_frames(app, seen)
     start = time.perf_counter()
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: shown)
@@ -148,14 +158,8 @@ async def _key_to_frame(engine, sweep_id: int, while_reading: bool, presses: int
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     frames: list[tuple[float, tuple]] = []
-    display = app._display
-
-    def timed_display(screen, renderable) -> None:
-        display(screen, renderable)
-        if renderable is not None and isinstance(screen, SweepScreen):
-            frames.append((time.perf_counter(), screen.query_one(Matrix).cursor))
-
-    app._display = timed_display
+    _watch_frames(app, lambda screen: isinstance(screen, SweepScreen)
+                  and frames.append((time.perf_counter(), screen.query_one(Matrix).cursor)))
     lags = []
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
@@ -188,14 +192,8 @@ async def _table_key_to_frame(engine, sweep_id: int, sort_keys: list[str], spaci
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     frames: list[tuple[float, int | None]] = []
-    display = app._display
-
-    def timed_display(screen, renderable) -> None:
-        display(screen, renderable)
-        if renderable is not None and isinstance(screen, SweepScreen):
-            frames.append((time.perf_counter(), screen.query_one(JobTable).selected))
-
-    app._display = timed_display
+    _watch_frames(app, lambda screen: isinstance(screen, SweepScreen)
+                  and frames.append((time.perf_counter(), screen.query_one(JobTable).selected)))
     lags = []
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
@@ -275,15 +273,9 @@ async def _open_log(engine, sweep_id: int, last_line: str, repeat: int = 5) -> f
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     shown: list[float] = []
-    display = app._display
-
-    def timed_display(screen, renderable) -> None:
-        """Frames written while the job screen shows its log's end."""
-        display(screen, renderable)
-        if renderable is not None and isinstance(screen, JobScreen) and any(_at_end(v) for v in screen.query(LogView)):
-            shown.append(time.perf_counter())
-
-    app._display = timed_display
+    # frames written while the job screen shows its log's end
+    _watch_frames(app, lambda screen: isinstance(screen, JobScreen) and any(_at_end(v) for v in screen.query(LogView))
+                  and shown.append(time.perf_counter()))
     times = []
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
