@@ -2,6 +2,7 @@
 in the background, and every job stays reachable (End, a filter, a change to a job not read yet)."""
 from __future__ import annotations
 
+import itertools
 import threading
 
 from snaptui.engine.states import JobState
@@ -26,13 +27,22 @@ def big_sweep(engine, git_repo) -> int:
     return sweep_id
 
 
-def hold_pages(engine) -> threading.Event:
-    """Reading the sweep page by page waits for the returned event (the first screen's read does not)."""
+def hold_pages(engine, after: int = 0, given: list | None = None) -> threading.Event:
+    """Reading the sweep page by page waits for the returned event once `after` pages were given (the
+    first screen's read does not); the size of each page given is appended to `given`."""
     gate, real_pages = threading.Event(), engine.jobs_in_pages
 
     def held_pages(sweep, size):
-        gate.wait(60)
-        yield from real_pages(sweep, size)
+        pages = real_pages(sweep, size)
+        for n in itertools.count():
+            if n == after:
+                gate.wait(60)
+            page = next(pages, None)
+            if page is None:
+                return
+            if given is not None:
+                given.append(len(page))
+            yield page
     engine.jobs_in_pages = held_pages
     return gate
 

@@ -55,21 +55,14 @@ async def test_keys_are_answered_while_a_large_sweep_is_read_and_its_jobs_are_fr
     only while the sweep is shown."""
     import gc
 
-    from test_big_sweep import COLS, ROWS, big_sweep
+    from test_big_sweep import COLS, ROWS, big_sweep, hold_pages
     from snaptui.tui.screens.sweep import SweepScreen
     from snaptui.tui.screens.sweeps import SweepsScreen
     from snaptui.tui.widgets.matrix import Matrix
 
     sweep_id = big_sweep(engine, git_repo)
-    gate, real_pages, pages_given = threading.Event(), engine.jobs_in_pages, []
-
-    def held_pages(sweep, size):
-        for n, page in enumerate(real_pages(sweep, size)):
-            if n == 2:
-                gate.wait(60)
-            pages_given.append(len(page))
-            yield page
-    engine.jobs_in_pages = held_pages
+    pages_given: list[int] = []
+    gate = hold_pages(engine, after=2, given=pages_given)
     app = make_app(engine, refresh_on_start=False)
     async with app.run_test(size=(120, 30)) as pilot:
         try:
