@@ -42,11 +42,8 @@ class ArrayChunk:
 
 
 def _run(argv: list[str]) -> str:
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=QUERY_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return result.stdout if result.returncode == 0 else ""
+    """A query's output, or "" when it cannot run, fails or times out."""
+    return _run_together([argv])[0]
 
 
 def _int(text: str | None) -> int | None:
