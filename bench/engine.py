@@ -66,8 +66,8 @@ def _pool() -> float:
 
 
 def _store(tmp: Path, n: int = 10_000) -> list[dict]:
-    from snaptui.engine.store import Store
-    from snaptui.engine.sweep import load_sweep_text
+    from snaptui.engine.store.store import Store
+    from snaptui.engine.sweep.spec import load_sweep_text
 
     spec = load_sweep_text(f'name = "big"\ncommand = ["python", "train.py"]\n[grid]\na = "range(100)"\n'
                            f'b = "range({n // 100})"\n')

@@ -66,9 +66,9 @@ async def _overlay_updates(engine, sweep_id: int, points: int, repeat: int = 7) 
     """Median time from new points in the store to the redrawn overlay: the curves screen's own
     refresh (read, refetch new rows, thin, colour, legend) until its draw, plus rendering the plot
     as the next frame does. Waiting for the frame itself is left out: pilot pauses cost tens of ms."""
-    from snaptui.tui.app import SnaptuiApp
-    from snaptui.tui.screens.curves import CurvesScreen
-    from snaptui.tui.widgets.curves import CurvesPlot
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.curves import CurvesScreen
+    from snaptui.widgets.curves import CurvesPlot
 
     app = SnaptuiApp(engine, refresh_on_start=False, poll_interval=60)
     times = []

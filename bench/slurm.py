@@ -62,7 +62,7 @@ def _queue_empty_of(job_ids: list[str]) -> bool:
 
 def _raw_array(workdir: Path, tasks: int, command: str = COMMAND) -> float:
     """sbatch --array, split the way the cluster's MaxArraySize requires, then wait until all left."""
-    from snaptui.engine.executors.slurm_limits import read_limits
+    from snaptui.engine.executors.slurm.limits import read_limits
 
     size = read_limits().max_array_size or tasks
     start = time.perf_counter()
@@ -192,7 +192,7 @@ def run(tasks: int = TASKS) -> list[dict]:
 
         hydra_calls = {}
         hydra_queries = {"submitit_slurm": [0, 0.0], "snaptui_slurm": [0, 0.0]}   # sacct+squeue calls, minutes
-        from snaptui.engine.executors.slurm_limits import read_limits
+        from snaptui.engine.executors.slurm.limits import read_limits
         # Hydra's submitit launcher submits one array: on a cluster with a smaller MaxArraySize
         # (make test's 11) it cannot run more tasks than that, so the peer sweep is cut to fit.
         hydra_tasks = min(HYDRA_TASKS, read_limits().max_array_size or HYDRA_TASKS)

@@ -23,9 +23,9 @@ import git
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import alternating, sampled_row  # noqa: E402
-from snaptui.engine import snapshot as snapshot_mod  # noqa: E402
-from snaptui.engine.config import SnapshotSettings  # noqa: E402
-from snaptui.engine.snapshot import discard_snapshot, take_snapshot  # noqa: E402
+from snaptui.engine.snapshot import snapshots as snapshot_mod  # noqa: E402
+from snaptui.engine.config.settings import SnapshotSettings  # noqa: E402
+from snaptui.engine.snapshot.snapshots import discard_snapshot, take_snapshot  # noqa: E402
 
 SIZES = (1_000, 10_000)
 SAMPLES = int(os.environ.get("SNAPTUI_BENCH_SAMPLES", "5"))
@@ -91,7 +91,7 @@ def time_snapshot(repo: Path, settings: SnapshotSettings) -> tuple[float, float]
 def time_launch(repo: Path, wt_root: Path, n_jobs: int) -> float:
     """A real launch of an n-job sweep through the engine; its jobs are cancelled right after."""
     from snaptui.engine.api import Engine
-    from snaptui.engine.snapshot import Snapshot
+    from snaptui.engine.snapshot.snapshots import Snapshot
 
     sweep_file = repo.parent / f"sweep-{n_jobs}.toml"  # outside the repo: not part of the snapshot
     sweep_file.write_text(f'name = "bench"\ncommand = ["true"]\n[grid]\ni = "range({n_jobs})"\n')

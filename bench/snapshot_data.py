@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import row, sampled_row  # noqa: E402
 from bench.snapshot import build_repo  # noqa: E402
-from snaptui.engine import snapshot as snapshot_mod  # noqa: E402
-from snaptui.engine.config import SnapshotSettings  # noqa: E402
-from snaptui.engine.snapshot import discard_snapshot, take_snapshot  # noqa: E402
+from snaptui.engine.snapshot import snapshots as snapshot_mod  # noqa: E402
+from snaptui.engine.config.settings import SnapshotSettings  # noqa: E402
+from snaptui.engine.snapshot.snapshots import discard_snapshot, take_snapshot  # noqa: E402
 
 CHECKPOINTS, CHECKPOINT_MB = 200, 5
 REPEATS = 5

@@ -54,7 +54,7 @@ def _store_with(engine, repo: Path, name: str, n_rows: int, n_cols: int, grid_sp
 
 def _log_of(repo: Path, executor_id: str) -> Path:
     """Where the engine reads job `executor_id`'s stdout (its folder is named for it, as submitit's)."""
-    from snaptui.engine.joblogs import log_files
+    from snaptui.engine.jobside.joblogs import log_files
     return log_files(repo / ".submitit" / executor_id, executor_id)[0]
 
 
@@ -109,8 +109,8 @@ def _watch_frames(app, seen) -> None:
 async def _first_paint(engine, sweep_id: int, every_job: bool = False) -> float:
     """Seconds from starting the app on a sweep to the frame showing its grid (or, with `every_job`,
     to the model holding every job: what the table's sort and filter need)."""
-    from snaptui.tui.app import SnaptuiApp
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.sweep import SweepScreen
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     shown: list[float] = []
@@ -129,8 +129,8 @@ async def _first_paint(engine, sweep_id: int, every_job: bool = False) -> float:
 
 
 async def _key_presses(engine, sweep_id: int, keys: list[str], repeat: int = 10) -> float:
-    from snaptui.tui.app import SnaptuiApp
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.sweep import SweepScreen
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     times = []
@@ -152,9 +152,9 @@ async def _key_to_frame(engine, sweep_id: int, while_reading: bool, presses: int
     the sweep is read (a frozen screen shows here, whenever in the read it happens), else `presses`
     keys once every job is read. (pilot.press waits for the process to be idle, which it is not while
     a thread reads, so the key is sent as a terminal would and the frame timed.)"""
-    from snaptui.tui.app import SnaptuiApp
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.matrix import Matrix
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.matrix import Matrix
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     frames: list[tuple[float, tuple]] = []
@@ -186,9 +186,9 @@ async def _table_key_to_frame(engine, sweep_id: int, sort_keys: list[str], spaci
     """The slowest of the table-cursor moves pressed `spacing` s apart from the first screen until every
     job is read, each from the key to the first frame with another job under the cursor, with the
     table sorted by `sort_keys` (pressed first) while the pages are merged into it."""
-    from snaptui.tui.app import SnaptuiApp
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.jobtable import JobTable
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     frames: list[tuple[float, int | None]] = []
@@ -218,9 +218,9 @@ async def _table_key_to_frame(engine, sweep_id: int, sort_keys: list[str], spaci
 async def _tail(engine, sweep_id: int, log: Path, appends: int = 10) -> tuple[float, float, float, float]:
     """(RSS growth in MB with the log open, median append-to-screen delay in s, load time in s,
     RSS in MB with the log open)."""
-    from snaptui.tui.app import SnaptuiApp
-    from snaptui.tui.screens.job import JobScreen
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.job import JobScreen
+    from snaptui.widgets.logview import LogView
 
     gc.collect()
     before = _rss_mb()
@@ -266,10 +266,10 @@ def _tail_case(repo: str, sweep_id: str, log: str) -> None:
 
 async def _open_log(engine, sweep_id: int, last_line: str, repeat: int = 5) -> float:
     """Median time from opening a job (enter on it) to its log's last line on screen."""
-    from snaptui.tui.app import SnaptuiApp
-    from snaptui.tui.screens.job import JobScreen
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.job import JobScreen
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.logview import LogView
 
     app = SnaptuiApp(engine, start_sweep=sweep_id, refresh_on_start=False)
     shown: list[float] = []
@@ -310,7 +310,7 @@ def _cold_start() -> tuple[float, float]:
             subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
             best.append(time.perf_counter() - start)
         return min(best)
-    return timed("pass"), timed("import snaptui.tui.app, snaptui.tui.screens.sweeps")
+    return timed("pass"), timed("import snaptui.app, snaptui.screens.sweeps")
 
 
 def run(jobs: int = 10_000, log_mb: float = 200.0) -> list[dict]:

@@ -56,7 +56,7 @@ def states_phrase(counts: Mapping[JobState, int]) -> str:
 
 
 def eta_text(sweep, jobs: Iterable, now: float) -> str:
-    """'ETA 5m44s' (engine/eta.py's estimate for the sweep's jobs), or 'ETA -' before one can be made."""
+    """'ETA 5m44s' (engine/sweep/eta.py's estimate for the sweep's jobs), or 'ETA -' before one can be made."""
     return eta_words(eta_seconds(jobs, now, slots_of(sweep.config)))
 
 

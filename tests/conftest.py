@@ -93,7 +93,7 @@ def engine(git_repo):
 def stop_everything(repo: Path) -> None:
     """Kill what a test left running: the agent and any job still alive (by its recorded identity)."""
     from snaptui.engine.api import Engine
-    from snaptui.engine.store import state_dir
+    from snaptui.engine.store.store import state_dir
 
     if not state_dir(repo).exists():
         return

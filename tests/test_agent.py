@@ -10,7 +10,7 @@ import pytest
 
 from snaptui.engine import agent
 from snaptui.engine.states import JobState
-from snaptui.engine.store import state_dir
+from snaptui.engine.store.store import state_dir
 from tests.conftest import agent_processes, stop_everything, wait_sweep_done, write_sweep
 
 pytestmark = pytest.mark.timeout(180)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from snaptui.engine.config import ProjectConfig
+from snaptui.engine.config.settings import ProjectConfig
 from snaptui.engine.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

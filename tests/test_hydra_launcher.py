@@ -194,7 +194,7 @@ def test_every_snapshot_setting_of_snaptui_toml_can_be_set_from_hydra(hydra_repo
     """The launcher's snapshot group names every key snaptui.toml's [snapshot] has, and each reaches the sweep."""
     import dataclasses
     from hydra_plugins.snaptui_launcher.config import SnapshotConf
-    from snaptui.engine.config import SNAPSHOT_FIELDS
+    from snaptui.engine.config.settings import SNAPSHOT_FIELDS
 
     assert {f.name for f in dataclasses.fields(SnapshotConf)} == set(SNAPSHOT_FIELDS)
     out = run_app(hydra_repo, "-m", "hydra/launcher=snaptui_local", "a=3",

@@ -6,7 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
-from snaptui.engine.jobenv import command_environment, submission_unset, task_scheduler_vars
+from snaptui.engine.jobside.jobenv import command_environment, submission_unset, task_scheduler_vars
 from snaptui.engine.states import JobState
 from tests.conftest import git, wait_sweep_done, write_sweep
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from snaptui.engine.api import Engine
-from snaptui.engine.sweep import load_sweep_text
+from snaptui.engine.sweep.spec import load_sweep_text
 from tests.conftest import git, run_cli, write_sweep
 from tests.test_results_land import unchanged, user_state
 

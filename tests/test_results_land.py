@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from snaptui.engine.api import Engine
-from snaptui.engine.housekeeping import gc
+from snaptui.engine.snapshot.housekeeping import gc
 from tests.conftest import git, run_cli, stop_everything, wait_sweep_done, wait_until, write_sweep
 
 pytestmark = pytest.mark.timeout(180)

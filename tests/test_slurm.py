@@ -10,8 +10,8 @@ import time
 import pytest
 
 from snaptui.engine.api import Engine
-from snaptui.engine.logtail import LogTailer
-from snaptui.engine.manifest import read_manifest
+from snaptui.engine.logs.logtail import LogTailer
+from snaptui.engine.jobside.manifest import read_manifest
 from snaptui.engine.states import JobState
 from tests.conftest import ROOT, git, run_cli, stop_everything, wait_sweep_done, wait_until, write_sweep
 
@@ -30,7 +30,7 @@ def slurm_cluster():
 
 def cluster_env() -> dict:
     """The environment `slurm-cluster up` needs to bring the cluster back with its current limits."""
-    from snaptui.engine.executors.slurm_limits import read_limits
+    from snaptui.engine.executors.slurm.limits import read_limits
 
     size = read_limits().max_array_size
     return {**os.environ, **({"SLURM_CLUSTER_MAX_ARRAY_SIZE": str(size)} if size and size != 1001 else {})}
@@ -251,8 +251,8 @@ def test_a_requeue_is_told_from_accounting_that_lags_the_job_start():
     """Both records are what sacct prints for a job seen running: the first still lags (PENDING, the first
     submit second), the second was requeued after a node failure (PENDING, a later submit second) while the
     killed job wrote its start into its manifest after the requeue. Only the second steps back to pending."""
-    from snaptui.engine.executors import sacct
-    from snaptui.engine.executors.slurm_states import requeued_since as _requeued_since
+    from snaptui.engine.executors.slurm import sacct
+    from snaptui.engine.executors.slurm.states import requeued_since as _requeued_since
     from snaptui.engine.models import Attempt
 
     submitted, requeued_at = 1_780_000_000.7, 1_780_000_004

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from snaptui.engine.manifest import read_manifest
+from snaptui.engine.jobside.manifest import read_manifest
 from snaptui.engine.states import JobState
 from tests.conftest import wait_sweep_done, wait_until
 from tests.test_slurm import launch, slurm_cluster, slurm_engine  # noqa: F401 (fixtures)

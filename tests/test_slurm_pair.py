@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from snaptui.engine.api import Engine
-from snaptui.engine.manifest import read_manifest
+from snaptui.engine.jobside.manifest import read_manifest
 from snaptui.engine.states import JobState
 from tests.conftest import ROOT, git, stop_everything, wait_sweep_done, wait_until, write_sweep
 

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from snaptui.engine.executors import slurm_limits
-from snaptui.engine.executors.slurm_limits import ArrayChunk, ClusterLimits, check_fits, split_arrays
-from snaptui.engine.executors.slurm_throttle import ArrayLoad, changes, shares
+from snaptui.engine.executors.slurm import limits as slurm_limits
+from snaptui.engine.executors.slurm.limits import ArrayChunk, ClusterLimits, check_fits, split_arrays
+from snaptui.engine.executors.slurm.throttle import ArrayLoad, changes, shares
 from snaptui.engine.errors import ConfigError
 from snaptui.engine.states import JobState
 from tests.conftest import wait_sweep_done, wait_until

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from snaptui.engine.manifest import read_manifest
+from snaptui.engine.jobside.manifest import read_manifest
 from snaptui.engine.states import JobState
 from tests.conftest import git, run_cli, wait_sweep_done, write_sweep
 from tests.test_slurm import slurm_cluster, slurm_engine  # noqa: F401  (fixtures)

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from snaptui.engine import snapshot as snap
-from snaptui.engine.config import SnapshotSettings
+from snaptui.engine.snapshot import snapshots as snap
+from snaptui.engine.config.settings import SnapshotSettings
 from snaptui.engine.errors import ConfigError, SnaptuiError
-from snaptui.engine.snapshot import (Snapshot, SnapshotError, delete_branch, diff_summary, discard_snapshot,
-                                     find_repo_root, list_snapshots, remove_worktree, take_snapshot,
-                                     worktree_disk_usage)
+from snaptui.engine.snapshot.snapshots import (Snapshot, SnapshotError, delete_branch, diff_summary, discard_snapshot,
+    find_repo_root, list_snapshots, remove_worktree, take_snapshot, worktree_disk_usage)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -535,7 +534,7 @@ def test_works_while_index_is_locked(repo, settings):
 
 
 def test_push_to_remote(repo, tmp_path):
-    from snaptui.engine.push import main as push
+    from snaptui.engine.snapshot.push import main as push
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
     git(repo, "remote", "add", "origin", str(remote))
@@ -548,7 +547,7 @@ def test_push_to_remote(repo, tmp_path):
 
 
 def test_push_failure_is_logged(repo, tmp_path):
-    from snaptui.engine.push import main as push
+    from snaptui.engine.snapshot.push import main as push
     s = take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"), push_to_remote=True,
                                              remote="nowhere"))
     assert push(str(repo), "nowhere", s.branch, s.commit, str(tmp_path / "push.log")) == 1

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from snaptui.engine.api import Engine
-from snaptui.engine.config import SnapshotSettings
-from snaptui.engine.snapshot_policy import SnapshotTooBig, match_exclude
+from snaptui.engine.config.settings import SnapshotSettings
+from snaptui.engine.snapshot.policy import SnapshotTooBig, match_exclude
 from tests.conftest import git, run_cli, stop_everything, wait_sweep_done, write_sweep
 from tests.test_results_land import unchanged, user_state
 
@@ -153,8 +153,8 @@ def test_exclude_patterns_read_like_gitignore(path, patterns, expected):
 
 
 def test_hashing_reports_progress_up_to_the_total(repo, tmp_path):
-    from snaptui.engine.hashing import HASH_CHUNK_BYTES
-    from snaptui.engine.snapshot import take_snapshot
+    from snaptui.engine.snapshot.hashing import HASH_CHUNK_BYTES
+    from snaptui.engine.snapshot.snapshots import take_snapshot
     calls = []
     s = take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"), max_untracked_mb=0),
                       progress=lambda done, total: calls.append((done, total)))

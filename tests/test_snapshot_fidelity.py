@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from snaptui.engine.api import Engine
-from snaptui.engine.config import SnapshotSettings
-from snaptui.engine.snapshot import take_snapshot
+from snaptui.engine.config.settings import SnapshotSettings
+from snaptui.engine.snapshot.snapshots import take_snapshot
 from tests.conftest import git, stop_everything, wait_sweep_done, write_sweep
 from tests.test_results_land import unchanged, user_state
 

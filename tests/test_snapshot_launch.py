@@ -147,7 +147,7 @@ def test_snapshots_listing_and_gc_spare_what_live_jobs_use(value_repo):
 
 
 def test_age_parsing_is_strict():
-    from snaptui.engine.housekeeping import parse_age
+    from snaptui.engine.snapshot.housekeeping import parse_age
     assert parse_age("14d") == 14 * 86400 and parse_age("12h") == 43200 and parse_age("2") == 172800
     with pytest.raises(SnaptuiError, match="write a number with a unit"):
         parse_age("two weeks")

@@ -5,8 +5,8 @@ import random
 
 from hypothesis import given, strategies as st
 
-from snaptui.tui.widgets import sortedrows
-from snaptui.tui.widgets.sortedrows import SortedRows
+from snaptui.display import sortedrows
+from snaptui.display.sortedrows import SortedRows
 
 
 @given(st.lists(st.lists(st.integers(0, 5), max_size=60), max_size=8), st.booleans(), st.integers(0, 2**32))

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import submitit
 
-from snaptui.engine.executors.submission import CleanEnvSlurmExecutor
+from snaptui.engine.executors.slurm.submission import CleanEnvSlurmExecutor
 
 # A builtin pickles by reference, so the task needs nothing of the tests to unpickle it.
 NUMPY_LOADED = "__import__('sys').modules.get('numpy') is not None"
@@ -36,5 +36,5 @@ def test_the_task_runs_submitits_job_without_importing_numpy(tmp_path):
 def test_the_sbatch_script_starts_snaptuis_entry(tmp_path):
     executor = CleanEnvSlurmExecutor(folder=tmp_path / "%j")
     script = executor._make_submission_file_text(executor._submitit_command_str, "uid")
-    assert "-m snaptui.engine.submitit_task " in script
+    assert "-m snaptui.engine.jobside.submitit_task " in script
     assert "submitit.core._submit" not in script

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snaptui.engine.errors import ConfigError
-from snaptui.engine.sweep import load_sweep, load_sweep_text, parse_sweep_string
+from snaptui.engine.sweep.spec import load_sweep, load_sweep_text, parse_sweep_string
 
 
 def sweep(text: str):

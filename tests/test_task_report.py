@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from snaptui.engine.manifest import read_manifest
-from snaptui.engine.taskreport import Reporter, job_outcome
+from snaptui.engine.jobside.manifest import read_manifest
+from snaptui.engine.jobside.taskreport import Reporter, job_outcome
 
 NTASKS = 8
 

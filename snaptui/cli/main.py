@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True, highlight=False)
     try:
         if args.batch is None and args.verb is None:
-            from ..tui.run import run_tui
+            from .tui import run_tui
             return run_tui(args.directory, args.config)
         from ..engine.api import Engine
         launching = args.batch is not None or args.verb == "launch"

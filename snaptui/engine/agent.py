@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .procs import identity, is_alive, terminate
-from .store import Store, state_dir
+from .store.store import Store, state_dir
 
 LOCK_NAME = "agent.lock"
 START_LOCK_NAME = "agent.start"

@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from . import agent, faults
-from .config import ProjectConfig
+from .config.settings import ProjectConfig
 from .errors import ConfigError, SnaptuiError
 from .executors import executor_for
 from .models import Attempt, Event, Job, Sweep
 from .procs import identity, private_umask
 from .states import RETRYABLE_STATES, JobState
-from .store import Store
-from .jobenv import job_environment
-from .plan import LaunchPlan
-from .sweep import SweepSpec, load_sweep
+from .store.store import Store
+from .jobside.jobenv import job_environment
+from .sweep.plan import LaunchPlan
+from .sweep.spec import SweepSpec, load_sweep
 from .verbs.allocation import AllocationVerbs
 from .verbs.logs import LogVerbs
 from .verbs.metrics import MetricsVerbs
@@ -40,7 +40,7 @@ HARD_MAX_JOBS = 1_000_000
 
 
 def find_repo_root(start: Path) -> Path:
-    from .snapshot import find_repo_root as git_root
+    from .gitrepo import find_repo_root as git_root
     return git_root(Path(start))
 
 
@@ -48,7 +48,7 @@ def find_repo_root(start: Path) -> Path:
 # Imported when called: GitPython loads only when git is asked something.
 def git_toplevel(start: Path) -> Path | None:
     """The git working tree holding ``start``, or None."""
-    from .project import git_toplevel as toplevel
+    from .config.project import git_toplevel as toplevel
     return toplevel(start)
 
 
@@ -72,19 +72,19 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
                  new_ok: bool = False) -> "Engine":
         """The project holding ``start``: its git working tree, else the nearest folder with a snaptui.toml
         or snaptui state, else (``new_ok``, for a first launch outside git) ``start`` itself."""
-        from .project import find_project_root
+        from .config.project import find_project_root
         return cls(find_project_root(Path(start or os.getcwd()), new_ok=new_ok), config_path)
 
     @property
     def in_git(self) -> bool:
         """False for a project that is not in git: it runs without snapshots."""
-        from .project import is_git_root
+        from .config.project import is_git_root
         return is_git_root(self.repo_root)
 
     def _snapshot_off(self, no_snapshot: bool) -> tuple[bool, list[str]]:
         if no_snapshot or self.in_git:
             return no_snapshot, []
-        from .project import no_git_note
+        from .config.project import no_git_note
         return True, [no_git_note(self.repo_root)]
 
     # -- what the faces read of snaptui.toml (they never touch the ProjectConfig itself) ----------
@@ -146,7 +146,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         argv = plan.job(0).argv
         _check_command(plan.spec, argv, self.repo_root)
         if plan.config.snapshot.enabled:
-            from .precheck import check_in_snapshot
+            from .sweep.precheck import check_in_snapshot
             check_in_snapshot(self.repo_root, plan.spec, argv)
 
     def preview_snapshot(self, plan: LaunchPlan):
@@ -155,7 +155,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         when the plan runs without a snapshot. Writes nothing; for --dry-run and the TUI's preview."""
         if not plan.config.snapshot.enabled:
             return None
-        from .snapshot_policy import preview_snapshot
+        from .snapshot.policy import preview_snapshot
         return preview_snapshot(self.repo_root, plan.config.snapshot, plan.spec.workdir)
 
     def launch(self, plan: LaunchPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None,
@@ -172,7 +172,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
                                      hint="pass --yes to launch anyway, or raise limits.max_jobs in snaptui.toml")
         self.check_plan(plan)
         # The record comes first, marked 'launching' with who launches it: if this process dies at
-        # any later step, the next snaptui finds the launch and can finish or undo it (recovery.py).
+        # any later step, the next snaptui finds the launch and can finish or undo it (verbs/recovery.py).
         uid = secrets.token_hex(3)
         sweep_id = self.store.create_sweep(
             name=spec.name, executor=config.executor, profile=config.profile_name,
@@ -183,7 +183,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         faults.point("launch:recorded")
         try:
             if config.snapshot.enabled:
-                from .snapshot import take_snapshot
+                from .snapshot.snapshots import take_snapshot
                 with private_umask():
                     snapshot = take_snapshot(self.repo_root, config.snapshot, short_id=uid, workdir=spec.workdir,
                                              progress=progress)
@@ -207,7 +207,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
                 faults.point("launch:submitted")
             self.store.set_sweep_status(sweep_id, "active")
             if snapshot is not None and config.snapshot.push_to_remote:  # after submission: never holds it
-                from .push import push_in_background
+                from .snapshot.push import push_in_background
                 log = push_in_background(self.repo_root, config.snapshot.remote, snapshot.branch, snapshot.commit,
                                          self.store.path.parent)
                 plan.notes.append(f"pushing {snapshot.branch} to {config.snapshot.remote} in the background "
@@ -215,7 +215,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         except BaseException as exc:
             self._undo_launch(sweep_id)
             if snapshot is not None:  # a job may have run already: what it wrote goes to the repository
-                from .snapshot import discard_snapshot
+                from .snapshot.snapshots import discard_snapshot
                 for note in discard_snapshot(self.repo_root, snapshot):
                     plan.notes.append(note)
                     exc.add_note(note)
@@ -336,7 +336,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
 
     def resubmit(self, jobs: list[Job]) -> list[Job]:
         """A new attempt of each job that is final, on the sweep's original snapshot and parameters."""
-        from .housekeeping import ensure_worktree
+        from .snapshot.housekeeping import ensure_worktree
 
         done = [j for j in jobs if j.state.is_final]
         by_sweep: dict[int, list[Job]] = {}

@@ -65,6 +65,28 @@ def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, bin
     return status, out, err
 
 
+def toplevel_lines(path: Path, *extra: str) -> list[str]:
+    """``rev-parse --show-toplevel`` plus extra queries in one process, with readable errors."""
+    path = Path(os.path.abspath(os.path.expanduser(path)))
+    cwd = path if path.is_dir() else path.parent
+    if not cwd.is_dir():
+        raise SnaptuiError(f"{path} does not exist")
+    status, out, err = run(git_for(cwd), "rev-parse", "--show-toplevel", *extra, check=False)
+    lines = out.splitlines()
+    if status != 0 or not lines or not lines[0].strip():
+        if "not a git repository" in err or status == 0:
+            raise SnaptuiError(f"{path} is not inside a git repository (with a working tree)")
+        if "must be run in a work tree" in err:
+            raise SnaptuiError(f"{path} is in a bare repository or a .git directory; snaptui needs a working tree")
+        raise SnaptuiError(f"{path}: {err.strip() or 'git rev-parse failed'}")
+    return lines
+
+
+def find_repo_root(path: Path) -> Path:
+    """The working tree's top level (symlinks resolved, as git reports it)."""
+    return Path(toplevel_lines(path)[0])
+
+
 def run_in(folder: Path, *args: str, **kwargs) -> tuple[int, str | bytes, str]:
     """``run`` in ``folder`` (``git -C folder ...``), for one-off commands."""
     return run(git_for(folder), *args, **kwargs)

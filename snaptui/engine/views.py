@@ -5,8 +5,8 @@ The ETA of a sweep from its jobs, which metrics are better higher, and the types
 """
 from __future__ import annotations
 
-from .eta import eta_seconds, slots_of
-from .logindex import LineIndex, Update
+from .sweep.eta import eta_seconds, slots_of
+from .logs.logindex import LineIndex, Update
 
 __all__ = ["LineIndex", "Update", "eta_seconds", "maximized", "slots_of"]
 

@@ -79,7 +79,7 @@ def test_no_shell_anywhere_in_snaptui():
 
 
 def test_slurm_values_with_line_breaks_are_refused(tmp_path, report):
-    from snaptui.engine.config import ProjectConfig
+    from snaptui.engine.config.settings import ProjectConfig
     (tmp_path / "snaptui.toml").write_text('[profiles.s]\nexecutor = "slurm"\n'
                                            'partition = "debug\\n#SBATCH --uid=0"\nsetup = ["ok", "a\\nb"]\n')
     with pytest.raises(ConfigError) as info:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from snaptui.engine.api import Engine
-from snaptui.engine.logtail import LogTailer
+from snaptui.engine.logs.logtail import LogTailer
 from snaptui.engine.states import JobState
 from tests.conftest import git, run_cli, stop_everything, wait_sweep_done, wait_until, write_sweep
 

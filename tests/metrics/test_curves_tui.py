@@ -43,8 +43,8 @@ def app_for(engine, sweep_id):
 
 
 async def open_curves(pilot, *keys) -> None:
-    from snaptui.tui.screens.curves import CurvesScreen
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.curves import CurvesScreen
+    from snaptui.screens.sweep import SweepScreen
 
     await until(pilot, lambda: isinstance(pilot.app.screen, SweepScreen) and pilot.app.screen.model is not None)
     await pilot.press("p")
@@ -104,7 +104,7 @@ def launch_all_at_once(engine, repo, text: str):
 
 
 async def test_the_overlay_follows_running_jobs_and_flags_nan(engine, git_repo, tmp_path):
-    from snaptui.tui.screens.curves import CurvesScreen
+    from snaptui.screens.curves import CurvesScreen
 
     (git_repo / "live.py").write_text(LIVE_JOB)
     sweep = launch_all_at_once(engine, git_repo, f'''
@@ -136,7 +136,7 @@ async def test_the_overlay_follows_running_jobs_and_flags_nan(engine, git_repo, 
 
 
 async def test_the_grid_flags_nan_and_the_heatmap_shows_metric_summaries(fixed):
-    from snaptui.tui.widgets.matrix import Matrix
+    from snaptui.widgets.matrix import Matrix
 
     engine, sweep_id = fixed
     app = app_for(engine, sweep_id)

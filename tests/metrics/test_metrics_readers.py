@@ -225,7 +225,7 @@ def test_update_reads_a_log_longer_than_one_read_step_to_its_end(engine, monkeyp
 def test_braille_rasterizer_draws_every_dot_of_a_line_and_breaks_at_nan():
     import numpy as np
 
-    from snaptui.tui.widgets.braille import rasterize
+    from snaptui.display.braille import rasterize
 
     # a horizontal line across 3 cells on the top dot row: 6 dots, cells coded 0x01|0x08
     rows, cols, codes = rasterize(np.array([0.0, 2.99]), np.array([0.1, 0.1]), 4, 2)
@@ -244,7 +244,7 @@ def test_braille_rasterizer_draws_every_dot_of_a_line_and_breaks_at_nan():
 def test_many_lines_in_one_pass_agree_with_one_by_one_and_the_later_line_takes_shared_cells():
     import numpy as np
 
-    from snaptui.tui.widgets.braille import rasterize, rasterize_many
+    from snaptui.display.braille import rasterize, rasterize_many
 
     first = (np.array([0.0, 3.9]), np.array([0.1, 1.9]))    # a diagonal
     second = (np.array([0.0, 3.9]), np.array([0.6, 0.6]))   # a flat line through the top row

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from snaptui.engine.joblogs import log_files
+from snaptui.engine.jobside.joblogs import log_files
 from snaptui.engine.states import JobState
 
 T0 = 1_700_000_000.0   # 2023-11-14 22:13:20 UTC

@@ -61,9 +61,9 @@ async def test_a_30000_job_sweep_is_drawn_before_its_jobs_are_read_and_every_job
 async def first_screen_then_all(pilot, app, engine, sweep_id: int, gate: threading.Event) -> None:
     """The grid with the first screen's jobs and the store's counts while the pages are held; a change
     to a job not read yet; then, every job read, End and a filter reach jobs far beyond the first page."""
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.jobtable import JobTable
-    from snaptui.tui.widgets.matrix import Matrix
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
+    from snaptui.widgets.matrix import Matrix
 
     await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
     screen = app.screen
@@ -118,7 +118,7 @@ def test_a_model_started_from_the_first_screen_takes_the_rest_without_undoing_ne
     from types import SimpleNamespace
 
     from snaptui.engine.models import Attempt, Job
-    from snaptui.tui.widgets.model import SweepModel
+    from snaptui.display.model import SweepModel
 
     def job(index: int, state=JobState.PENDING) -> Job:
         return Job(1, index, f"a={index // 4},b={index % 4}", {"a": index // 4, "b": index % 4}, ["x"],
@@ -150,9 +150,9 @@ async def test_a_cursor_move_draws_what_a_full_redraw_would(engine, git_repo):
     """A cursor key redraws only the lines it changed (the header, the old row and the new one): what is
     on screen after each move must equal the view drawn again from scratch."""
     from demo_store import build
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.jobtable import JobTable
-    from snaptui.tui.widgets.matrix import Matrix
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
+    from snaptui.widgets.matrix import Matrix
 
     def shown(app) -> list:
         return [[(segment.text, segment.style) for segment in strip] for strip in app.screen._compositor.render_strips()]

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from snaptui.tui import actions
+from snaptui.display import actions
 from snaptui.engine.states import JobState
 from demo_store import build
 from tuikit import launch, make_app, screen_text, until, until_text
@@ -25,7 +25,7 @@ def test_colliding_remap_is_refused_naming_both_actions():
 
 async def test_readme_keymap_example_warns_and_x_still_picks_rows(engine, git_repo):
     from snaptui.engine.api import Engine
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.sweep import SweepScreen
 
     sweep = build(engine, git_repo)["grid"]
     config = git_repo / "snaptui.toml"
@@ -47,7 +47,7 @@ async def test_readme_keymap_example_warns_and_x_still_picks_rows(engine, git_re
 # -- 6: square brackets are text ----------------------------------------------------------------
 async def test_launch_example_keeps_its_grid_line(tmp_path, monkeypatch):
     from snaptui.engine.api import Engine
-    from snaptui.tui.screens.launch import LaunchScreen
+    from snaptui.screens.launch import LaunchScreen
     from tests.conftest import git
 
     repo = tmp_path / "empty"
@@ -65,9 +65,9 @@ async def test_launch_example_keeps_its_grid_line(tmp_path, monkeypatch):
 # -- 3 and 10: r asks first; R names the states it retries ---------------------------------------
 @pytest.mark.slow
 async def test_r_on_one_job_asks_first_and_no_means_no(engine, git_repo):
-    from snaptui.tui.screens.confirm import ConfirmScreen
-    from snaptui.tui.screens.job import JobScreen
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.job import JobScreen
+    from snaptui.screens.sweep import SweepScreen
 
     sweep = launch(engine, git_repo, '''
         name = "one"
@@ -104,9 +104,9 @@ async def test_r_on_one_job_asks_first_and_no_means_no(engine, git_repo):
 # -- 1: the launch screen never launches a job list that differs from the file --------------------
 @pytest.mark.slow
 async def test_launch_preview_follows_edits_and_new_files_and_a_stale_plan_is_refused(engine, git_repo):
-    from snaptui.tui.screens.confirm import ConfirmScreen
-    from snaptui.tui.screens.launch import LaunchScreen
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.launch import LaunchScreen
+    from snaptui.screens.sweep import SweepScreen
     from tests.conftest import write_sweep
 
     two = 'name = "edit"\ncommand = ["python", "job.py"]\n[grid]\nsleep = [0, 0.1]\n'
@@ -142,8 +142,8 @@ async def test_launch_preview_follows_edits_and_new_files_and_a_stale_plan_is_re
 async def test_launch_asked_for_while_the_dry_run_runs_opens_the_dialog_when_it_is_done(engine, git_repo):
     """ctrl+l during a dry run (a slow filesystem, a big grid) must not answer "pick a valid sweep file"."""
     import threading
-    from snaptui.tui.screens.confirm import ConfirmScreen
-    from snaptui.tui.screens.launch import LaunchScreen
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.launch import LaunchScreen
     from tests.conftest import write_sweep
 
     write_sweep(git_repo, 'name = "slow"\ncommand = ["python", "job.py"]\n[grid]\nsleep = [0, 0.1]\n', "slow.toml")
@@ -165,8 +165,8 @@ async def test_a_tui_launch_shows_the_notes_the_cli_prints(git_repo):
     """What `snaptui launch` prints as `note:` lines (here: the push going on in the background) is not lost
     on the TUI: each becomes a notification."""
     from snaptui.engine.api import Engine
-    from snaptui.tui.screens.confirm import ConfirmScreen
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.sweep import SweepScreen
     from tests.conftest import stop_everything, write_sweep
 
     config = git_repo / "snaptui.toml"
@@ -189,7 +189,7 @@ async def test_a_tui_launch_shows_the_notes_the_cli_prints(git_repo):
 
 # -- 7: the job table ----------------------------------------------------------------------------
 def test_labels_sort_by_their_numbers():
-    from snaptui.tui.widgets.jobtable import natural_key
+    from snaptui.widgets.jobtable import natural_key
 
     labels = ["lr=49", "lr=9", "lr=0.01", "lr=1e-3", "run-10", "run-2", "lr=10,seed=10", "lr=10,seed=2"]
     assert sorted(labels, key=natural_key) == ["lr=1e-3", "lr=0.01", "lr=9", "lr=10,seed=2", "lr=10,seed=10",
@@ -212,8 +212,8 @@ def many_jobs(engine, git_repo, n: int = 60) -> int:
 
 
 async def test_table_sort_keeps_the_cursor_in_view_in_header_order_and_says_so(engine, git_repo):
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.jobtable import JobTable
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
 
     sweep_id = many_jobs(engine, git_repo)
     app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
@@ -244,8 +244,8 @@ async def test_table_sort_keeps_the_cursor_in_view_in_header_order_and_says_so(e
 
 
 async def test_next_failed_from_the_grid(engine, git_repo):
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.matrix import Matrix
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.matrix import Matrix
 
     sweep_id = many_jobs(engine, git_repo, 12)
     app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
@@ -257,9 +257,9 @@ async def test_next_failed_from_the_grid(engine, git_repo):
 
 
 async def test_f_filters_the_table_by_state_and_the_caption_says_which(engine, git_repo):
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.jobtable import JobTable
-    from snaptui.tui.widgets.matrix import Matrix
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
+    from snaptui.widgets.matrix import Matrix
 
     sweep_id = many_jobs(engine, git_repo, 12)                        # 7 failed, 11 timed out, the rest pending
     for index, state in ((3, JobState.COMPLETED), (4, JobState.CANCELLED), (5, JobState.RUNNING)):
@@ -319,8 +319,8 @@ async def test_help_stays_in_the_footer_at_80_columns(engine, git_repo, start):
 
 @pytest.mark.parametrize("size", [(160, 48), (80, 24)])
 async def test_a_click_on_a_footer_key_does_what_the_key_does(engine, git_repo, size):
-    from snaptui.tui.screens.help import HelpScreen
-    from snaptui.tui.widgets.footer import SnaptuiFooter
+    from snaptui.screens.help import HelpScreen
+    from snaptui.widgets.footer import SnaptuiFooter
 
     sweep_id = build(engine, git_repo)["grid"]
     app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
@@ -334,8 +334,8 @@ async def test_a_click_on_a_footer_key_does_what_the_key_does(engine, git_repo, 
 
 
 async def test_the_footer_key_under_the_mouse_is_highlighted_and_offers_its_help(engine, git_repo):
-    from snaptui.tui import actions
-    from snaptui.tui.widgets.footer import SnaptuiFooter
+    from snaptui.display import actions
+    from snaptui.widgets.footer import SnaptuiFooter
 
     sweep_id = build(engine, git_repo)["grid"]
     app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
@@ -365,7 +365,7 @@ async def test_the_footer_key_under_the_mouse_is_highlighted_and_offers_its_help
 
 
 async def test_help_entries_fit_one_line_at_80_columns_and_list_enter(engine, git_repo):
-    from snaptui.tui.screens.help import HelpScreen
+    from snaptui.screens.help import HelpScreen
 
     build(engine, git_repo)
     app = make_app(engine, refresh_on_start=False)
@@ -388,7 +388,7 @@ def _job(index, state, started=None, ended=None):
 
 
 def test_eta_counts_waves_and_jobs_running_longer_than_the_finished_ones():
-    from snaptui.engine.eta import eta_seconds, slots_of
+    from snaptui.engine.sweep.eta import eta_seconds, slots_of
 
     now = 100.0
     # one 10 s job done, five waiting, two slots: waves of 2, 2, 1 -> 30 s (the mean over slots said 25)
@@ -405,7 +405,7 @@ def test_eta_counts_waves_and_jobs_running_longer_than_the_finished_ones():
 def test_eta_follows_the_rate_jobs_end_at_when_the_cluster_gives_fewer_slots_than_allowed():
     """1,500 one-second tasks allowed 256 at a time, on a cluster that ran about 1.5 per second: after 60 s
     and 90 ended, the slot model alone says under a second; the rate says the 1,410 left need ~940 s."""
-    from snaptui.engine.eta import eta_seconds
+    from snaptui.engine.sweep.eta import eta_seconds
 
     now = 1000.0
     done = [_job(i, JobState.COMPLETED, now - 60 + i * 60 / 90, now - 60 + i * 60 / 90 + 0.05) for i in range(90)]
@@ -421,7 +421,7 @@ def test_batch_and_tui_share_the_estimate_and_its_text():
 
     import snaptui.cli.batch as batch
     import snaptui.format as fmt
-    from snaptui.tui.widgets.model import SweepModel
+    from snaptui.display.model import SweepModel
 
     assert batch.eta_text is fmt.eta_text
     now = 100.0
@@ -449,7 +449,7 @@ def test_a_launch_leaves_git_status_clean_of_submitit_and_state(engine, git_repo
 
 # -- extras: copy a job's log path and command line -----------------------------------------------
 async def test_copy_log_path_and_command(engine, git_repo):
-    from snaptui.tui.screens.job import JobScreen
+    from snaptui.screens.job import JobScreen
 
     sweep_id = build(engine, git_repo)["grid"]
     app = make_app(engine, refresh_on_start=False, start_job=(sweep_id, 6))
@@ -488,7 +488,7 @@ async def test_a_sweep_ending_rings_and_says_how_it_ended(engine, git_repo):
 # -- extras: each running job's last log line in the table -----------------------------------------
 @pytest.mark.slow
 async def test_the_table_shows_each_running_jobs_last_line(engine, git_repo):
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.sweep import SweepScreen
 
     (git_repo / "bar.py").write_text(
         "import os, sys, time\nprint('warming up', flush=True)\n"
@@ -507,7 +507,7 @@ async def test_the_table_shows_each_running_jobs_last_line(engine, git_repo):
 
 
 def test_relative_times():
-    from snaptui.tui.widgets.text import ago
+    from snaptui.display.text import ago
 
     assert [ago(1000 - s, 1000) for s in (5, 300, 3 * 3600 + 720, 3 * 86400)] == \
         ["just now", "5m ago", "3h12m ago", "3d ago"]
@@ -516,7 +516,7 @@ def test_relative_times():
 # -- 3: an earlier attempt's log is reachable -------------------------------------------------------
 @pytest.mark.slow
 async def test_a_picks_the_earlier_attempts_log(engine, git_repo):
-    from snaptui.tui.screens.job import JobScreen
+    from snaptui.screens.job import JobScreen
     from tests.conftest import wait_sweep_done, wait_until
 
     (git_repo / "attempt.py").write_text("import os\nprint('this is attempt', os.environ['SNAPTUI_ATTEMPT'])\n")
@@ -542,8 +542,8 @@ async def test_a_picks_the_earlier_attempts_log(engine, git_repo):
 def test_cell_stats_mean_and_spread_over_seeds_and_the_best_cell():
     from types import SimpleNamespace
 
-    from snaptui.tui.widgets.aggregate import best_cell, cell_stats, goal_for
-    from snaptui.tui.widgets.model import SweepModel
+    from snaptui.display.aggregate import best_cell, cell_stats, goal_for
+    from snaptui.display.model import SweepModel
 
     grid = {"lr": [0.1, 0.01], "batch": [16, 32], "seed": [1, 2, 3]}
     jobs, index = [], 0
@@ -566,7 +566,7 @@ def test_cell_stats_mean_and_spread_over_seeds_and_the_best_cell():
 
 
 async def test_m_shows_mean_over_seeds_with_the_best_cell_marked(engine, git_repo):
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.sweep import SweepScreen
 
     sweep_id = build(engine, git_repo)["cube"]   # model x lr x seed, no results yet: give it some
     for job in engine.jobs(sweep_id):

@@ -20,7 +20,7 @@ async def test_sweep_job_goes_running_then_completed(engine, git_repo):
     async with app.run_test(size=(100, 30)) as pilot:
         await until_text(pilot, "one")
         await pilot.press("enter")
-        from snaptui.tui.screens.sweep import SweepScreen
+        from snaptui.screens.sweep import SweepScreen
         await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
         screen = app.screen
         await until(pilot, lambda: screen.model.jobs[0].state is JobState.RUNNING, message="RUNNING in the model")
@@ -41,8 +41,8 @@ async def test_cancel_asks_first_and_no_means_no(engine, git_repo):
         [grid]
         sleep = [60]
     ''')
-    from snaptui.tui.screens.confirm import ConfirmScreen
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.sweep import SweepScreen
 
     app = make_app(engine, start_sweep=sweep.id)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -83,8 +83,8 @@ async def test_resubmit_failed(engine, git_repo):
         [grid]
         code = [1, 2]
     ''')
-    from snaptui.tui.screens.confirm import ConfirmScreen
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.sweep import SweepScreen
 
     app = make_app(engine, start_sweep=sweep.id)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -111,8 +111,8 @@ async def test_follow_a_growing_log_then_pause_and_resume(engine, git_repo):
         [grid]
         n = [160]
     ''')
-    from snaptui.tui.screens.job import JobScreen
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.screens.job import JobScreen
+    from snaptui.widgets.logview import LogView
 
     app = make_app(engine, start_job=(sweep.id, 0))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -142,8 +142,8 @@ async def test_search_a_log(engine, git_repo):
         [grid]
         n = [30]
     ''')
-    from snaptui.tui.screens.job import JobScreen
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.screens.job import JobScreen
+    from snaptui.widgets.logview import LogView
 
     app = make_app(engine, start_job=(sweep.id, 0))
     async with app.run_test(size=(100, 30)) as pilot:

@@ -20,9 +20,9 @@ async def test_launch_a_sweep_file_with_a_snapshot(engine, git_repo):
         sleep = [0, 1]
     ''', "from_tui.toml")
     write_sweep(git_repo, 'name = "broken"\ncommand = 3\n', "broken.toml")
-    from snaptui.tui.screens.confirm import ConfirmScreen
-    from snaptui.tui.screens.launch import LaunchScreen
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.launch import LaunchScreen
+    from snaptui.screens.sweep import SweepScreen
 
     app = make_app(engine)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -61,7 +61,7 @@ async def test_snapshots_screen_shows_what_went_in_and_gc_asks_first(engine, git
     sweep = engine.launch(engine.plan(path))
     wait_sweep_done(engine, sweep.id)
     branch = sweep.snapshot["branch"]
-    from snaptui.tui.screens.snapshots import GcScreen, SnapshotsScreen
+    from snaptui.screens.snapshots import GcScreen, SnapshotsScreen
 
     app = make_app(engine)
     async with app.run_test(size=(120, 30)) as pilot:

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from demo_store import NOW, build
-from snaptui.engine.logindex import CHUNK, LineIndex
+from snaptui.engine.logs.logindex import CHUNK, LineIndex
 from tuikit import make_app, screen_text, until, until_text
 
 
@@ -74,7 +74,7 @@ def app_for(engine, **kwargs):
 
 
 async def test_a_200000_line_log_home_shows_line_1_and_search_finds_an_early_line(demo, git_repo):
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.widgets.logview import LogView
 
     engine, ids = demo
     big_log(git_repo, ids["grid"], 200_000)
@@ -95,7 +95,7 @@ async def test_a_200000_line_log_home_shows_line_1_and_search_finds_an_early_lin
 async def test_home_pressed_while_a_resize_is_pending_is_not_undone_by_follow(demo, git_repo):
     """A resize while following (the indexing line going away when a big log is read) scrolls to the end
     after the next refresh; home pressed before that refresh stopped following and must stay at line 1."""
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.widgets.logview import LogView
 
     engine, ids = demo
     big_log(git_repo, ids["grid"], 2_000)
@@ -113,7 +113,7 @@ async def test_home_pressed_while_a_resize_is_pending_is_not_undone_by_follow(de
 
 async def test_a_log_opens_on_its_last_line_in_the_first_frame_that_shows_it(demo, git_repo):
     """Not on its first lines for a frame or two while the scroll offset catches up with the layout."""
-    from snaptui.tui.screens.job import JobScreen
+    from snaptui.screens.job import JobScreen
 
     engine, ids = demo
     big_log(git_repo, ids["grid"], 500)
@@ -135,7 +135,7 @@ async def test_a_log_opens_on_its_last_line_in_the_first_frame_that_shows_it(dem
 
 
 async def test_a_progress_bar_without_newline_is_shown_as_it_grows(demo, git_repo):
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.widgets.logview import LogView
 
     engine, ids = demo
     executor_id = str(4000 + ids["grid"] * 100 + 6)
@@ -153,7 +153,7 @@ async def test_a_progress_bar_without_newline_is_shown_as_it_grows(demo, git_rep
 
 
 async def test_follow_survives_a_smaller_terminal_and_a_deleted_log_says_so(demo, git_repo):
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.widgets.logview import LogView
 
     engine, ids = demo
     big_log(git_repo, ids["grid"], 500)
@@ -186,7 +186,7 @@ async def test_a_failed_job_opens_on_stderr(demo, git_repo):
 
 
 async def test_both_streams_merge_in_the_order_lines_arrive(demo, git_repo):
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.widgets.logview import LogView
 
     engine, ids = demo
     executor_id = str(4000 + ids["grid"] * 100 + 6)
@@ -213,7 +213,7 @@ async def test_both_streams_merge_in_the_order_lines_arrive(demo, git_repo):
 
 async def test_t_steps_through_the_tasks_of_a_multi_task_job_and_is_offered_only_there(demo, git_repo):
     from demo_store import S, T0, _set, _sweep
-    from snaptui.tui.screens.help import binding_rows
+    from snaptui.screens.help import binding_rows
 
     engine, ids = demo
     sweep_id = _sweep(engine.store, git_repo, "ranks", {"seed": [1]}, {}, T0 + 7000, None, profile="slurm",

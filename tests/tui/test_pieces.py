@@ -7,13 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from snaptui.tui import actions
+from snaptui.display import actions
 from snaptui.engine.models import Attempt, Job
 from snaptui.engine.states import JobState
-from snaptui.tui.widgets.logview import clean_line
-from snaptui.tui.widgets.model import SweepModel
-from snaptui.engine.eta import eta_seconds
-from snaptui.tui.widgets.text import count_bar
+from snaptui.widgets.logview import clean_line
+from snaptui.display.model import SweepModel
+from snaptui.engine.sweep.eta import eta_seconds
+from snaptui.display.text import count_bar
 from tuikit import make_app, until
 
 
@@ -94,7 +94,7 @@ def test_model_update_reports_changes_and_results():
 
 
 def test_a_large_sweeps_eta_counts_down_between_estimates_and_its_counts_follow_changes(monkeypatch):
-    import snaptui.tui.widgets.model as model_module
+    import snaptui.display.model as model_module
 
     monkeypatch.setattr(model_module, "ETA_JOBS_PER_SECOND", 1)   # 12 jobs: estimated every 12 s
     grid = {"a": list(range(12))}
@@ -134,8 +134,8 @@ def test_registry_ids_are_unique_and_keymap_short_names_expand():
 
 async def test_keymap_from_snaptui_toml_remaps_and_help_shows_it(git_repo):
     from snaptui.engine.api import Engine
-    from snaptui.tui.screens.help import HelpScreen
-    from snaptui.tui.screens.sweeps import SweepsScreen
+    from snaptui.screens.help import HelpScreen
+    from snaptui.screens.sweeps import SweepsScreen
 
     config = git_repo / "snaptui.toml"
     config.write_text(config.read_text() + textwrap.dedent('''
@@ -157,12 +157,12 @@ async def test_keymap_from_snaptui_toml_remaps_and_help_shows_it(git_repo):
         await pilot.pause(0.2)
         assert isinstance(app.screen, SweepsScreen)
         await pilot.press("N")
-        from snaptui.tui.screens.launch import LaunchScreen
+        from snaptui.screens.launch import LaunchScreen
         await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
 
 
 async def test_palette_offers_the_registry_actions_and_sweeps(engine, git_repo):
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.sweep import SweepScreen
 
     sweep_id = engine.store.create_sweep(name="pal", executor="local", profile="local", sweep_file=None,
                                          spec={"grid": {"a": [1, 2]}}, config={}, snapshot=None,
@@ -231,7 +231,7 @@ def test_import_of_the_cli_does_not_import_textual():
 
 def test_an_engine_error_shown_in_the_tui_keeps_what_the_rollback_noted():
     from snaptui.engine.errors import SnaptuiError
-    from snaptui.tui.screens.base import describe_error
+    from snaptui.screens.base import describe_error
 
     exc = SnaptuiError("sbatch refused the sweep")
     exc.add_note("kept worktree /w/x: a job wrote outputs/a.txt there")

@@ -29,7 +29,7 @@ def app_for(engine, **kwargs):
 
 
 async def sweep_loaded(pilot) -> None:
-    from snaptui.tui.screens.sweep import SweepScreen
+    from snaptui.screens.sweep import SweepScreen
 
     await until(pilot, lambda: isinstance(pilot.app.screen, SweepScreen) and pilot.app.screen.model is not None,
                 timeout=10)
@@ -44,8 +44,8 @@ async def home_loaded(pilot) -> None:
 
 
 async def job_loaded(pilot) -> None:
-    from snaptui.tui.screens.job import JobScreen
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.screens.job import JobScreen
+    from snaptui.widgets.logview import LogView
 
     await until(pilot, lambda: isinstance(pilot.app.screen, JobScreen)
                 and pilot.app.screen.query_one(LogView).line_count >= 40, timeout=10)
@@ -87,7 +87,7 @@ def test_sweep_table(snap_compare, demo, size):
 
 async def table_shown(pilot) -> None:
     """The table, sorted by state, once the running jobs' last log lines are read."""
-    from snaptui.tui.widgets.jobtable import JobTable
+    from snaptui.widgets.jobtable import JobTable
 
     await sweep_loaded(pilot)
     await pilot.press("t", "s", "s")
@@ -110,7 +110,7 @@ def test_job_search(snap_compare, demo, size):
 
 async def job_searched(pilot) -> None:
     """The search runs in a thread: `n` steps through its matches once they are known."""
-    from snaptui.tui.widgets.logview import LogView
+    from snaptui.widgets.logview import LogView
 
     await job_loaded(pilot)
     await pilot.press("slash", *"loss 0.1", "enter")
@@ -136,7 +136,7 @@ def test_help(snap_compare, demo, size):
 
 @pytest.fixture
 def fixed_snapshots(monkeypatch):
-    from snaptui.engine import housekeeping, snapshot
+    from snaptui.engine.snapshot import housekeeping, snapshots as snapshot
 
     rows = [housekeeping.SnapshotRow("snaptui/20231114-221320-lr", "3f2a9c1d4e5b6a7980716253443526170f1e2d3c",
                                      7325.0, [1], "/worktrees/repo/snaptui-20231114-221320-lr", 5_432_100, True),

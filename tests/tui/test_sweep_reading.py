@@ -12,8 +12,8 @@ async def test_leaving_a_sweep_while_its_metrics_are_read_shows_no_error(engine,
     """The metrics read went on in its thread after the screen was gone and asked it for the time:
     'NoActiveAppError' popped up as an error on the screen the user had gone back to."""
     from demo_store import build
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.screens.sweeps import SweepsScreen
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.screens.sweeps import SweepsScreen
 
     sweep_id = build(engine, git_repo)["grid"]   # has running jobs: its metrics are read
     entered, release = threading.Event(), threading.Event()
@@ -56,9 +56,9 @@ async def test_keys_are_answered_while_a_large_sweep_is_read_and_its_jobs_are_fr
     import gc
 
     from test_big_sweep import COLS, ROWS, big_sweep, hold_pages
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.screens.sweeps import SweepsScreen
-    from snaptui.tui.widgets.matrix import Matrix
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.screens.sweeps import SweepsScreen
+    from snaptui.widgets.matrix import Matrix
 
     sweep_id = big_sweep(engine, git_repo)
     pages_given: list[int] = []
@@ -91,8 +91,8 @@ async def test_a_table_sorted_while_the_sweep_is_read_takes_each_page_in_order(e
     """Sorted by state, the rows of pages read later are merged in where the sort puts them: once every
     job is read the table is what sorting it whole gives, and the cursor stayed on its job."""
     from test_big_sweep import big_sweep, hold_pages
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.jobtable import JobTable
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
 
     sweep_id = big_sweep(engine, git_repo)
     for index in (5, 12_345, 29_999):   # some states to sort by, in pages read late
@@ -126,9 +126,9 @@ async def test_end_on_the_table_while_the_sweep_is_read_shows_the_last_job_and_e
     opens it; PageUp and Home go back through rows read the same way."""
     from test_big_sweep import big_sweep, hold_pages
     from tuikit import screen_text
-    from snaptui.tui.screens.job import JobScreen
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.jobtable import JobTable
+    from snaptui.screens.job import JobScreen
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
 
     sweep_id = big_sweep(engine, git_repo)
     gate = hold_pages(engine)

@@ -28,9 +28,9 @@ def plain_sweep(engine, git_repo) -> int:
 async def test_a_30000_job_sweep_without_a_grid_spec_opens_on_its_first_rows_and_every_job_is_reachable(
         engine, git_repo):
     from test_big_sweep import hold_pages
-    from snaptui.tui.screens.sweep import SweepScreen
-    from snaptui.tui.widgets.jobtable import JobTable
-    from snaptui.tui.widgets.matrix import Matrix
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.jobtable import JobTable
+    from snaptui.widgets.matrix import Matrix
 
     sweep_id = plain_sweep(engine, git_repo)
     gate = hold_pages(engine)

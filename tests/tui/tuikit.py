@@ -45,7 +45,7 @@ async def until_text(pilot, needle: str, timeout: float = 30.0):
 
 
 def make_app(engine, **kwargs):
-    from snaptui.tui.app import SnaptuiApp
+    from snaptui.app import SnaptuiApp
 
     kwargs.setdefault("poll_interval", 0.2)
     return SnaptuiApp(engine, **kwargs)

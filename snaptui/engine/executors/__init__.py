@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..store import Store
+from snaptui.engine.store.store import Store
 from .base import Executor
 
 
 def executor_for(name: str, store: Store, repo_root: Path) -> Executor:
     if name == "local":
-        from .local import LocalExecutor
+        from .local.executor import LocalExecutor
         return LocalExecutor(store, repo_root)
     if name == "slurm":
-        from .slurm import SlurmExecutor
+        from .slurm.executor import SlurmExecutor
         return SlurmExecutor(store, repo_root)
     if name == "allocation":
-        from .steps import StepExecutor
+        from .slurm.steps import StepExecutor
         return StepExecutor(store, repo_root)
     raise ValueError(f"unknown executor {name!r}")

@@ -20,7 +20,7 @@ Anyone:
     health()                    what keeps this scheduler's states from being read, for the user
 
 What a job's report or its disappearance means for its state is policy (state_policy.py,
-slurm_states.py), shared by the executors; an executor only finds out what the scheduler knows.
+slurm/states.py), shared by the executors; an executor only finds out what the scheduler knows.
 """
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Mapping
 
-from ..config import EffectiveConfig
+from snaptui.engine.config.settings import EffectiveConfig
 from ..models import Attempt, Job, Sweep
-from ..runner import RunSpec
-from ..store import Store
+from snaptui.engine.jobside.runner import RunSpec
+from snaptui.engine.store.store import Store
 from .state_policy import StatePolicy
 
 SUBMITIT_DIRNAME = ".submitit"

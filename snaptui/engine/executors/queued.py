@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import faults
 from ..models import Attempt, Job, Sweep
-from ..runner import RunSpec
+from snaptui.engine.jobside.runner import RunSpec
 from ..states import JobState
 from .base import Executor
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import time
 
-from ..manifest import MANIFEST_NAME, read_manifest
+from snaptui.engine.jobside.manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt
 from ..states import JobState
-from ..store import Store
+from snaptui.engine.store.store import Store
 
 
 class StatePolicy:

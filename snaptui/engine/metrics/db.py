@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..wal import WalDatabase
+from snaptui.engine.store.wal import WalDatabase
 from .reading import Point, ReadState
 
 DB_FILENAME = "metrics.db"

@@ -13,7 +13,7 @@ class AllocationVerbs:
                  on_line: Callable[[str], None] = lambda line: None,
                  environ: Mapping[str, str] | None = None) -> str:
         """salloc with the Slurm profile's resources, holding `tasks` jobs at once; the allocation's id."""
-        from .. import allocation
+        from snaptui.engine.executors.slurm import allocation
 
         profile = self.project.resolve(profile=profile_name).profile
         if profile.get("executor") != "slurm":
@@ -29,5 +29,5 @@ class AllocationVerbs:
     @staticmethod
     def release_allocation(job_id: str) -> None:
         """scancel an allocation of this user's; ConfigError when it is gone or someone else's."""
-        from .. import allocation
+        from snaptui.engine.executors.slurm import allocation
         allocation.release(job_id, getpass.getuser())

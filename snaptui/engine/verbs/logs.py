@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..joblogs import log_files
+from snaptui.engine.jobside.joblogs import log_files
 from ..models import Attempt, Job
-from ..taskreport import tasks_of
+from snaptui.engine.jobside.taskreport import tasks_of
 
 
 class LogVerbs:
@@ -24,18 +24,18 @@ class LogVerbs:
     @staticmethod
     def tail(path: Path | str):
         """A logtail.LogTailer on `path`: read_bytes() gives what was appended since the last call."""
-        from ..logtail import LogTailer
+        from snaptui.engine.logs.logtail import LogTailer
         return LogTailer(path)
 
     @staticmethod
     def follow_log(step, *, stop, interval: float, wake=None) -> None:
         """The follow loop every log reader uses (see logtail.follow): `step()` until `stop()`, waiting
         `interval` whenever `step` has caught up with the file."""
-        from ..logtail import follow
+        from snaptui.engine.logs.logtail import follow
         follow(step, stop=stop, interval=interval, wake=wake)
 
     @staticmethod
     def log_index(path: Path | str):
         """A logindex.LineIndex of `path`: any line read on demand, update() follows the file."""
-        from ..logindex import LineIndex
+        from snaptui.engine.logs.logindex import LineIndex
         return LineIndex(path)

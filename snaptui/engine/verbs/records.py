@@ -13,25 +13,25 @@ class RecordVerbs:
 
     def manifest(self, job: Job) -> dict[str, Any] | None:
         """What the job's latest attempt recorded when it started (snapshot, command, config), or None."""
-        from ..manifest import read_manifest
+        from snaptui.engine.jobside.manifest import read_manifest
         return read_manifest(job.attempt.log_dir)
 
     def reproduce(self, job: Job, console) -> int:
         """Rerun the job here in the foreground from its snapshot, printing to `console`; its exit code."""
-        from ..reproduce import reproduce_job
+        from .reproduce import reproduce_job
         return reproduce_job(self, job, console)
 
     def interrupted_launches(self) -> list[Sweep]:
         """Launches whose launcher died before they were submitted or rolled back."""
-        from ..recovery import interrupted_launches
+        from .recovery import interrupted_launches
         return interrupted_launches(self)
 
     @staticmethod
     def describe_interrupted(sweep: Sweep) -> str:
-        from ..recovery import describe
+        from .recovery import describe
         return describe(sweep)
 
     def recover(self, sweep: Sweep, *, abort: bool = False) -> list[str]:
         """Finish an interrupted launch (or undo it, with abort); what was done, a line each."""
-        from .. import recovery
+        from . import recovery
         return (recovery.abort if abort else recovery.finish)(self, sweep)

@@ -9,22 +9,22 @@ class SnapshotVerbs:
 
     def snapshots(self, *, disk_usage: bool = True) -> list:
         """Snapshot branches with their sweeps, worktree and disk use (housekeeping.SnapshotRow each)."""
-        from ..housekeeping import snapshot_overview
+        from snaptui.engine.snapshot.housekeeping import snapshot_overview
         return snapshot_overview(self, disk_usage=disk_usage)
 
     @staticmethod
     def parse_age(text: str) -> float:
         """'14d', '12h', '30m' in seconds; ConfigError when it is none of these."""
-        from ..housekeeping import parse_age
+        from snaptui.engine.snapshot.housekeeping import parse_age
         return parse_age(text)
 
     def gc(self, *, older_than_s: float, dry_run: bool = False, delete_branches: bool = False,
            notes: list[str] | None = None) -> list[str]:
         """Remove (or with dry_run, name) worktrees of snapshots no live sweep uses; see housekeeping.gc."""
-        from ..housekeeping import gc
+        from snaptui.engine.snapshot.housekeeping import gc
         return gc(self, older_than_s=older_than_s, dry_run=dry_run, delete_branches=delete_branches, notes=notes)
 
     def diff(self, commit: str) -> list[tuple[str, str]]:
         """(status, path) of each file a snapshot commit changed against its base."""
-        from ..snapshot import diff_summary
+        from snaptui.engine.snapshot.snapshots import diff_summary
         return diff_summary(self.repo_root, commit)

@@ -1,0 +1,91 @@
+"""The one-line summaries above and below the sweep grid and the log: counts and ETA, axes, a job."""
+from __future__ import annotations
+
+from rich.text import Text
+
+from snaptui.engine.states import done_count
+from snaptui.format import STATE_STYLE, duration, format_result, progress_text
+from .model import SweepModel
+from .text import elapsed
+
+
+def status_line(model: SweepModel, now: float, compact: bool) -> Text:
+    """'8/12 done  ETA 5m44s  ▶2 ·2 ✔5 ✘1  1 marked'."""
+    counts = model.counts()
+    text = Text(f"{done_count(counts)}/{model.total} done  ", no_wrap=True, overflow="ellipsis")
+    text.append(model.eta_text(now), style="bold")
+    text.append("  ")
+    text.append_text(progress_text(counts, symbols=True, compact=compact))
+    if not model.complete:
+        text.append(f"  reading {len(model.jobs):,}/{model.total:,} jobs", style="bold")
+    if model.marked:
+        text.append(f"  {len(model.marked)} marked", style="reverse")
+    return text
+
+
+def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggregate_goal: str | None = None,
+              state_filter: str = "all") -> Text:
+    """Which parameters are on the axes and which slice is shown; or the table's row count and order.
+    A state filter other than "all" is named first, in both views: it is why jobs are missing or dimmed."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if state_filter != "all":
+        text.append(f"only {state_filter}", style="bold")
+        text.append(" (f next)  ", style="dim")
+    if table is not None:
+        rows, order = table
+        total = model.total
+        count = f"{rows} jobs" if rows == total else f"{rows} of {total} jobs"
+        if not model.complete:
+            count += f" ({len(model.jobs):,} read so far)"
+        text.append(f"table: {count}, sorted by {order}  (s sort, S reverse, f state, t grid)", style="dim")
+    elif not model.laid_out:
+        text.append("grid: laid out once every job is read  (t table)", style="dim")
+    elif not model.axes:
+        text.append("one job (no varying parameter)", style="dim")
+    else:
+        if model.row_axis is not None:
+            text.append("rows ", style="dim")
+            text.append(model.axes[model.row_axis].name, style="bold")
+            text.append("  cols ", style="dim")
+        else:
+            text.append("cols ", style="dim")
+        text.append(model.axes[model.col_axis].name, style="bold")
+        if model.other_axes and aggregate_goal and mode != "state" and table is None:
+            names = ", ".join(model.axes[a].name for a in model.other_axes)
+            text.append(f"  mean±sd over {names}", style="bold")
+            text.append(f"  ★ {'lowest' if aggregate_goal == 'min' else 'highest'} (b)  m slices", style="dim")
+        elif model.other_axes:
+            text.append("  slice ", style="dim")
+            text.append(f"{model.slice_label()} ({model.slice_number() + 1}/{model.slice_count()})")
+            text.append("  x/y axes, [/] slice", style="dim")
+        elif len(model.axes) == 2:
+            text.append("  x/y swap", style="dim")
+    if mode != "state":
+        low, high = model.results.get(mode, (0, 0))
+        text.append(f"  heatmap {mode}: dark {format_result(low)} … bright {format_result(high)}", style="bold")
+    elif model.results and table is None:
+        text.append("  v heatmap", style="dim")
+    return text
+
+
+def job_line(job, now: float, *, results: bool = True, reason: bool = True) -> Text:
+    """'12/3 lr=0.1  ▶ RUNNING  attempt 2  4m10s  exit 1  score=0.93 (reason)'."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if job is None:
+        return text
+    attempt = job.attempt
+    text.append(f"{job.ref} ", style="bold")
+    text.append(job.label + "  ")
+    text.append(f"{job.state.symbol} {job.state.value}", style=STATE_STYLE[job.state])
+    text.append(f"  attempt {attempt.number}")
+    run = elapsed(attempt.started_at, attempt.ended_at, now)
+    if run is not None:
+        text.append(f"  {duration(run)}")
+    if attempt.exit_code is not None:
+        text.append(f"  exit {attempt.exit_code}")
+    if results:
+        for name, value in (attempt.results or {}).items():
+            text.append(f"  {name}={format_result(value)}")
+    if reason and attempt.reason and job.state.value != "COMPLETED":
+        text.append(f"  ({attempt.reason})", style="dim")
+    return text

@@ -1,0 +1,81 @@
+"""A tiny declarative checker for TOML tables: known keys, types, ranges.
+
+Every problem is collected (not just the first) so the user fixes a file in one go.
+"""
+from __future__ import annotations
+
+import math
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from snaptui.engine.errors import ConfigProblem, did_you_mean
+from .tomlsource import TomlSource
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+               list: "a list", dict: "a table"}
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: type | tuple[type, ...]
+    check: Callable[[Any], str | None] | None = None  # returns a message when the value is bad
+    items: type | tuple[type, ...] | None = None      # element type for lists / values for tables
+
+
+def _type_ok(value, kind) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool):
+        return bool in kinds
+    if float in kinds and isinstance(value, int):
+        return True
+    return isinstance(value, kinds)
+
+
+def _type_name(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+
+
+def _finite(value) -> str | None:
+    return None if math.isfinite(value) else f"must be a finite number, not {value}"
+
+
+def positive(value) -> str | None:
+    return _finite(value) or (None if value > 0 else "must be greater than 0")
+
+
+def at_least_one(value) -> str | None:
+    return _finite(value) or (None if value >= 1 else "must be at least 1")
+
+
+def non_negative(value) -> str | None:
+    return _finite(value) or (None if value >= 0 else "must be 0 or more")
+
+
+def check_table(source: TomlSource, path: list, table: Any, fields: dict[str, Field],
+                problems: list[ConfigProblem]) -> None:
+    """Check one table against its field declarations, appending problems."""
+    if not isinstance(table, dict):
+        problems.append(source.problem(path, f"must be a table, got {type(table).__name__}"))
+        return
+    for key, value in table.items():
+        spec = fields.get(key)
+        where = path + [key]
+        if spec is None:
+            hint = did_you_mean(key, fields) or f"valid keys: {', '.join(sorted(fields))}"
+            problems.append(source.problem(where, "unknown key", hint))
+            continue
+        if not _type_ok(value, spec.kind):
+            problems.append(source.problem(
+                where, f"must be {_type_name(spec.kind)}, got {type(value).__name__} {value!r}"))
+            continue
+        if spec.items is not None:
+            values = value.values() if isinstance(value, dict) else value
+            if not all(_type_ok(v, spec.items) for v in values):
+                problems.append(source.problem(where, f"every entry must be {_type_name(spec.items)}"))
+                continue
+        if spec.check is not None:
+            message = spec.check(value)
+            if message:
+                problems.append(source.problem(where, message))

@@ -1,0 +1,144 @@
+"""Local executor: jobs on this machine, started by the per-repo agent as slots free up.
+
+submitit's LocalExecutor starts every job at once, costs a controller and a task
+interpreter per job, and can only watch or cancel from the process that submitted.
+Here the agent (a detached process) starts attempts as slots free up, so the
+parallelism cap holds after the launching process exits, and hands them to long-lived
+workers (workers.py), one interpreter per slot, not per job. A job reports
+through its manifest, and liveness is a PID plus its start time, so any snaptui
+process can tell what still runs and cancel it by killing the command's process group.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import time
+
+from snaptui.engine.jobside.jobenv import GPU_BINDING
+from .slots import gpu_binding, plan_starts, resolve_local_gpus
+from snaptui.engine.jobside.manifest import MANIFEST_NAME, read_manifest
+from snaptui.engine.models import Attempt
+from snaptui.engine.procs import identity, is_alive, terminate
+from snaptui.engine.jobside.packed import request_cancel
+from snaptui.engine.store.store import state_dir
+from .workers import WorkerPool
+from snaptui.engine.executors.queued import QueueingExecutor
+
+log = logging.getLogger("snaptui.local")
+RECORDED_END_WAIT_S = 5.0  # a stopped job's worker records its end within this (it is not killed)
+ADOPT_AFTER_S = 10.0  # a claimed job starts within a second; older claims without an id are settled
+
+
+class LocalExecutor(QueueingExecutor):
+    name = "local"
+    wakes_agent = True  # its workers say when a job ends
+
+    def __init__(self, store, repo_root):
+        super().__init__(store, repo_root)
+        self._workers: WorkerPool | None = None  # made in the agent, the one process that starts jobs
+
+    def settle_config(self, config, environ, project_path):
+        """GPUs are counted once, here: the agent hands them out."""
+        return dataclasses.replace(config, local=resolve_local_gpus(
+            config.local, config.profile, environ, project_path, f"profiles.{config.profile_name}.gpus_per_node"))
+
+    def start_queued(self, attempts: list[Attempt]) -> None:
+        """Start PENDING attempts while their sweep, the host and the GPUs have room (localslots)."""
+        self._settle_interrupted_submissions(attempts)
+        for start in plan_starts(attempts, self._sweep):
+            self.submit(start.sweep, [start.attempt], gpus={start.attempt.id: start.gpus})
+
+    def start(self, sweep, job, attempt, spec, gpus):
+        """Hand the attempt to a long-lived worker of the agent's pool (workers.py)."""
+        # Without a GPU request a local job sees the GPUs the launching shell made visible.
+        spec.bound_env = gpu_binding(gpus) if gpus else {k: spec.env[k] for k in GPU_BINDING if k in spec.env}
+        spec.scheduler = "local"
+        executor_id = f"{os.getpid()}-{attempt.id}"
+        folder = self.submitit_root / executor_id
+        worker_pid = self.workers.dispatch(spec, folder, executor_id)
+        return executor_id, folder, {"worker": identity(worker_pid) or {"pid": worker_pid}, "gpus": gpus}
+
+    @property
+    def workers(self) -> WorkerPool:
+        if self._workers is None:
+            self._workers = WorkerPool(state_dir(self.repo_root) / "agent.log")
+        return self._workers
+
+    def wait_for_event(self, timeout: float) -> bool:
+        """The agent's sleep: returns early the moment a worker finishes a job."""
+        if self._workers is None:
+            time.sleep(timeout)
+            return False
+        woke = self._workers.wait(timeout)
+        self._workers.collect()
+        return woke
+
+    def _settle_interrupted_submissions(self, attempts: list[Attempt]) -> None:
+        """A claim without an executor id means a submitter died mid-submission. If the job started
+        anyway, its manifest says so and it is adopted; if not, the claim is given back."""
+        stale = [a for a in attempts if a.claimed and a.executor_id is None
+                 and time.time() - (a.submitted_at or 0) > ADOPT_AFTER_S]
+        if not stale:
+            return
+        manifests = {}
+        for path in self.submitit_root.glob(f"*/{MANIFEST_NAME}"):
+            found = read_manifest(path.parent) or {}
+            manifests[(found.get("sweep_id"), found.get("job_index"), found.get("attempt"))] = found
+        for attempt in stale:
+            found = manifests.get((attempt.sweep_id, attempt.job_index, attempt.number))
+            if found is None:
+                log.warning("attempt %s was claimed but never started; queueing it again", attempt.id)
+                self.store.unclaim(attempt.id)
+                continue
+            log.warning("adopting attempt %s, started as %s before its submitter died", attempt.id,
+                        found["executor_id"])
+            self.store.update_attempt(attempt.id, executor_id=found["executor_id"], log_dir=found["log_dir"],
+                                      proc={"controller": None})
+
+    def alive(self, attempt: Attempt) -> bool:
+        return any(is_alive(i) for i in self._idents(attempt))
+
+    def stop(self, attempts: list[Attempt]) -> bool:
+        """Stop the command's process group; the worker running it lives on, records the job's end
+        and takes the next. A job its worker has not started yet is skipped by its cancel marker."""
+        targets = []
+        for attempt in attempts:
+            if attempt.proc.get("worker") and attempt.log_dir:
+                request_cancel(attempt.log_dir)
+            for ident, group in self._idents_with_groups(attempt, for_kill=True):
+                targets.append((ident, group))
+        terminate(targets)
+        self._await_recorded_ends(attempts)
+        return True
+
+    @staticmethod
+    def _await_recorded_ends(attempts: list[Attempt]) -> None:
+        """The command is dead, but its worker writes the job's end into the manifest a moment later
+        (longer on a loaded machine): wait for that, briefly, so `snaptui cancel` returns with the job
+        shown CANCELLED rather than still RUNNING. A worker that died too is left to the liveness check."""
+        started = [a for a in attempts if a.proc.get("worker") and (read_manifest(a.log_dir) or {}).get("command")]
+        deadline = time.monotonic() + RECORDED_END_WAIT_S
+        while started and time.monotonic() < deadline:
+            started = [a for a in started if not (read_manifest(a.log_dir) or {}).get("ended_at")]
+            if started:
+                time.sleep(0.05)
+
+    def _idents_with_groups(self, attempt: Attempt, for_kill: bool = False) -> list[tuple[dict | None, bool]]:
+        manifest = read_manifest(attempt.log_dir) or {}
+        idents = [(manifest.get("command"), True), (attempt.proc.get("controller"), False)]
+        if attempt.proc.get("worker"):
+            # The worker writes the job's end whatever happens to the command, so while it lives the
+            # job is not lost; it is never a target (it outlives its jobs and takes the next).
+            if not for_kill:
+                idents.append((attempt.proc["worker"], False))
+        else:  # an attempt started by an older snaptui through submitit's controller
+            idents.append((manifest.get("runner"), False))
+        return idents
+
+    def _idents(self, attempt: Attempt) -> list[dict | None]:
+        return [ident for ident, _ in self._idents_with_groups(attempt)]
+
+    def reap(self, attempt_id: int) -> None:
+        if self._workers is not None:
+            self._workers.collect()

@@ -1,0 +1,99 @@
+"""Which queued local jobs start now, and with which GPUs.
+
+Three limits hold at once: each sweep's `max_parallel_jobs`; `[local] max_jobs` for all local
+sweeps of the repository together (default: the CPU count), so three sweeps on a 2-core machine
+do not run six jobs; and for jobs with `gpus_per_node = N`, N devices of the sweep's GPU list
+that no running job holds (the "8 GPUs, 8 jobs" workstation). The devices a job holds are
+recorded with its attempt (`proc["gpus"]`), so a restarted agent never hands them out twice.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from snaptui.engine.errors import ConfigError
+from snaptui.engine.models import Attempt, Sweep
+from snaptui.engine.states import JobState
+
+
+@dataclass
+class Start:
+    sweep: Sweep
+    attempt: Attempt
+    gpus: list[str] | None  # None: the job asked for none
+
+
+def host_cap(sweeps: list[Sweep]) -> int:
+    """[local] max_jobs of the newest sweep (its snaptui.toml is the freshest), else the CPU count."""
+    for sweep in sorted(sweeps, key=lambda s: s.id, reverse=True):
+        value = (sweep.config.get("local") or {}).get("max_jobs")
+        if value:
+            return int(value)
+    return os.cpu_count() or 1
+
+
+def gpus_per_job(sweep: Sweep) -> int:
+    return int(sweep.config["executor"].get("gpus_per_node") or 0)
+
+
+def plan_starts(attempts: list[Attempt], sweep_of) -> list[Start]:
+    """The queued attempts to start now, oldest sweep first. `sweep_of(id)` gives a sweep."""
+    sweeps = {a.sweep_id: sweep_of(a.sweep_id) for a in attempts}
+    started = [a for a in attempts if a.executor_id is not None or a.claimed]
+    free_total = host_cap(list(sweeps.values())) - len(started)
+    held = {gpu for a in started for gpu in (a.proc or {}).get("gpus") or ()}
+    starts: list[Start] = []
+    for sweep_id in sorted(sweeps):
+        sweep = sweeps[sweep_id]
+        mine = [a for a in attempts if a.sweep_id == sweep_id]
+        queued = [a for a in mine if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
+        free = int(sweep.config["executor"].get("max_parallel_jobs", 1)) - (len(mine) - len(queued))
+        need = gpus_per_job(sweep)
+        pool = [g for g in (sweep.config.get("local") or {}).get("gpus") or ()]
+        for attempt in queued[:max(0, min(free, free_total))]:
+            gpus = None
+            if need:
+                available = [g for g in pool if g not in held]
+                if len(available) < need:
+                    break
+                gpus = available[:need]
+                held.update(gpus)
+            starts.append(Start(sweep, attempt, gpus))
+            free_total -= 1
+        if free_total <= 0:
+            break
+    return starts
+
+
+def gpu_binding(gpus: list[str]) -> dict[str, str]:
+    devices = ",".join(gpus)
+    return {"CUDA_VISIBLE_DEVICES": devices, "GPU_DEVICE_ORDINAL": devices}
+
+
+def visible_gpus(configured: list[str] | None, environ: Mapping[str, str], dev: Path = Path("/dev")) -> list[str]:
+    """The machine's GPUs as the launch sees them: [local] gpus, else $CUDA_VISIBLE_DEVICES (set but
+    empty means none, as for CUDA), else the NVIDIA device nodes present."""
+    if configured is not None:
+        return [str(g) for g in configured]
+    if "CUDA_VISIBLE_DEVICES" in environ:
+        return [g.strip() for g in environ["CUDA_VISIBLE_DEVICES"].split(",") if g.strip()]
+    found = [int(m.group(1)) for p in dev.glob("nvidia*") if (m := re.fullmatch(r"nvidia(\d+)", p.name))]
+    return [str(i) for i in sorted(found)]
+
+
+def resolve_local_gpus(local: dict, profile: dict, environ: Mapping[str, str], file, key: str) -> dict:
+    """The [local] table a local launch records, with its GPU list fixed at launch time. A request
+    for more GPUs than the machine shows is bad input: nothing is launched."""
+    need = int(profile.get("gpus_per_node") or 0)
+    if not need:
+        return local
+    pool = visible_gpus(local.get("gpus"), environ)
+    if len(pool) < need:
+        have = f"only {len(pool)} ({', '.join(pool)})" if pool else "none"
+        raise ConfigError.single(file, key, f"asks for {need} GPU{'s' if need > 1 else ''} per job;"
+                                 f" this machine shows {have}",
+                                 hint="list devices in snaptui.toml [local] gpus = [...] or set CUDA_VISIBLE_DEVICES")
+    return {**local, "gpus": pool}

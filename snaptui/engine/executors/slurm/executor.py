@@ -1,0 +1,272 @@
+"""Slurm executor: a sweep is one job array submitted through submitit's SlurmExecutor, or
+several when it is larger than the cluster's MaxArraySize (limits.py).
+
+States come from one batched sacct call per poll for every active job of every
+sweep (not one call per job), at the profile's poll interval, backing off while
+nothing changes. When sacct cannot answer, jobs go UNKNOWN with the reason and
+nothing is marked failed; the next good answer restores the truth.
+"""
+from __future__ import annotations
+
+import getpass
+import logging
+import math
+import subprocess
+import time
+from pathlib import Path
+
+from snaptui.engine import faults
+from snaptui.engine.errors import SnaptuiError
+from snaptui.engine.jobside.manifest import read_manifest
+from snaptui.engine.models import Attempt, Sweep
+from snaptui.engine.jobside.packed import PackedRunner, packed_folder, request_cancel
+from snaptui.engine.jobside.runner import CommandRunner, RequeueableRunner
+from snaptui.engine.states import JobState
+from . import sacct, limits as slurm_limits, recovery as slurm_recovery, throttle as slurm_throttle
+from snaptui.engine.executors.base import Executor
+from .states import apply_record, packed
+
+log = logging.getLogger("snaptui.slurm")
+DEFAULT_POLL_S = 10.0
+MAX_POLL_S = 30.0
+# A worktree under one of these is on this machine's own disk, invisible to other compute nodes.
+NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
+# Profile keys that pass to submitit's SlurmExecutor under the same name.
+PASSTHROUGH = ("partition", "qos", "account", "gres", "gpus_per_node", "gpus_per_task", "cpus_per_task",
+               "cpus_per_gpu", "mem_per_cpu", "mem_per_gpu", "nodes", "nodelist", "exclude", "constraint",
+               "comment", "signal_delay_s", "setup", "srun_args")
+
+
+def array_parallelism(profile: dict) -> int:
+    return int(profile.get("array_parallelism") or profile.get("max_parallel_jobs") or 256)
+
+
+def submitit_parameters(sweep: Sweep) -> dict:
+    profile = sweep.config["executor"]
+    params = {key: profile[key] for key in PASSTHROUGH if key in profile}
+    params["time"] = max(1, math.ceil(float(profile.get("timeout_min", 60))))
+    # submitit warns with USR2 90 s before the limit; for short limits that would be at once.
+    params.setdefault("signal_delay_s", int(min(90, max(10, params["time"] * 60 / 4))))
+    # The launch's uid in the default name finds its arrays in accounting, which keeps no comment
+    # unless the cluster is set up to (slurm/recovery.py).
+    params["job_name"] = profile.get("job_name") or "-".join(filter(None, ("snaptui", sweep.name, sweep.uid)))
+    params["array_parallelism"] = array_parallelism(profile)
+    if "mem_gb" in profile:
+        params["mem"] = f"{int(float(profile['mem_gb']) * 1024)}MB"
+    if "tasks_per_node" in profile:
+        params["ntasks_per_node"] = profile["tasks_per_node"]
+    # Tagged so an interrupted launch can find the jobs it submitted before it died (verbs/recovery.py).
+    tag = slurm_recovery.launch_tag(sweep)
+    if tag:
+        params["comment"] = f"{profile['comment']} {tag}" if profile.get("comment") else tag
+    if profile.get("additional_parameters"):
+        params["additional_parameters"] = dict(profile["additional_parameters"])
+    return params
+
+
+class SlurmExecutor(Executor):
+    name = "slurm"
+    scheduler_commands = ("sbatch", "sacct", "squeue", "scancel")
+
+    def __init__(self, store, repo_root):
+        super().__init__(store, repo_root)
+        self._quiet_polls = 0
+        self._throttles = slurm_throttle.ThrottleKeeper()
+        self._arrays_of: dict[int, set[str]] = {}   # sweep id -> every array it was submitted in
+
+    def poll_interval(self) -> float:
+        base = min((float(s.config["executor"].get("poll_interval_s", DEFAULT_POLL_S))
+                    for s in self._active_sweeps()), default=DEFAULT_POLL_S)
+        return min(base * (1.5 ** self._quiet_polls), max(MAX_POLL_S, base))
+
+    def quick_poll(self, attempts: list[Attempt]) -> None:
+        """Read the manifests jobs write when they start and end, so a finished job shows at once
+        instead of at the next sacct. Only clean exits are taken from the manifest: a job killed by
+        a signal may be requeued by Slurm, so sacct decides those."""
+        for attempt in attempts:
+            if not self.states.manifest_changed(attempt):
+                continue
+            manifest = read_manifest(attempt.log_dir) or {}
+            if packed(attempt):  # its task goes on after it: the job's own report is final
+                self.states.apply_manifest(attempt)
+                continue
+            if manifest.get("ended_at") is not None and (manifest.get("exit_code") or 0) < 0:
+                continue
+            if manifest.get("state") == "TIMEOUT":
+                continue
+            self.states.apply_manifest(attempt)
+
+    def workdir_warnings(self, workdir: Path) -> list[str]:
+        """Compute nodes other than this one cannot see a worktree on a node-local filesystem (the
+        default worktree root is under $HOME)."""
+        if any(workdir == Path(root) or Path(root) in workdir.parents for root in NODE_LOCAL_ROOTS):
+            return [f"the worktree {workdir} is on a node-local filesystem: compute nodes other than this "
+                    f"one will not find it; set snapshot.worktree_root to a shared filesystem"]
+        return []
+
+    def _active_sweeps(self) -> list[Sweep]:
+        return [s for s in self.store.sweeps() if s.executor == "slurm" and s.is_active]
+
+    def submit(self, sweep: Sweep, attempts: list[Attempt]) -> None:
+        """As few sbatch calls as the cluster's limits allow: one array, or several when the sweep is
+        larger than MaxArraySize; with jobs_per_task = N, each array task runs N jobs one after another.
+        A sweep the user's limits cannot take is refused before any sbatch."""
+        if not attempts:
+            return
+        profile = sweep.config["executor"]
+        per_task = int(profile.get("jobs_per_task", 1))
+        tasks = [attempts[i:i + per_task] for i in range(0, len(attempts), per_task)]
+        limits = slurm_limits.read_limits(profile.get("qos"), profile.get("account"))
+        slurm_limits.check_fits(limits, len(attempts), len(tasks), per_task, sweep.sweep_file)
+        params = submitit_parameters(sweep)
+        array_size = min(filter(None, (limits.max_array_size, profile.get("max_array_size"))), default=None)
+        chunks = slurm_limits.split_arrays(len(tasks), array_size, params["array_parallelism"])
+        specs = {}
+        for attempt in attempts:
+            self.store.claim(attempt.id)
+            job = self.store.job(sweep.id, attempt.job_index)
+            spec = self.run_spec(sweep, job, attempt, timeout_s=None)
+            spec.requeue_on_timeout = int(profile.get("max_num_timeout", 0)) > 0 and per_task == 1
+            specs[attempt.id] = spec
+        array_ids: list[str] = []
+        for chunk in chunks:
+            part = tasks[chunk.start:chunk.start + chunk.size]
+            after = array_ids[chunk.after] if chunk.after is not None else None
+            args = [[specs[a.id] for a in group] if per_task > 1 else specs[group[0].id] for group in part]
+            jobs = self._sbatch_array(sweep, params, args, chunk.throttle, after, packed=per_task > 1)
+            array_ids.append(jobs[0].job_id.split("_")[0])
+            faults.point("slurm:sbatch-returned")  # the array exists; the store does not know its id yet
+            now = time.time()
+            for group, job in zip(part, jobs):
+                for attempt in group:
+                    folder = packed_folder(job.paths.folder, attempt.job_index, attempt.number) \
+                        if per_task > 1 else job.paths.folder
+                    self.store.update_attempt(attempt.id, executor_id=job.job_id, log_dir=str(folder),
+                                              submitted_at=now,
+                                              proc={"cluster": limits.cluster_name, "packed": per_task > 1})
+
+    def _sbatch_array(self, sweep: Sweep, params: dict, args: list, throttle: int, after: str | None,
+                      packed: bool) -> list:
+        from .submission import CleanEnvSlurmExecutor
+
+        max_num_timeout = int(sweep.config["executor"].get("max_num_timeout", 0))
+        executor = CleanEnvSlurmExecutor(folder=self.submitit_root / "%j", max_num_timeout=max_num_timeout)
+        params = dict(params, array_parallelism=throttle)
+        if after:
+            params["additional_parameters"] = {**params.get("additional_parameters", {}),
+                                               "dependency": f"afterany:{after}"}
+        executor.update_parameters(**params)
+        runner = PackedRunner() if packed else RequeueableRunner() if max_num_timeout > 0 else CommandRunner()
+        try:
+            return executor.map_array(runner, args)
+        except (subprocess.CalledProcessError, FileNotFoundError, OSError) as exc:
+            detail = getattr(exc, "output", b"") or getattr(exc, "stderr", b"") or str(exc)
+            if isinstance(detail, bytes):
+                detail = detail.decode(errors="replace")
+            raise SnaptuiError(f"sbatch refused the sweep: {str(detail).strip()[:500]}") from None
+
+    def poll(self, attempts: list[Attempt]) -> None:
+        submitted = [a for a in attempts if a.executor_id]
+        if not submitted:
+            return
+        try:
+            records = sacct.query([a.executor_id for a in submitted])
+        except sacct.SchedulerUnreachable as exc:
+            for attempt in submitted:
+                self.store.update_attempt(attempt.id, JobState.UNKNOWN, reason=f"scheduler unreachable: {exc}")
+            return
+        changed = False
+        for attempt in submitted:
+            changed |= apply_record(self.states, attempt, records.get(attempt.executor_id))
+        self._quiet_polls = 0 if changed else min(self._quiet_polls + 1, 6)
+        self._rebalance_split_sweeps(submitted)   # also when the manifests told the ends first
+
+    def _rebalance_split_sweeps(self, submitted: list[Attempt]) -> None:
+        """array_parallelism held across a sweep's arrays as they drain (throttle.py). A sweep is
+        split if it ever had several arrays: the last one left is the one that needs the slots."""
+        active: dict[int, set[str]] = {}
+        for attempt in submitted:
+            if array := slurm_throttle.array_of(attempt.executor_id):
+                active.setdefault(attempt.sweep_id, set()).add(array)
+        for sweep_id, arrays in active.items():
+            known = self._arrays_of.get(sweep_id)
+            if known is None or not arrays <= known:   # first sight, or a resubmission's new array
+                known = self._arrays_of[sweep_id] = self.store.array_ids(sweep_id)
+            if len(known) < 2:
+                continue
+            sweep = self.store.sweep(sweep_id)
+            profile = sweep.config["executor"]
+            parallelism = array_parallelism(profile)
+            if parallelism >= math.ceil(sweep.total / int(profile.get("jobs_per_task", 1))):
+                continue   # submitted without a throttle: nothing to deal
+            self._throttles.rebalance(self.store.active_attempts(sweep_id=sweep_id), parallelism)
+
+    def adopt_interrupted(self, sweep: Sweep, pending: list[Attempt]) -> tuple[list[str], list[Attempt]]:
+        if not pending or not sweep.uid:
+            return [], pending
+        arrays = slurm_recovery.find_arrays(sweep, submitit_parameters(sweep)["job_name"], self.submitit_root)
+        known = {a.executor_id for job in self.store.jobs(sweep.id)
+                 for a in self.store.attempts(sweep.id, job.index) if a.executor_id}
+        untracked = {a: tasks for a, tasks in arrays.items() if not set(tasks) & known}
+        if not untracked:
+            return [], pending
+        limits = slurm_limits.read_limits(sweep.config["executor"].get("qos"), sweep.config["executor"].get("account"))
+        rest = slurm_recovery.adopt(self.store, self.submitit_root, pending, untracked, limits.cluster_name)
+        finished = sum(1 for tasks in untracked.values() for r in tasks.values() if r and r.state.is_final)
+        return [f"adopted Slurm array(s) {', '.join(sorted(untracked, key=int))} submitted before the interruption "
+                f"({finished} task(s) already finished, found in the queue or accounting)"], rest
+
+    def abort_interrupted(self, sweep: Sweep, submitted: list[Attempt]) -> list[str]:
+        if not sweep.uid:
+            return super().abort_interrupted(sweep, submitted)
+        return slurm_recovery.abort(sweep, submitted, submitit_parameters(sweep)["job_name"], self.submitit_root)
+
+    def stop(self, attempts: list[Attempt]) -> bool:
+        ids = [a.executor_id for a in attempts if a.executor_id and not packed(a)]
+        ids += self._cancel_packed([a for a in attempts if a.executor_id and packed(a)])
+        if not ids:
+            return False
+        ours = self._owned(self._whole_arrays(ids, attempts))
+        if ours:
+            result = subprocess.run(["scancel", *ours], capture_output=True, text=True, timeout=60)
+            if result.returncode != 0:
+                raise SnaptuiError(f"scancel failed: {result.stderr.strip()[:300]}")
+        return True
+
+    def _whole_arrays(self, ids: list[str], attempts: list[Attempt]) -> list[str]:
+        """An array whose every unfinished task is being cancelled is passed to scancel as one id:
+        one argument instead of thousands, and it also reaches tasks whose index the cluster's
+        MaxArraySize, lowered since they were submitted, no longer lets scancel name."""
+        tasks: dict[str, list[str]] = {}
+        for job_id in ids:
+            array, sep, _ = job_id.partition("_")
+            tasks.setdefault(array if sep else job_id, []).append(job_id)
+        active = [a for sweep_id in {a.sweep_id for a in attempts}
+                  for a in self.store.active_attempts(sweep_id=sweep_id, launched_only=False)]
+        out = []
+        for array, members in tasks.items():
+            whole = all(a.cancel_requested for a in active if (a.executor_id or "").partition("_")[0] == array)
+            out += [array] if whole and members[0] != array else members
+        return out
+
+    def _cancel_packed(self, attempts: list[Attempt]) -> list[str]:
+        """Mark each packed job cancelled in its folder (its task skips or stops it); a task whose
+        every unfinished job is cancelled is scancelled as a whole. Returns those task ids."""
+        for attempt in attempts:
+            request_cancel(attempt.log_dir)
+        whole = []
+        for sweep_id in {a.sweep_id for a in attempts}:
+            active = self.store.active_attempts(sweep_id=sweep_id, launched_only=False)
+            for task_id in sorted({a.executor_id for a in attempts if a.sweep_id == sweep_id}):
+                if all(a.cancel_requested for a in active if a.executor_id == task_id):
+                    whole.append(task_id)
+        return whole
+
+    def _owned(self, ids: list[str]) -> list[str]:
+        """Only jobs the current user owns are passed to scancel (ids come from our store anyway)."""
+        try:
+            records = sacct.query(ids)
+        except sacct.SchedulerUnreachable:
+            return ids  # scancel itself refuses other users' jobs
+        me = getpass.getuser()
+        return [i for i in ids if i not in records or records[i].user in (me, "")]

@@ -1,0 +1,119 @@
+"""Jobs as steps of an existing Slurm allocation (a profile with `allocation = <id>|"current"`).
+
+The agent starts one `srun --jobid=ID --exact -n1 ...` per job, as many as the sweep's
+max_parallel_jobs (default: what the allocation holds); srun itself waits while the allocation
+is full. The srun process is the job's handle on this machine (liveness, like the local
+executor's controller); the step reports through its manifest; cancel is `scancel ID.STEP`
+and the srun's process group. Resubmits queue and start the same way.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import subprocess
+import sys
+
+from . import allocation
+from snaptui.engine.jobside.jobenv import without_scheduler_vars
+from snaptui.engine.jobside.joblogs import log_files
+from snaptui.engine.jobside.manifest import read_manifest
+from snaptui.engine.models import Attempt
+from snaptui.engine.procs import identity, is_alive, terminate
+from snaptui.engine.states import JobState
+from snaptui.engine.executors.queued import QueueingExecutor
+
+SPEC_NAME = "snaptui_step.pkl"
+
+
+def step_slots(profile: dict) -> int:
+    """How many steps run at once: max_parallel_jobs, else what the allocation's CPUs hold."""
+    if profile.get("max_parallel_jobs"):
+        return int(profile["max_parallel_jobs"])
+    return max(1, int(profile.get("allocation_cpus") or 1) // int(profile.get("cpus_per_task") or 1))
+
+
+def srun_command(profile: dict, spec_path: str, out: str, err: str, job_name: str) -> list[str]:
+    cpus = int(profile.get("cpus_per_task") or 1)
+    cmd = ["srun", f"--jobid={profile['allocation']}", "--exact", "--ntasks=1", "--nodes=1",
+           f"--cpus-per-task={cpus}", f"--job-name={job_name}", f"--output={out}", f"--error={err}",
+           "--open-mode=append"]
+    # A step takes all of the allocation's memory unless told otherwise, and the next step waits.
+    if profile.get("mem_gb"):
+        cmd.append(f"--mem={int(float(profile['mem_gb']) * 1024)}M")
+    elif profile.get("allocation_mem_mb"):
+        per_cpu = int(profile["allocation_mem_mb"]) // max(1, int(profile.get("allocation_cpus") or 1))
+        cmd.append(f"--mem={per_cpu * cpus}M")
+    if profile.get("gpus_per_node"):
+        cmd.append(f"--gpus={profile['gpus_per_node']}")
+    cmd += list(profile.get("srun_args") or [])
+    return cmd + [sys.executable, "-u", "-m", "snaptui.engine.jobside.steprun", spec_path]
+
+
+class StepExecutor(QueueingExecutor):
+    name = "allocation"
+    scheduler_commands = ("srun", "scancel")
+    start_failed = "could not start srun"
+    start_errors = (OSError,)
+    vanished_reason = "srun ended without the step reporting an exit code (allocation gone?)"
+
+    def __init__(self, store, repo_root):
+        super().__init__(store, repo_root)
+        self._sruns: dict[int, subprocess.Popen] = {}  # attempt id -> srun, kept to reap it
+
+    def settle_config(self, config, environ, project_path):
+        """A running allocation, or nothing is launched."""
+        found = allocation.resolve(config.profile["allocation"], environ, project_path,
+                                   f"profiles.{config.profile_name}.allocation")
+        return dataclasses.replace(config, profile={**config.profile, "allocation": found.job_id,
+                                                    "allocation_cpus": found.cpus, "allocation_mem_mb": found.mem_mb})
+
+    def start_queued(self, attempts: list[Attempt]) -> None:
+        for sweep_id in sorted({a.sweep_id for a in attempts}):
+            mine = [a for a in attempts if a.sweep_id == sweep_id]
+            queued = [a for a in mine if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
+            # (a claim never followed by an id is a submitter that died between the two: srun
+            # starts within that same call, so such claims are rare; they count as busy)
+            sweep = self._sweep(sweep_id)
+            free = step_slots(sweep.config["executor"]) - (len(mine) - len(queued))
+            if queued and free > 0:
+                self.submit(sweep, queued[:free])
+
+    def start(self, sweep, job, attempt, spec, gpus):
+        """One `srun` in the allocation, its output in the job's folder; srun is the job's handle here."""
+        profile = sweep.config["executor"]
+        executor_id = f"{profile['allocation']}-s{attempt.id}"
+        folder = self.submitit_root / executor_id
+        folder.mkdir(parents=True, exist_ok=True)
+        spec_path = folder / SPEC_NAME
+        with open(spec_path, "wb") as handle:
+            pickle.dump((spec, executor_id), handle)
+        out, err = log_files(folder, executor_id)
+        cmd = srun_command(profile, str(spec_path), str(out), str(err), f"snaptui-{sweep.name}-{job.index}")
+        with open(folder / "srun.log", "ab") as srun_log:
+            # srun must not take this process's own allocation (if any) for the step's
+            process = subprocess.Popen(cmd, env=without_scheduler_vars(os.environ), start_new_session=True,
+                                       stdin=subprocess.DEVNULL, stdout=srun_log, stderr=subprocess.STDOUT)
+        self._sruns[attempt.id] = process
+        return executor_id, folder, {"controller": identity(process.pid) or {"pid": process.pid}}
+
+    def alive(self, attempt: Attempt) -> bool:
+        """The step reports through its manifest; a step that never does shows as its srun gone."""
+        return is_alive(attempt.proc.get("controller"))
+
+    def stop(self, attempts: list[Attempt]) -> bool:
+        steps = []
+        for attempt in attempts:
+            manifest = read_manifest(attempt.log_dir) or {}
+            if manifest.get("step") is not None:
+                steps.append(f"{manifest['allocation']}.{manifest['step']}")
+        if steps:
+            subprocess.run(["scancel", *steps], capture_output=True, text=True, timeout=60)
+        # The step's own processes may be on another node: srun, here, is what is stopped.
+        terminate([(a.proc.get("controller"), True) for a in attempts])
+        return True
+
+    def reap(self, attempt_id: int) -> None:
+        process = self._sruns.pop(attempt_id, None)
+        if process is not None:
+            process.poll()

@@ -1,0 +1,233 @@
+"""What runs inside a submitit job: the user's command, watched, timed and reported.
+
+submitit pickles a CommandRunner call; in the job it starts the command in its own
+process group (so cancel can kill the whole tree), forwards signals to it, enforces
+the timeout when asked, then writes the manifest with exit code and results. A
+non-zero exit makes the job exit non-zero too, so Slurm records it as failed.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .jobenv import command_environment, task_scheduler_vars
+from .joblogs import log_files
+from .manifest import RESULT_NAME
+from snaptui.engine.procs import start_time
+from .results import read_result_file, scan_log
+from .taskreport import Reporter
+
+KILL_GRACE_S = 10.0
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+@dataclass
+class RunSpec:
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+    result_pattern: str
+    timeout_s: float | None = None       # enforced here for the local executor; Slurm enforces its own
+    requeue_on_timeout: bool = False     # Slurm: let submitit checkpoint-and-requeue on its USR2 warning
+    manifest: dict[str, Any] = field(default_factory=dict)  # static facts: sweep, job, snapshot, config
+    # Plain defaults (no factories): a spec pickled by an older snaptui still unpickles and runs.
+    scheduler: str = "slurm"             # whose variables in the task are the job's own (jobenv.py)
+    user_env: dict[str, str] | None = None   # the profile's and the sweep's env, which win over the scheduler
+    bound_env: dict[str, str] | None = None  # variables the executor binds itself (local GPUs)
+
+
+class CommandRunner:
+    """The callable submitit pickles; one call runs one attempt of one job."""
+
+    def __call__(self, spec: RunSpec) -> dict[str, Any]:
+        import submitit
+
+        os.umask(0o077)  # manifests and result files are the user's alone
+        job_env = submitit.JobEnvironment()
+        folder = Path(job_env.paths.folder)
+        stdout_path = Path(str(job_env.paths.stdout).replace("%t", str(job_env.global_rank)))
+        state, code, reason, results = run_attempt(spec, folder, str(job_env.job_id), stdout_path,
+                                                   task=(job_env.global_rank, job_env.num_tasks))
+        if state != "COMPLETED":
+            # SystemExit passes through submitit's `except Exception`: the task exits with the
+            # command's own code (what sacct shows), and the log gets one line, not a traceback.
+            print(f"snaptui: job {state.lower()}: {reason}", file=sys.stderr, flush=True)
+            raise SystemExit(code if code and code > 0 else 128 + abs(code or 15))
+        return {"exit_code": code, "results": results}
+
+
+CANCEL_MARKER = "snaptui_cancel"  # a packed job asked to stop: its siblings in the task run on
+
+
+def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str) -> tuple[str, int | None, str, dict]:
+    """run_attempt outside submitit's own task (a packed job, a local slot worker): the command's output
+    is appended to the log files submitit would name, so readers find them alike, and a job that did
+    not complete ends its stderr with one line saying why."""
+    out_path, err_path = log_files(folder, executor_id)
+    with open(out_path, "ab") as out, open(err_path, "ab") as err:
+        outcome = run_attempt(spec, folder, executor_id, out_path, (out, err))
+        state, _, reason, _ = outcome
+        if state not in ("COMPLETED", "CANCELLED"):
+            err.write(f"snaptui: job {state.lower()}: {reason}\n".encode())
+    return outcome
+
+
+def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path,
+                streams: tuple[Any, Any] | None = None, task: tuple[int, int] = (0, 1)
+                ) -> tuple[str, int, str | None, dict]:
+    """Run one attempt's command to its end and write its manifest in `folder`.
+
+    `streams` (stdout, stderr files) are given when several jobs share one task (packing);
+    otherwise the command writes to the task's own output. `task` is (rank, number of tasks): several
+    tasks (srun with tasks_per_node/nodes > 1) fold their reports into one manifest (taskreport.py).
+    Returns state, exit code, reason, results."""
+    result_path = folder / RESULT_NAME
+    cancel_path = folder / CANCEL_MARKER
+    manifest = dict(spec.manifest)
+    manifest.update(executor_id=executor_id, host=os.environ.get("SLURMD_NODENAME") or socket.gethostname(),
+                    state="RUNNING", started_at=time.time(), argv=spec.argv, cwd=spec.cwd, log_dir=str(folder),
+                    runner={"pid": os.getpid(), "ctime": start_time(os.getpid())})
+    env = command_environment(spec.env, {**task_scheduler_vars(os.environ, spec.scheduler),
+                                         **(spec.bound_env or {})}, spec.user_env or {})
+    env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1",
+               SNAPTUI_SWEEP_ID=str(manifest.get("sweep_id", "")), SNAPTUI_JOB_INDEX=str(manifest.get("job_index", "")),
+               SNAPTUI_ATTEMPT=str(manifest.get("attempt", "")))
+    report = Reporter(folder, manifest, rank=task[0], ntasks=task[1])
+    if streams is not None and cancel_path.exists():
+        report.update(state="CANCELLED", exit_code=None, ended_at=time.time(), reason="cancelled")
+        return "CANCELLED", 0, "cancelled", {}
+    report.update()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    out, err = streams if streams is not None else (None, None)
+    try:
+        child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=out, stderr=err,
+                                 preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
+    except OSError as exc:
+        _say(err, f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}")
+        report.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
+        return "FAILED", 127, f"cannot start: {exc}", {}
+    report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": start_time(child.pid)})
+    received: list[int] = []
+
+    def forward(signum, _frame):
+        received.append(signum)
+        _signal_group(child.pid, signum)
+
+    for sig in FORWARDED_SIGNALS:
+        signal.signal(sig, forward)
+    submitit_warning = _original_usr2()
+
+    def warn(signum, frame):
+        # Slurm's "time is almost up" (submitit's --signal=USR2@N). Only when requeueing was
+        # asked for does submitit's handler requeue and exit; otherwise the job runs on.
+        if spec.requeue_on_timeout and callable(submitit_warning):
+            _stop_group(child)
+            submitit_warning(signum, frame)
+
+    warn.snaptui = True
+    signal.signal(signal.SIGUSR2, warn)
+    cancelled = False
+    try:
+        timed_out, cancelled = _wait(child, spec.timeout_s, cancel_path if streams is not None else None)
+        if timed_out:
+            _say(err, f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job")
+        if timed_out or cancelled:
+            _stop_group(child)
+    finally:
+        if child.poll() is None:  # interrupted (requeue, error): never leave the command behind
+            _stop_group(child)
+    code = child.returncode
+    _signal_group(child.pid, signal.SIGKILL)  # leftovers the command spawned and did not reap
+    results, problem = read_result_file(result_path)
+    results = {**scan_log(stdout_path, spec.result_pattern), **results}
+    state = "CANCELLED" if cancelled else "TIMEOUT" if timed_out else "COMPLETED" if code == 0 else "FAILED"
+    reason = ("cancelled" if cancelled else "timed out" if timed_out else None if code == 0 else
+              f"killed by signal {-code}" if code < 0 else f"exit code {code}")
+    report.update(state=state, exit_code=code, ended_at=time.time(), results=results,
+                  reason=reason, signals=received, result_problem=problem)
+    return state, code, reason, results
+
+
+def _say(stream, text: str) -> None:
+    """A line for the job's stderr: the task's own, or a packed/worker job's log file (binary)."""
+    if stream is None:
+        print(text, file=sys.stderr, flush=True)
+    else:
+        stream.write(text.encode() + b"\n")
+        stream.flush()
+
+
+def _original_usr2():
+    """submitit's USR2 handler, not one of ours left by an earlier job of the same task."""
+    handler = signal.getsignal(signal.SIGUSR2)
+    if getattr(handler, "snaptui", False):
+        return getattr(_original_usr2, "saved", None)
+    _original_usr2.saved = handler
+    return handler
+
+
+class RequeueableRunner(CommandRunner):
+    """A runner submitit may requeue after a timeout warning: the attempt restarts the command."""
+
+    def checkpoint(self, spec: RunSpec):
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self, spec)
+
+
+def _prepare_command(umask: str | None):
+    """What runs in the command's process before exec.
+
+    Slurm sends submitit's USR2 warning to every process of the step, and USR2 kills a program
+    that does not handle it: ignored, it stays ignored across exec, while a program that wants the
+    warning (to checkpoint) can still install a handler. The launching shell's umask comes back,
+    since snaptui's own files were made private."""
+    mask = int(umask, 8) if umask else None
+
+    def prepare() -> None:
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+        if mask is not None:
+            os.umask(mask)
+
+    return prepare
+
+
+def _wait(child: subprocess.Popen, timeout_s: float | None, cancel_path: Path | None = None) -> tuple[bool, bool]:
+    """Wait for the command: (ran out of time, asked to cancel). Loops so forwarded signals are
+    handled, and looks for a packed job's cancel marker once a second."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return True, False
+        try:
+            child.wait(timeout=min(left, 1.0) if left is not None else 1.0)
+            return False, False
+        except subprocess.TimeoutExpired:
+            if cancel_path is not None and cancel_path.exists():
+                return False, True
+            continue
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_group(child: subprocess.Popen) -> None:
+    _signal_group(child.pid, signal.SIGTERM)
+    try:
+        child.wait(timeout=KILL_GRACE_S)
+    except subprocess.TimeoutExpired:
+        _signal_group(child.pid, signal.SIGKILL)
+        child.wait()

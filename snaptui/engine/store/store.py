@@ -1,0 +1,322 @@
+"""The state store: SQLite in WAL mode under <repo>/.snaptui/, shared by every snaptui process.
+
+Writers take the lock up front (BEGIN IMMEDIATE) and wait for each other through
+busy_timeout, so concurrent TUI, batch and agent processes never see "database is
+locked". The schema and its migrations are in schema.py, reading rows back as models in
+rows.py.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from snaptui.engine.errors import SnaptuiError
+from snaptui.engine.models import Attempt, Event, Job, Sweep, loads
+from snaptui.engine.states import JobState
+from .rows import attempt_from, job_from, jobs_from, sweep_from
+from .schema import migrate
+from .wal import WalDatabase
+
+STATE_DIRNAME = ".snaptui"
+DB_FILENAME = "state.db"
+
+_ATTEMPT_FIELDS = {"executor_id", "log_dir", "node", "submitted_at", "started_at", "ended_at",
+                   "exit_code", "reason", "results", "proc", "claimed"}
+
+
+def state_dir(repo_root: Path) -> Path:
+    return Path(repo_root) / STATE_DIRNAME
+
+
+class Store(WalDatabase):
+    """Thread-safe handle on one repository's store (one SQLite connection per thread)."""
+
+    def __init__(self, path: Path):
+        super().__init__(path)
+        if not self.path.parent.is_dir():
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if self.path.parent.name == STATE_DIRNAME:
+                from snaptui.engine.gitrepo import exclude_state_dir  # GitPython only on this first creation
+                exclude_state_dir(self.path.parent.parent)
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+        if self.path.stat().st_uid != os.getuid():
+            raise SnaptuiError(f"{self.path} belongs to another user; refusing to use it")
+        migrate(self.conn, self.write, self.path)
+
+    @classmethod
+    def for_repo(cls, repo_root: Path) -> "Store":
+        return cls(state_dir(repo_root) / DB_FILENAME)
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+
+    # -- sweeps -------------------------------------------------------------
+    def create_sweep(self, *, name: str, executor: str, profile: str, sweep_file: str | None,
+                     spec: dict, config: dict, snapshot: dict | None, workdir: str, env: dict,
+                     jobs: Iterable[tuple[int, str, dict, list[str]]], uid: str | None = None,
+                     launcher: dict | None = None) -> int:
+        """Record a sweep in state 'launching' with one PENDING attempt per job."""
+        now = time.time()
+        with self.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO sweeps(name, created_at, status, executor, profile, sweep_file, spec_json,"
+                " config_json, snapshot_json, workdir, env_json, host, user, uid, launcher_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (name, now, "launching", executor, profile, sweep_file, json.dumps(spec), json.dumps(config),
+                 json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env),
+                 os.uname().nodename, _user(), uid, json.dumps(launcher) if launcher else None))
+            sweep_id = cur.lastrowid
+            rows = list(jobs)
+            conn.executemany(
+                "INSERT INTO jobs(sweep_id, idx, label, params_json, argv_json) VALUES (?,?,?,?,?)",
+                [(sweep_id, idx, label, json.dumps(params), json.dumps(argv)) for idx, label, params, argv in rows])
+            conn.executemany(
+                "INSERT INTO attempts(sweep_id, job_idx, number, state) VALUES (?,?,1,'PENDING')",
+                [(sweep_id, idx) for idx, *_ in rows])
+            conn.execute("UPDATE jobs SET latest_attempt = (SELECT id FROM attempts a WHERE a.sweep_id = jobs.sweep_id"
+                         " AND a.job_idx = jobs.idx AND a.number = 1) WHERE sweep_id = ?", (sweep_id,))
+            conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                         " SELECT id, sweep_id, job_idx, NULL, 'PENDING', ?, 'launched' FROM attempts"
+                         " WHERE sweep_id = ?", (now, sweep_id))
+        return sweep_id
+
+    def set_sweep_code(self, sweep_id: int, *, snapshot: dict | None, workdir: str, env: dict) -> None:
+        """Where a launching sweep's code is, once its snapshot exists."""
+        with self.write() as conn:
+            conn.execute("UPDATE sweeps SET snapshot_json = ?, workdir = ?, env_json = ? WHERE id = ?",
+                         (json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env), sweep_id))
+
+    def set_sweep_status(self, sweep_id: int, status: str) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE sweeps SET status = ? WHERE id = ?", (status, sweep_id))
+
+    def delete_sweep(self, sweep_id: int) -> None:
+        """Forget a launch that did not happen (used only to roll back a failed launch)."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM transitions WHERE sweep_id = ?", (sweep_id,))
+            conn.execute("DELETE FROM attempts WHERE sweep_id = ?", (sweep_id,))
+            conn.execute("DELETE FROM jobs WHERE sweep_id = ?", (sweep_id,))
+            conn.execute("DELETE FROM sweeps WHERE id = ?", (sweep_id,))
+
+    def sweep_env(self, sweep_id: int) -> dict[str, str]:
+        row = self.conn.execute("SELECT env_json FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        return loads(row["env_json"], {}) if row else {}
+
+    def sweeps(self, *, statuses: tuple[str, ...] = ("active",)) -> list[Sweep]:
+        marks = ",".join("?" * len(statuses))
+        rows = self.conn.execute(f"SELECT * FROM sweeps WHERE status IN ({marks}) ORDER BY id DESC",
+                                 statuses).fetchall()
+        counts = self._counts([r["id"] for r in rows])
+        return [sweep_from(r, counts.get(r["id"], ({}, None))) for r in rows]
+
+    def sweep(self, sweep_id: int) -> Sweep | None:
+        row = self.conn.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        return sweep_from(row, self._counts([sweep_id]).get(sweep_id, ({}, None))) if row else None
+
+    def find_sweep(self, name: str) -> Sweep | None:
+        row = self.conn.execute("SELECT id FROM sweeps WHERE name = ? AND status = 'active' ORDER BY id DESC"
+                                " LIMIT 1", (name,)).fetchone()
+        return self.sweep(row["id"]) if row else None
+
+    def _counts(self, sweep_ids: list[int]) -> dict[int, tuple[dict[JobState, int], float | None]]:
+        if not sweep_ids:
+            return {}
+        marks = ",".join("?" * len(sweep_ids))
+        out: dict[int, tuple[dict[JobState, int], float | None]] = {}
+        for row in self.conn.execute(
+                f"SELECT a.sweep_id, a.state, COUNT(*) AS n, MAX(a.ended_at) AS ended FROM jobs j"
+                f" JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id IN ({marks})"
+                f" GROUP BY a.sweep_id, a.state", sweep_ids):
+            counts, ended = out.get(row["sweep_id"], ({}, None))
+            counts[JobState(row["state"])] = row["n"]
+            ended = max(filter(None, (ended, row["ended"])), default=None)
+            out[row["sweep_id"]] = (counts, ended)
+        return out
+
+    # -- jobs and attempts --------------------------------------------------
+    def jobs(self, sweep_id: int, after: int = -1, limit: int = -1) -> list[Job]:
+        """The sweep's jobs by index; `after`/`limit` read a page (jobs with index > after, at most limit)."""
+        return jobs_from(self._plain().execute(
+            "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
+            " JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? AND j.idx > ? ORDER BY j.idx LIMIT ?",
+            (sweep_id, after, limit)))
+
+    def _plain(self) -> sqlite3.Cursor:
+        """A cursor yielding plain tuples: name lookups on sqlite3.Row cost more than the query."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor
+
+    def job(self, sweep_id: int, index: int) -> Job | None:
+        row = self.conn.execute(
+            "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
+            " JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? AND j.idx = ?",
+            (sweep_id, index)).fetchone()
+        return job_from(row) if row else None
+
+    def jobs_by_index(self, sweep_id: int, indexes: list[int]) -> list[Job]:
+        """Some jobs of a sweep in one query (the TUI refetches only the jobs an event named)."""
+        found: list[Job] = []
+        for start in range(0, len(indexes), 500):  # SQLite caps the number of bound parameters
+            chunk = indexes[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found += jobs_from(self._plain().execute(
+                "SELECT j.sweep_id, j.idx, j.label, j.params_json, j.argv_json, a.* FROM jobs j"
+                f" JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ? AND j.idx IN ({marks})"
+                " ORDER BY j.idx", (sweep_id, *chunk)))
+        return found
+
+    def job_states(self, sweep_id: int, indexes: list[int]) -> dict[int, JobState]:
+        """The states of some jobs (their latest attempts), without reading the jobs: a first screen's
+        cells cost ~3 ms instead of ~25 ms for 1,800 jobs, most of it decoding their JSON columns."""
+        states = {state.value: state for state in JobState}
+        found: dict[int, JobState] = {}
+        for start in range(0, len(indexes), 500):  # SQLite caps the number of bound parameters
+            chunk = indexes[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update((idx, states[state]) for idx, state in self._plain().execute(
+                "SELECT j.idx, a.state FROM jobs j JOIN attempts a ON a.id = j.latest_attempt"
+                f" WHERE j.sweep_id = ? AND j.idx IN ({marks})", (sweep_id, *chunk)))
+        return found
+
+    def attempts(self, sweep_id: int, index: int) -> list[Attempt]:
+        rows = self.conn.execute("SELECT * FROM attempts WHERE sweep_id = ? AND job_idx = ? ORDER BY number",
+                                 (sweep_id, index))
+        return [attempt_from(r) for r in rows]
+
+    def array_ids(self, sweep_id: int) -> set[str]:
+        """The scheduler arrays a sweep's attempts were ever submitted in ("123" of "123_4")."""
+        rows = self.conn.execute("SELECT DISTINCT substr(executor_id, 1, instr(executor_id, '_') - 1) FROM attempts"
+                                 " WHERE sweep_id = ? AND instr(executor_id, '_') > 0", (sweep_id,))
+        return {r[0] for r in rows}
+
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        row = self.conn.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+        return attempt_from(row) if row else None
+
+    def active_attempts(self, executor: str | None = None, sweep_id: int | None = None, *,
+                        launched_only: bool = True) -> list[Attempt]:
+        """Attempts that are not final yet; by default only of sweeps whose launch completed
+        (launch, rollback and recovery pass launched_only=False for a sweep still 'launching')."""
+        return [a for a, _ in self.active_attempts_with_executor(executor, sweep_id, launched_only=launched_only)]
+
+    def active_attempts_with_executor(self, executor: str | None = None, sweep_id: int | None = None, *,
+                                      launched_only: bool = True) -> list[tuple[Attempt, str]]:
+        query = ("SELECT a.*, s.executor AS executor_name FROM attempts a JOIN sweeps s ON s.id = a.sweep_id"
+                 " WHERE a.state IN ('PENDING','RUNNING','UNKNOWN')")
+        args: list[Any] = []
+        if launched_only:
+            query += " AND s.status = 'active'"
+        if executor:
+            query += " AND s.executor = ?"
+            args.append(executor)
+        if sweep_id is not None:
+            query += " AND a.sweep_id = ?"
+            args.append(sweep_id)
+        return [(attempt_from(r), r["executor_name"]) for r in self.conn.execute(query + " ORDER BY a.id", args)]
+
+    def claim(self, attempt_id: int) -> bool:
+        """Take a queued attempt for submission; False if it was cancelled or taken meanwhile."""
+        with self.write() as conn:
+            cur = conn.execute("UPDATE attempts SET claimed = 1, submitted_at = ? WHERE id = ? AND claimed = 0"
+                               " AND cancel_requested = 0 AND state = 'PENDING'", (time.time(), attempt_id))
+        return cur.rowcount == 1
+
+    def unclaim(self, attempt_id: int) -> None:
+        """Give back a claim whose submission never happened (its submitter died first)."""
+        with self.write() as conn:
+            conn.execute("UPDATE attempts SET claimed = 0, submitted_at = NULL WHERE id = ? AND executor_id IS NULL",
+                         (attempt_id,))
+
+    def update_attempt(self, attempt_id: int, state: JobState | None = None, **fields: Any) -> bool:
+        """Change an attempt's fields and, when the state changes, log the transition.
+
+        A final state is never left again: late or stale observations cannot undo it.
+        """
+        unknown = set(fields) - _ATTEMPT_FIELDS
+        if unknown:
+            raise ValueError(f"unknown attempt fields: {unknown}")
+        columns = {("results_json" if k == "results" else "proc_json" if k == "proc" else k):
+                   (json.dumps(v) if k in ("results", "proc") and v is not None else v) for k, v in fields.items()}
+        with self.write() as conn:
+            row = conn.execute("SELECT state, sweep_id, job_idx FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+            if row is None:
+                return False
+            old = JobState(row["state"])
+            if old.is_final and state is not None and state != old:
+                return False
+            changed = state is not None and state != old
+            if changed:
+                columns["state"] = state.value
+            if columns:
+                sets = ", ".join(f"{c} = ?" for c in columns)
+                conn.execute(f"UPDATE attempts SET {sets} WHERE id = ?", (*columns.values(), attempt_id))
+            if changed:
+                conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                             " VALUES (?,?,?,?,?,?,?)", (attempt_id, row["sweep_id"], row["job_idx"], old.value,
+                                                         state.value, time.time(), fields.get("reason")))
+        return changed
+
+    def request_cancel(self, attempt_ids: list[int]) -> list[int]:
+        """Flag attempts for cancellation; queued ones that nobody claimed become CANCELLED at once.
+
+        Returns the ids that were already handed to an executor and need killing.
+        """
+        to_kill = []
+        for attempt_id in attempt_ids:
+            with self.write() as conn:
+                row = conn.execute("SELECT state, claimed FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+                if row is None or JobState(row["state"]).is_final:
+                    continue
+                conn.execute("UPDATE attempts SET cancel_requested = 1 WHERE id = ?", (attempt_id,))
+                if row["claimed"]:
+                    to_kill.append(attempt_id)
+            if attempt_id not in to_kill:
+                self.update_attempt(attempt_id, JobState.CANCELLED, reason="cancelled before it started",
+                                    ended_at=time.time())
+        return to_kill
+
+    def new_attempt(self, sweep_id: int, index: int) -> int:
+        """A fresh PENDING attempt of a job (resubmit); it becomes the job's latest."""
+        now = time.time()
+        with self.write() as conn:
+            number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE sweep_id = ?"
+                                  " AND job_idx = ?", (sweep_id, index)).fetchone()[0]
+            cur = conn.execute("INSERT INTO attempts(sweep_id, job_idx, number, state) VALUES (?,?,?,'PENDING')",
+                               (sweep_id, index, number))
+            attempt_id = cur.lastrowid
+            conn.execute("UPDATE jobs SET latest_attempt = ? WHERE sweep_id = ? AND idx = ?",
+                         (attempt_id, sweep_id, index))
+            conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                         " VALUES (?,?,?,NULL,'PENDING',?,?)", (attempt_id, sweep_id, index, now,
+                                                                f"resubmitted as attempt {number}"))
+        return attempt_id
+
+    # -- events ---------------------------------------------------------------
+    def events_since(self, last_id: int, sweep_id: int | None = None, limit: int = 10000) -> list[Event]:
+        query, args = "SELECT * FROM transitions WHERE id > ?", [last_id]
+        if sweep_id is not None:
+            query += " AND sweep_id = ?"
+            args.append(sweep_id)
+        rows = self.conn.execute(query + " ORDER BY id LIMIT ?", (*args, limit))
+        return [Event(r["id"], r["attempt_id"], r["sweep_id"], r["job_idx"],
+                      JobState(r["old_state"]) if r["old_state"] else None, JobState(r["new_state"]),
+                      r["at"], r["reason"]) for r in rows]
+
+    def last_event_id(self) -> int:
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM transitions").fetchone()[0]
+
+
+def _user() -> str:
+    import getpass
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return str(os.getuid())

@@ -1,1 +1,0 @@
-"""Reusable widgets: the sweep matrix, the job table, the log view, text helpers."""
