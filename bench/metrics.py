@@ -122,7 +122,7 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 kind, repo, log, trace = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[5] == "trace"
 from snaptui.engine.api import Engine
-from snaptui.engine.logtail import LogTailer
+from snaptui.engine.logs.logtail import LogTailer
 from snaptui.engine.metrics import Metrics
 engine = Engine(repo)
 jobs = engine.jobs(int(sys.argv[4]))

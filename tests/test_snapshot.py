@@ -203,8 +203,8 @@ def test_two_processes_clash_and_both_succeed(repo, settings, tmp_path):
     script = textwrap.dedent(f"""
         import json, sys, time
         from pathlib import Path
-        from snaptui.engine import snapshot as snap
-        from snaptui.engine.config import SnapshotSettings
+        from snaptui.engine.snapshot import snapshots as snap
+        from snaptui.engine.config.settings import SnapshotSettings
         first = iter(["cafe00"])
         snap._short_id = lambda: next(first, None) or __import__("secrets").token_hex(3)
         snap.time.time = lambda: 1_700_000_000.0

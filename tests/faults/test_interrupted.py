@@ -159,7 +159,7 @@ def test_processes_opening_a_new_store_at_the_same_instant(tmp_path, report):
     switching a new database to WAL answered one of them "database is locked" (~1 trial in 10)."""
     script = '''
 import sys, time
-from snaptui.engine.wal import connect_wal
+from snaptui.engine.store.wal import connect_wal
 start_at = float(sys.argv[2])
 time.sleep(max(0.0, start_at - time.time() - 0.02))
 while time.time() < start_at:   # all processes pass this line in the same millisecond
