@@ -63,7 +63,9 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
     manifest, reproduce, recover, logs, metrics, allocations) come from the topic modules in verbs/."""
 
     def __init__(self, repo_root: Path, config_path: Path | None = None):
+        from .gitrepo import refuse_line_breaks
         self.repo_root = Path(repo_root).resolve()
+        refuse_line_breaks(self.repo_root, "the project folder")
         self.project = ProjectConfig.load(self.repo_root, config_path)
         self._store: Store | None = None
 

@@ -37,8 +37,25 @@ class GitFailed(SnapshotError):
         super().__init__(f"git {' '.join(map(str, args[:2]))} failed: " + ("; ".join(detail[-3:]) or f"exit {status}"))
 
 
+# What Python's str.splitlines() breaks at: git's line-based answers (rev-parse, worktree list) cut a
+# path holding one of these, so such a path is refused before it reaches git.
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def refuse_line_breaks(path, what: str = "the folder") -> None:
+    """A path with a line break would be cut where git's answer is read line by line (and a store
+    made at the cut path): refuse it, naming it."""
+    text = str(path)
+    if any(ch in LINE_BREAKS for ch in text):
+        raise SnaptuiError(f"{what} {text!r} has a line break in its path, which git's output cannot carry; "
+                           f"rename it (or use a path without one) to use snaptui there")
+
+
 def git_for(path: Path) -> git.Git:
-    g = git.Git(str(path))
+    """A git command runner working in ``path`` exactly as written: git.Git(path) would expand
+    ``$VAR`` and ``~`` in it, so a folder literally named ``$T`` would run git in ``$T``'s value."""
+    g = git.Git()
+    g._working_dir = os.path.abspath(os.fspath(path))  # GitPython has no public way to skip expand_path
     g.set_persistent_git_options(c=NO_HOOKS)
     return g
 
@@ -68,6 +85,7 @@ def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, bin
 def toplevel_lines(path: Path, *extra: str) -> list[str]:
     """``rev-parse --show-toplevel`` plus extra queries in one process, with readable errors."""
     path = Path(os.path.abspath(os.path.expanduser(path)))
+    refuse_line_breaks(path)
     cwd = path if path.is_dir() else path.parent
     if not cwd.is_dir():
         raise SnaptuiError(f"{path} does not exist")

@@ -21,13 +21,17 @@ def git_toplevel(start: Path) -> Path | None:
     folder = folder if folder.is_dir() else folder.parent
     if not folder.is_dir():
         raise SnaptuiError(f"{start} does not exist")
-    from snaptui.engine.gitrepo import GitFailed, run_in  # GitPython: loaded only when a project is looked for
+    from snaptui.engine.gitrepo import GitFailed, refuse_line_breaks, run_in  # GitPython: loaded only when asked
 
+    refuse_line_breaks(folder)
     try:
-        status, out, _ = run_in(folder, "rev-parse", "--show-toplevel", check=False)
+        status, out, err = run_in(folder, "rev-parse", "--show-toplevel", check=False)
     except GitFailed:  # git is not installed
         return None
-    top = out.strip()
+    if status != 0 and "must be run in a work tree" in err:
+        raise SnaptuiError(f"{folder} is in a bare repository or a .git directory, which has no working tree to "
+                           f"snapshot; run snaptui in a clone or worktree of it")
+    top = out.rstrip("\n")
     return Path(top) if status == 0 and top else None
 
 
@@ -43,6 +47,8 @@ def find_project_root(start: Path, *, new_ok: bool = False) -> Path:
         from snaptui.engine.gitrepo import find_repo_root
         return find_repo_root(top)  # symlinks resolved as the rest of the engine expects
     folder = (start if start.is_dir() else start.parent).resolve()
+    from snaptui.engine.gitrepo import refuse_line_breaks
+    refuse_line_breaks(folder)
     for candidate in (folder, *folder.parents):
         if (candidate / CONFIG_FILENAME).is_file() or (state_dir(candidate) / DB_FILENAME).is_file():
             return candidate
