@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from snaptui.display import actions
 from snaptui.display.messages import EngineEvents
 from snaptui.screens.base import EngineScreen, describe_error
+from snaptui.display.dialogs import Confirmation
 
 if TYPE_CHECKING:
     from snaptui.engine.api import Engine
@@ -82,10 +83,9 @@ class SnaptuiApp(App[int]):
             if self._start_job is not None:
                 from snaptui.screens.job import JobScreen
                 self.push_screen(JobScreen(*self._start_job))
-        self.run_worker(self._poll_events, thread=True, exit_on_error=False, group="events",
-                        name="event poller")
+        self._poll_events()
         if self.refresh_on_start:
-            self.run_worker(self._initial_refresh, thread=True, exit_on_error=False, group="refresh")
+            self._initial_refresh()
         if self.watch_terminal:
             self.set_interval(1.0, self._check_terminal, name="terminal watchdog")
             self.call_after_refresh(self._check_terminal)
@@ -93,6 +93,7 @@ class SnaptuiApp(App[int]):
             for sig in (signal.SIGHUP, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.hangup, f"signal {sig.name}")
 
+    @work(thread=True, exit_on_error=False, group="refresh", name="refresh", description="first refresh")
     def _initial_refresh(self) -> None:
         try:
             self.engine.refresh()  # makes sure an agent follows jobs left running by an earlier session
@@ -100,6 +101,7 @@ class SnaptuiApp(App[int]):
             pass
 
     # -- events from any process ---------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="events", name="event poller", description="event poller")
     def _poll_events(self) -> None:
         worker = get_current_worker()
         last = self.last_event_id
@@ -161,7 +163,7 @@ class SnaptuiApp(App[int]):
         if isinstance(self.screen, EngineScreen):
             self._ask_schedulers()
 
-    @work(thread=True, group="refresh", exit_on_error=False)
+    @work(thread=True, group="refresh", exit_on_error=False, name="refresh", description="refresh")
     def _ask_schedulers(self) -> None:
         try:
             self.engine.refresh()
@@ -176,7 +178,8 @@ class SnaptuiApp(App[int]):
         scope = getattr(screen, "SCOPE", "app")
         for action in actions.palette_actions([scope, "app"]):
             if action.scope == scope or action.scope == "app":
-                target = screen if action.scope == scope else self
+                target = (screen.action_target(action.name) if isinstance(screen, EngineScreen) else screen) \
+                    if action.scope == scope else self
                 if target.check_action(action.name, ()) is False:
                     continue   # what the footer hides (e.g. `t` on a one-task job) the palette does not offer
                 yield SystemCommand(action.description, action.help,
@@ -190,10 +193,47 @@ class SnaptuiApp(App[int]):
         yield SystemCommand("Snapshots", "Snapshot branches and gc", self.open_snapshots)
         yield from super().get_system_commands(screen)
 
+    # -- commands the user asked for, and the screens they open ----------------------------
+    @work(thread=True, exit_on_error=False, group="command", name="command", description="a user's command")
+    def command(self, title: str, fn: Callable, *args, done: Callable | None = None,
+                failed: Callable[[BaseException], None] | None = None, caller=None, **kwargs) -> None:
+        """Run `fn(*args, **kwargs)` (cancel, resubmit, launch, gc) in a worker of the app, so what it
+        did or why it failed is told also after the screen that asked (`caller`) has closed; `done(result)`
+        or `failed(exc)` run on the UI thread while `caller` is still mounted."""
+        def back(callback, value) -> None:
+            if caller is None or caller.is_attached:
+                callback(value)
+
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - shown to the user, never raised
+            self._from_thread(self.notify, describe_error(exc), title=title, severity="error", timeout=8)
+            if failed is not None:
+                self._from_thread(back, failed, exc)
+            return
+        if done is not None:
+            self._from_thread(back, done, result)
+
+    def confirm(self, question: Confirmation, then: Callable[[], object]) -> None:
+        """Ask `question` in a ConfirmScreen; run `then` only on yes."""
+        from snaptui.screens.confirm import ConfirmScreen
+
+        self.push_screen(ConfirmScreen(question), lambda yes: then() if yes else None)
+
     def open_sweep(self, sweep_id: int) -> None:
         from snaptui.screens.sweep import SweepScreen
 
         self.push_screen(SweepScreen(sweep_id))
+
+    def open_job(self, sweep_id: int, index: int, job=None) -> None:
+        from snaptui.screens.job import JobScreen
+
+        self.push_screen(JobScreen(sweep_id, index, job=job))
+
+    def open_curves(self, sweep_id: int, job_indexes: list[int] | None, selected: int | None) -> None:
+        from snaptui.screens.curves import CurvesScreen
+
+        self.push_screen(CurvesScreen(sweep_id, job_indexes, selected))
 
     def open_launch(self, profile: str | None = None) -> None:
         from snaptui.screens.launch import LaunchScreen

@@ -126,12 +126,16 @@ def actions_for(scope: str) -> list[Action]:
     return [a for a in ACTIONS if a.scope == scope]
 
 
-def bindings(scope: str) -> list:
-    """Textual bindings of a scope, with ids for the keymap."""
+def bindings(scope: str, only: Iterable[str] | None = None, skip: Iterable[str] = ()) -> list:
+    """Textual bindings of a scope, with ids for the keymap; `only` or `skip` some action names (a
+    screen's keys split between the screen and a widget that holds the state they act on)."""
     from textual.binding import Binding
 
+    wanted = None if only is None else set(only)
+    unwanted = set(skip)
     return [Binding(a.keys, a.name, a.description, show=a.show, key_display=a.key_display, id=a.id,
-                    priority=False, tooltip=a.help) for a in actions_for(scope)]
+                    priority=False, tooltip=a.help) for a in actions_for(scope)
+            if (wanted is None or a.name in wanted) and a.name not in unwanted]
 
 
 def expand_keymap(user: Mapping[str, str]) -> dict[str, str]:

@@ -12,7 +12,3 @@ class EngineEvents(Message, bubble=False):
         super().__init__()
         self.events = events
 
-
-class SweepMetricsChanged(Message, bubble=False):
-    """The sweep screen's metrics reader (screens/sweep_metrics.py) put new metric summaries or flags
-    in the screen's model."""

@@ -73,3 +73,15 @@ def truncate(text: str, width: int) -> str:
 def truncate_left(text: str, width: int) -> str:
     """'…235320-cube': for names that differ at their end (snapshot branches share a date prefix)."""
     return text if len(text) <= width else "…" + text[len(text) - max(width - 1, 0):]
+
+
+def sweep_branch(sweep, prefix: str = "") -> str:
+    """The snapshot branch (without the common prefix when given), or why there is none."""
+    snap = sweep.snapshot or {}
+    if not snap:
+        return "(no snapshot)"
+    branch = snap.get("branch") or ""
+    if prefix and branch.startswith(prefix.rstrip("/") + "/"):
+        branch = branch[len(prefix.rstrip("/")) + 1:]
+    commit = (snap.get("commit") or "")[:7]
+    return branch or commit or "?"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from snaptui.display.messages import EngineEvents
 
@@ -22,47 +22,39 @@ def describe_error(exc: BaseException) -> str:
 
 
 class EngineCalls:
-    """Mixin for screens and widgets: run a blocking engine call in a thread worker.
+    """Mixin for screens and widgets that read from the engine off the UI thread.
 
-    `done(result)` runs on the UI thread, only while the node is still mounted. Any
-    exception becomes an error notification; the app keeps running. With `exclusive`, a call
-    cancels the group's earlier ones (Textual's exclusive workers) and a cancelled call's
-    result or error is dropped: the latest read wins, whatever order the threads end in.
+    The TUI has one worker mechanism: a method of the node that needs the result, declared with
+    Textual's `@work(thread=True, exit_on_error=False, group=..., name=..., description=...)` (a
+    description always: the default one is the repr of every argument, made on the UI thread). The
+    method hands its result to the UI thread with `hand_back`, which drops it once the node is gone or
+    the worker was cancelled (an exclusive worker's newer call wins, whatever order the threads end
+    in). An exception it raises ends the worker in the ERROR state: `on_worker_state_changed` shows it
+    as a notification titled with the worker's name. Commands the user asked for (cancel, resubmit,
+    launch, gc) run on the app instead (`SnaptuiApp.command`): their outcome is told also when the
+    screen that asked has closed.
     """
 
-    def call_engine(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None,
-                    failed: Callable[[BaseException], None] | None = None, title: str = "snaptui",
-                    group: str = "engine", exclusive: bool = False, **kwargs: Any) -> None:
-        app = self.app  # type: ignore[attr-defined]
+    def hand_back(self, callback: Callable[..., Any], *args: Any) -> bool:
+        """From a worker thread: run `callback(*args)` on the UI thread while this node is mounted and
+        the worker not cancelled. False once the app is gone (a reading loop then stops)."""
+        worker = get_current_worker()
 
-        def back(worker, callback, value) -> None:
-            if self.is_attached and not (exclusive and worker.is_cancelled):  # type: ignore[attr-defined]
-                callback(value)
+        def back() -> None:
+            if self.is_attached and not worker.is_cancelled:  # type: ignore[attr-defined]
+                callback(*args)
 
-        def tell(worker, exc: BaseException) -> None:  # also once the node is gone: the user asked for it
-            if not (exclusive and worker.is_cancelled):
-                app.notify(describe_error(exc), title=title, severity="error", timeout=8)
+        try:
+            self.app.call_from_thread(back)  # type: ignore[attr-defined]
+        except RuntimeError:   # the app has exited, or this node left it (NoActiveAppError is one)
+            return False
+        return True
 
-        def work() -> None:
-            worker = get_current_worker()
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:  # noqa: BLE001 - shown to the user, never raised
-                try:
-                    app.call_from_thread(tell, worker, exc)
-                    if failed is not None:
-                        app.call_from_thread(back, worker, failed, exc)
-                except RuntimeError:
-                    pass
-                return
-            if done is not None:
-                try:
-                    app.call_from_thread(back, worker, done, result)
-                except RuntimeError:  # the app has exited meanwhile
-                    pass
-
-        self.run_worker(work, thread=True, exit_on_error=False, group=group,  # type: ignore[attr-defined]
-                        exclusive=exclusive)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.state is WorkerState.ERROR and worker.node is self and worker.error is not None:
+            self.notify(describe_error(worker.error), title=worker.name or "snaptui",  # type: ignore[attr-defined]
+                        severity="error", timeout=8)
 
     def reading(self, group: str) -> bool:
         """Whether a worker of this node's `group` is still at work (Textual's own worker state)."""
@@ -95,6 +87,10 @@ class EngineScreen(EngineCalls, Screen):
 
     def engine_events(self, events: list) -> None:
         """State changes recorded by any process since the last poll (override)."""
+
+    def action_target(self, name: str):
+        """The node whose `action_<name>` runs a binding of this screen's scope (the palette asks)."""
+        return self
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -1,28 +1,13 @@
 """Confirmation for anything destructive: names what it touches, focuses No, escape cancels."""
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-
-def describe_jobs(jobs: list, limit: int = 6) -> str:
-    """'3 jobs: 12/0 lr=0.1, 12/1 lr=0.2 and 1 more' style list for a dialog."""
-    names = [f"{job.ref} {job.label}" for job in jobs[:limit]]
-    text = "\n".join(f"  • {name}" for name in names)
-    if len(jobs) > limit:
-        text += f"\n  … and {len(jobs) - limit} more"
-    return text
-
-
-def confirm_then(screen, act: Callable[[], Any], title: str, body: str = "", **options: Any) -> None:
-    """Ask `title` (with `body`) in a ConfirmScreen over `screen`; run `act` only on yes. `options`:
-    the ConfirmScreen's yes/no labels and danger."""
-    screen.app.push_screen(ConfirmScreen(title, body, **options), lambda yes: act() if yes else None)
+from snaptui.display.dialogs import Confirmation
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -32,13 +17,13 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("left,right,tab,shift+tab", "toggle_focus", "Switch", show=False),
     ]
 
-    def __init__(self, title: str, body: str = "", yes: str = "Yes", no: str = "No", danger: bool = True):
+    def __init__(self, question: Confirmation):
         super().__init__()
-        self.title_text = title
-        self.body = body
-        self.yes = yes
-        self.no = no
-        self.danger = danger
+        self.title_text = question.title
+        self.body = question.body
+        self.yes = question.yes
+        self.no = question.no
+        self.danger = question.danger
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
@@ -81,7 +82,11 @@ class CurvesScreen(EngineScreen):
         if self.reading("curves"):
             return  # the previous read is still going: never overlap them
         view = View(**self.view.__dict__)
-        self.call_engine(self._read, view, done=self._shown, group="curves")
+        self._read_curves(view)
+
+    @work(thread=True, exit_on_error=False, group="curves", name="curves", description="read the curves")
+    def _read_curves(self, view: View) -> None:
+        self.hand_back(self._shown, self._read(view))
 
     def _read(self, view: View):
         if self._metrics is None:

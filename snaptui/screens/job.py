@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from snaptui.display import actions
+from snaptui.display.dialogs import cancel_jobs, resubmit_jobs
 from snaptui.widgets.filterbox import FilterBox
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.engine.errors import SnaptuiError
@@ -19,9 +20,6 @@ from snaptui.display.lines import job_line
 from snaptui.widgets.logview import LogView
 from .base import EngineScreen
 from .job_panels import log_status_text, manifest_text
-from .confirm import confirm_then, describe_jobs
-from .sweep import jobs_by_index
-from .sweep_actions import KEPT_NOTE, resubmit_title
 
 STREAMS = ("out", "err", "both")
 FIRST_READ = 1024 * 1024
@@ -66,7 +64,7 @@ class JobScreen(EngineScreen):
         self.query_one(LogView).focus()
         if self.job is not None and self.job.attempt.log_dir:
             self._loaded((self.job, None, [self.job.attempt], None))
-        self.call_engine(self._load, done=self._loaded, group="load", exclusive=True)
+        self._load()
         self.set_interval(1.0, self._tick, name="clock")
 
     def on_unmount(self) -> None:
@@ -75,12 +73,13 @@ class JobScreen(EngineScreen):
             index.close()
 
     # -- data ------------------------------------------------------------------------------
-    def _load(self):
+    @work(thread=True, exit_on_error=False, group="load", exclusive=True, name="job", description="read the job")
+    def _load(self) -> None:
         sweep = self.engine.sweep(self.sweep_id)
-        job = jobs_by_index(self.engine, self.sweep_id, [self.index])
+        job = self.engine.jobs_by_index(self.sweep_id, [self.index])
         if not job:
             raise SnaptuiError(f"sweep {self.sweep_id} has no job {self.index}")
-        return job[0], sweep, self.engine.attempts(job[0]), self.engine.task_count(job[0])
+        self.hand_back(self._loaded, (job[0], sweep, self.engine.attempts(job[0]), self.engine.task_count(job[0])))
 
     def _loaded(self, loaded) -> None:
         """(job, sweep, attempts, task count); a count of None keeps the one known."""
@@ -151,7 +150,7 @@ class JobScreen(EngineScreen):
 
     def engine_events(self, events: list) -> None:
         if any(e.sweep_id == self.sweep_id and e.job_index == self.index for e in events):
-            self.call_engine(self._load, done=self._loaded, group="load", exclusive=True)
+            self._load()
 
     def _tick(self) -> None:
         if self.job is not None and not self.job.state.is_final:
@@ -175,7 +174,7 @@ class JobScreen(EngineScreen):
             self.query_one(LogView).indexed([index.update(budget=FIRST_READ) for index in indexes])
             self._tail(indexes)
 
-    @work(thread=True, exclusive=True, group="tail", exit_on_error=False, name="log tailer")
+    @work(thread=True, exclusive=True, group="tail", exit_on_error=False, name="log tailer", description="log tailer")
     def _tail(self, indexes) -> None:
         """Index what the files gained, hand it to the view; poll (NFS raises no events). Cancelling
         the worker (another log shown, the screen closed) wakes it and stops it."""
@@ -188,18 +187,14 @@ class JobScreen(EngineScreen):
             summary = [(u.state, u.reset, u.grew, u.more) for u in updates]
             if summary != seen or any(u.grew for u in updates):
                 seen = summary
-                try:
-                    self.app.call_from_thread(self._indexed, worker, updates)
-                except RuntimeError:  # the app has exited
-                    app_gone = True
+                app_gone = not self.hand_back(self._indexed, updates)
             return any(u.more for u in updates)
 
         self.engine.follow_log(step, interval=self.poll_interval, wake=worker.cancelled_event,
                                stop=lambda: app_gone or worker.is_cancelled)
 
-    def _indexed(self, worker, updates) -> None:
-        if not worker.is_cancelled and self.is_attached:
-            self.query_one(LogView).indexed(updates)
+    def _indexed(self, updates) -> None:
+        self.query_one(LogView).indexed(updates)
 
     # -- status ----------------------------------------------------------------------------
     def _show_title(self) -> None:
@@ -294,10 +289,9 @@ class JobScreen(EngineScreen):
             self.notify(f"nothing to cancel: {job.ref} is {job.state.value}", severity="warning")
             return
 
-        confirm_then(self, lambda: self.call_engine(
-            self.engine.cancel, [job], title="cancel",
-            done=lambda jobs: (self.notify(f"cancelled {len(jobs)} job"), self.snaptui.poll_now())),
-            f"Cancel job {job.ref}?", describe_jobs([job]))
+        self.snaptui.confirm(cancel_jobs([job], self.sweep_id), lambda: self.snaptui.command(
+            "cancel", self.engine.cancel, [job],
+            done=lambda jobs: (self.notify(f"cancelled {len(jobs)} job"), self.snaptui.poll_now())))
 
     def action_resubmit(self) -> None:
         job = self.job
@@ -307,7 +301,6 @@ class JobScreen(EngineScreen):
             self.notify("only finished jobs can be resubmitted; cancel it first", severity="warning")
             return
 
-        confirm_then(self, lambda: self.call_engine(
-            self.engine.resubmit, [job], title="resubmit",
-            done=lambda jobs: (self.notify(f"resubmitted {job.ref}"), self.snaptui.poll_now())),
-            resubmit_title([job]), describe_jobs([job]) + KEPT_NOTE, yes="Resubmit", danger=False)
+        self.snaptui.confirm(resubmit_jobs([job]), lambda: self.snaptui.command(
+            "resubmit", self.engine.resubmit, [job],
+            done=lambda jobs: (self.notify(f"resubmitted {job.ref}"), self.snaptui.poll_now())))

@@ -6,18 +6,18 @@ import shlex
 from pathlib import Path
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, OptionList, Select, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from snaptui.display import actions
+from snaptui.display.dialogs import Confirmation
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.engine.errors import SnaptuiError
 from snaptui.engine.api import files_git_would_add
 from .base import EngineScreen, describe_error
-from .confirm import confirm_then
 
 NOT_SWEEPS = {"snaptui.toml", "pyproject.toml", "Cargo.toml", "poetry.lock", "uv.toml", "ruff.toml"}
 PREVIEW_JOBS = 30
@@ -78,8 +78,11 @@ class LaunchScreen(EngineScreen):
 
     def _relist(self) -> None:
         if not self.reading("files"):   # a slow disk: skip a tick rather than pile up listings
-            self.call_engine(sweep_files, self.engine.repo_root, done=self._listed, title="sweep files",
-                             group="files")
+            self._list_files()
+
+    @work(thread=True, exit_on_error=False, group="files", name="sweep files", description="list sweep files")
+    def _list_files(self) -> None:
+        self.hand_back(self._listed, sweep_files(self.engine.repo_root))
 
     def _watch(self) -> None:
         """Files created or removed are listed; the chosen file, edited elsewhere, is planned again."""
@@ -137,48 +140,37 @@ class LaunchScreen(EngineScreen):
         self._planning = True
         self._planned_stamp = file_stamp(path)   # watched: an edit elsewhere plans again
         self.query_one("#launch", Button).disabled = True
+        self._dry_run(path, self.profile, no_snapshot)
 
-        def plan():
+    @work(thread=True, exit_on_error=False, group="plan", exclusive=True, name="dry run", description="dry run")
+    def _dry_run(self, path: Path, profile: str | None, no_snapshot: bool) -> None:
+        """A bad sweep file is shown in the preview, not as a notification on every keystroke. Only the
+        latest dry run answers: a newer one cancels this worker (exclusive), and hand_back drops a
+        cancelled one's answer."""
+        try:
             while True:   # the plan and the stamp must describe the same content of the file
                 before = file_stamp(path)
-                result = self.engine.plan(path, profile=self.profile, no_snapshot=no_snapshot)
+                plan = self.engine.plan(path, profile=profile, no_snapshot=no_snapshot)
                 if file_stamp(path) == before:
-                    return result, before
-
-        def planned(result) -> None:
-            plan, stamp = result
-            self.plan, self._planned_stamp, self._plan_digest = plan, stamp, stamp
-            self._planning = False
-            self.query_one("#launch", Button).disabled = False
-            self.query_one("#preview", Static).update(self._describe(plan))
-            if self._launch_when_planned:
-                self._launch_when_planned = False
-                self.action_launch()
-
-        def failed(exc: BaseException) -> None:
-            self._planning = self._launch_when_planned = False
-            self._planned_stamp = file_stamp(path)
-            self.query_one("#preview", Static).update(Text(describe_error(exc), style="bold red"))
-
-        self.run_worker(lambda: self._plan_quietly(plan, planned, failed), thread=True, exit_on_error=False,
-                        group="plan", exclusive=True)
-
-    def _plan_quietly(self, plan, planned, failed) -> None:
-        """A bad sweep file is shown in the preview, not as a notification on every keystroke. Only the
-        latest dry run answers: a newer one cancels this worker (exclusive), and a cancelled one's
-        answer is dropped on the UI thread."""
-        worker = get_current_worker()
-
-        def back(callback, value) -> None:
-            if self.is_attached and not worker.is_cancelled:
-                callback(value)
-
-        try:
-            result = plan()
-        except BaseException as exc:  # noqa: BLE001
-            self.app.call_from_thread(back, failed, exc)
+                    break
+        except BaseException as exc:  # noqa: BLE001 - shown in the preview
+            self.hand_back(self._plan_failed, path, exc)
             return
-        self.app.call_from_thread(back, planned, result)
+        self.hand_back(self._planned, plan, before)
+
+    def _planned(self, plan, stamp: str | None) -> None:
+        self.plan, self._planned_stamp, self._plan_digest = plan, stamp, stamp
+        self._planning = False
+        self.query_one("#launch", Button).disabled = False
+        self.query_one("#preview", Static).update(self._describe(plan))
+        if self._launch_when_planned:
+            self._launch_when_planned = False
+            self.action_launch()
+
+    def _plan_failed(self, path: Path, exc: BaseException) -> None:
+        self._planning = self._launch_when_planned = False
+        self._planned_stamp = file_stamp(path)
+        self.query_one("#preview", Static).update(Text(describe_error(exc), style="bold red"))
 
     def _describe(self, plan) -> Text:
         spec, config = plan.spec, plan.config
@@ -252,10 +244,11 @@ class LaunchScreen(EngineScreen):
         def start() -> None:
             self.query_one("#launch", Button).disabled = True
             self.query_one("#preview", Static).update("launching…")
-            self.call_engine(launch, done=lambda sweep: self._launched(sweep, plan.notes[notes_before:]),
-                             failed=lambda _exc: self._replan(), title="launch", group="launch")
+            self.snaptui.command("launch", launch, done=lambda sweep: self._launched(sweep, plan.notes[notes_before:]),
+                                 failed=lambda _exc: self._replan(), caller=self)
 
-        confirm_then(self, start, f"Launch {plan.spec.name}?", body, yes="Launch", no="Not now", danger=False)
+        self.snaptui.confirm(Confirmation(f"Launch {plan.spec.name}?", body, yes="Launch", no="Not now", danger=False),
+                             start)
 
     def _launched(self, sweep, notes: list[str]) -> None:
         self.notify(f"launched sweep {sweep.id} {sweep.name}: {sweep.total} jobs")

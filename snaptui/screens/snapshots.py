@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -44,8 +45,11 @@ class SnapshotsScreen(EngineScreen):
 
     def action_reload(self) -> None:
         self.query_one("#snapshot-detail", Static).update("reading snapshots (git and disk use)…")
-        self.call_engine(self.engine.snapshots, done=self._loaded, title="snapshots",
-                         group="snapshots")
+        self._read_snapshots()
+
+    @work(thread=True, exit_on_error=False, group="snapshots", name="snapshots", description="read snapshots")
+    def _read_snapshots(self) -> None:
+        self.hand_back(self._loaded, self.engine.snapshots())
 
     def _loaded(self, rows: list) -> None:
         table = self.query_one(DataTable)
@@ -116,22 +120,23 @@ class SnapshotsScreen(EngineScreen):
         text.append("\n")
         text.append(f"worktree {row.worktree or '(removed)'}\n", style="dim")
         detail.update(text)
-        branch = row.branch
+        self._read_diff(row.branch, row.commit, text)
 
-        def shown(changes: list) -> None:
-            current = self.selected()
-            if current is None or current.branch != branch:
-                return
-            out = text.copy()
-            if not changes:
-                out.append("no uncommitted edits: the commit it was taken from, as is", style="dim")
-            else:
-                out.append(f"{len(changes)} files with uncommitted edits went in: ", style="bold")
-                out.append("  ".join(f"{status} {path}" for status, path in changes[:DIFF_LIMIT]))
-            detail.update(out)
+    @work(thread=True, exit_on_error=False, group="diff", name="diff", description="what went in a snapshot")
+    def _read_diff(self, branch: str, commit: str, text: Text) -> None:
+        self.hand_back(self._show_diff, branch, text, self.engine.diff(commit))
 
-        self.call_engine(self.engine.diff, row.commit, done=shown, title="diff",
-                         group="diff")
+    def _show_diff(self, branch: str, text: Text, changes: list) -> None:
+        current = self.selected()
+        if current is None or current.branch != branch:
+            return
+        out = text.copy()
+        if not changes:
+            out.append("no uncommitted edits: the commit it was taken from, as is", style="dim")
+        else:
+            out.append(f"{len(changes)} files with uncommitted edits went in: ", style="bold")
+            out.append("  ".join(f"{status} {path}" for status, path in changes[:DIFF_LIMIT]))
+        self.query_one("#snapshot-detail", Static).update(out)
 
     def action_gc(self) -> None:
         self.app.push_screen(GcScreen(), lambda removed: removed and self.action_reload())
@@ -169,16 +174,21 @@ class GcScreen(EngineCalls, ModalScreen[bool]):
             body.update(Text(str(exc), style="bold"))
             return
 
-        def show(items: list) -> None:
-            if not items:
-                body.update("Nothing is that old and unused: nothing would be removed.")
-            else:
-                body.update("Would remove (snapshots of live jobs are kept):\n" + "\n".join(
-                    f"  • {item}" for item in items[:12]) + (f"\n  … and {len(items) - 12} more" if len(items) > 12
-                                                           else ""))
+        self._dry_run(age, branches)
 
-        self.call_engine(self.app.engine.gc, older_than_s=age, dry_run=True,
-                         delete_branches=branches, done=show, title="gc", group="gc-preview")
+    @work(thread=True, exit_on_error=False, group="gc-preview", name="gc", description="gc dry run")
+    def _dry_run(self, age: float, branches: bool) -> None:
+        self.hand_back(self._show_dry_run, self.app.engine.gc(older_than_s=age, dry_run=True,
+                                                              delete_branches=branches))
+
+    def _show_dry_run(self, items: list) -> None:
+        body = self.query_one("#dialog-body", Static)
+        if not items:
+            body.update("Nothing is that old and unused: nothing would be removed.")
+        else:
+            body.update("Would remove (snapshots of live jobs are kept):\n" + "\n".join(
+                f"  • {item}" for item in items[:12]) + (f"\n  … and {len(items) - 12} more" if len(items) > 12
+                                                       else ""))
 
     def on_input_changed(self, _event) -> None:
         self._preview()
@@ -204,5 +214,5 @@ class GcScreen(EngineCalls, ModalScreen[bool]):
 
         event.button.disabled = True
         self.query_one("#dialog-body", Static).update("removing…")
-        self.call_engine(app.engine.gc, older_than_s=age, dry_run=False, delete_branches=branches,
-                         done=done, failed=lambda _exc: self.dismiss(False), title="gc", group="gc")
+        app.command("gc", app.engine.gc, older_than_s=age, dry_run=False, delete_branches=branches,
+                    done=done, failed=lambda _exc: self.dismiss(False), caller=self)

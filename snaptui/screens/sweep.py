@@ -1,98 +1,189 @@
-"""One sweep: the parameter matrix (or the flat job table), counts and ETA, cancel and resubmit."""
+"""One sweep: reads its jobs into the SweepView (the grid or the table, counts and ETA) and acts on them:
+open, curves, cancel and resubmit.
+
+A sweep of any size opens from the store's aggregate counts and the jobs its first screen shows; the
+other jobs are read a page at a time in a worker and filed in the model the view already shows. Changes
+recorded by any process are read as they come, one read at a time.
+"""
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import ContentSwitcher, Input, Static
+from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from snaptui.display import actions, responsive
-from snaptui.format import profile_label
-from snaptui.display.messages import SweepMetricsChanged
-from snaptui.widgets.filterbox import FilterBox
+from snaptui.display.dialogs import Confirmation, cancel_jobs, describe_jobs, resubmit_jobs
+from snaptui.display.layout import axes_for
+from snaptui.display.model import ETA_INLINE, SweepModel, result_ranges
+from snaptui.display.sweepmetrics import INTERVAL_S as METRICS_INTERVAL_S, SweepMetrics
+from snaptui.display.text import sweep_branch
+from snaptui.engine.states import RETRYABLE_STATES
+from snaptui.format import profile_label, states_phrase
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.widgets.jobgrid import JobGrid
 from snaptui.widgets.jobtable import JobTable
-from snaptui.display.lines import axes_line, job_line, status_line
-from snaptui.widgets.matrix import Matrix
-from snaptui.display.model import ETA_INLINE, SweepModel
-from .base import EngineScreen, describe_error
-from .sweep_actions import SweepJobActions
-from .sweep_metrics import SweepMetricsWatcher
-from .sweep_reading import SweepReading
-from .sweep_views import SweepViewActions
-from .sweeps import sweep_branch
+from snaptui.widgets.sweepview import VIEW_ACTIONS, SweepView
+from .base import EngineScreen
 
 FULL_RELOAD = 2000  # above this many changed jobs, fetch the whole sweep in one query
 LAST_LINE_JOBS = 200  # running jobs whose last log line the table shows (8 KiB read each, once a second)
+READ_PAGE = 2_000   # jobs read at a time after the first screen: decoding a page holds the GIL (~5 ms)
+PAGE_SHOW_S = 0.2   # while pages are read, what they change is drawn at most this often
+READ_WHOLE = 2000   # a sweep up to this size is read whole before the first paint (~40 ms)
 
 
-def jobs_by_index(engine, sweep_id: int, indexes: list[int]) -> list:
-    """Some jobs of a sweep in one query (resolve_job would recount the sweep for each)."""
-    return engine.jobs_by_index(sweep_id, indexes)
-
-
-class SweepScreen(SweepReading, SweepJobActions, SweepViewActions, EngineScreen):
+class SweepScreen(EngineScreen):
     SCOPE = "sweep"
-    BINDINGS = actions.bindings("sweep")
+    BINDINGS = actions.bindings("sweep", skip=VIEW_ACTIONS)
     AUTO_FOCUS = "#matrix"
 
     def __init__(self, sweep_id: int) -> None:
         super().__init__()
         self.sweep_id = sweep_id
-        self.model: SweepModel | None = None
+        self.view = SweepView(self.now, id="sweep-view")
         self._changed: set[int] = set()   # jobs changed since they were last read
-        self._table_stale = False
-        self._init_reading()
+        self._added_unshown: list[int] = []   # jobs read in the background, not drawn yet
+        self._pages_pending = False
+        self._window_wanted: tuple[int, int] | None = None   # (first, count): rows on screen not read yet
+        self._metrics = SweepMetrics()
 
     def compose(self) -> ComposeResult:
         yield Static(f"sweep {self.sweep_id}", id="title", classes="title-bar")
-        yield Static("loading…", id="status", classes="status-bar")
-        yield Static("", id="axes", classes="status-bar")
-        yield FilterBox("filter jobs by label or state; enter to keep, escape to clear", id="filter")
-        with ContentSwitcher(initial="matrix", id="views"):
-            yield Matrix(id="matrix")
-            yield JobTable(self.now, id="table")
-        yield Static("", id="selected", classes="status-bar")
+        yield self.view
         yield SnaptuiFooter()
 
     def on_mount(self) -> None:
         responsive.keep(self)   # the app's own long-lived objects too: a full pass over them took ~0.1 s early in a read
-        self.call_engine(self._load, done=self._loaded, group="load")
+        self._load()
         self.set_interval(1.0, self._tick, name="clock")
-        SweepMetricsWatcher(self).start()
+        self.set_interval(METRICS_INTERVAL_S, self._read_metrics_if_due, name="metrics")
+        self.set_timer(0.2, self._read_metrics_if_due)
+        self.watch(self.view, "shown", self._shown_changed, init=False)
 
     def on_unmount(self) -> None:
         responsive.release(self)
 
-    # -- data ----------------------------------------------------------------------------
+    @property
+    def model(self) -> SweepModel | None:
+        return self.view.model
+
+    def selected_job(self):
+        return self.view.selected_job()
+
+    def action_target(self, name: str):
+        return self.view if name in VIEW_ACTIONS else self
+
+    # -- the first screen ------------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="load", name="sweep", description="read the sweep")
+    def _load(self) -> None:
+        """The sweep's counts (one aggregate query) and the jobs its first screen shows: the cells of the
+        grid, or, without a grid spec (the grid is laid out from every job's parameters, once all are
+        read), the table's first rows. The rest is read in the background (_read_rest)."""
+        with responsive.quick_switches():   # the UI thread is busy mounting the screen meanwhile
+            sweep = self.engine.sweep(self.sweep_id)
+            if sweep.total <= READ_WHOLE:
+                model = SweepModel(sweep, self.engine.jobs(self.sweep_id))
+            else:
+                model = SweepModel(sweep, [], total=sweep.total)
+                width, height = self.app.size   # a cell is at least 4 columns wide; 6 lines are not the grid's
+                if model.laid_out:   # the grid's cells need only their states; the job under the cursor in full
+                    model.early_states = self.engine.job_states(self.sweep_id, model.cells(height - 5, width // 4 + 1))
+                    first = [model.cell(0, 0)]
+                else:
+                    first = list(range(height))
+                model.add(self.engine.jobs_by_index(self.sweep_id, first))
+        self.hand_back(self._loaded, model)
+
     def _loaded(self, model: SweepModel) -> None:
-        self.model = model
-        self.query_one(Matrix).set_model(model)
-        self.query_one(JobTable).model = model
-        self._table_stale = True   # sorted and measured when first shown
+        self.view.model = model
         sweep = model.sweep
         snap = sweep.snapshot or {}
         title = Text()
         title.append(f"sweep {sweep.id} ", style="bold")
         title.append(sweep.name, style="bold")
-        title.append(f"  {profile_label(sweep)}  {model.sweep.total} jobs  ", style="dim")
+        title.append(f"  {profile_label(sweep)}  {sweep.total} jobs  ", style="dim")
         title.append(sweep_branch(sweep))
         if snap.get("commit"):
             title.append(f" @ {snap['commit'][:10]}", style="dim")
         self.query_one("#title", Static).update(title)
-        self._show_status()
-        self._show_axes()
-        self._show_selected()
+        self._estimate_eta_if_due()
         self._read_changed()
-        if not model.laid_out:   # no grid until every job is read: the table's first rows meanwhile
-            self.action_toggle_table()
         if not model.complete:   # once the first screen is drawn: the read competes with drawing it
             self.call_after_refresh(self._read_rest)
 
+    # -- the rest, a page at a time ------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="rest", exit_on_error=False, name="sweep", description="read the jobs")
+    def _read_rest(self) -> None:
+        """Every job, a page at a time, into the model the view already shows. The thread decodes a
+        page and works out its result ranges; the UI thread only files the jobs (_page_read). Without a
+        grid spec, the thread then lays out the grid from every job's parameters (_lay_out)."""
+        worker = get_current_worker()
+        everything: list | None = None if self.model.laid_out else []
+        with responsive.quick_switches():
+            for page in self.engine.jobs_in_pages(self.sweep_id, size=READ_PAGE):
+                if worker.is_cancelled:
+                    return
+                ranges = result_ranges(page)
+                if everything is not None:
+                    everything += page
+                if not self.hand_back(self._page_read, page, ranges):
+                    return
+            if everything is not None and not worker.is_cancelled:
+                self.hand_back(self._lay_out, axes_for(everything))
+
+    def _page_read(self, page: list, ranges: dict) -> None:
+        """File a page in the model; what the view shows of it is drawn at most every PAGE_SHOW_S
+        (a redraw per page would be most of the UI thread's time while 100,000 jobs are read)."""
+        added = self.model.add(page, ranges)
+        if not added:
+            return
+        responsive.keep(self)
+        self._added_unshown += added
+        if self.model.complete:
+            self._show_pages()
+        elif not self._pages_pending:
+            self._pages_pending = True
+            self.set_timer(PAGE_SHOW_S, self._show_pages, name="pages")
+
+    def _show_pages(self) -> None:
+        self._pages_pending = False
+        added, self._added_unshown = self._added_unshown, []
+        if added and self.is_attached:
+            self._estimate_eta_if_due()
+            self.view.jobs_added(added)
+
+    def _lay_out(self, found: tuple) -> None:
+        self.model.set_layout(found)
+        self.view.laid_out()
+
+    def on_job_table_rows_wanted(self, message: JobTable.RowsWanted) -> None:
+        """The table drew rows whose jobs the pages have not reached (End, PageDown): read those first.
+        One read at a time; the latest rows asked for are read next (earlier ones are off screen)."""
+        self._window_wanted = (message.first, message.count)
+        self._read_window()
+
+    def _read_window(self) -> None:
+        if self._window_wanted is not None and self.model is not None and not self.reading("window"):
+            (first, count), self._window_wanted = self._window_wanted, None
+            self._fetch_window(first, count)
+
+    @work(thread=True, group="window", exit_on_error=False, name="sweep", description="read the rows shown")
+    def _fetch_window(self, first: int, count: int) -> None:
+        jobs = self.engine.jobs_window(self.sweep_id, first, count)
+        self.hand_back(self._window_read, jobs, result_ranges(jobs))
+
+    def _window_read(self, jobs: list, ranges: dict) -> None:
+        fresh = [job for job in jobs if job.index not in self.model.jobs]
+        self._page_read(jobs, ranges)
+        if fresh:
+            self.view.rows_read(fresh)
+
+    # -- changes recorded by any process --------------------------------------------------------
     def engine_events(self, events: list) -> None:
         self._changed.update(e.job_index for e in events if e.sweep_id == self.sweep_id)
         self._read_changed()
@@ -104,247 +195,166 @@ class SweepScreen(SweepReading, SweepJobActions, SweepViewActions, EngineScreen)
             wanted, self._changed = self._changed, set()
             self._fetch(wanted)
 
-    @work(thread=True, exclusive=True, group="fetch", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="fetch", exit_on_error=False, name="sweep", description="read changes")
     def _fetch(self, wanted: set[int]) -> None:
         if len(wanted) > FULL_RELOAD:
             jobs = self.engine.jobs(self.sweep_id)
         else:
-            jobs = jobs_by_index(self.engine, self.sweep_id, sorted(wanted))
+            jobs = self.engine.jobs_by_index(self.sweep_id, sorted(wanted))
         # while the sweep is still being read, its counts come from the store (one aggregate query)
         counts = None if self.model.complete else self.engine.sweep(self.sweep_id).counts
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._fetched, jobs, counts)
+        self.hand_back(self._fetched, jobs, counts)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group in ("fetch", "window") and event.worker.is_finished:
-            if event.worker.error is not None:
-                self.notify(describe_error(event.worker.error), title="snaptui", severity="error", timeout=8)
             self._read_changed() if event.worker.group == "fetch" else self._read_window()
 
     def _fetched(self, jobs: list, counts: dict | None = None) -> None:
-        if not self.is_attached:
-            return
         if counts is not None:
             self.model.set_counts(counts)
-        changed = self.model.update(jobs)
-        if changed:
-            matrix = self.query_one(Matrix)
-            if matrix.mode != "state" and matrix.mode not in self.model.results:
-                matrix.mode = "state"
-            matrix.relayout() if matrix.mode != "state" else matrix.refresh()
-            table = self.query_one(JobTable)
-            if self.query_one(ContentSwitcher).current == "table" or table.filtering:
-                table.rebuild()
-                matrix.matches = set(table.rows) if table.filtering else None   # a job left the state shown
-                matrix.refresh()
-                self._show_axes()
-            else:
-                self._table_stale = True   # re-sorted when shown: 10,000 rows cost ~40 ms
-            self._show_status()
-            self._show_selected()
+        if self.model.update(jobs):
+            self._estimate_eta_if_due()
+            self.view.jobs_changed()
 
+    # -- the clock: elapsed times, ETA, last log lines, metrics -----------------------------------
     def _tick(self) -> None:
         """Once a second: elapsed times and the ETA of running jobs (the model keeps which are running,
         so a tick costs what is running, not the sweep's size)."""
-        if self.model is None:
+        model = self.model
+        if model is None:
             return
-        running = self.model.running
-        table = self.query_one(JobTable)
-        if not running and table.last_lines:
+        table = self.view.table
+        if not model.running and table.last_lines:
             table.set_last_lines({})
-        if running:
-            if self.query_one(ContentSwitcher).current == "table":
-                table.refresh()
-                self._read_last_lines(self._running_jobs())
-            self._show_status()
-            self._show_selected()
+        if model.running:
+            if self.view.on_table:
+                self._read_last_lines_if_free()
+            self._estimate_eta_if_due()
+            self.view.tick()
 
-    def _running_jobs(self) -> list:
-        """The first LAST_LINE_JOBS running jobs by index: those whose last log line the table shows."""
-        return [self.model.jobs[i] for i in heapq.nsmallest(LAST_LINE_JOBS, self.model.running)]
+    def _shown_changed(self, shown: str) -> None:
+        if shown == "table" and self.model is not None:
+            self._read_last_lines_if_free()
 
+    def _read_last_lines_if_free(self) -> None:
+        """The last log line of the first LAST_LINE_JOBS running jobs by index; a slow disk skips a tick
+        rather than pile up reads."""
+        if not self.reading("last-lines"):
+            model = self.model
+            self._read_last_lines([model.jobs[i] for i in heapq.nsmallest(LAST_LINE_JOBS, model.running)])
+
+    @work(thread=True, exit_on_error=False, group="last-lines", name="last lines", description="last lines")
     def _read_last_lines(self, jobs: list) -> None:
         from snaptui.display.lastline import last_lines
 
-        if not self.reading("last-lines"):   # a slow disk: skip a tick rather than pile up reads
-            self.call_engine(last_lines, self.engine, jobs, done=self.query_one(JobTable).set_last_lines,
-                             group="last-lines")
+        self.hand_back(self.view.table.set_last_lines, last_lines(self.engine, jobs))
 
-    # -- status lines ---------------------------------------------------------------------
-    def _show_status(self) -> None:
-        now = self.now()
-        if self.model.eta_due(now) and len(self.model.jobs) > ETA_INLINE and not self.reading("eta"):
-            self.call_engine(self.model.estimate_eta, list(self.model.jobs.values()), now,
-                             done=self._eta_estimated, group="eta")
-        self.query_one("#status", Static).update(status_line(self.model, now, self.app.size.width < 120),
-                                                 layout=False)
+    def _estimate_eta_if_due(self) -> None:
+        """A sweep of more than ETA_INLINE jobs has its ETA estimated in a worker (the model does a
+        smaller one's itself, when the status line asks)."""
+        model, now = self.model, self.now()
+        if model.eta_due(now) and len(model.jobs) > ETA_INLINE and not self.reading("eta"):
+            self._estimate_eta(model, list(model.jobs.values()), now)
+
+    @work(thread=True, exit_on_error=False, group="eta", name="eta", description="estimate the ETA")
+    def _estimate_eta(self, model: SweepModel, jobs: list, now: float) -> None:
+        self.hand_back(self._eta_estimated, model.estimate_eta(jobs, now))
 
     def _eta_estimated(self, estimate: tuple) -> None:
         self.model.set_eta(estimate)
-        self._show_status()
+        self.view.show_status()
 
-    def _show_axes(self) -> None:
-        table = None
-        if self.query_one(ContentSwitcher).current == "table":
-            view = self.query_one(JobTable)
-            table = (len(view.rows), view._title(view.sort_key))
-        matrix = self.query_one(Matrix)
-        self.query_one("#axes", Static).update(axes_line(self.model, matrix.mode, table,
-                                                         matrix.goal() if matrix.aggregate else None,
-                                                         self.query_one(JobTable).state_filter), layout=False)
+    def _read_metrics_if_due(self) -> None:
+        """Never two reads at once; none once the sweep has ended and been read since."""
+        model = self.model
+        if model is not None and not self.reading("metrics") and self._metrics.due(model):
+            # what the read needs from the screen is taken here: in the thread the screen may be gone
+            self._read_metrics(self.engine, list(model.jobs.values()), self.now())
 
-    def _show_selected(self) -> None:
-        job = self.selected_job()
-        line = job_line(job, self.now())
-        flag = self.model.flagged.get(job.index) if job is not None and self.model is not None else None
-        if flag:
-            line.append(f"  ! {flag}", style="bold red")
-        self.query_one("#selected", Static).update(line, layout=False)
+    @work(thread=True, exit_on_error=False, group="metrics", name="metrics", description="read metrics")
+    def _read_metrics(self, engine, jobs: list, now: float) -> None:
+        self.hand_back(self._metrics_read, *self._metrics.read(engine, jobs, now))
 
-    # -- selection -------------------------------------------------------------------------
-    def _view(self):
-        if self.query_one(ContentSwitcher).current == "table":
-            return self.query_one(JobTable)
-        return self.query_one(Matrix)
+    def _metrics_read(self, values: dict, flagged: dict) -> None:
+        model = self.model
+        if values != model.metric_values or flagged != model.flagged:
+            model.set_metrics(values, flagged)
+            self.view.metrics_changed()
 
-    def selected_job(self):
-        if self.model is None:
-            return None
-        index = self._view().selected
-        return self.model.jobs.get(index) if index is not None else None
-
-    def targets(self) -> list:
-        """The marked jobs, or else the selected one."""
-        if self.model is None:
-            return []
-        if self.model.marked:
-            return [self.model.jobs[i] for i in sorted(self.model.marked)]
-        job = self.selected_job()
-        return [job] if job is not None else []
-
-    def on_job_grid_cursor_moved(self, _message: JobGrid.CursorMoved) -> None:
-        self._show_selected()
-
-    def on_job_table_sort_changed(self, _message) -> None:
-        self._show_axes()
-
+    # -- other screens ----------------------------------------------------------------------------
     def on_job_grid_activated(self, message: JobGrid.Activated) -> None:
         self._open(message.index)
 
-    def _open(self, index: int) -> None:
-        from .job import JobScreen
-
-        self.app.push_screen(JobScreen(self.sweep_id, index, job=self.model.jobs.get(index) if self.model else None))
-
-    # -- actions -----------------------------------------------------------------------------
     def action_open(self) -> None:
-        index = self._view().selected if self.model is not None else None
+        index = self.view.selected_index
         if index is not None:   # a job not read yet: the job screen reads it
             self._open(index)
 
-    def _redraw(self) -> None:
-        self.query_one(Matrix).refresh()
-        self.query_one(JobTable).refresh()
-        self._show_status()
-
-    def action_mark(self) -> None:
-        job = self.selected_job()
-        if job is None:
-            return
-        self.model.marked ^= {job.index}
-        if self.query_one(ContentSwitcher).current == "table":
-            self.query_one(JobTable).action_move(1)
-        self._redraw()
-
-    def action_mark_all(self) -> None:
-        if self.model is None or self.still_reading():
-            return
-        if self.model.marked:
-            self.model.marked.clear()
-        else:
-            self.model.marked.update(self.query_one(JobTable).matching())
-        self._redraw()
-
-    def action_next_failed(self) -> None:
-        """The next FAILED or TIMEOUT job after the selected one, in the order shown; the table
-        when it is in another slice of the grid."""
-        if self.model is None:
-            return
-        table = self.query_one(JobTable)
-        on_table = self.query_one(ContentSwitcher).current == "table"
-        order = table.rows if on_table else list(self.model.order)
-        failed = {i for i, job in self.model.jobs.items() if job.state.value in ("FAILED", "TIMEOUT")}
-        if not failed or not order:
-            self.notify("no failed or timed-out job in this sweep", severity="warning", timeout=3)
-            return
-        selected = self._view().selected
-        start = order.index(selected) + 1 if selected in order else 0
-        target = next((order[(start + n) % len(order)] for n in range(len(order))
-                       if order[(start + n) % len(order)] in failed), None)
-        if target is None:
-            self.notify("no failed job among those shown", severity="warning", timeout=3)
-            return
-        if not on_table and self.model.position(target) is None:
-            self.action_toggle_table()
-        self._view().select_job(target)
-        self._show_selected()
-
-    def action_toggle_table(self) -> None:
-        switcher = self.query_one(ContentSwitcher)
-        job = self.selected_job()
-        switcher.current = "table" if switcher.current == "matrix" else "matrix"
-        if switcher.current == "table" and self._table_stale:
-            self._table_stale = False
-            self.query_one(JobTable).rebuild()
-        if switcher.current == "table" and self.model is not None:
-            self._read_last_lines(self._running_jobs())
-        view = self._view()
-        if job is not None:
-            view.select_job(job.index)
-        view.focus()
-        self._show_axes()
-        self._show_selected()
-
-    def on_sweep_metrics_changed(self, _message: SweepMetricsChanged) -> None:
-        """Redraw the grid and the selected job's line."""
-        matrix = self.query_one(Matrix)
-        matrix.relayout() if matrix.mode != "state" else matrix.refresh()
-        self._show_selected()
+    def _open(self, index: int) -> None:
+        self.snaptui.open_job(self.sweep_id, index, job=self.model.jobs.get(index) if self.model else None)
 
     def action_curves(self) -> None:
-        from .curves import CurvesScreen
-
         if self.model is not None:
             job = self.selected_job()
-            self.app.push_screen(CurvesScreen(self.sweep_id, sorted(self.model.marked) or None,
-                                              job.index if job else None))
+            self.snaptui.open_curves(self.sweep_id, sorted(self.model.marked) or None, job.index if job else None)
 
-    def action_state_filter(self) -> None:
-        """Cycle all / running / failed / pending / completed / cancelled, on the table (the grid dims
-        the others, as with `/`, whose text filter combines with this one)."""
+    # -- cancel and resubmit: marked jobs or the selected one, or every failed one; each asks first ----
+    def _after(self, verb: str):
+        def done(jobs: list) -> None:
+            self.notify(f"{verb} {len(jobs)} job{'s' if len(jobs) != 1 else ''}", timeout=3)
+            if self.model is not None:
+                self.model.marked.clear()
+                self.view.redraw()
+            self.snaptui.poll_now()
+        return done
+
+    def _command(self, title: str, fn, *args, verb: str):
+        return lambda: self.snaptui.command(title, fn, *args, done=self._after(verb), caller=self)
+
+    def action_cancel(self) -> None:
+        targets = self.view.targets()
+        live = [job for job in targets if not job.state.is_final]
+        if not live:
+            if targets:
+                self.notify("nothing to cancel: " + (f"{targets[0].ref} is {targets[0].state.value}"
+                                                     if len(targets) == 1 else "every marked job has finished"),
+                            severity="warning")
+            return
+        self.snaptui.confirm(cancel_jobs(live, self.sweep_id),
+                             self._command("cancel", self.engine.cancel, live, verb="cancelled"))
+
+    def action_cancel_sweep(self) -> None:
+        """Also while a large sweep is still being read (a wrong 100,000-job launch is stopped at once):
+        the engine cancels from the store, and the dialog counts from the store's counts."""
         if self.model is None:
             return
-        if self.query_one(ContentSwitcher).current != "table":
-            self.action_toggle_table()
-        table = self.query_one(JobTable)
-        table.cycle_state_filter()
-        self._filters_changed()
-
-    def _filters_changed(self) -> None:
-        table, matrix = self.query_one(JobTable), self.query_one(Matrix)
-        matrix.matches = set(table.rows) if table.filtering else None
-        matrix.refresh()
-        self._show_axes()
-        self._show_selected()
-
-    def action_filter(self) -> None:
-        self.query_one("#filter", FilterBox).open()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id != "filter" or self.model is None:
+        live = sum(n for state, n in self.model.counts().items() if not state.is_final)
+        if not live:
+            self.notify(f"sweep {self.sweep_id} has no unfinished job", severity="warning")
             return
-        table = self.query_one(JobTable)
-        table.filter_text = event.value.strip()
-        table.rebuild()
-        self._filters_changed()
+        self.snaptui.confirm(Confirmation(f"Cancel the whole sweep {self.sweep_id} {self.model.sweep.name}?",
+                                          f"{live:,} unfinished jobs will be cancelled."),
+                             self._command("cancel", self.engine.cancel_sweep, self.sweep_id, verb="cancelled"))
 
+    def action_resubmit(self) -> None:
+        targets = self.view.targets()
+        done = [job for job in targets if job.state.is_final]
+        if not done:
+            if targets:
+                self.notify("only finished jobs can be resubmitted; cancel it first", severity="warning")
+            return
+        self.snaptui.confirm(resubmit_jobs(done),
+                             self._command("resubmit", self.engine.resubmit, done, verb="resubmitted"))
+
+    def action_resubmit_failed(self) -> None:
+        if self.model is None or self.view.still_reading():
+            return
+        failed = [job for job in self.model.jobs.values() if job.state in RETRYABLE_STATES]
+        if not failed:
+            self.notify("no failed, cancelled or timed-out job to resubmit", severity="warning")
+            return
+        phrase = states_phrase(Counter(job.state for job in failed))
+        self.snaptui.confirm(Confirmation(f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} ({phrase})?",
+                                          describe_jobs(failed), yes="Resubmit", danger=False),
+                             self._command("resubmit", self.engine.resubmit_failed, self.sweep_id,
+                                           verb="resubmitted"))

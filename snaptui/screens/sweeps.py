@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
@@ -12,24 +13,12 @@ from snaptui.widgets.filterbox import FilterBox
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.engine.states import RETRYABLE_STATES
 from snaptui.format import duration, profile_label, states_phrase
-from snaptui.display.text import ago, count_bar, truncate, truncate_left
+from snaptui.display.dialogs import Confirmation
+from snaptui.display.text import ago, count_bar, sweep_branch, truncate, truncate_left
 from .base import EngineScreen
-from .confirm import confirm_then
 
 COLUMNS = [("id", "#"), ("name", "name"), ("profile", "profile"), ("branch", "snapshot"),
            ("progress", "progress"), ("started", "started"), ("elapsed", "elapsed")]
-
-
-def sweep_branch(sweep, prefix: str = "") -> str:
-    """The snapshot branch (without the common prefix when given), or why there is none."""
-    snap = sweep.snapshot or {}
-    if not snap:
-        return "(no snapshot)"
-    branch = snap.get("branch") or ""
-    if prefix and branch.startswith(prefix.rstrip("/") + "/"):
-        branch = branch[len(prefix.rstrip("/")) + 1:]
-    commit = (snap.get("commit") or "")[:7]
-    return branch or commit or "?"
 
 
 class SweepTable(DataTable, inherit_bindings=False):
@@ -75,7 +64,11 @@ class SweepsScreen(EngineScreen):
         (on_worker_state_changed), so the list ends up showing the latest state."""
         self._reload_asked = self.reading("sweeps")
         if not self._reload_asked:
-            self.call_engine(self.engine.sweeps, done=self._loaded, group="sweeps")
+            self._read_sweeps()
+
+    @work(thread=True, exit_on_error=False, group="sweeps", name="sweeps", description="read the sweeps")
+    def _read_sweeps(self) -> None:
+        self.hand_back(self._loaded, self.engine.sweeps())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "sweeps" and event.worker.is_finished and self._reload_asked:
@@ -241,10 +234,10 @@ class SweepsScreen(EngineScreen):
             self.notify(f"sweep {sweep.id} {sweep.name} has no unfinished job", severity="warning")
             return
 
-        confirm_then(self, lambda: self.call_engine(
-            self.engine.cancel_sweep, sweep.id, title="cancel",
-            done=lambda jobs: self.notify(f"cancelled {len(jobs)} jobs of sweep {sweep.id}")),
-            f"Cancel sweep {sweep.id} {sweep.name}?", f"{live} unfinished jobs will be cancelled.")
+        self.snaptui.confirm(
+            Confirmation(f"Cancel sweep {sweep.id} {sweep.name}?", f"{live:,} unfinished jobs will be cancelled."),
+            lambda: self.snaptui.command("cancel", self.engine.cancel_sweep, sweep.id,
+                                         done=lambda jobs: self.notify(f"cancelled {len(jobs)} jobs of sweep {sweep.id}")))
 
     def action_resubmit_failed(self) -> None:
         sweep = self.selected()
@@ -256,8 +249,8 @@ class SweepsScreen(EngineScreen):
             return
 
         phrase = states_phrase({s: n for s, n in sweep.counts.items() if s in RETRYABLE_STATES})
-        confirm_then(self, lambda: self.call_engine(
-            self.engine.resubmit_failed, sweep.id, title="resubmit",
-            done=lambda jobs: self.notify(f"resubmitted {len(jobs)} jobs of sweep {sweep.id}")),
-            f"Resubmit {n} jobs of sweep {sweep.id} {sweep.name} ({phrase})?",
-            "Every failed, cancelled and timed-out job gets a new attempt.", yes="Resubmit", danger=False)
+        self.snaptui.confirm(
+            Confirmation(f"Resubmit {n} jobs of sweep {sweep.id} {sweep.name} ({phrase})?",
+                         "Every failed, cancelled and timed-out job gets a new attempt.", yes="Resubmit", danger=False),
+            lambda: self.snaptui.command("resubmit", self.engine.resubmit_failed, sweep.id,
+                                         done=lambda jobs: self.notify(f"resubmitted {len(jobs)} jobs of sweep {sweep.id}")))

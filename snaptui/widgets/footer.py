@@ -13,6 +13,9 @@ from textual import events
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from snaptui.display import actions
+
+REGISTRY_ORDER = {action.id: n for n, action in enumerate(actions.ACTIONS)}
 NARROW = 100   # below this many columns: compact keys, and ctrl+p (listed in help) left out
 
 
@@ -69,12 +72,15 @@ class SnaptuiFooter(Widget, can_focus=False):
         """(key, key display, description, enabled, tooltip) per action, help first; and the palette's key."""
         active = self.screen.active_bindings
         seen: dict[str, tuple[str, str, str, bool, str]] = {}
+        rank: dict[str, int] = {}
         for _node, binding, enabled, tooltip in active.values():
             if binding.show and binding.action not in seen:
                 seen[binding.action] = (binding.key, self.app.get_key_display(binding), binding.description, enabled,
                                         tooltip or binding.tooltip)
+                rank[binding.action] = REGISTRY_ORDER.get(binding.id or "", len(REGISTRY_ORDER))
         keys = [seen.pop("help")] if "help" in seen else []
-        keys += seen.values()
+        # in the registry's order, whichever node (the screen, a widget in focus) holds the binding
+        keys += [seen[action] for action in sorted(seen, key=rank.__getitem__)]
         palette = None
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             found = active.get(self.app.COMMAND_PALETTE_BINDING)

@@ -12,11 +12,13 @@ from array import array
 from collections import OrderedDict
 
 from rich.text import Text
+from textual import work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import get_current_worker
 
 from snaptui.engine.views import LineIndex, Update
 
@@ -245,25 +247,23 @@ class LogView(ScrollView, can_focus=True):
         self.post_message(self.StatusChanged())
         sources, case, top = list(self.sources), self._case, int(self.scroll_y) if self.wrap else self.top_line
         view_of = [array("Q", v) for v in self._view_of] if self.merged else None
+        self._search(needle, sources, case, top, view_of)
 
-        def work() -> None:
-            from textual.worker import get_current_worker
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False, name="search", description="search")
+    def _search(self, needle: str, sources: list, case: bool, top: int, view_of: list | None) -> None:
+        worker = get_current_worker()
+        total = sum(s.indexed for s in sources) or 1
+        done_before = 0
+        found: list[int] = []
+        for number, source in enumerate(sources):
+            def progress(done, _size, base=done_before):
+                self.app.call_from_thread(self._search_progress, needle, (base + done) / total)
 
-            worker = get_current_worker()
-            total = sum(s.indexed for s in sources) or 1
-            done_before = 0
-            found: list[int] = []
-            for number, source in enumerate(sources):
-                def progress(done, _size, base=done_before):
-                    self.app.call_from_thread(self._search_progress, needle, (base + done) / total)
-
-                hits = source.search(needle, case, progress=progress, cancelled=lambda: worker.is_cancelled)
-                found += [view_of[number][n] for n in hits if n < len(view_of[number])] if view_of else hits
-                done_before += source.indexed
-            if not worker.is_cancelled:
-                self.app.call_from_thread(self._searched, needle, sorted(found), top)
-
-        self.run_worker(work, thread=True, exclusive=True, group="search", exit_on_error=False)
+            hits = source.search(needle, case, progress=progress, cancelled=lambda: worker.is_cancelled)
+            found += [view_of[number][n] for n in hits if n < len(view_of[number])] if view_of else hits
+            done_before += source.indexed
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._searched, needle, sorted(found), top)
 
     def _search_progress(self, needle: str, fraction: float) -> None:
         if needle == self.needle and self.searching is not None:

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.events import Click
 from textual.geometry import Size
+from textual.reactive import reactive
 from textual.strip import Strip
 
 from snaptui.display.aggregate import best_cell, cell_stats, goal_for, stat_text
@@ -23,6 +24,9 @@ from snaptui.format import format_result
 
 
 class Matrix(JobGrid):
+    mode: reactive[str] = reactive("state", init=False, repaint=False)   # "state" or a result name (heatmap)
+    aggregate: reactive[bool] = reactive(False, init=False, repaint=False)   # heatmap: mean and spread over the axes not shown (seeds)
+
     COMPONENT_CLASSES = {"matrix--header", "matrix--label", "matrix--cursor", "matrix--marked", "matrix--missing",
                          "matrix--heat-low", "matrix--heat-high", "matrix--heat-none", "matrix--dim",
                          *STATE_CLASSES.values()}
@@ -34,8 +38,6 @@ class Matrix(JobGrid):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.model: SweepModel | None = None
-        self.mode = "state"          # "state" or a result name (heatmap)
-        self.aggregate = False       # heatmap: mean and spread over the axes not shown (seeds)
         self.goals: dict[str, str] = {}   # result name -> "min" or "max": which cell is best
         self._stats: dict | None = None
         self.matches: set[int] | None = None   # filter: jobs not in it are dimmed
@@ -70,6 +72,12 @@ class Matrix(JobGrid):
         row, col = self.cursor
         self.cursor = (min(row, model.n_rows - 1), min(col, model.n_cols - 1))
         self.refresh()
+
+    def watch_mode(self) -> None:
+        self.relayout()
+
+    def watch_aggregate(self) -> None:
+        self.relayout()
 
     def on_resize(self) -> None:
         self.relayout()

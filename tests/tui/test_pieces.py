@@ -132,6 +132,18 @@ def test_registry_ids_are_unique_and_keymap_short_names_expand():
     assert actions.unknown_keymap_entries({"cancel": "x", "nope": "y"}) == ["nope"]
 
 
+def test_every_action_of_a_screen_is_run_by_the_screen_or_the_widget_that_holds_its_state():
+    """The registry feeds the sweep screen's keys to two nodes: each action is one node's, never none."""
+    from snaptui.screens.sweep import SweepScreen
+    from snaptui.widgets.sweepview import VIEW_ACTIONS, SweepView
+
+    for action in actions.actions_for("sweep"):
+        runners = [cls for cls in (SweepScreen, SweepView) if hasattr(cls, f"action_{action.name}")]
+        assert len(runners) == 1, (action.id, runners)
+        bound = [b.action for b in (SweepView if action.name in VIEW_ACTIONS else SweepScreen).BINDINGS]
+        assert action.name in bound, action.id
+
+
 async def test_keymap_from_snaptui_toml_remaps_and_help_shows_it(git_repo):
     from snaptui.engine.api import Engine
     from snaptui.screens.help import HelpScreen
