@@ -73,6 +73,12 @@ def warn_interrupted(engine: Engine) -> None:
 
 
 def recover(engine: Engine, args: Namespace) -> int:
+    if args.rebuild:
+        if args.sweep is not None or args.abort:
+            raise ConfigError.single(None, "--rebuild", "rebuilds the whole store: give no sweep and no --abort")
+        for line in engine.rebuild_store():
+            out.print(line, markup=False, soft_wrap=True)
+        return 0
     found = engine.interrupted_launches()
     if args.sweep is not None:
         found = [s for s in found if str(s.id) == args.sweep]

@@ -60,9 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     snapshots.add_argument("--older-than", default="14d", help="gc: only snapshots older than this (e.g. 14d, 12h)")
     snapshots.add_argument("--dry-run", action="store_true", help="gc: say what would be removed")
     snapshots.add_argument("--branches", action="store_true", help="gc: delete the snapshot branches too")
-    recover = verbs.add_parser("recover", help="finish (or --abort) a launch that was interrupted")
+    recover = verbs.add_parser("recover", help="finish (or --abort) a launch that was interrupted; --rebuild a lost store")
     recover.add_argument("sweep", nargs="?", help="default: every interrupted launch")
     recover.add_argument("--abort", action="store_true", help="undo it: stop its jobs, remove its snapshot")
+    recover.add_argument("--rebuild", action="store_true",
+                         help="rebuild a lost or damaged store from the sweeps' records and job folders")
     from .alloc import add_parser as add_alloc_parser
     add_alloc_parser(verbs)
     from .metrics_args import add_parsers as add_metrics_parsers
@@ -101,16 +103,22 @@ def main(argv: list[str] | None = None) -> int:
                   markup=True)
         return exc.exit_code
     except SnaptuiError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)  # "snaptui[plot]" is not markup
+        # one logical line, however narrow the terminal (a wrapped message reads as several)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)  # "snaptui[plot]" is not markup
         return exc.exit_code
     except BrokenPipeError:
         return _reader_went_away()
-    except (OSError, sqlite3.OperationalError) as exc:
-        if not _disk_full(exc):
+    except (OSError, sqlite3.DatabaseError) as exc:
+        if _disk_full(exc):
+            err.print(f"error: the disk is full ({exc}); free some space. Nothing half-done is kept: `snaptui "
+                      f"status` names any launch it interrupted and `snaptui recover` finishes or undoes it",
+                      markup=False)
+            return 1
+        if not isinstance(exc, sqlite3.DatabaseError):
             raise
-        err.print(f"error: the disk is full ({exc}); free some space. Nothing half-done is kept: "
-                  f"`snaptui status` names any launch it interrupted and `snaptui recover` finishes or undoes it",
-                  markup=False)
+        # the store went bad under a running command (deleted, emptied, overwritten): one line, no traceback
+        err.print(f"error: snaptui's store (.snaptui/state.db) failed: {exc}; if it was lost or damaged, "
+                  f"`snaptui recover --rebuild` rebuilds it", markup=False)
         return 1
 
 

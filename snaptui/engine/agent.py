@@ -22,12 +22,14 @@ import logging
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import StoreUnusable
 from .procs import identity, is_alive, terminate
 from .store.store import Store, state_dir
 
@@ -151,7 +153,9 @@ class Agent:
         return False
 
     def tick(self) -> bool:
-        """One round over every executor; True while anything is active."""
+        """One round over every executor; True while anything is active. Raises StoreUnusable when the
+        store was deleted, emptied or replaced: the agent stops rather than write into a ghost."""
+        self.store.check_intact()
         woken = self._woken()
         active_any = False
         by_executor: dict[str, list] = {}
@@ -173,6 +177,10 @@ class Agent:
         """One step of a tick: its failure is logged (_log_failure) and the agent goes on with the next."""
         try:
             step(*args)
+        except sqlite3.DatabaseError as exc:
+            if not isinstance(exc, sqlite3.OperationalError):  # damaged, not busy or full: stop, never spin
+                raise StoreUnusable(f"the store {self.store.path} is damaged ({exc})") from exc
+            self._log_failure(what, exc)
         except Exception as exc:
             self._log_failure(what, exc)
 
@@ -187,7 +195,12 @@ class Agent:
     def run(self, lock_handle) -> None:
         idle_since = None
         while True:
-            if self.tick():
+            try:
+                busy = self.tick()
+            except StoreUnusable as exc:
+                log.error("stopping: %s (running jobs finish and record their ends in their job folders)", exc)
+                return
+            if busy:
                 idle_since = None
             else:
                 idle_since = idle_since or time.monotonic()
@@ -245,6 +258,8 @@ def main(argv: list[str]) -> int:
     log.info("agent started for %s", repo_root)
     try:
         Agent(repo_root).run(handle)
+    except StoreUnusable as exc:
+        log.error("not starting: %s", exc)
     finally:
         log.info("agent exiting")
     return 0

@@ -12,6 +12,11 @@ class SnaptuiError(Exception):
     exit_code = 1
 
 
+class StoreUnusable(SnaptuiError):
+    """The state store is missing where sweeps were launched, damaged, or cannot be read or written:
+    refused in one line, never replaced by a new one (`snaptui recover --rebuild` rebuilds it)."""
+
+
 @dataclass
 class ConfigProblem:
     """One thing wrong in a config or sweep file."""

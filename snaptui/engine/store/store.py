@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from snaptui.engine.errors import SnaptuiError
+from snaptui.engine.errors import SnaptuiError, StoreUnusable
 from snaptui.engine.models import Attempt, Event, Job, Sweep, loads
 from snaptui.engine.states import JobState
+from .history import History
 from .rows import attempt_from, job_from, jobs_from, sweep_from
 from .schema import migrate
 from .wal import WalDatabase
@@ -32,22 +33,97 @@ def state_dir(repo_root: Path) -> Path:
     return Path(repo_root) / STATE_DIRNAME
 
 
-class Store(WalDatabase):
-    """Thread-safe handle on one repository's store (one SQLite connection per thread)."""
+REBUILD_HINT = "`snaptui recover --rebuild` rebuilds it from the sweeps' records, job folders and snapshot branches"
 
-    def __init__(self, path: Path):
+
+class Store(WalDatabase):
+    """Thread-safe handle on one repository's store (one SQLite connection per thread).
+
+    A store is made only where no sweep was ever launched (history.py): a missing, emptied or
+    damaged one is refused (StoreUnusable), unless `new_history` (a rebuild) asks for a fresh one.
+    """
+
+    def __init__(self, path: Path, *, new_history: bool = False):
         super().__init__(path)
+        self.history = History(self.path.parent)
+        try:
+            self._open(new_history)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise self.unusable(exc) from None
+        except PermissionError as exc:
+            raise StoreUnusable(f"the store {self.path} cannot be opened ({exc.strerror}); nothing was read "
+                                f"or changed") from None
+
+    def _open(self, new_history: bool) -> None:
         if not self.path.parent.is_dir():
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self.path.parent.name == STATE_DIRNAME:
                 from snaptui.engine.gitrepo import exclude_state_dir  # GitPython only on this first creation
                 exclude_state_dir(self.path.parent.parent)
+        empty = not self.path.exists() or self.path.stat().st_size == 0
+        if empty and not new_history:
+            self._refuse_if_lost("missing" if not self.path.exists() else "empty")
         if not self.path.exists():
             fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
             os.close(fd)
-        if self.path.stat().st_uid != os.getuid():
-            raise SnaptuiError(f"{self.path} belongs to another user; refusing to use it")
+        stat = self.path.stat()
+        if stat.st_uid != os.getuid():
+            raise StoreUnusable(f"{self.path} belongs to another user; refusing to use it")
+        self._identity = (stat.st_dev, stat.st_ino)
+        if not new_history and self.conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            self._refuse_if_lost("empty")  # a blank database put in its place
         migrate(self.conn, self.write, self.path)
+        if not new_history:
+            self._check_complete()
+        self.history.ensure_marker(self._last_issued())
+
+    def _check_complete(self) -> None:
+        """Every sweep with a launch record has its row: a store emptied under a running agent can come
+        back from its WAL as a valid but emptier database, which must not pass for the real one."""
+        recorded = set(self.history.record_ids())
+        if not recorded:
+            return
+        present = {row[0] for row in self.conn.execute("SELECT id FROM sweeps")}
+        missing = sorted(recorded - present)
+        if missing:
+            shown = ", ".join(map(str, missing[:5])) + (" ..." if len(missing) > 5 else "")
+            raise StoreUnusable(f"the store {self.path} lacks sweeps {shown} that were launched here (their "
+                                f"records are in {self.history.records_dir}): it was emptied or replaced; "
+                                f"{REBUILD_HINT}")
+
+    def _refuse_if_lost(self, how: str) -> None:
+        why = self.history.evidence()
+        if why:
+            raise StoreUnusable(f"the store {self.path} is {how}, but {why}: snaptui will not start a new "
+                                f"history over it; {REBUILD_HINT}")
+
+    def unusable(self, exc: BaseException) -> StoreUnusable:
+        """One line for a store SQLite cannot read or write (damaged, read-only, immutable)."""
+        text = str(exc)
+        if "readonly" in text or "read-only" in text:
+            return StoreUnusable(f"the store {self.path} cannot be written ({text}); make it writable again "
+                                 f"(nothing was changed)")
+        return StoreUnusable(f"the store {self.path} is damaged ({text}); {REBUILD_HINT} "
+                             f"(the damaged file is kept aside)")
+
+    def check_intact(self) -> None:
+        """Raise StoreUnusable if the file this handle opened was deleted, replaced or emptied since:
+        a long-lived process (the agent) must not go on writing into a store nobody else sees.
+        (A stat only: opening the database file besides SQLite's own handle and closing it again would
+        drop SQLite's POSIX locks, and another process would then delete the WAL under us.)"""
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            raise StoreUnusable(f"the store {self.path} was deleted while in use; {REBUILD_HINT}") from None
+        if (stat.st_dev, stat.st_ino) != self._identity:
+            raise StoreUnusable(f"the store {self.path} was replaced while in use; {REBUILD_HINT}")
+        if stat.st_size == 0:
+            raise StoreUnusable(f"the store {self.path} was emptied while in use; {REBUILD_HINT}")
+
+    def _last_issued(self) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'sweeps'").fetchone()
+        return int(row[0]) if row else 0
 
     @classmethod
     def for_repo(cls, repo_root: Path) -> "Store":
@@ -64,15 +140,21 @@ class Store(WalDatabase):
                      launcher: dict | None = None) -> int:
         """Record a sweep in state 'launching' with one PENDING attempt per job."""
         now = time.time()
+        record = dict(name=name, created_at=now, status="launching", executor=executor, profile=profile,
+                      sweep_file=sweep_file, spec=spec, config=config, snapshot=snapshot, workdir=workdir, env=env,
+                      host=os.uname().nodename, user=_user(), uid=uid, launcher=launcher)
         with self.write() as conn:
-            cur = conn.execute(
-                "INSERT INTO sweeps(name, created_at, status, executor, profile, sweep_file, spec_json,"
+            # The id is reserved outside the database first (history.py): never issued twice, even
+            # if this store is lost and rebuilt.
+            sweep_id = max(self._last_issued(), self.history.last_sweep_id()) + 1
+            self.history.reserve(sweep_id)
+            conn.execute(
+                "INSERT INTO sweeps(id, name, created_at, status, executor, profile, sweep_file, spec_json,"
                 " config_json, snapshot_json, workdir, env_json, host, user, uid, launcher_json)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (name, now, "launching", executor, profile, sweep_file, json.dumps(spec), json.dumps(config),
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sweep_id, name, now, "launching", executor, profile, sweep_file, json.dumps(spec), json.dumps(config),
                  json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env),
-                 os.uname().nodename, _user(), uid, json.dumps(launcher) if launcher else None))
-            sweep_id = cur.lastrowid
+                 record["host"], record["user"], uid, json.dumps(launcher) if launcher else None))
             rows = list(jobs)
             conn.executemany(
                 "INSERT INTO jobs(sweep_id, idx, label, params_json, argv_json) VALUES (?,?,?,?,?)",
@@ -85,20 +167,58 @@ class Store(WalDatabase):
             conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
                          " SELECT id, sweep_id, job_idx, NULL, 'PENDING', ?, 'launched' FROM attempts"
                          " WHERE sweep_id = ?", (now, sweep_id))
+        self.history.write_record(sweep_id, record)  # after the row: a record always has its row (_check_complete)
         return sweep_id
+
+    def restore_sweep(self, sweep_id: int, record: dict, jobs: list[tuple[int, str, dict, list[str]]],
+                      attempts: list[dict[str, Any]], reason: str) -> None:
+        """Write a sweep rebuilt from outside the database (verbs/rebuild.py) under its own id: `record`
+        as history.py keeps it, `attempts` as dicts of attempt columns (job_idx, number, state, ...)."""
+        now = time.time()
+        launcher = record.get("launcher")
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO sweeps(id, name, created_at, status, executor, profile, sweep_file, spec_json,"
+                " config_json, snapshot_json, workdir, env_json, host, user, uid, launcher_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sweep_id, record["name"], record["created_at"], record["status"], record["executor"],
+                 record["profile"], record.get("sweep_file"), json.dumps(record.get("spec") or {}),
+                 json.dumps(record.get("config") or {}),
+                 json.dumps(record["snapshot"]) if record.get("snapshot") else None, record["workdir"],
+                 json.dumps(record.get("env") or {}), record.get("host"), record.get("user"), record.get("uid"),
+                 json.dumps(launcher) if launcher else None))
+            conn.executemany("INSERT INTO jobs(sweep_id, idx, label, params_json, argv_json) VALUES (?,?,?,?,?)",
+                             [(sweep_id, idx, label, json.dumps(params), json.dumps(argv))
+                              for idx, label, params, argv in jobs])
+            for attempt in attempts:
+                columns = {("results_json" if k == "results" else "proc_json" if k == "proc" else k):
+                           (json.dumps(v) if k in ("results", "proc") and v is not None else v)
+                           for k, v in attempt.items()}
+                columns["sweep_id"] = sweep_id
+                marks = ",".join("?" * len(columns))
+                cur = conn.execute(f"INSERT INTO attempts({', '.join(columns)}) VALUES ({marks})",
+                                   tuple(columns.values()))
+                conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                             " VALUES (?,?,?,NULL,?,?,?)", (cur.lastrowid, sweep_id, attempt["job_idx"],
+                                                            attempt["state"], now, reason))
+            conn.execute("UPDATE jobs SET latest_attempt = (SELECT id FROM attempts a WHERE a.sweep_id = jobs.sweep_id"
+                         " AND a.job_idx = jobs.idx ORDER BY a.number DESC LIMIT 1) WHERE sweep_id = ?", (sweep_id,))
 
     def set_sweep_code(self, sweep_id: int, *, snapshot: dict | None, workdir: str, env: dict) -> None:
         """Where a launching sweep's code is, once its snapshot exists."""
+        self.history.update_record(sweep_id, snapshot=snapshot, workdir=workdir, env=env)
         with self.write() as conn:
             conn.execute("UPDATE sweeps SET snapshot_json = ?, workdir = ?, env_json = ? WHERE id = ?",
                          (json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env), sweep_id))
 
     def set_sweep_status(self, sweep_id: int, status: str) -> None:
+        self.history.update_record(sweep_id, status=status)
         with self.write() as conn:
             conn.execute("UPDATE sweeps SET status = ? WHERE id = ?", (status, sweep_id))
 
     def delete_sweep(self, sweep_id: int) -> None:
         """Forget a launch that did not happen (used only to roll back a failed launch)."""
+        self.history.forget(sweep_id)  # before the row, for the same reason
         with self.write() as conn:
             conn.execute("DELETE FROM transitions WHERE sweep_id = ?", (sweep_id,))
             conn.execute("DELETE FROM attempts WHERE sweep_id = ?", (sweep_id,))
@@ -278,9 +398,10 @@ class Store(WalDatabase):
                 conn.execute("UPDATE attempts SET cancel_requested = 1 WHERE id = ?", (attempt_id,))
                 if row["claimed"]:
                     to_kill.append(attempt_id)
-            if attempt_id not in to_kill:
-                self.update_attempt(attempt_id, JobState.CANCELLED, reason="cancelled before it started",
-                                    ended_at=time.time())
+            if attempt_id not in to_kill and self.update_attempt(
+                    attempt_id, JobState.CANCELLED, reason="cancelled before it started", ended_at=time.time()):
+                attempt = self.attempt(attempt_id)  # it has no job folder to say so: noted for a rebuild
+                self.history.note_cancelled(attempt.sweep_id, attempt.job_index, attempt.number)
         return to_kill
 
     def new_attempt(self, sweep_id: int, index: int) -> int:

@@ -31,6 +31,12 @@ class RecordVerbs:
         from .recovery import describe
         return describe(sweep)
 
+    def rebuild_store(self) -> list[str]:
+        """Rebuild a lost or damaged store from the sweeps' records and job folders (rebuild.py);
+        refused while the store is readable. What was done, a line each."""
+        from .rebuild import rebuild
+        return rebuild(self)
+
     def recover(self, sweep: Sweep, *, abort: bool = False) -> list[str]:
         """Finish an interrupted launch (or undo it, with abort); what was done, a line each."""
         from . import recovery
