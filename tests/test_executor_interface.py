@@ -51,7 +51,8 @@ def _recorded_sweep(engine, executor: str, profile_extra: dict):
         i = [0, 1]
     '''), no_snapshot=True)
     config = plan.config.to_dict()
-    config["executor"] = {**config["executor"], "executor": executor, **profile_extra}
+    kind = "slurm" if executor == "allocation" else executor   # a Slurm profile with an allocation runs steps
+    config["executor"] = {**config["executor"], "executor": kind, **profile_extra}
     sweep_id = engine.store.create_sweep(
         name="two", executor=executor, profile="test", sweep_file=None, spec=plan.spec.to_dict(), config=config,
         snapshot=None, workdir=str(engine.repo_root), env={}, jobs=[(j.index, j.label, j.params, j.argv)

@@ -194,9 +194,10 @@ def test_every_snapshot_setting_of_snaptui_toml_can_be_set_from_hydra(hydra_repo
     """The launcher's snapshot group names every key snaptui.toml's [snapshot] has, and each reaches the sweep."""
     import dataclasses
     from hydra_plugins.snaptui_launcher.config import SnapshotConf
-    from snaptui.engine.config.settings import SNAPSHOT_FIELDS
+    from snaptui.engine.config.declare import user_settings
+    from snaptui.engine.config.model import SnapshotSettings
 
-    assert {f.name for f in dataclasses.fields(SnapshotConf)} == set(SNAPSHOT_FIELDS)
+    assert {f.name for f in dataclasses.fields(SnapshotConf)} == set(user_settings(SnapshotSettings))
     out = run_app(hydra_repo, "-m", "hydra/launcher=snaptui_local", "a=3",
                   "hydra.launcher.snapshot.max_untracked_mb=0.5", "hydra.launcher.snapshot.max_total_mb=50",
                   "hydra.launcher.snapshot.exclude=[data/raw]", f"hydra.launcher.snapshot.worktree_root={tmp_path}/wt",

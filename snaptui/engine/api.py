@@ -20,7 +20,7 @@ from . import agent, faults
 from .config.settings import ProjectConfig
 from .errors import ConfigError, SnaptuiError
 from .executors import executor_for
-from .models import Attempt, Event, Job, Sweep
+from .models import Attempt, Event, Job, SettingRow, Sweep
 from .procs import identity, private_umask
 from .states import RETRYABLE_STATES, JobState
 from .store.store import Store
@@ -92,20 +92,33 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
     # -- what the faces read of snaptui.toml (they never touch the ProjectConfig itself) ----------
     @property
     def profiles(self) -> dict[str, dict]:
-        """Profile name -> its settings as written (executor defaulting to local), a copy."""
-        return {name: {"executor": "local", **values} for name, values in self.project.profiles.items()}
+        """Profile name -> its settings as written over its built-in one (executor always there), a copy."""
+        return self.project.profiles
 
     @property
     def default_profile(self) -> str:
-        return self.project.data["defaults"]["profile"]
+        return self.project.defaults.profile
 
     @property
     def keymap(self) -> dict[str, str]:
-        return dict(self.project.data.get("keymap") or {})
+        return self.project.keymap
 
     @property
     def branch_prefix(self) -> str:
-        return str((self.project.data.get("snapshot") or {}).get("branch_prefix") or "")
+        return self.project.snapshot.branch_prefix
+
+    @property
+    def config_file(self) -> Path | None:
+        """The project's snaptui.toml (or --config), None when it has none."""
+        return self.project.path
+
+    def settings(self, profile: str | None = None, sets: list[str] = (),
+                 environ: Mapping[str, str] | None = None) -> tuple[str, list[SettingRow]]:
+        """Every effective setting of a profile (default: the one a launch would use) and where each value
+        came from; with the name of the executor that would run it. For `snaptui config`."""
+        from .config.report import setting_rows
+        config = self.project.resolve(profile=profile, sets=list(sets), environ=environ)
+        return config.executor, setting_rows(config, self.project.keymap)
 
     @property
     def store(self) -> Store:
@@ -168,9 +181,9 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         executor = executor_for(plan.config.executor, self.store, self.repo_root)
         spec = plan.spec
         config = executor.settle_config(plan.config, os.environ if environ is None else environ, self.project.path)
-        if plan.job_count > config.max_jobs and not yes:  # from the grid's shape: nothing expanded yet
+        if plan.job_count > config.limits.max_jobs and not yes:  # from the grid's shape: nothing expanded yet
             raise ConfigError.single(spec.path, "grid", f"expands to {plan.job_count:,} jobs, more than"
-                                     f" limits.max_jobs = {config.max_jobs}",
+                                     f" limits.max_jobs = {config.limits.max_jobs}",
                                      hint="pass --yes to launch anyway, or raise limits.max_jobs in snaptui.toml")
         self.check_plan(plan)
         # The record comes first, marked 'launching' with who launches it: if this process dies at
@@ -198,7 +211,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
                 workdir = self.repo_root
             _check_command(spec, plan.jobs[0].argv, workdir)
             env = job_environment(dict(os.environ if environ is None else environ), self.repo_root, workdir,
-                                  {**config.profile.get("env", {}), **spec.env})
+                                  {**config.profile.env, **spec.env})
             self.store.set_sweep_code(sweep_id, snapshot=snapshot.to_dict() if snapshot else None,
                                       workdir=str(workdir), env=env)
             sweep = self.store.sweep(sweep_id)

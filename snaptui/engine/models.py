@@ -26,6 +26,17 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class SettingRow:
+    """One effective setting as `snaptui config` shows it: the key `--set` takes, its value (None:
+    unset, the scheduler decides), where the value came from, its unit and one line of help."""
+    key: str
+    value: Any
+    source: str
+    unit: str = ""
+    help: str = ""
+
+
+@dataclass(frozen=True)
 class Attempt:
     id: int
     sweep_id: int

@@ -1,17 +1,37 @@
 """What faces compute from what the engine handed them, without asking it again: a public engine module.
 
-The ETA of a sweep from its jobs, which metrics are better higher, and the types of a log's line index
-(made by `Engine.log_index`). Faces import these from here, not from the modules that implement them.
+The ETA of a sweep from its jobs, which metrics are better higher, the types of a log's line index
+(made by `Engine.log_index`), and the declared settings (for the Hydra launcher's config classes). Faces
+import these from here, not from the modules that implement them.
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .sweep.eta import eta_seconds, slots_of
 from .logs.logindex import LineIndex, Update
 
-__all__ = ["LineIndex", "Update", "eta_seconds", "maximized", "slots_of"]
+if TYPE_CHECKING:
+    from .config.declare import SettingInfo
+
+__all__ = ["LineIndex", "Update", "eta_seconds", "maximized", "profile_settings", "slots_of", "table_settings"]
 
 
 def maximized(metric: str) -> bool:
     """Whether a higher value of this metric is better (accuracy, reward...), by the default name patterns."""
     from .metrics.series import maximized as better_higher   # the metrics package loads numpy: only when asked
     return better_higher(metric)
+
+
+def profile_settings(executor: str) -> dict[str, SettingInfo]:
+    """The keys a profile of this executor takes, as declared (type, default, unit, help), by name."""
+    from .config.declare import user_settings
+    from .config.executors import profile_class
+    return user_settings(profile_class(executor))
+
+
+def table_settings(table: str) -> dict[str, SettingInfo]:
+    """The keys of a table of snaptui.toml (``snapshot``, ``metrics``...), as declared, by name."""
+    from .config.declare import user_settings
+    from .config.model import SECTIONS
+    return user_settings(SECTIONS[table])

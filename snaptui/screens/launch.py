@@ -179,10 +179,10 @@ class LaunchScreen(EngineScreen):
         text.append(f": {len(plan.jobs)} jobs on {config.executor} (profile {config.profile_name})\n")
         text.append("snapshot: " + ("a new branch and worktree of your code as it is now\n" if config.snapshot.enabled
                                     else "none: jobs run in the repository itself\n"), style="dim")
-        if len(plan.jobs) > config.max_jobs:
-            text.append(f"more than limits.max_jobs = {config.max_jobs}: launching asks for confirmation\n",
+        if len(plan.jobs) > config.limits.max_jobs:
+            text.append(f"more than limits.max_jobs = {config.limits.max_jobs}: launching asks for confirmation\n",
                         style="bold")
-        settings = ", ".join(f"{k}={v}" for k, v in config.profile.items() if k != "executor")
+        settings = ", ".join(f"{k}={v}" for k, v in config.chosen_settings().items() if k != "executor")
         if settings:
             text.append(f"{settings}\n", style="dim")
         text.append("\n")
@@ -226,10 +226,10 @@ class LaunchScreen(EngineScreen):
         if plan is None:
             self.notify("pick a valid sweep file first", severity="warning")
             return
-        over = len(plan.jobs) > plan.config.max_jobs
+        over = len(plan.jobs) > plan.config.limits.max_jobs
         body = f"{len(plan.jobs)} jobs on {plan.config.executor} (profile {plan.config.profile_name})" + \
             (", with a snapshot of your code" if plan.config.snapshot.enabled else ", without a snapshot") + \
-            (f"\nThat is more than limits.max_jobs = {plan.config.max_jobs}." if over else "")
+            (f"\nThat is more than limits.max_jobs = {plan.config.limits.max_jobs}." if over else "")
 
         path, stamp = self._path, self._plan_digest
 

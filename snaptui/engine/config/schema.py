@@ -1,10 +1,9 @@
-"""A tiny declarative checker for TOML tables: known keys, types, ranges.
+"""A tiny declarative checker for the tables of a sweep file: known keys, types, checks.
 
-Every problem is collected (not just the first) so the user fixes a file in one go.
+Every problem is collected (not just the first) so the user fixes a file in one go. (snaptui.toml's
+settings are declared as typed fields instead: model.py, checked by check.py.)
 """
 from __future__ import annotations
-
-import math
 
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -35,22 +34,6 @@ def _type_ok(value, kind) -> bool:
 def _type_name(kind) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-
-
-def _finite(value) -> str | None:
-    return None if math.isfinite(value) else f"must be a finite number, not {value}"
-
-
-def positive(value) -> str | None:
-    return _finite(value) or (None if value > 0 else "must be greater than 0")
-
-
-def at_least_one(value) -> str | None:
-    return _finite(value) or (None if value >= 1 else "must be at least 1")
-
-
-def non_negative(value) -> str | None:
-    return _finite(value) or (None if value >= 0 else "must be 0 or more")
 
 
 def check_table(source: TomlSource, path: list, table: Any, fields: dict[str, Field],

@@ -1,266 +1,274 @@
-"""Project configuration: snaptui.toml merged over the embedded defaults, a profile
-chosen, then environment variables and --set overrides applied on top.
+"""Project configuration: snaptui.toml over the declared defaults (model.py), a profile chosen, then
+environment variables and --set overrides applied on top, each value remembering where it came from.
 
-Precedence, lowest first: embedded defaults, snaptui.toml, the sweep file's
-profile name, SNAPTUI_* environment variables, --profile / --set on the command line.
+Precedence, lowest first: the declared defaults, the built-in profiles, snaptui.toml, the sweep
+file's profile name, SNAPTUI_* environment variables, --profile / --set on the command line (or the
+Hydra launcher's fields).
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
+import logging
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from snaptui.engine.errors import ConfigError, ConfigProblem, did_you_mean
+import msgspec
+
+from snaptui.engine.errors import ConfigError, did_you_mean
 from snaptui.engine.models import Setting
-from .schema import Field, at_least_one, check_table, non_negative, positive
-from .tomlsource import TomlSource, load_toml, parse_toml_text
+from .check import problem_with, validate_project
+from .declare import info, user_settings
+from .executors import profile_class
+from .model import (BUILTIN_PROFILES, SECTIONS, Defaults, LimitsSettings, LocalHostSettings, MetricsSettings,
+                    Profile, ResultsSettings, SnapshotSettings, Table)
+from .tomlsource import TomlSource, load_toml
 
 CONFIG_FILENAME = "snaptui.toml"
-EXECUTORS = ("local", "slurm")
-
-
-def _valid_ref_component(prefix: str) -> str | None:
-    bad = (not prefix or prefix.startswith(("/", ".", "-")) or prefix.endswith(("/", ".", ".lock"))
-           or ".." in prefix or "//" in prefix or "@{" in prefix
-           or re.search(r"[\x00-\x20~^:?*\[\\\x7f]", prefix))
-    return "is not a valid git branch name prefix (no spaces, '..', '~^:?*[\\', or leading '-')" if bad else None
-
-
-def _relative_inside(paths: list) -> str | None:
-    for entry in paths:
-        p = Path(entry)
-        if not entry or p.is_absolute() or ".." in p.parts or entry.startswith("~"):
-            return f"entry {entry!r} must be a relative path inside the repository (no '..', not absolute)"
-    return None
-
-
-def _exclude_patterns(patterns: list) -> str | None:
-    for pattern in patterns:
-        if not pattern.strip("/") or pattern.startswith("!") or ".." in Path(pattern).parts:
-            return (f"pattern {pattern!r} must name paths inside the repository, like \"data/\" or \"*.ckpt\" "
-                    f"('!' negations are not supported)")
-    return None
-
-
-def _regex(value: str) -> str | None:
-    try:
-        compiled = re.compile(value)
-    except re.error as exc:
-        return f"is not a valid regular expression: {exc}"
-    return None if compiled.groups >= 2 else "must have two groups: (name) and (value)"
-
-
-def _single_line(value) -> str | None:
-    """Slurm values end up in #SBATCH lines: a newline would start a line of its own."""
-    values = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
-    if any(isinstance(v, str) and any(c in v for c in "\n\r\x00") for v in values):
-        return "must not contain line breaks"
-    return None
-
-
-SNAPSHOT_FIELDS = {
-    "enabled": Field(bool),
-    "branch_prefix": Field(str, _valid_ref_component),
-    "worktree_root": Field(str),
-    "symlink_paths": Field(list, _relative_inside, items=str),
-    "push_to_remote": Field(bool),
-    "remote": Field(str),
-    "max_untracked_mb": Field(float, non_negative),
-    "max_total_mb": Field(float, non_negative),
-    "exclude": Field(list, lambda v: _exclude_patterns(v), items=str),
-}
-COMMON_PROFILE_FIELDS = {
-    "executor": Field(str, lambda v: None if v in EXECUTORS else
-                      f"unknown executor {v!r}; valid executors: {', '.join(EXECUTORS)}"),
-    "timeout_min": Field(float, positive),
-    "max_parallel_jobs": Field(int, at_least_one),
-    "env": Field(dict, items=str),
-    "snapshot": Field(bool),
-}
-LOCAL_FIELDS = {**COMMON_PROFILE_FIELDS, "gpus_per_node": Field(int, non_negative)}
-SLURM_FIELDS = {
-    **COMMON_PROFILE_FIELDS,
-    "env": Field(dict, _single_line, items=str),
-    "partition": Field(str, _single_line), "qos": Field(str, _single_line), "account": Field(str, _single_line),
-    "gres": Field(str, _single_line), "gpus_per_node": Field(int, non_negative), "gpus_per_task": Field(int, non_negative),
-    "cpus_per_task": Field(int, at_least_one), "cpus_per_gpu": Field(int, at_least_one),
-    "mem_gb": Field(float, positive), "mem_per_cpu": Field(str, _single_line), "mem_per_gpu": Field(str, _single_line),
-    "nodes": Field(int, at_least_one), "tasks_per_node": Field(int, at_least_one),
-    "nodelist": Field(str, _single_line), "exclude": Field(str, _single_line), "constraint": Field(str, _single_line),
-    "job_name": Field(str, _single_line), "comment": Field(str, _single_line),
-    "array_parallelism": Field(int, at_least_one), "max_num_timeout": Field(int, non_negative),
-    "max_array_size": Field(int, at_least_one), "jobs_per_task": Field(int, at_least_one),
-    "signal_delay_s": Field(int, non_negative),
-    "poll_interval_s": Field(float, positive),
-    "allocation": Field((int, str), lambda v: None if str(v) == "current" or str(v).isdigit() else
-                        'must be an allocation id (a number) or "current"'),
-    "additional_parameters": Field(dict, _single_line), "setup": Field(list, _single_line, items=str), "srun_args": Field(list, _single_line, items=str),
-}
-PROFILE_FIELDS = {"local": LOCAL_FIELDS, "slurm": SLURM_FIELDS}
-TOP_FIELDS = {
-    "defaults": Field(dict), "snapshot": Field(dict), "results": Field(dict),
-    "limits": Field(dict), "profiles": Field(dict), "keymap": Field(dict, items=str),
-    "metrics": Field(dict), "local": Field(dict),
-}
-SECTION_FIELDS = {
-    "defaults": {"profile": Field(str)},
-    "snapshot": SNAPSHOT_FIELDS,
-    "results": {"pattern": Field(str, _regex)},
-    "limits": {"max_jobs": Field(int, at_least_one)},
-    "local": {"max_jobs": Field(int, at_least_one), "gpus": Field(list, items=str)},
-    "metrics": {"files": Field(list, items=str), "hung_after_min": Field(float, non_negative),
-                "last_n": Field(int, at_least_one), "maximize": Field(list, items=str)},
-}
-ENV_OVERRIDES = {"SNAPTUI_MAX_PARALLEL_JOBS": "max_parallel_jobs", "SNAPTUI_TIMEOUT_MIN": "timeout_min"}
-
-
-@dataclass(frozen=True)
-class SnapshotSettings:
-    enabled: bool = True
-    branch_prefix: str = "snaptui"
-    worktree_root: str = ""
-    symlink_paths: tuple[str, ...] = ("outputs", "multirun", ".submitit")
-    push_to_remote: bool = False
-    remote: str = "origin"
-    max_untracked_mb: float = 1
-    max_total_mb: float = 100
-    exclude: tuple[str, ...] = ()
+DEFAULT = "default"
+log = logging.getLogger("snaptui.config")
 
 
 @dataclass(frozen=True)
 class EffectiveConfig:
-    """Everything a launch needs to know, already merged and validated."""
+    """Everything a launch needs to know, merged and validated; `sources` says where each value came
+    from, by the key `--set` takes (``timeout_min``, ``snapshot.enabled``; absent: its default)."""
 
     profile_name: str
-    profile: dict[str, Any]
-    snapshot: SnapshotSettings
-    result_pattern: str
-    max_jobs: int
-    keymap: dict[str, str] = field(default_factory=dict)
-    local: dict[str, Any] = field(default_factory=dict)  # [local]: the host-wide cap and GPU list
+    profile: Profile
+    snapshot: SnapshotSettings = SnapshotSettings()
+    results: ResultsSettings = ResultsSettings()
+    limits: LimitsSettings = LimitsSettings()
+    local: LocalHostSettings = LocalHostSettings()
+    metrics: MetricsSettings = MetricsSettings()   # read from snaptui.toml as it is now, not recorded
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def executor(self) -> str:
-        """`allocation` for a Slurm profile that runs jobs as steps of an existing allocation."""
-        if self.profile["executor"] == "slurm" and self.profile.get("allocation") is not None:
-            return "allocation"
-        return self.profile["executor"]
+        """The executor that runs the jobs (``allocation`` for a Slurm profile with an allocation)."""
+        return self.profile.runs_on()
+
+    def chosen_settings(self) -> dict[str, Any]:
+        """The profile's values that something other than its declared defaults set, in the order they were
+        (a whole number of minutes as 5, not 5.0)."""
+        values = _plain(self.profile)
+        return {key: int(v) if isinstance(v := values[key], float) and v.is_integer() else v
+                for key, source in self.sources.items() if key in values and source != DEFAULT}
 
     def to_dict(self) -> dict[str, Any]:
+        """The record kept with the sweep (and in each job's manifest); `from_dict` reads it back."""
         return {
             "profile": self.profile_name,
-            "executor": dict(self.profile),
-            "snapshot": {**self.snapshot.__dict__, "symlink_paths": list(self.snapshot.symlink_paths),
-                         "exclude": list(self.snapshot.exclude)},
-            "results": {"pattern": self.result_pattern},
-            "limits": {"max_jobs": self.max_jobs},
-            "local": dict(self.local),
+            "executor": _plain(self.profile),
+            "snapshot": _plain(self.snapshot),
+            "results": _plain(self.results),
+            "limits": _plain(self.limits),
+            "local": _plain(self.local),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> EffectiveConfig:
+        """A sweep's recorded config, whichever snaptui recorded it: keys it does not know are ignored
+        and a value it cannot read takes its default (with a warning in the log)."""
+        data = data or {}
+        recorded = dict(data.get("executor") or {})
+        kind = profile_class(recorded.get("executor"))
+        return cls(
+            profile_name=str(data.get("profile") or ""),
+            profile=_read(kind, kind.upgrade(recorded)),
+            snapshot=_read(SnapshotSettings, data.get("snapshot")),
+            results=_read(ResultsSettings, data.get("results")),
+            limits=_read(LimitsSettings, data.get("limits")),
+            local=_read(LocalHostSettings, data.get("local")),
+        )
 
-def _defaults_source() -> TomlSource:
-    text = resources.files("snaptui.engine.config").joinpath("default_config.toml").read_text(encoding="utf-8")
-    return parse_toml_text(text, Path("<embedded default_config.toml>"))
+
+def _plain(table: Table) -> dict[str, Any]:
+    """A table as TOML and JSON write it: unset (None) values left out, lists as lists."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in msgspec.to_builtins(table).items() if v is not None}
 
 
-def _deep_merge(base: dict, over: Mapping) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+def _read(cls: type[Table], recorded: Any) -> Any:
+    values = dict(recorded) if isinstance(recorded, Mapping) else {}
+    try:
+        return msgspec.convert(values, cls, strict=False)
+    except msgspec.ValidationError:
+        settings = info(cls)
+        kept = {}
+        for key, value in values.items():
+            try:
+                kept[key] = msgspec.convert(value, settings[key].annotation, strict=False) if key in settings else value
+            except msgspec.ValidationError:
+                log.warning("recorded %s = %r cannot be read; its default is used", key, value)
+        return msgspec.convert(kept, cls, strict=False)
 
 
-def validate_project(source: TomlSource) -> list[ConfigProblem]:
-    problems: list[ConfigProblem] = []
-    data = source.data
-    check_table(source, [], data, TOP_FIELDS, problems)
-    for section, fields in SECTION_FIELDS.items():
-        if isinstance(data.get(section), dict):
-            check_table(source, [section], data[section], fields, problems)
-    for name, profile in (data.get("profiles") or {}).items():
-        if not isinstance(profile, dict):
-            problems.append(source.problem(["profiles", name], "must be a table"))
-            continue
-        executor = profile.get("executor", "local")
-        fields = PROFILE_FIELDS.get(executor, COMMON_PROFILE_FIELDS)
-        check_table(source, ["profiles", name], profile, fields, problems)
-    return problems
+def stored_config(data: Mapping[str, Any] | None) -> EffectiveConfig:
+    """A sweep's recorded config (``sweep.config``), typed."""
+    return EffectiveConfig.from_dict(data)
 
 
 @dataclass
 class ProjectConfig:
-    """snaptui.toml of one repository, merged over the embedded defaults."""
+    """snaptui.toml of one repository, validated, with the tables it sets typed."""
 
-    data: dict
+    source: TomlSource
     path: Path | None
 
+    def __post_init__(self) -> None:
+        self._tables = {name: msgspec.convert(self.source.data.get(name) or {}, cls, strict=False)
+                        for name, cls in SECTIONS.items()}
+
     @classmethod
-    def load(cls, repo_root: Path | None = None, path: Path | None = None) -> "ProjectConfig":
-        defaults = _defaults_source()
+    def load(cls, repo_root: Path | None = None, path: Path | None = None) -> ProjectConfig:
         if path is None and repo_root is not None and (Path(repo_root) / CONFIG_FILENAME).is_file():
             path = Path(repo_root) / CONFIG_FILENAME
         if path is None:
-            return cls(defaults.data, None)
+            return cls(TomlSource(None, {}), None)
         source = load_toml(path)
         problems = validate_project(source)
         if problems:
             raise ConfigError(path, problems)
-        return cls(_deep_merge(defaults.data, source.data), Path(path))
+        return cls(source, Path(path))
+
+    # -- the tables as written (with their defaults), before any profile or override -------------------
+    @property
+    def defaults(self) -> Defaults:
+        return self._tables["defaults"]
 
     @property
-    def profiles(self) -> dict[str, dict]:
-        return self.data["profiles"]
+    def snapshot(self) -> SnapshotSettings:
+        return self._tables["snapshot"]
 
+    @property
+    def results(self) -> ResultsSettings:
+        return self._tables["results"]
+
+    @property
+    def metrics(self) -> MetricsSettings:
+        return self._tables["metrics"]
+
+    @property
+    def keymap(self) -> dict[str, str]:
+        return dict(self.source.data.get("keymap") or {})
+
+    @property
+    def profiles(self) -> dict[str, dict[str, Any]]:
+        """Profile name -> its keys as written over its built-in one (``executor`` always there)."""
+        written = self.source.data.get("profiles") or {}
+        names = [*BUILTIN_PROFILES, *(n for n in written if n not in BUILTIN_PROFILES)]
+        return {name: {"executor": "local", **BUILTIN_PROFILES.get(name, {}), **written.get(name, {})}
+                for name in names}
+
+    def where(self, *keys: str) -> str:
+        """Where a key of snaptui.toml was written: ``snaptui.toml:12``."""
+        line = self.source.line(*keys)
+        name = self.path.name if self.path else CONFIG_FILENAME
+        return f"{name}:{line}" if line else name
+
+    # -- resolving -------------------------------------------------------------------------------------
     def resolve(self, *, profile: str | None = None, sweep_profile: str | None = None,
                 sets: Sequence[str | Setting] = (), environ: Mapping[str, str] | None = None,
                 no_snapshot: bool = False, sweep_file: Path | None = None) -> EffectiveConfig:
         """Pick the profile and apply environment and command-line overrides."""
         environ = os.environ if environ is None else environ
-        name = profile or environ.get("SNAPTUI_PROFILE") or sweep_profile or self.data["defaults"]["profile"]
-        if name not in self.profiles:
-            origin = ("--profile" if profile else "SNAPTUI_PROFILE" if environ.get("SNAPTUI_PROFILE")
-                      else "profile" if sweep_profile else "defaults.profile")
-            file = None if origin in ("--profile", "SNAPTUI_PROFILE") else (
-                sweep_file if origin == "profile" else self.path)
-            hint = did_you_mean(name, self.profiles) or f"profiles: {', '.join(sorted(self.profiles))}"
-            raise ConfigError.single(file, origin, f"unknown profile {name!r}", hint=hint)
-        data = copy.deepcopy(self.data)
-        merged = dict(data["profiles"][name])
-        merged.setdefault("executor", "local")
-        for var, key in ENV_OVERRIDES.items():
-            if var in environ:
-                merged[key] = _parse_scalar(environ[var])
-                _check_override(merged, key, f"${var}", None)
+        profiles = self.profiles
+        name, origin = self._profile_name(profile, sweep_profile, environ, sweep_file)
+        if name not in profiles:
+            from_sweep = origin.startswith("sweep file")
+            file = None if origin in ("--profile", "$SNAPTUI_PROFILE") else sweep_file if from_sweep else self.path
+            key = {"--profile": "--profile", "$SNAPTUI_PROFILE": "SNAPTUI_PROFILE"}.get(origin) or (
+                "profile" if from_sweep else "defaults.profile")
+            hint = did_you_mean(name, profiles) or f"profiles: {', '.join(sorted(profiles))}"
+            raise ConfigError.single(file, key, f"unknown profile {name!r}", hint=hint)
+        sources: dict[str, str] = {"defaults.profile": origin}
+        values: dict[str, Any] = {}
+        written = (self.source.data.get("profiles") or {}).get(name, {})
+        for key, value in {"executor": "local", **BUILTIN_PROFILES.get(name, {})}.items():
+            values[key] = value
+            sources[key] = f"built-in profile {name}" if key in BUILTIN_PROFILES.get(name, {}) else DEFAULT
+        for key, value in written.items():
+            values[key] = value
+            sources[key] = self.where("profiles", name, key)
+        kind = profile_class(values["executor"])
+        for key in _renamed(kind, values):
+            sources[kind.ALIASES[key]] = sources.pop(key, DEFAULT)
+        for declared in info(kind).values():
+            if declared.env and declared.env in environ:
+                values[declared.name] = _parse_scalar(environ[declared.env])
+                sources[declared.name] = f"${declared.env}"
+                _check(kind, declared.name, values[declared.name], f"${declared.env}")
+        tables = {section: dict(self.source.data.get(section) or {}) for section in SECTIONS}
+        for section, table in tables.items():
+            for key in table:
+                sources[f"{section}.{key}"] = self.where(section, key)
         for item in sets:
-            key, value, origin = _split_set(item)
+            key, value, origin_of_set = _split_set(item)
             section, _, sub = key.partition(".")
-            if sub and section in SECTION_FIELDS:
-                data[section][sub] = value
-                problems: list[ConfigProblem] = []
-                check_table(TomlSource(None, {}), [section], {sub: value}, SECTION_FIELDS[section], problems)
-                if problems:
-                    raise ConfigError.single(origin, key, problems[0].message, hint=problems[0].hint)
-            else:
-                merged[key] = value
-                _check_override(merged, key, origin, None)
-        snapshot = dict(data["snapshot"])
-        if merged.pop("snapshot", True) is False or no_snapshot:
-            snapshot["enabled"] = False
-        snapshot["symlink_paths"] = tuple(snapshot["symlink_paths"])
-        snapshot["exclude"] = tuple(snapshot.get("exclude", ()))
+            if sub and section in SECTIONS:
+                problem = problem_with(user_settings(SECTIONS[section]), sub, value)
+                if problem is not None:
+                    _refuse(origin_of_set, key, problem, user_settings(SECTIONS[section]), sub)
+                tables[section][sub] = value
+                sources[key] = origin_of_set
+                continue
+            if key == "executor":
+                _check(Profile, key, value, origin_of_set)
+                kind = profile_class(value)
+            key = kind.ALIASES.get(key, key)
+            _check(kind, key, value, origin_of_set)
+            values[key] = value
+            sources[key] = origin_of_set
+        settings = info(kind)
+        chosen = msgspec.convert({k: v for k, v in values.items() if k in settings}, kind, strict=False)
+        snapshot = msgspec.convert(tables["snapshot"], SnapshotSettings, strict=False)
+        if not chosen.snapshot or no_snapshot:
+            snapshot = msgspec.structs.replace(snapshot, enabled=False)
+            sources["snapshot.enabled"] = "--no-snapshot" if no_snapshot else f"profile {name}: snapshot = false"
         return EffectiveConfig(
-            profile_name=name, profile=merged, snapshot=SnapshotSettings(**snapshot),
-            result_pattern=data["results"]["pattern"], max_jobs=data["limits"]["max_jobs"],
-            keymap=dict(data.get("keymap", {})), local=dict(data.get("local", {})),
+            profile_name=name, profile=chosen, snapshot=snapshot,
+            results=msgspec.convert(tables["results"], ResultsSettings, strict=False),
+            limits=msgspec.convert(tables["limits"], LimitsSettings, strict=False),
+            local=msgspec.convert(tables["local"], LocalHostSettings, strict=False),
+            metrics=msgspec.convert(tables["metrics"], MetricsSettings, strict=False),
+            sources=sources,
         )
+
+    def _profile_name(self, profile: str | None, sweep_profile: str | None, environ: Mapping[str, str],
+                      sweep_file: Path | None) -> tuple[str, str]:
+        if profile:
+            return profile, "--profile"
+        if environ.get("SNAPTUI_PROFILE"):
+            return environ["SNAPTUI_PROFILE"], "$SNAPTUI_PROFILE"
+        if sweep_profile:
+            return sweep_profile, f"sweep file {sweep_file.name}" if sweep_file else "sweep file"
+        if "profile" in (self.source.data.get("defaults") or {}):
+            return self.defaults.profile, self.where("defaults", "profile")
+        return self.defaults.profile, DEFAULT
+
+
+def _renamed(kind: type[Profile], values: dict[str, Any]) -> list[str]:
+    """Older names in `values` (switched to another kind of profile) replaced by their current ones."""
+    old = [key for key in values if key in kind.ALIASES]
+    for key in old:
+        values[kind.ALIASES[key]] = values.pop(key)
+    return old
+
+
+def _check(kind: type[Table], key: str, value: Any, origin: str) -> None:
+    settings = user_settings(kind)
+    problem = problem_with(settings, key, value)
+    if problem is not None:
+        _refuse(origin, key, problem, settings, key)
+
+
+def _refuse(origin: str, key: str, problem: str, settings: Mapping[str, Any], name: str) -> None:
+    if problem == "":
+        hint = did_you_mean(name, settings) or f"valid keys: {', '.join(sorted(settings))}"
+        raise ConfigError.single(origin, key, "unknown key", hint=hint)
+    raise ConfigError.single(origin, key, problem)
 
 
 def _parse_scalar(text: str) -> Any:
@@ -271,7 +279,7 @@ def _parse_scalar(text: str) -> Any:
         return text
 
 
-def _split_set(item: "str | Setting") -> tuple[str, Any, str]:
+def _split_set(item: str | Setting) -> tuple[str, Any, str]:
     """(key, value, origin) of a `--set key=value` text, or of a typed Setting as it is."""
     if isinstance(item, Setting):
         return item.key, item.value, item.origin
@@ -281,9 +289,6 @@ def _split_set(item: "str | Setting") -> tuple[str, Any, str]:
     return key.strip(), _parse_scalar(value.strip()), "--set"
 
 
-def _check_override(profile: dict, key: str, origin: str, line) -> None:
-    fields = PROFILE_FIELDS.get(profile.get("executor"), COMMON_PROFILE_FIELDS)
-    problems: list[ConfigProblem] = []
-    check_table(TomlSource(None, {}), [], {key: profile[key]}, fields, problems)
-    if problems:
-        raise ConfigError.single(origin, key, problems[0].message, line, problems[0].hint)
+def replace_profile(config: EffectiveConfig, **changes: Any) -> EffectiveConfig:
+    """The config with some profile values settled at launch (an allocation's id and size...)."""
+    return dataclasses.replace(config, profile=msgspec.structs.replace(config.profile, **changes))

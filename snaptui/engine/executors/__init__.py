@@ -1,20 +1,16 @@
-"""Executors: how attempts reach a machine. The engine picks one by the profile's `executor`."""
+"""Executors: how attempts reach a machine, one folder each (its settings.py and its executor), known
+by name through config/executors.py. The engine picks one by the profile's `executor`."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from snaptui.engine.store.store import Store
-from .base import Executor
+from snaptui.engine.config.executors import executor_class
+
+if TYPE_CHECKING:
+    from snaptui.engine.store.store import Store
+    from .base import Executor
 
 
 def executor_for(name: str, store: Store, repo_root: Path) -> Executor:
-    if name == "local":
-        from .local.executor import LocalExecutor
-        return LocalExecutor(store, repo_root)
-    if name == "slurm":
-        from .slurm.executor import SlurmExecutor
-        return SlurmExecutor(store, repo_root)
-    if name == "allocation":
-        from .slurm.steps import StepExecutor
-        return StepExecutor(store, repo_root)
-    raise ValueError(f"unknown executor {name!r}")
+    return executor_class(name)(store, repo_root)

@@ -30,7 +30,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Mapping
 
-from snaptui.engine.config.settings import EffectiveConfig
+from snaptui.engine.config.settings import EffectiveConfig, stored_config
 from ..models import Attempt, Job, Sweep
 from snaptui.engine.jobside.runner import RunSpec
 from snaptui.engine.store.store import Store
@@ -129,10 +129,11 @@ class Executor(ABC):
     # -- shared helpers ----------------------------------------------------------
     def run_spec(self, sweep: Sweep, job: Job, attempt: Attempt, timeout_s: float | None) -> RunSpec:
         workdir = str(Path(sweep.workdir) / (sweep.spec.get("workdir") or "."))
+        config = stored_config(sweep.config)
         return RunSpec(
             argv=job.argv, cwd=workdir, env=self.store.sweep_env(sweep.id),
-            result_pattern=sweep.config["results"]["pattern"], timeout_s=timeout_s, scheduler=self.name,
-            user_env={**sweep.config["executor"].get("env", {}), **sweep.spec.get("env", {})},
+            result_pattern=config.results.pattern, timeout_s=timeout_s, scheduler=self.name,
+            user_env={**config.profile.env, **sweep.spec.get("env", {})},
             manifest={
                 "sweep_id": sweep.id, "sweep_name": sweep.name, "job_index": job.index, "label": job.label,
                 "attempt": attempt.number, "params": job.params,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .. import faults
 from ..models import Attempt, Job, Sweep
+from snaptui.engine.config.settings import stored_config
 from snaptui.engine.jobside.runner import RunSpec
 from ..states import JobState
 from .base import Executor
@@ -55,7 +56,7 @@ class QueueingExecutor(Executor):
     def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
         """Start these attempts now, each claimed first so that no two processes start one; `gpus`
         gives the devices each may use (by attempt id)."""
-        timeout_s = float(sweep.config["executor"].get("timeout_min", 60)) * 60
+        timeout_s = stored_config(sweep.config).profile.timeout_min * 60
         for attempt in attempts:
             if not self.store.claim(attempt.id):
                 continue

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from snaptui.engine.config.settings import stored_config
 from .manifest import MANIFEST_NAME, write_json_atomic
 
 TASK_FILE = "snaptui_task_{rank}.json"
@@ -113,5 +114,4 @@ class _locked:
 
 def tasks_of(config: dict[str, Any]) -> int:
     """Tasks per job of a sweep's effective config: tasks_per_node x nodes, as srun starts them."""
-    profile = config.get("executor", {})
-    return max(1, int(profile.get("tasks_per_node") or 1)) * max(1, int(profile.get("nodes") or 1))
+    return stored_config(config).profile.tasks_per_job()

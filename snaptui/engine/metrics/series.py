@@ -5,9 +5,10 @@ import math
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from snaptui.engine.config.model import MetricsSettings
+
 SUMMARY_MODES = ("final", "best", "mean_last")
-DEFAULT_MAXIMIZE = ("*acc*", "*f1*", "*score*", "*auc*", "*reward*", "*precision*", "*recall*", "*bleu*",
-                    "*iou*", "*map*")
+DEFAULT_MAXIMIZE = MetricsSettings().maximize
 
 
 def maximized(metric: str, patterns=DEFAULT_MAXIMIZE) -> bool:

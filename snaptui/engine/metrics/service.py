@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from snaptui.engine.config.model import MetricsSettings
+from snaptui.engine.config.settings import stored_config
 from ..models import Attempt, Job
 from ..states import JobState
 from .db import DB_FILENAME, MetricsDB
@@ -20,27 +22,11 @@ from .lines import LineParser, read_log
 from .live import LiveSeries
 from .overlay import Curve, build_overlay
 from .reading import ReadState
-from .series import DEFAULT_MAXIMIZE, Series, maximized
+from .series import Series, maximized
 from .tabular import read_csv, read_jsonl
 from .tfevents import TensorBoardMissing, read_tfevents
 
-DEFAULT_FILES = ("**/metrics.csv", "**/*.jsonl", "**/events.out.tfevents.*")
 STEP_BYTES = 16 * 1024 * 1024  # one transaction's worth of reading; bounds memory, not the total
-
-
-@dataclass(frozen=True)
-class MetricsSettings:
-    files: tuple[str, ...] = DEFAULT_FILES
-    hung_after_min: float = 30.0
-    last_n: int = 10
-    maximize: tuple[str, ...] = DEFAULT_MAXIMIZE
-
-    @classmethod
-    def from_config(cls, data: dict | None) -> "MetricsSettings":
-        data = data or {}
-        return cls(files=tuple(data.get("files", DEFAULT_FILES)),
-                   hung_after_min=float(data.get("hung_after_min", 30.0)),
-                   last_n=int(data.get("last_n", 10)), maximize=tuple(data.get("maximize", DEFAULT_MAXIMIZE)))
 
 
 @dataclass
@@ -67,7 +53,7 @@ def kind_of(path: Path) -> str | None:
 class Metrics:
     def __init__(self, engine, settings: MetricsSettings | None = None):
         self.engine = engine
-        self.settings = settings or MetricsSettings.from_config(engine.project.data.get("metrics"))
+        self.settings = settings or engine.project.metrics
         self.db = MetricsDB(engine.store.path.parent / DB_FILENAME)  # beside state.db, wherever that lives
         self._parsers: dict[str, LineParser] = {}
         # what this process already read to the end, so a live view's tick over 10,000 jobs costs
@@ -104,9 +90,8 @@ class Metrics:
             if attempt.started_at is None and not attempt.log_dir:
                 continue
             if attempt.sweep_id not in sweeps:
-                config = self.engine.store.sweep(attempt.sweep_id).config
-                default = self.engine.project.data["results"]["pattern"]
-                sweeps[attempt.sweep_id] = (config.get("results") or {}).get("pattern", default)
+                recorded = self.engine.store.sweep(attempt.sweep_id).config
+                sweeps[attempt.sweep_id] = stored_config(recorded).results.pattern
             if attempt.id in self._finished:
                 continue
             parser = self._parser(sweeps[attempt.sweep_id])

@@ -19,6 +19,7 @@ from snaptui.engine.errors import SnaptuiError
 from .joboutputs import linked_paths, retire_worktree
 from .snapshots import delete_branch, list_snapshots
 from snaptui.engine.store.siblings import live_snapshot_branches, snapshot_owners
+from snaptui.engine.config.settings import stored_config
 from snaptui.engine.gitrepo import add_worktree, git_for, link_shared_paths, run
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -59,7 +60,7 @@ def _usage(engine) -> dict[str, tuple[list[int], bool]]:
 
 
 def snapshot_overview(engine, *, disk_usage: bool = True, now: float | None = None) -> list[SnapshotRow]:
-    prefix = engine.project.data["snapshot"]["branch_prefix"]
+    prefix = engine.project.snapshot.branch_prefix
     usage = _usage(engine)
     now = time.time() if now is None else now
     rows = []
@@ -111,7 +112,7 @@ def ensure_worktree(engine, sweep) -> Path:
     except SnaptuiError as exc:
         raise SnaptuiError(f"cannot restore the worktree of snapshot {sweep.snapshot['branch']} "
                            f"({sweep.snapshot['commit'][:10]}): {exc}") from None
-    links = linked_paths(sweep.config["snapshot"]["symlink_paths"], (sweep.spec or {}).get("workdir"))
+    links = linked_paths(list(stored_config(sweep.config).snapshot.symlink_paths), (sweep.spec or {}).get("workdir"))
     link_shared_paths(engine.repo_root, worktree, links, [])
     data = [e["path"] for e in sweep.snapshot.get("linked", ()) if os.path.lexists(engine.repo_root / e["path"])]
     link_shared_paths(engine.repo_root, worktree, data, [])  # data left out of the commit, linked again

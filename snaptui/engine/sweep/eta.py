@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 from typing import Iterable
 
+from snaptui.engine.config.settings import stored_config
 from snaptui.engine.states import JobState
 
 UNSTARTED = (JobState.PENDING, JobState.UNKNOWN)
@@ -59,10 +60,6 @@ def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float |
 
 
 def slots_of(config: dict | None) -> int | None:
-    """How many jobs of a sweep may run at once, from its effective config (None: no limit known)."""
-    executor = (config or {}).get("executor") or {}
-    for key in ("max_parallel_jobs", "array_parallelism"):
-        value = executor.get(key)
-        if isinstance(value, int) and value > 0:
-            return value
-    return None
+    """How many jobs of a sweep may run at once, from its recorded config (None: no limit known): the
+    profile's parallelism, which its executor enforces too."""
+    return stored_config(config).profile.parallelism()

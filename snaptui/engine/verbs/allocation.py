@@ -14,15 +14,16 @@ class AllocationVerbs:
                  environ: Mapping[str, str] | None = None) -> str:
         """salloc with the Slurm profile's resources, holding `tasks` jobs at once; the allocation's id."""
         from snaptui.engine.executors.slurm import allocation
+        from snaptui.engine.executors.slurm.settings import SlurmProfile
 
         profile = self.project.resolve(profile=profile_name).profile
-        if profile.get("executor") != "slurm":
+        if not isinstance(profile, SlurmProfile):
             raise ConfigError.single(self.project.path, f"profiles.{profile_name}.executor",
-                                     f"is {profile.get('executor')!r}: an allocation needs a Slurm profile")
-        tasks = tasks or int(profile.get("max_parallel_jobs") or 1)
+                                     f"is {profile.executor!r}: an allocation needs a Slurm profile")
+        tasks = tasks or profile.max_parallel_jobs or 1
         if tasks < 1:
             raise ConfigError.single(None, "--tasks", "must be at least 1")
-        time_min = time_min or float(profile.get("timeout_min", 60))
+        time_min = time_min or profile.timeout_min
         return allocation.get(profile, tasks, time_min, f"snaptui-alloc-{profile_name}", on_line,
                               os.environ if environ is None else environ)
 

@@ -17,6 +17,7 @@ from snaptui.engine.snapshot.joboutputs import retire_worktree
 from snaptui.engine.models import Sweep
 from snaptui.engine.procs import is_alive
 from snaptui.engine.snapshot.snapshots import delete_branch
+from snaptui.engine.config.settings import stored_config
 from snaptui.engine.gitrepo import git_for, list_worktrees, run
 
 
@@ -32,7 +33,7 @@ def describe(sweep: Sweep) -> str:
 
 
 def _orphan_branches(engine, uid: str) -> list[str]:
-    prefix = engine.project.data["snapshot"]["branch_prefix"]
+    prefix = engine.project.snapshot.branch_prefix
     out = run(git_for(engine.repo_root), "for-each-ref", "--format=%(refname:short)",
               f"refs/heads/{prefix}/")[1]
     return [b for b in out.split() if b.endswith(f"-{uid}")]
@@ -81,7 +82,7 @@ def finish(engine, sweep: Sweep) -> list[str]:
     from snaptui.engine import agent
     from snaptui.engine.executors import executor_for
 
-    if sweep.snapshot is None and sweep.config["snapshot"]["enabled"]:
+    if sweep.snapshot is None and stored_config(sweep.config).snapshot.enabled:
         raise SnaptuiError(f"sweep {sweep.id} was interrupted before its snapshot was recorded, so the code it "
                            f"was meant to run is unknown; `snaptui recover {sweep.id} --abort` removes it")
     done = []

@@ -5,6 +5,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from snaptui.engine.config.settings import stored_config
 from snaptui.engine.snapshot.housekeeping import ensure_worktree
 from snaptui.engine.jobside.jobenv import command_environment, task_scheduler_vars
 
@@ -15,7 +16,7 @@ def reproduce_command(engine, job) -> tuple[list[str], Path, dict[str, str]]:
     code_dir = ensure_worktree(engine, sweep)
     # Like a job: the scheduler variables are those of wherever this runs (an salloc shell, say),
     # never the launching shell's.
-    user_env = {**sweep.config["executor"].get("env", {}), **sweep.spec.get("env", {})}
+    user_env = {**stored_config(sweep.config).profile.env, **sweep.spec.get("env", {})}
     env = command_environment(engine.store.sweep_env(sweep.id), task_scheduler_vars(os.environ, "slurm"), user_env)
     env["SNAPTUI_REPRODUCE"] = f"{job.ref}"
     return job.argv, code_dir / (sweep.spec.get("workdir") or "."), env

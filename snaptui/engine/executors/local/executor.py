@@ -41,7 +41,8 @@ class LocalExecutor(QueueingExecutor):
     def settle_config(self, config, environ, project_path):
         """GPUs are counted once, here: the agent hands them out."""
         return dataclasses.replace(config, local=resolve_local_gpus(
-            config.local, config.profile, environ, project_path, f"profiles.{config.profile_name}.gpus_per_node"))
+            config.local, getattr(config.profile, "gpus_per_node", 0), environ, project_path,
+            f"profiles.{config.profile_name}.gpus_per_node"))
 
     def start_queued(self, attempts: list[Attempt]) -> None:
         """Start PENDING attempts while their sweep, the host and the GPUs have room (localslots)."""

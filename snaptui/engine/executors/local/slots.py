@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+import msgspec
+
+from snaptui.engine.config.model import LocalHostSettings
+from snaptui.engine.config.settings import stored_config
 from snaptui.engine.errors import ConfigError
 from snaptui.engine.models import Attempt, Sweep
 from snaptui.engine.states import JobState
@@ -29,14 +33,14 @@ class Start:
 def host_cap(sweeps: list[Sweep]) -> int:
     """[local] max_jobs of the newest sweep (its snaptui.toml is the freshest), else the CPU count."""
     for sweep in sorted(sweeps, key=lambda s: s.id, reverse=True):
-        value = (sweep.config.get("local") or {}).get("max_jobs")
+        value = stored_config(sweep.config).local.max_jobs
         if value:
-            return int(value)
+            return value
     return os.cpu_count() or 1
 
 
 def gpus_per_job(sweep: Sweep) -> int:
-    return int(sweep.config["executor"].get("gpus_per_node") or 0)
+    return getattr(stored_config(sweep.config).profile, "gpus_per_node", None) or 0
 
 
 def plan_starts(attempts: list[Attempt], sweep_of) -> list[Start]:
@@ -50,9 +54,10 @@ def plan_starts(attempts: list[Attempt], sweep_of) -> list[Start]:
         sweep = sweeps[sweep_id]
         mine = [a for a in attempts if a.sweep_id == sweep_id]
         queued = [a for a in mine if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
-        free = int(sweep.config["executor"].get("max_parallel_jobs", 1)) - (len(mine) - len(queued))
+        config = stored_config(sweep.config)
+        free = (config.profile.parallelism() or 1) - (len(mine) - len(queued))
         need = gpus_per_job(sweep)
-        pool = [g for g in (sweep.config.get("local") or {}).get("gpus") or ()]
+        pool = list(config.local.gpus or ())
         for attempt in queued[:max(0, min(free, free_total))]:
             gpus = None
             if need:
@@ -84,16 +89,16 @@ def visible_gpus(configured: list[str] | None, environ: Mapping[str, str], dev: 
     return [str(i) for i in sorted(found)]
 
 
-def resolve_local_gpus(local: dict, profile: dict, environ: Mapping[str, str], file, key: str) -> dict:
+def resolve_local_gpus(local: LocalHostSettings, need: int, environ: Mapping[str, str], file, key: str
+                       ) -> LocalHostSettings:
     """The [local] table a local launch records, with its GPU list fixed at launch time. A request
     for more GPUs than the machine shows is bad input: nothing is launched."""
-    need = int(profile.get("gpus_per_node") or 0)
     if not need:
         return local
-    pool = visible_gpus(local.get("gpus"), environ)
+    pool = visible_gpus(list(local.gpus) if local.gpus is not None else None, environ)
     if len(pool) < need:
         have = f"only {len(pool)} ({', '.join(pool)})" if pool else "none"
         raise ConfigError.single(file, key, f"asks for {need} GPU{'s' if need > 1 else ''} per job;"
                                  f" this machine shows {have}",
                                  hint="list devices in snaptui.toml [local] gpus = [...] or set CUDA_VISIBLE_DEVICES")
-    return {**local, "gpus": pool}
+    return msgspec.structs.replace(local, gpus=tuple(pool))

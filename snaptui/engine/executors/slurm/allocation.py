@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 
 from snaptui.engine.errors import ConfigError, SnaptuiError
 from snaptui.engine.jobside.jobenv import without_scheduler_vars
+from .settings import SlurmProfile
 
 GRANTED = re.compile(r"Granted job allocation (\d+)")
 
@@ -61,19 +62,22 @@ def resolve(value, environ: Mapping[str, str], file, key: str) -> Allocation:
     return found
 
 
-def salloc_command(profile: dict, tasks: int, time_min: float, job_name: str) -> list[str]:
+SALLOC_FLAGS = {"partition": "--partition", "account": "--account", "qos": "--qos", "nodes": "--nodes",
+                "cpus_per_task": "--cpus-per-task", "constraint": "--constraint", "gpus_per_node": "--gpus-per-node",
+                "nodelist": "--nodelist", "exclude": "--exclude"}
+
+
+def salloc_command(profile: SlurmProfile, tasks: int, time_min: float, job_name: str) -> list[str]:
     cmd = ["salloc", "--no-shell", f"--ntasks={tasks}", f"--time={max(1, int(time_min))}", f"--job-name={job_name}"]
-    for key, flag in (("partition", "--partition"), ("account", "--account"), ("qos", "--qos"),
-                      ("nodes", "--nodes"), ("cpus_per_task", "--cpus-per-task"), ("constraint", "--constraint"),
-                      ("gpus_per_node", "--gpus-per-node"), ("nodelist", "--nodelist"), ("exclude", "--exclude")):
-        if profile.get(key):
-            cmd.append(f"{flag}={profile[key]}")
-    if profile.get("mem_gb"):
-        cmd.append(f"--mem-per-cpu={int(float(profile['mem_gb']) * 1024)}M")
+    for key, flag in SALLOC_FLAGS.items():
+        if value := getattr(profile, key):
+            cmd.append(f"{flag}={value}")
+    if profile.mem_gb:
+        cmd.append(f"--mem-per-cpu={int(profile.mem_gb * 1024)}M")
     return cmd
 
 
-def get(profile: dict, tasks: int, time_min: float, job_name: str, on_line: Callable[[str], None],
+def get(profile: SlurmProfile, tasks: int, time_min: float, job_name: str, on_line: Callable[[str], None],
         environ: Mapping[str, str]) -> str:
     """Obtain an allocation and return its id. salloc waits until Slurm grants it; its lines
     ("queued and waiting for resources") are passed to `on_line` as they come."""

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from snaptui.engine import faults
+from snaptui.engine.config.settings import stored_config
 from snaptui.engine.errors import SnaptuiError
 from snaptui.engine.jobside.manifest import read_manifest
 from snaptui.engine.models import Attempt, Sweep
@@ -24,43 +25,45 @@ from snaptui.engine.jobside.runner import CommandRunner, RequeueableRunner
 from snaptui.engine.states import JobState
 from . import sacct, limits as slurm_limits, recovery as slurm_recovery, throttle as slurm_throttle
 from snaptui.engine.executors.base import Executor
+from .settings import SlurmProfile
 from .states import apply_record, packed
 
 log = logging.getLogger("snaptui.slurm")
-DEFAULT_POLL_S = 10.0
+DEFAULT_POLL_S = SlurmProfile().poll_interval_s
 MAX_POLL_S = 30.0
 # A worktree under one of these is on this machine's own disk, invisible to other compute nodes.
 NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
-# Profile keys that pass to submitit's SlurmExecutor under the same name.
-PASSTHROUGH = ("partition", "qos", "account", "gres", "gpus_per_node", "gpus_per_task", "cpus_per_task",
-               "cpus_per_gpu", "mem_per_cpu", "mem_per_gpu", "nodes", "nodelist", "exclude", "constraint",
-               "comment", "signal_delay_s", "setup", "srun_args")
 
 
-def array_parallelism(profile: dict) -> int:
-    return int(profile.get("array_parallelism") or profile.get("max_parallel_jobs") or 256)
+def slurm_profile(sweep: Sweep) -> SlurmProfile:
+    """The Slurm profile a sweep was launched with, as recorded."""
+    profile = stored_config(sweep.config).profile
+    if not isinstance(profile, SlurmProfile):
+        raise SnaptuiError(f"sweep {sweep.id} was not launched with a Slurm profile ({profile.executor})")
+    return profile
 
 
 def submitit_parameters(sweep: Sweep) -> dict:
-    profile = sweep.config["executor"]
-    params = {key: profile[key] for key in PASSTHROUGH if key in profile}
-    params["time"] = max(1, math.ceil(float(profile.get("timeout_min", 60))))
+    profile = slurm_profile(sweep)
+    params = {key: list(value) if isinstance(value, tuple) else value for key in SlurmProfile.PASSTHROUGH
+              if (value := getattr(profile, key)) is not None and value != ()}
+    params["time"] = max(1, math.ceil(profile.timeout_min))
     # submitit warns with USR2 90 s before the limit; for short limits that would be at once.
     params.setdefault("signal_delay_s", int(min(90, max(10, params["time"] * 60 / 4))))
     # The launch's uid in the default name finds its arrays in accounting, which keeps no comment
     # unless the cluster is set up to (slurm/recovery.py).
-    params["job_name"] = profile.get("job_name") or "-".join(filter(None, ("snaptui", sweep.name, sweep.uid)))
-    params["array_parallelism"] = array_parallelism(profile)
-    if "mem_gb" in profile:
-        params["mem"] = f"{int(float(profile['mem_gb']) * 1024)}MB"
-    if "tasks_per_node" in profile:
-        params["ntasks_per_node"] = profile["tasks_per_node"]
+    params["job_name"] = profile.job_name or "-".join(filter(None, ("snaptui", sweep.name, sweep.uid)))
+    params["array_parallelism"] = profile.parallelism()
+    if profile.mem_gb is not None:
+        params["mem"] = f"{int(profile.mem_gb * 1024)}MB"
+    if profile.tasks_per_node is not None:
+        params["ntasks_per_node"] = profile.tasks_per_node
     # Tagged so an interrupted launch can find the jobs it submitted before it died (verbs/recovery.py).
     tag = slurm_recovery.launch_tag(sweep)
     if tag:
-        params["comment"] = f"{profile['comment']} {tag}" if profile.get("comment") else tag
-    if profile.get("additional_parameters"):
-        params["additional_parameters"] = dict(profile["additional_parameters"])
+        params["comment"] = f"{profile.comment} {tag}" if profile.comment else tag
+    if profile.additional_parameters:
+        params["additional_parameters"] = dict(profile.additional_parameters)
     return params
 
 
@@ -75,8 +78,7 @@ class SlurmExecutor(Executor):
         self._arrays_of: dict[int, set[str]] = {}   # sweep id -> every array it was submitted in
 
     def poll_interval(self) -> float:
-        base = min((float(s.config["executor"].get("poll_interval_s", DEFAULT_POLL_S))
-                    for s in self._active_sweeps()), default=DEFAULT_POLL_S)
+        base = min((slurm_profile(s).poll_interval_s for s in self._active_sweeps()), default=DEFAULT_POLL_S)
         return min(base * (1.5 ** self._quiet_polls), max(MAX_POLL_S, base))
 
     def quick_poll(self, attempts: list[Attempt]) -> None:
@@ -113,20 +115,20 @@ class SlurmExecutor(Executor):
         A sweep the user's limits cannot take is refused before any sbatch."""
         if not attempts:
             return
-        profile = sweep.config["executor"]
-        per_task = int(profile.get("jobs_per_task", 1))
+        profile = slurm_profile(sweep)
+        per_task = profile.jobs_per_task
         tasks = [attempts[i:i + per_task] for i in range(0, len(attempts), per_task)]
-        limits = slurm_limits.read_limits(profile.get("qos"), profile.get("account"))
+        limits = slurm_limits.read_limits(profile.qos, profile.account)
         slurm_limits.check_fits(limits, len(attempts), len(tasks), per_task, sweep.sweep_file)
         params = submitit_parameters(sweep)
-        array_size = min(filter(None, (limits.max_array_size, profile.get("max_array_size"))), default=None)
+        array_size = min(filter(None, (limits.max_array_size, profile.max_array_size)), default=None)
         chunks = slurm_limits.split_arrays(len(tasks), array_size, params["array_parallelism"])
         specs = {}
         for attempt in attempts:
             self.store.claim(attempt.id)
             job = self.store.job(sweep.id, attempt.job_index)
             spec = self.run_spec(sweep, job, attempt, timeout_s=None)
-            spec.requeue_on_timeout = int(profile.get("max_num_timeout", 0)) > 0 and per_task == 1
+            spec.requeue_on_timeout = profile.max_num_timeout > 0 and per_task == 1
             specs[attempt.id] = spec
         array_ids: list[str] = []
         for chunk in chunks:
@@ -149,7 +151,7 @@ class SlurmExecutor(Executor):
                       packed: bool) -> list:
         from .submission import CleanEnvSlurmExecutor
 
-        max_num_timeout = int(sweep.config["executor"].get("max_num_timeout", 0))
+        max_num_timeout = slurm_profile(sweep).max_num_timeout
         executor = CleanEnvSlurmExecutor(folder=self.submitit_root / "%j", max_num_timeout=max_num_timeout)
         params = dict(params, array_parallelism=throttle)
         if after:
@@ -195,9 +197,9 @@ class SlurmExecutor(Executor):
             if len(known) < 2:
                 continue
             sweep = self.store.sweep(sweep_id)
-            profile = sweep.config["executor"]
-            parallelism = array_parallelism(profile)
-            if parallelism >= math.ceil(sweep.total / int(profile.get("jobs_per_task", 1))):
+            profile = slurm_profile(sweep)
+            parallelism = profile.parallelism()
+            if parallelism >= math.ceil(sweep.total / profile.jobs_per_task):
                 continue   # submitted without a throttle: nothing to deal
             self._throttles.rebalance(self.store.active_attempts(sweep_id=sweep_id), parallelism)
 
@@ -210,7 +212,8 @@ class SlurmExecutor(Executor):
         untracked = {a: tasks for a, tasks in arrays.items() if not set(tasks) & known}
         if not untracked:
             return [], pending
-        limits = slurm_limits.read_limits(sweep.config["executor"].get("qos"), sweep.config["executor"].get("account"))
+        profile = slurm_profile(sweep)
+        limits = slurm_limits.read_limits(profile.qos, profile.account)
         rest = slurm_recovery.adopt(self.store, self.submitit_root, pending, untracked, limits.cluster_name)
         finished = sum(1 for tasks in untracked.values() for r in tasks.values() if r and r.state.is_final)
         return [f"adopted Slurm array(s) {', '.join(sorted(untracked, key=int))} submitted before the interruption "

@@ -8,13 +8,15 @@ and the srun's process group. Resubmits queue and start the same way.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import pickle
 import subprocess
 import sys
 
 from . import allocation
+from .executor import slurm_profile
+from .settings import SlurmProfile
+from snaptui.engine.config.settings import replace_profile
 from snaptui.engine.jobside.jobenv import without_scheduler_vars
 from snaptui.engine.jobside.joblogs import log_files
 from snaptui.engine.jobside.manifest import read_manifest
@@ -26,27 +28,20 @@ from snaptui.engine.executors.queued import QueueingExecutor
 SPEC_NAME = "snaptui_step.pkl"
 
 
-def step_slots(profile: dict) -> int:
-    """How many steps run at once: max_parallel_jobs, else what the allocation's CPUs hold."""
-    if profile.get("max_parallel_jobs"):
-        return int(profile["max_parallel_jobs"])
-    return max(1, int(profile.get("allocation_cpus") or 1) // int(profile.get("cpus_per_task") or 1))
-
-
-def srun_command(profile: dict, spec_path: str, out: str, err: str, job_name: str) -> list[str]:
-    cpus = int(profile.get("cpus_per_task") or 1)
-    cmd = ["srun", f"--jobid={profile['allocation']}", "--exact", "--ntasks=1", "--nodes=1",
+def srun_command(profile: SlurmProfile, spec_path: str, out: str, err: str, job_name: str) -> list[str]:
+    cpus = profile.cpus_per_task or 1
+    cmd = ["srun", f"--jobid={profile.allocation}", "--exact", "--ntasks=1", "--nodes=1",
            f"--cpus-per-task={cpus}", f"--job-name={job_name}", f"--output={out}", f"--error={err}",
            "--open-mode=append"]
     # A step takes all of the allocation's memory unless told otherwise, and the next step waits.
-    if profile.get("mem_gb"):
-        cmd.append(f"--mem={int(float(profile['mem_gb']) * 1024)}M")
-    elif profile.get("allocation_mem_mb"):
-        per_cpu = int(profile["allocation_mem_mb"]) // max(1, int(profile.get("allocation_cpus") or 1))
+    if profile.mem_gb:
+        cmd.append(f"--mem={int(profile.mem_gb * 1024)}M")
+    elif profile.allocation_mem_mb:
+        per_cpu = profile.allocation_mem_mb // max(1, profile.allocation_cpus or 1)
         cmd.append(f"--mem={per_cpu * cpus}M")
-    if profile.get("gpus_per_node"):
-        cmd.append(f"--gpus={profile['gpus_per_node']}")
-    cmd += list(profile.get("srun_args") or [])
+    if profile.gpus_per_node:
+        cmd.append(f"--gpus={profile.gpus_per_node}")
+    cmd += list(profile.srun_args)
     return cmd + [sys.executable, "-u", "-m", "snaptui.engine.jobside.steprun", spec_path]
 
 
@@ -63,10 +58,10 @@ class StepExecutor(QueueingExecutor):
 
     def settle_config(self, config, environ, project_path):
         """A running allocation, or nothing is launched."""
-        found = allocation.resolve(config.profile["allocation"], environ, project_path,
+        found = allocation.resolve(config.profile.allocation, environ, project_path,
                                    f"profiles.{config.profile_name}.allocation")
-        return dataclasses.replace(config, profile={**config.profile, "allocation": found.job_id,
-                                                    "allocation_cpus": found.cpus, "allocation_mem_mb": found.mem_mb})
+        return replace_profile(config, allocation=found.job_id, allocation_cpus=found.cpus,
+                               allocation_mem_mb=found.mem_mb)
 
     def start_queued(self, attempts: list[Attempt]) -> None:
         for sweep_id in sorted({a.sweep_id for a in attempts}):
@@ -75,14 +70,14 @@ class StepExecutor(QueueingExecutor):
             # (a claim never followed by an id is a submitter that died between the two: srun
             # starts within that same call, so such claims are rare; they count as busy)
             sweep = self._sweep(sweep_id)
-            free = step_slots(sweep.config["executor"]) - (len(mine) - len(queued))
+            free = slurm_profile(sweep).parallelism() - (len(mine) - len(queued))
             if queued and free > 0:
                 self.submit(sweep, queued[:free])
 
     def start(self, sweep, job, attempt, spec, gpus):
         """One `srun` in the allocation, its output in the job's folder; srun is the job's handle here."""
-        profile = sweep.config["executor"]
-        executor_id = f"{profile['allocation']}-s{attempt.id}"
+        profile = slurm_profile(sweep)
+        executor_id = f"{profile.allocation}-s{attempt.id}"
         folder = self.submitit_root / executor_id
         folder.mkdir(parents=True, exist_ok=True)
         spec_path = folder / SPEC_NAME
