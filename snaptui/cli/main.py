@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_alloc_parser(verbs)
     from .metrics_args import add_parsers as add_metrics_parsers
     add_metrics_parsers(verbs)
+    config = verbs.add_parser("config", help="every effective setting of a profile and where its value came from")
+    config.add_argument("--profile", help="a profile of snaptui.toml (default: the one a launch would use)")
+    config.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="see the settings with this override applied")
     launch = verbs.add_parser("launch", help="launch a sweep and return (same as --batch FILE --no-wait)")
     launch.add_argument("sweep_file", type=Path)
     _launch_options(launch)
@@ -85,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.batch is None and args.verb is None:
             from .tui import run_tui
             return run_tui(args.directory, args.config)
-        from ..engine.api import Engine
         launching = args.batch is not None or args.verb == "launch"
+        _refuse_unused_launch_options(args, launching)
+        from ..engine.api import Engine
         engine = Engine.discover(args.directory, args.config, new_ok=launching)  # outside git: state here
         if args.verb in METRICS_VERBS:
             from . import metrics as metrics_cli
@@ -94,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "alloc":
             from .alloc import alloc
             return alloc(engine, args)
+        if args.verb == "config":
+            from .commands import out
+            from .settings_view import show_config
+            return show_config(engine, args, out)
         from . import commands
         if args.batch is not None or args.verb == "launch":
             return commands.batch(engine, args)
@@ -120,6 +129,19 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"error: snaptui's store (.snaptui/state.db) failed: {exc}; if it was lost or damaged, "
                   f"`snaptui recover --rebuild` rebuilds it", markup=False)
         return 1
+
+
+def _refuse_unused_launch_options(args: argparse.Namespace, launching: bool) -> None:
+    """`snaptui --set timeout_min=3 resubmit 4/1` would resubmit with the old limit: a launch option
+    given to a verb that takes none is bad input, not something to ignore."""
+    if launching or args.verb == "config":
+        return
+    given = [option for option, used in (("--set", args.sets), ("--profile", args.profile),
+                                         ("--no-snapshot", args.no_snapshot), ("--yes", args.yes)) if used]
+    if given:
+        raise ConfigError.single(None, given[0], f"`snaptui {args.verb}` takes no {given[0]} (only --batch, "
+                                 "launch and config do)",
+                                 hint="e.g. snaptui launch sweep.toml --set timeout_min=5")
 
 
 def _disk_full(exc: BaseException) -> bool:
