@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-local cluster cluster-down bench faults lint clean
+.PHONY: demo test test-local cluster cluster-down bench faults lint readme clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports
+
+# The README's generated tables (settings), rewritten from their declarations; tests/test_readme.py checks them.
+readme: $(VENV)/.installed
+	$(BIN)/python scripts/readme-tables
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
