@@ -16,6 +16,7 @@ import os
 import time
 from pathlib import Path
 
+from snaptui.engine.config.settings import stored_config
 from snaptui.engine.errors import SnaptuiError, StoreUnusable
 from snaptui.engine.jobside.manifest import MANIFEST_NAME
 from snaptui.engine.states import JobState
@@ -95,10 +96,11 @@ def _manifests(root: Path, repo_root: Path) -> dict[int, list[dict]]:
 def _record_from_manifest(manifest: dict) -> dict:
     """A sweep whose launch record is gone too: what its jobs' manifests say of it."""
     config = manifest.get("config") or {}
+    recorded = stored_config(config)   # the executor that ran it: "allocation" for a Slurm profile's steps
     snapshot = manifest.get("snapshot")
     return {"name": manifest.get("sweep_name") or "rebuilt", "created_at": manifest.get("started_at") or time.time(),
-            "status": "active", "executor": (config.get("executor") or {}).get("executor", "local"),
-            "profile": config.get("profile") or "local", "spec": {}, "config": config, "snapshot": snapshot,
+            "status": "active", "executor": recorded.executor,
+            "profile": recorded.profile_name or "local", "spec": {}, "config": config, "snapshot": snapshot,
             "workdir": (snapshot or {}).get("worktree") or manifest.get("cwd") or "", "env": {}}
 
 
