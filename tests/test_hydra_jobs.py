@@ -239,19 +239,22 @@ def test_a_failed_hydra_job_is_resubmitted_and_reproduced_from_what_the_launch_l
 
 
 def test_a_task_function_that_cannot_be_pickled_launches_nothing(project):
+    """A task made at run time (here a closure) cannot be loaded by name in the job: it is pickled, and
+    this one holds a lock."""
     (project / "locked.py").write_text(textwrap.dedent('''\
         import threading
         import hydra
 
-        LOCK = threading.Lock()
+        def make_task():
+            lock = threading.Lock()
 
-        @hydra.main(version_base=None, config_path=None)
-        def main(cfg):
-            with LOCK:
-                return 1
+            def task(cfg):
+                with lock:
+                    return 1
+            return task
 
         if __name__ == "__main__":
-            main()
+            hydra.main(version_base=None, config_path=None)(make_task())()
     '''))
     out = run_app(project, "-m", "hydra/launcher=snaptui_local", "+a=1,2", script="locked.py")
     assert out.returncode == 1 and "cannot send the task function to its jobs" in out.stderr

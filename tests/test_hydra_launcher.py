@@ -243,7 +243,8 @@ def test_return_values_reach_a_sweeper_plugin(hydra_repo):
     assert seen == [{"status": "COMPLETED", "value": 12, "overrides": ["a=1", "b=2"], "cfg_a": 1},
                     {"status": "COMPLETED", "value": 34, "overrides": ["a=3", "b=4"], "cfg_a": 3},
                     {"status": "COMPLETED", "value": 56, "overrides": ["a=5", "b=6"], "cfg_a": 5}]
-    assert [s.total for s in Engine(hydra_repo).sweeps()] == [1, 2]  # one sweep per launch() call
+    [sweep] = Engine(hydra_repo).sweeps()  # the two launch() calls of one -m run are one sweep
+    assert sweep.total == 3 and sweep.name.startswith("app.py:multirun/")
     assert sorted(results(only_sweep_dir(hydra_repo))) == ["0", "1", "2"]  # numbering continues
 
 

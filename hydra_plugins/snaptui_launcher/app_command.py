@@ -80,3 +80,42 @@ def import_path(repo: Path) -> List[str]:
         if rel is not None:
             entries.append(rel.as_posix())
     return list(dict.fromkeys(entries))
+
+
+def task_reference(task_function: object, repo: Path) -> Optional[dict]:
+    """Where the jobs find the task function in the code they run, when the launching process defined it in
+    its main script (``@hydra.main`` in ``app.py``): ``{"script": <path in the project>, "module": <name for
+    python -m> or None, "qualname": ...}``; None when it cannot be found by name there (a closure, a script
+    that runs code unguarded at its top level, a main script outside the project).
+
+    cloudpickle sends a ``__main__`` function by value: the code this process compiled when it started, with
+    the globals it refers to as they are now. The snapshot is taken later (after Hydra's sweeper composed
+    every job's config), so an edit in between ran in no job although the recorded commit has it. Loaded
+    by name from the snapshot, as multiprocessing's spawn loads a child's main module, the task is the
+    recorded code."""
+    qualname = getattr(task_function, "__qualname__", "")
+    if getattr(task_function, "__module__", None) != "__main__" or not qualname or "<" in qualname:
+        return None
+    main = sys.modules.get("__main__")
+    source = getattr(main, "__file__", None)
+    if not source or not str(source).endswith(".py"):
+        return None
+    rel = relative_inside(Path(source), repo)
+    spec = getattr(main, "__spec__", None)
+    module = spec.name if spec is not None and spec.name not in (None, "__main__") else None
+    if rel is None or not _guarded(Path(source), qualname.split(".")[0]):
+        return None
+    return {"script": rel.as_posix(), "module": module, "qualname": qualname}
+
+
+def _guarded(script: Path, name: str) -> bool:
+    """Whether loading the script as a module leaves the task alone: no call of ``name`` at its top level
+    outside ``if __name__ == "__main__"`` (an unguarded ``main()`` would start Hydra again in each job)."""
+    import ast
+
+    try:
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return not any(isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                   and isinstance(node.value.func, ast.Name) and node.value.func.id == name for node in tree.body)

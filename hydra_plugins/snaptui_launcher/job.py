@@ -55,6 +55,33 @@ def loader_in_code(loader: Any, repo: str, code: str) -> Any:
     return ConfigLoaderImpl(config_search_path=search_path)
 
 
+def task_in_code(reference: dict, code: str) -> Any:
+    """The task function by name in the code the job runs: its main script loaded as ``__mp_main__`` (and
+    seen as ``__main__``), as multiprocessing's spawn loads a child's main module, so that
+    ``if __name__ == "__main__":`` does not run and ``_target_: __main__.X`` finds the script's X."""
+    import importlib.util
+
+    if reference["module"]:
+        spec = importlib.util.find_spec(reference["module"])
+        path = spec.origin if spec is not None else None
+    else:
+        path = str(Path(code) / reference["script"])
+    if not path or not Path(path).is_file():
+        raise RuntimeError(f"snaptui: the app's main script {reference['script']} is not in the code the job runs "
+                           f"({code})")
+    spec = importlib.util.spec_from_file_location("__mp_main__", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["__mp_main__"] = sys.modules["__main__"] = module
+    spec.loader.exec_module(module)
+    found: Any = module
+    for part in reference["qualname"].split("."):
+        found = getattr(found, part, None)
+    if not callable(found):
+        raise RuntimeError(f"snaptui: {reference['script']} in the code the job runs ({code}) defines no "
+                           f"{reference['qualname']}")
+    return found  # Hydra's decorated main, called with a config, runs the task function itself
+
+
 def main(argv: List[str]) -> int:
     folder, num = Path(argv[0]), int(argv[1])
     with open(folder / COMMON, "rb") as handle:
@@ -64,7 +91,7 @@ def main(argv: List[str]) -> int:
         common = pickle.load(handle)
 
     from hydra.core.singleton import Singleton
-    from hydra.core.utils import JobStatus, run_job, setup_globals
+    from hydra.core.utils import JobReturn, JobStatus, run_job, setup_globals
     from hydra.types import HydraContext
     from omegaconf import open_dict, read_write
 
@@ -72,9 +99,15 @@ def main(argv: List[str]) -> int:
 
     Singleton.set_state(common["singletons"])
     setup_globals()
+    # Before composing: configs the main script registers (ConfigStore) are then the code's own.
+    task_function = common["task_function"] or task_in_code(where["task"], code)
     context = HydraContext(config_loader=loader_in_code(common["hydra_context"].config_loader, where["repo"], code),
                            callbacks=common["hydra_context"].callbacks)
-    config = context.config_loader.load_sweep_config(common["master_config"], where["overrides"][num])
+    try:
+        config = context.config_loader.load_sweep_config(common["master_config"], where["overrides"][num])
+    except Exception as exc:  # a bad override: the launcher raises it, as Hydra's own launchers do at launch
+        keep_return(JobReturn(overrides=where["overrides"][num], status=JobStatus.FAILED, _return_value=exc))
+        raise
     with read_write(config.hydra), open_dict(config.hydra):
         # As under submitit's launcher: the scheduler's job id (a local PID, a Slurm <array>_<task>).
         config.hydra.job.id = _scheduler_job_id() or str(num)
@@ -82,7 +115,7 @@ def main(argv: List[str]) -> int:
         config.hydra.sweep.dir = where["sweep_dir"]  # absolute: the job works elsewhere than the launch
     with read_write(config.hydra.runtime):
         config.hydra.runtime.cwd = common["master_config"].hydra.runtime.cwd  # get_original_cwd(): the launch folder
-    ret = run_job(hydra_context=context, task_function=common["task_function"], config=config,
+    ret = run_job(hydra_context=context, task_function=task_function, config=config,
                   job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
     failed = ret.status != JobStatus.COMPLETED
     error = ret._return_value if failed else None

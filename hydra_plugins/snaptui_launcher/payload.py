@@ -1,8 +1,9 @@
 """What one ``launch()`` leaves for its jobs: ``<sweep dir>/.snaptui/<first num>-<token>/``.
 
 ``common.pkl`` holds, first, plain data the job reads before importing anything of the app (the
-project root, the import path to set up, each job's overrides), then the cloudpickled task function,
-Hydra context, the sweep's master config and Hydra's singletons. Each job composes its own config
+project root, the import path to set up, each job's overrides, where the task function is in the code
+when it is found by name: see ``app_command.task_reference``), then the cloudpickled Hydra context, the
+sweep's master config, Hydra's singletons and the task function, when it is sent by value. Each job composes its own config
 from these, as under submitit's launcher, but from the config files of the code it runs (the
 snapshot). The folder stays: a resubmitted attempt reads it again. It is private to the user, like
 submitit's job folders.
@@ -14,7 +15,7 @@ import pickle
 import secrets
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from .job import COMMON
 
@@ -22,7 +23,8 @@ FOLDER = ".snaptui"
 
 
 def write_payload(sweep_dir: Path, first_num: int, *, repo: Path, import_path: List[str], task_function: Any,
-                  hydra_context: Any, master_config: Any, overrides: Dict[int, List[str]]) -> Path:
+                  task_reference: Optional[dict], hydra_context: Any, master_config: Any,
+                  overrides: Dict[int, List[str]]) -> Path:
     import cloudpickle
     from hydra.core.singleton import Singleton
 
@@ -32,8 +34,9 @@ def write_payload(sweep_dir: Path, first_num: int, *, repo: Path, import_path: L
     folder.mkdir(mode=0o700)
     try:
         where = {"repo": str(repo), "import_path": import_path, "sweep_dir": str(sweep_dir),
-                 "overrides": {int(k): list(v) for k, v in overrides.items()}}
-        common = {"task_function": task_function, "hydra_context": hydra_context, "master_config": master_config,
+                 "overrides": {int(k): list(v) for k, v in overrides.items()}, "task": task_reference}
+        common = {"task_function": None if task_reference else task_function, "hydra_context": hydra_context,
+                  "master_config": master_config,
                   "singletons": Singleton.get_state()}
         try:
             pickled = cloudpickle.dumps(common)

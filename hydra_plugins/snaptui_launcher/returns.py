@@ -49,20 +49,24 @@ def progress(sweep: Any) -> str:
     return progress_text(sweep.counts, sweep.total).plain
 
 
-def collect(engine: Any, sweep_id: int, jobs: List[PlannedJob], task_name: str, job_cwd: Path,
+def collect(engine: Any, sweep_id: int, first: int, jobs: List[PlannedJob], task_name: str, job_cwd: Path,
             compose: Callable[[PlannedJob], Tuple[DictConfig, Path]]) -> List[JobReturn]:
+    """The batch's returns, in its order (its jobs are the sweep's ``first``, ``first + 1``, ...). A job whose
+    overrides did not compose raises its error here, as Hydra's own launchers raise it from ``launch()``."""
     from snaptui.engine.states import JobState
 
-    by_index = {job.index: job for job in engine.jobs(sweep_id)}
+    by_index = {job.index: job for job in engine.jobs_window(sweep_id, first, len(jobs))}
     failed = sum(1 for job in by_index.values() if job.state != JobState.COMPLETED)
     if failed:
         log.error(f"snaptui sweep {sweep_id}: {failed} of {len(by_index)} jobs did not complete "
                   f"(`snaptui status {sweep_id}`, `snaptui resubmit {sweep_id} --failed`)")
     returns = []
-    for index, planned in enumerate(jobs):
-        job = by_index[index]
+    for offset, planned in enumerate(jobs):
+        job = by_index[first + offset]
         ret = read_return(job.attempt.log_dir)
         if isinstance(ret, JobReturn):
+            if ret.cfg is None and ret.status == JobStatus.FAILED and isinstance(ret._return_value, Exception):
+                raise ret._return_value  # its overrides do not compose: not a result, an error in the launch
             if ret.status != JobStatus.COMPLETED and isinstance(ret._return_value, BaseException):
                 _add_note(ret._return_value, f"snaptui job {job.ref}: `snaptui logs {job.ref} --err`")
             elif job.state != JobState.COMPLETED:  # the task returned, then the job failed (e.g. killed)

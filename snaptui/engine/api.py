@@ -25,7 +25,7 @@ from .procs import identity, private_umask
 from .states import RETRYABLE_STATES, JobState
 from .store.store import Store
 from .jobside.jobenv import job_environment
-from .sweep.plan import LaunchPlan
+from .sweep.plan import LaunchPlan, MoreJobs
 from .sweep.spec import SweepSpec, load_sweep
 from .verbs.allocation import AllocationVerbs
 from .verbs.logs import LogVerbs
@@ -237,6 +237,40 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
             raise
         agent.ensure_agent(self.repo_root)
         return self.store.sweep(sweep_id)
+
+    def plan_more_jobs(self, sweep_id: int, overrides: list[list[str]]) -> MoreJobs:
+        """Jobs to append to a sweep given job by job (as by ``plan_jobs``), numbered after its last: what an
+        optimising sweeper's later batches become, on the sweep's snapshot. A face may change their argv."""
+        sweep = self.sweep(sweep_id)
+        if sweep.spec.get("jobs") is None:
+            raise SnaptuiError(f"sweep {sweep_id} comes from a sweep file: it takes no more jobs")
+        if not overrides:
+            raise ConfigError.single(None, "jobs", "a sweep needs at least one job")
+        spec = SweepSpec(name=sweep.name, command=list(sweep.spec["command"]), env=dict(sweep.spec.get("env") or {}),
+                         workdir=sweep.spec.get("workdir"), explicit=[*sweep.spec["jobs"], *map(list, overrides)])
+        return MoreJobs(sweep_id, spec, spec.expand()[-len(overrides):])
+
+    def add_jobs(self, more: MoreJobs) -> list[Job]:
+        """Record the jobs of ``plan_more_jobs`` in their sweep and submit them on the sweep's code. On any
+        failure they are withdrawn (the sweep's other jobs stay as they were) and the error is raised."""
+        from .snapshot.housekeeping import ensure_worktree
+
+        sweep = self.sweep(more.sweep_id)
+        ensure_worktree(self, sweep)  # the same snapshot, even if gc removed its checkout meanwhile
+        executor = executor_for(sweep.executor, self.store, self.repo_root)
+        attempt_ids = self.store.add_jobs(sweep.id, [(j.index, j.label, j.params, j.argv) for j in more.jobs],
+                                          more.spec.to_dict())
+        try:
+            with private_umask():
+                executor.hand_over(self.store.sweep(sweep.id), attempt_ids)
+        except BaseException:
+            submitted = [a for a in map(self.store.attempt, attempt_ids) if a.executor_id]
+            if submitted:
+                executor.cancel(submitted)
+            self.store.remove_jobs(sweep.id, more.jobs[0].index, sweep.spec)
+            raise
+        agent.ensure_agent(self.repo_root)
+        return self.store.jobs(sweep.id, after=more.jobs[0].index - 1)
 
     def _undo_launch(self, sweep_id: int) -> None:
         executor = executor_for(self.store.sweep(sweep_id).executor, self.store, self.repo_root)

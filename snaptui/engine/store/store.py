@@ -155,18 +155,7 @@ class Store(WalDatabase):
                 (sweep_id, name, now, "launching", executor, profile, sweep_file, json.dumps(spec), json.dumps(config),
                  json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env),
                  record["host"], record["user"], uid, json.dumps(launcher) if launcher else None))
-            rows = list(jobs)
-            conn.executemany(
-                "INSERT INTO jobs(sweep_id, idx, label, params_json, argv_json) VALUES (?,?,?,?,?)",
-                [(sweep_id, idx, label, json.dumps(params), json.dumps(argv)) for idx, label, params, argv in rows])
-            conn.executemany(
-                "INSERT INTO attempts(sweep_id, job_idx, number, state) VALUES (?,?,1,'PENDING')",
-                [(sweep_id, idx) for idx, *_ in rows])
-            conn.execute("UPDATE jobs SET latest_attempt = (SELECT id FROM attempts a WHERE a.sweep_id = jobs.sweep_id"
-                         " AND a.job_idx = jobs.idx AND a.number = 1) WHERE sweep_id = ?", (sweep_id,))
-            conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
-                         " SELECT id, sweep_id, job_idx, NULL, 'PENDING', ?, 'launched' FROM attempts"
-                         " WHERE sweep_id = ?", (now, sweep_id))
+            _insert_jobs(conn, sweep_id, list(jobs), now, "launched")
         self.history.write_record(sweep_id, record)  # after the row: a record always has its row (_check_complete)
         return sweep_id
 
@@ -203,6 +192,30 @@ class Store(WalDatabase):
                                                             attempt["state"], now, reason))
             conn.execute("UPDATE jobs SET latest_attempt = (SELECT id FROM attempts a WHERE a.sweep_id = jobs.sweep_id"
                          " AND a.job_idx = jobs.idx ORDER BY a.number DESC LIMIT 1) WHERE sweep_id = ?", (sweep_id,))
+
+    def add_jobs(self, sweep_id: int, jobs: Iterable[tuple[int, str, dict, list[str]]], spec: dict) -> list[int]:
+        """Append jobs (indexes after the sweep's last) with one PENDING attempt each, and the sweep's spec
+        that now describes them; returns the new attempts' ids in the jobs' order."""
+        rows = list(jobs)
+        with self.write() as conn:
+            last = conn.execute("SELECT COALESCE(MAX(idx), -1) FROM jobs WHERE sweep_id = ?", (sweep_id,)).fetchone()[0]
+            if rows and rows[0][0] != last + 1:
+                raise SnaptuiError(f"jobs added to sweep {sweep_id} must start at index {last + 1}, not {rows[0][0]}")
+            conn.execute("UPDATE sweeps SET spec_json = ? WHERE id = ?", (json.dumps(spec), sweep_id))
+            _insert_jobs(conn, sweep_id, rows, time.time(), "added to the sweep", after=last)
+            ids = conn.execute("SELECT id FROM attempts WHERE sweep_id = ? AND job_idx > ? ORDER BY job_idx",
+                               (sweep_id, last)).fetchall()
+        self.history.update_record(sweep_id, spec=spec)
+        return [row[0] for row in ids]
+
+    def remove_jobs(self, sweep_id: int, first_index: int, spec: dict) -> None:
+        """Forget jobs from ``first_index`` on, with the spec from before they were added (only to roll back
+        an addition that failed)."""
+        with self.write() as conn:
+            conn.execute("UPDATE sweeps SET spec_json = ? WHERE id = ?", (json.dumps(spec), sweep_id))
+            for table, column in (("transitions", "job_idx"), ("attempts", "job_idx"), ("jobs", "idx")):
+                conn.execute(f"DELETE FROM {table} WHERE sweep_id = ? AND {column} >= ?", (sweep_id, first_index))
+        self.history.update_record(sweep_id, spec=spec)
 
     def set_sweep_code(self, sweep_id: int, *, snapshot: dict | None, workdir: str, env: dict) -> None:
         """Where a launching sweep's code is, once its snapshot exists."""
@@ -433,6 +446,22 @@ class Store(WalDatabase):
 
     def last_event_id(self) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM transitions").fetchone()[0]
+
+
+def _insert_jobs(conn: sqlite3.Connection, sweep_id: int, rows: list[tuple[int, str, dict, list[str]]], now: float,
+                 reason: str, after: int = -1) -> None:
+    """Jobs of a sweep (those with an index above ``after`` are new) with their first attempt, PENDING."""
+    conn.executemany(
+        "INSERT INTO jobs(sweep_id, idx, label, params_json, argv_json) VALUES (?,?,?,?,?)",
+        [(sweep_id, idx, label, json.dumps(params), json.dumps(argv)) for idx, label, params, argv in rows])
+    conn.executemany(
+        "INSERT INTO attempts(sweep_id, job_idx, number, state) VALUES (?,?,1,'PENDING')",
+        [(sweep_id, idx) for idx, *_ in rows])
+    conn.execute("UPDATE jobs SET latest_attempt = (SELECT id FROM attempts a WHERE a.sweep_id = jobs.sweep_id"
+                 " AND a.job_idx = jobs.idx AND a.number = 1) WHERE sweep_id = ? AND idx > ?", (sweep_id, after))
+    conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                 " SELECT id, sweep_id, job_idx, NULL, 'PENDING', ?, ? FROM attempts"
+                 " WHERE sweep_id = ? AND job_idx > ?", (now, reason, sweep_id, after))
 
 
 def _user() -> str:

@@ -1,6 +1,8 @@
 """A validated sweep with its effective config, before anything is snapshotted or submitted."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from snaptui.engine.config.settings import EffectiveConfig
 from .spec import JobSpec, SweepSpec
 
@@ -31,3 +33,11 @@ class LaunchPlan:
 
     def job(self, index: int) -> JobSpec:
         return self._jobs[index] if self._jobs is not None else self.spec.job_at(index)
+
+
+@dataclass
+class MoreJobs:
+    """Jobs to append to a sweep given job by job, and its spec once they are in it."""
+    sweep_id: int
+    spec: SweepSpec
+    jobs: list[JobSpec]
