@@ -26,7 +26,7 @@ from .states import RETRYABLE_STATES, JobState
 from .store.store import Store
 from .jobside.jobenv import job_environment
 from .sweep.plan import LaunchPlan, MoreJobs
-from .sweep.spec import SweepSpec, load_sweep
+from .sweep.spec import SweepSpec, job_argv, load_sweep
 from .verbs.allocation import AllocationVerbs
 from .verbs.logs import LogVerbs
 from .verbs.metrics import MetricsVerbs
@@ -135,6 +135,8 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
             inside = folder == self.repo_root or self.repo_root in folder.parents
             spec.workdir = folder.relative_to(self.repo_root).as_posix() if inside else "."
         no_snapshot, notes = self._snapshot_off(no_snapshot)
+        from .sweep.hydra_app import per_job_run_dirs
+        notes += per_job_run_dirs(spec, self.repo_root)
         config = self.project.resolve(profile=profile, sweep_profile=spec.profile, sets=list(sets),
                                       environ=environ, no_snapshot=no_snapshot, sweep_file=spec.path)
         if spec.job_count > HARD_MAX_JOBS:
@@ -189,11 +191,13 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         # The record comes first, marked 'launching' with who launches it: if this process dies at
         # any later step, the next snaptui finds the launch and can finish or undo it (verbs/recovery.py).
         uid = secrets.token_hex(3)
+        spec_dict = spec.to_dict()
         sweep_id = self.store.create_sweep(
             name=spec.name, executor=config.executor, profile=config.profile_name,
-            sweep_file=str(spec.path) if spec.path else None, spec=spec.to_dict(), config=config.to_dict(),
+            sweep_file=str(spec.path) if spec.path else None, spec=spec_dict, config=config.to_dict(),
             snapshot=None, workdir=str(self.repo_root), env={}, uid=uid, launcher=identity(os.getpid()),
-            jobs=[(j.index, j.label, j.params, j.argv) for j in plan.jobs])
+            jobs=lambda sweep_id: [(j.index, j.label, j.params, job_argv(j.argv, sweep_id, spec_dict))
+                                   for j in plan.jobs])
         snapshot = None
         faults.point("launch:recorded")
         try:

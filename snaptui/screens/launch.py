@@ -185,6 +185,8 @@ class LaunchScreen(EngineScreen):
         settings = ", ".join(f"{k}={v}" for k, v in config.chosen_settings().items() if k != "executor")
         if settings:
             text.append(f"{settings}\n", style="dim")
+        for note in plan.notes:  # e.g. the run dir each job of a Hydra app gets
+            text.append(f"note: {note}\n", style="dim")
         text.append("\n")
         for job in plan.jobs[:PREVIEW_JOBS]:
             text.append(f"{job.index:>4} ", style="dim")

@@ -60,16 +60,24 @@ class Metrics:
         # a stat per changed file, not a transaction (and a folder walk) per job
         self._unchanged: dict[str, tuple[int, int]] = {}  # path -> (size, mtime_ns) when last read to its end
         self._finished: set[int] = set()                   # final attempts whose sources were all read after the end
+        self._sweeps: dict[int, object] = {}               # sweep id -> its record, for the jobs' Hydra run dirs
 
     # -- ingestion ---------------------------------------------------------------
     def sources(self, attempt: Attempt) -> list[tuple[Path, str]]:
+        """The attempt's stdout log, then metrics files in its folder ($SNAPTUI_JOB_DIR) and in the Hydra
+        run dir snaptui gave its job, if any (where Lightning's CSV and TensorBoard loggers write)."""
         found: list[tuple[Path, str]] = []
         stdout, _ = self.engine.log_paths(attempt)
         if stdout is not None:
             found.append((stdout, "log"))
-        if attempt.log_dir and Path(attempt.log_dir).is_dir():
-            folder = Path(attempt.log_dir)
-            seen = set()
+        folders = [Path(attempt.log_dir)] if attempt.log_dir else []
+        run_dir = self._run_dir(attempt)
+        if run_dir is not None:
+            folders.append(run_dir)
+        seen = set()
+        for folder in folders:
+            if not folder.is_dir():
+                continue
             for pattern in self.settings.files:
                 for path in sorted(folder.glob(pattern)):
                     kind = kind_of(path)
@@ -77,6 +85,12 @@ class Metrics:
                         seen.add(path)
                         found.append((path, kind))
         return found
+
+    def _run_dir(self, attempt: Attempt) -> Path | None:
+        if attempt.sweep_id not in self._sweeps:
+            self._sweeps[attempt.sweep_id] = self.engine.store.sweep(attempt.sweep_id)
+        sweep = self._sweeps[attempt.sweep_id]
+        return self.engine.run_dir(attempt, sweep) if sweep is not None and sweep.spec.get("run_dir") else None
 
     def update(self, jobs: Iterable[Job | Attempt], *, max_bytes: int | None = None) -> int:
         """Read what the jobs' sources gained; returns the number of new points.

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from snaptui.engine.errors import SnaptuiError, StoreUnusable
 from snaptui.engine.models import Attempt, Event, Job, Sweep, loads
@@ -136,9 +136,10 @@ class Store(WalDatabase):
     # -- sweeps -------------------------------------------------------------
     def create_sweep(self, *, name: str, executor: str, profile: str, sweep_file: str | None,
                      spec: dict, config: dict, snapshot: dict | None, workdir: str, env: dict,
-                     jobs: Iterable[tuple[int, str, dict, list[str]]], uid: str | None = None,
-                     launcher: dict | None = None) -> int:
-        """Record a sweep in state 'launching' with one PENDING attempt per job."""
+                     jobs: Iterable[tuple[int, str, dict, list[str]]] | Callable[[int], Iterable[tuple]],
+                     uid: str | None = None, launcher: dict | None = None) -> int:
+        """Record a sweep in state 'launching' with one PENDING attempt per job (``jobs`` may be a function
+        of the new sweep's id, for argv that name it)."""
         now = time.time()
         record = dict(name=name, created_at=now, status="launching", executor=executor, profile=profile,
                       sweep_file=sweep_file, spec=spec, config=config, snapshot=snapshot, workdir=workdir, env=env,
@@ -155,7 +156,7 @@ class Store(WalDatabase):
                 (sweep_id, name, now, "launching", executor, profile, sweep_file, json.dumps(spec), json.dumps(config),
                  json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env),
                  record["host"], record["user"], uid, json.dumps(launcher) if launcher else None))
-            _insert_jobs(conn, sweep_id, list(jobs), now, "launched")
+            _insert_jobs(conn, sweep_id, list(jobs(sweep_id) if callable(jobs) else jobs), now, "launched")
         self.history.write_record(sweep_id, record)  # after the row: a record always has its row (_check_complete)
         return sweep_id
 

@@ -34,6 +34,7 @@ SWEEP_FIELDS = {
     "grid": Field(dict),
     "zip": Field(list),
     "env": Field(dict, items=str),
+    "hydra": Field(bool),
 }
 
 
@@ -62,6 +63,8 @@ class SweepSpec:
     env: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     explicit: list[list[str]] | None = None  # jobs given one by one as key=value overrides (Hydra's launcher)
+    hydra: bool | None = None  # the command is a Hydra app (None: read from its script; see hydra_app.py)
+    run_dir: str | None = None  # each job's hydra.run.dir, with {sweep_id} and {index} (hydra_app.py)
 
     @property
     def axes(self) -> dict[str, list[Scalar]]:
@@ -101,7 +104,7 @@ class SweepSpec:
         for group, d in zip(self.zips, digits[1:]):
             varying.update({key: values[d] for key, values in group.items()})
         params = {**self.params, **varying}
-        return JobSpec(index, params, varying, build_argv(self.command, params, self.override_style))
+        return JobSpec(index, params, varying, self._argv(index, params))
 
     def expand(self) -> list[JobSpec]:
         if self.explicit is not None:
@@ -119,8 +122,14 @@ class SweepSpec:
             for part in parts:
                 varying.update(part)
             params = {**self.params, **varying}
-            jobs.append(JobSpec(index, params, varying, build_argv(self.command, params, self.override_style)))
+            jobs.append(JobSpec(index, params, varying, self._argv(index, params)))
         return jobs
+
+    def _argv(self, index: int, params: dict[str, Scalar]) -> list[str]:
+        argv = build_argv(self.command, params, self.override_style)
+        if self.run_dir:  # the sweep id stays a placeholder until the sweep is recorded (job_argv)
+            argv.append(f"hydra.run.dir={self.run_dir.format(sweep_id='{sweep_id}', index=index)}")
+        return argv
 
     def _expand_explicit(self) -> list[JobSpec]:
         axes = self.axes
@@ -136,7 +145,19 @@ class SweepSpec:
                 "profile": self.profile, "workdir": self.workdir, "params": self.params,
                 "grid": self.axes if self.explicit is not None else self.grid,
                 "zip": self.zips, "env": self.env, "jobs": self.explicit,
-                "path": str(self.path) if self.path else None}
+                "path": str(self.path) if self.path else None, "hydra": self.hydra, "run_dir": self.run_dir}
+
+
+def job_argv(argv: list[str], sweep_id: int, spec: dict) -> list[str]:
+    """A planned job's argv as recorded in sweep ``sweep_id``: its run dir (if any) named after the sweep."""
+    if not spec.get("run_dir") or not argv:
+        return argv
+    return [*argv[:-1], argv[-1].replace("{sweep_id}", str(sweep_id))]
+
+
+def run_dir_of(spec: dict, sweep_id: int, index: int) -> str | None:
+    """The run dir a sweep gave job ``index`` (relative to the job's working folder), or None."""
+    return spec["run_dir"].format(sweep_id=sweep_id, index=index) if spec.get("run_dir") else None
 
 
 def _mixed_radix(index: int, radices: list[int]) -> list[int]:
@@ -316,7 +337,7 @@ def parse_sweep(source: TomlSource) -> SweepSpec:
         name=data.get("name", ""), command=data.get("command") or [],
         override_style=data.get("override_style", "hydra"), profile=data.get("profile"),
         workdir=data.get("workdir"), params=params, grid=grid, zips=zips,
-        env=data.get("env", {}), path=source.path,
+        env=data.get("env", {}), path=source.path, hydra=data.get("hydra"),
     )
     if spec.override_style == "placeholder" and isinstance(data.get("command"), list):
         _check_placeholders(source, spec, problems)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from snaptui.engine.jobside.joblogs import log_files
-from ..models import Attempt, Job
+from ..models import Attempt, Job, Sweep
 from snaptui.engine.jobside.taskreport import tasks_of
 
 
@@ -15,6 +15,20 @@ class LogVerbs:
         if not attempt.log_dir or not attempt.executor_id:
             return None, None
         return log_files(attempt.log_dir, attempt.executor_id, task)
+
+    def run_dir(self, job: Job | Attempt, sweep: Sweep | None = None) -> Path | None:
+        """The Hydra run dir snaptui gave the job (a ``--batch`` sweep of a Hydra app), in the repository
+        when it is there (``outputs/`` is linked from the snapshot), else in the sweep's code; None if none."""
+        from snaptui.engine.sweep.spec import run_dir_of
+
+        attempt = job.attempt if isinstance(job, Job) else job
+        sweep = sweep or self.store.sweep(attempt.sweep_id)
+        rel = run_dir_of(sweep.spec or {}, sweep.id, attempt.job_index)
+        if rel is None:
+            return None
+        inside = Path(sweep.spec.get("workdir") or ".") / rel
+        in_repo = self.repo_root / inside
+        return in_repo if in_repo.exists() or not sweep.workdir else Path(sweep.workdir) / inside
 
     def task_count(self, job: Job | Attempt) -> int:
         """How many tasks the attempt runs (each with its own log): what a task picker offers."""

@@ -21,7 +21,7 @@ from snaptui.engine.errors import SnaptuiError, StoreUnusable
 from snaptui.engine.jobside.manifest import MANIFEST_NAME
 from snaptui.engine.states import JobState
 from snaptui.engine.store.store import DB_FILENAME, Store, state_dir
-from snaptui.engine.sweep.spec import SweepSpec
+from snaptui.engine.sweep.spec import SweepSpec, job_argv
 
 REBUILT = "rebuilt from its job folder"
 
@@ -104,13 +104,14 @@ def _record_from_manifest(manifest: dict) -> dict:
             "workdir": (snapshot or {}).get("worktree") or manifest.get("cwd") or "", "env": {}}
 
 
-def _jobs_from_spec(spec: dict) -> list[tuple[int, str, dict, list[str]]]:
+def _jobs_from_spec(spec: dict, sweep_id: int) -> list[tuple[int, str, dict, list[str]]]:
     sweep = SweepSpec(name=spec["name"], command=list(spec["command"]),
                       override_style=spec.get("override_style") or "hydra", profile=spec.get("profile"),
                       workdir=spec.get("workdir"), params=dict(spec.get("params") or {}),
                       grid={} if spec.get("jobs") is not None else dict(spec.get("grid") or {}),
-                      zips=list(spec.get("zip") or []), env=dict(spec.get("env") or {}), explicit=spec.get("jobs"))
-    return [(j.index, j.label, j.params, j.argv) for j in sweep.expand()]
+                      zips=list(spec.get("zip") or []), env=dict(spec.get("env") or {}), explicit=spec.get("jobs"),
+                      run_dir=spec.get("run_dir"))
+    return [(j.index, j.label, j.params, job_argv(j.argv, sweep_id, spec)) for j in sweep.expand()]
 
 
 def _attempt_from(manifest: dict, executor: str) -> dict:
@@ -135,7 +136,7 @@ def _rebuild_sweep(store: Store, sweep_id: int, record: dict | None, manifests: 
     for manifest in manifests:
         by_job.setdefault(manifest["job_index"], {})[manifest["attempt"]] = manifest
     if from_record and record.get("spec", {}).get("command"):
-        jobs = _jobs_from_spec(record["spec"])
+        jobs = _jobs_from_spec(record["spec"], sweep_id)
     else:
         latest = [attempts[max(attempts)] for _, attempts in sorted(by_job.items())]
         jobs = [(m["job_index"], m.get("label") or str(m["job_index"]), m.get("params") or {}, m.get("argv") or [])
