@@ -130,16 +130,15 @@ class SnaptuiLauncher(Launcher):
             return engine.sweep(run.sweep_id), more.jobs[0].index
         profile, sets = profile_and_sets(self.params, self.executor, engine)
         env = {str(k): str(v) for k, v in (self.params.get("env") or {}).items()}
-        plan = engine.plan_jobs(run.name, [sys.executable], [job.overrides for job in jobs], profile=profile,
-                                sets=sets, env=env)
+        cwd = Path(os.getcwd()).resolve()
+        plan = engine.plan_jobs(run.name, command, [job.overrides for job in jobs], profile=profile, sets=sets,
+                                env=env, workdir=lambda snapshot: job_folder(engine.repo_root, cwd, snapshot).as_posix(),
+                                job_argv=lambda i, overrides: [*command, str(jobs[i].num), *overrides])
         for note in plan.notes:
             log.info(f"snaptui: {note}")
-        run.job_cwd = job_folder(engine.repo_root, Path(os.getcwd()).resolve(), plan.config.snapshot.enabled)
-        plan.spec.command = command
-        plan.spec.workdir = run.job_cwd.as_posix()
-        plan.jobs = [_job_argv(spec, command, job.num) for spec, job in zip(plan.jobs, jobs)]
+        run.job_cwd = Path(plan.spec.workdir)
         log.info(f"snaptui: launching {len(jobs)} jobs on the {self.executor} executor")
-        sweep = engine.launch(plan)
+        sweep = engine.launch(plan)   # raises the plan's refusal, if it has one
         run.sweep_id = sweep.id
         return sweep, 0
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from ..engine.api import Engine, LaunchPlan
+from ..engine.api import CheckedPlan, Engine
 from ..engine.models import Sweep
 from ..engine.states import STATE_ORDER, JobState
 from ..format import STATE_STYLE, duration, eta_text, progress_text
@@ -23,7 +23,7 @@ POLL_S = 0.5
 DRY_RUN_ALL, DRY_RUN_HEAD, DRY_RUN_TAIL = 50, 10, 5  # a bigger dry run shows its first and last jobs
 
 
-def describe_plan(console: Console, plan: LaunchPlan) -> None:
+def describe_plan(console: Console, plan: CheckedPlan) -> None:
     import tomli_w
 
     count = plan.job_count

@@ -33,8 +33,7 @@ def batch(engine: Engine, args: Namespace) -> int:
         out.print(f"note: {note}")
     if getattr(args, "dry_run", False):
         describe_plan(out, plan)
-        engine.check_plan(plan)  # a command that cannot run fails the dry run too (exit 2)
-        return print_preview(out, engine, plan)
+        return print_preview(out, plan)
     err, notes_before = Console(stderr=True, highlight=False), len(plan.notes)
     try:
         sweep = engine.launch(plan, yes=args.yes, progress=HashProgress(err))

@@ -6,27 +6,20 @@ import time
 
 from rich.console import Console
 
-from ..engine.api import Engine, LaunchPlan
-from ..engine.errors import SnaptuiError
+from ..engine.api import CheckedPlan
 
 
-def print_preview(console: Console, engine: Engine, plan: LaunchPlan) -> int:
-    """The snapshot a launch would take; returns 2 if the launch would be refused, else 0."""
-    try:
-        preview = engine.preview_snapshot(plan)
-    except SnaptuiError as exc:
-        console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-        return exc.exit_code
-    if preview is None:
+def print_preview(console: Console, plan: CheckedPlan) -> int:
+    """The snapshot a launch would take, then why the launch would be refused, if it would (raised: the
+    caller prints it as any bad input); 0 when it would launch."""
+    if plan.preview is None and plan.config.snapshot.enabled is False:
         console.print("snapshot: none (jobs run in the repository itself)")
-        return 0
-    for line in preview.describe():
+    for line in plan.preview.describe() if plan.preview is not None else ():
         console.print(line, markup=False, highlight=False)
-    try:
-        preview.check_total(plan.config.snapshot)
-    except SnaptuiError as exc:
-        console.print(f"error: {exc}", markup=False, highlight=False)
-        return exc.exit_code
+    for warning in plan.warnings[len(plan.notes):]:
+        console.print(f"warning: {warning}", markup=False, highlight=False)
+    if plan.refusal is not None:
+        raise plan.refusal
     return 0
 
 

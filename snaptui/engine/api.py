@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-import shutil
 import time
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -25,18 +24,15 @@ from .procs import identity, private_umask
 from .states import RETRYABLE_STATES, JobState
 from .store.store import Store
 from .jobside.jobenv import job_environment
-from .sweep.plan import LaunchPlan, MoreJobs
-from .sweep.spec import SweepSpec, job_argv, load_sweep
+from .sweep.plan import MoreJobs
+from .sweep.spec import SweepSpec, job_argv
 from .verbs.allocation import AllocationVerbs
 from .verbs.logs import LogVerbs
 from .verbs.metrics import MetricsVerbs
+from .verbs.planning import CheckedPlan, PlanningVerbs, check_command, check_runnable
 from .verbs.records import RecordVerbs
 from .verbs.snapshots import SnapshotVerbs
 from .verbs.waiting import WaitVerbs
-
-
-# Above this a sweep is refused even with --yes: its rows alone would fill memory and the store.
-HARD_MAX_JOBS = 1_000_000
 
 
 def find_repo_root(start: Path) -> Path:
@@ -58,7 +54,7 @@ def files_git_would_add(repo_root: Path, *pathspecs: str, timeout: float | None 
     return would_add(repo_root, *pathspecs, timeout=timeout)
 
 
-class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs, WaitVerbs):
+class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs, WaitVerbs):
     """One project's sweeps. Launching, reading and acting are here; the other verbs (snapshots, gc, diff,
     manifest, reproduce, recover, logs, metrics, allocations) come from the topic modules in verbs/."""
 
@@ -126,60 +122,17 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
             self._store = Store.for_repo(self.repo_root)
         return self._store
 
-    # -- planning and launching ----------------------------------------------------
-    def plan(self, sweep_file: Path, *, profile: str | None = None, sets: list[str] = (),
-             no_snapshot: bool = False, environ: Mapping[str, str] | None = None) -> LaunchPlan:
-        spec = load_sweep(Path(sweep_file))
-        if spec.workdir is None:  # by default the command runs where its sweep file sits
-            folder = Path(sweep_file).resolve().parent
-            inside = folder == self.repo_root or self.repo_root in folder.parents
-            spec.workdir = folder.relative_to(self.repo_root).as_posix() if inside else "."
-        no_snapshot, notes = self._snapshot_off(no_snapshot)
-        from .sweep.hydra_app import per_job_run_dirs
-        notes += per_job_run_dirs(spec, self.repo_root)
-        config = self.project.resolve(profile=profile, sweep_profile=spec.profile, sets=list(sets),
-                                      environ=environ, no_snapshot=no_snapshot, sweep_file=spec.path)
-        if spec.job_count > HARD_MAX_JOBS:
-            raise ConfigError.single(spec.path, "grid", f"expands to {spec.job_count:,} jobs, more than snaptui "
-                                     f"launches as one sweep ({HARD_MAX_JOBS:,})",
-                                     hint="split it into several sweeps, or sweep fewer values")
-        return LaunchPlan(spec, config, None, notes)
-
-    def plan_jobs(self, name: str, command: list[str], overrides: list[list[str]], *, profile: str | None = None,
-                  sets: list[str] = (), no_snapshot: bool = False, env: Mapping[str, str] | None = None,
-                  environ: Mapping[str, str] | None = None) -> LaunchPlan:
-        """A sweep given job by job (each a list of key=value arguments), as Hydra's launcher hands it."""
-        if not overrides:
-            raise ConfigError.single(None, "jobs", "a sweep needs at least one job")
-        spec = SweepSpec(name=name, command=list(command), explicit=[list(o) for o in overrides],
-                         env=dict(env or {}), workdir=".")
-        no_snapshot, notes = self._snapshot_off(no_snapshot)
-        config = self.project.resolve(profile=profile, sets=list(sets), environ=environ, no_snapshot=no_snapshot)
-        return LaunchPlan(spec, config, spec.expand(), notes)
-
-    def check_plan(self, plan: LaunchPlan) -> None:
-        """Everything checkable before a snapshot: the command exists and is not left out of it.
-        Raises ConfigError (exit 2); `launch` and `--dry-run` both call it."""
-        argv = plan.job(0).argv
-        _check_command(plan.spec, argv, self.repo_root)
-        if plan.config.snapshot.enabled:
-            from .sweep.precheck import check_in_snapshot
-            check_in_snapshot(self.repo_root, plan.spec, argv)
-
-    def preview_snapshot(self, plan: LaunchPlan):
-        """What launching `plan` now would snapshot (files, bytes) and link instead of copying, and
-        why: a snapshot_policy.SnapshotPlan (its describe() gives lines, to_dict() data), or None
-        when the plan runs without a snapshot. Writes nothing; for --dry-run and the TUI's preview."""
-        if not plan.config.snapshot.enabled:
-            return None
-        from .snapshot.policy import preview_snapshot
-        return preview_snapshot(self.repo_root, plan.config.snapshot, plan.spec.workdir)
-
-    def launch(self, plan: LaunchPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None,
+    # -- launching (planning: verbs/planning.py) -------------------------------------
+    def launch(self, checked: CheckedPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None,
                progress=None) -> Sweep:
-        """Snapshot, record and submit a sweep; on any failure nothing is left behind.
-
-        `progress(done_bytes, total_bytes)` is called while untracked files are hashed."""
+        """Snapshot, record and submit a sweep planned by `plan` or `plan_jobs`; its refusal, if it has one,
+        is raised. The checks run again first (the tree may have changed since); on any failure nothing is
+        left behind. `progress(done_bytes, total_bytes)` is called while untracked files are hashed."""
+        if not isinstance(checked, CheckedPlan):
+            raise TypeError("Engine.launch takes the CheckedPlan that Engine.plan or plan_jobs returns")
+        if checked.refusal is not None:
+            raise checked.refusal
+        plan = checked.launch_plan
         executor = executor_for(plan.config.executor, self.store, self.repo_root)
         spec = plan.spec
         config = executor.settle_config(plan.config, os.environ if environ is None else environ, self.project.path)
@@ -187,7 +140,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
             raise ConfigError.single(spec.path, "grid", f"expands to {plan.job_count:,} jobs, more than"
                                      f" limits.max_jobs = {config.limits.max_jobs}",
                                      hint="pass --yes to launch anyway, or raise limits.max_jobs in snaptui.toml")
-        self.check_plan(plan)
+        check_runnable(self.repo_root, plan)
         # The record comes first, marked 'launching' with who launches it: if this process dies at
         # any later step, the next snaptui finds the launch and can finish or undo it (verbs/recovery.py).
         uid = secrets.token_hex(3)
@@ -213,7 +166,7 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
                 faults.point("launch:snapshotted")
             else:
                 workdir = self.repo_root
-            _check_command(spec, plan.jobs[0].argv, workdir)
+            check_command(spec, plan.jobs[0].argv, workdir)
             env = job_environment(dict(os.environ if environ is None else environ), self.repo_root, workdir,
                                   {**config.profile.env, **spec.env})
             self.store.set_sweep_code(sweep_id, snapshot=snapshot.to_dict() if snapshot else None,
@@ -420,20 +373,3 @@ class Engine(SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, AllocationVerbs
         return self.resubmit([j for j in self.jobs(sweep_id) if j.state in RETRYABLE_STATES])
 
 
-def _check_command(spec: SweepSpec, argv: list[str], workdir: Path) -> None:
-    """Catch a command that cannot run before any job is submitted."""
-    program = argv[0]
-    cwd = workdir / (spec.workdir or ".")
-    if not cwd.is_dir():
-        raise ConfigError.single(spec.path, "workdir", f"{spec.workdir!r} does not exist in the code to run ({workdir})")
-    if "/" in program:
-        target = Path(program) if Path(program).is_absolute() else cwd / program
-        if not target.exists():
-            raise ConfigError.single(spec.path, "command", f"{program!r} does not exist in the code to run ({cwd})")
-    elif shutil.which(program) is None:
-        raise ConfigError.single(spec.path, "command", f"{program!r} is not found on PATH")
-    if Path(program).name.startswith("python") and len(argv) > 1 and argv[1].endswith(".py"):
-        script = Path(argv[1]) if Path(argv[1]).is_absolute() else cwd / argv[1]
-        if not script.exists():
-            raise ConfigError.single(spec.path, "command", f"{argv[1]!r} does not exist in the code to run ({cwd})",
-                                     hint="is it committed or at least not ignored by .gitignore?")

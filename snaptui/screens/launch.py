@@ -161,7 +161,7 @@ class LaunchScreen(EngineScreen):
     def _planned(self, plan, stamp: str | None) -> None:
         self.plan, self._planned_stamp, self._plan_digest = plan, stamp, stamp
         self._planning = False
-        self.query_one("#launch", Button).disabled = False
+        self.query_one("#launch", Button).disabled = plan.refusal is not None   # what --dry-run refuses
         self.query_one("#preview", Static).update(self._describe(plan))
         if self._launch_when_planned:
             self._launch_when_planned = False
@@ -175,6 +175,9 @@ class LaunchScreen(EngineScreen):
     def _describe(self, plan) -> Text:
         spec, config = plan.spec, plan.config
         text = Text()
+        if plan.refusal is not None:
+            text.append("cannot launch: ", style="bold red")
+            text.append(f"{describe_error(plan.refusal)}\n\n", style="red")
         text.append(f"{spec.name}", style="bold")
         text.append(f": {len(plan.jobs)} jobs on {config.executor} (profile {config.profile_name})\n")
         text.append("snapshot: " + ("a new branch and worktree of your code as it is now\n" if config.snapshot.enabled
@@ -182,6 +185,8 @@ class LaunchScreen(EngineScreen):
         if len(plan.jobs) > config.limits.max_jobs:
             text.append(f"more than limits.max_jobs = {config.limits.max_jobs}: launching asks for confirmation\n",
                         style="bold")
+        if plan.preview is not None and plan.preview.left_out:   # data linked into the snapshot, not copied
+            text.append("\n".join(plan.preview.describe()[1:]) + "\n", style="dim")
         settings = ", ".join(f"{k}={v}" for k, v in config.chosen_settings().items() if k != "executor")
         if settings:
             text.append(f"{settings}\n", style="dim")
@@ -227,6 +232,9 @@ class LaunchScreen(EngineScreen):
             return
         if plan is None:
             self.notify("pick a valid sweep file first", severity="warning")
+            return
+        if plan.refusal is not None:
+            self.notify(describe_error(plan.refusal), title="cannot launch", severity="error")
             return
         over = len(plan.jobs) > plan.config.limits.max_jobs
         body = f"{len(plan.jobs)} jobs on {plan.config.executor} (profile {plan.config.profile_name})" + \

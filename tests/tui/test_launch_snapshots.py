@@ -88,3 +88,25 @@ async def test_snapshots_screen_shows_what_went_in_and_gc_asks_first(engine, git
         await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen), timeout=30)
         await until(pilot, lambda: not Path(sweep.snapshot["worktree"]).exists(),
                     message="the worktree removed")
+
+
+async def test_the_preview_refuses_what_a_dry_run_refuses(engine, git_repo):
+    """The launch screen's preview is the engine's checked plan: a command missing from the code is
+    shown as the refusal --dry-run gives, and launch stays off (it previewed as valid and asked to launch)."""
+    write_sweep(git_repo, 'name = "typo"\ncommand = ["python", "jb.py"]\n', "typo.toml")
+    from textual.widgets import Button
+    from snaptui.screens.launch import LaunchScreen
+
+    app = make_app(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
+        screen = app.screen
+        await until(pilot, lambda: screen.plan is not None, message="the dry run")
+        await until_text(pilot, "cannot launch")
+        assert "'jb.py' does not exist" in screen_text(app)
+        assert screen.query_one("#launch", Button).disabled
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, LaunchScreen)
+    assert engine.sweeps() == []

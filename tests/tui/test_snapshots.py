@@ -171,6 +171,7 @@ async def launch_loaded(pilot) -> None:
 def test_launch_screen(snap_compare, demo, git_repo, size):
     engine, _ = demo
     (git_repo / "sweeps").mkdir()
+    (git_repo / "sweeps" / "train.py").write_text("")   # the command exists: the preview is a plan, not a refusal
     (git_repo / "sweeps" / "lr.toml").write_text('name = "lr"\ncommand = ["python", "train.py"]\n'
                                                   '[params]\nepochs = 10\n[grid]\nlr = [0.1, 0.01, 0.001]\n'
                                                   'batch = [32, 64]\n')
