@@ -8,7 +8,9 @@
   the 0.2 s row measures that quantisation as much as snaptui; at 1 s both wait for the same pass;
 - a 20-task Hydra sweep (fewer if MaxArraySize is smaller) through `hydra/launcher=snaptui_slurm` against Hydra's own submitit
   launcher (the peer) on the same app: submission to all done, and the scheduler calls each makes;
-- the scheduler queries (sacct, squeue) per minute while a sweep is active, snaptui's against the peer's.
+- the scheduler queries (sacct, squeue) per minute while a sweep is active, snaptui's against the peer's;
+- a 1,000-job Hydra multirun: `python app.py -m` to all jobs submitted, against Hydra's submitit launcher,
+  with the split of that time (bench/_hydra_multirun.py; SNAPTUI_BENCH_HYDRA_BIG_JOBS, _SAMPLES).
 
 Every case runs SAMPLES times, alternating with its baseline so load drifts hit both alike; the
 median is reported. Scheduler calls are counted by wrappers first on PATH that log each call of
@@ -220,6 +222,9 @@ def run(tasks: int = TASKS) -> list[dict]:
         rows.append(row("slurm", f"scheduler calls for the {hydra_tasks}-task Hydra sweep", sum(peer.values()),
                         sum(ours.values()), f"snaptui: {_calls(ours)}; submitit: {_calls(peer)} (last sample)",
                         unit="calls"))
+        # Last: minutes of composing (Hydra's, and submitit's launcher's) for submissions cancelled at once.
+        from bench._hydra_multirun import rows as multirun_rows
+        rows += multirun_rows(repo, tmp, read_limits().max_array_size)
         from snaptui.engine.agent import stop_agent
         stop_agent(repo)
     return rows
