@@ -20,6 +20,7 @@ from snaptui.engine.api import Engine  # noqa: E402
 from snaptui.engine.states import JobState  # noqa: E402
 from tests.conftest import git, run_cli, stop_everything  # noqa: E402
 from tests.hydra_projects import git_project  # noqa: E402
+from tests.test_slurm import slurm_cluster  # noqa: E402,F401  (the fixture)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -201,3 +202,18 @@ def test_a_job_whose_overrides_do_not_compose_makes_the_launch_raise_hydras_own_
         seen[launcher] = json.loads((project / "unchecked.json").read_text())
     assert seen["snaptui_local"] == seen["basic"]
     assert seen["basic"]["type"] == "ConfigCompositionException" and "no_such_key" in seen["basic"]["message"]
+
+
+@pytest.mark.slurm
+def test_on_slurm_later_batches_join_the_sweep_as_arrays_of_their_own(project, slurm_cluster):  # noqa: F811
+    out = run_app(project, "-m", "hydra/launcher=snaptui_slurm", "hydra.sweeper.max_batch_size=2", "x=1,2,3",
+                  "hydra.launcher.partition=debug", "hydra.launcher.mem_gb=0.25", "hydra.launcher.timeout_min=5")
+    assert out.returncode == 0, out.stderr
+    engine = Engine(project)
+    [sweep] = engine.sweeps()
+    jobs = engine.jobs(sweep.id)
+    assert [job.state for job in jobs] == [JobState.COMPLETED] * 3
+    arrays = [job.attempt.executor_id.split("_")[0] for job in jobs]
+    assert arrays[0] == arrays[1] != arrays[2]  # the second batch was submitted when it came, to the same sweep
+    # Trial 0 edited the helper before the second batch: it still ran the snapshot's.
+    assert [r["helper"] for r in results(project)] == [1, 1, 1]
