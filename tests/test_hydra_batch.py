@@ -105,18 +105,31 @@ def test_the_dry_run_says_so_and_a_run_dir_the_user_set_is_left_alone(project):
     assert "hydra.run.dir is set in the sweep file" in dry.stdout
 
 
-def test_a_run_dir_set_by_the_apps_config_is_left_to_it_with_a_warning_when_it_is_a_timestamp(project):
+def test_a_run_dir_the_apps_config_sets_is_kept_if_it_tells_jobs_apart_and_replaced_if_only_a_time(project):
+    """As lightning-hydra-template's configs/hydra/default.yaml: a run dir of the config's own, named after the
+    time alone (jobs starting in the same second would share it), is replaced; one naming the job is kept."""
     (project / "conf" / "hydra").mkdir()
-    (project / "conf" / "hydra" / "default.yaml").write_text(
-        "run:\n  dir: logs/runs/${now:%Y-%m-%d}_${now:%H-%M-%S}\n")
+    run_dir = project / "conf" / "hydra" / "default.yaml"
+    run_dir.write_text("run:\n  dir: logs/runs/${now:%Y-%m-%d}_${now:%H-%M-%S}\n")
     (project / "conf" / "config.yaml").write_text("defaults:\n  - hydra: default\n  - _self_\nlr: 1.0\n")
-    sweep_file(project, 'command = ["{PY}", "train.py"]\n[grid]\nlr = [0.1]\n')
+    sweep_file(project, 'command = ["{PY}", "train.py"]\n[grid]\nlr = [0.1, 0.2]\n')
     dry = run_cli(["--batch", "lr.toml", "--dry-run"], project)
     assert dry.returncode == 0, dry.stderr
     said = " ".join(dry.stdout.split())  # the note may be wrapped
-    assert "hydra.run.dir is set in conf/hydra/default.yaml" in said
-    assert "jobs starting in the same second share one" in said
-    assert "hydra.run.dir=" not in dry.stdout.split("effective config")[0].replace("hydra.run.dir is", "")
+    assert "hydra.run.dir in conf/hydra/default.yaml (logs/runs/${now:%Y-%m-%d}_${now:%H-%M-%S}) is named after " \
+           "the time only" in said and "set hydra.run.dir in the sweep file's params" in said
+    engine, sweep = launched(project, "lr.toml", "--set", "max_parallel_jobs=2")
+    assert sweep.counts == {JobState.COMPLETED: 2}
+    assert [(project / "outputs" / "lr" / str(sweep.id) / str(n) / "ckpt.json").is_file() for n in (0, 1)] == [True] * 2
+    run_dir.write_text("run:\n  dir: outputs/by_job/${hydra.job.override_dirname}\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a run dir per job")
+    dry = run_cli(["--batch", "lr.toml", "--dry-run"], project)
+    assert "so each job's run dir is left to it" in " ".join(dry.stdout.split())
+    engine, sweep = launched(project, "lr.toml")
+    assert sweep.counts == {JobState.COMPLETED: 2}
+    assert sorted(p.name for p in (project / "outputs" / "by_job").iterdir()) == ["lr=0.1", "lr=0.2"]
+    assert engine.jobs(sweep.id)[0].argv == [sys.executable, "train.py", "lr=0.1"]
 
 
 def test_a_command_that_is_not_a_hydra_app_gets_no_argument_and_the_sweep_file_decides_either_way(project):

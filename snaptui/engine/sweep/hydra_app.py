@@ -5,7 +5,8 @@ second would share it (their checkpoints, logs and ``.hydra/`` files mixed). Whe
 app, each job is given ``hydra.run.dir=outputs/<sweep name>/<sweep id>/<job index>``, relative to its
 working folder as Hydra's own default is (``outputs/`` is linked from the snapshot to the repository),
 unless the user set the run dir: in the sweep file (command, params, grid or zip), or in the app's primary
-config or its ``hydra/`` config group. A command that is not a Hydra app gets no argument it did not ask
+config or its ``hydra/`` config group to a pattern that tells jobs apart (one named after the time alone,
+as Hydra's default and many templates are, is replaced, and the note says so). A command that is not a Hydra app gets no argument it did not ask
 for. Whether it is one is read from its script (``@hydra.main``, or ``hydra.main(...)`` called) unless the
 sweep file says ``hydra = true`` or ``false``.
 """
@@ -114,14 +115,21 @@ def per_job_run_dirs(spec, repo_root: Path) -> list[str]:
     if run_dir_in_sweep(spec.command, keys):
         return [f"a Hydra app: {RUN_DIR_KEY} is set in the sweep file, so each job's run dir is left to it"]
     configured = run_dir_in_config(script) if script is not None else None
+    ours = RUN_DIR.format(name=spec.name).format(sweep_id="<sweep id>", index="<job>")
     if configured is not None:
         path, value = configured
         shown = path.relative_to(repo_root) if repo_root in path.parents else path
-        note = f"a Hydra app: {RUN_DIR_KEY} is set in {shown} ({value}), so each job's run dir is left to it"
-        if "${now:" in value and "hydra.job" not in value:
-            note += (f"; it is named after the time, so jobs starting in the same second share one: give each "
-                     f'its own with "{RUN_DIR_KEY}" = "...${{hydra.job.override_dirname}}" under [params]')
-        return [note]
+        if not _timestamp_only(value):
+            return [f"a Hydra app: {RUN_DIR_KEY} is set in {shown} ({value}), so each job's run dir is left to it"]
+        why = (f"{RUN_DIR_KEY} in {shown} ({value}) is named after the time only, so jobs starting in the same "
+               f"second would share one: each job runs in its own, {RUN_DIR_KEY}={ours} (inside the repository; "
+               f"set {RUN_DIR_KEY} in the sweep file's params to choose another)")
+    else:
+        why = f"each job runs in its own run dir, {RUN_DIR_KEY}={ours} (inside the repository)"
     spec.run_dir = RUN_DIR.format(name=spec.name)
-    return [f"a Hydra app: each job runs in its own run dir, {RUN_DIR_KEY}="
-            f"{spec.run_dir.format(sweep_id='<sweep id>', index='<job>')} (inside the repository)"]
+    return [f"a Hydra app: {why}"]
+
+
+def _timestamp_only(value: str) -> bool:
+    """A run dir told apart by the time alone, as Hydra's default ``outputs/${now:...}/${now:...}``."""
+    return "${now:" in value and "${hydra.job." not in value and "${hydra:job." not in value
