@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 import time
 from argparse import Namespace
@@ -14,6 +15,7 @@ from rich.text import Text
 from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
 from ..engine.states import RETRYABLE_STATES
+from ..engine.views import competes, maximized
 from ..format import STATE_STYLE, duration, profile_label, progress_text, size_text
 
 import os
@@ -206,11 +208,34 @@ def results(engine: Engine, args: Namespace) -> int:
         table = Table(box=None, pad_edge=False)
         for column in ["job", *params, "state", *names]:
             table.add_column(column, justify="right" if column in names else "left")
-        for row in rows:
-            table.add_row(*(Text(str(row.get(c, "")), STATE_STYLE.get(row["state"], "")) if c == "state"
-                            else str(row.get(c, "")) for c in ["job", *params, "state", *names]))
+        best = {name: _best_value(jobs, name) for name in names}
+        for job, row in zip(jobs, rows):
+            cells: list = [row["job"], *(str(row.get(p, "")) for p in params),
+                           Text(row["state"], STATE_STYLE.get(row["state"], ""))]
+            for name in names:
+                value = job.attempt.results.get(name)
+                if value is None:
+                    cells.append("")
+                elif not competes(job):   # partial: marked with the job's state, never the best
+                    cells.append(Text(f"{job.state.symbol}{value}", STATE_STYLE[job.state]))
+                else:
+                    cells.append(Text(f"★{value}", "bold") if value == best[name] else str(value))
+            table.add_row(*cells)
         out.print(table)
+        if any(not competes(j) and j.attempt.results for j in jobs):
+            out.print("★ best of the COMPLETED jobs; ✘/⊘/◔ values are a failed, cancelled or timed-out job's "
+                      "last report, never ranked", style="dim", markup=False)
     return 0
+
+
+def _best_value(jobs: list, name: str):
+    """The best numeric value of a result among the jobs that compete (views.competes), by the metric's
+    direction (views.maximized); None when none has one."""
+    values = [v for j in jobs if competes(j) for v in [j.attempt.results.get(name)]
+              if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
+    if not values:
+        return None
+    return max(values) if maximized(name) else min(values)
 
 
 def show(engine: Engine, args: Namespace) -> int:

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
+from ..engine.views import competes
 from ..format import STATE_STYLE
 
 
@@ -116,10 +117,18 @@ def metrics(engine: Engine, args: Namespace) -> int:
                 continue
             table.add_row(job.ref, *(str(job.params.get(p, "")) for p in params),
                           Text(job.state.value, STATE_STYLE[job.state]), name, str(len(series)),
-                          _fmt(series.steps[-1]), _fmt(series.final), _fmt(series.best),
+                          _fmt(series.steps[-1]), _marked(job, series.final), _marked(job, series.best),
                           _flag_text(flags.get(job.index), name))
     out.print(table if table.row_count else f"no metrics reported yet in {args.ref}")
     return 0
+
+
+def _marked(job, value) -> Text | str:
+    """A failed, cancelled or timed-out job's value after its state's symbol, in its colour: partial,
+    never to be read as a result (views.competes)."""
+    if competes(job) or value is None:
+        return _fmt(value)
+    return Text(f"{job.state.symbol}{_fmt(value)}", STATE_STYLE[job.state])
 
 
 def _flag_text(flags, metric: str | None = None) -> Text:
@@ -169,6 +178,7 @@ def plot(engine: Engine, args: Namespace) -> int:
                             log_y=args.log)
     with _progress(f"writing {args.out}"):
         write_plot(args.out, curves, metric=args.metric, colour_by=colour_by, log_y=args.log, legend=args.legend,
-                   title=f"sweep {jobs[0].sweep_id}: {args.metric}")
+                   title=f"sweep {jobs[0].sweep_id}: {args.metric}",
+                   unfinished={j.index: j.state.value for j in jobs if not competes(j)})
     print(f"wrote {args.out}: {len(curves)} curves of {args.metric} ({time.monotonic() - started:.1f} s)")
     return 0

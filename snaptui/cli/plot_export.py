@@ -26,8 +26,11 @@ def _pyplot():
 
 
 def write_plot(out: str, curves, *, metric: str, colour_by: str | None, log_y: bool, legend: str,
-               title: str) -> None:
+               title: str, unfinished: dict[int, str] | None = None) -> None:
+    """`unfinished`: job index -> state of the jobs that did not complete: dashed, their state in the legend
+    (their values are partial: never read them as results)."""
     plt = _pyplot()
+    unfinished = unfinished or {}
     target = Path(out)
     if not target.parent.is_dir():
         raise SnaptuiError(f"cannot write {out}: {target.parent} is not a folder")
@@ -37,8 +40,11 @@ def write_plot(out: str, curves, *, metric: str, colour_by: str | None, log_y: b
     for curve in ordered:
         value = curve.final if legend == "final" else curve.best
         key = f"{colour_by}={curve.colour_key}" if colour_by else f"job {curve.job_index}"
+        state = unfinished.get(curve.job_index)
         axes.plot(curve.steps, curve.values, color=colours(0.9 * curve.colour_at), linewidth=1.2,
-                  label=f"{key} (job {curve.job_index}): {legend} {format_result(value)}")
+                  linestyle="--" if state else "-",
+                  label=f"{key} (job {curve.job_index}): {legend} {format_result(value)}"
+                        + (f" [{state}]" if state else ""))
     axes.set_xlabel("step")
     axes.set_ylabel(metric)
     axes.set_title(title)

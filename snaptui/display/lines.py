@@ -23,10 +23,11 @@ def status_line(model: SweepModel, now: float, compact: bool) -> Text:
     return text
 
 
-def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggregate_goal: str | None = None,
+def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, goal: str = "max", agg=None,
               state_filter: str = "all") -> Text:
-    """Which parameters are on the axes and which slice is shown; or the table's row count and order.
-    A state filter other than "all" is named first, in both views: it is why jobs are missing or dimmed."""
+    """Which parameters are on the axes and which slice is shown (or which parameter the heatmap averages
+    over); or the table's row count and order. A state filter other than "all" is named first, in both
+    views: it is why jobs are missing or dimmed."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if state_filter != "all":
         text.append(f"only {state_filter}", style="bold")
@@ -34,7 +35,7 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggre
     if table is not None:
         rows, order = table
         total = model.total
-        count = f"{rows} jobs" if rows == total else f"{rows} of {total} jobs"
+        count = jobs_phrase(rows) if rows == total else f"{rows:,} of {jobs_phrase(total)}"
         if not model.complete:
             count += f" ({len(model.jobs):,} read so far)"
         text.append(f"table: {count}, sorted by {order}  (s sort, S reverse, f state, t grid)", style="dim")
@@ -42,6 +43,19 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggre
         text.append("grid: laid out once every job is read  (t table)", style="dim")
     elif not model.axes:
         text.append("one job (no varying parameter)", style="dim")
+    elif agg is not None and mode != "state":
+        if agg.row_axis is not None:
+            text.append("rows ", style="dim")
+            text.append(model.axes[agg.row_axis].name, style="bold")
+        if agg.col_axis is not None:
+            text.append("  cols ", style="dim")
+            text.append(model.axes[agg.col_axis].name, style="bold")
+        text.append(f"  mean±sd over {agg.over_name}", style="bold")
+        if agg.sliced:
+            text.append("  slice ", style="dim")
+            text.append(", ".join(f"{model.axes[a].name}={model.axes[a].label(model.slice.get(a, 0))}"
+                                  for a in agg.sliced))
+        text.append("  (m next)", style="dim")
     else:
         if model.row_axis is not None:
             text.append("rows ", style="dim")
@@ -50,22 +64,28 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, aggre
         else:
             text.append("cols ", style="dim")
         text.append(model.axes[model.col_axis].name, style="bold")
-        if model.other_axes and aggregate_goal and mode != "state" and table is None:
-            names = ", ".join(model.axes[a].name for a in model.other_axes)
-            text.append(f"  mean±sd over {names}", style="bold")
-            text.append(f"  ★ {'lowest' if aggregate_goal == 'min' else 'highest'} (b)  m slices", style="dim")
-        elif model.other_axes:
+        if model.other_axes:
             text.append("  slice ", style="dim")
             text.append(f"{model.slice_label()} ({model.slice_number() + 1}/{model.slice_count()})")
             text.append("  x/y axes, [/] slice", style="dim")
         elif len(model.axes) == 2:
             text.append("  x/y swap", style="dim")
     if mode != "state":
-        low, high = model.results.get(mode, (0, 0))
-        text.append(f"  heatmap {mode}: dark {format_result(low)} … bright {format_result(high)}", style="bold")
+        text.append(f"  heatmap {mode}: ★ {'lowest' if goal == 'min' else 'highest'} (b)", style="bold")
+        span = model.span(mode)
+        if span is not None:
+            best, worst = (span[0], span[1]) if goal == "min" else (span[1], span[0])
+            text.append(f"  bright {format_result(best)} … dark {format_result(worst)}", style="dim")
+        if table is None and agg is None:
+            text.append("  m mean", style="dim")
     elif model.results and table is None:
         text.append("  v heatmap", style="dim")
     return text
+
+
+def jobs_phrase(n: int) -> str:
+    """'1 job', '10,000 jobs'."""
+    return f"{n:,} job" if n == 1 else f"{n:,} jobs"
 
 
 def job_line(job, now: float, *, results: bool = True, reason: bool = True) -> Text:

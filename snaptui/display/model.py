@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 from snaptui.engine.states import JobState
-from snaptui.engine.views import eta_seconds, slots_of
+from snaptui.engine.views import competes, eta_seconds, slots_of
 from snaptui.format import eta_words
 from .layout import SpecCoords, axes_for, spec_axes
 
@@ -24,14 +24,23 @@ def _numbers(results: dict | None):
             yield name, value
 
 
+EMPTY = (math.inf, -math.inf)   # the range of a result no COMPLETED job has reported (yet)
+
+
 def result_ranges(jobs) -> dict[str, tuple[float, float]]:
-    """The lowest and highest reported value of each numeric result over some jobs: plain data, so a
-    page read in a thread brings its own (SweepModel.add merges them without going over the jobs)."""
+    """The lowest and highest value of each numeric result over the jobs that compete for best
+    (views.competes: COMPLETED); a result only other jobs reported has the EMPTY range, so it is a
+    heatmap mode all the same. Plain data, so a page read in a thread brings its own (SweepModel.add
+    merges them without going over the jobs)."""
     ranges: dict[str, tuple[float, float]] = {}
     for job in jobs:
+        ranked = competes(job)
         for name, value in _numbers(job.attempt.results):
-            low, high = ranges.get(name, (value, value))
-            ranges[name] = (min(low, value), max(high, value))
+            if ranked:
+                low, high = ranges.get(name, EMPTY)
+                ranges[name] = (min(low, value), max(high, value))
+            elif name not in ranges:
+                ranges[name] = EMPTY
     return ranges
 
 
@@ -121,7 +130,7 @@ class SweepModel:
     def update(self, jobs: list) -> set[int]:
         """Newer versions of jobs; while the sweep is still being read, a job not read yet is taken
         as read (its page may have been read before the change)."""
-        changed, new, results_dropped = set(), False, False
+        changed, new, results_dropped, completed = set(), False, False, False
         for job in jobs:
             old = self.jobs.get(job.index)
             if old is None and (self.complete or not 0 <= job.index < self.total):
@@ -134,6 +143,7 @@ class SweepModel:
                     if old is not None:
                         self._read_counts[old.state] -= 1
                     self._read_counts[job.state] += 1
+                    completed = completed or JobState.COMPLETED in (job.state, old.state if old else None)
                 results_dropped = results_dropped or (old is not None and bool(old.attempt.results)
                                                       and old.attempt.results != job.attempt.results)
                 if job.state is JobState.RUNNING:
@@ -142,6 +152,8 @@ class SweepModel:
                     self.running.discard(job.index)
         if new:
             self.order = sorted(self.jobs)
+        if completed and self.metric_values:   # a job now competes (or no longer does) with its metric values
+            self._metric_ranges = self._competing_ranges(self.metric_values)
         if results_dropped:   # a resubmitted job's old result may have been an end of a range
             self._recompute_results()
         elif changed:
@@ -166,12 +178,21 @@ class SweepModel:
     def set_metrics(self, values: dict[str, dict[int, float]], flagged: dict[int, str]) -> None:
         """Summaries of metric series (engine.metrics) as extra heatmap modes, and jobs to flag."""
         self.metric_values, self.flagged = values, flagged
-        self._metric_ranges = {}
-        for name, by_job in values.items():
-            finite = [v for v in by_job.values() if math.isfinite(v)]
-            if finite:
-                self._metric_ranges[name] = (min(finite), max(finite))
+        self._metric_ranges = self._competing_ranges(values)
         self._publish_results()
+
+    def _competing_ranges(self, values: dict[str, dict[int, float]]) -> dict[str, tuple[float, float]]:
+        """Each metric summary's range over the jobs that compete for best (EMPTY if none has a value)."""
+        jobs, ranges = self.jobs, {}
+        for name, by_job in values.items():
+            finite = [v for i, v in by_job.items() if math.isfinite(v) and i in jobs and competes(jobs[i])]
+            ranges[name] = (min(finite), max(finite)) if finite else EMPTY
+        return ranges
+
+    def span(self, mode: str) -> tuple[float, float] | None:
+        """The lowest and highest value of a heatmap mode among the jobs that compete; None if none has one."""
+        low, high = self.results.get(mode, EMPTY)
+        return (low, high) if low <= high else None
 
     def value(self, job, mode: str):
         """A job's value for a heatmap mode: a reported result, or a metric summary."""

@@ -1,8 +1,8 @@
 """What faces compute from what the engine handed them, without asking it again: a public engine module.
 
-The ETA of a sweep from its jobs, which metrics are better higher, the types of a log's line index
-(made by `Engine.log_index`), and the declared settings (for the Hydra launcher's config classes). Faces
-import these from here, not from the modules that implement them.
+The ETA of a sweep from its jobs, which metrics are better higher, which jobs compete for best, the types
+of a log's line index (made by `Engine.log_index`), and the declared settings (for the Hydra launcher's
+config classes). Faces import these from here, not from the modules that implement them.
 """
 from __future__ import annotations
 
@@ -10,11 +10,20 @@ from typing import TYPE_CHECKING
 
 from .sweep.eta import eta_seconds, slots_of
 from .logs.logindex import LineIndex, Update
+from .states import JobState
 
 if TYPE_CHECKING:
     from .config.declare import SettingInfo
 
-__all__ = ["LineIndex", "Update", "eta_seconds", "maximized", "profile_settings", "slots_of", "table_settings"]
+__all__ = ["LineIndex", "Update", "competes", "eta_seconds", "maximized", "profile_settings", "slots_of",
+           "table_settings"]
+
+
+def competes(job) -> bool:
+    """Whether a job's values may be ranked (best cell, ★, legend order, sort): only a COMPLETED job's.
+    A failed, cancelled or timed-out job's values are partial (a diverging run's last accuracy, a
+    killed run's early loss): every view shows them marked with the job's state and never ranks them."""
+    return job.state is JobState.COMPLETED
 
 
 def maximized(metric: str) -> bool:

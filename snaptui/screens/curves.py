@@ -16,6 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from snaptui.display import actions
+from snaptui.engine.views import competes
 from snaptui.format import format_result
 from snaptui.widgets.curves import CurvesPlot, colour_at, legend_line
 from .base import EngineScreen
@@ -171,10 +172,14 @@ class CurvesScreen(EngineScreen):
 
     def _legend(self) -> Text:
         view = self.view
-        ordered = sorted(self.curves, key=lambda c: (_sort_key(c.final if view.legend == "final" else c.best),
-                                                     c.job_index))
-        if view.job is None:
-            best_first = ordered if not _higher_is_better(view.metric) else list(reversed(ordered))
+        jobs = {job.index: job for job in self.jobs}
+        if view.job is None:   # the completed jobs best first; the others after them, by index, never ranked
+            ranked = [c for c in self.curves if c.job_index in jobs and competes(jobs[c.job_index])]
+            unranked = [c for c in self.curves if not (c.job_index in jobs and competes(jobs[c.job_index]))]
+            ordered = sorted(ranked, key=lambda c: (_sort_key(c.final if view.legend == "final" else c.best),
+                                                    c.job_index))
+            best_first = (ordered if not _higher_is_better(view.metric) else list(reversed(ordered))) + \
+                sorted(unranked, key=lambda c: c.job_index)
         else:
             best_first = self.curves
         lines = [Text(f"{view.legend} {view.metric or ''}".rstrip(), "bold")]
@@ -183,8 +188,10 @@ class CurvesScreen(EngineScreen):
             flag = _flag_word(flags, view.metric) if flags and view.job is None else ""
             key = f"{view.colour_by}={curve.colour_key}" if view.job is None and view.colour_by else curve.label
             label = f"{curve.job_index:>3} {key}" if view.job is None else key
+            job = jobs.get(curve.job_index)
+            state = job.state if job is not None and not competes(job) and view.job is None else None
             lines.append(legend_line(colour_at(curve.colour_at), label,
-                                     curve.final if view.legend == "final" else curve.best, flag))
+                                     curve.final if view.legend == "final" else curve.best, flag, state))
         if len(best_first) > LEGEND_ROWS:
             lines.append(Text(f"… {len(best_first) - LEGEND_ROWS} more", "dim"))
         return Text("\n").join(lines)

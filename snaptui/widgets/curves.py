@@ -109,8 +109,18 @@ class CurvesPlot(PlotWidget):
 BRAILLE = [chr(0x2800 + code) for code in range(256)]
 
 
-def legend_line(colour: str, label: str, value: float | None, flag: str = "") -> Text:
-    text = Text.assemble(("━━ ", colour), label, " ", (format_result(value), "bold"))
+def legend_line(colour: str, label: str, value: float | None, flag: str = "", state=None) -> Text:
+    """'━━ 3 lr=0.1 0.52'; a job that did not complete (`state`) has its value after the state's symbol,
+    in the state's colour: shown, not ranked."""
+    if state is None:
+        return _flagged(Text.assemble(("━━ ", colour), label, " ", (format_result(value), "bold")), flag)
+    from snaptui.format import STATE_STYLE
+
+    return _flagged(Text.assemble(("━━ ", colour), label, " ",
+                                  (f"{state.symbol}{format_result(value)}", STATE_STYLE[state])), flag)
+
+
+def _flagged(text: Text, flag: str) -> Text:
     if flag:
         text.append(f"  {flag}", "bold red")
     return text

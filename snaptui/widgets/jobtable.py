@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.strip import Strip
 
 from snaptui.engine.states import STATE_ORDER, JobState
+from snaptui.engine.views import competes
 from snaptui.format import duration, format_result
 from .jobgrid import STATE_CLASSES, JobGrid
 from snaptui.display.model import SweepModel
@@ -112,6 +113,8 @@ class JobTable(JobGrid):
         if column == "last":
             return self.last_lines.get(job.index, "") if job.state.value == "RUNNING" else ""
         value = (attempt.results or {}).get(column[2:])
+        if value is not None and not competes(job):   # shown, marked with its state: never ranked
+            return f"{job.state.symbol}{format_result(value)}"
         return format_result(value)
 
     def _sort_value(self, job):
@@ -126,7 +129,8 @@ class JobTable(JobGrid):
         if key.startswith("r:"):
             value = (attempt.results or {}).get(key[2:])
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-            return (0 if numeric else 1, value if numeric else 0, job.index)
+            # the jobs that compete in order, then the others' values (marked), then no value
+            return (0 if numeric and competes(job) else 1 if numeric else 2, value if numeric else 0, job.index)
         if key in ("index", "attempt"):
             return (job.index if key == "index" else attempt.number, job.index)
         return (natural_key(self.cell_text(job, key, 0)), job.index)

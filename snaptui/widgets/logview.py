@@ -136,6 +136,9 @@ class LogView(ScrollView, can_focus=True):
         self.virtual_size = Size(0 if self.wrap else self._width + 1, self.line_count)
         if self.follow:
             self._to_end()
+            # and again once the new size is laid out: lines read before the scroll range knew of them left
+            # the offset (and the scrollbar's thumb) at the top while top_line showed the end
+            self.call_after_refresh(self._to_end_if_following)
         self.refresh()
         self.post_message(self.StatusChanged())
 

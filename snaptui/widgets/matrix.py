@@ -17,7 +17,8 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from snaptui.display.aggregate import best_cell, cell_stats, goal_for, stat_text
+from snaptui.display.aggregate import Aggregation, goal_for, stat_text
+from snaptui.engine.views import competes
 from .jobgrid import STATE_CLASSES, JobGrid
 from snaptui.display.model import SweepModel
 from snaptui.format import format_result
@@ -25,7 +26,7 @@ from snaptui.format import format_result
 
 class Matrix(JobGrid):
     mode: reactive[str] = reactive("state", init=False, repaint=False)   # "state" or a result name (heatmap)
-    aggregate: reactive[bool] = reactive(False, init=False, repaint=False)   # heatmap: mean and spread over the axes not shown (seeds)
+    over: reactive[int | None] = reactive(None, init=False, repaint=False)   # heatmap: the axis averaged over (seeds)
 
     COMPONENT_CLASSES = {"matrix--header", "matrix--label", "matrix--cursor", "matrix--marked", "matrix--missing",
                          "matrix--heat-low", "matrix--heat-high", "matrix--heat-none", "matrix--dim",
@@ -39,7 +40,7 @@ class Matrix(JobGrid):
         super().__init__(id=id)
         self.model: SweepModel | None = None
         self.goals: dict[str, str] = {}   # result name -> "min" or "max": which cell is best
-        self._stats: dict | None = None
+        self._agg: Aggregation | None = None   # the heatmap's mean ± sd over `over`, worked out at relayout
         self.matches: set[int] | None = None   # filter: jobs not in it are dimmed
         self.cursor = (0, 0)
         self._label_width = 0
@@ -50,33 +51,41 @@ class Matrix(JobGrid):
         self.model = model
         self.relayout()
 
+    @property
+    def grid(self):
+        """What the lines show: the model's grid, or the mean ± sd over a parameter (same questions)."""
+        return self._agg if self._agg is not None else self.model
+
     def relayout(self) -> None:
         model = self.model
         if model is None:
             return
-        self._stats = None
-        labels = [model.row_label(r) for r in range(min(model.n_rows, 5000))]
+        self._agg = None
+        if self.mode != "state" and self.over is not None and self.over < len(model.axes) and model.laid_out:
+            self._agg = Aggregation(model, self.mode, self.over)
+        grid = self.grid
+        labels = [grid.row_label(r) for r in range(min(grid.n_rows, 5000))]
         corner = self._corner()
         self._label_width = min(max([len(x) for x in labels] + [len(corner)]), 24) + 1
-        col_labels = [len(model.col_label(c)) for c in range(min(model.n_cols, 5000))]
+        col_labels = [len(grid.col_label(c)) for c in range(min(grid.n_cols, 5000))]
         width = max(col_labels + [3])
         if self.mode != "state":
-            low, high = model.results.get(self.mode, (0, 0))
-            width = max(width, len(format_result(low)), len(format_result(high)), 5)
-            if self.aggregate:
-                width = max(width, 10)   # '★0.531±0.02
-        width = min(width, 12)
-        room = (self.size.width - self._label_width) // max(model.n_cols, 1) - 1
+            span = model.span(self.mode) or (0, 0)
+            width = max(width, len(format_result(span[0])) + 1, len(format_result(span[1])) + 1, 5)
+            if self._agg is not None:
+                width = max(width, 11)   # '★0.531±0.02✘'
+        width = min(width, 13)
+        room = (self.size.width - self._label_width) // max(grid.n_cols, 1) - 1
         self._cell_width = max(width, min(room, 9))   # few columns on a wide screen: bigger cells
-        self.virtual_size = Size(self._label_width + model.n_cols * (self._cell_width + 1), model.n_rows + 1)
+        self.virtual_size = Size(self._label_width + grid.n_cols * (self._cell_width + 1), grid.n_rows + 1)
         row, col = self.cursor
-        self.cursor = (min(row, model.n_rows - 1), min(col, model.n_cols - 1))
+        self.cursor = (max(min(row, grid.n_rows - 1), 0), max(min(col, grid.n_cols - 1), 0))
         self.refresh()
 
     def watch_mode(self) -> None:
         self.relayout()
 
-    def watch_aggregate(self) -> None:
+    def watch_over(self) -> None:
         self.relayout()
 
     def on_resize(self) -> None:
@@ -86,12 +95,16 @@ class Matrix(JobGrid):
         model = self.model
         if model is None or not model.axes:
             return ""
+        if self._agg is not None:
+            return self._agg.corner()
         if model.row_axis is None:
             return f"{model.axes[model.col_axis].name} →"
         return f"{model.axes[model.row_axis].name} ↓ {model.axes[model.col_axis].name} →"
 
     @property
     def selected(self) -> int | None:
+        if self._agg is not None:
+            return self._agg.job_at(*self.cursor)
         return self.model.cell(*self.cursor) if self.model is not None else None
 
     def select_job(self, index: int) -> None:
@@ -100,7 +113,9 @@ class Matrix(JobGrid):
             return
         if model.position(index) is None:
             model.show_slice_of(index)
-        position = model.position(index)
+            if self._agg is not None:
+                self.relayout()
+        position = self._agg.position(index) if self._agg is not None else model.position(index)
         if position is not None:
             self.cursor = position
             self._cursor_changed()
@@ -110,6 +125,8 @@ class Matrix(JobGrid):
         model = self.model
         if model is None or not indexes:
             return False
+        if self._agg is not None:
+            return True
         wanted = set(indexes)
         scroll_x, scroll_y = self.scroll_offset
         first, last, _ = self._visible_cols(scroll_x, self.size.width - self._label_width)
@@ -135,9 +152,9 @@ class Matrix(JobGrid):
             cells = self._header_cells(scroll_x, width - lw)
         else:
             row = scroll_y + y - 1
-            if row >= model.n_rows:
+            if row >= self.grid.n_rows:
                 return Strip.blank(width, base)
-            text = model.row_label(row)[: lw - 1].ljust(lw)
+            text = self.grid.row_label(row)[: lw - 1].ljust(lw)
             style = self.style("matrix--header" if row == self.cursor[0] else "matrix--label")
             label = Strip([Segment(text, style)], lw)
             cells = self._row_cells(row, scroll_x, width - lw)
@@ -146,7 +163,7 @@ class Matrix(JobGrid):
     def _visible_cols(self, scroll_x: int, width: int) -> tuple[int, int, int]:
         step = self._cell_width + 1
         first = scroll_x // step
-        last = min(self.model.n_cols, (scroll_x + width) // step + 2)
+        last = min(self.grid.n_cols, (scroll_x + width) // step + 2)
         return first, last, scroll_x - first * step
 
     def _header_cells(self, scroll_x: int, width: int) -> Strip:
@@ -157,7 +174,7 @@ class Matrix(JobGrid):
             style = self.style("matrix--header")
             if col == self.cursor[1]:
                 style = style + Style(underline=True)
-            segments.append(Segment(self.model.col_label(col)[:cw].center(cw), style))
+            segments.append(Segment(self.grid.col_label(col)[:cw].center(cw), style))
             segments.append(Segment(" ", self.base_style))
         return Strip(segments).crop(skip, skip + width)
 
@@ -166,23 +183,15 @@ class Matrix(JobGrid):
         first, last, skip = self._visible_cols(scroll_x, width)
         cw = self._cell_width
         heat = self.mode != "state"
-        low, high = model.results.get(self.mode, (0.0, 0.0)) if heat else (0.0, 0.0)
-        stats = self.stats() if heat and self.aggregate else None
-        if stats:
-            means = [m for m, _, _ in stats.values()]
-            low, high = min(means), max(means)
-            best = best_cell(stats, self.goal())
-        segments = []
         gap = Segment(" ", self.base_style)
+        if self._agg is not None:
+            return self._stat_cells(row, first, last, cw).crop(skip, skip + width)
+        span = model.span(self.mode) if heat else None
+        segments = []
         plain: dict = {}   # state -> (text, style): the same for every cell of a state
         for col, index in zip(range(first, last), model.row_cells(row, first, last)):
             if index is None:
                 segments.append(Segment("".center(cw), self.style("matrix--missing")))
-            elif stats is not None:
-                text, style = self._stat_cell(stats.get((row, col)), low, high, cw, best == (row, col))
-                if (row, col) == self.cursor:
-                    style = style + self.modifier("matrix--cursor")
-                segments.append(Segment(text, style))
             elif (job := model.jobs.get(index)) is None:   # not read yet: its state if known, else …
                 state = model.early_states.get(index) if not heat else None
                 if state is not None:
@@ -194,7 +203,7 @@ class Matrix(JobGrid):
                 segments.append(Segment(text, style))
             else:
                 if heat:
-                    text, style = self._heat_cell(job, low, high, cw)
+                    text, style = self._heat_cell(job, span, cw)
                 else:
                     found = plain.get(job.state)
                     if found is None:
@@ -213,49 +222,68 @@ class Matrix(JobGrid):
             segments.append(gap)
         return Strip(segments).crop(skip, skip + width)
 
-    def stats(self) -> dict:
-        if self._stats is None:
-            self._stats = cell_stats(self.model, self.mode)
-        return self._stats
-
     def goal(self) -> str:
         return self.goals.get(self.mode) or goal_for(self.mode)
 
-    def _stat_cell(self, stat, low: float, high: float, cw: int, best: bool) -> tuple[str, Style]:
-        if stat is None:
-            return "-".center(cw), self.style("matrix--heat-none")
-        mean, spread, n = stat
-        text = stat_text(mean, spread, n, cw - 1 if best else cw)
-        text = ("★" + text).rjust(cw) if best else text.rjust(cw)
-        fraction = 0.5 if high == low else (mean - low) / (high - low)
+    def _heat_style(self, value: float, span: tuple[float, float] | None, bold: bool = False) -> Style:
+        """The heat colour of a value: brighter is better, whichever direction the goal says (a loss's
+        lowest value is the brightest)."""
+        low, high = span or (value, value)
+        fraction = 0.5 if high == low else (value - low) / (high - low)
+        if self.goal() == "min":
+            fraction = 1.0 - fraction
         start, end = self.style("matrix--heat-low").bgcolor, self.style("matrix--heat-high").bgcolor
         if start is None or end is None:
-            return text, Style(bold=best)
-        color = Color.from_rich_color(start).blend(Color.from_rich_color(end), fraction)
-        return text, Style(bgcolor=color.rich_color, color=color.get_contrast_text(1.0).rich_color, bold=best)
+            return Style(bold=bold)
+        color = Color.from_rich_color(start).blend(Color.from_rich_color(end), max(0.0, min(fraction, 1.0)))
+        return Style(bgcolor=color.rich_color, color=color.get_contrast_text(1.0).rich_color, bold=bold)
 
-    def _heat_cell(self, job, low: float, high: float, cw: int) -> tuple[str, Style]:
+    def _stat_cells(self, row: int, first: int, last: int, cw: int) -> Strip:
+        agg = self._agg
+        span, best = agg.span(), agg.best(self.goal())
+        gap = Segment(" ", self.base_style)
+        segments = []
+        for col in range(first, last):
+            text, style = self._stat_cell(agg.cell(row, col), span, cw, best == (row, col))
+            if (row, col) == self.cursor:
+                style = style + self.modifier("matrix--cursor")
+            segments += [Segment(text, style), gap]
+        return Strip(segments)
+
+    def _stat_cell(self, cell, span, cw: int, best: bool) -> tuple[str, Style]:
+        """'★0.52±0.01': the mean and spread of the COMPLETED jobs; a symbol after it when jobs of the cell
+        that did not complete reported values (not in the mean), or only that symbol."""
+        if cell is None or (cell.mean is None and not cell.others):
+            return "-".center(cw), self.style("matrix--heat-none")
+        other = cell.worst_other
+        if cell.mean is None:
+            return f"{other.symbol}{sum(cell.others.values())}".center(cw), self.style(STATE_CLASSES[other])
+        suffix = other.symbol if other is not None else ""
+        prefix = "★" if best else ""
+        text = prefix + stat_text(cell.mean, cell.spread, cell.n, cw - len(prefix) - len(suffix)) + suffix
+        return text.rjust(cw), self._heat_style(cell.mean, span, bold=best)
+
+    def _heat_cell(self, job, span: tuple[float, float] | None, cw: int) -> tuple[str, Style]:
+        """A job's value: heat-coloured and ranked (★ the best) if the job competes; else after its state's
+        symbol, in its state's colour, never ranked."""
         value = self.model.value(job, self.mode)
         if isinstance(value, float) and not math.isfinite(value):
             return str(value)[:cw].center(cw), self.style("matrix--heat-none") + Style(color="red", bold=True)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             return job.state.symbol.center(cw), self.style("matrix--heat-none")
-        fraction = 0.5 if high == low else (value - low) / (high - low)
-        start = self.style("matrix--heat-low").bgcolor
-        end = self.style("matrix--heat-high").bgcolor
-        if start is None or end is None:
-            return format_result(value, cw).rjust(cw), Style()
-        color = Color.from_rich_color(start).blend(Color.from_rich_color(end), fraction)
-        style = Style(bgcolor=color.rich_color, color=color.get_contrast_text(1.0).rich_color)
-        return format_result(value, cw).rjust(cw), style
+        if not competes(job):
+            return (job.state.symbol + format_result(value, cw - 1)).rjust(cw), self.style(STATE_CLASSES[job.state])
+        best = span is not None and value == (span[0] if self.goal() == "min" else span[1])
+        text = ("★" if best else "") + format_result(value, cw - 1 if best else cw)
+        return text.rjust(cw), self._heat_style(value, span, bold=best)
 
     # -- cursor and scrolling ------------------------------------------------------------
     def _move_to(self, row: int, col: int) -> None:
         model = self.model
         if model is None:
             return
-        row = max(0, min(row, model.n_rows - 1))
-        col = max(0, min(col, model.n_cols - 1))
+        row = max(0, min(row, self.grid.n_rows - 1))
+        col = max(0, min(col, self.grid.n_cols - 1))
         if (row, col) != self.cursor:
             rows, self.cursor = (self.cursor[0], row), (row, col)
             self._cursor_changed(rows)
@@ -274,7 +302,7 @@ class Matrix(JobGrid):
     def action_edge(self, direction: int) -> None:
         model = self.model
         if model is not None:
-            self._move_to(self.cursor[0], 0 if direction < 0 else model.n_cols - 1)
+            self._move_to(self.cursor[0], 0 if direction < 0 else self.grid.n_cols - 1)
 
     def on_click(self, event: Click) -> None:
         offset = event.get_content_offset(self)
@@ -282,6 +310,6 @@ class Matrix(JobGrid):
             return
         col = (offset.x - self._label_width + int(self.scroll_x)) // (self._cell_width + 1)
         row = offset.y - 1 + int(self.scroll_y)
-        if row < self.model.n_rows and col < self.model.n_cols:
+        if row < self.grid.n_rows and col < self.grid.n_cols:
             self._move_to(row, col)
             self._activate_on_double_click(event.chain)

@@ -1,7 +1,7 @@
 """One sweep as the sweep screen shows it: counts and ETA, the axes or the table's order, the filter,
 the parameter grid or the flat job table, the selected job's line.
 
-The view's state is held in reactives (`model`, `shown`, `mode`, `aggregate`): setting one redraws
+The view's state is held in reactives (`model`, `shown`, `mode`, `over`): setting one redraws
 what depends on it. The screen reads the jobs and feeds the model in (`jobs_changed`, `jobs_added`,
 `laid_out`, ...); the keys that only change what is shown are the view's own (VIEW_ACTIONS), those that
 act on jobs or open another screen are the screen's. A job opened (a double click) bubbles up as
@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, Input, Static
 
 from snaptui.display import actions
+from snaptui.display.aggregate import choices
 from snaptui.display.lines import axes_line, job_line, status_line
 from snaptui.display.model import SweepModel
 from .filterbox import FilterBox
@@ -35,7 +36,7 @@ class SweepView(Vertical):
     model: reactive[SweepModel | None] = reactive(None, init=False, always_update=True)
     shown: reactive[str] = reactive("matrix", init=False)     # "matrix" (the grid) or "table"
     mode: reactive[str] = reactive("state", init=False)       # the grid: "state" or a result (heatmap)
-    aggregate: reactive[bool] = reactive(False, init=False)   # heatmap: mean and spread over the other axes
+    over: reactive[int | None] = reactive(None, init=False)   # heatmap: the parameter (axis) averaged over
 
     def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -93,8 +94,8 @@ class SweepView(Vertical):
         self.matrix.mode = mode
         self.show_axes()
 
-    def watch_aggregate(self, aggregate: bool) -> None:
-        self.matrix.aggregate = aggregate
+    def watch_over(self, over: int | None) -> None:
+        self.matrix.over = over
         self.show_axes()
 
     # -- what the screen feeds in -------------------------------------------------------------
@@ -177,8 +178,8 @@ class SweepView(Vertical):
             view = self.table
             table = (len(view.rows), view._title(view.sort_key))
         matrix = self.matrix
-        self.query_one("#axes", Static).update(axes_line(self.model, self.mode, table,
-                                                         matrix.goal() if self.aggregate else None,
+        self.query_one("#axes", Static).update(axes_line(self.model, self.mode, table, matrix.goal(),
+                                                         matrix.grid if self.over is not None else None,
                                                          self.table.state_filter), layout=False)
 
     def show_selected(self) -> None:
@@ -290,11 +291,17 @@ class SweepView(Vertical):
         self.shown = "matrix"
 
     def action_aggregate(self) -> None:
+        """Mean ± sd over the next parameter (seed-like ones first), then none again."""
         if self.mode == "state":
             self.action_cycle_view()
             if self.mode == "state":
                 return
-        self.aggregate = not self.aggregate
+        offered = choices(self.model) if self.model.laid_out else []
+        if not offered:
+            self.notify("the grid has no parameter to average over", severity="warning", timeout=3)
+            return
+        at = offered.index(self.over) + 1 if self.over in offered else 0
+        self.over = offered[at] if at < len(offered) else None
 
     def action_goal(self) -> None:
         matrix = self.matrix

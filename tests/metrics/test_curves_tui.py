@@ -154,7 +154,8 @@ async def test_the_grid_flags_nan_and_the_heatmap_shows_metric_summaries(fixed):
         await pilot.pause()
         text = screen_text(app)
         best = {j.index: model.value(j, "loss best") for j in model.jobs.values()}
-        assert best[0] == min(best.values()) and all(f" {best[i]:.4g} " in text for i in best)
+        assert best[0] == min(best.values()) and all(f" {best[i]:.4g} " in text for i in (1, 2, 3, 4))
+        assert "★0.05 " in text and f"▶{best[5]:.4g} " in text   # the best starred; the running job marked, unranked
         while matrix.mode != "loss final":
             await pilot.press("v")
         await pilot.pause()

@@ -542,7 +542,7 @@ async def test_a_picks_the_earlier_attempts_log(engine, git_repo):
 def test_cell_stats_mean_and_spread_over_seeds_and_the_best_cell():
     from types import SimpleNamespace
 
-    from snaptui.display.aggregate import best_cell, cell_stats, goal_for
+    from snaptui.display.aggregate import Aggregation, choices, goal_for
     from snaptui.display.model import SweepModel
 
     grid = {"lr": [0.1, 0.01], "batch": [16, 32], "seed": [1, 2, 3]}
@@ -557,12 +557,13 @@ def test_cell_stats_mean_and_spread_over_seeds_and_the_best_cell():
                 index += 1
     sweep = SimpleNamespace(spec={"grid": grid}, config={})
     model = SweepModel(sweep, jobs)
-    stats = cell_stats(model, "loss")
-    assert len(stats) == 4 and all(n == 3 for _, _, n in stats.values())
-    mean, spread, _ = stats[(1, 0)]                       # lr=0.01, batch=16
-    assert mean == pytest.approx(0.52) and spread == pytest.approx(0.01)
+    assert choices(model)[0] == 2   # seed first
+    stats = Aggregation(model, "loss", 2)
+    assert len(stats.cells) == 4 and all(c.n == 3 for c in stats.cells.values())
+    cell = stats.cell(1, 0)                       # lr=0.01, batch=16
+    assert cell.mean == pytest.approx(0.52) and cell.spread == pytest.approx(0.01)
     assert goal_for("loss") == "min" and goal_for("accuracy") == "max"
-    assert best_cell(stats, "min") == (1, 0) and best_cell(stats, "max") == (0, 1)
+    assert stats.best("min") == (1, 0) and stats.best("max") == (0, 1)
 
 
 async def test_m_shows_mean_over_seeds_with_the_best_cell_marked(engine, git_repo):

@@ -256,7 +256,7 @@ def test_snapshot_diff_against_head_shows_the_uncommitted_edit_the_job_ran(engin
     term.start(f"{BINARY}; echo EXITED $?; sleep 30")
     term.wait_for("snapdiff")
     term.keys("s")
-    term.wait_for("Diff HEAD")
+    term.wait_for("uncommitted edits went in")                  # the list read: a snapshot is selected
     term.keys("d")
     deadline = time.monotonic() + 30
     while not (diff_out.exists() and diff_out.stat().st_size) and time.monotonic() < deadline:

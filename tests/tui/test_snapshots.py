@@ -1,4 +1,4 @@
-"""SVG snapshots of every screen at 80x24 and 160x48, from a store with fixed data and a fixed clock.
+"""SVG snapshots of every screen at 80x24 and 120x40, from a store with fixed data and a fixed clock.
 
 Update after an intended change with: pytest tests/tui/test_snapshots.py --snapshot-update
 """
@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from demo_store import NOW, build
+from demo_store import NOW, T0, S, _set, _sweep, build
 from tuikit import make_app, until
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 @pytest.fixture
@@ -44,11 +44,22 @@ async def home_loaded(pilot) -> None:
 
 
 async def job_loaded(pilot) -> None:
+    """The log's end on screen and the scroll offset at the end too. test_job[80x24] failed once under load:
+    the log's lines were read after the view's first layout, the offset stayed at the top (the view still
+    drew the end, LogView.top_line) and the scrollbar's thumb was drawn at the top; whether the lines came
+    before or after that layout depended on timing. The view now scrolls again once the new size is laid
+    out (LogView._changed), and this waits for it."""
     from snaptui.screens.job import JobScreen
     from snaptui.widgets.logview import LogView
 
-    await until(pilot, lambda: isinstance(pilot.app.screen, JobScreen)
-                and pilot.app.screen.query_one(LogView).line_count >= 40, timeout=10)
+    def settled() -> bool:
+        if not isinstance(pilot.app.screen, JobScreen):
+            return False
+        log = pilot.app.screen.query_one(LogView)
+        return log.line_count >= 40 and log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y \
+            and log.vertical_scrollbar.position == log.scroll_y
+
+    await until(pilot, settled, timeout=10)
     await pilot.pause()
 
 
@@ -178,3 +189,78 @@ def test_launch_screen(snap_compare, demo, git_repo, size):
     (git_repo / "sweeps" / "seeds.toml").write_text('name = "seeds"\ncommand = ["python", "train.py"]\n'
                                                      '[grid]\nseed = "range(5)"\n')
     assert snap_compare(app_for(engine), terminal_size=size, run_before=launch_loaded)
+
+
+# -- a sweep with FAILED, CANCELLED, RUNNING and NaN jobs: heatmap, mean over seeds, curves ----------------
+def mixed_sweep(engine, repo) -> int:
+    """lr x seed, 3 x 3. lr=0.1 seed=1 FAILED after reporting the best-looking loss; lr=0.1 seed=3 was
+    CANCELLED; lr=0.001 seed=2 is RUNNING; lr=0.01 seed=3 COMPLETED with a NaN loss at the end."""
+    sweep_id = _sweep(engine.store, repo, "mixed", {"lr": [0.1, 0.01, 0.001], "seed": [1, 2, 3]}, {}, T0, None)
+    for index in range(9):
+        lr, seed = [0.1, 0.01, 0.001][index // 3], index % 3 + 1
+        final = round({0.1: 0.30, 0.01: 0.20, 0.001: 0.45}[lr] + 0.02 * seed, 3)
+        state = {0: S.FAILED, 2: S.CANCELLED, 7: S.RUNNING}.get(index, S.COMPLETED)
+        if index == 0:
+            final = 0.05
+        points = 10 if state is S.COMPLETED else 6
+        values = [round(final + 0.1 * (points - 1 - step), 3) for step in range(points)]
+        if index == 5:
+            values[-1] = float("nan")
+        results = {"loss": values[-1]} if state is not S.RUNNING else None
+        _set(engine.store, repo, sweep_id, index, state, T0 + 60, None if state is S.RUNNING else 600,
+             {S.FAILED: 3, S.COMPLETED: 0}.get(state), results,
+             reason={S.FAILED: "exit code 3", S.CANCELLED: "cancelled by the user"}.get(state))
+        job = engine.store.job(sweep_id, index)
+        log, _ = engine.log_paths(job)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("".join(f"SNAPTUI_RESULT step={step * 100} loss={value}\n" for step, value in enumerate(values)))
+    return sweep_id
+
+
+@pytest.fixture
+def mixed(engine, git_repo, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield engine, mixed_sweep(engine, git_repo)
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+async def mixed_heatmap(pilot, *keys) -> None:
+    await sweep_loaded(pilot)
+    screen = pilot.app.screen
+    await until(pilot, lambda: "loss final" in screen.model.result_names, timeout=10)   # the metrics read
+    while screen.view.mode != "loss":
+        await pilot.press("v")
+    await pilot.press(*keys)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_mixed_heatmap(snap_compare, mixed, size):
+    engine, sweep_id = mixed
+    assert snap_compare(app_for(engine, start_sweep=sweep_id), terminal_size=size, run_before=mixed_heatmap)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_mixed_heatmap_mean_over_seed(snap_compare, mixed, size):
+    engine, sweep_id = mixed
+
+    async def run_before(pilot):
+        await mixed_heatmap(pilot, "m")
+    assert snap_compare(app_for(engine, start_sweep=sweep_id), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_mixed_curves(snap_compare, mixed, size):
+    engine, sweep_id = mixed
+
+    async def run_before(pilot):
+        from snaptui.screens.curves import CurvesScreen
+
+        await sweep_loaded(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(pilot.app.screen, CurvesScreen) and len(pilot.app.screen.curves) == 9,
+                    timeout=10)
+        await pilot.pause()
+    assert snap_compare(app_for(engine, start_sweep=sweep_id), terminal_size=size, run_before=run_before)

@@ -1,0 +1,109 @@
+"""Issue 23: what the TUI shows is true. A failed job's partial values are shown marked and never ranked;
+the heatmap averages over any parameter (also the second of two) and its colours follow the goal."""
+from __future__ import annotations
+
+from demo_store import T0, S, _set, _sweep
+from tuikit import make_app, screen_text, until, until_text
+
+
+def lr_seed_sweep(engine, repo) -> int:
+    """lr x seed: lr=0.1 exits 3 after reporting the best-looking values of all; the others complete."""
+    sweep_id = _sweep(engine.store, repo, "lr-seed", {"lr": [0.1, 0.01, 0.001], "seed": [1, 2, 3]}, {}, T0, None)
+    for index in range(9):
+        lr, seed = [0.1, 0.01, 0.001][index // 3], [1, 2, 3][index % 3]
+        if lr == 0.1:
+            _set(engine.store, repo, sweep_id, index, S.FAILED, T0 + 10, 30, 3,
+                 {"acc": 0.99, "loss": 0.01}, reason="exit code 3")
+        else:
+            acc = (0.7 if lr == 0.01 else 0.5) + 0.01 * seed
+            _set(engine.store, repo, sweep_id, index, S.COMPLETED, T0 + 10, 60, 0,
+                 {"acc": round(acc, 3), "loss": round(1 - acc, 3)})
+    return sweep_id
+
+
+async def _heatmap(pilot, app, mode: str) -> None:
+    from snaptui.screens.sweep import SweepScreen
+
+    await until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.model is not None)
+    while app.screen.view.mode != mode:
+        await pilot.press("v")
+    await pilot.pause()
+
+
+def _row(text: str, label: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(label + " "))
+
+
+async def test_a_failed_jobs_values_are_marked_and_never_the_best(engine, git_repo):
+    sweep_id = lr_seed_sweep(engine, git_repo)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _heatmap(pilot, app, "acc")
+        text = screen_text(app)
+        failed_row = _row(text, "0.1")
+        assert "★" not in failed_row and failed_row.count("✘0.99") == 3, failed_row
+        assert "★0.73" in _row(text, "0.01"), text          # the best COMPLETED job
+        assert "bright 0.73 … dark 0.51" in text            # the scale leaves the failed values out
+        await pilot.press("m")                               # mean over seed: one row per lr
+        await until_text(pilot, "mean±sd over seed")
+        text = screen_text(app)
+        assert "✘3" in _row(text, "0.1") and "★" not in _row(text, "0.1"), text
+        assert "★0.72±0.01" in _row(text, "0.01"), text
+
+
+async def test_mean_over_either_of_two_parameters_and_colours_follow_the_goal(engine, git_repo):
+    from snaptui.widgets.matrix import Matrix
+
+    sweep_id = lr_seed_sweep(engine, git_repo)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _heatmap(pilot, app, "loss")
+        await pilot.press("m")
+        await until_text(pilot, "mean±sd over seed")
+        text = screen_text(app)
+        assert "★0.28±0.01" in _row(text, "0.01") and "0.48±0.01" in _row(text, "0.001"), text
+        assert "★ lowest" in text                            # a loss: lower is better
+        matrix = app.screen.query_one(Matrix)
+        best, worst = matrix._heat_style(0.28, (0.28, 0.48)), matrix._heat_style(0.48, (0.28, 0.48))
+        assert best.bgcolor == matrix.style("matrix--heat-high").bgcolor        # the best is the brightest
+        assert worst.bgcolor == matrix.style("matrix--heat-low").bgcolor
+        await pilot.press("m")                               # the other parameter: one row per seed
+        await until_text(pilot, "mean±sd over lr")
+        text = screen_text(app)
+        assert "seed ↓" in text and _row(text, "1").count("±") == 1, text
+        assert "0.39±0.1✘" in _row(text, "1"), text          # lr=0.1 failed: not in the mean, and said so
+        await pilot.press("m")
+        await until(pilot, lambda: "mean±sd" not in screen_text(app), message="back to every job")
+
+
+def test_the_cli_results_mark_the_failed_values_and_star_the_best_completed(engine, git_repo):
+    from tests.conftest import run_cli
+
+    sweep_id = lr_seed_sweep(engine, git_repo)
+    lines = run_cli(["results", str(sweep_id)], cwd=git_repo).stdout.splitlines()
+    failed = [line for line in lines if "FAILED" in line]
+    assert len(failed) == 3 and all("✘0.99" in line and "✘0.01" in line and "★" not in line for line in failed)
+    best = [line for line in lines if "★" in line and line.startswith(f"{sweep_id}/")]
+    assert len(best) == 1 and "★0.73" in best[0] and "★0.27" in best[0], lines   # acc highest, loss lowest
+    assert any("never ranked" in line for line in lines)
+
+
+async def test_the_curves_legend_ranks_completed_jobs_and_marks_the_failed_after_them(engine, git_repo):
+    from snaptui.screens.curves import CurvesScreen
+
+    sweep_id = lr_seed_sweep(engine, git_repo)
+    for job in engine.jobs(sweep_id):
+        final = job.attempt.results["loss"]
+        log, _ = engine.log_paths(job)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("".join(f"SNAPTUI_RESULT step={s} loss={final + (9 - s) * 0.1:.3f}\n" for s in range(10)))
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "model", None) is not None)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, CurvesScreen) and len(app.screen.curves) == 9)
+        await pilot.pause()
+        legend = str(app.screen.query_one("#legend-text").render()).splitlines()
+        values = [line.split()[-1] for line in legend[1:]]
+        assert values[:6] == ["0.27", "0.28", "0.29", "0.47", "0.48", "0.49"], legend   # completed, best first
+        assert values[6:] == ["✘0.01"] * 3, legend                                       # failed: after, marked
