@@ -151,6 +151,10 @@ class SnaptuiApp(App[int]):
         self._wake.set()
 
     # -- actions -----------------------------------------------------------------------
+    def action_help_quit(self) -> None:
+        """ctrl+c (Textual's own says it with markup, which snaptui's notify shows as text)."""
+        self.notify("ctrl+q quits (jobs keep running); so does q on the list of sweeps", title="Quit?")
+
     def action_help(self) -> None:
         from snaptui.screens.help import HelpScreen
 
@@ -196,10 +200,12 @@ class SnaptuiApp(App[int]):
     # -- commands the user asked for, and the screens they open ----------------------------
     @work(thread=True, exit_on_error=False, group="command", name="command", description="a user's command")
     def command(self, title: str, fn: Callable, *args, done: Callable | None = None,
-                failed: Callable[[BaseException], None] | None = None, caller=None, **kwargs) -> None:
+                failed: Callable[[BaseException], None] | None = None, caller=None, tell: bool = True,
+                **kwargs) -> None:
         """Run `fn(*args, **kwargs)` (cancel, resubmit, launch, gc) in a worker of the app, so what it
         did or why it failed is told also after the screen that asked (`caller`) has closed; `done(result)`
-        or `failed(exc)` run on the UI thread while `caller` is still mounted."""
+        or `failed(exc)` run on the UI thread while `caller` is still mounted. A failure is a notification
+        unless `tell` is off (the caller shows it itself)."""
         def back(callback, value) -> None:
             if caller is None or caller.is_attached:
                 callback(value)
@@ -207,7 +213,8 @@ class SnaptuiApp(App[int]):
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - shown to the user, never raised
-            self._from_thread(self.notify, describe_error(exc), title=title, severity="error", timeout=8)
+            if tell or failed is None:
+                self._from_thread(self.notify, describe_error(exc), title=title, severity="error", timeout=8)
             if failed is not None:
                 self._from_thread(back, failed, exc)
             return

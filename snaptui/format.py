@@ -50,6 +50,11 @@ def profile_label(sweep) -> str:
     return sweep.profile if sweep.profile == sweep.executor else f"{sweep.profile}/{sweep.executor}"
 
 
+def jobs_phrase(n: int) -> str:
+    """'1 job', '10,000 jobs': as the CLI and the TUI both count them."""
+    return f"{n:,} job" if n == 1 else f"{n:,} jobs"
+
+
 def states_phrase(counts: Mapping[JobState, int]) -> str:
     """'2 failed, 1 cancelled': how many jobs are in which state, for a sentence (a dialog's title)."""
     return ", ".join(f"{counts[state]} {state.value.lower()}" for state in STATE_ORDER if counts.get(state))

@@ -93,4 +93,11 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
     ok = sweep.counts.get(JobState.COMPLETED, 0) == sweep.total
     summary = " | ".join(f"{n} {s.value}" for s in STATE_ORDER if (n := sweep.counts.get(s, 0)))
     console.print(f"sweep {sweep.id} {sweep.name}: {summary} in {duration((sweep.ended_at or time.time()) - started)}")
+    if not ok:
+        failed = next((job for job in engine.jobs(sweep.id)
+                       if job.state.is_final and job.state is not JobState.COMPLETED), None)
+        if failed is not None:   # where to look next
+            console.print(f"read a failed job's log: [bold]snaptui logs {failed.ref}[/]  (stderr: "
+                          f"[bold]snaptui logs {failed.ref} --err[/]); every job: [bold]snaptui status {sweep.id}[/]",
+                          highlight=False)
     return 0 if ok else 1

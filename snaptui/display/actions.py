@@ -49,7 +49,7 @@ ACTIONS: list[Action] = [
        "Resubmit the failed, cancelled and timed-out jobs of the selected sweep", show=False),
     _a("sweeps", "quit", "q", "Quit", "Quit (jobs keep running)"),
     # one sweep
-    _a("sweep", "open", "enter,l", "Open job", "Open the selected job's log and manifest"),
+    _a("sweep", "open", "enter", "Open job", "Open the selected job's log and manifest"),
     _a("sweep", "back", "escape,q", "Back", "Back to the list of sweeps", palette=False),
     _a("sweep", "mark", "space", "Mark", "Mark or unmark the selected job"),
     _a("sweep", "mark_all", "a", "Mark all", "Mark every job shown, or unmark all", show=False),
@@ -94,7 +94,7 @@ ACTIONS: list[Action] = [
     _a("job", "next_match", "n", "Next", "Next match", show=False),
     _a("job", "prev_match", "N", "Prev", "Previous match", show=False),
     _a("job", "wrap", "w", "Wrap", "Wrap long lines"),
-    _a("job", "top", "home", "Top", "Jump to the first line", show=False),
+    _a("job", "top", "home,g", "Top", "Jump to the first line", show=False),
     _a("job", "bottom", "end,G", "Bottom", "Jump to the end and follow", show=False),
     _a("job", "manifest", "m", "Manifest", "Show or hide the manifest panel"),
     _a("job", "attempt", "a", "Attempt", "Show the previous attempt's log (round to the latest)", show=False),

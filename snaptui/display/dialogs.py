@@ -9,12 +9,13 @@ KEPT_NOTE = ("\nEach runs again on its snapshot. The earlier logs are kept; the 
 
 @dataclass(frozen=True)
 class Confirmation:
-    """A question for ConfirmScreen: `danger` paints yes red (cancel, remove); focus starts on no."""
+    """A question for ConfirmScreen: `danger` paints yes red (cancel, remove); focus starts on no. Without
+    `no`, a message to acknowledge."""
 
     title: str
     body: str = ""
     yes: str = "Yes"
-    no: str = "No"
+    no: str | None = "No"
     danger: bool = True
 
 
@@ -28,10 +29,10 @@ def describe_jobs(jobs: list, limit: int = 6) -> str:
 
 
 def cancel_jobs(jobs: list, sweep_id: int) -> Confirmation:
-    title = f"Cancel job {jobs[0].ref}?" if len(jobs) == 1 else f"Cancel {len(jobs)} jobs of sweep {sweep_id}?"
+    title = f"Cancel job {jobs[0].ref}?" if len(jobs) == 1 else f"Cancel {len(jobs):,} jobs of sweep {sweep_id}?"
     return Confirmation(title, describe_jobs(jobs))
 
 
 def resubmit_jobs(jobs: list) -> Confirmation:
-    title = f"Resubmit job {jobs[0].ref}?" if len(jobs) == 1 else f"Resubmit {len(jobs)} jobs?"
+    title = f"Resubmit job {jobs[0].ref}?" if len(jobs) == 1 else f"Resubmit {len(jobs):,} jobs?"
     return Confirmation(title, describe_jobs(jobs) + KEPT_NOTE, yes="Resubmit", danger=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from snaptui.engine.states import done_count
-from snaptui.format import STATE_STYLE, duration, format_result, progress_text
+from snaptui.format import STATE_STYLE, duration, format_result, jobs_phrase, progress_text
 from .model import SweepModel
 from .text import elapsed
 
@@ -81,11 +81,6 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, goal:
     elif model.results and table is None:
         text.append("  v heatmap", style="dim")
     return text
-
-
-def jobs_phrase(n: int) -> str:
-    """'1 job', '10,000 jobs'."""
-    return f"{n:,} job" if n == 1 else f"{n:,} jobs"
 
 
 def job_line(job, now: float, *, results: bool = True, reason: bool = True) -> Text:

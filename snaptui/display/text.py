@@ -29,7 +29,7 @@ def count_bar(counts: dict[JobState, int], total: int, width: int = 12) -> Text:
         cells.extend([shares[-1][0]] * remaining)
     for state in cells:
         text.append(state.symbol, style=STATE_STYLE[state])
-    text.append(f" {done_count(counts)}/{total}")
+    text.append(f" {done_count(counts):,}/{total:,}")
     return text
 
 

@@ -62,8 +62,29 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         from .gitrepo import refuse_line_breaks
         self.repo_root = Path(repo_root).resolve()
         refuse_line_breaks(self.repo_root, "the project folder")
-        self.project = ProjectConfig.load(self.repo_root, config_path)
+        self._config_path = config_path
+        self._project_stamp = self._config_stamp()
+        self._project = ProjectConfig.load(self.repo_root, config_path)
         self._store: Store | None = None
+
+    @property
+    def project(self) -> ProjectConfig:
+        """snaptui.toml as the file is now: read again when it changed since it was last read, so a TUI
+        left open previews and launches with what the file holds, as `--dry-run` in a shell would. A file
+        made invalid meanwhile raises its ConfigError here, as at start."""
+        stamp = self._config_stamp()
+        if stamp != self._project_stamp:
+            self._project = ProjectConfig.load(self.repo_root, self._config_path)
+            self._project_stamp = stamp
+        return self._project
+
+    def _config_stamp(self) -> tuple[int, int, int] | None:
+        from .config.settings import CONFIG_FILENAME
+        try:
+            found = os.stat(self._config_path or self.repo_root / CONFIG_FILENAME)
+        except OSError:
+            return None
+        return found.st_mtime_ns, found.st_size, found.st_ino
 
     @classmethod
     def discover(cls, start: Path | None = None, config_path: Path | None = None, *,

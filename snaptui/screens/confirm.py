@@ -32,10 +32,11 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Static(self.body, id="dialog-body", markup=False)
             with Horizontal(id="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="error" if self.danger else "primary")
-                yield Button(f"{self.no} (n)", id="no", variant="default")
+                if self.no is not None:
+                    yield Button(f"{self.no} (n)", id="no", variant="default")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.query_one("#no" if self.no is not None else "#yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -45,5 +46,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(value)
 
     def action_toggle_focus(self) -> None:
+        if self.no is None:
+            return
         target = "#yes" if self.focused is not None and self.focused.id == "no" else "#no"
         self.query_one(target, Button).focus()

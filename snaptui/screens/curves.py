@@ -158,7 +158,7 @@ class CurvesScreen(EngineScreen):
             return Text("no metrics reported yet: print SNAPTUI_RESULT step=N loss=... or write metrics.csv")
         shown = f"{len(self.curves)} curves"
         if self.total_jobs > MAX_CURVES:
-            shown += f" (first {MAX_CURVES} of {self.total_jobs} jobs: mark jobs to choose)"
+            shown += f" (first {MAX_CURVES} of {self.total_jobs:,} jobs: mark jobs to choose)"
         parts = [("job " + str(view.job) if view.job is not None else shown, "bold"),
                  "  metric ", (view.metric or "all", "bold")]
         if view.job is None:

@@ -35,6 +35,10 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str, str]]:
              n if n in registry else "") for n in names]
 
 
+MOVES = ("in every list, table and grid: j/k down/up, h/l left/right, g/Home first row, G/End last row, "
+         "PageUp/PageDown; in the grid 0/$ first/last column")
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss_help", "Close", id="help.close")]
 
@@ -57,7 +61,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help"):
             yield Static(Text(f"Keys: {self.scope or 'this screen'}", style="bold"), id="help-title")
             yield Static(table)
-            yield Static(Text("ctrl+p: every action by name   ctrl+q: quit (jobs keep running)   "
+            yield Static(Text(MOVES + "\nctrl+p: every action by name   ctrl+q: quit (jobs keep running)   "
                               "escape: close\nremap a key in snaptui.toml: [keymap] \"<id>\" = \"<key>\"",
                               style="dim"))
 

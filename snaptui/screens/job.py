@@ -153,8 +153,11 @@ class JobScreen(EngineScreen):
             self._load()
 
     def _tick(self) -> None:
+        """Once a second while the job runs: its elapsed time in the title and the manifest."""
         if self.job is not None and not self.job.state.is_final:
             self._show_title()
+            if self.query_one("#manifest").display:
+                self._show_manifest()
 
     # -- tailing ---------------------------------------------------------------------------
     def _start_tail(self) -> None:

@@ -87,7 +87,10 @@ def manifest_text(job, sweep, attempts: list, out_log: Path | None, repo_root: P
                 text.append("with uncommitted edits\n", style="italic")
         else:
             text.append("none: ran in the repository\n", style="dim")
-        text.append(f"workdir {short_path(sweep.workdir, repo_root)}\n", style="dim")
+        text.append(f"workdir {short_path(sweep.workdir, repo_root)}", style="dim")
+        if snap.get("worktree") and not Path(sweep.workdir).exists():
+            text.append(" (removed by gc: the branch keeps the code)", style="italic")
+        text.append("\n")
         head("executor")
         text.append(f"{profile_label(sweep)}\n")
     head("attempts")

@@ -13,8 +13,10 @@ from textual.widgets import Button, Checkbox, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from snaptui.display import actions
+from snaptui.format import jobs_phrase
 from snaptui.display.dialogs import Confirmation
 from snaptui.widgets.footer import SnaptuiFooter
+from snaptui.widgets.lists import FileList
 from snaptui.engine.errors import SnaptuiError
 from snaptui.engine.api import files_git_would_add
 from .base import EngineScreen, describe_error
@@ -51,6 +53,7 @@ class LaunchScreen(EngineScreen):
         self.plan = None
         self.file: str | None = None
         self._planned_stamp: str | None = None   # the file as last planned (or found unplannable)
+        self._planned_settings: str | None = None   # snaptui.toml as last planned with
         self._plan_digest: str | None = None     # the file as the plan shown describes it
         self._planning = False                    # a dry run is under way
         self._launch_when_planned = False         # launch was asked for while it ran
@@ -59,7 +62,7 @@ class LaunchScreen(EngineScreen):
         yield Static(Text("launch a sweep", style="bold") + Text("  pick a sweep file, check the jobs, launch",
                                                                    style="dim"), classes="title-bar")
         with Horizontal(id="launch-body"):
-            yield OptionList(id="files")
+            yield FileList(id="files")
             with Vertical(id="launch-side"):
                 profiles = sorted(self.engine.profiles)
                 yield Select([(p, p) for p in profiles], prompt="profile: the sweep file's", id="profile",
@@ -85,10 +88,15 @@ class LaunchScreen(EngineScreen):
         self.hand_back(self._listed, sweep_files(self.engine.repo_root))
 
     def _watch(self) -> None:
-        """Files created or removed are listed; the chosen file, edited elsewhere, is planned again."""
+        """Files created or removed are listed; the chosen file or snaptui.toml, edited elsewhere, is planned
+        again (the engine reads snaptui.toml afresh when it changed: the preview is what --dry-run says)."""
         self._relist()
-        if self.file and self._planned_stamp is not None and file_stamp(self._path) != self._planned_stamp:
+        if self.file and self._planned_stamp is not None and (file_stamp(self._path) != self._planned_stamp
+                                                              or self._settings_stamp() != self._planned_settings):
             self._replan()
+
+    def _settings_stamp(self) -> str | None:
+        return file_stamp(self.engine.config_file or self.engine.repo_root / "snaptui.toml")
 
     @property
     def _path(self) -> Path:
@@ -139,6 +147,7 @@ class LaunchScreen(EngineScreen):
         self.plan = None
         self._planning = True
         self._planned_stamp = file_stamp(path)   # watched: an edit elsewhere plans again
+        self._planned_settings = self._settings_stamp()
         self.query_one("#launch", Button).disabled = True
         self._dry_run(path, self.profile, no_snapshot)
 
@@ -179,7 +188,7 @@ class LaunchScreen(EngineScreen):
             text.append("cannot launch: ", style="bold red")
             text.append(f"{describe_error(plan.refusal)}\n\n", style="red")
         text.append(f"{spec.name}", style="bold")
-        text.append(f": {len(plan.jobs)} jobs on {config.executor} (profile {config.profile_name})\n")
+        text.append(f": {jobs_phrase(len(plan.jobs))} on {config.executor} (profile {config.profile_name})\n")
         text.append("snapshot: " + ("a new branch and worktree of your code as it is now\n" if config.snapshot.enabled
                                     else "none: jobs run in the repository itself\n"), style="dim")
         if len(plan.jobs) > config.limits.max_jobs:
@@ -237,7 +246,7 @@ class LaunchScreen(EngineScreen):
             self.notify(describe_error(plan.refusal), title="cannot launch", severity="error")
             return
         over = len(plan.jobs) > plan.config.limits.max_jobs
-        body = f"{len(plan.jobs)} jobs on {plan.config.executor} (profile {plan.config.profile_name})" + \
+        body = f"{jobs_phrase(len(plan.jobs))} on {plan.config.executor} (profile {plan.config.profile_name})" + \
             (", with a snapshot of your code" if plan.config.snapshot.enabled else ", without a snapshot") + \
             (f"\nThat is more than limits.max_jobs = {plan.config.limits.max_jobs}." if over else "")
 
@@ -255,13 +264,20 @@ class LaunchScreen(EngineScreen):
             self.query_one("#launch", Button).disabled = True
             self.query_one("#preview", Static).update("launching…")
             self.snaptui.command("launch", launch, done=lambda sweep: self._launched(sweep, plan.notes[notes_before:]),
-                                 failed=lambda _exc: self._replan(), caller=self)
+                                 failed=self._launch_failed, caller=self, tell=False)
 
         self.snaptui.confirm(Confirmation(f"Launch {plan.spec.name}?", body, yes="Launch", no="Not now", danger=False),
                              start)
 
+    def _launch_failed(self, exc: BaseException) -> None:
+        """Said in a dialog that stays until dismissed (a toast faded before it was read), and planned again:
+        the preview then shows what the dry run finds now."""
+        self.snaptui.confirm(Confirmation("The launch failed; nothing was launched.", describe_error(exc), yes="OK",
+                                          no=None), lambda: None)
+        self._replan()
+
     def _launched(self, sweep, notes: list[str]) -> None:
-        self.notify(f"launched sweep {sweep.id} {sweep.name}: {sweep.total} jobs")
+        self.notify(f"launched sweep {sweep.id} {sweep.name}: {jobs_phrase(sweep.total)}")
         for warning in (sweep.snapshot or {}).get("warnings", []):
             self.notify(warning, title="snapshot", severity="warning", timeout=15)
         for note in notes:   # e.g. the push to the remote going on in the background

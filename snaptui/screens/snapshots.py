@@ -11,6 +11,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from snaptui.display import actions
 from snaptui.widgets.footer import SnaptuiFooter
+from snaptui.widgets.lists import ListTable
 from snaptui.format import duration, size_text
 from .base import EngineCalls, EngineScreen
 
@@ -27,12 +28,13 @@ class SnapshotsScreen(EngineScreen):
         self.rows: dict[str, object] = {}
         self.bases: dict[str, str] = {}
         self.marked: str | None = None   # a branch to compare another snapshot with
+        self._read_at = 0.0   # when the list was read: ages count on from there
 
     def compose(self) -> ComposeResult:
         yield Static(Text("snapshots", style="bold") + Text("  branches and worktrees of your launches", style="dim"),
                      classes="title-bar")
         with Vertical(id="snapshots-body"):
-            yield DataTable(id="snapshot-table", cursor_type="row")
+            yield ListTable(id="snapshot-table", cursor_type="row")
             yield Static("", id="snapshot-detail")
         yield SnaptuiFooter()
 
@@ -42,6 +44,16 @@ class SnapshotsScreen(EngineScreen):
                            ("disk", "worktree"), ("live", "in use")):
             table.add_column(label, key=key)
         self.action_reload()
+        self.set_interval(1.0, self._tick, name="ages")
+
+    def _tick(self) -> None:
+        """The ages count on as the list stays open."""
+        table = self.query_one(DataTable)
+        since = self.now() - self._read_at
+        for branch, row in self.rows.items():
+            age = duration(row.age_s + since)
+            if str(table.get_cell(branch, "age")) != age:
+                table.update_cell(branch, "age", age, update_width=True)
 
     def action_reload(self) -> None:
         self.query_one("#snapshot-detail", Static).update("reading snapshots (git and disk use)…")
@@ -56,16 +68,19 @@ class SnapshotsScreen(EngineScreen):
         table.clear()
         self.rows = {row.branch: row for row in rows}
         self.bases = {}
+        names: dict[int, str] = {}
         try:
-            for sweep in self.engine.sweeps():   # the store is local and fast; gives the base commits
+            for sweep in self.engine.sweeps():   # the store is local and fast; gives the names and base commits
+                names[sweep.id] = sweep.name
                 if sweep.snapshot and sweep.snapshot.get("base_commit"):
                     self.bases[sweep.snapshot["branch"]] = sweep.snapshot["base_commit"]
         except Exception:  # noqa: BLE001 - only a detail
             pass
+        self._read_at = self.now()
         for row in rows:
             table.add_row(row.branch, row.commit[:10], duration(row.age_s),
-                          ",".join(map(str, row.sweeps)) or "-", size_text(row.disk_bytes),
-                          Text("live", style="bold") if row.in_use else "", key=row.branch)
+                          ", ".join(f"{i} {names[i]}" if i in names else str(i) for i in row.sweeps) or "-",
+                          size_text(row.disk_bytes), Text("live", style="bold") if row.in_use else "", key=row.branch)
         if not rows:
             self.query_one("#snapshot-detail", Static).update(
                 "No snapshot branches yet: every launch with snapshots on creates one.")

@@ -23,7 +23,7 @@ from snaptui.display.model import ETA_INLINE, SweepModel, result_ranges
 from snaptui.display.sweepmetrics import INTERVAL_S as METRICS_INTERVAL_S, SweepMetrics
 from snaptui.display.text import sweep_branch
 from snaptui.engine.states import RETRYABLE_STATES
-from snaptui.format import profile_label, states_phrase
+from snaptui.format import jobs_phrase, profile_label, states_phrase
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.widgets.jobgrid import JobGrid
 from snaptui.widgets.jobtable import JobTable
@@ -75,6 +75,11 @@ class SweepScreen(EngineScreen):
     def selected_job(self):
         return self.view.selected_job()
 
+    def action_back(self) -> None:
+        """Escape clears a filter first, then leaves."""
+        if not self.view.clear_filters():
+            super().action_back()
+
     def action_target(self, name: str):
         return self.view if name in VIEW_ACTIONS else self
 
@@ -106,7 +111,7 @@ class SweepScreen(EngineScreen):
         title = Text()
         title.append(f"sweep {sweep.id} ", style="bold")
         title.append(sweep.name, style="bold")
-        title.append(f"  {profile_label(sweep)}  {sweep.total} jobs  ", style="dim")
+        title.append(f"  {profile_label(sweep)}  {jobs_phrase(sweep.total)}  ", style="dim")
         title.append(sweep_branch(sweep))
         if snap.get("commit"):
             title.append(f" @ {snap['commit'][:10]}", style="dim")
@@ -354,7 +359,7 @@ class SweepScreen(EngineScreen):
             self.notify("no failed, cancelled or timed-out job to resubmit", severity="warning")
             return
         phrase = states_phrase(Counter(job.state for job in failed))
-        self.snaptui.confirm(Confirmation(f"Resubmit {len(failed)} jobs of sweep {self.sweep_id} ({phrase})?",
+        self.snaptui.confirm(Confirmation(f"Resubmit {jobs_phrase(len(failed))} of sweep {self.sweep_id} ({phrase})?",
                                           describe_jobs(failed), yes="Resubmit", danger=False),
                              self._command("resubmit", self.engine.resubmit_failed, self.sweep_id,
                                            verb="resubmitted"))

@@ -4,29 +4,21 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker
 
 from snaptui.display import actions
 from snaptui.widgets.filterbox import FilterBox
 from snaptui.widgets.footer import SnaptuiFooter
+from snaptui.widgets.lists import ListTable
 from snaptui.engine.states import RETRYABLE_STATES
-from snaptui.format import duration, profile_label, states_phrase
+from snaptui.format import duration, jobs_phrase, profile_label, states_phrase
 from snaptui.display.dialogs import Confirmation
 from snaptui.display.text import ago, count_bar, sweep_branch, truncate, truncate_left
 from .base import EngineScreen
 
 COLUMNS = [("id", "#"), ("name", "name"), ("profile", "profile"), ("branch", "snapshot"),
            ("progress", "progress"), ("started", "started"), ("elapsed", "elapsed")]
-
-
-class SweepTable(DataTable, inherit_bindings=False):
-    """The sweep list: DataTable without its own `enter`, which hid the screen's Open from footer and help."""
-
-    BINDINGS = [b for b in DataTable.BINDINGS if "enter" not in b.key.split(",")] + [
-        Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False),
-        Binding("g", "scroll_top", show=False), Binding("G", "scroll_bottom", show=False)]
 
 
 class SweepsScreen(EngineScreen):
@@ -44,7 +36,7 @@ class SweepsScreen(EngineScreen):
         yield Static(Text("snaptui", style="bold") + Text(f"  {self.engine.repo_root.name}", style="dim"),
                      id="title", classes="title-bar")
         yield FilterBox("filter sweeps (name, profile, branch); enter to keep, escape to clear", id="filter")
-        table = SweepTable(id="sweeps", cursor_type="row", zebra_stripes=False)
+        table = ListTable(id="sweeps", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static("", id="empty", classes="empty")
         yield SnaptuiFooter()
@@ -156,7 +148,8 @@ class SweepsScreen(EngineScreen):
             if key in present:
                 for column, value in values.items():
                     if str(table.get_cell(key, column)) != str(value) or column == "progress":
-                        table.update_cell(key, column, value)
+                        # the column widens as its text grows ('10,000/10,000' once '0/10,000' was cut)
+                        table.update_cell(key, column, value, update_width=True)
             else:
                 table.add_row(*values.values(), key=key)
                 added = True
@@ -182,10 +175,10 @@ class SweepsScreen(EngineScreen):
             if key not in shown:
                 continue
             if sweep.is_active:
-                table.update_cell(key, "elapsed", duration(now - sweep.created_at))
+                table.update_cell(key, "elapsed", duration(now - sweep.created_at), update_width=True)
             started = ago(sweep.created_at, now)
             if str(table.get_cell(key, "started")) != started:
-                table.update_cell(key, "started", started)
+                table.update_cell(key, "started", started, update_width=True)
 
     # -- selection ---------------------------------------------------------------------
     def selected(self):
@@ -237,7 +230,7 @@ class SweepsScreen(EngineScreen):
         self.snaptui.confirm(
             Confirmation(f"Cancel sweep {sweep.id} {sweep.name}?", f"{live:,} unfinished jobs will be cancelled."),
             lambda: self.snaptui.command("cancel", self.engine.cancel_sweep, sweep.id,
-                                         done=lambda jobs: self.notify(f"cancelled {len(jobs)} jobs of sweep {sweep.id}")))
+                                         done=lambda jobs: self.notify(f"cancelled {jobs_phrase(len(jobs))} of sweep {sweep.id}")))
 
     def action_resubmit_failed(self) -> None:
         sweep = self.selected()
@@ -250,7 +243,7 @@ class SweepsScreen(EngineScreen):
 
         phrase = states_phrase({s: n for s, n in sweep.counts.items() if s in RETRYABLE_STATES})
         self.snaptui.confirm(
-            Confirmation(f"Resubmit {n} jobs of sweep {sweep.id} {sweep.name} ({phrase})?",
+            Confirmation(f"Resubmit {jobs_phrase(n)} of sweep {sweep.id} {sweep.name} ({phrase})?",
                          "Every failed, cancelled and timed-out job gets a new attempt.", yes="Resubmit", danger=False),
             lambda: self.snaptui.command("resubmit", self.engine.resubmit_failed, sweep.id,
-                                         done=lambda jobs: self.notify(f"resubmitted {len(jobs)} jobs of sweep {sweep.id}")))
+                                         done=lambda jobs: self.notify(f"resubmitted {jobs_phrase(len(jobs))} of sweep {sweep.id}")))

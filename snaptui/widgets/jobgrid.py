@@ -18,14 +18,14 @@ STATE_CLASSES = {state: f"matrix--{state.value.lower()}" for state in JobState}
 
 
 class JobGrid(ScrollView, can_focus=True):
-    """A job view with a cursor; subclasses define `selected` and the `move`/`page`/`edge` actions."""
+    """A job view with a cursor; subclasses define `selected` and the `move`/`page`/`edge` actions (`edge`:
+    the first or last row, as g/G and Home/End in every list of the TUI)."""
 
     BINDINGS = [
         Binding("up", "move(-1, 0)", show=False), Binding("down", "move(1, 0)", show=False),
         Binding("pageup", "page(-1)", show=False), Binding("pagedown", "page(1)", show=False),
-        Binding("home", "edge(-1)", show=False), Binding("end", "edge(1)", show=False),
+        Binding("home,g", "edge(-1)", show=False), Binding("end,G", "edge(1)", show=False),   # first, last row
         Binding("j", "move(1, 0)", show=False), Binding("k", "move(-1, 0)", show=False),
-        Binding("g", "edge(-1)", show=False), Binding("G", "edge(1)", show=False),
     ]
 
     class CursorMoved(Message):

@@ -56,7 +56,7 @@ def natural_key(text: str) -> tuple:
 
 class JobTable(JobGrid):
     COMPONENT_CLASSES = {"jobtable--header", "jobtable--cursor", "jobtable--marked", *STATE_CLASSES.values()}
-    BINDINGS = [Binding("left", "scroll_left", show=False), Binding("right", "scroll_right", show=False)]
+    BINDINGS = [Binding("left,h", "scroll_left", show=False), Binding("right,l", "scroll_right", show=False)]
 
     class SortChanged(Message):
         """The order changed (a key or a click on a header): the caption says which."""

@@ -45,7 +45,8 @@ def plain(line: str) -> str:
 class LogView(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"logview--match", "logview--current", "logview--err"}
     BINDINGS = [Binding("j", "scroll_down", show=False), Binding("k", "scroll_up", show=False),
-                Binding("g", "scroll_home", show=False)]   # G (follow) is the screen's
+                Binding("h", "scroll_left", show=False), Binding("l", "scroll_right", show=False)]
+    # g/Home (top) and G/End (follow) are the job screen's
 
     class StatusChanged(Message):
         """Follow, pending lines, wrap, search or the files' state changed: the screen redraws its status."""

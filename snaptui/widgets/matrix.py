@@ -33,7 +33,8 @@ class Matrix(JobGrid):
                          *STATE_CLASSES.values()}
     BINDINGS = [
         Binding("up", "move(-1, 0)", "Up", show=False), Binding("down", "move(1, 0)", "Down", show=False),
-        Binding("left", "move(0, -1)", "Left", show=False), Binding("right", "move(0, 1)", "Right", show=False),
+        Binding("left,h", "move(0, -1)", "Left", show=False), Binding("right,l", "move(0, 1)", "Right", show=False),
+        Binding("0", "line_edge(-1)", show=False), Binding("dollar_sign", "line_edge(1)", show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -300,8 +301,13 @@ class Matrix(JobGrid):
         self._move_to(self.cursor[0] + direction * max(self.size.height - 2, 1), self.cursor[1])
 
     def action_edge(self, direction: int) -> None:
-        model = self.model
-        if model is not None:
+        """The first or last row, in the same column."""
+        if self.model is not None:
+            self._move_to(0 if direction < 0 else self.grid.n_rows - 1, self.cursor[1])
+
+    def action_line_edge(self, direction: int) -> None:
+        """The first or last column, in the same row (0 and $, as in vim)."""
+        if self.model is not None:
             self._move_to(self.cursor[0], 0 if direction < 0 else self.grid.n_cols - 1)
 
     def on_click(self, event: Click) -> None:

@@ -363,6 +363,19 @@ class SweepView(Vertical):
         self.show_axes()
         self.show_selected()
 
+    def clear_filters(self) -> bool:
+        """Escape's first job on the sweep screen: the `/` text and the state filter go; False if none was on."""
+        table = self.table
+        if not table.filtering:
+            return False
+        box = self.query_one("#filter", FilterBox)
+        box.value = ""   # Input.Changed: the text filter goes (on_input_changed)
+        box.display = False
+        table.filter_text, table.state_filter = "", "all"
+        table.rebuild()
+        self._filters_changed()
+        return True
+
     def action_filter(self) -> None:
         self.query_one("#filter", FilterBox).open()
 

@@ -127,9 +127,10 @@ async def test_launch_preview_follows_edits_and_new_files_and_a_stale_plan_is_re
         await until_text(pilot, "3 jobs")
         path.write_text(two)                                          # edited while the dialog is open
         await pilot.press("y")
-        await until(pilot, lambda: any("changed since its preview" in n.message for n in app._notifications),
-                    message="the stale launch refused")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and "changed since its preview" in app.screen.body,
+                    message="the stale launch refused, in a dialog that waits")
         assert not engine.sweeps()                                    # nothing was launched
+        await pilot.press("enter")
         await until_text(pilot, "edit: 2 jobs on local")
         await pilot.press("ctrl+l")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -176,7 +177,7 @@ async def test_a_tui_launch_shows_the_notes_the_cli_prints(git_repo):
     try:
         app = make_app(engine, start="launch")
         async with app.run_test(size=(120, 30)) as pilot:
-            await until_text(pilot, "noted: 1 jobs on local")
+            await until_text(pilot, "noted: 1 job on local")
             await pilot.press("ctrl+l")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
             await pilot.press("y")

@@ -237,7 +237,7 @@ def test_pager_gets_the_log_and_editor_the_sweep_file(engine, git_repo, tmp_path
     term.keys("q")
     term.wait_for("Launch")
     term.keys("n")
-    term.wait_for("paged: 1 jobs")
+    term.wait_for("paged: 1 job on")
     term.keys("C-e")                                            # the sweep file, in $EDITOR
     term.wait_for("paged: 3 jobs")                              # and the preview follows the edit
     term.keys("Escape")
@@ -266,5 +266,31 @@ def test_snapshot_diff_against_head_shows_the_uncommitted_edit_the_job_ran(engin
     term.wait_for("Diff HEAD")                                  # back in the TUI
     term.keys("Escape")
     term.wait_for("Launch")
+    term.keys("q")
+    term.wait_for("EXITED 0")
+
+
+def test_an_edit_of_snaptui_toml_while_the_tui_runs_reaches_its_next_launch(engine, git_repo, tmux_in):
+    """Issue 23, item 3: the TUI reads snaptui.toml afresh for every preview and launch."""
+    (git_repo / "t.toml").write_text('name = "fresh"\ncommand = ["python", "job.py"]\n')
+    term = tmux_in()
+    term.start(f"{BINARY}; echo EXITED $?; sleep 30")
+    term.wait_for("Quit")
+    term.keys("n")
+    term.wait_for("timeout_min=5")                              # the preview of t.toml, the only sweep file
+    config = git_repo / "snaptui.toml"
+    config.write_text(config.read_text().replace("timeout_min = 5", "timeout_min = 7"))
+    term.wait_for("timeout_min=7")                              # the preview follows the edit
+    term.keys("C-l")
+    term.wait_for("Launch fresh?")
+    term.keys("y")
+    term.wait_for("sweep 1 fresh")                              # the sweep screen of what was launched
+    deadline = time.monotonic() + 60
+    while engine.manifest(engine.jobs(1)[0]) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    manifest = engine.manifest(engine.jobs(1)[0])
+    assert manifest is not None, "the job never started"
+    assert manifest["config"]["executor"]["timeout_min"] == 7, manifest["config"]
+    term.keys("q")
     term.keys("q")
     term.wait_for("EXITED 0")

@@ -107,3 +107,62 @@ async def test_the_curves_legend_ranks_completed_jobs_and_marks_the_failed_after
         values = [line.split()[-1] for line in legend[1:]]
         assert values[:6] == ["0.27", "0.28", "0.29", "0.47", "0.48", "0.49"], legend   # completed, best first
         assert values[6:] == ["✘0.01"] * 3, legend                                       # failed: after, marked
+
+
+# -- the launch screen says what --dry-run says, with the settings as they are now -------------------------
+async def _launch_screen(pilot, app, name: str):
+    from textual.widgets import OptionList
+
+    await pilot.press("n")
+    files = await until(pilot, lambda: app.screen.query("#files") and app.screen.query_one("#files", OptionList))
+    await until(pilot, lambda: any(files.get_option_at_index(i).id == name for i in range(files.option_count)))
+    files.highlighted = next(i for i in range(files.option_count) if files.get_option_at_index(i).id == name)
+    await until(pilot, lambda: not app.screen._planning and app.screen._planned_stamp is not None)
+
+
+def _preview(app) -> str:
+    return str(app.screen.query_one("#preview").render())
+
+
+async def test_an_edit_of_snaptui_toml_reaches_the_open_preview_and_the_launch(engine, git_repo):
+    (git_repo / "t.toml").write_text('name = "t"\ncommand = ["python", "job.py"]\n')
+    app = make_app(engine, refresh_on_start=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _launch_screen(pilot, app, "t.toml")
+        await until(pilot, lambda: "timeout_min=5" in _preview(app), message="the setting as written at start")
+        config = git_repo / "snaptui.toml"
+        config.write_text(config.read_text().replace("timeout_min = 5", "timeout_min = 7"))
+        await until(pilot, lambda: "timeout_min=7" in _preview(app), message="the preview after the edit")
+        assert app.screen.plan.config.profile.timeout_min == 7   # what a launch would run with
+
+
+async def test_a_command_outside_the_default_workdir_is_refused_in_the_preview_naming_workdir(engine, git_repo):
+    (git_repo / "sweeps").mkdir()
+    (git_repo / "sweeps" / "s.toml").write_text('name = "s"\ncommand = ["python", "job.py"]\n')
+    app = make_app(engine, refresh_on_start=False)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await _launch_screen(pilot, app, "sweeps/s.toml")
+        await until(pilot, lambda: "cannot launch" in _preview(app))
+        text = " ".join(_preview(app).split())
+        assert "'job.py' does not exist" in text and "workdir 'sweeps'" in text and 'set workdir = "."' in text, text
+        assert app.screen.query_one("#launch").disabled
+
+
+async def test_a_failed_launch_says_why_in_a_dialog_that_stays(engine, git_repo):
+    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.launch import LaunchScreen
+
+    sweep_file = git_repo / "t.toml"
+    sweep_file.write_text('name = "t"\ncommand = ["python", "job.py"]\n')
+    app = make_app(engine, refresh_on_start=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _launch_screen(pilot, app, "t.toml")
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        sweep_file.write_text('name = "t2"\ncommand = ["python", "job.py"]\n')   # edited while asked
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and "launch failed" in app.screen.title_text)
+        assert "changed since its preview" in app.screen.body   # a dialog, not a toast: it waits for a key
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
+        assert engine.sweeps() == []

@@ -147,11 +147,21 @@ def check_command(spec: SweepSpec, argv: list[str], workdir: Path) -> None:
     if "/" in program:
         target = Path(program) if Path(program).is_absolute() else cwd / program
         if not target.exists():
-            raise ConfigError.single(spec.path, "command", f"{program!r} does not exist in the code to run ({cwd})")
+            raise ConfigError.single(spec.path, "command", f"{program!r} does not exist in the code to run ({cwd})",
+                                     hint=_missing_hint(spec, program, workdir, cwd))
     elif shutil.which(program) is None:
         raise ConfigError.single(spec.path, "command", f"{program!r} is not found on PATH")
     if Path(program).name.startswith("python") and len(argv) > 1 and argv[1].endswith(".py"):
         script = Path(argv[1]) if Path(argv[1]).is_absolute() else cwd / argv[1]
         if not script.exists():
             raise ConfigError.single(spec.path, "command", f"{argv[1]!r} does not exist in the code to run ({cwd})",
-                                     hint="is it committed or at least not ignored by .gitignore?")
+                                     hint=_missing_hint(spec, argv[1], workdir, cwd))
+
+
+def _missing_hint(spec: SweepSpec, name: str, workdir: Path, cwd: Path) -> str:
+    """Why a relative file of the command is missing: most often the workdir (the sweep file's folder
+    unless the sweep file sets one), else git never saw the file."""
+    if not Path(name).is_absolute() and cwd != workdir and (workdir / name).exists():
+        return (f"the command runs in workdir {spec.workdir!r} (the sweep file's folder unless it sets workdir), "
+                f"and {name!r} is in the project's top folder: set workdir = \".\" in the sweep file")
+    return f"is it in {spec.workdir or '.'!r} (the workdir), committed or at least not ignored by .gitignore?"
