@@ -62,4 +62,6 @@ def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float |
 def slots_of(config: dict | None) -> int | None:
     """How many jobs of a sweep may run at once, from its recorded config (None: no limit known): the
     profile's parallelism, which its executor enforces too."""
+    if not (config or {}).get("executor"):
+        return None   # nothing recorded of its profile
     return stored_config(config).profile.parallelism()
