@@ -9,7 +9,7 @@ from typing import Any
 
 from snaptui.engine.errors import ConfigProblem, did_you_mean
 from .declare import SettingInfo, user_settings
-from .executors import profile_class, profile_kinds
+from .executors import profile_class
 from .model import BUILTIN_PROFILES, SECTIONS, Profile, Table
 from .tomlsource import TomlSource
 
@@ -50,7 +50,7 @@ def problem_with(settings: dict[str, SettingInfo], key: str, value: Any) -> str 
 def profile_settings_class(name: str, profile: dict[str, Any]) -> type[Profile]:
     """A profile's settings class, by its executor (a built-in profile's, when the file does not say)."""
     executor = profile.get("executor", BUILTIN_PROFILES.get(name, {}).get("executor", "local"))
-    return profile_class(executor) if executor in profile_kinds() else Profile
+    return profile_class(executor) if isinstance(executor, str) else Profile
 
 
 def validate_project(source: TomlSource) -> list[ConfigProblem]:

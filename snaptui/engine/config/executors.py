@@ -4,6 +4,10 @@ Adding an executor is a folder under engine/executors/ (``settings.py``: a ``Pro
 keys its profiles take; ``executor.py``: the ``Executor`` subclass) and one ``register_executor`` line
 below. Both are named by import path and loaded on first use: the settings layer never imports the
 executors, and a job reading its sweep's record does not load every scheduler's code.
+
+An executor in another package registers through an entry point of the ``snaptui.executors`` group,
+``pbs = "snaptui_pbs:register"``, naming a function that is given ``register_executor``: the same one
+line, read when a profile names an executor snaptui does not know of itself.
 """
 from __future__ import annotations
 
@@ -43,14 +47,23 @@ def unregister_executor(name: str) -> None:
     EXECUTORS.pop(name, None)
 
 
-def profile_kinds() -> list[str]:
-    """What a profile's ``executor`` may name."""
-    return [name for name, entry in EXECUTORS.items() if entry.settings is not None]
+def profile_kinds(*, plugins: bool = True) -> list[str]:
+    """What a profile's ``executor`` may name (``plugins=False``: only those snaptui ships with)."""
+    if plugins:
+        _load_plugins()
+    return [name for name, entry in EXECUTORS.items() if entry.settings is not None
+            and (plugins or name in BUILT_IN)]
+
+
+def _entry(name: str) -> ExecutorEntry | None:
+    if name not in EXECUTORS:
+        _load_plugins()
+    return EXECUTORS.get(name)
 
 
 def profile_class(executor: str | None) -> type[Profile]:
     """The settings class of a profile using ``executor``; the common one for a name snaptui does not know."""
-    entry = EXECUTORS.get(executor or "local")
+    entry = _entry(executor or "local")
     if entry is None or entry.settings is None:
         from .model import Profile
         return Profile
@@ -58,9 +71,24 @@ def profile_class(executor: str | None) -> type[Profile]:
 
 
 def executor_class(name: str) -> type:
-    if name not in EXECUTORS:
+    entry = _entry(name)
+    if entry is None:
         raise ValueError(f"unknown executor {name!r}")
-    return EXECUTORS[name].executor_class()
+    return entry.executor_class()
+
+
+_plugins_loaded = False
+
+
+def _load_plugins() -> None:
+    """Registrations of installed packages (entry points ``snaptui.executors``), read once, when needed."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    from importlib.metadata import entry_points
+    for point in entry_points(group="snaptui.executors"):
+        point.load()(register_executor)
 
 
 def _load(target: Any) -> Any:
@@ -75,3 +103,4 @@ register_executor("local", settings="snaptui.engine.executors.local.settings:Loc
 register_executor("slurm", settings="snaptui.engine.executors.slurm.settings:SlurmProfile",
                   executor="snaptui.engine.executors.slurm.executor:SlurmExecutor")
 register_executor("allocation", settings=None, executor="snaptui.engine.executors.slurm.steps:StepExecutor")
+BUILT_IN = tuple(EXECUTORS)

@@ -49,7 +49,9 @@ def result_regex(value: str) -> str | None:
 
 
 def known_executor(name: str) -> str | None:
-    from .executors import profile_kinds
+    from .executors import EXECUTORS, profile_kinds
+    if name in EXECUTORS and EXECUTORS[name].settings is not None:
+        return None   # known without looking for installed ones
     kinds = profile_kinds()
     return None if name in kinds else f"unknown executor {name!r}; valid executors: {', '.join(kinds)}"
 

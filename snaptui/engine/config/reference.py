@@ -47,7 +47,7 @@ def _table(title: str, settings: dict[str, SettingInfo]) -> list[str]:
 def settings_table() -> str:
     lines = [BEGIN, ""]
     lines += _table("`[profiles.NAME]`, any executor", user_settings(Profile))
-    for kind in profile_kinds():
+    for kind in profile_kinds(plugins=False):   # what snaptui ships with, whatever is installed here
         cls = profile_class(kind)
         base = user_settings(Profile)
         own = {name: s for name, s in user_settings(cls).items()
