@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 import textwrap
 
+import pytest
+
 from snaptui.engine.metrics import Metrics, MetricsSettings
 from tests.conftest import wait_sweep_done, wait_until, write_sweep
 
@@ -141,3 +143,39 @@ def test_metrics_files_in_the_job_folder_are_found_by_the_globs(engine, tmp_path
     assert metrics.series(job, "train_loss").values == [0.9] and metrics.series(job, "val_acc").steps == [9]
     assert len(metrics.series(job, "lr")) == 4
     assert metrics.problems([job]) == {}
+
+
+@pytest.fixture
+def tsv_reader():
+    """A reader of tab-separated `step name value` lines, registered for one test."""
+    from snaptui.engine.metrics import readers
+    from snaptui.engine.metrics.reading import Point, read_complete
+
+    def read_tsv(path, state, max_bytes):
+        points = []
+        for chunk in read_complete(path, state, max_bytes):
+            for line in chunk.splitlines():
+                step, name, value = line.decode().split("\t")
+                points.append(Point(name, float(step), float(value)))
+        return points
+
+    readers.register_reader("tsv", lambda name: name.endswith(".tsv"), read_tsv)
+    yield
+    del readers.READERS["tsv"]
+
+
+def test_a_metrics_file_format_is_one_reader_registration(engine, tsv_reader):
+    """A format snaptui does not read (tab-separated step/name/value lines) is read once its reader is
+    registered (engine/metrics/readers.py) and `metrics.files` names its files."""
+    sweep_file = write_sweep(engine.repo_root, '''
+        name = "tsv"
+        command = ["python", "-c", "import os; open(os.environ['SNAPTUI_JOB_DIR'] + '/m.tsv', 'w').write('0\\\\tloss\\\\t2\\\\n1\\\\tloss\\\\t1\\\\n')"]
+    ''')
+    sweep = engine.launch(engine.plan(sweep_file))
+    wait_sweep_done(engine, sweep.id)
+    (job,) = engine.jobs(sweep.id)
+    assert job.state.value == "COMPLETED", job.attempt.reason
+    metrics = Metrics(engine, MetricsSettings(files=("**/*.tsv",)))
+    metrics.update([job])
+    series = metrics.series(job, "loss")
+    assert (series.steps, series.values) == ([0, 1], [2.0, 1.0])

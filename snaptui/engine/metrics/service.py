@@ -23,8 +23,8 @@ from .live import LiveSeries
 from .overlay import Curve, build_overlay
 from .reading import ReadState
 from .series import Series, maximized
-from .tabular import read_csv, read_jsonl
-from .tfevents import TensorBoardMissing, read_tfevents
+from .readers import READERS, reader_for
+from .tfevents import TensorBoardMissing
 
 STEP_BYTES = 16 * 1024 * 1024  # one transaction's worth of reading; bounds memory, not the total
 
@@ -37,17 +37,6 @@ class JobFlags:
     @property
     def any(self) -> bool:
         return bool(self.nonfinite) or self.silent_s is not None
-
-
-def kind_of(path: Path) -> str | None:
-    name = path.name
-    if name.startswith("events.out.tfevents"):
-        return "tfevents"
-    if name.endswith(".csv"):
-        return "csv"
-    if name.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    return None
 
 
 class Metrics:
@@ -80,10 +69,10 @@ class Metrics:
                 continue
             for pattern in self.settings.files:
                 for path in sorted(folder.glob(pattern)):
-                    kind = kind_of(path)
-                    if kind and path.is_file() and path not in seen:
+                    reader = reader_for(path)
+                    if reader and path.is_file() and path not in seen:
                         seen.add(path)
-                        found.append((path, kind))
+                        found.append((path, reader.kind))
         return found
 
     def _run_dir(self, attempt: Attempt) -> Path | None:
@@ -244,8 +233,4 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 def _read(kind: str, path: Path, state: ReadState, parser: LineParser, budget: int):
     if kind == "log":
         return read_log(path, state, parser, budget)
-    if kind == "csv":
-        return read_csv(path, state, budget)
-    if kind == "jsonl":
-        return read_jsonl(path, state, budget)
-    return read_tfevents(path, state, budget)
+    return READERS[kind].read(path, state, budget)
