@@ -16,13 +16,16 @@ from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
 from ..engine.states import RETRYABLE_STATES
 from ..engine.views import competes, maximized
+from ..display.columns import column as job_column
 from ..format import STATE_STYLE, duration, profile_label, progress_text, size_text
 
 import os
 
 # Piped output (scripts, CI logs) must not wrap at rich's default 80 columns.
 out = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
-FOLLOW_POLL_S = 0.3  # `logs --follow`: how often a caught-up log is looked at again
+FOLLOW_POLL_S = 0.3
+# `snaptui status SWEEP`: the job table's columns (display/columns.py), the job named by its ref.
+STATUS_COLUMNS = ("ref", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit")  # `logs --follow`: how often a caught-up log is looked at again
 
 
 def batch(engine: Engine, args: Namespace) -> int:
@@ -109,16 +112,18 @@ def status(engine: Engine, args: Namespace) -> int:
         return 0
     sweep = engine.resolve_sweep(args.sweep)
     out.print(Text.assemble((f"sweep {sweep.id} {sweep.name}  ", "bold"), progress_text(sweep.counts, sweep.total)))
+    columns = [job_column(key) for key in STATUS_COLUMNS]
     table = Table(box=None, pad_edge=False)
-    for column in ("job", "label", "state", "try", "id", "node", "elapsed", "exit", "results / reason"):
-        table.add_column(column)
+    for shown in columns:
+        table.add_column(shown.title, justify="right" if shown.right else "left")
+    table.add_column("results / reason")
+    now = time.time()
     for job in engine.jobs(sweep.id):
         attempt = job.attempt
         results = " ".join(f"{k}={v}" for k, v in attempt.results.items())
-        table.add_row(job.ref, job.label, Text(job.state.value, STATE_STYLE[job.state]), str(attempt.number),
-                      attempt.executor_id or "-", attempt.node or "-", duration(attempt.elapsed),
-                      "-" if attempt.exit_code is None else str(attempt.exit_code),
-                      results or attempt.reason or "")
+        cells = [Text(c.text(job, now), STATE_STYLE[job.state]) if c.key == "state" else c.text(job, now)
+                 for c in columns]
+        table.add_row(*cells, results or attempt.reason or "")
     out.print(table)
     return 0
 

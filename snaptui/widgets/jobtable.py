@@ -1,7 +1,6 @@
 """The flat job table: one line per job, sortable and filterable, rendering only visible lines."""
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from rich.segment import Segment
@@ -12,20 +11,18 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
-from snaptui.engine.states import STATE_ORDER, JobState
-from snaptui.engine.views import competes
-from snaptui.format import duration, format_result
+from snaptui.engine.states import JobState
 from .jobgrid import STATE_CLASSES, JobGrid
 from snaptui.display.model import SweepModel
 from snaptui.display.sortedrows import SortedRows
-from snaptui.display.text import elapsed, truncate
+from snaptui.display.columns import column as job_column, natural_key
+from snaptui.display.text import truncate
 
-BASE_COLUMNS = ["mark", "index", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit"]
-TITLES = {"mark": " ", "index": "#", "label": "label", "state": "state", "attempt": "att", "last": "last line",
-          "executor_id": "executor id", "node": "node", "elapsed": "elapsed", "exit": "exit"}
-RIGHT = {"index", "attempt", "elapsed", "exit"}
-MAX_WIDTH = {"label": 48, "executor_id": 14, "node": 12, "last": 60}
-_STATE_RANK = {state: n for n, state in enumerate(STATE_ORDER)}
+TABLE_COLUMNS = ["index", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit"]  # display/columns.py
+BASE_COLUMNS = ["mark", *TABLE_COLUMNS]
+# The table's own columns, drawn from its state rather than the job: the mark and a running job's last line.
+OWN_TITLES = {"mark": " ", "last": "last line"}
+OWN_MAX_WIDTH = {"mark": 1, "last": 60}
 # What the state filter key cycles through: name -> the states it shows (None: every job). "failed"
 # takes timeouts with it, as the next-failed key does; UNKNOWN jobs show only under "all".
 STATE_FILTERS: dict[str, frozenset | None] = {
@@ -36,24 +33,6 @@ STATE_FILTERS: dict[str, frozenset | None] = {
     "completed": frozenset({JobState.COMPLETED}),
     "cancelled": frozenset({JobState.CANCELLED}),
 }
-_NUMBER = re.compile(r"((?:(?<![\w.])[-+])?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")  # 'run-2' has no sign
-
-
-def natural_key(text: str) -> tuple:
-    """'lr=9' before 'lr=49', 'lr=1e-3' before 'lr=0.01': numbers in a label compare as numbers."""
-    parts = []
-    for n, piece in enumerate(_NUMBER.split(text)):
-        if n % 2:
-            try:
-                parts.append((0, float(piece), ""))
-                continue
-            except ValueError:
-                pass
-        if piece:
-            parts.append((1, 0.0, piece))
-    return tuple(parts)
-
-
 class JobTable(JobGrid):
     COMPONENT_CLASSES = {"jobtable--header", "jobtable--cursor", "jobtable--marked", *STATE_CLASSES.values()}
     BINDINGS = [Binding("left,h", "scroll_left", show=False), Binding("right,l", "scroll_right", show=False)]
@@ -91,49 +70,17 @@ class JobTable(JobGrid):
 
     # -- rows ---------------------------------------------------------------------------
     def cell_text(self, job, column: str, now: float) -> str:
-        attempt = job.attempt
         if column == "mark":
             return "*" if self.model and job.index in self.model.marked else " "
-        if column == "index":
-            return str(job.index)
-        if column == "label":
-            return job.label
-        if column == "state":
-            return f"{job.state.symbol} {job.state.value}"
-        if column == "attempt":
-            return str(attempt.number)
-        if column == "executor_id":
-            return attempt.executor_id or "-"
-        if column == "node":
-            return attempt.node or "-"
-        if column == "elapsed":
-            return duration(elapsed(attempt.started_at, attempt.ended_at, now))
-        if column == "exit":
-            return "-" if attempt.exit_code is None else str(attempt.exit_code)
         if column == "last":
             return self.last_lines.get(job.index, "") if job.state.value == "RUNNING" else ""
-        value = (attempt.results or {}).get(column[2:])
-        if value is not None and not competes(job):   # shown, marked with its state: never ranked
-            return f"{job.state.symbol}{format_result(value)}"
-        return format_result(value)
+        return job_column(column).text(job, now)
 
     def _sort_value(self, job):
-        attempt = job.attempt
         key = self.sort_key
-        if key == "state":
-            return (_STATE_RANK.get(job.state, 99), job.index)
-        if key == "elapsed":
-            return (elapsed(attempt.started_at, attempt.ended_at, self.clock()) or -1.0, job.index)
-        if key == "exit":
-            return (attempt.exit_code if attempt.exit_code is not None else -10**9, job.index)
-        if key.startswith("r:"):
-            value = (attempt.results or {}).get(key[2:])
-            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-            # the jobs that compete in order, then the others' values (marked), then no value
-            return (0 if numeric and competes(job) else 1 if numeric else 2, value if numeric else 0, job.index)
-        if key in ("index", "attempt"):
-            return (job.index if key == "index" else attempt.number, job.index)
-        return (natural_key(self.cell_text(job, key, 0)), job.index)
+        if key in OWN_TITLES:
+            return (natural_key(self.cell_text(job, key, 0)), job.index)
+        return job_column(key).sort_value(job, self.clock())
 
     @property
     def filtering(self) -> bool:
@@ -190,7 +137,7 @@ class JobTable(JobGrid):
         for column in self.columns:
             title = self._title(column)
             longest = max((len(self.cell_text(job, column, now)) for job in sample), default=0)
-            widths[column] = min(max(longest, len(title)), MAX_WIDTH.get(column, 16))
+            widths[column] = min(max(longest, len(title)), self._max_width(column))
         widths["elapsed"] = max(widths["elapsed"], 7)
         widths["index"] = max(widths["index"], len(str(max(model.total - 1, 0))))   # beyond the rows measured
         self.widths = widths
@@ -216,7 +163,7 @@ class JobTable(JobGrid):
         for column in self.columns:
             longest = max((len(self.cell_text(job, column, now)) for job in jobs), default=0)
             if longest > widths.get(column, 0):
-                widths[column] = min(longest, MAX_WIDTH.get(column, 16))
+                widths[column] = min(longest, self._max_width(column))
         self.virtual_size = Size(sum(widths.values()) + len(self.columns), self.virtual_size.height)
         self.refresh()
 
@@ -267,8 +214,12 @@ class JobTable(JobGrid):
         self.call_after_refresh(self._scroll_to_cursor)   # the cursor's job stays in view
         self.refresh()
 
+    @staticmethod
+    def _max_width(column: str) -> int:
+        return OWN_MAX_WIDTH[column] if column in OWN_TITLES else job_column(column).max_width
+
     def _title(self, column: str) -> str:
-        title = TITLES.get(column) or column[2:]
+        title = OWN_TITLES.get(column) or job_column(column).title
         if column == self.sort_key:
             title += "▼" if self.sort_reverse else "▲"
         return title
@@ -359,7 +310,8 @@ class JobTable(JobGrid):
     def _fit(self, text: str, column: str) -> str:
         width = self.widths.get(column, len(text))
         text = truncate(text, width)
-        return text.rjust(width) if column in RIGHT or column.startswith("r:") else text.ljust(width)
+        right = column not in OWN_TITLES and job_column(column).right
+        return text.rjust(width) if right else text.ljust(width)
 
     def set_last_lines(self, lines: dict[int, str]) -> None:
         had = bool(self.last_lines)

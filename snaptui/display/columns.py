@@ -1,0 +1,118 @@
+"""The columns of a job table, one registration each: the TUI's job table (widgets/jobtable.py) and
+`snaptui status SWEEP` (cli) draw theirs from here, so a column is added, titled, aligned and sorted
+once for both.
+
+A column gives its header, its cell's text for a job (`now` for what runs on), how its jobs sort and
+how it aligns. Besides the fixed columns, a family of columns is registered by a key prefix (`r:NAME`:
+the result NAME) with a function that makes the column for a name; metrics columns go the same way.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from snaptui.engine.states import STATE_ORDER
+from snaptui.engine.views import competes
+from snaptui.format import duration, format_result
+from .text import elapsed
+
+_STATE_RANK = {state: n for n, state in enumerate(STATE_ORDER)}
+_NUMBER = re.compile(r"((?:(?<![\w.])[-+])?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")  # 'run-2' has no sign
+
+
+def natural_key(text: str) -> tuple:
+    """'lr=9' before 'lr=49', 'lr=1e-3' before 'lr=0.01': numbers in a label compare as numbers."""
+    parts = []
+    for n, piece in enumerate(_NUMBER.split(text)):
+        if n % 2:
+            try:
+                parts.append((0, float(piece), ""))
+                continue
+            except ValueError:
+                pass
+        if piece:
+            parts.append((1, 0.0, piece))
+    return tuple(parts)
+
+
+@dataclass(frozen=True)
+class JobColumn:
+    key: str
+    title: str
+    text: Callable[[Any, float], str]                 # (job, now) -> the cell
+    sort: Callable[[Any, float], Any] | None = None   # (job, now) -> what it sorts by (default: its text)
+    right: bool = False                               # numbers align right
+    max_width: int = 16
+
+    def sort_value(self, job: Any, now: float) -> tuple:
+        """What a job sorts by in this column; ties keep the jobs' order."""
+        value = self.sort(job, now) if self.sort is not None else natural_key(self.text(job, now))
+        return (value, job.index)
+
+
+COLUMNS: dict[str, JobColumn] = {}
+FAMILIES: dict[str, Callable[[str], JobColumn]] = {}   # key prefix -> the column for a name
+
+
+def register_column(column: JobColumn) -> None:
+    COLUMNS[column.key] = column
+
+
+def register_family(prefix: str, make: Callable[[str], JobColumn]) -> None:
+    FAMILIES[prefix] = make
+
+
+def column(key: str) -> JobColumn:
+    """The column of a key: a fixed one, or one of a family (``r:loss``)."""
+    if key in COLUMNS:
+        return COLUMNS[key]
+    for prefix, make in FAMILIES.items():
+        if key.startswith(prefix):
+            return make(key[len(prefix):])
+    raise KeyError(f"no job column {key!r}")
+
+
+def _elapsed(job: Any, now: float) -> float | None:
+    return elapsed(job.attempt.started_at, job.attempt.ended_at, now)
+
+
+def _exit(job: Any) -> int | None:
+    return job.attempt.exit_code
+
+
+def result_column(name: str) -> JobColumn:
+    """A reported result: only a COMPLETED job's value competes (ranks first); another's is shown marked
+    with its state's symbol and sorts after them."""
+    def value(job: Any) -> Any:
+        return (job.attempt.results or {}).get(name)
+
+    def text(job: Any, _now: float) -> str:
+        found = value(job)
+        if found is not None and not competes(job):
+            return f"{job.state.symbol}{format_result(found)}"
+        return format_result(found)
+
+    def sort(job: Any, _now: float) -> tuple:
+        found = value(job)
+        numeric = isinstance(found, (int, float)) and not isinstance(found, bool)
+        return (0 if numeric and competes(job) else 1 if numeric else 2, found if numeric else 0)
+
+    return JobColumn(f"r:{name}", name, text, sort, right=True)
+
+
+register_column(JobColumn("index", "#", lambda job, _now: str(job.index), lambda job, _now: job.index, right=True))
+register_column(JobColumn("ref", "job", lambda job, _now: job.ref, lambda job, _now: job.index))
+register_column(JobColumn("label", "label", lambda job, _now: job.label, max_width=48))
+register_column(JobColumn("state", "state", lambda job, _now: f"{job.state.symbol} {job.state.value}",
+                          lambda job, _now: _STATE_RANK.get(job.state, 99)))
+register_column(JobColumn("attempt", "att", lambda job, _now: str(job.attempt.number),
+                          lambda job, _now: job.attempt.number, right=True))
+register_column(JobColumn("executor_id", "executor id", lambda job, _now: job.attempt.executor_id or "-",
+                          max_width=14))
+register_column(JobColumn("node", "node", lambda job, _now: job.attempt.node or "-", max_width=12))
+register_column(JobColumn("elapsed", "elapsed", lambda job, now: duration(_elapsed(job, now)),
+                          lambda job, now: _elapsed(job, now) or -1.0, right=True))
+register_column(JobColumn("exit", "exit", lambda job, _now: "-" if _exit(job) is None else str(_exit(job)),
+                          lambda job, _now: _exit(job) if _exit(job) is not None else -10**9, right=True))
+register_family("r:", result_column)
