@@ -37,7 +37,12 @@ def describe(job_id: str) -> Allocation | None:
         raise SnaptuiError(f"cannot ask Slurm about allocation {job_id}: {exc}") from None
     if out.returncode != 0 or not out.stdout.strip():
         return None
-    fields = dict(part.split("=", 1) for part in out.stdout.split() if "=" in part)
+    return parse_job(out.stdout, job_id)
+
+
+def parse_job(shown: str, job_id: str) -> Allocation:
+    """An allocation from `scontrol show job -o ID`'s one line."""
+    fields = dict(part.split("=", 1) for part in shown.split() if "=" in part)
     mem = re.search(r"mem=(\d+)([MGT]?)", fields.get("TRES", ""))
     mem_mb = int(mem.group(1)) * {"": 1, "M": 1, "G": 1024, "T": 1024 ** 2}[mem.group(2)] if mem else None
     return Allocation(job_id=str(job_id), state=fields.get("JobState", "?"), cpus=int(fields.get("NumCPUs", 1)),

@@ -89,6 +89,12 @@ def _submit_limits(user: str, qos: str | None, account: str | None) -> list[tupl
     may be the association's default."""
     assoc_argv = ["sacctmgr", "-n", "-P", "show", "assoc", f"user={user}", "format=Account,MaxSubmit,DefaultQOS"]
     assoc_out, qos_out = _run_together([assoc_argv, ["sacctmgr", "-n", "-P", "show", "qos", "format=Name,MaxSubmitPU"]])
+    return parse_submit_limits(assoc_out, qos_out, user, qos, account)
+
+
+def parse_submit_limits(assoc_out: str, qos_out: str, user: str, qos: str | None, account: str | None
+                        ) -> list[tuple[int, str, list[str]]]:
+    """The limits in sacctmgr's answers (`show assoc` and `show qos`, -n -P) that bind `user`'s jobs."""
     limits: list[tuple[int, str, list[str]]] = []
     default_qos = None
     for line in assoc_out.splitlines():

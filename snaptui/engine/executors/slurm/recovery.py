@@ -69,9 +69,7 @@ def find_arrays(sweep: Sweep, job_name: str, submitit_root: Path) -> dict[str, d
     # not have it yet (slurmdbd lags): together they leave no window in which a finished array is unseen.
     queued = _run(["squeue", "--me", "-h", "-r", "-t", "all", "-o", "%i|%T|%k"], "squeue")
     arrays: dict[str, dict[str, sacct.SlurmRecord | None]] = {}
-    for line in queued.splitlines():
-        task_id, _, rest = line.partition("|")
-        slurm_state, _, comment = rest.partition("|")
+    for task_id, slurm_state, comment in parse_queue(queued):
         if tag in comment.split():
             record = accounted.get(task_id) or _from_controller(task_id, slurm_state)
             arrays.setdefault(task_id.split("_")[0], {})[task_id] = record
@@ -83,6 +81,16 @@ def find_arrays(sweep: Sweep, job_name: str, submitit_root: Path) -> dict[str, d
                 _owned_by_manifest(submitit_root, task_ids, sweep):
             arrays.setdefault(array_id, {}).update({t: accounted[t] for t in task_ids})
     return arrays
+
+
+def parse_queue(text: str) -> list[tuple[str, str, str]]:
+    """(task id, state, comment) of each line of `squeue -h -r -o %i|%T|%k`."""
+    rows = []
+    for line in text.splitlines():
+        task_id, _, rest = line.partition("|")
+        slurm_state, _, comment = rest.partition("|")
+        rows.append((task_id, slurm_state, comment))
+    return rows
 
 
 def _from_controller(task_id: str, slurm_state: str) -> sacct.SlurmRecord | None:

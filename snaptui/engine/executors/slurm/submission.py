@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import shlex
+import uuid
 from pathlib import Path
 
 import submitit
+import submitit.core.utils as submitit_utils
 import submitit.slurm.slurm as submitit_slurm
 
 from snaptui.engine.jobside.jobenv import submission_unset
@@ -30,11 +32,29 @@ class CleanEnvSlurmExecutor(submitit.SlurmExecutor):
         return ["env", *unset, *command] if unset else command
 
     def _internal_process_submissions(self, delayed_submissions):
-        # submitit submits an array through a fresh `SlurmExecutor(...)` looked up in its module:
-        # for the duration of this call that name is this class, so arrays get the clean sbatch too.
-        original = submitit_slurm.SlurmExecutor
-        submitit_slurm.SlurmExecutor = CleanEnvSlurmExecutor
-        try:
+        """submitit's own, with one change: the copy of the executor that submits an array is this class
+        (submitit makes a plain SlurmExecutor, whose sbatch would keep the caller's SLURM_* variables).
+        Written out rather than swapping submitit's module global for the call, which other threads
+        submitting at the same time would see."""
+        if len(delayed_submissions) == 1:
             return super()._internal_process_submissions(delayed_submissions)
-        finally:
-            submitit_slurm.SlurmExecutor = original
+        folder = submitit_utils.JobPaths.get_first_id_independent_folder(self.folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        timeout_min = self.parameters.get("time", 5)
+        pickle_paths = []
+        for delayed in delayed_submissions:
+            pickle_path = folder / f"{uuid.uuid4().hex}.pkl"
+            delayed.set_timeout(timeout_min, self.max_num_timeout)
+            delayed.dump(pickle_path)
+            pickle_paths.append(pickle_path)
+        array_ex = type(self)(self.folder, self.max_num_timeout)
+        array_ex.update_parameters(**self.parameters)
+        array_ex.parameters["map_count"] = len(delayed_submissions)
+        self._throttle()
+        first_job = array_ex._submit_command(self._submitit_command_str)
+        tasks_ids = list(range(first_job.num_tasks))
+        jobs = [submitit_slurm.SlurmJob(folder=self.folder, job_id=f"{first_job.job_id}_{a}", tasks=tasks_ids)
+                for a in range(len(delayed_submissions))]
+        for job, pickle_path in zip(jobs, pickle_paths):
+            job.paths.move_temporary_file(pickle_path, "submitted_pickle")
+        return jobs

@@ -122,6 +122,11 @@ def _read_throttle(array: str) -> int | None:
                                timeout=30).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
+    return parse_throttle(shown)
+
+
+def parse_throttle(shown: str) -> int | None:
+    """An array's task throttle (%N) from `scontrol show job -o ARRAY`; None when it has none."""
     for word in shown.split():
         if word.startswith("ArrayTaskThrottle="):
             value = word.partition("=")[2]
