@@ -82,7 +82,7 @@ def test_recover_abort_keeps_and_names_a_worktree_whose_file_would_overwrite_the
 def failing_after_the_worktree(repo: Path, monkeypatch, files: dict[str, str]) -> list[Path]:
     """The launch fails once its worktree exists, after a job (planted files) wrote into it."""
     seen: list[Path] = []
-    check_in_repository = api._check_command
+    check_in_repository = api.check_command
 
     def check_command(spec, argv, workdir):
         if not Path(workdir).is_relative_to(repo.parent / "worktrees"):
@@ -91,7 +91,7 @@ def failing_after_the_worktree(repo: Path, monkeypatch, files: dict[str, str]) -
         plant(Path(workdir), files)
         raise SnaptuiError("the launch failed after its snapshot")
 
-    monkeypatch.setattr(api, "_check_command", check_command)
+    monkeypatch.setattr(api, "check_command", check_command)   # the check after the snapshot
     return seen
 
 
