@@ -31,14 +31,12 @@ cluster-down:
 # The whole suite, Slurm included. pytest's exit code 5 (no tests collected) is a failure here.
 # The cluster's MaxArraySize is shrunk so sweeps larger than one array are tested with 25 jobs.
 test: SLURM_CLUSTER_MAX_ARRAY_SIZE ?= 11
-test: $(VENV)/.installed-test cluster
-	$(BIN)/lint-imports
+test: $(VENV)/.installed-test cluster lint
 	SNAPTUI_REQUIRE_SLURM=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # Everything but the tests that need the Slurm cluster (no root needed).
-test-local: $(VENV)/.installed-test
-	$(BIN)/lint-imports
+test-local: $(VENV)/.installed-test lint
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slurm" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test-local: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
@@ -49,7 +47,9 @@ faults: $(VENV)/.installed-test cluster
 bench: $(VENV)/.installed-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run_all.py
 
+# ruff (rules in pyproject.toml) and the import contracts; make test and make test-local run it first.
 lint: $(VENV)/.installed-test
+	$(BIN)/ruff check snaptui hydra_plugins tests bench scripts/readme-tables scripts/face-imports
 	$(BIN)/lint-imports
 
 # The README's generated tables (settings), rewritten from their declarations; tests/test_readme.py checks them.

@@ -27,7 +27,7 @@ def main() -> int:
         try:
             module = importlib.import_module(f"bench.{path.stem}")
             rows += module.run()
-        except Exception as exc:  # one broken benchmark must not hide the others
+        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others (printed)
             problems.append(f"bench/{path.name}: {exc}")
             traceback.print_exc()
     print()

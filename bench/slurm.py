@@ -6,8 +6,8 @@
   scheduling passes (about once a second here): a raw 0.2 s task ends in time for the next pass
   and a snaptui task (srun step, submitit's runner, manifests: ~0.3 s more) often does not, so
   the 0.2 s row measures that quantisation as much as snaptui; at 1 s both wait for the same pass;
-- a 20-task Hydra sweep (fewer if MaxArraySize is smaller) through `hydra/launcher=snaptui_slurm` against Hydra's own submitit
-  launcher (the peer) on the same app: submission to all done, and the scheduler calls each makes;
+- a 20-task Hydra sweep (fewer if MaxArraySize is smaller) through `hydra/launcher=snaptui_slurm` against Hydra's
+  own submitit launcher (the peer) on the same app: submission to all done, and the scheduler calls each makes;
 - the scheduler queries (sacct, squeue) per minute while a sweep is active, snaptui's against the peer's;
 - a 1,000-job Hydra multirun: `python app.py -m` to all jobs submitted, against Hydra's submitit launcher,
   with the split of that time (bench/_hydra_multirun.py; SNAPTUI_BENCH_HYDRA_BIG_JOBS, _SAMPLES).

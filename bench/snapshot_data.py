@@ -4,7 +4,8 @@
 Both cases run on one repository of 1,000 code files (100 dirty, 20 untracked); the checkpoints
 (200 files of 5 MB, untracked and not ignored, as found in research repositories) are renamed in
 and out of place between rounds, alternated, medians of 5. The checkout (`git worktree add`) is the
-same in both cases and dominates on a busy disk, so snaptui's own work (the rest) gets a row too. Run as ``python bench/snapshot_data.py``;
+same in both cases and dominates on a busy disk, so snaptui's own work (the rest) gets a row too. Run as
+``python bench/snapshot_data.py``;
 ``run()`` returns rows for ``bench/run_all.py``.
 """
 from __future__ import annotations

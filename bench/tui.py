@@ -295,7 +295,8 @@ async def _open_log(engine, sweep_id: int, last_line: str, repeat: int = 5) -> f
 def _at_end(view) -> bool:
     """Whether the view shows its log's last line (the top line shown: scroll_y before LogView.top_line)."""
     top = getattr(view, "top_line", int(view.scroll_y))
-    return view.line_count > 0 and view.indexing is None and top + view.scrollable_content_region.height >= view.line_count
+    return view.line_count > 0 and view.indexing is None \
+        and top + view.scrollable_content_region.height >= view.line_count
 
 
 def _screen_text(app) -> str:

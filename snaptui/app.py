@@ -31,7 +31,8 @@ class SnaptuiApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, engine: "Engine", *, clock: Callable[[], float] | None = None,
-                 poll_interval: float = 0.5, watch_terminal: bool = False, refresh_on_start: bool = True, start: str | None = None,
+                 poll_interval: float = 0.5, watch_terminal: bool = False, refresh_on_start: bool = True,
+                 start: str | None = None,
                  start_sweep: int | None = None, start_job: tuple[int, int] | None = None):
         super().__init__()
         self.engine = engine

@@ -72,7 +72,8 @@ def test_launches_racing_an_exiting_agent_all_finish(git_repo, monkeypatch):
     try:
         for _ in range(6):
             sweep = engine.launch(engine.plan(path, no_snapshot=True))
-            assert wait_sweep_done(engine, sweep.id, 60).counts == {JobState.COMPLETED: 1}  # needs an agent to start and finish the job
+            # needs an agent to start and finish the job
+            assert wait_sweep_done(engine, sweep.id, 60).counts == {JobState.COMPLETED: 1}
         assert len(agent_processes(git_repo)) <= 1
     finally:
         stop_everything(git_repo)

@@ -39,7 +39,8 @@ def test_precedence_defaults_file_sweep_env_then_command_line(tmp_path):
     env = {"SNAPTUI_PROFILE": "a", "SNAPTUI_MAX_PARALLEL_JOBS": "9", "SNAPTUI_TIMEOUT_MIN": "1.5"}
     from_env = cfg.resolve(sweep_profile="b", environ=env)
     assert (from_env.profile_name, from_env.profile.max_parallel_jobs, from_env.profile.timeout_min) == ("a", 9, 1.5)
-    cli = cfg.resolve(profile="b", sweep_profile="a", environ=env, sets=["max_parallel_jobs=5", "snapshot.enabled=false"])
+    cli = cfg.resolve(profile="b", sweep_profile="a", environ=env,
+                      sets=["max_parallel_jobs=5", "snapshot.enabled=false"])
     assert (cli.profile_name, cli.profile.max_parallel_jobs, cli.snapshot.enabled) == ("b", 5, False)
     assert cli.profile.timeout_min == 1.5  # the env override still applies where --set is silent
 

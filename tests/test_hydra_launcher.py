@@ -180,7 +180,8 @@ def test_a_raising_task_is_failed_and_the_multirun_exits_non_zero(hydra_repo):
 
 def test_launcher_fields_reach_the_sweep(hydra_repo):
     out = run_app(hydra_repo, "-m", "hydra/launcher=snaptui_local", "a=3", "hydra.launcher.max_parallel_jobs=1",
-                  "hydra.launcher.timeout_min=2", "hydra.launcher.snapshot.enabled=false", "+hydra.launcher.env.FOO=bar")
+                  "hydra.launcher.timeout_min=2", "hydra.launcher.snapshot.enabled=false",
+                  "+hydra.launcher.env.FOO=bar")
     assert out.returncode == 0, out.stderr
     engine = Engine(hydra_repo)
     [sweep] = engine.sweeps()

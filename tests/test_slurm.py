@@ -256,8 +256,11 @@ def test_a_requeue_is_told_from_accounting_that_lags_the_job_start():
     from snaptui.engine.models import Attempt
 
     submitted, requeued_at = 1_780_000_000.7, 1_780_000_004
-    lines = (f"41|PENDING|0:0||{time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(int(submitted)))}|Unknown|Unknown|me|None\n"
-             f"42|PENDING|0:0||{time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(requeued_at))}|Unknown|Unknown|me|BeginTime\n")
+    def stamp(at: float) -> str:
+        return time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(at))
+
+    lines = (f"41|PENDING|0:0||{stamp(int(submitted))}|Unknown|Unknown|me|None\n"
+             f"42|PENDING|0:0||{stamp(requeued_at)}|Unknown|Unknown|me|BeginTime\n")
     records = sacct.parse(lines)
     started_in_manifest = requeued_at + 0.6   # written by the job after Slurm requeued it
     attempt = lambda job_id: Attempt(id=1, sweep_id=1, job_index=0, number=1, state=JobState.RUNNING,

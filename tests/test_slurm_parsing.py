@@ -114,8 +114,9 @@ def test_the_state_policy_on_the_recorded_answers(slurm_attempts):
             apply_record(policy, attempt, records.get(attempt.executor_id))
         return {j.index: (j.state, j.attempt.reason) for j in store.jobs(sweep_id)}
 
-    assert apply("sacct_running.txt") == {0: (JobState.COMPLETED, None), 1: (JobState.FAILED, "FAILED, exit code 3"),
-                                          2: (JobState.RUNNING, None), 3: (JobState.PENDING, "pending: JobArrayTaskLimit")}
+    assert apply("sacct_running.txt") == {
+        0: (JobState.COMPLETED, None), 1: (JobState.FAILED, "FAILED, exit code 3"),
+        2: (JobState.RUNNING, None), 3: (JobState.PENDING, "pending: JobArrayTaskLimit")}
     [running] = [a for a in store.active_attempts(sweep_id=sweep_id) if a.job_index == 2]
     assert store.request_cancel([running.id]) == [running.id]   # the user cancelled it: scancel came next
     assert apply("sacct_final.txt") == {0: (JobState.COMPLETED, None), 1: (JobState.FAILED, "FAILED, exit code 3"),

@@ -60,7 +60,8 @@ def test_a_draining_arrays_throttle_is_changed_only_when_that_changes_what_runs(
 
 
 def test_a_sweep_beyond_the_submit_limit_is_refused_with_how_to_pack():
-    limits = ClusterLimits(max_array_size=1001, max_submit_jobs=100, submit_limit_name="MaxSubmitJobsPerUser of QOS normal",
+    limits = ClusterLimits(max_array_size=1001, max_submit_jobs=100,
+                           submit_limit_name="MaxSubmitJobsPerUser of QOS normal",
                            queued_now=40)
     with pytest.raises(ConfigError) as refused:
         check_fits(limits, 1500, 1500, 1, "sweep.toml")

@@ -2,7 +2,6 @@
 manifest holds every task's exit code, one failed task fails the job, each task has its log."""
 from __future__ import annotations
 
-import json
 import textwrap
 
 import pytest

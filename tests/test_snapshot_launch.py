@@ -9,8 +9,7 @@ import pytest
 
 from snaptui.engine.api import Engine
 from snaptui.engine.errors import SnaptuiError
-from snaptui.engine.states import JobState
-from tests.conftest import git, run_cli, wait_sweep_done, wait_until, write_sweep
+from tests.conftest import git, run_cli, wait_sweep_done, write_sweep
 
 pytestmark = pytest.mark.timeout(180)
 

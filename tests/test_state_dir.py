@@ -26,7 +26,7 @@ def test_opening_the_store_excludes_it_from_git_status(tmp_path):
     store = Engine(repo).store
     assert store.path.is_file() and store.path.parent == repo / ".snaptui"
     assert git(repo, "status", "--porcelain") == ""
-    Engine(repo).store  # opening it again adds nothing
+    _ = Engine(repo).store  # opening it again adds nothing
     excludes = (repo / ".git" / "info" / "exclude").read_text().splitlines()
     assert excludes.count("/.snaptui/") == 1 and excludes.count("/.submitit/") == 1
 
@@ -35,7 +35,7 @@ def test_a_linked_worktree_excludes_its_store_in_the_shared_exclude_file(tmp_pat
     repo = fresh_repo(tmp_path / "repo")
     linked = tmp_path / "linked"
     git(repo, "worktree", "add", "-q", str(linked), "-b", "side")
-    Engine(linked).store
+    _ = Engine(linked).store
     assert git(linked, "status", "--porcelain") == ""
     assert "/.snaptui/" in (repo / ".git" / "info" / "exclude").read_text().splitlines()
 
@@ -43,6 +43,6 @@ def test_a_linked_worktree_excludes_its_store_in_the_shared_exclude_file(tmp_pat
 def test_a_project_outside_git_gets_no_git_folder(tmp_path):
     folder = tmp_path / "plain"
     folder.mkdir()
-    Engine(folder).store
+    _ = Engine(folder).store
     assert (folder / ".snaptui" / "state.db").is_file()
     assert not (folder / ".git").exists()

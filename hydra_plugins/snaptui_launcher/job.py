@@ -7,8 +7,8 @@ config, ``run_job`` the task function Hydra handed the launcher), so the task ru
 job runner: its logs, states, cancel, resubmit and manifests are the engine's. Before unpickling
 anything it puts the code's twins of the launching process's import path first, so modules the
 task imports come from the snapshot; config folders are read there too, and the working directory
-is the launch folder's twin. ``hydra.runtime.cwd`` (``get_original_cwd()``, ``to_absolute_path()``) stays the launch folder, where
-the user's data is. A task that raises leaves its exception for the sweeper and fails the job.
+is the launch folder's twin. ``hydra.runtime.cwd`` (``get_original_cwd()``, ``to_absolute_path()``) stays the
+launch folder, where the user's data is. A task that raises leaves its exception for the sweeper and fails the job.
 """
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def _scheduler_job_id() -> str | None:
     try:
         import submitit
         return str(submitit.JobEnvironment().job_id)
-    except Exception:  # not in a submitit job (e.g. snaptui reproduce)
+    except (ImportError, RuntimeError):  # not in a submitit job (e.g. snaptui reproduce)
         return None
 
 

@@ -34,7 +34,7 @@ def scalar_results(value: Any) -> dict[str, Any]:
         item = value.item()
         if isinstance(item, SCALARS):
             return {"return_value": item}
-    except Exception:
+    except (AttributeError, TypeError, ValueError, RuntimeError):   # no .item(), or not one element
         pass
     return {}
 
@@ -66,7 +66,7 @@ def _pickled(ret: Any) -> bytes:
 
     try:
         return cloudpickle.dumps(ret)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - said in the job's log; its results are returned instead
         value = ret._return_value
         if ret.status == JobStatus.COMPLETED:
             print(f"snaptui: the task's return value is not picklable ({exc}); the launcher returns the job's "
@@ -84,5 +84,5 @@ def read_return(log_dir: Optional[str]) -> Any:
     try:
         with open(Path(log_dir) / RETURN_FILE, "rb") as handle:
             return pickle.load(handle)
-    except Exception:
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         return None

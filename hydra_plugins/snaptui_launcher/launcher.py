@@ -132,7 +132,8 @@ class SnaptuiLauncher(Launcher):
         env = {str(k): str(v) for k, v in (self.params.get("env") or {}).items()}
         cwd = Path(os.getcwd()).resolve()
         plan = engine.plan_jobs(run.name, command, [job.overrides for job in jobs], profile=profile, sets=sets,
-                                env=env, workdir=lambda snapshot: job_folder(engine.repo_root, cwd, snapshot).as_posix(),
+                                env=env,
+                                workdir=lambda snapshot: job_folder(engine.repo_root, cwd, snapshot).as_posix(),
                                 job_argv=lambda i, overrides: [*command, str(jobs[i].num), *overrides])
         for note in plan.notes:
             log.info(f"snaptui: {note}")

@@ -59,6 +59,7 @@ def profile_and_sets(params: Dict[str, Any], kind: str, engine: Any) -> Tuple[st
     snapshot = params.get("snapshot") or {}
     for field_name in table_settings("snapshot"):
         if snapshot.get(field_name) is not None:
-            sets.append(Setting(f"snapshot.{field_name}", snapshot[field_name], f"hydra.launcher.snapshot.{field_name}"))
+            sets.append(Setting(f"snapshot.{field_name}", snapshot[field_name],
+                                f"hydra.launcher.snapshot.{field_name}"))
     return profile, sets
 

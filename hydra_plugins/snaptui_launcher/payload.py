@@ -3,8 +3,8 @@
 ``common.pkl`` holds, first, plain data the job reads before importing anything of the app (the
 project root, the import path to set up, each job's overrides, where the task function is in the code
 when it is found by name: see ``app_command.task_reference``), then the cloudpickled Hydra context, the
-sweep's master config, Hydra's singletons and the task function, when it is sent by value. Each job composes its own config
-from these, as under submitit's launcher, but from the config files of the code it runs (the
+sweep's master config, Hydra's singletons and the task function, when it is sent by value. Each job composes its
+own config from these, as under submitit's launcher, but from the config files of the code it runs (the
 snapshot). The folder stays: a resubmitted attempt reads it again. It is private to the user, like
 submitit's job folders.
 """
@@ -40,7 +40,7 @@ def write_payload(sweep_dir: Path, first_num: int, *, repo: Path, import_path: L
                   "singletons": Singleton.get_state()}
         try:
             pickled = cloudpickle.dumps(common)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - raised again as what the user can act on
             from snaptui.engine.errors import SnaptuiError
             raise SnaptuiError(f"snaptui cannot send the task function to its jobs: it cannot be pickled ({exc}); "
                                "whatever it refers to must be picklable, as for submitit's launcher") from None

@@ -86,7 +86,7 @@ def _without_return(engine: Any, job: Any, planned: PlannedJob, failed: int, tas
     ret = JobReturn(overrides=planned.overrides, task_name=task_name)
     try:
         config, run_dir = compose(planned)
-    except Exception:  # the job's own overrides do not compose: its log says why
+    except Exception:  # noqa: BLE001 - the job's own overrides do not compose: its log says why
         config = None
     if config is not None:
         ret.hydra_cfg = OmegaConf.masked_copy(config, "hydra")

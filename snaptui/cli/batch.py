@@ -5,7 +5,6 @@ Exit codes: 0 every job completed, 1 any job did not, 2 bad input, 130 interrupt
 """
 from __future__ import annotations
 
-import sys
 import time
 
 from rich.console import Console
@@ -60,7 +59,7 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
     try:
         if live:
             live.start()
-        for sweep in engine.follow(sweep.id, poll_s=POLL_S, refresh_s=REFRESH_EVERY_S):
+        for sweep in engine.follow(sweep.id, poll_s=POLL_S, refresh_s=REFRESH_EVERY_S):  # noqa: B020 - its updates
             for job in engine.jobs(sweep.id):
                 if job.state.is_final and job.state != JobState.COMPLETED and job.attempt.id not in reported:
                     reported.add(job.attempt.id)

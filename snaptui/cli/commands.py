@@ -23,9 +23,9 @@ import os
 
 # Piped output (scripts, CI logs) must not wrap at rich's default 80 columns.
 out = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
-FOLLOW_POLL_S = 0.3
+FOLLOW_POLL_S = 0.3  # `logs --follow`: how often a caught-up log is looked at again
 # `snaptui status SWEEP`: the job table's columns (display/columns.py), the job named by its ref.
-STATUS_COLUMNS = ("ref", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit")  # `logs --follow`: how often a caught-up log is looked at again
+STATUS_COLUMNS = ("ref", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit")
 
 
 def batch(engine: Engine, args: Namespace) -> int:

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from ..engine.errors import ConfigError, SnaptuiError
 
-VERBS = ("status", "cancel", "resubmit", "logs", "results", "show", "reproduce", "snapshots", "launch", "recover",
-         "metrics", "plot", "alloc")
 METRICS_VERBS = ("metrics", "plot")  # in cli/metrics.py
 
 
@@ -60,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     snapshots.add_argument("--older-than", default="14d", help="gc: only snapshots older than this (e.g. 14d, 12h)")
     snapshots.add_argument("--dry-run", action="store_true", help="gc: say what would be removed")
     snapshots.add_argument("--branches", action="store_true", help="gc: delete the snapshot branches too")
-    recover = verbs.add_parser("recover", help="finish (or --abort) a launch that was interrupted; --rebuild a lost store")
+    recover = verbs.add_parser("recover",
+                               help="finish (or --abort) a launch that was interrupted; --rebuild a lost store")
     recover.add_argument("sweep", nargs="?", help="default: every interrupted launch")
     recover.add_argument("--abort", action="store_true", help="undo it: stop its jobs, remove its snapshot")
     recover.add_argument("--rebuild", action="store_true",
@@ -113,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SnaptuiError as exc:
         # one logical line, however narrow the terminal (a wrapped message reads as several)
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)  # "snaptui[plot]" is not markup
+        # escaped: "snaptui[plot]" is not markup
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         return exc.exit_code
     except BrokenPipeError:
         return _reader_went_away()

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine.api import Engine
-from ..engine.errors import ConfigError, SnaptuiError
+from ..engine.errors import ConfigError
 from ..engine.views import competes
 from ..format import STATE_STYLE
 
@@ -46,7 +46,8 @@ def _warn_problems(reader, jobs) -> None:
         for problem in problems:
             seen.setdefault(problem, []).append(refs[index])
     for problem, where in seen.items():
-        err.print(f"[yellow]warning:[/] {escape(problem)} (job {', '.join(where[:5])}{' ...' if len(where) > 5 else ''})",
+        jobs = ", ".join(where[:5]) + (" ..." if len(where) > 5 else "")
+        err.print(f"[yellow]warning:[/] {escape(problem)} (job {jobs})",
                   markup=True)
 
 

@@ -33,7 +33,8 @@ def show_config(engine: Engine, args: Namespace, out: Console) -> int:
                             ("config: ", "dim"), where))
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
     for column in ("key", "value", "unit", "from"):
-        table.add_column(column, no_wrap=column != "value", overflow="fold", max_width=36 if column == "value" else None)
+        table.add_column(column, no_wrap=column != "value", overflow="fold",
+                         max_width=36 if column == "value" else None)
     table.add_column("what it does", overflow="fold")
     for row in rows:
         source_style = "dim" if row.source == "default" else "cyan"

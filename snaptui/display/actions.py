@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-SCOPES = ("app", "sweeps", "sweep", "job", "snapshots", "launch", "curves")
-
 
 @dataclass(frozen=True)
 class Action:

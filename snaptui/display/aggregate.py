@@ -88,7 +88,8 @@ class Aggregation:
         for key, found in values.items():
             cell = cells[key]
             cell.mean = sum(found) / len(found)
-            cell.spread = math.sqrt(sum((v - cell.mean) ** 2 for v in found) / (len(found) - 1)) if len(found) > 1 else 0.0
+            cell.spread = math.sqrt(sum((v - cell.mean) ** 2 for v in found) / (len(found) - 1)) \
+                if len(found) > 1 else 0.0
             cell.n = len(found)
 
     # -- the grid, as SweepModel answers it -------------------------------------------------

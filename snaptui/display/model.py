@@ -72,7 +72,8 @@ class SweepModel:
         self._metric_ranges: dict[str, tuple[float, float]] = {}
         self.running: set[int] = {i for i, job in self.jobs.items() if job.state is JobState.RUNNING}
         self.flagged: dict[int, str] = {}                      # job index -> why (NaN/inf, silent log)
-        self._store_counts: dict[JobState, int] = {} if self.complete else dict(sweep.counts)   # until every job is read
+        # until every job is read
+        self._store_counts: dict[JobState, int] = {} if self.complete else dict(sweep.counts)
         self._read_counts: Counter = Counter(job.attempt.state for job in jobs)   # the jobs read, kept up to date
         self._eta: tuple[float, float | None] | None = None   # (when, seconds left then)
         self._recompute_results()
@@ -214,7 +215,8 @@ class SweepModel:
     def eta_due(self, now: float) -> bool:
         """Whether the ETA should be estimated again: an estimate reads every job, so a large sweep's is
         made again every len/ETA_JOBS_PER_SECOND seconds and counts down in between."""
-        return self.complete and (self._eta is None or not 0 <= now - self._eta[0] < len(self.jobs) / ETA_JOBS_PER_SECOND)
+        return self.complete and (self._eta is None
+                                  or not 0 <= now - self._eta[0] < len(self.jobs) / ETA_JOBS_PER_SECOND)
 
     def estimate_eta(self, jobs: list, now: float) -> tuple[float, float | None]:
         """(now, seconds left) from a list of the jobs: may run off the UI thread (set_eta takes it)."""
@@ -291,7 +293,8 @@ class SweepModel:
 
     def cells(self, rows: int, cols: int) -> list[int]:
         """The jobs of the grid's first `rows` x `cols` cells: what a first screen shows."""
-        found = [index for row in range(min(rows, self.n_rows)) for index in self.row_cells(row, 0, min(cols, self.n_cols))]
+        found = [index for row in range(min(rows, self.n_rows))
+                 for index in self.row_cells(row, 0, min(cols, self.n_cols))]
         return [index for index in found if index is not None]
 
     def position(self, index: int) -> tuple[int, int] | None:

@@ -1,7 +1,7 @@
 """Keeping the UI thread responsive while a large sweep is read in a thread.
 
-Full garbage collections. A 100,000-job sweep is ~500,000 objects the cyclic collector tracks. While they are read the heap
-keeps growing by a quarter, which starts a full collection each time, over every object: 0.1-0.2 s
+Full garbage collections. A 100,000-job sweep is ~500,000 objects the cyclic collector tracks. While they are read
+the heap keeps growing by a quarter, which starts a full collection each time, over every object: 0.1-0.2 s
 with the GIL held, whichever thread allocated last, so the screen froze that long (measured with
 gc.callbacks: the stalls of a key pressed while reading were these passes). Jobs read are moved to
 the collector's permanent generation (gc.freeze, O(1)) as they are filed, so later passes skip

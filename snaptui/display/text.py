@@ -5,7 +5,7 @@ import time
 from rich.text import Text
 
 from snaptui.engine.states import JobState, done_count
-from snaptui.format import STATE_STYLE, duration
+from snaptui.format import STATE_STYLE
 
 BAR_ORDER = [JobState.COMPLETED, JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED, JobState.RUNNING,
              JobState.UNKNOWN, JobState.PENDING]
@@ -31,10 +31,6 @@ def count_bar(counts: dict[JobState, int], total: int, width: int = 12) -> Text:
         text.append(state.symbol, style=STATE_STYLE[state])
     text.append(f" {done_count(counts):,}/{total:,}")
     return text
-
-
-def state_text(state: JobState) -> Text:
-    return Text(f"{state.symbol} {state.value}", style=STATE_STYLE[state], no_wrap=True)
 
 
 def clock_time(at: float | None, now: float) -> str:

@@ -181,7 +181,7 @@ class Agent:
             if not isinstance(exc, sqlite3.OperationalError):  # damaged, not busy or full: stop, never spin
                 raise StoreUnusable(f"the store {self.store.path} is damaged ({exc})") from exc
             self._log_failure(what, exc)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - logged (once a minute when it repeats); the agent goes on
             self._log_failure(what, exc)
 
     def _log_failure(self, what: str, exc: Exception) -> None:

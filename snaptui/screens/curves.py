@@ -17,7 +17,6 @@ from textual.widgets import Footer, Static
 
 from snaptui.display import actions
 from snaptui.engine.views import competes
-from snaptui.format import format_result
 from snaptui.widgets.curves import CurvesPlot, colour_at, legend_line
 from .base import EngineScreen
 

@@ -58,7 +58,8 @@ class SweepScreen(EngineScreen):
         yield SnaptuiFooter()
 
     def on_mount(self) -> None:
-        responsive.keep(self)   # the app's own long-lived objects too: a full pass over them took ~0.1 s early in a read
+        # the app's own long-lived objects too: a full pass over them took ~0.1 s early in a read
+        responsive.keep(self)
         self._load()
         self.set_interval(1.0, self._tick, name="clock")
         self.set_interval(METRICS_INTERVAL_S, self._read_metrics_if_due, name="metrics")

@@ -230,7 +230,8 @@ class SweepsScreen(EngineScreen):
         self.snaptui.confirm(
             Confirmation(f"Cancel sweep {sweep.id} {sweep.name}?", f"{live:,} unfinished jobs will be cancelled."),
             lambda: self.snaptui.command("cancel", self.engine.cancel_sweep, sweep.id,
-                                         done=lambda jobs: self.notify(f"cancelled {jobs_phrase(len(jobs))} of sweep {sweep.id}")))
+                                         done=lambda jobs: self.notify(
+                                             f"cancelled {jobs_phrase(len(jobs))} of sweep {sweep.id}")))
 
     def action_resubmit_failed(self) -> None:
         sweep = self.selected()
@@ -246,4 +247,5 @@ class SweepsScreen(EngineScreen):
             Confirmation(f"Resubmit {jobs_phrase(n)} of sweep {sweep.id} {sweep.name} ({phrase})?",
                          "Every failed, cancelled and timed-out job gets a new attempt.", yes="Resubmit", danger=False),
             lambda: self.snaptui.command("resubmit", self.engine.resubmit_failed, sweep.id,
-                                         done=lambda jobs: self.notify(f"resubmitted {jobs_phrase(len(jobs))} of sweep {sweep.id}")))
+                                         done=lambda jobs: self.notify(
+                                             f"resubmitted {jobs_phrase(len(jobs))} of sweep {sweep.id}")))

@@ -39,7 +39,7 @@ def test_values_with_shell_metacharacters_newlines_and_dashes_reach_the_job_lite
     assert wait_sweep_done(engine, sweep.id).counts == {JobState.COMPLETED: len(NASTY)}
     echoed = []
     for job in engine.jobs(sweep.id):
-        line = next(l for l in engine.log_paths(job)[0].read_text().splitlines() if l.startswith("ARGS "))
+        line = next(t for t in engine.log_paths(job)[0].read_text().splitlines() if t.startswith("ARGS "))
         echoed.append(json.loads(line[5:])[0])
     assert echoed == NASTY
     assert not (engine.repo_root / "pwned").exists()
@@ -105,11 +105,11 @@ def test_snaptuis_files_are_private_to_the_user(engine, report):
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to give the store to another user")
 def test_a_store_owned_by_someone_else_is_refused(git_repo, report):
-    Engine(git_repo).store  # create it
+    _ = Engine(git_repo).store  # create it
     db = git_repo / ".snaptui" / "state.db"
     os.chown(db, 65534, 65534)
     with pytest.raises(SnaptuiError, match="belongs to another user; refusing to use it"):
-        Engine(git_repo).store
+        _ = Engine(git_repo).store
     result = run_cli(["status"], cwd=git_repo)
     assert result.returncode == 1 and "belongs to another user" in result.stderr
     report("a store owned by another user", "refused with a clear message, nothing read or written")

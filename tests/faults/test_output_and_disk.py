@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import time
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
@@ -40,7 +39,8 @@ def engine(git_repo):
 
 def test_garbage_long_lines_progress_bars_and_a_flood_stay_bounded(engine, report):
     (engine.repo_root / "flood.py").write_text(FLOOD)
-    sweep = engine.launch(engine.plan(write_sweep(engine.repo_root, 'name = "flood"\ncommand = ["python", "flood.py"]\n')))
+    sweep_file = write_sweep(engine.repo_root, 'name = "flood"\ncommand = ["python", "flood.py"]\n')
+    sweep = engine.launch(engine.plan(sweep_file))
     done = wait_sweep_done(engine, sweep.id, 180)
     job = engine.jobs(sweep.id)[0]
     assert done.counts == {JobState.COMPLETED: 1} and job.attempt.results == {"lines": "done"}

@@ -1,12 +1,11 @@
 """Paths as they are: a folder literally named `$T` is that folder, a newline in a path is refused, never cut."""
 from __future__ import annotations
 
-import shutil
 import textwrap
 
 import pytest
 
-from tests.conftest import git, run_cli, stop_everything, wait_until
+from tests.conftest import git, run_cli, stop_everything
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -39,8 +39,8 @@ def test_metrics_table_csv_and_json(finished_sweep):
     repo = finished_sweep
     table = run_cli(["metrics", "curves"], repo)
     assert table.returncode == 0, table.stderr
-    lines = [l for l in table.stdout.splitlines() if " loss " in f" {l} "]
-    assert len(lines) == 3 and all(" 5 " in l for l in lines)  # 5 points per job
+    lines = [t for t in table.stdout.splitlines() if " loss " in f" {t} "]
+    assert len(lines) == 3 and all(" 5 " in t for t in lines)  # 5 points per job
     rows = list(csv.DictReader(io.StringIO(run_cli(["metrics", "curves", "--csv"], repo).stdout)))
     assert len(rows) == 15 and set(rows[0]) == {"job", "attempt", "lr", "metric", "step", "value"}
     assert [float(r["value"]) for r in rows if r["job"].endswith("/2")][:2] == [1.0, pytest.approx(1 / 101)]
@@ -86,4 +86,4 @@ def test_a_tensorboard_file_without_tensorboard_installed_is_named_not_fatal(fin
     done = run_cli(["metrics", "curves"], repo, env={"PYTHONPATH": str(blocker)})
     assert done.returncode == 0, done.stderr
     assert "needs the tensorboard package: pip install 'snaptui[tensorboard]'" in done.stderr
-    assert len([l for l in done.stdout.splitlines() if " loss " in f" {l} "]) == 3  # the logs still read
+    assert len([t for t in done.stdout.splitlines() if " loss " in f" {t} "]) == 3  # the logs still read

@@ -167,10 +167,10 @@ def tsv_reader():
 def test_a_metrics_file_format_is_one_reader_registration(engine, tsv_reader):
     """A format snaptui does not read (tab-separated step/name/value lines) is read once its reader is
     registered (engine/metrics/readers.py) and `metrics.files` names its files."""
-    sweep_file = write_sweep(engine.repo_root, '''
-        name = "tsv"
-        command = ["python", "-c", "import os; open(os.environ['SNAPTUI_JOB_DIR'] + '/m.tsv', 'w').write('0\\\\tloss\\\\t2\\\\n1\\\\tloss\\\\t1\\\\n')"]
-    ''')
+    (engine.repo_root / "tsv.py").write_text(
+        "import os\nwith open(os.environ['SNAPTUI_JOB_DIR'] + '/m.tsv', 'w') as f:\n"
+        "    f.write('0\\tloss\\t2\\n1\\tloss\\t1\\n')\n")
+    sweep_file = write_sweep(engine.repo_root, 'name = "tsv"\ncommand = ["python", "tsv.py"]\n')
     sweep = engine.launch(engine.plan(sweep_file))
     wait_sweep_done(engine, sweep.id)
     (job,) = engine.jobs(sweep.id)

@@ -155,7 +155,8 @@ async def test_a_cursor_move_draws_what_a_full_redraw_would(engine, git_repo):
     from snaptui.widgets.matrix import Matrix
 
     def shown(app) -> list:
-        return [[(segment.text, segment.style) for segment in strip] for strip in app.screen._compositor.render_strips()]
+        return [[(segment.text, segment.style) for segment in strip]
+                for strip in app.screen._compositor.render_strips()]
 
     sweep_id = build(engine, git_repo)["grid"]
     app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)

@@ -127,7 +127,8 @@ async def test_launch_preview_follows_edits_and_new_files_and_a_stale_plan_is_re
         await until_text(pilot, "3 jobs")
         path.write_text(two)                                          # edited while the dialog is open
         await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and "changed since its preview" in app.screen.body,
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                    and "changed since its preview" in app.screen.body,
                     message="the stale launch refused, in a dialog that waits")
         assert not engine.sweeps()                                    # nothing was launched
         await pilot.press("enter")
@@ -171,7 +172,8 @@ async def test_a_tui_launch_shows_the_notes_the_cli_prints(git_repo):
     from tests.conftest import stop_everything, write_sweep
 
     config = git_repo / "snaptui.toml"
-    config.write_text(config.read_text().replace("[snapshot]\n", '[snapshot]\npush_to_remote = true\nremote = "nowhere"\n'))
+    config.write_text(config.read_text().replace("[snapshot]\n",
+                                                 '[snapshot]\npush_to_remote = true\nremote = "nowhere"\n'))
     write_sweep(git_repo, 'name = "noted"\ncommand = ["python", "job.py"]\n', "noted.toml")
     engine = Engine(git_repo)
     try:
@@ -246,7 +248,6 @@ async def test_table_sort_keeps_the_cursor_in_view_in_header_order_and_says_so(e
 
 async def test_next_failed_from_the_grid(engine, git_repo):
     from snaptui.screens.sweep import SweepScreen
-    from snaptui.widgets.matrix import Matrix
 
     sweep_id = many_jobs(engine, git_repo, 12)
     app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)

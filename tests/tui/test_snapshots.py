@@ -161,7 +161,8 @@ async def snapshots_loaded(pilot) -> None:
     from textual.widgets import DataTable
 
     await pilot.press("s")
-    await until(pilot, lambda: pilot.app.screen.query(DataTable) and pilot.app.screen.query_one(DataTable).row_count == 2,
+    await until(pilot, lambda: pilot.app.screen.query(DataTable)
+                and pilot.app.screen.query_one(DataTable).row_count == 2,
                 timeout=10)
     await until(pilot, lambda: "train.py" in str(pilot.app.screen.query_one("#snapshot-detail").render()), timeout=10)
 

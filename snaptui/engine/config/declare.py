@@ -141,7 +141,8 @@ def info(cls: type) -> dict[str, SettingInfo]:
         kinds, items = _kinds(base)
         extra = (meta.extra if meta is not None and meta.extra else {}) or {}
         default = field.default_factory() if field.default_factory is not msgspec.NODEFAULT else field.default
-        bounds = {k: getattr(meta, k) for k in ("ge", "gt", "le", "lt") if meta is not None and getattr(meta, k) is not None}
+        bounds = {k: getattr(meta, k) for k in ("ge", "gt", "le", "lt")
+                  if meta is not None and getattr(meta, k) is not None}
         found[field.name] = SettingInfo(
             name=field.name, annotation=annotation, kinds=kinds, items=items, optional=optional, default=default,
             help=(meta.description if meta is not None else None) or "", unit=extra.get("unit", ""),

@@ -70,7 +70,7 @@ class Executor(ABC):
         self.submit(sweep, attempts)
         return True
 
-    def dispatch_queued(self) -> None:
+    def dispatch_queued(self) -> None:  # noqa: B027 - optional: most executors queue nothing
         """Start queued attempts as room frees up; called by the agent on every tick (default: none queue)."""
 
     @abstractmethod
@@ -94,7 +94,7 @@ class Executor(ABC):
     def poll_interval(self) -> float:
         return 1.0
 
-    def quick_poll(self, attempts: list[Attempt]) -> None:
+    def quick_poll(self, attempts: list[Attempt]) -> None:  # noqa: B027 - optional: nothing cheap to check
         """Cheap checks the agent makes on every tick, between scheduler polls (default: none)."""
 
     def wait_for_event(self, timeout: float) -> bool:

@@ -61,7 +61,9 @@ def _record_failure(line: str, exc: Exception) -> None:
     """
     try:
         folder = Path(json.loads(line)["folder"])
-    except Exception:
+    except (ValueError, KeyError, TypeError) as bad:   # not even a request: no job folder to report in
+        print(f"snaptui worker: cannot record the failure ({exc!r}) of a request without a folder: {bad!r}",
+              file=sys.stderr, flush=True)
         return
     give_up = time.monotonic() + RECORD_GIVE_UP_S
     killed = False
@@ -71,7 +73,8 @@ def _record_failure(line: str, exc: Exception) -> None:
             if manifest.get("command") and not killed:
                 _signal_group(manifest["command"]["pgid"], signal.SIGKILL)
                 killed = True
-            manifest.update(state="FAILED", ended_at=manifest.get("ended_at") or time.time(), exit_code=manifest.get("exit_code"),
+            manifest.update(state="FAILED", ended_at=manifest.get("ended_at") or time.time(),
+                            exit_code=manifest.get("exit_code"),
                             reason=manifest.get("reason") or f"snaptui worker error: {exc!r}")
             write_json_atomic(folder / MANIFEST_NAME, manifest)
             return
@@ -79,7 +82,9 @@ def _record_failure(line: str, exc: Exception) -> None:
             if time.monotonic() > give_up:
                 return
             time.sleep(RECORD_RETRY_S)
-        except Exception:
+        except Exception as failed:  # noqa: BLE001 - said on stderr (the agent's log): the job is then settled
+            print(f"snaptui worker: cannot record the failure of {folder} ({exc!r}): {failed!r}",  # as vanished
+                  file=sys.stderr, flush=True)
             return
 
 
@@ -90,7 +95,7 @@ def main() -> int:
             continue
         try:
             state = run_request(line)
-        except Exception as exc:  # a broken request must not take the slot down, nor hang its job
+        except Exception as exc:  # noqa: BLE001 - a broken request must not take the slot down, nor hang its job
             print(f"snaptui worker: {exc!r}", file=sys.stderr, flush=True)
             _record_failure(line, exc)
             state = "ERROR"

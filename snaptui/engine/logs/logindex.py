@@ -96,10 +96,6 @@ class LineIndex:
         starts = self._starts
         return len(starts) - (1 if starts[-1] == self.indexed else 0)
 
-    @property
-    def ends_partial(self) -> bool:
-        return self._starts[-1] < self.indexed
-
     def span(self, number: int) -> tuple[int, int]:
         """Byte range of a line, without its newline."""
         starts = self._starts

@@ -33,7 +33,7 @@ def literal_prefix(pattern: str) -> bytes:
     if not pattern.startswith("^"):
         return b""
     out = []
-    for index, char in enumerate(pattern[1:], start=1):
+    for char in pattern[1:]:
         if char in _META:
             if char in "*?{" and out:
                 out.pop()  # the previous character is optional or repeated: not a fixed prefix

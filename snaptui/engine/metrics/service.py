@@ -132,7 +132,7 @@ class Metrics:
                     points = _read(kind, path, state, parser, budget)
                 except TensorBoardMissing as exc:
                     points, problem = [], str(exc)
-                except Exception as exc:  # a malformed file must not stop the other sources
+                except Exception as exc:  # noqa: BLE001 - recorded as the source's problem (shown); the others go on
                     points, problem = [], f"{path.name}: {exc}"
                 count = self.db.save(conn, source_id, attempt_id, state, points, problem)
             moved = state.offset - before if state.offset >= before else state.offset
@@ -149,10 +149,6 @@ class Metrics:
         attempt = job.attempt if isinstance(job, Job) else job
         steps, values = self.db.series(attempt.id, metric)
         return Series(metric, steps, values, maximized(metric, self.settings.maximize))
-
-    def all_series(self, job: Job | Attempt) -> dict[str, Series]:
-        attempt = job.attempt if isinstance(job, Job) else job
-        return {name: self.series(attempt, name) for name in self.db.metric_names([attempt.id])}
 
     def summaries(self, jobs: Iterable[Job], metric: str, mode: str = "final",
                   last_n: int | None = None) -> dict[int, float | None]:

@@ -4,8 +4,8 @@ A snapshot is in use while any sweep recorded on it has a job that is not final;
 gc never touches those. Snapshot branches are shared by every worktree of a repository while
 each worktree keeps its own store, so "in use" is asked of every worktree's store (a sweep
 launched from a linked worktree keeps its snapshot too). Files a job wrote into a worktree are
-moved back into the repository before the worktree goes, or the worktree is kept. A worktree that gc removed comes back on demand (resubmit,
-reproduce) from the snapshot's branch or commit, which gc only deletes when asked.
+moved back into the repository before the worktree goes, or the worktree is kept. A worktree that gc removed comes
+back on demand (resubmit, reproduce) from the snapshot's branch or commit, which gc only deletes when asked.
 """
 from __future__ import annotations
 

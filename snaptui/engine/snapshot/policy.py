@@ -221,7 +221,8 @@ def scan_worktree(g, env: dict, excludes: list[str]) -> tuple[list[str], list[st
     if unmerged:
         names = sorted(set(unmerged))
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        raise SnapshotError(f"unmerged paths in the index ({shown}): resolve the merge conflict first, then launch again")
+        raise SnapshotError(f"unmerged paths in the index ({shown}): resolve the merge conflict first, "
+                            "then launch again")
     warnings = [f"embedded git repository {name} is recorded as a commit only; its files are not in the snapshot"
                 for name in embedded]
     return untracked, embedded, warnings

@@ -19,7 +19,8 @@ def push_in_background(repo_root: Path, remote: str, branch: str, commit: str, s
     """Start a detached push; returns the log it writes its outcome to."""
     log = state_dir / f"push-{branch.replace('/', '-')}.log"
     with open(os.devnull, "rb") as devnull:
-        subprocess.Popen([sys.executable, "-m", "snaptui.engine.snapshot.push", str(repo_root), remote, branch, commit, str(log)],
+        subprocess.Popen([sys.executable, "-m", "snaptui.engine.snapshot.push", str(repo_root), remote, branch, commit,
+                          str(log)],
                          stdin=devnull, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                          close_fds=True)
     return log

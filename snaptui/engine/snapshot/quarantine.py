@@ -47,7 +47,8 @@ class Quarantine:
         self.objects, self.folder = objects, folder
         alternates = [str(objects)] + [a for a in os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES", "").split(
             os.pathsep) if a]
-        self.env = {"GIT_OBJECT_DIRECTORY": str(folder), "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(alternates)}
+        self.env = {"GIT_OBJECT_DIRECTORY": str(folder),
+                    "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(alternates)}
 
     def migrate(self) -> None:
         """Move the new objects into the repository: loose ones, then packs (.idx last, as git does)."""

@@ -469,5 +469,5 @@ def _user() -> str:
     import getpass
     try:
         return getpass.getuser()
-    except Exception:  # no passwd entry in some containers
+    except (KeyError, OSError):  # no passwd entry in some containers
         return str(os.getuid())

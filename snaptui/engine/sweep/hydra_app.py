@@ -6,9 +6,9 @@ app, each job is given ``hydra.run.dir=outputs/<sweep name>/<sweep id>/<job inde
 working folder as Hydra's own default is (``outputs/`` is linked from the snapshot to the repository),
 unless the user set the run dir: in the sweep file (command, params, grid or zip), or in the app's primary
 config or its ``hydra/`` config group to a pattern that tells jobs apart (one named after the time alone,
-as Hydra's default and many templates are, is replaced, and the note says so). A command that is not a Hydra app gets no argument it did not ask
-for. Whether it is one is read from its script (``@hydra.main``, or ``hydra.main(...)`` called) unless the
-sweep file says ``hydra = true`` or ``false``.
+as Hydra's default and many templates are, is replaced, and the note says so). A command that is not a Hydra app
+gets no argument it did not ask for. Whether it is one is read from its script (``@hydra.main``, or
+``hydra.main(...)`` called) unless the sweep file says ``hydra = true`` or ``false``.
 """
 from __future__ import annotations
 

@@ -143,7 +143,8 @@ def check_command(spec: SweepSpec, argv: list[str], workdir: Path) -> None:
     program = argv[0]
     cwd = workdir / (spec.workdir or ".")
     if not cwd.is_dir():
-        raise ConfigError.single(spec.path, "workdir", f"{spec.workdir!r} does not exist in the code to run ({workdir})")
+        raise ConfigError.single(spec.path, "workdir",
+                                 f"{spec.workdir!r} does not exist in the code to run ({workdir})")
     if "/" in program:
         target = Path(program) if Path(program).is_absolute() else cwd / program
         if not target.exists():

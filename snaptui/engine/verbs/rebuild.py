@@ -123,7 +123,8 @@ def _attempt_from(manifest: dict, executor: str) -> dict:
         reason = f"{reason}; {manifest['result_problem']}" if reason else manifest["result_problem"]
     proc = {"worker": manifest.get("runner")} if executor == "local" else {}
     return {"job_idx": manifest["job_index"], "number": manifest["attempt"], "state": state,
-            "executor_id": manifest.get("executor_id"), "log_dir": manifest.get("log_dir"), "node": manifest.get("host"),
+            "executor_id": manifest.get("executor_id"), "log_dir": manifest.get("log_dir"),
+            "node": manifest.get("host"),
             "submitted_at": manifest.get("started_at"), "started_at": manifest.get("started_at"),
             "ended_at": manifest.get("ended_at"), "exit_code": manifest.get("exit_code"), "reason": reason,
             "results": manifest.get("results") or {}, "proc": proc, "claimed": 1}

@@ -14,7 +14,8 @@ class SnapshotVerbs:
 
     @staticmethod
     def parse_age(text: str) -> float:
-        """'14d', '12h', '30m' in seconds; ConfigError when it is none of these."""
+        """'14d', '12h', '30m', '2w' (a bare number: days) in seconds; a SnaptuiError naming --older-than
+        (exit 1) when it is none of these."""
         from snaptui.engine.snapshot.housekeeping import parse_age
         return parse_age(text)
 

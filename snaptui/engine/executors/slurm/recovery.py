@@ -132,7 +132,8 @@ def scancel_and_report(targets: list[str], tasks: list[str]) -> list[str]:
     for job_id in tasks:
         record = after.get(job_id)
         by_state.setdefault(record.slurm_state if record else "not in accounting", []).append(job_id)
-    states = "; ".join(f"{state}: {', '.join(sorted(jobs, key=_task_order))}" for state, jobs in sorted(by_state.items()))
+    states = "; ".join(f"{state}: {', '.join(sorted(jobs, key=_task_order))}"
+                       for state, jobs in sorted(by_state.items()))
     return [f"scancel {' '.join(targets)} exited 0; accounting now says {states}"]
 
 

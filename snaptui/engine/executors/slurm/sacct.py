@@ -97,7 +97,8 @@ def parse(text: str) -> dict[str, SlurmRecord]:
         for one in ids:
             records[one] = SlurmRecord(
                 job_id=one, slurm_state=base_state, state=SLURM_STATES.get(base_state, JobState.UNKNOWN),
-                exit_code=int(code) if code.isdigit() else None, signal=int(sig) if sig.isdigit() and int(sig) else None,
+                exit_code=int(code) if code.isdigit() else None,
+                signal=int(sig) if sig.isdigit() and int(sig) else None,
                 node=None if node in ("", "None assigned") else node, submit=_time(submit), start=_time(start),
                 end=_time(end), user=user, reason=reason or None)
     return records
