@@ -35,7 +35,7 @@ def batch(engine: Engine, args: Namespace) -> int:
     sweep_file = args.batch if args.batch is not None else args.sweep_file
     plan = engine.plan(sweep_file, profile=args.profile, sets=args.sets, no_snapshot=args.no_snapshot)
     for note in plan.notes:
-        out.print(f"note: {note}")
+        out.print(f"note: {note}", markup=False)
     if getattr(args, "dry_run", False):
         describe_plan(out, plan)
         return print_preview(out, plan)
