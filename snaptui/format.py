@@ -91,3 +91,19 @@ def progress_text(counts: Mapping[JobState, int], total: int | None = None, *, s
             label = f"{state.symbol}{n}" if compact else f"{n} {state.value.lower()}"
             text.append(f"{state.symbol} {label}" if symbols and not compact else label, style=STATE_STYLE[state])
     return text
+
+
+def cancel_outcome(jobs) -> str:
+    """What a cancel did, from the jobs as the engine read them back after it: 'cancelled 2 jobs; 1 had
+    already completed; 1 still stopping'. A job that ended as it was cancelled is not called cancelled."""
+    cancelled = sum(1 for j in jobs if j.state == JobState.CANCELLED)
+    ended: dict[str, int] = {}
+    for job in jobs:
+        if job.state.is_final and job.state != JobState.CANCELLED:
+            ended[job.state.value.lower()] = ended.get(job.state.value.lower(), 0) + 1
+    stopping = sum(1 for j in jobs if not j.state.is_final)
+    parts = [f"cancelled {cancelled} job{'s' if cancelled != 1 else ''}"]
+    parts += [f"{n} had already {state}" for state, n in ended.items()]
+    if stopping:
+        parts.append(f"{stopping} still stopping")
+    return "; ".join(parts)

@@ -155,7 +155,8 @@ def test_cancelling_a_queued_job_means_it_never_starts(engine, tmp_path):
         i = [0, 1, 2]
     ''', sets=["max_parallel_jobs=1"])
     queued = engine.jobs(sweep.id)[2]
-    assert engine.cancel([queued]) == [queued]
+    after = engine.cancel([queued])  # read back: what became of it
+    assert [(j.index, j.state) for j in after] == [(2, JobState.CANCELLED)]
     done = wait_sweep_done(engine, sweep.id)
     assert done.counts == {JobState.COMPLETED: 2, JobState.CANCELLED: 1}
     assert engine.jobs(sweep.id)[2].attempt.executor_id is None

@@ -14,10 +14,10 @@ from rich.text import Text
 
 from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
-from ..engine.states import RETRYABLE_STATES
+from ..engine.states import RETRYABLE_STATES, JobState
 from ..engine.views import competes, maximized
 from ..display.columns import column as job_column
-from ..format import STATE_STYLE, duration, profile_label, progress_text, size_text
+from ..format import STATE_STYLE, cancel_outcome, duration, profile_label, progress_text, size_text
 
 import os
 
@@ -135,11 +135,20 @@ def _jobs_for(engine: Engine, ref: str):
 
 
 def cancel(engine: Engine, args: Namespace) -> int:
-    cancelled = engine.cancel(_jobs_for(engine, args.ref))
-    if not cancelled:
+    """One line per job saying what became of it (read back after the cancel, not assumed)."""
+    after = engine.cancel(_jobs_for(engine, args.ref))
+    if not after:
         out.print("nothing to cancel: every job named is already finished")
-    for job in cancelled:
-        out.print(f"cancelled {job.ref} {job.label}")
+    for job in after:
+        if job.state == JobState.CANCELLED:
+            line = f"cancelled {job.ref} {job.label}"
+        elif job.state.is_final:
+            line = f"{job.ref} {job.label} had already ended: {job.state.value}"
+        else:
+            line = f"{job.ref} {job.label}: cancel requested, still stopping ({job.state.value}; `snaptui status` shows its end)"
+        out.print(line, markup=False, soft_wrap=True)
+    if len(after) > 1:
+        out.print(cancel_outcome(after), markup=False)
     return 0
 
 

@@ -346,7 +346,9 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     # -- acting ----------------------------------------------------------------------
     def cancel(self, jobs: list[Job]) -> list[Job]:
-        """Cancel jobs that are not final yet; returns the ones that were cancelled."""
+        """Cancel jobs that are not final yet; returns them as they are once it is done, read back from
+        the store, so a face says what happened: CANCELLED, or another final state (the job ended as it
+        was cancelled: a completed job stays completed), or not final yet (still stopping)."""
         live = [j for j in jobs if not j.state.is_final]
         by_executor: dict[str, list[Attempt]] = {}
         to_kill = set(self.store.request_cancel([j.attempt.id for j in live]))
@@ -356,7 +358,10 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                 by_executor.setdefault(sweep.executor, []).append(self.store.attempt(job.attempt.id))
         for name, attempts in by_executor.items():
             executor_for(name, self.store, self.repo_root).cancel(attempts)
-        return live
+        by_sweep: dict[int, list[int]] = {}
+        for job in live:
+            by_sweep.setdefault(job.sweep_id, []).append(job.index)
+        return [job for sweep_id, indexes in by_sweep.items() for job in self.store.jobs_by_index(sweep_id, indexes)]
 
     def cancel_sweep(self, sweep_id: int) -> list[Job]:
         return self.cancel(self.jobs(sweep_id))

@@ -17,6 +17,7 @@ from snaptui.widgets.filterbox import FilterBox
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.engine.errors import SnaptuiError
 from snaptui.display.lines import job_line
+from snaptui.format import cancel_outcome
 from snaptui.widgets.logview import LogView
 from .base import EngineScreen
 from .job_panels import log_status_text, manifest_text
@@ -294,7 +295,7 @@ class JobScreen(EngineScreen):
 
         self.snaptui.confirm(cancel_jobs([job], self.sweep_id), lambda: self.snaptui.command(
             "cancel", self.engine.cancel, [job],
-            done=lambda jobs: (self.notify(f"cancelled {len(jobs)} job"), self.snaptui.poll_now())))
+            done=lambda jobs: (self.notify(cancel_outcome(jobs)), self.snaptui.poll_now())))
 
     def action_resubmit(self) -> None:
         job = self.job

@@ -23,7 +23,7 @@ from snaptui.display.model import ETA_INLINE, SweepModel, result_ranges
 from snaptui.display.sweepmetrics import INTERVAL_S as METRICS_INTERVAL_S, SweepMetrics
 from snaptui.display.text import sweep_branch
 from snaptui.engine.states import RETRYABLE_STATES
-from snaptui.format import jobs_phrase, profile_label, states_phrase
+from snaptui.format import cancel_outcome, jobs_phrase, profile_label, states_phrase
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.widgets.jobgrid import JobGrid
 from snaptui.widgets.jobtable import JobTable
@@ -307,7 +307,8 @@ class SweepScreen(EngineScreen):
     # -- cancel and resubmit: marked jobs or the selected one, or every failed one; each asks first ----
     def _after(self, verb: str):
         def done(jobs: list) -> None:
-            self.notify(f"{verb} {len(jobs)} job{'s' if len(jobs) != 1 else ''}", timeout=3)
+            self.notify(cancel_outcome(jobs) if verb == "cancelled" else
+                        f"{verb} {len(jobs)} job{'s' if len(jobs) != 1 else ''}", timeout=3)
             if self.model is not None:
                 self.model.marked.clear()
                 self.view.redraw()

@@ -12,7 +12,7 @@ from snaptui.widgets.filterbox import FilterBox
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.widgets.lists import ListTable
 from snaptui.engine.states import RETRYABLE_STATES
-from snaptui.format import duration, jobs_phrase, profile_label, states_phrase
+from snaptui.format import cancel_outcome, duration, jobs_phrase, profile_label, states_phrase
 from snaptui.display.dialogs import Confirmation
 from snaptui.display.text import ago, count_bar, sweep_branch, truncate, truncate_left
 from .base import EngineScreen
@@ -230,8 +230,7 @@ class SweepsScreen(EngineScreen):
         self.snaptui.confirm(
             Confirmation(f"Cancel sweep {sweep.id} {sweep.name}?", f"{live:,} unfinished jobs will be cancelled."),
             lambda: self.snaptui.command("cancel", self.engine.cancel_sweep, sweep.id,
-                                         done=lambda jobs: self.notify(
-                                             f"cancelled {jobs_phrase(len(jobs))} of sweep {sweep.id}")))
+                                         done=lambda jobs: self.notify(f"sweep {sweep.id}: {cancel_outcome(jobs)}")))
 
     def action_resubmit_failed(self) -> None:
         sweep = self.selected()

@@ -113,3 +113,38 @@ def test_a_stalled_controller_delays_nothing_but_scheduling(slurm_engine, marker
     report("slurmctld stopped while tasks run, then restarted",
            f"status kept answering; the agent recorded {len(done_while_down)} completion(s) while it was down, "
            f"nothing marked failed; 3/3 completed after the restart")
+
+
+DAEMON_JOB = '''
+import os, subprocess
+daemon = subprocess.Popen(["sleep", "300"], start_new_session=True, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+open(os.path.join(os.environ["MARKER_DIR"], f"{os.environ['SNAPTUI_JOB_INDEX']}.daemon"), "w").write(str(daemon.pid))
+'''
+
+
+def test_a_daemon_a_slurm_job_started_ends_with_it(slurm_engine, marker, report):
+    """The test cluster tracks a step's processes with proctrack/linuxproc: by parent process, so a child that
+    calls setsid() and is re-parented to init escapes it and outlives the job (tried by hand: a `setsid sleep`
+    with its output closed survived its job's COMPLETED). The task's runner is a child subreaper: it adopts
+    such a child and ends it with the job. (proctrack/cgroup would end it too, by the step's cgroup.)"""
+    import psutil
+
+    repo = slurm_engine.repo_root
+    (repo / "daemon_job.py").write_text(DAEMON_JOB)
+    sweep = slurm_engine.launch(slurm_engine.plan(write_sweep(repo, f'''
+        name = "daemon"
+        command = ["python", "daemon_job.py"]
+        profile = "slurm"
+        [env]
+        MARKER_DIR = "{marker}"
+        [grid]
+        i = [0, 1]
+    ''')))
+    assert wait_sweep_done(slurm_engine, sweep.id, 150).counts == {JobState.COMPLETED: 2}
+    pids = [int(p.read_text()) for p in marker.glob("*.daemon")]
+    assert len(pids) == 2
+    gone, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)], timeout=10)
+    assert alive == [], [p.pid for p in alive]
+    report("a Slurm job leaves a setsid daemon (proctrack/linuxproc would lose it)",
+           "the task's runner, a subreaper, adopted and ended it with the job")

@@ -89,6 +89,11 @@ class QueueingExecutor(Executor):
     def reap(self, attempt_id: int) -> None:
         """Tidy up after a job that is over (collect its process); default: nothing."""
 
+    def last_word(self, attempt: Attempt) -> dict | None:
+        """What the process that ran the job said of its end, when it said it elsewhere than in the
+        manifest (a local worker's `done` line); default: nothing."""
+        return None
+
     def poll(self, attempts: list[Attempt]) -> None:
         """A job's end shows in its manifest (a stat per tick); a job killed without a word shows
         only as its processes gone, looked for every LIVENESS_EVERY_S."""
@@ -105,4 +110,4 @@ class QueueingExecutor(Executor):
             if self.alive(attempt):
                 continue
             self.reap(attempt.id)
-            self.states.gone(attempt.id, self.vanished_reason)
+            self.states.gone(attempt.id, self.vanished_reason, self.last_word(attempt))

@@ -45,17 +45,21 @@ class StatePolicy:
                                       node=manifest.get("host"), reason=None)
         if manifest.get("ended_at") is None:
             return False
-        state = JobState(manifest["state"])
+        self.record_end(attempt, manifest)
+        return True
+
+    def record_end(self, attempt: Attempt, report: dict) -> None:
+        """An attempt's end as its job reported it (its manifest, or its worker's last word)."""
+        state = JobState(report["state"])
         if attempt.cancel_requested and state != JobState.COMPLETED:
             state = JobState.CANCELLED
-        reason = "cancelled" if state == JobState.CANCELLED else manifest.get("reason")
-        if manifest.get("result_problem"):
-            reason = f"{reason}; {manifest['result_problem']}" if reason else manifest["result_problem"]
+        reason = "cancelled" if state == JobState.CANCELLED else report.get("reason")
+        if report.get("result_problem"):
+            reason = f"{reason}; {report['result_problem']}" if reason else report["result_problem"]
         self.store.update_attempt(
-            attempt.id, state, exit_code=manifest.get("exit_code"), ended_at=manifest.get("ended_at"),
-            started_at=manifest.get("started_at"), node=manifest.get("host"),
-            results=manifest.get("results") or {}, reason=reason)
-        return True
+            attempt.id, state, exit_code=report.get("exit_code"), ended_at=report.get("ended_at"),
+            started_at=report.get("started_at") or attempt.started_at, node=report.get("host") or attempt.node,
+            results=report.get("results") or {}, reason=reason)
 
     def vanished(self, attempt: Attempt, what: str) -> None:
         """The job is gone and never reported an end: cancelled if asked, else failed, with why."""
@@ -64,8 +68,13 @@ class StatePolicy:
         else:
             self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(), reason=what)
 
-    def gone(self, attempt_id: int, what: str) -> None:
-        """The job's processes are gone: its last manifest decides, or it vanished (`what` says how)."""
+    def gone(self, attempt_id: int, what: str, last_word: dict | None = None) -> None:
+        """The job's processes are gone: its last manifest decides, else what its runner said when it
+        finished (`last_word`: its folder may have vanished with the manifest), or it vanished."""
         fresh = self.store.attempt(attempt_id)
-        if not self.apply_manifest(fresh):
+        if self.apply_manifest(fresh):
+            return
+        if last_word and last_word.get("ended_at") is not None and last_word.get("state") in JobState.__members__:
+            self.record_end(fresh, last_word)
+        else:
             self.vanished(fresh, what)

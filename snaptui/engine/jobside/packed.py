@@ -23,7 +23,7 @@ def packed_folder(task_folder: str | Path, job_index: int, attempt: int) -> Path
 
 def request_cancel(folder: str | Path) -> None:
     path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # made again if it vanished: private, as the engine makes it
     (path / CANCEL_MARKER).touch()
 
 

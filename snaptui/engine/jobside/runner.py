@@ -22,6 +22,7 @@ from .joblogs import log_files
 from .manifest import RESULT_NAME
 from snaptui.engine.procs import start_time
 from .results import read_result_file, scan_log
+from .subreaper import become_subreaper, children, end_adopted
 from .taskreport import Reporter
 
 KILL_GRACE_S = 10.0
@@ -107,6 +108,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     sys.stdout.flush()
     sys.stderr.flush()
     out, err = streams if streams is not None else (None, None)
+    spared = children() if become_subreaper() else None  # what this process ran before the job is not the job's
     try:
         child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=out, stderr=err,
                                  preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
@@ -146,6 +148,8 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
             _stop_group(child)
     code = child.returncode
     _signal_group(child.pid, signal.SIGKILL)  # leftovers the command spawned and did not reap
+    if spared is not None:
+        end_adopted(spared)  # and those that left its group (setsid daemons): adopted by us, ended (subreaper.py)
     results, problem = read_result_file(result_path)
     results = {**scan_log(stdout_path, spec.result_pattern), **results}
     state = "CANCELLED" if cancelled else "TIMEOUT" if timed_out else "COMPLETED" if code == 0 else "FAILED"

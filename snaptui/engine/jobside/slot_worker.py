@@ -12,6 +12,7 @@ finishes it, sees its stdin closed and exits.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from .manifest import MANIFEST_NAME, read_manifest, write_json_atomic
 from .runner import RunSpec, _signal_group, run_attempt_to_logs
+from .subreaper import become_subreaper
 
 
 def submitit_task_vars(executor_id: str, folder: Path) -> dict[str, str]:
@@ -35,7 +37,8 @@ def encode_request(spec: RunSpec, folder: Path, executor_id: str) -> bytes:
                        default=str) + "\n").encode()
 
 
-def run_request(line: str) -> str:
+def run_request(line: str) -> dict:
+    """Run one job; returns its outcome (the worker's `done` line carries it to the agent)."""
     request = json.loads(line)
     spec = RunSpec(**request["spec"])
     folder = Path(request["folder"])
@@ -44,63 +47,77 @@ def run_request(line: str) -> str:
     for key in [k for k in os.environ if k.startswith("SUBMITIT_")]:
         del os.environ[key]
     os.environ.update(submitit_task_vars(executor_id, folder))  # read by runner's task_scheduler_vars
-    return run_attempt_to_logs(spec, folder, executor_id)[0]
+    state, code, reason, results = run_attempt_to_logs(spec, folder, executor_id)
+    return {"executor_id": executor_id, "state": state, "exit_code": code, "reason": reason, "results": results,
+            "ended_at": time.time()}
 
 
 RECORD_RETRY_S = 1.0
 RECORD_GIVE_UP_S = 3600.0
 
 
-def _record_failure(line: str, exc: Exception) -> None:
-    """The job's manifest says it failed and why, so the engine does not wait on it for ever.
+def _record_failure(line: str, exc: Exception) -> dict | None:
+    """The job's manifest says it failed and why, so the engine does not wait on it for ever; returns
+    that end for the worker's `done` line too (the agent's word when no manifest can be written).
 
-    The worker stays alive after a job, so the engine cannot learn of the failure from a dead
-    process as it did with one controller per job: the manifest is the only word. When the
-    disk is full that write fails too, so it is retried (holding the slot, as nothing can run
-    on a full disk anyway) until space comes back or an hour has passed.
+    When the disk is full the write fails too, so it is retried (holding the slot, as nothing can run
+    on a full disk anyway) until space comes back or an hour has passed. Any other failure to write
+    (the folder replaced by a file, made unwritable) is not retried: the `done` line carries the end.
+    A vanished job folder is made again: it is the engine's.
     """
     try:
-        folder = Path(json.loads(line)["folder"])
+        request = json.loads(line)
+        folder = Path(request["folder"])
     except (ValueError, KeyError, TypeError) as bad:   # not even a request: no job folder to report in
         print(f"snaptui worker: cannot record the failure ({exc!r}) of a request without a folder: {bad!r}",
               file=sys.stderr, flush=True)
-        return
+        return None
+    spec = request.get("spec") if isinstance(request.get("spec"), dict) else {}
+    known = {**(spec.get("manifest") or {}), "log_dir": str(folder)}  # the job's ids, should its folder be gone
+    if request.get("executor_id"):
+        known["executor_id"] = request["executor_id"]
     give_up = time.monotonic() + RECORD_GIVE_UP_S
     killed = False
+    end = None
     while True:
         try:
-            manifest = read_manifest(folder) or {}
+            manifest = {**known, **(read_manifest(folder) or {})}
             if manifest.get("command") and not killed:
                 _signal_group(manifest["command"]["pgid"], signal.SIGKILL)
                 killed = True
             manifest.update(state="FAILED", ended_at=manifest.get("ended_at") or time.time(),
                             exit_code=manifest.get("exit_code"),
                             reason=manifest.get("reason") or f"snaptui worker error: {exc!r}")
+            end = {k: manifest.get(k) for k in ("executor_id", "state", "exit_code", "reason", "ended_at")}
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             write_json_atomic(folder / MANIFEST_NAME, manifest)
-            return
-        except OSError:
-            if time.monotonic() > give_up:
-                return
+            return end
+        except OSError as error:
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT) or time.monotonic() > give_up:
+                return end
             time.sleep(RECORD_RETRY_S)
         except Exception as failed:  # noqa: BLE001 - said on stderr (the agent's log): the job is then settled
             print(f"snaptui worker: cannot record the failure of {folder} ({exc!r}): {failed!r}",  # as vanished
                   file=sys.stderr, flush=True)
-            return
+            return end
 
 
 def main() -> int:
     os.umask(0o077)  # manifests and logs are the user's alone; the command gets its umask back
+    become_subreaper()  # a job's daemonized children are adopted by the worker, and ended with the job
     for line in sys.stdin:
         if not line.strip():
             continue
         try:
-            state = run_request(line)
+            outcome = run_request(line)
         except Exception as exc:  # noqa: BLE001 - a broken request must not take the slot down, nor hang its job
             print(f"snaptui worker: {exc!r}", file=sys.stderr, flush=True)
-            _record_failure(line, exc)
-            state = "ERROR"
-        sys.stdout.write(f"done {state}\n")
-        sys.stdout.flush()
+            outcome = _record_failure(line, exc) or {"state": "ERROR"}
+        try:
+            sys.stdout.write(f"done {json.dumps(outcome, default=str)}\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the agent is gone: the manifest holds the job's end
+            return 0
     return 0
 
 

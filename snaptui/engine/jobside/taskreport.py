@@ -68,13 +68,22 @@ class Reporter:
     def update(self, **fields: Any) -> None:
         self.manifest.update(fields)
         if self.ntasks <= 1:
-            write_json_atomic(self.path, self.manifest)
+            self._write(self.path, self.manifest)
             return
         task = {k: self.manifest[k] for k in TASK_KEYS if k in self.manifest}
         task["rank"] = self.rank
-        write_json_atomic(self.folder / TASK_FILE.format(rank=self.rank), task)
+        self._write(self.folder / TASK_FILE.format(rank=self.rank), task)
         with _locked(self.folder / LOCK_NAME):
             self._merge()
+
+    def _write(self, path: Path, data: dict[str, Any]) -> None:
+        """A job folder that vanished (rm -rf .submitit, a job removing its own $SNAPTUI_JOB_DIR) is made
+        again: the engine learns of the job's end from this manifest, whole, ids and all."""
+        try:
+            write_json_atomic(path, data)
+        except FileNotFoundError:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_json_atomic(path, data)
 
     def _merge(self) -> None:
         tasks = read_tasks(self.folder)

@@ -22,6 +22,7 @@ from snaptui.engine.models import Attempt
 from snaptui.engine.procs import identity, is_alive, terminate
 from snaptui.engine.jobside.packed import request_cancel
 from snaptui.engine.store.store import state_dir
+from .orphans import OrphanedCommands
 from .workers import WorkerPool
 from snaptui.engine.executors.queued import QueueingExecutor
 
@@ -37,6 +38,7 @@ class LocalExecutor(QueueingExecutor):
     def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
         self._workers: WorkerPool | None = None  # made in the agent, the one process that starts jobs
+        self.orphans = OrphanedCommands(self.submitit_root)
 
     def settle_config(self, config, environ, project_path):
         """GPUs are counted once, here: the agent hands them out."""
@@ -72,8 +74,16 @@ class LocalExecutor(QueueingExecutor):
             time.sleep(timeout)
             return False
         woke = self._workers.wait(timeout)
-        self._workers.collect()
+        self._collect()
         return woke
+
+    def _collect(self) -> None:
+        """What the workers said, and the jobs a dead worker left running (orphans.py)."""
+        self._workers.collect()
+        while self._workers.lost:
+            self.orphans.adopt(self._workers.lost.pop())
+        if self.orphans.watched:
+            self.orphans.collect({w.pid for w in self._workers.workers})
 
     def _settle_interrupted_submissions(self, attempts: list[Attempt]) -> None:
         """A claim without an executor id means a submitter died mid-submission. If the job started
@@ -98,7 +108,18 @@ class LocalExecutor(QueueingExecutor):
                                       proc={"controller": None})
 
     def alive(self, attempt: Attempt) -> bool:
+        if self._workers is not None:
+            # In the agent: a job whose worker died is adopted, and an adopted command that ended has its
+            # end written, before the job is judged (orphans.py).
+            self._collect()
+            if attempt.executor_id in self._workers.last_words:
+                return False  # its worker said the job is over
+            if self.orphans.watching(attempt.executor_id):
+                return True  # its command runs on, watched by the agent
         return any(is_alive(i) for i in self._idents(attempt))
+
+    def last_word(self, attempt: Attempt) -> dict | None:
+        return self._workers.last_words.pop(attempt.executor_id, None) if self._workers is not None else None
 
     def stop(self, attempts: list[Attempt]) -> bool:
         """Stop the command's process group; the worker running it lives on, records the job's end
@@ -118,7 +139,8 @@ class LocalExecutor(QueueingExecutor):
         """The command is dead, but its worker writes the job's end into the manifest a moment later
         (longer on a loaded machine): wait for that, briefly, so `snaptui cancel` returns with the job
         shown CANCELLED rather than still RUNNING. A worker that died too is left to the liveness check."""
-        started = [a for a in attempts if a.proc.get("worker") and (read_manifest(a.log_dir) or {}).get("command")]
+        # a live worker writes the end, also when the job's folder (and manifest) vanished: it makes it again
+        started = [a for a in attempts if a.proc.get("worker") and is_alive(a.proc["worker"])]
         deadline = time.monotonic() + RECORDED_END_WAIT_S
         while started and time.monotonic() < deadline:
             started = [a for a in started if not (read_manifest(a.log_dir) or {}).get("ended_at")]
@@ -142,4 +164,4 @@ class LocalExecutor(QueueingExecutor):
 
     def reap(self, attempt_id: int) -> None:
         if self._workers is not None:
-            self._workers.collect()
+            self._collect()

@@ -6,6 +6,7 @@ agent the moment a worker finishes (`wait`), so the next job starts at once.
 """
 from __future__ import annotations
 
+import json
 import os
 import select
 import subprocess
@@ -15,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from snaptui.engine.jobside.slot_worker import encode_request
+from snaptui.engine.jobside.subreaper import become_subreaper
 
 MAX_IDLE_WORKERS = 16
+MAX_LAST_WORDS = 4096
 
 
 @dataclass
@@ -25,16 +28,29 @@ class Worker:
     busy: bool = False
     jobs: int = 0
     buffer: bytes = field(default=b"")
+    running: str | None = None  # the executor id of the job it runs
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
 
+def parse_done(line: bytes) -> dict | None:
+    """A worker's `done {...}` line: the job's end as its runner saw it (None from an older worker)."""
+    try:
+        outcome = json.loads(line.split(b" ", 1)[1])
+    except (IndexError, ValueError):
+        return None
+    return outcome if isinstance(outcome, dict) else None
+
+
 class WorkerPool:
     def __init__(self, log_path: Path | None = None):
         self.workers: list[Worker] = []
         self.log_path = log_path
+        self.last_words: dict[str, dict] = {}  # executor id -> the job's end, as its worker reported it
+        self.lost: list[str] = []  # executor ids of jobs whose worker died while running them
+        become_subreaper()  # a killed worker's command is re-parented to us, so its end is still seen
 
     def _start(self) -> Worker:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
@@ -57,6 +73,7 @@ class WorkerPool:
         worker.process.stdin.write(encode_request(spec, folder, executor_id))
         worker.process.stdin.flush()
         worker.busy = True
+        worker.running = executor_id
         worker.jobs += 1
         return worker.pid
 
@@ -70,10 +87,17 @@ class WorkerPool:
                 chunk = b""
             worker.buffer += chunk
             while b"\n" in worker.buffer:
-                _, worker.buffer = worker.buffer.split(b"\n", 1)
-                worker.busy = False
+                line, worker.buffer = worker.buffer.split(b"\n", 1)
+                outcome = parse_done(line)
+                if outcome and worker.running:
+                    self.last_words[worker.running] = outcome
+                    while len(self.last_words) > MAX_LAST_WORDS:  # most are never needed (the manifest said it)
+                        del self.last_words[next(iter(self.last_words))]
+                worker.busy, worker.running = False, None
                 freed += 1
             if worker.process.poll() is not None:
+                if worker.busy and worker.running:
+                    self.lost.append(worker.running)
                 self.workers.remove(worker)
         idle = [w for w in self.workers if not w.busy]
         for worker in idle[MAX_IDLE_WORKERS:]:

@@ -1,0 +1,108 @@
+"""Every process a job starts ends with the job, also the ones that daemonize.
+
+A job's command runs in its own process group, and killing that group at the job's end (or on cancel)
+used to be all: a child that called setsid() (a daemon, `nohup ... &` under setsid, a server a test
+starts) left the group and outlived the job, and when its parent exited it was re-parented to init,
+out of anyone's sight. A process that declares itself a *child subreaper* (Linux prctl
+PR_SET_CHILD_SUBREAPER) adopts its orphaned descendants instead of init. The process running a job
+(a local slot worker, a Slurm task's runner) does so, notes which children it already had, and once
+the command has ended ends whatever else is still its child: the job's escaped descendants.
+
+The agent does so too: when a slot worker is killed, the command it ran is re-parented to the agent,
+which then sees its exit status (executors/local/orphans.py) and records the job's real end.
+
+Not Linux, or prctl refused: `become_subreaper` returns False and only the process group is ended,
+as before.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import time
+
+import psutil
+
+PR_SET_CHILD_SUBREAPER = 36
+GRACE_S = 2.0
+
+_is_subreaper = False
+
+
+def become_subreaper() -> bool:
+    """Adopt orphaned descendants from now on; False where the OS does not offer it."""
+    global _is_subreaper
+    if _is_subreaper:
+        return True
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        _is_subreaper = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        _is_subreaper = False
+    return _is_subreaper
+
+
+def children() -> set[int]:
+    """This process's children now (what a job must not end: the agent a CLI started, ...)."""
+    try:
+        return {child.pid for child in psutil.Process().children()}
+    except psutil.Error:
+        return set()
+
+
+def end_adopted(spared: set[int], grace_s: float = GRACE_S) -> list[int]:
+    """End every descendant of this process except the children in `spared` and theirs: SIGTERM,
+    then SIGKILL after `grace_s`, then reap them. Returns the pids that had to be ended."""
+    try:
+        me = psutil.Process()
+        found = [c for c in me.children() if c.pid not in spared]
+        targets = found + [d for c in found for d in _descendants(c)]
+    except psutil.Error:
+        return []
+    targets = [p for p in targets if _running(p)]
+    if not targets:
+        _reap(found)
+        return []
+    for proc in targets:
+        _signal(proc, signal.SIGTERM)
+    _, alive = psutil.wait_procs(targets, timeout=grace_s)
+    for proc in alive:
+        _signal(proc, signal.SIGKILL)
+    psutil.wait_procs(alive, timeout=grace_s)
+    _reap(found)
+    return [p.pid for p in targets]
+
+
+def _descendants(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return proc.children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _signal(proc: psutil.Process, signum: int) -> None:
+    try:
+        proc.send_signal(signum)
+    except psutil.Error:
+        pass
+
+
+def _reap(procs: list[psutil.Process]) -> None:
+    """Collect the exit of adopted children (else they stay zombies of this long-lived process)."""
+    deadline = time.monotonic() + GRACE_S
+    for proc in procs:
+        while True:
+            try:
+                pid, _ = os.waitpid(proc.pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)

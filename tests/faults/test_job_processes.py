@@ -1,0 +1,176 @@
+"""Job folders vanishing, jobs daemonizing, workers killed, cancels racing ends: every job ends truthfully,
+the queue goes on, and no process a job started outlives it."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import psutil
+import pytest
+
+from snaptui.engine.api import Engine
+from snaptui.engine.states import JobState
+from tests.conftest import run_cli, stop_everything, wait_sweep_done, wait_until, write_sweep
+
+pytestmark = pytest.mark.timeout(300)
+
+# A job that, on request, removes its own folder or leaves a daemon (setsid: out of its process group)
+JOB = '''
+import json, os, shutil, subprocess, sys, time
+args = dict(a.split("=", 1) for a in sys.argv[1:])
+marks = os.environ["MARKER_DIR"]
+tag = f"{os.environ['SNAPTUI_JOB_INDEX']}-{os.environ['SNAPTUI_ATTEMPT']}"
+open(os.path.join(marks, f"{tag}.start"), "w").write(str(os.getpid()))
+if args.get("daemon"):
+    daemon = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    open(os.path.join(marks, f"{tag}.daemon"), "w").write(str(daemon.pid))
+if args.get("rmdir"):
+    shutil.rmtree(os.environ["SNAPTUI_JOB_DIR"])
+wait = os.path.join(marks, f"{tag}.go")
+while args.get("hold") and not os.path.exists(wait):
+    time.sleep(0.02)
+time.sleep(float(args.get("sleep", 0)))
+print(f"SNAPTUI_RESULT score={args.get('score', 1)}", flush=True)
+open(os.path.join(marks, f"{tag}.end"), "w").write("")
+'''
+
+
+@pytest.fixture
+def repo(git_repo, tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    (git_repo / "proc_job.py").write_text(JOB)
+    (git_repo / "snaptui.toml").write_text((git_repo / "snaptui.toml").read_text().replace(
+        "max_parallel_jobs = 4", "max_parallel_jobs = 2"))
+    yield git_repo
+    stop_everything(git_repo)
+
+
+def sweep_file(repo: Path, tmp_path: Path, name: str, jobs: int, **args) -> Path:
+    argv = ", ".join(json.dumps(f"{k}={v}") for k, v in args.items())
+    return write_sweep(repo, f'''
+        name = "{name}"
+        command = ["python", "proc_job.py", {argv}]
+        [env]
+        MARKER_DIR = "{tmp_path / 'marks'}"
+        [grid]
+        score = {list(range(jobs))}
+    ''', f"{name}.toml")
+
+
+def starts(tmp_path: Path) -> list[str]:
+    return sorted(p.stem for p in (tmp_path / "marks").glob("*.start"))
+
+
+def launch(repo: Path, path: Path) -> int:
+    result = run_cli(["launch", path.name], cwd=repo)
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def test_job_folders_removed_mid_sweep_never_wedge_the_queue(repo, tmp_path, report):
+    path = sweep_file(repo, tmp_path, "rmall", 4, hold=1)
+    engine = Engine(repo)
+    sweep_id = launch(repo, path)
+    wait_until(lambda: len(starts(tmp_path)) == 2, 60, 0.05, "two jobs to start")
+    shutil.rmtree(repo / ".submitit")  # rm -rf .submitit while two jobs run and two wait
+    for tag in ("0-1", "1-1", "2-1", "3-1"):
+        (tmp_path / "marks" / f"{tag}.go").touch()
+    done = wait_sweep_done(engine, sweep_id, 60)
+    assert done.counts == {JobState.COMPLETED: 4}
+    assert starts(tmp_path) == ["0-1", "1-1", "2-1", "3-1"]
+    report("rm -rf .submitit mid-sweep", "the running jobs' ends were recorded (their folders made again), "
+           "the queued ones ran; all completed, each once")
+
+
+def test_a_job_removing_its_own_folder_ends_recorded_and_the_queue_goes_on(repo, tmp_path, report):
+    engine = Engine(repo)
+    sweep_id = launch(repo, sweep_file(repo, tmp_path, "rmself", 4, rmdir=1))
+    done = wait_sweep_done(engine, sweep_id, 60)
+    assert done.counts == {JobState.COMPLETED: 4}
+    manifest = engine.manifest(engine.jobs(sweep_id)[0])
+    assert (manifest["sweep_id"], manifest["job_index"], manifest["attempt"]) == (sweep_id, 0, 1)
+    report("a job removing its own $SNAPTUI_JOB_DIR", "its end was recorded in a folder made again, ids and all; "
+           "the jobs behind it ran")
+
+
+def test_cancel_of_a_job_whose_folder_vanished_tells_the_truth(repo, tmp_path, report):
+    engine = Engine(repo)
+    sweep_id = launch(repo, sweep_file(repo, tmp_path, "cancelgone", 1, hold=1))
+    wait_until(lambda: engine.jobs(sweep_id)[0].state == JobState.RUNNING, 60, 0.05, "the job to run")
+    shutil.rmtree(repo / ".submitit")
+    result = run_cli(["cancel", f"{sweep_id}/0"], cwd=repo)
+    assert result.returncode == 0, result.stderr
+    final = wait_sweep_done(engine, sweep_id, 60).counts
+    said = result.stdout.strip()
+    assert final == {JobState.CANCELLED: 1} and said.startswith("cancelled"), (final, said)
+    report("cancel after the job's folder was removed", f"printed {said!r}; the job is CANCELLED")
+
+
+@pytest.mark.parametrize("end", ["completes", "is cancelled"])
+def test_a_daemon_a_job_started_ends_with_the_job(repo, tmp_path, end, report):
+    engine = Engine(repo)
+    sweep_id = launch(repo, sweep_file(repo, tmp_path, "daemon", 1, daemon=1, hold=1))
+    daemon_file = tmp_path / "marks" / "0-1.daemon"
+    wait_until(daemon_file.exists, 60, 0.05, "the daemon to start")
+    daemon = psutil.Process(int(daemon_file.read_text()))
+    if end == "completes":
+        (tmp_path / "marks" / "0-1.go").touch()
+        assert wait_sweep_done(engine, sweep_id, 60).counts == {JobState.COMPLETED: 1}
+    else:
+        assert run_cli(["cancel", f"{sweep_id}/0"], cwd=repo).stdout.startswith("cancelled")
+        assert wait_sweep_done(engine, sweep_id, 60).counts == {JobState.CANCELLED: 1}
+    assert daemon.wait(timeout=10) is not None or not daemon.is_running()
+    report(f"a job leaves a setsid daemon, then {end}", "the daemon (adopted by the worker, a subreaper) ended "
+           "with the job")
+
+
+def test_a_killed_slot_worker_never_turns_a_job_that_succeeded_into_a_failure(repo, tmp_path, report):
+    """kill -9 of the worker running a job, 10 times: each job still completes, with its result."""
+    trials = 10
+    engine = Engine(repo)
+    sweep_id = launch(repo, sweep_file(repo, tmp_path, "killworker", trials, hold=1))
+    for index in range(trials):
+        job = wait_until(lambda: (j := engine.store.job(sweep_id, index)).state == JobState.RUNNING and j,
+                         60, 0.05, f"job {index} to run")
+        worker = job.attempt.proc["worker"]
+        os.kill(worker["pid"], signal.SIGKILL)
+        wait_until(lambda: not psutil.pid_exists(worker["pid"]) or
+                   psutil.Process(worker["pid"]).status() == psutil.STATUS_ZOMBIE, 10, 0.05, "the worker to die")
+        (tmp_path / "marks" / f"{index}-1.go").touch()
+    jobs = wait_sweep_done(engine, sweep_id, 120) and engine.jobs(sweep_id)
+    failures = [(j.index, j.state.value, j.attempt.reason) for j in jobs if j.state != JobState.COMPLETED]
+    assert failures == [], failures
+    assert [j.attempt.results["score"] for j in jobs] == list(range(trials))
+    assert len(starts(tmp_path)) == trials
+    report("kill -9 of the slot worker running a job, 10 times",
+           f"{trials}/{trials} jobs COMPLETED with their results (the agent, a subreaper, saw each command end)")
+
+
+def test_cancel_racing_a_job_s_end_says_what_happened(repo, tmp_path, report):
+    """20 trials: cancel sent the moment the job writes its last file (in this process, so it races the
+    exit rather than arriving long after it). What cancel reports matches the state the job ends in."""
+    trials = 20
+    engine = Engine(repo)
+    sweep_id = launch(repo, sweep_file(repo, tmp_path, "race", trials))
+    finals = []
+    for index in range(trials):
+        job = wait_until(lambda: (j := engine.store.job(sweep_id, index)).attempt.executor_id and j, 60, 0.005,
+                         f"job {index} to start")
+        wait_until((tmp_path / "marks" / f"{index}-1.end").exists, 60, 0.002, f"job {index} to finish its work")
+        # as a face that read the job RUNNING an instant before its end would pass it
+        seen_running = dataclasses.replace(job, attempt=dataclasses.replace(job.attempt, state=JobState.RUNNING))
+        said = engine.cancel([seen_running])
+        final = wait_until(lambda: (j := engine.store.job(sweep_id, index)).state.is_final and j, 30, 0.05,
+                           "the job to end").state
+        finals.append(final)
+        reported = said[0].state if said else None
+        assert reported in (final, JobState.RUNNING, JobState.PENDING), (index, reported, final)
+        assert reported != JobState.CANCELLED or final == JobState.CANCELLED, (index, reported, final)
+    counts = {s: finals.count(s) for s in set(finals)}
+    report("cancel racing a job's end, 20 times", "every time, cancel reported the state the job ended in ("
+           + ", ".join(f"{n} {s.value.lower()}" for s, n in sorted(counts.items())) + ")")
