@@ -8,6 +8,7 @@ an Engine on the same repository at once.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import secrets
@@ -174,9 +175,14 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                                    for j in plan.jobs])
         snapshot = None
         faults.point("launch:recorded")
+        gc_guard = contextlib.ExitStack()  # gc waits until this launch's snapshot is recorded (gclock.py)
         try:
             if config.snapshot.enabled:
+                from .snapshot.gclock import creating_snapshot
                 from .snapshot.snapshots import take_snapshot
+                waited = gc_guard.enter_context(creating_snapshot(self.repo_root))
+                if waited >= 1:
+                    plan.notes.append(f"waited {waited:.0f} s for a running `snaptui snapshots gc` to finish")
                 with private_umask():
                     snapshot = take_snapshot(self.repo_root, config.snapshot, short_id=uid, workdir=spec.workdir,
                                              progress=progress)
@@ -192,6 +198,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                                   {**config.profile.env, **spec.env})
             self.store.set_sweep_code(sweep_id, snapshot=snapshot.to_dict() if snapshot else None,
                                       workdir=str(workdir), env=env)
+            gc_guard.close()  # recorded: gc now sees the snapshot in use
             sweep = self.store.sweep(sweep_id)
             faults.point("launch:code-recorded")
             with private_umask():
@@ -206,6 +213,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                 plan.notes.append(f"pushing {snapshot.branch} to {config.snapshot.remote} in the background "
                                   f"(outcome in {log})")
         except BaseException as exc:
+            gc_guard.close()
             self._undo_launch(sweep_id)
             if snapshot is not None:  # a job may have run already: what it wrote goes to the repository
                 from .snapshot.snapshots import discard_snapshot
@@ -376,12 +384,19 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
             by_sweep.setdefault(job.sweep_id, []).append(job)
         for sweep_id, sweep_jobs in by_sweep.items():
             sweep = self.store.sweep(sweep_id)
-            ensure_worktree(self, sweep)  # the same snapshot, even if gc removed its checkout
-            attempt_ids = [self.store.new_attempt(sweep_id, job.index) for job in sweep_jobs]
+            with self._snapshot_guard(sweep):  # a gc must not take the worktree back before the attempts exist
+                ensure_worktree(self, sweep)  # the same snapshot, even if gc removed its checkout
+                attempt_ids = [self.store.new_attempt(sweep_id, job.index) for job in sweep_jobs]
             self._submit_or_fail(executor_for(sweep.executor, self.store, self.repo_root), sweep, attempt_ids)
         if done:
             agent.ensure_agent(self.repo_root)
         return done
+
+    def _snapshot_guard(self, sweep: Sweep):
+        if not sweep.snapshot:
+            return contextlib.nullcontext()
+        from .snapshot.gclock import creating_snapshot
+        return creating_snapshot(self.repo_root)
 
     def _submit_or_fail(self, executor, sweep: Sweep, attempt_ids: list[int]) -> None:
         """Hand new attempts to their executor. A refused submission must not leave attempts waiting

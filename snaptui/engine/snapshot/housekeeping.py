@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from snaptui.engine.errors import SnaptuiError
+from .gclock import collecting
 from .joboutputs import linked_paths, retire_worktree
 from .snapshots import delete_branch, list_snapshots
 from snaptui.engine.store.siblings import live_snapshot_branches, snapshot_owners
@@ -72,8 +73,14 @@ def snapshot_overview(engine, *, disk_usage: bool = True, now: float | None = No
     return sorted(rows, key=lambda r: r.age_s)
 
 
-def gc(engine, *, older_than_s: float, dry_run: bool = False, delete_branches: bool = False,
-       notes: list[str] | None = None) -> list[str]:
+def gc(engine, **options) -> list[str]:
+    """_collect under the gc lock: no launch is between making its snapshot and recording it (gclock.py)."""
+    with collecting(engine.repo_root):
+        return _collect(engine, **options)
+
+
+def _collect(engine, *, older_than_s: float, dry_run: bool = False, delete_branches: bool = False,
+             notes: list[str] | None = None) -> list[str]:
     """Remove worktrees (and with delete_branches, branches) of old snapshots no live job needs.
 
     Files jobs wrote into a worktree are moved back first; `notes` collects what moved and the
@@ -100,7 +107,8 @@ def gc(engine, *, older_than_s: float, dry_run: bool = False, delete_branches: b
 
 
 def ensure_worktree(engine, sweep) -> Path:
-    """The sweep's code directory, checked out again from its snapshot if gc removed it."""
+    """The sweep's code directory, checked out again from its snapshot if gc removed it (callers that
+    need it to stay hold gclock.creating_snapshot around this and what records its use)."""
     if not sweep.snapshot:
         return Path(sweep.workdir)
     worktree = Path(sweep.snapshot["worktree"])
