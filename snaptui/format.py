@@ -94,8 +94,8 @@ def progress_text(counts: Mapping[JobState, int], total: int | None = None, *, s
 
 
 def cancel_outcome(jobs) -> str:
-    """What a cancel did, from the jobs as the engine read them back after it: 'cancelled 2 jobs; 1 had
-    already completed; 1 still stopping'. A job that ended as it was cancelled is not called cancelled."""
+    """What a cancel did, from the jobs as the engine read them back after it: 'cancelled 2 jobs; 1 ended
+    completed instead; 1 still stopping'. A job that ended as it was cancelled is not called cancelled."""
     cancelled = sum(1 for j in jobs if j.state == JobState.CANCELLED)
     ended: dict[str, int] = {}
     for job in jobs:
@@ -103,7 +103,7 @@ def cancel_outcome(jobs) -> str:
             ended[job.state.value.lower()] = ended.get(job.state.value.lower(), 0) + 1
     stopping = sum(1 for j in jobs if not j.state.is_final)
     parts = [f"cancelled {cancelled} job{'s' if cancelled != 1 else ''}"]
-    parts += [f"{n} had already {state}" for state, n in ended.items()]
+    parts += [f"{n} ended {state} instead" for state, n in ended.items()]
     if stopping:
         parts.append(f"{stopping} still stopping")
     return "; ".join(parts)

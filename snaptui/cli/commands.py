@@ -143,7 +143,7 @@ def cancel(engine: Engine, args: Namespace) -> int:
         if job.state == JobState.CANCELLED:
             line = f"cancelled {job.ref} {job.label}"
         elif job.state.is_final:
-            line = f"{job.ref} {job.label} had already ended: {job.state.value}"
+            line = f"{job.ref} {job.label} was not cancelled: it ended {job.state.value}"
         else:
             line = f"{job.ref} {job.label}: cancel requested, still stopping ({job.state.value}; `snaptui status` shows its end)"
         out.print(line, markup=False, soft_wrap=True)
