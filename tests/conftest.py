@@ -28,6 +28,8 @@ JOB_SCRIPT = textwrap.dedent('''\
     if marker:
         with open(os.path.join(marker, f"{os.getpid()}.start"), "w") as f:
             f.write(str(time.time()))
+        ids = [os.environ.get(k, "") for k in ("SNAPTUI_SWEEP_ID", "SNAPTUI_JOB_INDEX", "SNAPTUI_ATTEMPT")]
+        open(os.path.join(marker, "-".join(["run", *ids, str(os.getpid())]) + ".run"), "w").close()  # the checker's count
     print("start", json.dumps(args), flush=True)
     if args.get("spawn") and marker:
         import subprocess

@@ -10,7 +10,12 @@ Taken before and after each fault test (tests/faults/conftest.py), it compares:
 - processes: job processes (found by the SNAPTUI_REPO their environment carries) and local
   controllers whose attempt is final or unknown, and agents other than the recorded one;
 - Slurm jobs of this test (their batch script lies under the test's folder) still queued or
-  running that no attempt in the store knows.
+  running that no attempt in the store knows;
+- starts counted outside the repository: test jobs drop `run-<sweep>-<job>-<attempt>-<pid>.run` into the
+  test's `marks/` folder; an attempt that ran twice, or ran although the store says it never started, is
+  "lost" (states against what the jobs did);
+- the store against what outlives it: a sweep with a launch record (`.snaptui/sweeps/<id>.json`) but no
+  row is a lost store; a job folder whose manifest lacks its sweep, job or attempt is a lost job end.
 A part it cannot look at is reported as "not measured: <what>", never as "none".
 """
 from __future__ import annotations
@@ -134,6 +139,8 @@ class Checker:
             sweeps, attempts = rows
         self._snapshots(found, sweeps)
         self._temp_files(found)
+        self._starts(found, attempts)
+        self._records(found, sweeps)
         self._processes(found, attempts)
         if self.slurm:
             self._scheduler(found, attempts)
@@ -162,6 +169,37 @@ class Checker:
         for path in paths[1:]:  # the first is the repository itself
             if os.path.realpath(path) not in known_worktrees:
                 found.orphans.append(f"stray worktree {Path(path).name}")
+
+    def _starts(self, found: Findings, attempts: list[dict]) -> None:
+        marks = self.tmpdir.parent / "marks"
+        runs: dict[tuple[str, str, str], int] = {}
+        for path in marks.glob("run-*.run") if marks.is_dir() else ():
+            parts = path.stem.split("-")
+            if len(parts) == 5:
+                key = tuple(parts[1:4])
+                runs[key] = runs.get(key, 0) + 1
+        by_key = {(str(a["sweep_id"]), str(a["job_idx"]), str(a["number"])): a for a in attempts}
+        for key, count in sorted(runs.items()):
+            ref = f"{key[0]}/{key[1]} attempt {key[2]}"
+            if count > 1:
+                found.lost.append(f"job {ref} ran {count} times")
+            attempt = by_key.get(key)
+            if attempt is not None and not attempt["claimed"] and attempt["executor_id"] is None:
+                found.lost.append(f"job {ref} ran, but the store says it never started ({attempt['state']})")
+
+    def _records(self, found: Findings, sweeps: list[dict]) -> None:
+        records = self.repo / ".snaptui" / "sweeps"
+        ids = {int(p.stem) for p in records.glob("*.json") if p.stem.isdigit()} if records.is_dir() else set()
+        missing = sorted(ids - {row["id"] for row in sweeps})
+        if missing:
+            found.lost.append(f"store lacks launched sweeps {', '.join(map(str, missing[:5]))}")
+        for manifest in sorted((self.repo / ".submitit").glob("*/snaptui_manifest.json")):
+            try:
+                data = json.loads(manifest.read_text())
+            except (OSError, ValueError):
+                continue
+            if any(data.get(k) is None for k in ("sweep_id", "job_index", "attempt")):
+                found.lost.append(f"job folder {manifest.parent.name}'s manifest lacks its ids")
 
     def _temp_files(self, found: Findings) -> None:
         found.orphans += [f"temp index {p.name}" for p in sorted(self.tmpdir.glob("snaptui-index-*"))]

@@ -24,6 +24,7 @@ args = dict(a.split("=", 1) for a in sys.argv[1:])
 marks = os.environ["MARKER_DIR"]
 tag = f"{os.environ['SNAPTUI_JOB_INDEX']}-{os.environ['SNAPTUI_ATTEMPT']}"
 open(os.path.join(marks, f"{tag}.start"), "w").write(str(os.getpid()))
+open(os.path.join(marks, f"run-{os.environ['SNAPTUI_SWEEP_ID']}-{tag}-{os.getpid()}.run"), "w").close()
 if args.get("daemon"):
     daemon = subprocess.Popen(["sleep", "300"], start_new_session=True)
     open(os.path.join(marks, f"{tag}.daemon"), "w").write(str(daemon.pid))
