@@ -23,6 +23,8 @@ from snaptui.display.dialogs import Confirmation
 if TYPE_CHECKING:
     from snaptui.engine.api import Engine
 
+AGENT_CHECK_S = 5.0  # how often the TUI looks at the agent's heartbeat
+
 
 class SnaptuiApp(App[int]):
     CSS_PATH = "snaptui.tcss"
@@ -107,7 +109,18 @@ class SnaptuiApp(App[int]):
         worker = get_current_worker()
         last = self.last_event_id
         failing = False
+        agent_checked, agent_problem = 0.0, None
         while not worker.is_cancelled:
+            if time.monotonic() - agent_checked >= AGENT_CHECK_S:  # a stopped agent: say the states may be stale
+                agent_checked = time.monotonic()
+                try:
+                    problem = self.engine.agent_problem()
+                except Exception:  # noqa: BLE001 - the store's own failures are reported below
+                    problem = agent_problem
+                if problem != agent_problem:
+                    self._from_thread(self.notify, problem or "the snaptui agent is following jobs again",
+                                      severity="warning" if problem else "information", timeout=30 if problem else 5)
+                    agent_problem = problem
             try:
                 events = self.engine.events_since(last)
                 failing = False

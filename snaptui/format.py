@@ -16,6 +16,18 @@ STATE_STYLE = {
 }
 
 
+_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7f, *range(0x80, 0xa0))}
+_ESCAPES.update({0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r"})
+_ESCAPES.update({code: f"\\u{code:04x}" for code in (0x2028, 0x2029, *range(0x202a, 0x202f), *range(0x2066, 0x206a))})
+
+
+def safe(value: Any) -> str:
+    """A field as printable text: control characters (escape sequences, line breaks, bidi overrides)
+    shown as visible escapes, so a parameter value, a result or a line of a job's log can never move the
+    cursor, recolour or retitle the user's terminal, nor break a table's rows."""
+    return str(value).translate(_ESCAPES)
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -35,7 +47,7 @@ def format_result(value: Any, width: int | None = None) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        text = str(value)
+        text = safe(value)  # a result read from a job's log or file: its control characters escaped
     elif isinstance(value, int):
         text = str(value)
     else:

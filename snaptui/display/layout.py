@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from snaptui.engine.models import format_value
+from snaptui.format import safe
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Axis:
     def label(self, position: int) -> str:
         found = self._labels.get(position)
         if found is None:   # every frame draws each visible row's label
-            found = self._labels[position] = ",".join(format_value(v) for v in self.values[position])
+            found = self._labels[position] = safe(",".join(format_value(v) for v in self.values[position]))
         return found
 
 

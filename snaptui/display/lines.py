@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from snaptui.engine.states import done_count
-from snaptui.format import STATE_STYLE, duration, format_result, jobs_phrase, progress_text
+from snaptui.format import STATE_STYLE, duration, format_result, jobs_phrase, progress_text, safe
 from .model import SweepModel
 from .text import elapsed
 
@@ -90,7 +90,7 @@ def job_line(job, now: float, *, results: bool = True, reason: bool = True) -> T
         return text
     attempt = job.attempt
     text.append(f"{job.ref} ", style="bold")
-    text.append(job.label + "  ")
+    text.append(safe(job.label) + "  ")
     text.append(f"{job.state.symbol} {job.state.value}", style=STATE_STYLE[job.state])
     text.append(f"  attempt {attempt.number}")
     run = elapsed(attempt.started_at, attempt.ended_at, now)
@@ -100,7 +100,7 @@ def job_line(job, now: float, *, results: bool = True, reason: bool = True) -> T
         text.append(f"  exit {attempt.exit_code}")
     if results:
         for name, value in (attempt.results or {}).items():
-            text.append(f"  {name}={format_result(value)}")
+            text.append(f"  {safe(name)}={format_result(value)}")
     if reason and attempt.reason and job.state.value != "COMPLETED":
-        text.append(f"  ({attempt.reason})", style="dim")
+        text.append(f"  ({safe(attempt.reason)})", style="dim")
     return text

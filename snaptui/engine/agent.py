@@ -37,6 +37,8 @@ LOCK_NAME = "agent.lock"
 START_LOCK_NAME = "agent.start"
 WAKE_NAME = "agent.wake"
 LOG_NAME = "agent.log"
+HEARTBEAT_NAME = "agent.heartbeat"  # touched every tick: its age says whether the agent still looks at jobs
+STALE_AFTER_S = float(os.environ.get("SNAPTUI_AGENT_STALE_S", "30"))  # a tick (a slow scheduler included) never takes this long
 IDLE_EXIT_S = float(os.environ.get("SNAPTUI_AGENT_IDLE_S", "30"))
 TICK_S = 0.2
 START_TIMEOUT_S = 60.0
@@ -114,6 +116,24 @@ def stop_agent(repo_root: Path, grace_s: float = 3.0) -> bool:
     return True
 
 
+def heartbeat_age(repo_root: Path) -> float | None:
+    """Seconds since the agent last finished a tick, or None if it never did."""
+    try:
+        return max(0.0, time.time() - (state_dir(repo_root) / HEARTBEAT_NAME).stat().st_mtime)
+    except OSError:
+        return None
+
+
+def stale_agent(repo_root: Path) -> str | None:
+    """Why the states shown may be out of date although an agent runs (stopped, stuck), or None."""
+    ident = agent_identity(repo_root)
+    age = heartbeat_age(repo_root)
+    if ident is None or age is None or age < STALE_AFTER_S:
+        return None
+    return (f"the snaptui agent (pid {ident['pid']}) has not looked at jobs for {age:.0f} s (stopped or stuck?): "
+            f"the states shown may be out of date")
+
+
 def wake(repo_root: Path) -> None:
     """Ask the agent to poll now instead of waiting for its next interval."""
     path = state_dir(repo_root) / WAKE_NAME
@@ -132,6 +152,7 @@ class Agent:
         self.next_poll: dict[str, float] = {}
         self.wake_mtime = 0.0
         self.logged: dict[str, float] = {}
+        self._heartbeat = state_dir(self.repo_root) / HEARTBEAT_NAME
 
     def _executor(self, name: str):
         """Executors are made on first use: a repo with only local sweeps never imports Slurm code."""
@@ -157,21 +178,23 @@ class Agent:
         store was deleted, emptied or replaced: the agent stops rather than write into a ghost."""
         self.store.check_intact()
         woken = self._woken()
-        active_any = False
+        # Started attempts (about as many as run) and the executors with queued ones: never the whole queue,
+        # so a tick costs the same with 100,000 jobs waiting as with 10.
         by_executor: dict[str, list] = {}
-        for attempt, executor_name in self.store.active_attempts_with_executor():
+        for attempt, executor_name in self.store.started_attempts_with_executor():
             by_executor.setdefault(executor_name, []).append(attempt)
-        for name, active in by_executor.items():
-            active_any = True
+        for _, executor_name in self.store.queued_sweeps():
+            by_executor.setdefault(executor_name, [])
+        for name, started in by_executor.items():
             executor = self._executor(name)
-            submitted = [a for a in active if a.executor_id is not None]
+            submitted = [a for a in started if a.executor_id is not None]
             now = time.monotonic()
             self._guarded(f"quick poll of {name} failed", executor.quick_poll, submitted)
             if woken or now >= self.next_poll[name]:
                 self._guarded(f"polling {name} failed", executor.poll, submitted)
                 self.next_poll[name] = now + executor.poll_interval()
             self._guarded(f"starting queued {name} jobs failed", executor.dispatch_queued)
-        return active_any
+        return bool(by_executor)
 
     def _guarded(self, what: str, step, *args) -> None:
         """One step of a tick: its failure is logged (_log_failure) and the agent goes on with the next."""
@@ -193,6 +216,7 @@ class Agent:
             log.error("%s", what, exc_info=exc)
 
     def run(self, lock_handle) -> None:
+        self._beat()
         idle_since = None
         while True:
             try:
@@ -200,6 +224,7 @@ class Agent:
             except StoreUnusable as exc:
                 log.error("stopping: %s (running jobs finish and record their ends in their job folders)", exc)
                 return
+            self._beat()
             if busy:
                 idle_since = None
             else:
@@ -207,6 +232,15 @@ class Agent:
                 if time.monotonic() - idle_since >= IDLE_EXIT_S and self._release(lock_handle):
                     return
             self._sleep(TICK_S)
+
+    def _beat(self) -> None:
+        try:
+            os.utime(self._heartbeat)
+        except OSError:
+            try:
+                self._heartbeat.touch(mode=0o600)
+            except OSError:
+                pass
 
     def _sleep(self, seconds: float) -> None:
         """Wait for the next tick, or less: a local worker finishing a job wakes the agent at once,
@@ -220,7 +254,7 @@ class Agent:
     def _release(self, lock_handle) -> bool:
         """Exit only if, under the start lock, nothing is active: a caller that saw us alive relies on us."""
         with _start_lock(self.repo_root):
-            if self.store.active_attempts():
+            if self.store.active_executors():
                 return False
             lock_handle.seek(0)
             lock_handle.truncate()

@@ -294,6 +294,10 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         jobs = self.store.jobs(sweep_id, after=first - 1, limit=count) if count > 0 else []
         return [job for job in jobs if job.index < first + count]
 
+    def widest_label(self, sweep_id: int) -> int:
+        """The length of the sweep's longest job label (a listing streamed page by page sizes its column)."""
+        return self.store.widest_label(sweep_id)
+
     def job_states(self, sweep_id: int, indexes: list[int]) -> dict[int, JobState]:
         """Some jobs' states by index, without reading the jobs (what a first screen's grid draws)."""
         return self.store.job_states(sweep_id, list(indexes))
@@ -331,13 +335,22 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                                 f"recorded until space is freed")
         except OSError:
             pass
-        executors = {name for _, name in self.store.active_attempts_with_executor()}
+        executors = self.store.active_executors()
         if executors and not agent.agent_running(self.repo_root):
             problems.append("no snaptui agent is running for active jobs; starting one")
             agent.ensure_agent(self.repo_root)
+        elif executors and (stale := agent.stale_agent(self.repo_root)):
+            problems.append(stale)
         for name in sorted(executors):
             problems += executor_for(name, self.store, self.repo_root).health()
         return problems
+
+    def agent_problem(self) -> str | None:
+        """Why the states shown may be stale although jobs are active: the agent is stopped or stuck
+        (its heartbeat is old). Cheap (two stats and an indexed query): the TUI asks every few seconds."""
+        if not self.store.active_executors():
+            return None
+        return agent.stale_agent(self.repo_root)
 
     # -- watching --------------------------------------------------------------------
     def last_event_id(self) -> int:
@@ -348,7 +361,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     def refresh(self) -> None:
         """Poll schedulers now (the agent does it; this makes sure one runs and nudges it)."""
-        if self.store.active_attempts():
+        if self.store.active_executors():
             agent.ensure_agent(self.repo_root)
         agent.wake(self.repo_root)
 

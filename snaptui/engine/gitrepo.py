@@ -8,11 +8,14 @@ has no business running (or failing) inside a launch.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import git
 import platformdirs
@@ -260,12 +263,33 @@ def link_shared_paths(repo_root: Path, worktree: Path, entries: list[str], creat
 
 # ---------------------------------------------------------------------------- worktrees
 
+def common_git_dir(repo_root: Path) -> Path:
+    """The repository's common git folder (shared by its linked worktrees: branches, worktree records)."""
+    return Path(run(git_for(repo_root), "rev-parse", "--path-format=absolute", "--git-common-dir")[1].strip())
+
+
+WORKTREE_LOCK_NAME = "snaptui-worktrees.flock"  # not *.lock: those are git's own
+
+
+@contextmanager
+def worktree_changes(repo_root: Path) -> Iterator[None]:
+    """snaptui's own `git worktree add/remove/prune` take turns: git's are not safe against each other
+    (two launches at once failed with 'failed to read .git/worktrees/<name>/commondir: Success')."""
+    fd = os.open(common_git_dir(repo_root) / WORKTREE_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def add_worktree(repo_root: Path, path: Path, commit: str, branch: str) -> None:
     """Detached (one branch cannot be in two worktrees) and locked (prune must not drop it
     while its shared disk is unmounted)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    run(git_for(repo_root), "worktree", "add", "--quiet", "--detach", "--lock", "--reason",
-        LOCK_REASON + branch, str(path), commit)
+    with worktree_changes(repo_root):
+        run(git_for(repo_root), "worktree", "add", "--quiet", "--detach", "--lock", "--reason",
+            LOCK_REASON + branch, str(path), commit)
 
 
 @dataclass(frozen=True)
@@ -303,15 +327,16 @@ def remove_worktree(repo_root: Path, worktree: Path) -> None:
     """
     g = git_for(repo_root)
     worktree = Path(os.path.abspath(worktree))
-    registered = {os.path.realpath(e.path) for e in list_worktrees(repo_root)}
-    if os.path.realpath(worktree) in registered:
-        run(g, "worktree", "unlock", str(worktree), check=False)
-        status, _, err = run(g, "worktree", "remove", "--force", str(worktree), check=False)
-        if status != 0 and worktree.exists():
-            raise SnapshotError(f"cannot remove worktree {worktree}: {err.strip()}")
-    elif worktree.exists():
-        raise SnapshotError(f"{worktree} is not a git worktree of {repo_root}; not removing it")
-    run(g, "worktree", "prune")
+    with worktree_changes(repo_root):
+        registered = {os.path.realpath(e.path) for e in list_worktrees(repo_root)}
+        if os.path.realpath(worktree) in registered:
+            run(g, "worktree", "unlock", str(worktree), check=False)
+            status, _, err = run(g, "worktree", "remove", "--force", str(worktree), check=False)
+            if status != 0 and worktree.exists():
+                raise SnapshotError(f"cannot remove worktree {worktree}: {err.strip()}")
+        elif worktree.exists():
+            raise SnapshotError(f"{worktree} is not a git worktree of {repo_root}; not removing it")
+        run(g, "worktree", "prune")
 
 
 def worktree_disk_usage(path: Path) -> int:

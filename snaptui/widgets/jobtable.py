@@ -17,6 +17,7 @@ from snaptui.display.model import SweepModel
 from snaptui.display.sortedrows import SortedRows
 from snaptui.display.columns import column as job_column, natural_key
 from snaptui.display.text import truncate
+from snaptui.format import safe
 
 TABLE_COLUMNS = ["index", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit"]  # display/columns.py
 BASE_COLUMNS = ["mark", *TABLE_COLUMNS]
@@ -73,7 +74,7 @@ class JobTable(JobGrid):
         if column == "mark":
             return "*" if self.model and job.index in self.model.marked else " "
         if column == "last":
-            return self.last_lines.get(job.index, "") if job.state.value == "RUNNING" else ""
+            return safe(self.last_lines.get(job.index, "")) if job.state.value == "RUNNING" else ""
         return job_column(column).text(job, now)
 
     def _sort_value(self, job):

@@ -35,16 +35,20 @@ class QueueingExecutor(Executor):
         super().__init__(store, repo_root)
         self._sweeps: dict[int, Sweep] = {}
         self._alive_checked: dict[int, float] = {}
+        self._code_checked: set[int] = set()  # sweeps whose worktree was checked since their last job ended
 
     def poll_interval(self) -> float:
         return 0.0  # every agent tick: a stat or two per running job
 
     def dispatch_queued(self) -> None:
-        self.start_queued(self.store.active_attempts(executor=self.name))
+        queued = [sweep_id for sweep_id, _ in self.store.queued_sweeps(executor=self.name)]
+        if queued:
+            self.start_queued(self.store.started_attempts(executor=self.name), queued)
 
     @abstractmethod
-    def start_queued(self, attempts: list[Attempt]) -> None:
-        """Start as many of the PENDING ones among these active attempts as there is room for."""
+    def start_queued(self, started: list[Attempt], queued_sweeps: list[int]) -> None:
+        """Start as many queued attempts of these sweeps as there is room for beside the `started` ones
+        (read a few at a time: store.queued_attempts)."""
 
     def _sweep(self, sweep_id: int) -> Sweep:
         """A sweep's launch facts (config, code, spec) never change once active: read them once,
@@ -57,6 +61,8 @@ class QueueingExecutor(Executor):
         """Start these attempts now, each claimed first so that no two processes start one; `gpus`
         gives the devices each may use (by attempt id)."""
         timeout_s = stored_config(sweep.config).profile.timeout_min * 60
+        if attempts:
+            self._check_code(sweep)
         for attempt in attempts:
             if not self.store.claim(attempt.id):
                 continue
@@ -75,6 +81,34 @@ class QueueingExecutor(Executor):
             fresh = self.store.attempt(attempt.id)
             if fresh.cancel_requested:  # cancelled while it was being started
                 self.cancel([fresh])
+
+    def _check_code(self, sweep: Sweep) -> None:
+        """The sweep's worktree as its snapshot says, before more of its jobs start (snapshot/drift.py);
+        looked at again only once one of its jobs has ended (only a job changes it)."""
+        if not sweep.snapshot or sweep.id in self._code_checked:
+            return
+        self._code_checked.add(sweep.id)
+        from snaptui.engine.snapshot.drift import Drift, check
+        from snaptui.engine.snapshot.gclock import creating_snapshot
+        from snaptui.engine.snapshot.housekeeping import restore_worktree
+
+        worktree = Path(sweep.snapshot["worktree"])
+        try:
+            if worktree.is_dir():
+                drift = check(worktree)
+            else:
+                with creating_snapshot(self.repo_root):
+                    restore_worktree(self.repo_root, sweep)
+                drift = Drift(recreated=True)
+        except Exception as exc:  # a check that cannot run must not stop the queue; the job says what it finds
+            log.warning("checking the worktree of sweep %s failed: %s", sweep.id, exc)
+            return
+        if drift:
+            log.warning("sweep %s: %s", sweep.id, drift.describe())
+            self.store.history.note(sweep.id, drift.describe())
+
+    def _job_ended(self, attempt: Attempt) -> None:
+        self._code_checked.discard(attempt.sweep_id)
 
     @abstractmethod
     def start(self, sweep: Sweep, job: Job, attempt: Attempt, spec: RunSpec, gpus: list[str] | None
@@ -103,6 +137,7 @@ class QueueingExecutor(Executor):
                 continue
             if self.states.manifest_changed(attempt) and self.states.apply_manifest(attempt):
                 self.reap(attempt.id)
+                self._job_ended(attempt)
                 continue
             if now - self._alive_checked.get(attempt.id, 0.0) < LIVENESS_EVERY_S:
                 continue
@@ -111,3 +146,4 @@ class QueueingExecutor(Executor):
                 continue
             self.reap(attempt.id)
             self.states.gone(attempt.id, self.vanished_reason, self.last_word(attempt))
+            self._job_ended(attempt)

@@ -20,14 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from snaptui.engine.gitrepo import run_in
+from snaptui.engine.gitrepo import common_git_dir
 
 LOCK_NAME = "snaptui-gc.flock"  # not *.lock: those are git's own, and left ones are stray
 
 
 def lock_path(repo_root: Path) -> Path:
-    out = run_in(Path(repo_root), "rev-parse", "--path-format=absolute", "--git-common-dir")[1].strip()
-    return Path(out) / LOCK_NAME
+    return common_git_dir(repo_root) / LOCK_NAME
 
 
 @contextmanager

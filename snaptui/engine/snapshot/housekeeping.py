@@ -21,7 +21,7 @@ from .joboutputs import linked_paths, retire_worktree
 from .snapshots import delete_branch, list_snapshots
 from snaptui.engine.store.siblings import live_snapshot_branches, snapshot_owners
 from snaptui.engine.config.settings import stored_config
-from snaptui.engine.gitrepo import add_worktree, git_for, link_shared_paths, run
+from snaptui.engine.gitrepo import add_worktree, git_for, link_shared_paths, run, worktree_changes
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 86400, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -102,26 +102,34 @@ def _collect(engine, *, older_than_s: float, dry_run: bool = False, delete_branc
                 delete_branch(engine.repo_root, row.branch)
             done.append(f"branch {row.branch}")
     if not dry_run:
-        run(git_for(engine.repo_root), "worktree", "prune")
+        with worktree_changes(engine.repo_root):
+            run(git_for(engine.repo_root), "worktree", "prune")
     return done
 
 
 def ensure_worktree(engine, sweep) -> Path:
     """The sweep's code directory, checked out again from its snapshot if gc removed it (callers that
     need it to stay hold gclock.creating_snapshot around this and what records its use)."""
+    return restore_worktree(engine.repo_root, sweep)
+
+
+def restore_worktree(repo_root: Path, sweep) -> Path:
+    """ensure_worktree for callers without an Engine (the agent, before a sweep's next jobs)."""
     if not sweep.snapshot:
         return Path(sweep.workdir)
     worktree = Path(sweep.snapshot["worktree"])
     if worktree.is_dir():
         return worktree
-    run(git_for(engine.repo_root), "worktree", "prune")
+    with worktree_changes(repo_root):
+        run(git_for(repo_root), "worktree", "unlock", str(worktree), check=False)  # deleted by hand: still locked
+        run(git_for(repo_root), "worktree", "prune")
     try:
-        add_worktree(engine.repo_root, worktree, sweep.snapshot["commit"], sweep.snapshot["branch"])
+        add_worktree(repo_root, worktree, sweep.snapshot["commit"], sweep.snapshot["branch"])
     except SnaptuiError as exc:
         raise SnaptuiError(f"cannot restore the worktree of snapshot {sweep.snapshot['branch']} "
                            f"({sweep.snapshot['commit'][:10]}): {exc}") from None
     links = linked_paths(list(stored_config(sweep.config).snapshot.symlink_paths), (sweep.spec or {}).get("workdir"))
-    link_shared_paths(engine.repo_root, worktree, links, [])
-    data = [e["path"] for e in sweep.snapshot.get("linked", ()) if os.path.lexists(engine.repo_root / e["path"])]
-    link_shared_paths(engine.repo_root, worktree, data, [])  # data left out of the commit, linked again
+    link_shared_paths(repo_root, worktree, links, [])
+    data = [e["path"] for e in sweep.snapshot.get("linked", ()) if os.path.lexists(repo_root / e["path"])]
+    link_shared_paths(repo_root, worktree, data, [])  # data left out of the commit, linked again
     return worktree

@@ -12,6 +12,8 @@ become an orphan. So, beside the database and never inside it:
   status), enough with the job folders' manifests to rebuild its jobs and attempts
   (``snaptui recover --rebuild``, verbs/rebuild.py).
 - ``sweeps/<id>.cancelled``: jobs cancelled before they started (they have no job folder to say so).
+- ``sweeps/<id>.notes``: what the user should hear about a sweep that is no job's state (a snapshot
+  worktree a job damaged and the agent restored), shown by `snaptui status`.
 
 A store that is missing or empty where this history says sweeps were launched is refused (see
 ``evidence``), never silently replaced.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +124,7 @@ class History:
 
     def forget(self, sweep_id: int) -> None:
         """A launch rolled back: its record goes (its id stays issued)."""
-        for suffix in (".json", ".cancelled"):
+        for suffix in (".json", ".cancelled", ".notes"):
             (self.records_dir / f"{sweep_id}{suffix}").unlink(missing_ok=True)
 
     def note_cancelled(self, sweep_id: int, job_index: int, attempt: int) -> None:
@@ -135,6 +138,25 @@ class History:
         except OSError:
             return set()
         return {(int(a), int(b)) for a, b in (line.split() for line in lines if line.strip())}
+
+    def note(self, sweep_id: int, text: str) -> None:
+        """Something the user should hear about a sweep that is no job's state (status shows it)."""
+        self.records_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(self.records_dir / f"{sweep_id}.notes", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"at": time.time(), "text": text}) + "\n")
+
+    def notes(self, sweep_id: int) -> list[dict[str, Any]]:
+        try:
+            lines = (self.records_dir / f"{sweep_id}.notes").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        found = []
+        for line in lines:
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+        return found
 
     # -- is a missing store a lost one? --------------------------------------------------------
     def evidence(self) -> str | None:

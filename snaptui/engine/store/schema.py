@@ -78,6 +78,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sweeps ADD COLUMN uid TEXT;
     ALTER TABLE sweeps ADD COLUMN launcher_json TEXT
     """,
+    # 3: the agent's questions each tick (which attempts are started, which sweeps have queued ones, the
+    # next few queued) answered from small indexes, not by reading every unfinished attempt: its cost per
+    # tick follows what runs, not the length of the queue (issue 24)
+    """
+    CREATE INDEX attempts_started ON attempts(sweep_id)
+        WHERE state IN ('PENDING','RUNNING','UNKNOWN') AND (claimed = 1 OR executor_id IS NOT NULL);
+    CREATE INDEX attempts_queued ON attempts(sweep_id, id) WHERE state = 'PENDING' AND claimed = 0;
+    CREATE INDEX attempts_by_sweep_state ON attempts(sweep_id, state)
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

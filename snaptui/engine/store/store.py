@@ -356,6 +356,50 @@ class Store(WalDatabase):
             args.append(sweep_id)
         return [(attempt_from(r), r["executor_name"]) for r in self.conn.execute(query + " ORDER BY a.id", args)]
 
+    # The agent's per-tick reads: each from a small index, whatever the length of the queue (schema 3).
+    _STARTED = ("a.state IN ('PENDING','RUNNING','UNKNOWN') AND (a.claimed = 1 OR a.executor_id IS NOT NULL)")
+
+    def started_attempts_with_executor(self, executor: str | None = None) -> list[tuple[Attempt, str]]:
+        """Unfinished attempts already claimed or handed to a scheduler, of launched sweeps: what the agent
+        polls (about as many as run at once)."""
+        query = ("SELECT a.*, s.executor AS executor_name FROM attempts a INDEXED BY attempts_started"
+                 f" JOIN sweeps s ON s.id = a.sweep_id WHERE {self._STARTED} AND s.status = 'active'")
+        args: list[Any] = []
+        if executor:
+            query += " AND s.executor = ?"
+            args.append(executor)
+        return [(attempt_from(r), r["executor_name"]) for r in self.conn.execute(query + " ORDER BY a.id", args)]
+
+    def started_attempts(self, executor: str | None = None) -> list[Attempt]:
+        return [a for a, _ in self.started_attempts_with_executor(executor)]
+
+    def queued_sweeps(self, executor: str | None = None) -> list[tuple[int, str]]:
+        """(id, executor) of launched sweeps with attempts waiting to be started, oldest first."""
+        query = ("SELECT s.id, s.executor FROM sweeps s WHERE s.status = 'active' AND EXISTS (SELECT 1 FROM"
+                 " attempts a INDEXED BY attempts_queued WHERE a.sweep_id = s.id AND a.state = 'PENDING'"
+                 " AND a.claimed = 0)")
+        args: list[Any] = []
+        if executor:
+            query += " AND s.executor = ?"
+            args.append(executor)
+        return [(r[0], r[1]) for r in self.conn.execute(query + " ORDER BY s.id", args)]
+
+    def queued_attempts(self, sweep_id: int, limit: int) -> list[Attempt]:
+        """The next `limit` attempts of a sweep waiting to be started, in order."""
+        return [attempt_from(r) for r in self.conn.execute(
+            "SELECT * FROM attempts INDEXED BY attempts_queued WHERE sweep_id = ? AND state = 'PENDING'"
+            " AND claimed = 0 ORDER BY id LIMIT ?", (sweep_id, limit))]
+
+    def active_executors(self) -> set[str]:
+        """Executors of launched sweeps with an unfinished attempt (a few index probes per sweep)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT s.executor FROM sweeps s WHERE s.status = 'active' AND EXISTS (SELECT 1 FROM"
+            " attempts a WHERE a.sweep_id = s.id AND a.state IN ('PENDING','RUNNING','UNKNOWN'))")}
+
+    def widest_label(self, sweep_id: int) -> int:
+        return self.conn.execute("SELECT COALESCE(MAX(LENGTH(label)), 0) FROM jobs WHERE sweep_id = ?",
+                                 (sweep_id,)).fetchone()[0]
+
     def claim(self, attempt_id: int) -> bool:
         """Take a queued attempt for submission; False if it was cancelled or taken meanwhile."""
         with self.write() as conn:

@@ -16,6 +16,7 @@ from typing import Any
 from snaptui.engine.errors import ConfigError, ConfigProblem
 from snaptui.engine.models import format_value
 from snaptui.engine.config.schema import Field, check_table
+from .passable import check_passable
 from snaptui.engine.config.tomlsource import TomlSource, load_toml, parse_toml_text
 
 OVERRIDE_STYLES = ("hydra", "argparse", "placeholder")
@@ -344,6 +345,7 @@ def parse_sweep(source: TomlSource) -> SweepSpec:
     wd = Path(spec.workdir or ".")
     if wd.is_absolute() or ".." in wd.parts:
         problems.append(source.problem(["workdir"], "must be a relative path inside the repository"))
+    check_passable(source, data, problems)
     if problems:
         raise ConfigError(source.path, problems)
     return spec

@@ -1,6 +1,8 @@
 """Verbs on what a launch left behind: a job's manifest, its rerun here, and launches that were interrupted."""
 from __future__ import annotations
 
+import time
+
 from typing import Any
 
 from ..models import Attempt, Job, Sweep
@@ -30,6 +32,17 @@ class RecordVerbs:
     def describe_interrupted(sweep: Sweep) -> str:
         from .recovery import describe
         return describe(sweep)
+
+    def sweep_notes(self, sweep_id: int) -> list[str]:
+        """What the agent had to say about a sweep that is no job's state (a worktree a job damaged and
+        that was restored, ...), oldest first, each once with how often and when last."""
+        counts: dict[str, tuple[int, float]] = {}
+        for note in self.store.history.notes(sweep_id):
+            seen, _ = counts.get(note["text"], (0, 0.0))
+            counts[note["text"]] = (seen + 1, note["at"])
+        return [text + (f" ({n} times" if n > 1 else " (") + time.strftime(", last %Y-%m-%d %H:%M)" if n > 1
+                                                                             else "%Y-%m-%d %H:%M)", time.localtime(at))
+                for text, (n, at) in counts.items()]
 
     def rebuild_store(self) -> list[str]:
         """Rebuild a lost or damaged store from the sweeps' records and job folders (rebuild.py);

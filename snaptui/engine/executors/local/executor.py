@@ -46,10 +46,10 @@ class LocalExecutor(QueueingExecutor):
             config.local, getattr(config.profile, "gpus_per_node", 0), environ, project_path,
             f"profiles.{config.profile_name}.gpus_per_node"))
 
-    def start_queued(self, attempts: list[Attempt]) -> None:
-        """Start PENDING attempts while their sweep, the host and the GPUs have room (localslots)."""
-        self._settle_interrupted_submissions(attempts)
-        for start in plan_starts(attempts, self._sweep):
+    def start_queued(self, started: list[Attempt], queued_sweeps: list[int]) -> None:
+        """Start queued attempts while their sweep, the host and the GPUs have room (slots.py)."""
+        self._settle_interrupted_submissions(started)
+        for start in plan_starts(started, queued_sweeps, self._sweep, self.store.queued_attempts):
             self.submit(start.sweep, [start.attempt], gpus={start.attempt.id: start.gpus})
 
     def start(self, sweep, job, attempt, spec, gpus):

@@ -20,7 +20,6 @@ from snaptui.engine.config.model import LocalHostSettings
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.errors import ConfigError
 from snaptui.engine.models import Attempt, Sweep
-from snaptui.engine.states import JobState
 
 
 @dataclass
@@ -43,22 +42,26 @@ def gpus_per_job(sweep: Sweep) -> int:
     return getattr(stored_config(sweep.config).profile, "gpus_per_node", None) or 0
 
 
-def plan_starts(attempts: list[Attempt], sweep_of) -> list[Start]:
-    """The queued attempts to start now, oldest sweep first. `sweep_of(id)` gives a sweep."""
-    sweeps = {a.sweep_id: sweep_of(a.sweep_id) for a in attempts}
-    started = [a for a in attempts if a.executor_id is not None or a.claimed]
+def plan_starts(started: list[Attempt], queued_sweeps: list[int], sweep_of, queued_of) -> list[Start]:
+    """The queued attempts to start now, oldest sweep first, beside the `started` ones (claimed or
+    running). `sweep_of(id)` gives a sweep, `queued_of(id, n)` its next n queued attempts: only as many
+    are read as there is room for, however long the queue."""
+    sweeps = {sweep_id: sweep_of(sweep_id) for sweep_id in {a.sweep_id for a in started} | set(queued_sweeps)}
     free_total = host_cap(list(sweeps.values())) - len(started)
     held = {gpu for a in started for gpu in (a.proc or {}).get("gpus") or ()}
     starts: list[Start] = []
-    for sweep_id in sorted(sweeps):
+    for sweep_id in sorted(queued_sweeps):
+        if free_total <= 0:
+            break
         sweep = sweeps[sweep_id]
-        mine = [a for a in attempts if a.sweep_id == sweep_id]
-        queued = [a for a in mine if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
         config = stored_config(sweep.config)
-        free = (config.profile.parallelism() or 1) - (len(mine) - len(queued))
+        running = sum(1 for a in started if a.sweep_id == sweep_id)
+        free = min((config.profile.parallelism() or 1) - running, free_total)
+        if free <= 0:
+            continue
         need = gpus_per_job(sweep)
         pool = list(config.local.gpus or ())
-        for attempt in queued[:max(0, min(free, free_total))]:
+        for attempt in queued_of(sweep_id, free):
             gpus = None
             if need:
                 available = [g for g in pool if g not in held]
@@ -68,8 +71,6 @@ def plan_starts(attempts: list[Attempt], sweep_of) -> list[Start]:
                 held.update(gpus)
             starts.append(Start(sweep, attempt, gpus))
             free_total -= 1
-        if free_total <= 0:
-            break
     return starts
 
 

@@ -22,7 +22,6 @@ from snaptui.engine.jobside.joblogs import log_files
 from snaptui.engine.jobside.manifest import read_manifest
 from snaptui.engine.models import Attempt
 from snaptui.engine.procs import identity, is_alive, terminate
-from snaptui.engine.states import JobState
 from snaptui.engine.executors.queued import QueueingExecutor
 
 SPEC_NAME = "snaptui_step.pkl"
@@ -63,16 +62,14 @@ class StepExecutor(QueueingExecutor):
         return replace_profile(config, allocation=found.job_id, allocation_cpus=found.cpus,
                                allocation_mem_mb=found.mem_mb)
 
-    def start_queued(self, attempts: list[Attempt]) -> None:
-        for sweep_id in sorted({a.sweep_id for a in attempts}):
-            mine = [a for a in attempts if a.sweep_id == sweep_id]
-            queued = [a for a in mine if a.executor_id is None and not a.claimed and a.state == JobState.PENDING]
+    def start_queued(self, started: list[Attempt], queued_sweeps: list[int]) -> None:
+        for sweep_id in sorted(queued_sweeps):
             # (a claim never followed by an id is a submitter that died between the two: srun
             # starts within that same call, so such claims are rare; they count as busy)
             sweep = self._sweep(sweep_id)
-            free = slurm_profile(sweep).parallelism() - (len(mine) - len(queued))
-            if queued and free > 0:
-                self.submit(sweep, queued[:free])
+            free = slurm_profile(sweep).parallelism() - sum(1 for a in started if a.sweep_id == sweep_id)
+            if free > 0:
+                self.submit(sweep, self.store.queued_attempts(sweep_id, free))
 
     def start(self, sweep, job, attempt, spec, gpus):
         """One `srun` in the allocation, its output in the job's folder; srun is the job's handle here."""
