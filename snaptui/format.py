@@ -114,7 +114,7 @@ def cancel_outcome(jobs) -> str:
         if job.state.is_final and job.state != JobState.CANCELLED:
             ended[job.state.value.lower()] = ended.get(job.state.value.lower(), 0) + 1
     stopping = sum(1 for j in jobs if not j.state.is_final)
-    parts = [f"cancelled {cancelled} job{'s' if cancelled != 1 else ''}"]
+    parts = [f"cancelled {jobs_phrase(cancelled)}"]
     parts += [f"{n} ended {state} instead" for state, n in ended.items()]
     if stopping:
         parts.append(f"{stopping} still stopping")
