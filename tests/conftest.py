@@ -29,7 +29,8 @@ JOB_SCRIPT = textwrap.dedent('''\
         with open(os.path.join(marker, f"{os.getpid()}.start"), "w") as f:
             f.write(str(time.time()))
         ids = [os.environ.get(k, "") for k in ("SNAPTUI_SWEEP_ID", "SNAPTUI_JOB_INDEX", "SNAPTUI_ATTEMPT")]
-        open(os.path.join(marker, "-".join(["run", *ids, str(os.getpid())]) + ".run"), "w").close()  # the checker's count
+        # the fault checker counts these
+        open(os.path.join(marker, "-".join(["run", *ids, str(os.getpid())]) + ".run"), "w").close()
     print("start", json.dumps(args), flush=True)
     if args.get("spawn") and marker:
         import subprocess

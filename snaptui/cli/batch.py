@@ -91,7 +91,8 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
             live.stop()
     ok = sweep.counts.get(JobState.COMPLETED, 0) == sweep.total
     summary = " | ".join(f"{n} {s.value}" for s in STATE_ORDER if (n := sweep.counts.get(s, 0)))
-    console.print(f"sweep {sweep.id} {safe(sweep.name)}: {summary} in {duration((sweep.ended_at or time.time()) - started)}")
+    took = duration((sweep.ended_at or time.time()) - started)
+    console.print(f"sweep {sweep.id} {safe(sweep.name)}: {summary} in {took}")
     if not ok:
         failed = next((job for job in engine.jobs(sweep.id)
                        if job.state.is_final and job.state is not JobState.COMPLETED), None)

@@ -118,7 +118,8 @@ def status(engine: Engine, args: Namespace) -> int:
         return 0
     sweep = engine.resolve_sweep(args.sweep)
     warn_interrupted(engine, [sweep])
-    out.print(Text.assemble((f"sweep {sweep.id} {safe(sweep.name)}  ", "bold"), progress_text(sweep.counts, sweep.total)))
+    out.print(Text.assemble((f"sweep {sweep.id} {safe(sweep.name)}  ", "bold"),
+                            progress_text(sweep.counts, sweep.total)))
     _print_jobs(engine, sweep)
     return 0
 
@@ -180,12 +181,13 @@ def cancel(engine: Engine, args: Namespace) -> int:
     if not after:
         out.print("nothing to cancel: every job named is already finished")
     for job in after:
+        name = f"{job.ref} {safe(job.label)}"
         if job.state == JobState.CANCELLED:
-            line = f"cancelled {job.ref} {job.label}"
+            line = f"cancelled {name}"
         elif job.state.is_final:
-            line = f"{job.ref} {job.label} was not cancelled: it ended {job.state.value}"
+            line = f"{name} was not cancelled: it ended {job.state.value}"
         else:
-            line = f"{job.ref} {job.label}: cancel requested, still stopping ({job.state.value}; `snaptui status` shows its end)"
+            line = f"{name}: cancel requested, still stopping ({job.state.value}; `snaptui status` shows its end)"
         out.print(line, markup=False, soft_wrap=True)
     if len(after) > 1:
         out.print(cancel_outcome(after), markup=False)

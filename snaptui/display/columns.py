@@ -3,9 +3,10 @@
 once for both.
 
 A column gives its header, its cell's text for a job (`now` for what runs on), how its jobs sort and
-how it aligns. Cell texts have their control characters escaped (format.safe): labels, ids and results
-come from the user's values and the jobs' own reports. Besides the fixed columns, a family of columns is registered by a key prefix (`r:NAME`:
+how it aligns. Besides the fixed columns, a family of columns is registered by a key prefix (`r:NAME`:
 the result NAME) with a function that makes the column for a name; metrics columns go the same way.
+Cell texts have their control characters escaped (format.safe): labels, ids and results come from the
+user's values and the jobs' own reports.
 """
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ START_LOCK_NAME = "agent.start"
 WAKE_NAME = "agent.wake"
 LOG_NAME = "agent.log"
 HEARTBEAT_NAME = "agent.heartbeat"  # touched every tick: its age says whether the agent still looks at jobs
-STALE_AFTER_S = float(os.environ.get("SNAPTUI_AGENT_STALE_S", "30"))  # a tick (a slow scheduler included) never takes this long
+# a tick (a slow scheduler's answer included) never takes this long
+STALE_AFTER_S = float(os.environ.get("SNAPTUI_AGENT_STALE_S", "30"))
 IDLE_EXIT_S = float(os.environ.get("SNAPTUI_AGENT_IDLE_S", "30"))
 TICK_S = 0.2
 START_TIMEOUT_S = 60.0

@@ -186,5 +186,6 @@ race = {[1 - i % 2 for i in range(trials)]}
             mismatches.append((index, said, final.value))
     assert mismatches == []
     counts = {s: finals.count(s) for s in set(finals)}
-    report("cancel racing a job's end (half of them complete as it arrives), 20 times", "every time, what cancel printed matched the state the job "
+    report("cancel racing a job's end (half of them complete as it arrives), 20 times",
+           "every time, what cancel printed matched the state the job "
            "ended in (" + ", ".join(f"{n} {s.value.lower()}" for s, n in sorted(counts.items())) + ")")

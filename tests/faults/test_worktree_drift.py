@@ -38,7 +38,7 @@ def test_resubmit_after_the_worktree_was_deleted_by_hand_restores_it(repo, repor
 
 
 def test_a_job_deleting_a_file_of_the_snapshot_does_not_break_the_jobs_after_it(repo, report):
-    result = run_cli(["--batch", "sweep.toml", "--set", "max_parallel_jobs=1"], cwd=repo)
+    run_cli(["--batch", "sweep.toml", "--set", "max_parallel_jobs=1"], cwd=repo)
     engine = Engine(repo)
     jobs = engine.jobs(1)
     assert [j.state for j in jobs] == [JobState.COMPLETED] * 4, [(j.state, j.attempt.reason) for j in jobs]

@@ -100,7 +100,7 @@ class QueueingExecutor(Executor):
                 with creating_snapshot(self.repo_root):
                     restore_worktree(self.repo_root, sweep)
                 drift = Drift(recreated=True)
-        except Exception as exc:  # a check that cannot run must not stop the queue; the job says what it finds
+        except Exception as exc:  # noqa: BLE001 - a check that cannot run must not stop the queue
             log.warning("checking the worktree of sweep %s failed: %s", sweep.id, exc)
             return
         if drift:
