@@ -25,7 +25,8 @@ def safe(value: Any) -> str:
     """A field as printable text: control characters (escape sequences, line breaks, bidi overrides)
     shown as visible escapes, so a parameter value, a result or a line of a job's log can never move the
     cursor, recolour or retitle the user's terminal, nor break a table's rows."""
-    return str(value).translate(_ESCAPES)
+    text = str(value)
+    return text if text.isprintable() else text.translate(_ESCAPES)  # the usual case costs one C-level scan
 
 
 def duration(seconds: float | None) -> str:

@@ -20,7 +20,7 @@ from . import agent, faults
 from .config.settings import ProjectConfig
 from .errors import ConfigError, SnaptuiError
 from .executors import executor_for
-from .models import Attempt, Event, Job, SettingRow, Sweep
+from .models import Attempt, Event, Job, JobLine, SettingRow, Sweep
 from .procs import identity, private_umask
 from .states import RETRYABLE_STATES, JobState
 from .store.store import Store
@@ -293,6 +293,14 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         shows at a position, read before the jobs before them (one range query on the index)."""
         jobs = self.store.jobs(sweep_id, after=first - 1, limit=count) if count > 0 else []
         return [job for job in jobs if job.index < first + count]
+
+    def job_lines_in_pages(self, sweep_id: int, size: int = 10_000) -> Iterator[list[JobLine]]:
+        """The sweep's jobs as a listing shows them (models.JobLine: no parameters or command lines
+        decoded), a page at a time: what `snaptui status SWEEP` streams."""
+        after = -1
+        while page := self.store.job_lines(sweep_id, after=after, limit=size):
+            yield page
+            after = page[-1].index
 
     def widest_label(self, sweep_id: int) -> int:
         """The length of the sweep's longest job label (a listing streamed page by page sizes its column)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .states import JobState
 
@@ -107,6 +107,22 @@ class Sweep:
     @property
     def is_active(self) -> bool:
         return any(self.counts.get(s, 0) for s in (JobState.PENDING, JobState.RUNNING, JobState.UNKNOWN))
+
+
+class JobLine(NamedTuple):
+    """What a listing of many jobs shows of each (`snaptui status SWEEP`): read without decoding the
+    parameters and command lines that make a Job, so 100,000 of them read in well under a second."""
+    index: int
+    label: str
+    state: str          # a JobState's value (no enum made per row)
+    attempt: int
+    executor_id: str | None
+    node: str | None
+    started_at: float | None
+    ended_at: float | None
+    exit_code: int | None
+    reason: str | None
+    results_json: str | None
 
 
 @dataclass(frozen=True)

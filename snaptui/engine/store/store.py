@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from snaptui.engine.errors import SnaptuiError, StoreUnusable
-from snaptui.engine.models import Attempt, Event, Job, Sweep, loads
+from snaptui.engine.models import Attempt, Event, Job, JobLine, Sweep, loads
 from snaptui.engine.states import JobState
 from .history import History
 from .rows import attempt_from, job_from, jobs_from, sweep_from
@@ -395,6 +395,13 @@ class Store(WalDatabase):
         return {r[0] for r in self.conn.execute(
             "SELECT DISTINCT s.executor FROM sweeps s WHERE s.status = 'active' AND EXISTS (SELECT 1 FROM"
             " attempts a WHERE a.sweep_id = s.id AND a.state IN ('PENDING','RUNNING','UNKNOWN'))")}
+
+    def job_lines(self, sweep_id: int, after: int = -1, limit: int = -1) -> list[JobLine]:
+        """A page of a sweep's jobs as listings show them (models.JobLine), in index order."""
+        return list(map(JobLine._make, self._plain().execute(
+            "SELECT j.idx, j.label, a.state, a.number, a.executor_id, a.node, a.started_at, a.ended_at, a.exit_code,"
+            " a.reason, a.results_json FROM jobs j JOIN attempts a ON a.id = j.latest_attempt"
+            " WHERE j.sweep_id = ? AND j.idx > ? ORDER BY j.idx LIMIT ?", (sweep_id, after, limit)).fetchall()))
 
     def widest_label(self, sweep_id: int) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(LENGTH(label)), 0) FROM jobs WHERE sweep_id = ?",
