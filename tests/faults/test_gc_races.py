@@ -58,12 +58,12 @@ def test_gc_racing_two_launches_never_takes_their_snapshots(repo, report):
 
 def test_gc_racing_a_resubmit_never_takes_the_worktree_it_restores(repo, report):
     """A resubmit puts a removed worktree back, then records the new attempts: a gc in between saw the
-    worktree unused. 10 trials with gc started alongside each resubmit."""
+    worktree unused. 5 trials with gc started alongside each resubmit."""
     engine = Engine(repo)
     first = run_cli(["--batch", "a.toml"], cwd=repo)
     assert first.returncode == 0, first.stderr
     failures = []
-    for trial in range(10):
+    for trial in range(5):
         run_cli(["snapshots", "gc", "--older-than", "0s"], cwd=repo)
         procs = [start_cli(["resubmit", "1"], repo), start_cli(["snapshots", "gc", "--older-than", "0s"], repo)]
         outs = [(p.wait(timeout=120), *p.communicate()) for p in procs]
@@ -75,5 +75,5 @@ def test_gc_racing_a_resubmit_never_takes_the_worktree_it_restores(repo, report)
             failures.append(f"trial {trial}: resubmitted job ended {done.counts} "
                             f"({engine.jobs(1)[0].attempt.reason})")
     assert failures == [], "\n".join(failures)
-    report("snapshots gc racing a resubmit that restores the worktree, 10 times",
-           "every resubmitted job ran on its restored worktree and completed")
+    report("snapshots gc racing a resubmit that restores the worktree, 5 times",
+           "5/5 resubmitted jobs ran on their restored worktree and completed")

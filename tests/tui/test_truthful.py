@@ -166,3 +166,30 @@ async def test_a_failed_launch_says_why_in_a_dialog_that_stays(engine, git_repo)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
         assert engine.sweeps() == []
+
+
+async def test_a_stopped_agent_is_said_to_be_stopped_and_back(engine, git_repo, monkeypatch):
+    """Issue 24: while the agent is stopped, states the TUI shows stop changing; it says so, and says when the
+    agent follows jobs again."""
+    import os
+    import signal
+
+    import snaptui.app
+    from snaptui.engine import agent
+    from tuikit import launch
+
+    monkeypatch.setattr(agent, "STALE_AFTER_S", 1.0)
+    monkeypatch.setattr(snaptui.app, "AGENT_CHECK_S", 0.3, raising=False)
+    sweep = launch(engine, git_repo, 'name = "long"\ncommand = ["python", "job.py", "sleep=60"]\n')
+    ident = agent.agent_identity(git_repo)
+    app = make_app(engine)
+    said = lambda text: any(text in n.message for n in app._notifications)
+    async with app.run_test(size=(100, 30)) as pilot:
+        os.kill(ident["pid"], signal.SIGSTOP)
+        try:
+            await until(pilot, lambda: said(f"the snaptui agent (pid {ident['pid']}) has not looked at jobs"),
+                        message="the stale-agent warning")
+        finally:
+            os.kill(ident["pid"], signal.SIGCONT)
+        await until(pilot, lambda: said("the snaptui agent is following jobs again"), message="the all-clear")
+    engine.cancel(engine.jobs(sweep.id))
