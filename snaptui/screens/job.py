@@ -94,7 +94,7 @@ class JobScreen(EngineScreen):
         paths = self.engine.log_paths(attempt, self.shown_task)
         self.paths = {"out": paths[0], "err": paths[1]}
         if self.stream is None:
-            self.stream = "err" if self._failed_with_stderr() else "out"
+            self.stream = "err" if self._failed_with_stderr() or self._writing_stderr() else "out"
         self._show_title()
         self._show_manifest()
         if self._tailing != (attempt.id, self.shown_task) or (paths[0] and self._tailing_without_paths):
@@ -149,6 +149,24 @@ class JobScreen(EngineScreen):
         except OSError:
             return False
 
+    def _writing_stderr(self) -> bool:
+        """A running job opens on the stream it wrote last: a progress bar (tqdm writes to stderr) is
+        what there is to see."""
+        if self.job.state.value != "RUNNING" or not (self.paths.get("out") and self.paths.get("err")):
+            return False
+        order = self.engine.log_order(self.shown_attempt, self.shown_task)
+        if order is not None and order.update():   # the runner's record of the last write
+            return order.records[-1][0] == 1
+        try:
+            err = self.paths["err"].stat()
+        except OSError:
+            return False
+        try:
+            out_mtime = self.paths["out"].stat().st_mtime_ns
+        except OSError:
+            out_mtime = 0
+        return err.st_size > 0 and err.st_mtime_ns > out_mtime
+
     def engine_events(self, events: list) -> None:
         if any(e.sweep_id == self.sweep_id and e.job_index == self.index for e in events):
             self._load()
@@ -170,16 +188,19 @@ class JobScreen(EngineScreen):
         for index in self._indexes:
             index.close()
         self._indexes = [self.engine.log_index(path) for _, path in paths]
-        self.query_one(LogView).set_sources(self._indexes, [name for name, _ in paths])
+        # stdout and stderr together: in the order the job wrote them, as its runner recorded it
+        order = self.engine.log_order(self.shown_attempt, self.shown_task) if len(paths) == 2 else None
+        self.query_one(LogView).set_sources(self._indexes, [name for name, _ in paths], order)
         self._show_status()
         if paths:
             indexes = self._indexes
             # the first megabyte here, at once: a usual log is on screen in the frame that opens it
-            self.query_one(LogView).indexed([index.update(budget=FIRST_READ) for index in indexes])
-            self._tail(indexes)
+            grew = order.update() if order is not None else False
+            self.query_one(LogView).indexed([index.update(budget=FIRST_READ) for index in indexes], grew)
+            self._tail(indexes, order)
 
     @work(thread=True, exclusive=True, group="tail", exit_on_error=False, name="log tailer", description="log tailer")
-    def _tail(self, indexes) -> None:
+    def _tail(self, indexes, order=None) -> None:
         """Index what the files gained, hand it to the view; poll (NFS raises no events). Cancelling
         the worker (another log shown, the screen closed) wakes it and stops it."""
         worker = get_current_worker()
@@ -187,18 +208,19 @@ class JobScreen(EngineScreen):
 
         def step() -> bool:
             nonlocal seen, app_gone
+            grew = order.update() if order is not None else False   # before the files: see LogView._place
             updates = [index.update() for index in indexes]
             summary = [(u.state, u.reset, u.grew, u.more) for u in updates]
-            if summary != seen or any(u.grew for u in updates):
+            if summary != seen or grew or any(u.grew for u in updates):
                 seen = summary
-                app_gone = not self.hand_back(self._indexed, updates)
+                app_gone = not self.hand_back(self._indexed, updates, grew)
             return any(u.more for u in updates)
 
         self.engine.follow_log(step, interval=self.poll_interval, wake=worker.cancelled_event,
                                stop=lambda: app_gone or worker.is_cancelled)
 
-    def _indexed(self, updates) -> None:
-        self.query_one(LogView).indexed(updates)
+    def _indexed(self, updates, order_grew: bool) -> None:
+        self.query_one(LogView).indexed(updates, order_grew)
 
     # -- status ----------------------------------------------------------------------------
     def _show_title(self) -> None:

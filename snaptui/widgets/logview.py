@@ -1,7 +1,8 @@
 """A log view over line indexes: every line of any size of log, read on demand, followable.
 
 The view holds no text: it renders the visible lines from `LineIndex`es (one per stream;
-stdout and stderr together are merged in the order their lines were seen), decodes only
+stdout and stderr together are merged in the order the job wrote them, as its runner recorded
+it: engine logs/logorder.py), decodes only
 those (ANSI colours, the last '\\r' frame of a progress bar), and searches the whole file
 in a thread. `End`/`G` follows, scrolling up pauses and counts the new lines.
 """
@@ -55,6 +56,8 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.sources: list[LineIndex] = []
         self.names: list[str] = []
+        self.order = None                   # engine logs.LogOrder: how the two sources interleave
+        self._order_pos = 0
         self._source = array("B")           # merged view (two sources): view line -> source
         self._number = array("Q")           # ... -> line number in that source
         self._view_of: list[array] = []     # per source: line number -> view line
@@ -77,9 +80,10 @@ class LogView(ScrollView, can_focus=True):
         self._layout: list[tuple[int, int]] = []
 
     # -- sources ---------------------------------------------------------------------------
-    def set_sources(self, sources: list[LineIndex], names: list[str]) -> None:
-        """Show these files from their start, following: a new stream or attempt."""
-        self.sources, self.names = sources, names
+    def set_sources(self, sources: list[LineIndex], names: list[str], order=None) -> None:
+        """Show these files from their start, following: a new stream or attempt. `order` (engine
+        logs.LogOrder, for stdout and stderr together): the order the job wrote them in."""
+        self.sources, self.names, self.order = sources, names, order
         self._rebuild_map()
         self.follow, self.new_lines, self.notice = True, 0, ""
         self.needle, self.matches, self.current, self.searching = "", [], -1, None
@@ -91,6 +95,7 @@ class LogView(ScrollView, can_focus=True):
         self._source, self._number = array("B"), array("Q")
         self._view_of = [array("Q") for _ in self.sources]
         self._known = [0] * len(self.sources)
+        self._order_pos = 0   # the order's records already placed
         self._cache.clear()
         self.line_count = 0
 
@@ -98,8 +103,9 @@ class LogView(ScrollView, can_focus=True):
     def merged(self) -> bool:
         return len(self.sources) > 1
 
-    def indexed(self, updates: list[Update]) -> None:
-        """The worker indexed more of the files (UI thread)."""
+    def indexed(self, updates: list[Update], order_grew: bool = False) -> None:
+        """The worker indexed more of the files (UI thread); `order_grew`: it read new records of the
+        order (read before the files: a line is placed by its record when it has one)."""
         self.states = [u.state for u in updates]
         if any(u.reset for u in updates):
             self.notice = "the log was truncated or replaced: read again from its start"
@@ -118,12 +124,10 @@ class LogView(ScrollView, can_focus=True):
             if not new:
                 continue
             self._width = max(self._width, min(max(source.line_length(n) for n in new[-5000:]), MAX_WIDTH))
-            if self.merged:
-                start = len(self._source)
-                self._source.extend([number] * len(new))
-                self._number.extend(new)
-                self._view_of[number].extend(range(start, start + len(new)))
-            self._known[number] = count
+            if not self.merged:
+                self._known[number] = count
+        if self.merged:
+            self._place(order_grew)
         self.line_count = len(self._number) if self.merged else (self._known[0] if self.sources else 0)
         added = self.line_count - before
         if self.needle and 0 < added <= LIVE_SEARCH_LINES:
@@ -142,6 +146,37 @@ class LogView(ScrollView, can_focus=True):
             self.call_after_refresh(self._to_end_if_following)
         self.refresh()
         self.post_message(self.StatusChanged())
+
+    def _place(self, order_grew: bool) -> None:
+        """Lines the two sources gained, into the merged view: in the order the job wrote them, where its
+        runner recorded it (a line at its first record: a progress bar redrawn in place is placed once and
+        grows); then, once no new record came in this read, the lines no record covers (the runner's and
+        the scheduler's own), stdout first. Without an order, each source's new lines in turn, as read."""
+        order = self.order
+        if order is not None:
+            records = order.records
+            while self._order_pos < len(records):
+                stream, end = records[self._order_pos]
+                if stream < len(self.sources) and end > 0:
+                    source = self.sources[stream]
+                    if end > source.indexed:
+                        return   # the index has not reached it yet: the next read places it
+                    self._append(stream, min(source.line_at(end - 1) + 1, source.line_count))
+                self._order_pos += 1
+            if order_grew:
+                return
+        for number, source in enumerate(self.sources):
+            self._append(number, source.line_count)
+
+    def _append(self, number: int, upto: int) -> None:
+        new = range(self._known[number], upto)
+        if not new:
+            return
+        start = len(self._source)
+        self._source.extend([number] * len(new))
+        self._number.extend(new)
+        self._view_of[number].extend(range(start, start + len(new)))
+        self._known[number] = upto
 
     def _locate(self, view_line: int) -> tuple[int, int]:
         if self.merged:

@@ -103,5 +103,5 @@ def write_log(repo: Path, sweep_id: int, index: int) -> None:
     lines.insert(3, "\x1b[33mwarning:\x1b[0m gradient norm 12.5 clipped to 1.0")
     lines.insert(20, "a very long line " + "x" * 150 + " end of the long line")
     out, err = log_files(folder, executor_id)
-    out.write_text("\n".join(lines) + "\n")
     err.write_text("Traceback (most recent call last):\n  nothing, really\n")
+    out.write_text("\n".join(lines) + "\n")   # written last: the running job opens on stdout

@@ -192,8 +192,8 @@ async def test_both_streams_merge_in_the_order_lines_arrive(demo, git_repo):
     executor_id = str(4000 + ids["grid"] * 100 + 6)
     folder = git_repo / ".submitit" / executor_id
     out, err = folder / f"{executor_id}_0_log.out", folder / f"{executor_id}_0_log.err"
-    out.write_text("out 1\n")
     err.write_text("err 1\n")
+    out.write_text("out 1\n")     # written last: the running job opens on stdout
     app = make_app(engine, clock=lambda: NOW, refresh_on_start=False, poll_interval=0.05,
                    start_job=(ids["grid"], 6))
     async with app.run_test(size=(100, 30)) as pilot:

@@ -193,3 +193,55 @@ async def test_a_stopped_agent_is_said_to_be_stopped_and_back(engine, git_repo, 
             os.kill(ident["pid"], signal.SIGCONT)
         await until(pilot, lambda: said("the snaptui agent is following jobs again"), message="the all-clear")
     engine.cancel(engine.jobs(sweep.id))
+
+
+# -- logs: stdout and stderr in the order they were written; a running job opens on the stream it writes ----
+ORDERED_JOB = '''\
+import os, sys, time
+def pause():   # the runner orders what reaches it; writes to the two streams microseconds apart may swap
+    time.sleep(0.1)
+print("warning: printed first, on stderr", file=sys.stderr, flush=True)
+pause()
+for n in range(3):
+    print(f"out {n}", flush=True)
+pause()
+print("err after the outs", file=sys.stderr, flush=True)
+pause()
+print("out last", flush=True)
+pause()
+sys.stderr.write("progress 10%")
+sys.stderr.flush()
+while not os.path.exists("release"):
+    time.sleep(0.05)
+'''
+
+
+async def test_stdout_and_stderr_together_are_in_the_order_the_job_wrote_them(engine, git_repo):
+    from snaptui.screens.job import JobScreen
+    from snaptui.widgets.logview import LogView
+    from tests.conftest import wait_until
+    from tuikit import launch
+
+    (git_repo / "ordered.py").write_text(ORDERED_JOB)
+    sweep = launch(engine, git_repo, 'name = "ordered"\ncommand = ["python", "ordered.py"]\n')
+    try:
+        wait_until(lambda: "progress 10%" in _log_text(engine, sweep.id, 1)
+                   and engine.jobs(sweep.id)[0].state.value == "RUNNING", 60, message="the job running, at its progress line")
+        app = make_app(engine, refresh_on_start=False, start_job=(sweep.id, 0))
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.stream is not None)
+            assert app.screen.stream == "err"      # running, and stderr written last: the progress bar
+            await pilot.press("e")                  # err -> both
+            view = app.screen.query_one(LogView)
+            await until(pilot, lambda: app.screen.stream == "both" and view.line_count >= 7)
+            lines = [view.line(n).strip() for n in range(view.line_count)]
+            shown = [line for line in lines if not line.startswith(("snaptui", "submitit"))]
+            assert shown == ["warning: printed first, on stderr", "out 0", "out 1", "out 2", "err after the outs",
+                             "out last", "progress 10%"], lines
+    finally:
+        (git_repo / "release").touch()
+
+
+def _log_text(engine, sweep_id: int, stream: int) -> str:
+    path = engine.log_paths(engine.jobs(sweep_id)[0])[stream]
+    return path.read_text() if path is not None and path.exists() else ""

@@ -16,3 +16,9 @@ def log_files(folder: str | Path, executor_id: str, task: int = 0) -> tuple[Path
 
     paths = JobPaths(folder, job_id=str(executor_id), task_id=task)
     return paths.stdout, paths.stderr
+
+
+def order_file(stdout: str | Path) -> Path:
+    """Where the runner records the order in which a task's stdout and stderr were written (logorder.py),
+    beside its stdout: `<id>_<task>_log.order`."""
+    return Path(stdout).with_suffix(".order")

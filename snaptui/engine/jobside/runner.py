@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .jobenv import command_environment, task_scheduler_vars
-from .joblogs import log_files
+from .joblogs import log_files, order_file
+from .logpump import LogPump
 from .manifest import RESULT_NAME
 from snaptui.engine.procs import start_time
 from .results import read_result_file, scan_log
@@ -26,6 +27,7 @@ from .subreaper import become_subreaper, children, end_adopted
 from .taskreport import Reporter
 
 KILL_GRACE_S = 10.0
+PUMP_DRAIN_S = 5.0   # after the command's group is gone: what a process that escaped it still holds open
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
@@ -109,13 +111,19 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     sys.stderr.flush()
     out, err = streams if streams is not None else (None, None)
     spared = children() if become_subreaper() else None  # what this process ran before the job is not the job's
+    for stream in (out, err):
+        if stream is not None:
+            stream.flush()   # the pump writes to the descriptor: nothing may wait in a buffer before it
+    targets = (out.fileno(), err.fileno()) if streams is not None else (sys.stdout.fileno(), sys.stderr.fileno())
     try:
-        child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=out, stderr=err,
-                                 preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
+        child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
     except OSError as exc:
         _say(err, f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}")
         report.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
         return "FAILED", 127, f"cannot start: {exc}", {}
+    pump = LogPump(targets, order_file(stdout_path))   # the two logs, and the order they were written in
+    pump.start((child.stdout.fileno(), child.stderr.fileno()))
     report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": start_time(child.pid)})
     received: list[int] = []
 
@@ -150,6 +158,9 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     _signal_group(child.pid, signal.SIGKILL)  # leftovers the command spawned and did not reap
     if spared is not None:
         end_adopted(spared)  # and those that left its group (setsid daemons): adopted by us, ended (subreaper.py)
+    pump.join(PUMP_DRAIN_S)   # the pipes end once all that held them is gone
+    child.stdout.close()
+    child.stderr.close()
     results, problem = read_result_file(result_path)
     results = {**scan_log(stdout_path, spec.result_pattern), **results}
     state = "CANCELLED" if cancelled else "TIMEOUT" if timed_out else "COMPLETED" if code == 0 else "FAILED"

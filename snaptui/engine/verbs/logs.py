@@ -48,6 +48,16 @@ class LogVerbs:
         from snaptui.engine.logs.logtail import follow
         follow(step, stop=stop, interval=interval, wake=wake)
 
+    def log_order(self, job: Job | Attempt, task: int = 0):
+        """A logorder.LogOrder of the attempt's task: the order its stdout and stderr were written (None
+        when the attempt has no log folder yet)."""
+        out, _ = self.log_paths(job, task)
+        if out is None:
+            return None
+        from snaptui.engine.jobside.joblogs import order_file
+        from snaptui.engine.logs.logorder import LogOrder
+        return LogOrder(order_file(out))
+
     @staticmethod
     def log_index(path: Path | str):
         """A logindex.LineIndex of `path`: any line read on demand, update() follows the file."""
