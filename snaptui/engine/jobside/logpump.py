@@ -25,10 +25,12 @@ class LogPump:
         self.targets = targets
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        try:
-            self._order: int | None = os.open(order_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        except OSError:
-            self._order = None   # the logs are still copied; the view then shows them one after the other
+        self._order: int | None = None   # no order: the logs are still copied, and shown one after the other
+        if all(_seekable(fd) for fd in targets):   # an srun step's are pipes to slurmstepd: no offsets to record
+            try:
+                self._order = os.open(order_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            except OSError:
+                pass
 
     def start(self, pipes: tuple[int, int]) -> None:
         for stream, pipe in enumerate(pipes):
@@ -53,12 +55,12 @@ class LogPump:
                     view = memoryview(data)
                     while view:
                         view = view[os.write(target, view):]
-                    end = os.lseek(target, 0, os.SEEK_CUR)
                 except OSError:
                     writable = False
                     continue
                 if self._order is not None:
                     try:
+                        end = os.lseek(target, 0, os.SEEK_CUR)
                         os.write(self._order, LETTERS[stream] + b" %d\n" % end)
                     except OSError:
                         self._order = None
@@ -71,3 +73,11 @@ class LogPump:
         if self._order is not None:
             os.close(self._order)
             self._order = None
+
+
+def _seekable(fd: int) -> bool:
+    try:
+        os.lseek(fd, 0, os.SEEK_CUR)
+    except OSError:
+        return False
+    return True
