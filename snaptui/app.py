@@ -52,6 +52,7 @@ class SnaptuiApp(App[int]):
         self._exit_timer: threading.Timer | None = None
         self.sweep_names: list[tuple[int, str]] = []   # for the palette, kept by the sweeps screen
         self.default_profile: str | None = None
+        self.show_manifest: bool | None = None   # the job screen's side panel: None follows the width, else `m`'s choice
         self.last_event_id = engine.last_event_id()  # before any screen reads: no change is missed
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,

@@ -24,10 +24,11 @@ def status_line(model: SweepModel, now: float, compact: bool) -> Text:
 
 
 def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, goal: str = "max", agg=None,
-              state_filter: str = "all") -> Text:
+              state_filter: str = "all", compact: bool = False) -> Text:
     """Which parameters are on the axes and which slice is shown (or which parameter the heatmap averages
     over); or the table's row count and order. A state filter other than "all" is named first, in both
-    views: it is why jobs are missing or dimmed."""
+    views: it is why jobs are missing or dimmed. `compact` (a narrow terminal): without the key hints, which
+    `?` lists."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if state_filter != "all":
         text.append(f"only {state_filter}", style="bold")
@@ -38,7 +39,8 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, goal:
         count = jobs_phrase(rows) if rows == total else f"{rows:,} of {jobs_phrase(total)}"
         if not model.complete:
             count += f" ({len(model.jobs):,} read so far)"
-        text.append(f"table: {count}, sorted by {order}  (s sort, S reverse, f state, t grid)", style="dim")
+        text.append(f"table: {count}, sorted by {order}" + ("" if compact else "  (s sort, S reverse, f state, t grid)"),
+                    style="dim")
     elif not model.laid_out:
         text.append("grid: laid out once every job is read  (t table)", style="dim")
     elif not model.axes:
@@ -55,7 +57,8 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, goal:
             text.append("  slice ", style="dim")
             text.append(", ".join(f"{model.axes[a].name}={model.axes[a].label(model.slice.get(a, 0))}"
                                   for a in agg.sliced))
-        text.append("  (m next)", style="dim")
+        if not compact:
+            text.append("  (m next)", style="dim")
     else:
         if model.row_axis is not None:
             text.append("rows ", style="dim")
@@ -67,18 +70,20 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, goal:
         if model.other_axes:
             text.append("  slice ", style="dim")
             text.append(f"{model.slice_label()} ({model.slice_number() + 1}/{model.slice_count()})")
-            text.append("  x/y axes, [/] slice", style="dim")
-        elif len(model.axes) == 2:
+            if not compact:
+                text.append("  x/y axes, [/] slice", style="dim")
+        elif len(model.axes) == 2 and not compact:
             text.append("  x/y swap", style="dim")
     if mode != "state":
-        text.append(f"  heatmap {mode}: ★ {'lowest' if goal == 'min' else 'highest'} (b)", style="bold")
+        text.append(f"  heatmap {mode}: ★ {'lowest' if goal == 'min' else 'highest'}" + ("" if compact else " (b)"),
+                    style="bold")
         span = model.span(mode)
         if span is not None:
             best, worst = (span[0], span[1]) if goal == "min" else (span[1], span[0])
             text.append(f"  bright {format_result(best)} … dark {format_result(worst)}", style="dim")
-        if table is None and agg is None:
+        if table is None and agg is None and not compact:
             text.append("  m mean", style="dim")
-    elif model.results and table is None:
+    elif model.results and table is None and not compact:
         text.append("  v heatmap", style="dim")
     return text
 

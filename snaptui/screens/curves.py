@@ -13,11 +13,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from snaptui.display import actions
 from snaptui.engine.views import competes
 from snaptui.widgets.curves import CurvesPlot, colour_at, legend_line
+from snaptui.widgets.footer import SnaptuiFooter
 from .base import EngineScreen
 
 SMOOTHING = (0.0, 0.6, 0.9, 0.99)
@@ -41,7 +42,7 @@ class CurvesScreen(EngineScreen):
     BINDINGS = actions.bindings("curves")
     DEFAULT_CSS = """
     CurvesScreen #curves-body { height: 1fr; }
-    CurvesScreen #legend { width: 44; border-left: solid $panel; padding: 0 1; }
+    CurvesScreen #legend { width: 44; max-width: 40%; border-left: solid $panel; padding: 0 1; }
     """
 
     def __init__(self, sweep_id: int, job_indexes: list[int] | None = None, selected: int | None = None,
@@ -71,7 +72,7 @@ class CurvesScreen(EngineScreen):
             yield CurvesPlot(id="plot")
             with VerticalScroll(id="legend"):
                 yield Static("", id="legend-text")
-        yield Footer()
+        yield SnaptuiFooter()   # whole keys only, ? Help first: Textual's Footer cut it off at 80 columns
 
     def on_mount(self) -> None:
         self._refresh()

@@ -23,6 +23,7 @@ from .base import EngineScreen
 from .job_panels import log_status_text, manifest_text
 
 STREAMS = ("out", "err", "both")
+MANIFEST_WIDTH = 110
 FIRST_READ = 1024 * 1024
 
 
@@ -61,7 +62,7 @@ class JobScreen(EngineScreen):
         yield SnaptuiFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#manifest").display = self.app.size.width >= 110
+        self._fit_manifest()
         self.query_one(LogView).focus()
         if self.job is not None and self.job.attempt.log_dir:
             self._loaded((self.job, None, [self.job.attempt], None))
@@ -288,9 +289,21 @@ class JobScreen(EngineScreen):
         self.app.copy_to_clipboard(command)
         self.notify(f"copied: {command}", timeout=4)
 
+    def on_resize(self) -> None:
+        self._fit_manifest()
+
+    def _fit_manifest(self) -> None:
+        """The manifest beside the log from MANIFEST_WIDTH columns (the log keeps 65 or more), unless `m`
+        said otherwise: that choice holds for every job until `m` again."""
+        choice = self.snaptui.show_manifest
+        self.query_one("#manifest").display = choice if choice is not None else self.app.size.width >= MANIFEST_WIDTH
+
     def action_manifest(self) -> None:
         panel = self.query_one("#manifest")
-        panel.display = not panel.display
+        self.snaptui.show_manifest = not panel.display
+        self._fit_manifest()
+        if panel.display:
+            self._show_manifest()
 
     def action_search(self) -> None:
         self.query_one("#search", FilterBox).open(self.query_one(LogView).needle)

@@ -118,8 +118,8 @@ class SnaptuiFooter(Widget, can_focus=False):
         for key, display, description, enabled, tooltip in keys:
             piece = self._key_text(display, description, enabled, key == self._hover)
             start = line.cell_len
-            if start >= room:
-                break
+            if start + piece.cell_len > room:
+                break   # whole keys only: the others are in ? Help (which always comes first)
             line.append_text(piece)
             self._keys.append((start, min(line.cell_len, room), key, enabled, tooltip))
             if self.compact:

@@ -180,7 +180,8 @@ class SweepView(Vertical):
         matrix = self.matrix
         self.query_one("#axes", Static).update(axes_line(self.model, self.mode, table, matrix.goal(),
                                                          matrix.grid if self.over is not None else None,
-                                                         self.table.state_filter), layout=False)
+                                                         self.table.state_filter, self.app.size.width < 100),
+                                                layout=False)
 
     def show_selected(self) -> None:
         job = self.selected_job()
