@@ -257,6 +257,11 @@ class SnaptuiApp(App[int]):
 
         self.push_screen(CurvesScreen(sweep_id, job_indexes, selected))
 
+    def open_diff(self, commit: str, against: str, title: str) -> None:
+        from snaptui.screens.diff import DiffScreen
+
+        self.push_screen(DiffScreen(commit, against, title))
+
     def open_launch(self, profile: str | None = None) -> None:
         from snaptui.screens.launch import LaunchScreen
 

@@ -97,7 +97,8 @@ ACTIONS: list[Action] = [
     _a("job", "manifest", "m", "Manifest", "Show or hide the manifest panel"),
     _a("job", "attempt", "a", "Attempt", "Show the previous attempt's log (round to the latest)", show=False),
     _a("job", "task", "t", "Task", "Multi-task jobs: show the next task's log (task 0..N-1, round to 0)"),
-    _a("job", "pager", "o", "Pager", "Open the log in $PAGER (less)", show=False),
+    _a("job", "pager", "o", "Pager", "Open the log in $PAGER (less: colours kept, from its end)", show=False),
+    _a("job", "editor", "E", "Editor", "Open the log in $VISUAL/$EDITOR", show=False),
     _a("job", "copy_path", "p", "Copy path", "Copy the log file's path to the clipboard", show=False),
     _a("job", "copy_command", "y", "Copy command", "Copy the job's exact command line to the clipboard",
        show=False),
@@ -107,9 +108,11 @@ ACTIONS: list[Action] = [
     _a("snapshots", "back", "escape,q", "Back", "Back", palette=False),
     _a("snapshots", "gc", "x", "GC", "Remove old snapshot worktrees (asks first)"),
     _a("snapshots", "reload", "f5", "Reload", "Reload the snapshot list", show=False),
-    _a("snapshots", "diff_head", "d", "Diff HEAD", "Your HEAD against this snapshot's code, in git's pager"),
+    _a("snapshots", "diff_base", "d", "Diff", "What the snapshot holds beyond the commit it was taken from: "
+       "the uncommitted edits its jobs ran"),
+    _a("snapshots", "diff_worktree", "w", "Diff now", "Your working tree now against this snapshot's code"),
     _a("snapshots", "mark", "space", "Mark", "Mark a snapshot to compare another with (D)", show=False),
-    _a("snapshots", "diff_marked", "D", "Diff marked", "The marked snapshot against this one, in git's pager",
+    _a("snapshots", "diff_marked", "D", "Diff marked", "This snapshot against the marked one",
        show=False),
     # launch
     _a("launch", "back", "escape", "Back", "Back", palette=False),

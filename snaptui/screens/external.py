@@ -30,11 +30,53 @@ def run_in_terminal(app: App, argv: list[str]) -> None:
                    timeout=8)
 
 
+CLEAN_LIMIT = 256 * 1024 * 1024   # a log with progress bars up to this size is handed over cleaned
+
+
+def pager_command(path: Path) -> list[str]:
+    """`$PAGER` for a log. less gets -R (a log's colour codes made it ask 'may be a binary file?') and +G
+    (a log is read from its end) unless they were given."""
+    argv = command_for("PAGER", "less", path)
+    if os.path.basename(argv[0]) == "less":
+        options = argv[1:-1] + shlex.split(os.environ.get("LESS", ""))
+        if not any(o.startswith("-") and not o.startswith("--") and "R" in o or o in ("-r", "--RAW-CONTROL-CHARS")
+                   for o in options):
+            argv.insert(1, "-R")
+        if not any(o.startswith("+") for o in argv[1:-1]):
+            argv.insert(1, "+G")
+    return argv
+
+
+def cleaned_copy(path: Path) -> Path | None:
+    """A copy of a log with each line as a terminal shows it: a progress bar redrawn with '\\r' is its last
+    frame, not every frame joined by ^M. None when the log has no '\\r' (or is too big to copy)."""
+    import tempfile
+
+    try:
+        if path.stat().st_size > CLEAN_LIMIT:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if b"\r" not in data:
+        return None
+    lines = [line.rstrip(b"\r").rsplit(b"\r", 1)[-1] for line in data.split(b"\n")]
+    handle = tempfile.NamedTemporaryFile("wb", prefix=f"{path.stem}-", suffix=path.suffix, delete=False)
+    with handle:
+        handle.write(b"\n".join(lines))
+    return Path(handle.name)
+
+
 def open_in_pager(app: App, path: Path | None) -> None:
     if path is None or not path.exists():
         app.notify("no log file to open yet", severity="warning", timeout=3)
         return
-    run_in_terminal(app, command_for("PAGER", "less -R +G", path))
+    copy = cleaned_copy(path)
+    try:
+        run_in_terminal(app, pager_command(copy or path))
+    finally:
+        if copy is not None:
+            copy.unlink(missing_ok=True)
 
 
 def open_in_editor(app: App, path: Path | None) -> None:

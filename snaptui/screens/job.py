@@ -274,6 +274,15 @@ class JobScreen(EngineScreen):
 
         open_in_pager(self.app, self._shown_path())
 
+    def action_editor(self) -> None:
+        from .external import open_in_editor
+
+        path = self._shown_path()
+        if path is None or not path.exists():
+            self.notify("this job has no log yet", severity="warning", timeout=3)
+            return
+        open_in_editor(self.app, path)
+
     def action_copy_path(self) -> None:
         path = self._shown_path()
         if path is None:

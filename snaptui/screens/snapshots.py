@@ -95,10 +95,15 @@ class SnapshotsScreen(EngineScreen):
         return self.rows.get(key)
 
     # -- which code did this job run? ------------------------------------------------------------
-    def action_diff_head(self) -> None:
+    def action_diff_base(self) -> None:
         row = self.selected()
         if row is not None:
-            self._diff("HEAD", row.commit)
+            self.snaptui.open_diff(row.commit, "base", f"{row.branch}: what it holds beyond the commit it was taken from")
+
+    def action_diff_worktree(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.snaptui.open_diff(row.commit, "worktree", f"your working tree now against {row.branch}")
 
     def action_mark(self) -> None:
         row = self.selected()
@@ -112,12 +117,7 @@ class SnapshotsScreen(EngineScreen):
         if row is None or marked is None or marked is row:
             self.notify("mark a snapshot with space, then D on another", severity="warning", timeout=4)
             return
-        self._diff(marked.commit, row.commit)
-
-    def _diff(self, old: str, new: str) -> None:
-        from .external import run_in_terminal
-
-        run_in_terminal(self.app, ["git", "-C", str(self.engine.repo_root), "diff", "--stat", "--patch", old, new])
+        self.snaptui.open_diff(row.commit, marked.commit, f"{row.branch} against {marked.branch}")
 
     def on_data_table_row_highlighted(self, _event) -> None:
         self._show_detail()

@@ -249,3 +249,22 @@ def test_an_engine_error_shown_in_the_tui_keeps_what_the_rollback_noted():
     exc.add_note("kept worktree /w/x: a job wrote outputs/a.txt there")
     assert describe_error(exc) == "sbatch refused the sweep\nnote: kept worktree /w/x: a job wrote outputs/a.txt there"
     assert describe_error(ValueError("bad")) == "ValueError: bad"
+
+
+def test_the_pager_gets_colours_and_the_end_and_a_progress_bar_as_its_last_frame(tmp_path, monkeypatch):
+    from snaptui.screens.external import cleaned_copy, pager_command
+
+    log = tmp_path / "x_log.out"
+    log.write_bytes(b"\x1b[33mwarning\x1b[0m\n 10%|#  |\r 50%|##  |\r100%|####|\ndone\n")
+    monkeypatch.setenv("PAGER", "less")
+    monkeypatch.delenv("LESS", raising=False)
+    assert pager_command(log) == ["less", "+G", "-R", str(log)]
+    monkeypatch.setenv("PAGER", "less -S +F")
+    monkeypatch.setenv("LESS", "-iR")
+    assert pager_command(log) == ["less", "-S", "+F", str(log)]        # what the user asked for stands
+    monkeypatch.setenv("PAGER", "most")
+    assert pager_command(log) == ["most", str(log)]
+    copy = cleaned_copy(log)
+    assert copy.read_bytes() == b"\x1b[33mwarning\x1b[0m\n100%|####|\ndone\n"
+    (tmp_path / "plain.log").write_text("no bar\n")
+    assert cleaned_copy(tmp_path / "plain.log") is None

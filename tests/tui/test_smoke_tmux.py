@@ -232,6 +232,13 @@ def test_pager_gets_the_log_and_editor_the_sweep_file(engine, git_repo, tmp_path
         time.sleep(0.1)
     assert Path(f"{out}.paged").read_text() == out.read_text()
     term.wait_for("FOLLOW")                                     # back in the TUI
+    before = out.read_text()
+    term.keys("E")                                              # the log, in $VISUAL (which appends to it)
+    deadline = time.monotonic() + 30
+    while out.read_text() == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert out.read_text() == before + "[grid]\nsleep = [0, 0, 0]\n"
+    term.wait_for("FOLLOW")
     term.keys("q")
     term.wait_for("Table")
     term.keys("q")
@@ -246,24 +253,28 @@ def test_pager_gets_the_log_and_editor_the_sweep_file(engine, git_repo, tmp_path
     term.wait_for("EXITED 0")
 
 
-def test_snapshot_diff_against_head_shows_the_uncommitted_edit_the_job_ran(engine, git_repo, tmp_path, tmux_in):
+def test_snapshot_diffs_show_inside_the_tui_what_the_job_ran_and_what_changed_since(engine, git_repo, tmux_in):
+    """Issue 23, item 4: git's pager quit at once on a short diff and the TUI drew over it."""
     (git_repo / "job.py").write_text((git_repo / "job.py").read_text() + "# tuned by hand before the launch\n")
     path = git_repo / "snap.toml"
     path.write_text('name = "snapdiff"\ncommand = ["python", "job.py"]\n')
     engine.launch(engine.plan(path))
-    diff_out = tmp_path / "diff.txt"
-    term = tmux_in(env={"GIT_PAGER": f"cat > {diff_out}"})
+    term = tmux_in()
     term.start(f"{BINARY}; echo EXITED $?; sleep 30")
     term.wait_for("snapdiff")
     term.keys("s")
     term.wait_for("uncommitted edits went in")                  # the list read: a snapshot is selected
-    term.keys("d")
-    deadline = time.monotonic() + 30
-    while not (diff_out.exists() and diff_out.stat().st_size) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    shown = re.sub(r"\x1b\[[0-9;]*m", "", diff_out.read_text())     # git colours it for the terminal
-    assert "+# tuned by hand before the launch" in shown and "job.py" in shown
-    term.wait_for("Diff HEAD")                                  # back in the TUI
+    term.keys("d")                                              # what the snapshot holds beyond its base
+    text = term.wait_for("+# tuned by hand before the launch")
+    assert "job.py" in text and "beyond the commit it was taken from" in text
+    term.keys("Escape")
+    term.wait_for("uncommitted edits went in")
+    (git_repo / "job.py").write_text((git_repo / "job.py").read_text() + "# and after it\n")
+    term.keys("w")                                              # the working tree now against it
+    text = term.wait_for("+# and after it")
+    assert "+# tuned by hand" not in text                       # that one is in both
+    term.keys("q")
+    term.wait_for("uncommitted edits went in")
     term.keys("Escape")
     term.wait_for("Launch")
     term.keys("q")

@@ -265,3 +265,38 @@ def test_mixed_curves(snap_compare, mixed, size):
                     timeout=10)
         await pilot.pause()
     assert snap_compare(app_for(engine, start_sweep=sweep_id), terminal_size=size, run_before=run_before)
+
+
+PATCH = """ train.py | 3 ++-
+ 1 file changed, 2 insertions(+), 1 deletion(-)
+
+diff --git a/train.py b/train.py
+index 1111111..2222222 100644
+--- a/train.py
++++ b/train.py
+@@ -10,7 +10,8 @@ def main():
+     model = build(cfg)
+-    lr = cfg.lr
++    lr = cfg.lr * 0.5   # tuned by hand before the launch
++    warmup = 100
+     for epoch in range(cfg.epochs):
+         train_one(model, lr)
+"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_diff_screen(snap_compare, demo, fixed_snapshots, monkeypatch, size):
+    from snaptui.engine.snapshot import snapshots as snapshot
+
+    engine, _ = demo
+    monkeypatch.setattr(snapshot, "diff_patch", lambda repo, commit, against: (PATCH, False))
+
+    async def run_before(pilot):
+        from snaptui.widgets.diffview import DiffView
+
+        await snapshots_loaded(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: pilot.app.screen.query(DiffView) and pilot.app.screen.query_one(DiffView).lines,
+                    timeout=10)
+        await pilot.pause()
+    assert snap_compare(app_for(engine), terminal_size=size, run_before=run_before)

@@ -345,6 +345,28 @@ def diff_summary(repo_root: Path, commit: str) -> list[tuple[str, str]]:
     return [(parts[i].decode(), os.fsdecode(parts[i + 1])) for i in range(0, len(parts) - 1, 2)]
 
 
+DIFF_LIMIT = 4 * 1024 * 1024   # bytes of patch text shown; the rest is counted, not read into memory
+
+
+def diff_patch(repo_root: Path, commit: str, against: str) -> tuple[str, bool]:
+    """The patch of a snapshot (`--stat` first), and whether it was cut at DIFF_LIMIT. `against`: "base",
+    what the snapshot holds beyond the commit it was taken from (the uncommitted edits its jobs ran; a
+    clean snapshot holds none), "worktree", your working tree now against the snapshot's code, or
+    another commit (older first)."""
+    g = git_for(repo_root)
+    if against == "base":
+        _, subject, _ = run(g, "log", "-1", "--format=%s", commit, "--")
+        if subject.strip() != SUBJECT:
+            return "", False
+        span = [f"{commit}^", commit]
+    elif against == "worktree":
+        span = [commit]
+    else:
+        span = [against, commit]
+    _, out, _ = run(g, "diff", "--no-color", "--no-ext-diff", "--stat", "--patch", *span, "--", binary=True)
+    return out[:DIFF_LIMIT].decode("utf-8", "replace"), len(out) > DIFF_LIMIT
+
+
 def _created_from_name(branch: str, fallback: float) -> float:
     m = _STAMP_RE.search(branch)
     return float(calendar.timegm(time.strptime(m.group(1), "%Y%m%d-%H%M%S"))) if m else fallback

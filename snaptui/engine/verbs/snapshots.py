@@ -25,6 +25,12 @@ class SnapshotVerbs:
         from snaptui.engine.snapshot.housekeeping import gc
         return gc(self, older_than_s=older_than_s, dry_run=dry_run, delete_branches=delete_branches, notes=notes)
 
+    def diff_patch(self, commit: str, against: str = "base") -> tuple[str, bool]:
+        """A snapshot's patch against its base, your working tree now ("worktree") or another commit:
+        (text, whether it was cut). See snapshot.snapshots.diff_patch."""
+        from snaptui.engine.snapshot.snapshots import diff_patch
+        return diff_patch(self.repo_root, commit, against)
+
     def diff(self, commit: str) -> list[tuple[str, str]]:
         """(status, path) of each file a snapshot commit changed against its base."""
         from snaptui.engine.snapshot.snapshots import diff_summary
