@@ -52,7 +52,8 @@ class SnaptuiApp(App[int]):
         self._exit_timer: threading.Timer | None = None
         self.sweep_names: list[tuple[int, str]] = []   # for the palette, kept by the sweeps screen
         self.default_profile: str | None = None
-        self.show_manifest: bool | None = None   # the job screen's side panel: None follows the width, else `m`'s choice
+        self.table_columns: list[str] | None = None   # o's choice for the session; None: [tui] columns
+        self.show_manifest: bool | None = None   # the job screen's side panel: None follows the width, else m's
         self.last_event_id = engine.last_event_id()  # before any screen reads: no change is missed
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
@@ -256,6 +257,11 @@ class SnaptuiApp(App[int]):
         from snaptui.screens.curves import CurvesScreen
 
         self.push_screen(CurvesScreen(sweep_id, job_indexes, selected))
+
+    def choose_columns(self, choices: list[str], shown: list[str], then: Callable[[list[str] | None], object]) -> None:
+        from snaptui.screens.columns import ColumnsScreen
+
+        self.push_screen(ColumnsScreen(choices, shown), then)
 
     def open_diff(self, commit: str, against: str, title: str) -> None:
         from snaptui.screens.diff import DiffScreen

@@ -17,7 +17,8 @@ from ..engine.errors import ConfigError, SnaptuiError
 from ..engine.states import RETRYABLE_STATES, JobState
 from ..engine.views import competes, maximized
 from ..display.columns import column as job_column
-from ..format import STATE_STYLE, cancel_outcome, duration, safe, profile_label, progress_text, size_text
+from ..format import (STATE_STYLE, cancel_outcome, duration, format_result, profile_label, progress_text, safe,
+                      size_text)
 
 import os
 
@@ -137,12 +138,15 @@ def _print_jobs(engine: Engine, sweep) -> None:
     page, the label column from the longest label of the sweep."""
     columns = [job_column(key) for key in STATUS_COLUMNS]
     now, prefix = time.time(), f"{sweep.id}/"
+    live: dict[int, str] = {}   # a running job's results so far (its page's)
 
     def cells(line) -> list[str]:
         # (written for speed: a 100,000-job sweep makes this the whole cost of the listing)
         index, label, state, attempt, executor_id, node, started, ended, code, reason, results = line
         if results and results != "{}":
             results = " ".join(f"{safe(k)}={safe(v)}" for k, v in json.loads(results).items())
+        elif index in live:
+            results = live[index]
         else:
             results = safe(reason) if reason else ""
         return [prefix + str(index), label if label.isprintable() else safe(label), STATE_TEXT[state],
@@ -152,6 +156,7 @@ def _print_jobs(engine: Engine, sweep) -> None:
 
     pages = engine.job_lines_in_pages(sweep.id, 5000)
     first = next(pages, [])
+    live = _live_results(engine, sweep.id, first)
     rows = [cells(line) for line in first]
     titles = [c.title for c in columns] + ["results / reason"]
     widths = [max([len(t)] + [len(r[i]) for r in rows]) for i, t in enumerate(titles)]
@@ -173,8 +178,29 @@ def _print_jobs(engine: Engine, sweep) -> None:
     write(f"\x1b[1m{header[:-1]}\x1b[0m\n" if colour else header)
     write("".join(text(r, line.state) for r, line in zip(rows, first)))
     for page in pages:
+        live = _live_results(engine, sweep.id, page)
         write("".join(text(cells(line), line.state) for line in page))
     sys.stdout.flush()
+
+
+LIVE_READ = 4 * 1024 * 1024   # bytes of each running job's logs and metrics files read for its results so far
+
+
+def _live_results(engine: Engine, sweep_id: int, lines: list) -> dict[int, str]:
+    """The running jobs' results so far, as the TUI shows them: each metric's last value, read from their
+    logs and metrics files ('loss=0.52 (so far)'); only those jobs are read in full, and the metrics reader
+    is loaded only when one runs."""
+    indexes = [line.index for line in lines if line.state == "RUNNING"]
+    if not indexes:
+        return {}
+    running = engine.jobs_by_index(sweep_id, indexes)
+    reader = engine.metrics()
+    reader.update(running, max_bytes=LIVE_READ)
+    found: dict[int, list[str]] = {}
+    for name in reader.metric_names(running):
+        for index, value in reader.summaries(running, name, "final").items():
+            found.setdefault(index, []).append(f"{safe(name)}={format_result(value)}")
+    return {index: " ".join(parts) + " (so far)" for index, parts in found.items()}
 
 
 def _jobs_for(engine: Engine, ref: str):

@@ -73,6 +73,7 @@ ACTIONS: list[Action] = [
     _a("sweep", "next_failed", "F", "Next failed", "Select the next failed or timed-out job", show=False),
     _a("sweep", "sort", "s", "Sort", "Sort the job table by the next column", show=False),
     _a("sweep", "reverse", "S", "Reverse", "Reverse the job table's order", show=False),
+    _a("sweep", "columns", "o", "Columns", "Choose the job table's result and metric columns", show=False),
     _a("sweep", "curves", "p", "Curves", "Learning curves of the marked jobs, or of all: live, one per job",
        show=False),
     # learning curves (screens/curves.py)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from snaptui.engine.states import STATE_ORDER
 from snaptui.engine.views import competes
@@ -83,12 +83,9 @@ def _exit(job: Any) -> int | None:
     return job.attempt.exit_code
 
 
-def result_column(name: str) -> JobColumn:
-    """A reported result: only a COMPLETED job's value competes (ranks first); another's is shown marked
-    with its state's symbol and sorts after them."""
-    def value(job: Any) -> Any:
-        return (job.attempt.results or {}).get(name)
-
+def _valued_column(key: str, title: str, value: Callable[[Any], Any]) -> JobColumn:
+    """A column of numbers: only a COMPLETED job's value competes (ranks first); another's is shown marked
+    with its state's symbol (a running job's live value too) and sorts after them."""
     def text(job: Any, _now: float) -> str:
         found = value(job)
         if found is not None and not competes(job):
@@ -100,7 +97,24 @@ def result_column(name: str) -> JobColumn:
         numeric = isinstance(found, (int, float)) and not isinstance(found, bool)
         return (0 if numeric and competes(job) else 1 if numeric else 2, found if numeric else 0)
 
-    return JobColumn(f"r:{name}", name, text, sort, right=True)
+    return JobColumn(key, title, text, sort, right=True)
+
+
+def result_column(name: str, live: Mapping[int, float] | None = None) -> JobColumn:
+    """A reported result; while its job runs (no result yet), the last value of the metric of that name
+    when `live` gives it (the metrics read from the job's log and files, by job index)."""
+    def value(job: Any) -> Any:
+        found = (job.attempt.results or {}).get(name)
+        if found is None and live is not None and not job.state.is_final:
+            found = live.get(job.index)
+        return found
+
+    return _valued_column(f"r:{name}", name, value)
+
+
+def metric_column(mode: str, values: Mapping[int, float]) -> JobColumn:
+    """A metric summary ('loss best', 'acc mean10'), read from the jobs' metrics, live while they run."""
+    return _valued_column(f"m:{mode}", mode, lambda job: values.get(job.index))
 
 
 register_column(JobColumn("index", "#", lambda job, _now: str(job.index), lambda job, _now: job.index, right=True))

@@ -39,8 +39,8 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, goal:
         count = jobs_phrase(rows) if rows == total else f"{rows:,} of {jobs_phrase(total)}"
         if not model.complete:
             count += f" ({len(model.jobs):,} read so far)"
-        text.append(f"table: {count}, sorted by {order}" + ("" if compact else "  (s sort, S reverse, f state, t grid)"),
-                    style="dim")
+        hints = "" if compact else "  (s sort, S reverse, f state, t grid)"
+        text.append(f"table: {count}, sorted by {order}{hints}", style="dim")
     elif not model.laid_out:
         text.append("grid: laid out once every job is read  (t table)", style="dim")
     elif not model.axes:

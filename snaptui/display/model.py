@@ -201,6 +201,11 @@ class SweepModel:
         return found if found is not None else self.metric_values.get(mode, {}).get(job.index)
 
     @property
+    def reported_names(self) -> list[str]:
+        """The results jobs reported (SNAPTUI_RESULT lines, the result file), without metric summaries."""
+        return sorted(self._result_ranges)
+
+    @property
     def result_names(self) -> list[str]:
         return list(self.results)
 

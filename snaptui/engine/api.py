@@ -122,6 +122,11 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         return self.project.keymap
 
     @property
+    def table_columns(self) -> list[str]:
+        """[tui] columns: the job table's result and metric columns the user chose (empty: the default set)."""
+        return list(self.project.tui.columns)
+
+    @property
     def branch_prefix(self) -> str:
         return self.project.snapshot.branch_prefix
 

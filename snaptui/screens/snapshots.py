@@ -98,7 +98,8 @@ class SnapshotsScreen(EngineScreen):
     def action_diff_base(self) -> None:
         row = self.selected()
         if row is not None:
-            self.snaptui.open_diff(row.commit, "base", f"{row.branch}: what it holds beyond the commit it was taken from")
+            self.snaptui.open_diff(row.commit, "base",
+                                   f"{row.branch}: what it holds beyond the commit it was taken from")
 
     def action_diff_worktree(self) -> None:
         row = self.selected()

@@ -106,6 +106,10 @@ class SweepScreen(EngineScreen):
         self.hand_back(self._loaded, model)
 
     def _loaded(self, model: SweepModel) -> None:
+        chosen = self.snaptui.table_columns
+        if chosen is None:
+            chosen = self.engine.table_columns or None   # [tui] columns, as snaptui.toml says now
+        self.view.table.chosen = chosen
         self.view.model = model
         sweep = model.sweep
         snap = sweep.snapshot or {}
@@ -298,6 +302,24 @@ class SweepScreen(EngineScreen):
 
     def _open(self, index: int) -> None:
         self.snaptui.open_job(self.sweep_id, index, job=self.model.jobs.get(index) if self.model else None)
+
+    def action_columns(self) -> None:
+        """Choose the table's result and metric columns (for this session; [tui] columns in snaptui.toml
+        sets them for good)."""
+        table = self.view.table
+        choices = table.data_choices()
+        if not choices:
+            self.notify("no job has reported a result or a metric yet", severity="warning", timeout=4)
+            return
+        shown = table.chosen if table.chosen is not None else table.result_choices()
+
+        def chosen(picked: list[str] | None) -> None:
+            if picked is not None:
+                self.snaptui.table_columns = picked
+                self.view.set_columns(picked)
+                self.view.shown = "table"
+
+        self.snaptui.choose_columns(choices, shown, chosen)
 
     def action_curves(self) -> None:
         if self.model is not None:

@@ -15,7 +15,7 @@ from snaptui.engine.states import JobState
 from .jobgrid import STATE_CLASSES, JobGrid
 from snaptui.display.model import SweepModel
 from snaptui.display.sortedrows import SortedRows
-from snaptui.display.columns import column as job_column, natural_key
+from snaptui.display.columns import JobColumn, column as job_column, metric_column, natural_key, result_column
 from snaptui.display.text import truncate
 from snaptui.format import safe
 
@@ -24,6 +24,7 @@ BASE_COLUMNS = ["mark", *TABLE_COLUMNS]
 # The table's own columns, drawn from its state rather than the job: the mark and a running job's last line.
 OWN_TITLES = {"mark": " ", "last": "last line"}
 OWN_MAX_WIDTH = {"mark": 1, "last": 60}
+FROZEN = ("mark", "index", "label")   # stay put while the other columns scroll sideways
 # What the state filter key cycles through: name -> the states it shows (None: every job). "failed"
 # takes timeouts with it, as the next-failed key does; UNKNOWN jobs show only under "all".
 STATE_FILTERS: dict[str, frozenset | None] = {
@@ -62,6 +63,8 @@ class JobTable(JobGrid):
         self.columns: list[str] = list(BASE_COLUMNS)
         self.widths: dict[str, int] = {}
         self.last_lines: dict[int, str] = {}   # running jobs: what they printed last (set by the screen)
+        self.chosen: list[str] | None = None   # result and metric columns ([tui] columns, o); None: each result
+        self._data: dict[str, JobColumn] = {}   # those columns as shown, made at rebuild from the model's values
         self._considered: set[int] | None = None   # while the sweep is read: the jobs the rows were made from
         self._unread_shown: set[int] = set()   # jobs drawn as not read yet since the screen was last asked for them
 
@@ -75,13 +78,50 @@ class JobTable(JobGrid):
             return "*" if self.model and job.index in self.model.marked else " "
         if column == "last":
             return safe(self.last_lines.get(job.index, "")) if job.state.value == "RUNNING" else ""
-        return job_column(column).text(job, now)
+        return self._column(column).text(job, now)
+
+    def _column(self, key: str) -> JobColumn:
+        found = self._data.get(key)
+        return found if found is not None else job_column(key)
 
     def _sort_value(self, job):
         key = self.sort_key
         if key in OWN_TITLES:
             return (natural_key(self.cell_text(job, key, 0)), job.index)
-        return job_column(key).sort_value(job, self.clock())
+        return self._column(key).sort_value(job, self.clock())
+
+    # -- which result and metric columns ---------------------------------------------------
+    def result_choices(self) -> list[str]:
+        """Each result: reported at the end ("loss"), or a metric's last value while the job runs."""
+        model = self.model
+        if model is None:
+            return []
+        names = list(model.reported_names)
+        return names + [mode[:-len(" final")] for mode in model.metric_values if mode.endswith(" final")
+                        and mode[:-len(" final")] not in names]
+
+    def data_choices(self) -> list[str]:
+        """What may be a column: each result, then each metric summary ("loss best", "acc mean10")."""
+        modes = [m for m in (self.model.metric_values if self.model is not None else {}) if not m.endswith(" final")]
+        return self.result_choices() + modes
+
+    def _data_key(self, choice: str) -> str:
+        return f"m:{choice}" if self.model is not None and choice in self.model.metric_values \
+            and not choice.endswith(" final") and choice not in self.model.reported_names else f"r:{choice}"
+
+    def _make_data(self) -> None:
+        """The chosen columns (else each result) that have a value somewhere; empty ones are not shown."""
+        model, made = self.model, {}
+        values = model.metric_values if model is not None else {}
+        wanted = self.chosen if self.chosen is not None else self.result_choices()
+        for choice in wanted:
+            key = self._data_key(choice)
+            if key.startswith("m:"):
+                if values.get(choice):
+                    made[key] = metric_column(choice, values[choice])
+            elif choice in model.reported_names or values.get(f"{choice} final"):
+                made[key] = result_column(choice, values.get(f"{choice} final"))
+        self._data = made
 
     @property
     def filtering(self) -> bool:
@@ -120,6 +160,7 @@ class JobTable(JobGrid):
         if model is None:
             return
         keep = self.selected
+        self._make_data()
         self.columns = self._wanted_columns()
         # jobs read before this rebuild but not yet handed to take_added must not be taken twice
         self._considered = None if model.complete else set(model.jobs)
@@ -169,8 +210,16 @@ class JobTable(JobGrid):
         self.refresh()
 
     def _wanted_columns(self) -> list[str]:
-        names = self.model.result_names if self.model is not None else []
-        return BASE_COLUMNS + [f"r:{name}" for name in names] + (["last"] if self.last_lines else [])
+        return BASE_COLUMNS + list(self._data) + (["last"] if self.last_lines else [])
+
+    def data_changed(self) -> None:
+        """Results or metric values changed: the columns they make may come or go."""
+        before = list(self._data)
+        self._make_data()
+        if list(self._data) != before:
+            self.rebuild()
+        else:
+            self.refresh()
 
     def take_added(self, added: list[int]) -> None:
         """Jobs read in the background since the last call (index order). In the default order they are
@@ -180,6 +229,7 @@ class JobTable(JobGrid):
         model = self.model
         if model is None:
             return
+        self._make_data()   # a page may bring the first value of a result
         if isinstance(self.rows, range) and self.columns == self._wanted_columns() and not model.complete:
             self.refresh()   # every job has its row already: some on screen may have been read
             return
@@ -215,12 +265,11 @@ class JobTable(JobGrid):
         self.call_after_refresh(self._scroll_to_cursor)   # the cursor's job stays in view
         self.refresh()
 
-    @staticmethod
-    def _max_width(column: str) -> int:
-        return OWN_MAX_WIDTH[column] if column in OWN_TITLES else job_column(column).max_width
+    def _max_width(self, column: str) -> int:
+        return OWN_MAX_WIDTH[column] if column in OWN_TITLES else self._column(column).max_width
 
     def _title(self, column: str) -> str:
-        title = OWN_TITLES.get(column) or job_column(column).title
+        title = OWN_TITLES.get(column) or self._column(column).title
         if column == self.sort_key:
             title += "▼" if self.sort_reverse else "▲"
         return title
@@ -269,6 +318,7 @@ class JobTable(JobGrid):
             for column in self.columns:
                 text = self._fit(self._title(column), column)
                 segments += [Segment(text, header), Segment(" ", header)]
+            return self._frozen_crop(segments, scroll_x, width)
         else:
             position = scroll_y + y - 1
             if position >= len(self.rows) or self.model is None:
@@ -289,8 +339,22 @@ class JobTable(JobGrid):
                     style = base + self.style(STATE_CLASSES[job.state]) + row_style
                 segments += [Segment(self._fit(self.cell_text(job, column, now), column), style),
                              Segment(" ", base + row_style)]
-        strip = Strip(segments).crop(scroll_x, scroll_x + width)
-        return strip.extend_cell_length(width, base)
+        return self._frozen_crop(segments, scroll_x, width)
+
+    @property
+    def frozen_width(self) -> int:
+        """The cells of the columns that stay put (FROZEN), with their gaps."""
+        return sum(self.widths.get(c, 0) + 1 for c in self.columns if c in FROZEN)
+
+    def _frozen_crop(self, segments: list[Segment], scroll_x: int, width: int) -> Strip:
+        """The frozen columns as they are, then the others from `scroll_x` (two segments a column)."""
+        strip = Strip(segments)
+        frozen = min(self.frozen_width, width)
+        if not scroll_x:
+            return strip.crop(0, width).extend_cell_length(width, self.base_style)
+        head = strip.crop(0, frozen)
+        tail = strip.crop(frozen + scroll_x, scroll_x + width)
+        return Strip.join([head, tail]).extend_cell_length(width, self.base_style)
 
     def _unread_line(self, index: int, style: Style, scroll_x: int, width: int) -> Strip:
         """A row whose job is not read yet: its index and `…`; the screen is asked for the jobs of
@@ -300,7 +364,7 @@ class JobTable(JobGrid):
         self._unread_shown.add(index)
         texts = {"index": str(index), "state": "…"}
         segments = [Segment(self._fit(texts.get(column, ""), column) + " ", style) for column in self.columns]
-        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, self.base_style)
+        return self._frozen_crop(segments, scroll_x, width)
 
     def _ask_for_unread(self) -> None:
         unread, self._unread_shown = self._unread_shown, set()
@@ -311,7 +375,7 @@ class JobTable(JobGrid):
     def _fit(self, text: str, column: str) -> str:
         width = self.widths.get(column, len(text))
         text = truncate(text, width)
-        right = column not in OWN_TITLES and job_column(column).right
+        right = column not in OWN_TITLES and self._column(column).right
         return text.rjust(width) if right else text.ljust(width)
 
     def set_last_lines(self, lines: dict[int, str]) -> None:
@@ -348,7 +412,7 @@ class JobTable(JobGrid):
         if offset is None:
             return
         if offset.y == 0:
-            x = offset.x + int(self.scroll_x)
+            x = offset.x if offset.x < self.frozen_width else offset.x + int(self.scroll_x)
             for column in self.columns:
                 if x < self.widths.get(column, 0) + 1:
                     if column != "mark":

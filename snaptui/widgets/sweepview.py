@@ -150,7 +150,21 @@ class SweepView(Vertical):
     def metrics_changed(self) -> None:
         matrix = self.matrix
         matrix.relayout() if self.mode != "state" else matrix.refresh()
+        if self.on_table:
+            self.table.data_changed()   # live values; a metric's column may appear
+        else:
+            self.table_stale = True
         self.show_selected()
+
+    def set_columns(self, chosen: list[str] | None) -> None:
+        """The result and metric columns of the table ([tui] columns, or o), None: each result."""
+        table = self.table
+        table.chosen = chosen
+        if self.on_table:
+            table.rebuild()
+            self.show_axes()
+        else:
+            self.table_stale = True
 
     def tick(self) -> None:
         """Once a second while jobs run: elapsed times and the ETA."""

@@ -226,7 +226,8 @@ async def test_stdout_and_stderr_together_are_in_the_order_the_job_wrote_them(en
     sweep = launch(engine, git_repo, 'name = "ordered"\ncommand = ["python", "ordered.py"]\n')
     try:
         wait_until(lambda: "progress 10%" in _log_text(engine, sweep.id, 1)
-                   and engine.jobs(sweep.id)[0].state.value == "RUNNING", 60, message="the job running, at its progress line")
+                   and engine.jobs(sweep.id)[0].state.value == "RUNNING", 60,
+                   message="the job running, at its progress line")
         app = make_app(engine, refresh_on_start=False, start_job=(sweep.id, 0))
         async with app.run_test(size=(120, 30)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.stream is not None)
@@ -245,3 +246,49 @@ async def test_stdout_and_stderr_together_are_in_the_order_the_job_wrote_them(en
 def _log_text(engine, sweep_id: int, stream: int) -> str:
     path = engine.log_paths(engine.jobs(sweep_id)[0])[stream]
     return path.read_text() if path is not None and path.exists() else ""
+
+
+# -- the job table's result and metric columns ------------------------------------------------------------
+async def test_the_table_shows_results_live_hides_empty_columns_and_keeps_its_labels_in_view(engine, git_repo):
+    from snaptui.widgets.jobtable import JobTable
+    from test_snapshots import mixed_sweep
+
+    sweep_id = mixed_sweep(engine, git_repo)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "model", None) is not None
+                    and "loss final" in app.screen.model.metric_values)
+        await pilot.press("t")
+        table = app.screen.query_one(JobTable)
+        await until(pilot, lambda: "r:loss" in table.columns)
+        assert not [c for c in table.columns if c.startswith("m:") or c == "r:loss final"]   # no column of '-'
+        running = next(job for job in app.screen.model.jobs.values() if job.state.value == "RUNNING")
+        assert table.cell_text(running, "r:loss", 0) == "▶0.49"   # its last value so far, marked running
+        await pilot.press("o")                                    # choose: + loss best
+        await until(pilot, lambda: app.screen.query("SelectionList"))
+        app.screen.query_one("SelectionList").select("loss best")
+        await pilot.press("enter")
+        await until(pilot, lambda: "m:loss best" in table.columns)
+        failed = next(job for job in app.screen.model.jobs.values() if job.state.value == "FAILED")
+        assert table.cell_text(failed, "m:loss best", 0) == "✘0.05"
+        while table.sort_key != "m:loss best":
+            await pilot.press("s")
+        completed = [app.screen.model.jobs[i] for i in list(table.rows)[:6]]
+        assert all(job.state.value == "COMPLETED" for job in completed)   # ranked first, best first
+        values = [float(table.cell_text(job, "m:loss best", 0)) for job in completed]
+        assert values == sorted(values)
+        for _ in range(30):
+            await pilot.press("l")                                 # scroll right: the labels stay
+        assert table.scroll_x > 0
+        assert "lr=0.1,seed=1" in screen_text(app) or "lr=0.01,seed=1" in screen_text(app)
+
+
+def test_snaptui_status_shows_a_running_jobs_results_so_far(engine, git_repo):
+    from test_snapshots import mixed_sweep
+
+    from tests.conftest import run_cli
+
+    sweep_id = mixed_sweep(engine, git_repo)
+    lines = run_cli(["status", str(sweep_id)], cwd=git_repo).stdout.splitlines()
+    running = [line for line in lines if "RUNNING" in line]
+    assert len(running) == 1 and "loss=0.49 (so far)" in running[0], lines

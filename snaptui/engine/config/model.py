@@ -108,6 +108,13 @@ class MetricsSettings(Table, frozen=True, kw_only=True):
         "*acc*", "*f1*", "*score*", "*auc*", "*reward*", "*precision*", "*recall*", "*bleu*", "*iou*", "*map*")
 
 
+class TuiSettings(Table, frozen=True, kw_only=True):
+    columns: Annotated[tuple[str, ...], setting(
+        "the job table's result and metric columns, in order: a result (\"loss\") or a metric summary "
+        "(\"loss best\", \"acc mean10\"); empty: each result, live while its job runs (o in the TUI "
+        "chooses them for the session)")] = ()
+
+
 class LimitsSettings(Table, frozen=True, kw_only=True):
     max_jobs: Annotated[int, setting("a sweep with more jobs than this needs --yes", ge=1)] = 10000
 
@@ -163,5 +170,5 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
 # The tables of snaptui.toml besides [profiles.*] and [keymap] (a table of action = key).
 SECTIONS: dict[str, type[Table]] = {
     "defaults": Defaults, "snapshot": SnapshotSettings, "results": ResultsSettings, "metrics": MetricsSettings,
-    "limits": LimitsSettings, "local": LocalHostSettings,
+    "limits": LimitsSettings, "local": LocalHostSettings, "tui": TuiSettings,
 }

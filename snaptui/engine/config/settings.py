@@ -151,6 +151,10 @@ class ProjectConfig:
         return self._tables["metrics"]
 
     @property
+    def tui(self):
+        return self._tables["tui"]
+
+    @property
     def keymap(self) -> dict[str, str]:
         return dict(self.source.data.get("keymap") or {})
 
