@@ -5,6 +5,7 @@ from typing import Any
 
 from snaptui.engine.models import SettingRow
 from .declare import user_settings
+from .model import SECTIONS
 from .settings import DEFAULT, EffectiveConfig
 
 
@@ -13,7 +14,7 @@ def setting_rows(config: EffectiveConfig, keymap: dict[str, str]) -> list[Settin
     rows = [SettingRow("profile", config.profile_name, config.sources.get("defaults.profile", DEFAULT),
                        help="the profile chosen")]
     rows += _rows(config.profile, "", config.sources)
-    for section in ("snapshot", "results", "limits", "local", "metrics"):
+    for section in (name for name in SECTIONS if name != "defaults"):   # every table, a new one included
         rows += _rows(getattr(config, section), f"{section}.", config.sources)
     rows += [SettingRow(f"keymap.{action}", key, "snaptui.toml", help="the key of a TUI action")
              for action, key in keymap.items()]

@@ -23,7 +23,7 @@ from .check import problem_with, validate_project
 from .declare import info, user_settings
 from .executors import profile_class
 from .model import (BUILTIN_PROFILES, SECTIONS, Defaults, LimitsSettings, LocalHostSettings, MetricsSettings,
-                    Profile, ResultsSettings, SnapshotSettings, Table)
+                    Profile, ResultsSettings, SnapshotSettings, Table, TuiSettings)
 from .tomlsource import TomlSource, load_toml
 
 CONFIG_FILENAME = "snaptui.toml"
@@ -43,6 +43,7 @@ class EffectiveConfig:
     limits: LimitsSettings = LimitsSettings()
     local: LocalHostSettings = LocalHostSettings()
     metrics: MetricsSettings = MetricsSettings()   # read from snaptui.toml as it is now, not recorded
+    tui: TuiSettings = TuiSettings()               # likewise
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -151,7 +152,7 @@ class ProjectConfig:
         return self._tables["metrics"]
 
     @property
-    def tui(self):
+    def tui(self) -> TuiSettings:
         return self._tables["tui"]
 
     @property
@@ -237,6 +238,7 @@ class ProjectConfig:
             limits=msgspec.convert(tables["limits"], LimitsSettings, strict=False),
             local=msgspec.convert(tables["local"], LocalHostSettings, strict=False),
             metrics=msgspec.convert(tables["metrics"], MetricsSettings, strict=False),
+            tui=msgspec.convert(tables["tui"], TuiSettings, strict=False),
             sources=sources,
         )
 
