@@ -9,8 +9,8 @@ from .model import SweepModel
 from .text import elapsed
 
 
-def status_line(model: SweepModel, now: float, compact: bool) -> Text:
-    """'8/12 done  ETA 5m44s  ▶2 ·2 ✔5 ✘1  1 marked'."""
+def status_line(model: SweepModel, now: float, compact: bool, held: str = "") -> Text:
+    """'8/12 done  ETA 5m44s  ▶2 ·2 ✔5 ✘1  1 marked'; `held`: why pending jobs wait (the host's cap)."""
     counts = model.counts()
     text = Text(f"{done_count(counts)}/{model.total} done  ", no_wrap=True, overflow="ellipsis")
     text.append(model.eta_text(now), style="bold")
@@ -18,6 +18,8 @@ def status_line(model: SweepModel, now: float, compact: bool) -> Text:
     text.append_text(progress_text(counts, symbols=True, compact=compact))
     if not model.complete:
         text.append(f"  reading {len(model.jobs):,}/{model.total:,} jobs", style="bold")
+    if held:
+        text.append(f"  {held}", style="bold yellow")
     if model.marked:
         text.append(f"  {len(model.marked)} marked", style="reverse")
     return text

@@ -274,6 +274,13 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
     def sweeps(self) -> list[Sweep]:
         return self.store.sweeps()
 
+    def host_load(self) -> tuple[int, int]:
+        """(local jobs running now, all sweeps of the repository together; `[local] max_jobs` in force): when
+        the first reaches the second, a local sweep's pending jobs wait for the host, not for their sweep."""
+        from .executors.local.slots import host_cap
+        local = [s for s in self.store.sweeps() if s.executor == "local"]
+        return sum(s.counts.get(JobState.RUNNING, 0) for s in local if s.is_active), host_cap(local)
+
     def sweep(self, sweep_id: int) -> Sweep:
         sweep = self.store.sweep(sweep_id)
         if sweep is None or sweep.status != "active":

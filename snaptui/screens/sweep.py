@@ -22,7 +22,7 @@ from snaptui.display.layout import axes_for
 from snaptui.display.model import ETA_INLINE, SweepModel, result_ranges
 from snaptui.display.sweepmetrics import INTERVAL_S as METRICS_INTERVAL_S, SweepMetrics
 from snaptui.display.text import sweep_branch
-from snaptui.engine.states import RETRYABLE_STATES
+from snaptui.engine.states import RETRYABLE_STATES, JobState
 from snaptui.format import cancel_outcome, jobs_phrase, profile_label, states_phrase
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.widgets.jobgrid import JobGrid
@@ -241,6 +241,22 @@ class SweepScreen(EngineScreen):
                 self._read_last_lines_if_free()
             self._estimate_eta_if_due()
             self.view.tick()
+        if model.sweep.executor == "local" and model.counts().get(JobState.PENDING) and not self.reading("host"):
+            self._read_host_load()
+        elif self.view.held:
+            self.view.held = ""
+            self.view.show_status()
+
+    @work(thread=True, exit_on_error=False, group="host", name="host", description="the host's load")
+    def _read_host_load(self) -> None:
+        self.hand_back(self._host_read, *self.engine.host_load())
+
+    def _host_read(self, running: int, cap: int) -> None:
+        """Pending jobs held by `[local] max_jobs` (all local sweeps together), not by this sweep: say so."""
+        held = f"· pending: [local] max_jobs = {cap} jobs run at once on this host" if running >= cap else ""
+        if held != self.view.held:
+            self.view.held = held
+            self.view.show_status()
 
     def _shown_changed(self, shown: str) -> None:
         if shown == "table" and self.model is not None:

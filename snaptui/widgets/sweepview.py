@@ -42,6 +42,7 @@ class SweepView(Vertical):
         super().__init__(id=id)
         self.clock = clock
         self.table_stale = False   # jobs changed while the table was hidden: sorted and measured when shown
+        self.held = ""             # why pending jobs wait, when it is not their sweep (the screen says)
 
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="status", classes="status-bar")
@@ -181,8 +182,8 @@ class SweepView(Vertical):
     # -- the lines around the grid -----------------------------------------------------------
     def show_status(self) -> None:
         if self.model is not None:
-            self.query_one("#status", Static).update(status_line(self.model, self.clock(), self.app.size.width < 120),
-                                                     layout=False)
+            self.query_one("#status", Static).update(
+                status_line(self.model, self.clock(), self.app.size.width < 120, self.held), layout=False)
 
     def show_axes(self) -> None:
         if self.model is None:

@@ -292,3 +292,15 @@ def test_snaptui_status_shows_a_running_jobs_results_so_far(engine, git_repo):
     lines = run_cli(["status", str(sweep_id)], cwd=git_repo).stdout.splitlines()
     running = [line for line in lines if "RUNNING" in line]
     assert len(running) == 1 and "loss=0.49 (so far)" in running[0], lines
+
+
+async def test_pending_jobs_held_by_the_hosts_cap_say_so(engine, git_repo):
+    from tests.conftest import write_sweep
+
+    path = write_sweep(git_repo, 'name = "capped"\ncommand = ["python", "job.py"]\n[grid]\nsleep = [30, 31]\n')
+    sweep = engine.launch(engine.plan(path, no_snapshot=True, sets=["local.max_jobs=1"]))
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep.id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until_text(pilot, "[local] max_jobs = 1")
+        assert "1 running" in screen_text(app) and "1 pending" in screen_text(app)
+    engine.cancel(engine.jobs(sweep.id))
