@@ -51,6 +51,7 @@ def repo(git_repo):
 
 
 def test_a_sweep_file_in_a_subfolder_writes_its_outputs_into_the_repository(repo):
+    (repo / "exp" / "outputs").mkdir()  # there already: linked, so jobs write into it live
     engine, before = Engine(repo), user_state(repo)
     sweep = engine.launch(engine.plan(write_sweep(repo / "exp", '''
         name = "sub"
@@ -71,7 +72,22 @@ def test_a_sweep_file_in_a_subfolder_writes_its_outputs_into_the_repository(repo
     assert unchanged(before, user_state(repo))
 
 
-def test_gc_moves_files_a_job_wrote_into_the_worktree_back_into_the_repository(repo):
+def test_outputs_a_sweep_in_a_subfolder_makes_land_in_the_repository_when_its_jobs_end(repo):
+    engine, before = Engine(repo), user_state(repo)
+    sweep = engine.launch(engine.plan(write_sweep(repo / "exp", '''
+        name = "sub"
+        command = ["sh", "-c", "mkdir -p outputs && echo $0 > outputs/$0.txt", "{i}"]
+        override_style = "placeholder"
+        [grid]
+        i = ["a", "b"]
+    ''', name="s.toml")))
+    wait_sweep_done(engine, sweep.id)
+    assert sorted(p.name for p in (repo / "exp" / "outputs").iterdir()) == ["a.txt", "b.txt"]
+    assert not (repo / "outputs").exists()  # no empty folder where no job wrote
+    assert unchanged(before, user_state(repo))
+
+
+def test_files_a_job_writes_into_the_worktree_are_in_the_repository_when_it_ends(repo):
     engine, before = Engine(repo), user_state(repo)
     sweep = engine.launch(engine.plan(write_sweep(repo, '''
         name = "stray"
@@ -79,35 +95,41 @@ def test_gc_moves_files_a_job_wrote_into_the_worktree_back_into_the_repository(r
     ''')))
     wait_sweep_done(engine, sweep.id)
     worktree = Path(sweep.snapshot["worktree"])
-    assert (worktree / "wandb" / "run-1" / "log.txt").is_file()
+    assert (repo / "wandb" / "run-1" / "log.txt").read_text() == "metrics\n"
+    assert (repo / "best.txt").read_text() == "0.5\n"
     dry = run_cli(["snapshots", "gc", "--older-than", "0s", "--dry-run"], cwd=repo).stdout
-    assert "would move wandb/run-1/log.txt back" in dry and "would move best.txt back" in dry
-    assert worktree.is_dir() and not (repo / "best.txt").exists()
+    assert "would move" not in dry  # nothing left to land
     done = run_cli(["snapshots", "gc", "--older-than", "0s"], cwd=repo)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "moved best.txt back into the repository" in done.stdout
     assert (repo / "wandb" / "run-1" / "log.txt").read_text() == "metrics\n"
     assert (repo / "best.txt").read_text() == "0.5\n"
     assert not worktree.exists()
     assert unchanged(before, user_state(repo))
 
 
-def test_gc_keeps_a_worktree_whose_job_file_would_overwrite_a_different_one_and_names_it(repo):
+def test_gc_keeps_a_worktree_whose_file_cannot_be_put_in_the_repository_and_names_it(repo):
     engine = Engine(repo)
     sweep = engine.launch(engine.plan(write_sweep(repo, '''
         name = "clash"
-        command = ["sh", "-c", "echo from-the-job > scratch.txt && echo new > fresh.txt"]
+        command = ["true"]
     ''')))
     wait_sweep_done(engine, sweep.id)
-    before = user_state(repo)
     worktree = Path(sweep.snapshot["worktree"])
+    (worktree / "exp" / "keep.txt.d").mkdir()
+    (worktree / "exp" / "keep.txt.d" / "r.txt").write_text("from-the-job\n")
+    (worktree / "scratch.txt").unlink()
+    (worktree / "scratch.txt").mkdir()  # the repository's scratch.txt is a file: nothing can land under it
+    (worktree / "scratch.txt" / "r.txt").write_text("from-the-job\n")
+    before = user_state(repo)
     done = run_cli(["snapshots", "gc", "--older-than", "0s", "--branches"], cwd=repo)
     assert done.returncode == 1
-    assert f"kept worktree {worktree}" in done.stdout and "scratch.txt" in done.stdout
-    assert (worktree / "scratch.txt").read_text() == "from-the-job\n"  # the job's file is still there
-    assert (worktree / "fresh.txt").read_text() == "new\n" and not (repo / "fresh.txt").exists()
+    assert f"kept worktree {worktree}" in done.stdout and "scratch.txt/r.txt" in done.stdout
+    assert (worktree / "scratch.txt" / "r.txt").read_text() == "from-the-job\n"  # the job's file is still there
     assert sweep.snapshot["branch"] in git(repo, "branch", "--list", "snaptui/*")
-    assert user_state(repo) == before  # the user's scratch.txt is not overwritten
+    assert (repo / "exp" / "keep.txt.d" / "r.txt").read_text() == "from-the-job\n"  # what could land, landed
+    after = user_state(repo)
+    after["files"].pop("exp/keep.txt.d/r.txt")
+    assert after == before  # the user's scratch.txt is not overwritten
 
 
 def test_outputs_that_are_a_symlink_to_scratch_are_followed(repo, tmp_path):
@@ -151,7 +173,7 @@ def test_gc_in_one_worktree_spares_a_snapshot_a_sweep_of_a_linked_worktree_runs_
     assert unchanged(main_before, user_state(repo))
 
 
-def test_gc_moves_files_a_linked_worktrees_job_wrote_back_to_that_worktree(repo, tmp_path):
+def test_files_a_linked_worktrees_job_wrote_land_in_that_worktree(repo, tmp_path):
     linked = tmp_path / "linked"
     git(repo, "worktree", "add", "-q", str(linked), "-b", "feature")
     main_before = user_state(repo)
@@ -164,10 +186,12 @@ def test_gc_moves_files_a_linked_worktrees_job_wrote_back_to_that_worktree(repo,
         wait_sweep_done(there, sweep.id)
     finally:
         stop_everything(linked)
+    assert (linked / "stray.txt").read_text() == "s\n" and (linked / "outputs" / "r.txt").read_text() == "r\n"
+    (Path(sweep.snapshot["worktree"]) / "late.txt").write_text("l\n")  # as a job killed before landing leaves
     notes: list[str] = []
     removed = gc(Engine(repo), older_than_s=0, notes=notes)  # gc from the main worktree
     assert f"worktree {sweep.snapshot['worktree']} ({sweep.snapshot['branch']})" in removed
-    assert any(f"moved stray.txt back into {linked}" in n for n in notes), notes
-    assert (linked / "stray.txt").read_text() == "s\n" and (linked / "outputs" / "r.txt").read_text() == "r\n"
+    assert any(f"moved late.txt back into {linked}" in n for n in notes), notes
+    assert (linked / "late.txt").read_text() == "l\n" and not (repo / "late.txt").exists()
     assert not (repo / "stray.txt").exists() and not Path(sweep.snapshot["worktree"]).exists()
     assert unchanged(main_before, user_state(repo))

@@ -57,30 +57,49 @@ def test_recover_abort_moves_files_a_job_wrote_into_the_worktree_back_into_the_r
     assert unchanged(before, user_state(repo))
 
 
-def test_recover_abort_keeps_and_names_a_worktree_whose_file_would_overwrite_the_users(repo):
+def test_recover_abort_keeps_the_users_changed_file_and_puts_the_jobs_copy_beside_it(repo):
     snapshot = interrupted_launch(repo)
+    (repo / "scratch.txt").write_text("changed by the user after the launch\n")
     before = user_state(repo)
     worktree = Path(snapshot["worktree"])
     plant(worktree, {"scratch.txt": "from-the-job\n", "fresh.txt": "new\n"})
     undone = run_cli(["recover", "1", "--abort"], cwd=repo)
     assert undone.returncode == 0, undone.stderr
-    assert f"kept worktree {worktree}" in undone.stdout and "scratch.txt" in undone.stdout
+    copy = f"scratch~snaptui-{snapshot['branch'].rsplit('/', 1)[-1]}.txt"
+    assert f"kept {copy} beside scratch.txt" in " ".join(undone.stdout.split())
+    assert f"removed snapshot {snapshot['branch']}" in undone.stdout
+    assert (repo / copy).read_text() == "from-the-job\n" and (repo / "fresh.txt").read_text() == "new\n"
+    assert not worktree.exists() and snapshot_branches(repo) == []
+    assert Engine(repo).store.sweeps(statuses=("active", "launching")) == []  # the record is gone
+    after = user_state(repo)
+    assert after["files"]["scratch.txt"] == before["files"]["scratch.txt"]  # the user's change stands
+
+
+def test_recover_abort_keeps_and_names_a_worktree_whose_file_cannot_land(repo):
+    snapshot = interrupted_launch(repo)
+    worktree = Path(snapshot["worktree"])
+    (worktree / "scratch.txt").unlink()
+    plant(worktree, {"scratch.txt/r.txt": "from-the-job\n"})  # the repository's scratch.txt is a file
+    before = user_state(repo)
+    undone = run_cli(["recover", "1", "--abort"], cwd=repo)
+    assert undone.returncode == 0, undone.stderr
+    assert f"kept worktree {worktree}" in undone.stdout and "scratch.txt/r.txt" in undone.stdout
     assert f"branch {snapshot['branch']} kept" in undone.stdout
     assert "removed snapshot" not in undone.stdout
-    assert (worktree / "scratch.txt").read_text() == "from-the-job\n" and (worktree / "fresh.txt").is_file()
-    assert not (repo / "fresh.txt").exists()  # all or nothing: nothing moved
+    assert (worktree / "scratch.txt" / "r.txt").read_text() == "from-the-job\n"
     assert snapshot_branches(repo) == [snapshot["branch"]]
     assert Engine(repo).store.sweeps(statuses=("active", "launching")) == []  # the record is gone
-    assert user_state(repo) == before  # the user's scratch.txt is not overwritten
+    assert user_state(repo) == before
     # once the user moved the job's file aside, gc finishes the cleanup
-    (worktree / "scratch.txt").rename(repo.parent / "job-scratch.txt")
+    (worktree / "scratch.txt" / "r.txt").rename(repo.parent / "job-r.txt")
     assert run_cli(["snapshots", "gc", "--older-than", "0s", "--branches"], cwd=repo).returncode == 0
     assert not worktree.exists() and snapshot_branches(repo) == []
-    assert (repo / "fresh.txt").read_text() == "new\n"
 
 
-def failing_after_the_worktree(repo: Path, monkeypatch, files: dict[str, str]) -> list[Path]:
-    """The launch fails once its worktree exists, after a job (planted files) wrote into it."""
+def failing_after_the_worktree(repo: Path, monkeypatch, files: dict[str, str],
+                               user_files: dict[str, str] | None = None) -> list[Path]:
+    """The launch fails once its worktree exists, after a job (planted files) wrote into it and the
+    user wrote `user_files` into the repository."""
     seen: list[Path] = []
     check_in_repository = api.check_command
 
@@ -89,6 +108,7 @@ def failing_after_the_worktree(repo: Path, monkeypatch, files: dict[str, str]) -
             return check_in_repository(spec, argv, workdir)  # the check before the snapshot
         seen.append(Path(workdir))
         plant(Path(workdir), files)
+        plant(repo, user_files or {})
         raise SnaptuiError("the launch failed after its snapshot")
 
     monkeypatch.setattr(api, "check_command", check_command)   # the check after the snapshot
@@ -111,20 +131,21 @@ def test_a_failed_launch_moves_files_written_into_its_worktree_back_and_says_so(
     assert unchanged(before, user_state(repo))
 
 
-def test_a_failed_launch_keeps_and_names_a_worktree_whose_file_would_overwrite_the_users(repo, monkeypatch):
+def test_a_failed_launch_keeps_and_names_a_worktree_whose_file_cannot_land(repo, monkeypatch):
     engine = Engine(repo)
-    seen = failing_after_the_worktree(repo, monkeypatch, {"scratch.txt": "from-the-job\n"})
+    seen = failing_after_the_worktree(repo, monkeypatch, {"scratch.txt.d/r.txt": "x\n"},
+                                      {"scratch.txt.d": "a file where the job made a folder\n"})
     plan = engine.plan(write_sweep(repo, SWEEP))
-    before = user_state(repo)
     with pytest.raises(SnaptuiError):
         engine.launch(plan)
+    before = user_state(repo)
     (worktree,) = seen
-    assert any(f"kept worktree {worktree}" in n and "scratch.txt" in n for n in plan.notes), plan.notes
-    assert (worktree / "scratch.txt").read_text() == "from-the-job\n"
+    assert any(f"kept worktree {worktree}" in n and "scratch.txt.d/r.txt" in n for n in plan.notes), plan.notes
+    assert (worktree / "scratch.txt.d" / "r.txt").read_text() == "x\n"
     assert len(snapshot_branches(repo)) == 1
     assert engine.store.sweeps(statuses=("active", "launching")) == []
     assert user_state(repo) == before
-
+    assert (repo / "scratch.txt.d").read_text() == "a file where the job made a folder\n"
 
 
 def test_the_cli_prints_what_a_failed_launchs_rollback_moved_before_the_error(repo, monkeypatch, capsys):

@@ -118,7 +118,8 @@ def test_snapshot_records_edits_deletions_and_untracked_but_not_ignored(repo, se
     assert "data.txt" not in paths and "notes new.txt" in paths and "debug.log" not in paths
     assert git(repo, "rev-parse", f"refs/heads/{s.branch}").strip() == s.commit
     assert (s.worktree / "src" / "model.py").read_text() == "VALUE = 42\n"
-    assert not (s.worktree / "data.txt").exists() and not (s.worktree / "debug.log").exists()
+    assert not (s.worktree / "data.txt").exists()
+    assert os.readlink(s.worktree / "debug.log") == str(repo / "debug.log")  # ignored: linked, not copied
     assert git(s.worktree, "rev-parse", "HEAD").strip() == s.commit
     assert sorted(diff_summary(repo, s.branch)) == [("A", "notes new.txt"), ("D", "data.txt"), ("M", "src/model.py")]
     assert s.branch.startswith("snaptui/") and s.worktree.name == s.branch.replace("/", "-")
@@ -238,13 +239,16 @@ def test_branch_prefix_blocked_by_existing_branch(repo, settings):
 
 
 def test_symlink_paths_point_into_the_repo(repo, settings):
+    (repo / "outputs").mkdir()
     s = take_snapshot(repo, settings)
-    for name in ("outputs", "multirun", ".submitit"):
+    for name in ("outputs", ".submitit"):
         link = s.worktree / name
         assert link.is_symlink() and os.readlink(link) == str(repo / name)
         assert (repo / name).is_dir()
     (s.worktree / "outputs" / "result.txt").write_text("42")
     assert (repo / "outputs" / "result.txt").read_text() == "42"
+    # a result folder the repository does not have is not made for nothing (jobs' files land there at their end)
+    assert not os.path.lexists(s.worktree / "multirun") and not os.path.lexists(repo / "multirun")
 
 
 def test_tracked_symlink_path_replaced_in_worktree_only(repo, tmp_path):
@@ -255,6 +259,7 @@ def test_tracked_symlink_path_replaced_in_worktree_only(repo, tmp_path):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "outputs")
     (repo / "outputs" / "big-result.bin").write_bytes(b"x" * 1000)  # untracked, not hashed
+    (repo / "deep" / "er" / "dir").mkdir(parents=True)
     before = user_state(repo)
     s = take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"),
                                              symlink_paths=("outputs", "data/out", "deep/er/dir")))
@@ -303,14 +308,24 @@ def test_worktree_root_is_a_file_leaves_nothing(repo, tmp_path, isolated_git):
     assert leftovers(isolated_git) == []
 
 
-def test_failure_after_worktree_rolls_back_worktree_branch_and_dirs(repo, tmp_path, isolated_git):
+def test_failure_after_worktree_rolls_back_worktree_branch_and_dirs(repo, tmp_path, isolated_git, monkeypatch):
+    from snaptui.engine.snapshot import snapshots as snapshots_mod
+
     before, state = repo_objects(repo), user_state(repo)
-    # "outputs" gets created in the repo, then "README.md/sub" cannot be (README.md is a file).
+    real_link, calls = snapshots_mod.link_shared_paths, []
+
+    def link_then_fail(*args):  # `.submitit` gets created in the repo, then linking the data fails
+        calls.append(args)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        real_link(*args)
+
+    monkeypatch.setattr(snapshots_mod, "link_shared_paths", link_then_fail)
     with pytest.raises(SnaptuiError, match="cannot link"):
-        take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"),
-                                             symlink_paths=("outputs", "README.md/sub")))
+        take_snapshot(repo, SnapshotSettings(worktree_root=str(tmp_path / "wt"), symlink_paths=(".submitit",)))
+    assert len(calls) == 2
     assert repo_objects(repo) == before and user_state(repo) == state
-    assert not (repo / "outputs").exists()
+    assert not (repo / ".submitit").exists()
     assert list((tmp_path / "wt").iterdir()) == []
     assert leftovers(isolated_git) == []
 
@@ -370,7 +385,7 @@ def test_split_index_repo_leaves_no_new_shared_index(repo, settings):
 def test_find_repo_root_from_subdirectory(repo, settings):
     assert find_repo_root(repo / "src") == repo
     s = take_snapshot(repo / "src", settings)
-    assert os.readlink(s.worktree / "outputs") == str(repo / "outputs")
+    assert os.readlink(s.worktree / ".submitit") == str(repo / ".submitit")
     assert "/.snaptui/" in (repo / ".git" / "info" / "exclude").read_text()
     assert not (repo / "src" / ".git").exists()
 
@@ -595,6 +610,7 @@ def test_delete_branch_refuses_checked_out_branch(repo, settings):
 
 
 def test_disk_usage_does_not_follow_symlinks(repo, settings):
+    (repo / "outputs").mkdir()
     s = take_snapshot(repo, settings)
     base = worktree_disk_usage(s.worktree)
     (repo / "outputs" / "huge.bin").write_bytes(os.urandom(2_000_000))

@@ -67,7 +67,7 @@ def test_outputs_land_in_the_original_repository_through_the_symlinks(value_repo
     wait_sweep_done(engine, sweep.id)
     assert sorted(p.name for p in (value_repo / "outputs").iterdir()) == ["a.txt", "b.txt"]
     worktree = Path(sweep.snapshot["worktree"])
-    assert (worktree / "outputs").is_symlink() and (worktree / ".submitit").is_symlink()
+    assert (worktree / ".submitit").is_symlink()  # outputs/ did not exist: made by the jobs, landed as they ended
     job = engine.jobs(sweep.id)[0]
     assert Path(job.attempt.log_dir).parent == value_repo / ".submitit"
 

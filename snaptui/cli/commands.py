@@ -54,6 +54,8 @@ def batch(engine: Engine, args: Namespace) -> int:
         else "no snapshot: jobs run in the repository itself"
     out.print(f"launched sweep [bold]{sweep.id}[/] {sweep.name}: {sweep.total} jobs on "
               f"{sweep.executor} (profile {sweep.profile}), {where}")
+    if (sweep.snapshot or {}).get("linked"):
+        out.print(engine.linked_summary(sweep.snapshot["linked"]), markup=False, soft_wrap=True)
     for warning in (sweep.snapshot or {}).get("warnings", []):
         out.print(f"[yellow]warning:[/] {warning}")
     for note in plan.notes[notes_before:]:
@@ -139,12 +141,15 @@ def _print_jobs(engine: Engine, sweep) -> None:
     columns = [job_column(key) for key in STATUS_COLUMNS]
     now, prefix = time.time(), f"{sweep.id}/"
     live: dict[int, str] = {}   # a running job's results so far (its page's)
+    hidden: list[str] = []  # a reason the column cannot show beside the results (a copy kept beside a file)
 
     def cells(line) -> list[str]:
         # (written for speed: a 100,000-job sweep makes this the whole cost of the listing)
         index, label, state, attempt, executor_id, node, started, ended, code, reason, results = line
         if results and results != "{}":
             results = " ".join(f"{safe(k)}={safe(v)}" for k, v in json.loads(results).items())
+            if reason:
+                hidden.append(f"{prefix}{index}: {safe(reason)}\n")
         elif index in live:
             results = live[index]
         else:
@@ -180,6 +185,7 @@ def _print_jobs(engine: Engine, sweep) -> None:
     for page in pages:
         live = _live_results(engine, sweep.id, page)
         write("".join(text(cells(line), line.state) for line in page))
+    write("".join(hidden))
     sys.stdout.flush()
 
 

@@ -149,6 +149,13 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
             self._store = Store.for_repo(self.repo_root)
         return self._store
 
+    @staticmethod
+    def linked_summary(entries: list[dict]) -> str:
+        """One line naming what a snapshot links from the repository instead of copying (its `linked`
+        record): `linked from the repository: data/ (ignored, 12.0 MB), .venv/ (ignored)`."""
+        from .snapshot.policy import linked_summary
+        return linked_summary(entries)
+
     # -- launching (planning: verbs/planning.py) -------------------------------------
     def launch(self, checked: CheckedPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None,
                progress=None) -> Sweep:

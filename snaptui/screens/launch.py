@@ -194,7 +194,7 @@ class LaunchScreen(EngineScreen):
         if len(plan.jobs) > config.limits.max_jobs:
             text.append(f"more than limits.max_jobs = {config.limits.max_jobs}: launching asks for confirmation\n",
                         style="bold")
-        if plan.preview is not None and plan.preview.left_out:   # data linked into the snapshot, not copied
+        if plan.preview is not None and plan.preview.linked:   # data and ignored paths linked, not copied
             text.append("\n".join(plan.preview.describe()[1:]) + "\n", style="dim")
         settings = ", ".join(f"{k}={v}" for k, v in config.chosen_settings().items() if k != "executor")
         if settings:

@@ -92,6 +92,7 @@ def test_a_full_disk_fails_the_job_clearly_and_the_store_stays_readable(small_di
     (repo / "snaptui.toml").write_text(f'[snapshot]\nworktree_root = "{tmp_path / "wt"}"\n')
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "fill")
+    (repo / "outputs").mkdir()  # there at launch: linked, so the job writes on the repository's (small) disk
     report.watch(repo)
     engine = Engine(repo)
     try:

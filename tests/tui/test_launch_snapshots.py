@@ -20,6 +20,8 @@ async def test_launch_a_sweep_file_with_a_snapshot(engine, git_repo):
         sleep = [0, 1]
     ''', "from_tui.toml")
     write_sweep(git_repo, 'name = "broken"\ncommand = 3\n', "broken.toml")
+    (git_repo / ".gitignore").write_text((git_repo / ".gitignore").read_text() + "*.bin\n")
+    (git_repo / "train.bin").write_bytes(b"x" * 2048)  # gitignored data: linked, and the preview says so
     from snaptui.screens.confirm import ConfirmScreen
     from snaptui.screens.launch import LaunchScreen
     from snaptui.screens.sweep import SweepScreen
@@ -37,6 +39,7 @@ async def test_launch_a_sweep_file_with_a_snapshot(engine, git_repo):
         await until(pilot, lambda: screen.plan is not None, message="the dry run")
         await until_text(pilot, "from-tui: 2 jobs on local")
         assert "python job.py sleep=1" in screen_text(app)
+        await until_text(pilot, "linked from the repository: train.bin (ignored, 2.0 KB)")
         await pilot.press("ctrl+l")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await until_text(pilot, "with a snapshot of your code")

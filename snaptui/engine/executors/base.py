@@ -140,6 +140,8 @@ class Executor(ABC):
                 "overrides": {k: job.params[k] for k in _varying(sweep) if k in job.params},
                 "snapshot": sweep.snapshot, "config": sweep.config, "repo": str(self.repo_root),
             },
+            landing={"worktree": sweep.snapshot["worktree"], "repo": str(self.repo_root), "sweep": sweep.id}
+            if sweep.snapshot else None,
         )
 
 

@@ -54,8 +54,9 @@ class StatePolicy:
         if attempt.cancel_requested and state != JobState.COMPLETED:
             state = JobState.CANCELLED
         reason = "cancelled" if state == JobState.CANCELLED else report.get("reason")
-        if report.get("result_problem"):
-            reason = f"{reason}; {report['result_problem']}" if reason else report["result_problem"]
+        for note in [report.get("result_problem"), landing_note(report.get("landing"))]:
+            if note:
+                reason = f"{reason}; {note}" if reason else note
         self.store.update_attempt(
             attempt.id, state, exit_code=report.get("exit_code"), ended_at=report.get("ended_at"),
             started_at=report.get("started_at") or attempt.started_at, node=report.get("host") or attempt.node,
@@ -78,3 +79,17 @@ class StatePolicy:
             self.record_end(fresh, last_word)
         else:
             self.vanished(fresh, what)
+
+
+def landing_note(landing: dict | None) -> str | None:
+    """What the user must hear of the job's landing (engine/landing): copies kept beside files someone else
+    changed, files that could not be put in the repository; None when everything landed."""
+    if not landing:
+        return None
+    parts = [f"kept {k['copy']} beside {k['path']} (changed in the repository after the launch)"
+             for k in landing.get("kept_beside", ())]
+    parts += [f"{f['path']} is only in the snapshot's worktree ({f['why']})" for f in landing.get("failed", ())]
+    if landing.get("problem"):
+        parts.append(f"what the job wrote is still in the snapshot's worktree ({landing['problem']}); "
+                     f"`snaptui snapshots gc` puts it in the repository")
+    return "; ".join(parts) or None

@@ -66,18 +66,22 @@ def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra:
 
     PYTHONPATH entries inside the repository are redirected to the snapshot, so an
     import never reaches the live, still-edited code; a folder the snapshot left out
-    (git-ignored, e.g. a vendored library) has no twin there and keeps its live path,
+    (git-ignored, e.g. a vendored library, linked into the worktree) keeps its live path,
     so the job imports what it would without snaptui.
     """
     env = dict(base)
     env.update(extra)
     entries = [e for e in env.get("PYTHONPATH", "").split(os.pathsep) if e]
     redirected = []
+    real_code = workdir.resolve()
     for entry in entries:
         path = Path(entry).resolve() if Path(entry).is_absolute() else None
         if path is not None and workdir != repo_root and (path == repo_root or repo_root in path.parents):
             twin = workdir / path.relative_to(repo_root)
-            entry = str(twin) if twin.exists() else entry
+            # a twin that is a link back into the repository (ignored, linked) is the live folder anyway
+            real_twin = twin.resolve()
+            if twin.exists() and (real_twin == real_code or real_code in real_twin.parents):
+                entry = str(twin)
         redirected.append(entry)
     front = [str(workdir)] + ([str(workdir / "src")] if (workdir / "src").is_dir() else [])
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(front + redirected))

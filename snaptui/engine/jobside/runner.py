@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .jobenv import command_environment, task_scheduler_vars
+from snaptui.engine.landing.land import land
 from .joblogs import log_files, order_file
 from .logpump import LogPump
 from .manifest import RESULT_NAME
@@ -44,6 +45,7 @@ class RunSpec:
     scheduler: str = "slurm"             # whose variables in the task are the job's own (jobenv.py)
     user_env: dict[str, str] | None = None   # the profile's and the sweep's env, which win over the scheduler
     bound_env: dict[str, str] | None = None  # variables the executor binds itself (local GPUs)
+    landing: dict[str, Any] | None = None    # {"worktree", "repo", "sweep"}: where what the job wrote lands
 
 
 class CommandRunner:
@@ -161,14 +163,33 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     pump.join(PUMP_DRAIN_S)   # the pipes end once all that held them is gone
     child.stdout.close()
     child.stderr.close()
+    landed = land_outputs(spec.landing, env.get("SNAPTUI_UMASK"), err)
     results, problem = read_result_file(result_path)
     results = {**scan_log(stdout_path, spec.result_pattern), **results}
     state = "CANCELLED" if cancelled else "TIMEOUT" if timed_out else "COMPLETED" if code == 0 else "FAILED"
     reason = ("cancelled" if cancelled else "timed out" if timed_out else None if code == 0 else
               f"killed by signal {-code}" if code < 0 else f"exit code {code}")
     report.update(state=state, exit_code=code, ended_at=time.time(), results=results,
-                  reason=reason, signals=received, result_problem=problem)
+                  reason=reason, signals=received, result_problem=problem, **landed)
     return state, code, reason, results
+
+
+def land_outputs(landing: dict[str, Any] | None, umask: str | None, err=None) -> dict[str, Any]:
+    """Put what the job wrote in its worktree into the repository before the job is reported ended
+    (engine/landing). A failure is said in the job's log and its manifest; the job's own state stands."""
+    if not landing:
+        return {}
+    try:
+        done = land(Path(landing["worktree"]), Path(landing["repo"]), landing["sweep"],
+                    umask=int(umask, 8) if umask else None)
+    except Exception as exc:  # never lose the job's state to a landing problem; gc lands it again later
+        _say(err, f"snaptui: could not put what the job wrote into the repository: {exc}")
+        return {"landing": {"problem": str(exc)}}
+    for note in done.kept_notes():
+        _say(err, f"snaptui: {note}")
+    for path, why in done.failed:
+        _say(err, f"snaptui: {path} stays in the snapshot's worktree: {why}")
+    return {"landing": done.to_dict()}
 
 
 def _say(stream, text: str) -> None:

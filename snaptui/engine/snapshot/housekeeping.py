@@ -18,7 +18,8 @@ from pathlib import Path
 from snaptui.engine.errors import SnaptuiError
 from .gclock import collecting
 from .joboutputs import linked_paths, retire_worktree
-from .snapshots import delete_branch, list_snapshots
+from .snapshots import delete_branch, list_snapshots, present_links
+from snaptui.engine.landing.baseline import record_baseline
 from snaptui.engine.store.siblings import live_snapshot_branches, snapshot_owners
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.gitrepo import add_worktree, git_for, link_shared_paths, run, worktree_changes
@@ -92,7 +93,8 @@ def _collect(engine, *, older_than_s: float, dry_run: bool = False, delete_branc
             continue
         if row.worktree:  # what jobs wrote goes back to the worktree that launched it
             removed, moved = retire_worktree(engine.repo_root, Path(row.worktree), row.branch,
-                                             home=owners.get(row.branch, engine.repo_root), dry_run=dry_run)
+                                             home=owners.get(row.branch, engine.repo_root), dry_run=dry_run,
+                                             sweep=row.sweeps[0] if row.sweeps else None)
             notes += moved
             if not removed:
                 continue
@@ -129,7 +131,8 @@ def restore_worktree(repo_root: Path, sweep) -> Path:
         raise SnaptuiError(f"cannot restore the worktree of snapshot {sweep.snapshot['branch']} "
                            f"({sweep.snapshot['commit'][:10]}): {exc}") from None
     links = linked_paths(list(stored_config(sweep.config).snapshot.symlink_paths), (sweep.spec or {}).get("workdir"))
-    link_shared_paths(repo_root, worktree, links, [])
+    link_shared_paths(repo_root, worktree, present_links(repo_root, links), [])
     data = [e["path"] for e in sweep.snapshot.get("linked", ()) if os.path.lexists(repo_root / e["path"])]
     link_shared_paths(repo_root, worktree, data, [])  # data left out of the commit, linked again
+    record_baseline(worktree, sweep.snapshot["commit"], sweep.snapshot.get("base_commit"))
     return worktree

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from snaptui.engine.config.settings import SnapshotSettings
 from snaptui.engine.gitrepo import SnapshotError, git_for, run
+from snaptui.engine.landing.land import CACHE_NAMES, CACHE_SUFFIXES
 
 MB = 1024 * 1024
 
@@ -32,17 +33,27 @@ class SnapshotTooBig(SnapshotError):
     exit_code = 2
 
 
+IGNORED_REASON = "ignored by git"
+
+
 @dataclass(frozen=True)
 class LeftOut:
-    """An untracked path linked into the worktree instead of committed."""
+    """A path linked into the worktree instead of committed: untracked data, or a path git ignores.
+    `bytes`/`files` are None when counting them would take too long (a 100,000-file `.venv/`)."""
 
     path: str
-    bytes: int
-    files: int
+    bytes: int | None
+    files: int | None
     reason: str
+    folder: bool | None = None
+
+    @property
+    def ignored(self) -> bool:
+        return self.reason == IGNORED_REASON
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "bytes": self.bytes, "files": self.files, "reason": self.reason}
+        out = {"path": self.path, "bytes": self.bytes, "files": self.files, "reason": self.reason}
+        return out if self.folder is None else {**out, "folder": self.folder}
 
 
 @dataclass
@@ -53,6 +64,7 @@ class SnapshotPlan:
     untracked: list[str] = field(default_factory=list)      # committed untracked files
     untracked_bytes: int = 0
     left_out: list[LeftOut] = field(default_factory=list)
+    ignored: list[LeftOut] = field(default_factory=list)    # linked because git ignores them
     embedded_repos: list[str] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)    # of the committed untracked files
     tracked_dirs: set[str] = field(default_factory=set)
@@ -64,7 +76,12 @@ class SnapshotPlan:
 
     @property
     def left_out_bytes(self) -> int:
-        return sum(e.bytes for e in self.left_out)
+        return sum(e.bytes or 0 for e in self.left_out)
+
+    @property
+    def linked(self) -> list[LeftOut]:
+        """Everything the worktree links back to the repository instead of holding a copy of."""
+        return self.left_out + self.ignored
 
     def largest(self, limit: int = 5) -> list[tuple[str, int, int]]:
         """(path, bytes, files) of the biggest committed untracked entries, folders summed."""
@@ -92,7 +109,8 @@ class SnapshotPlan:
 
     def to_dict(self) -> dict:
         return {"files": self.files, "untracked_files": len(self.untracked), "untracked_bytes": self.untracked_bytes,
-                "left_out": [e.to_dict() for e in self.left_out], "embedded_repos": list(self.embedded_repos)}
+                "left_out": [e.to_dict() for e in self.left_out], "ignored": [e.to_dict() for e in self.ignored],
+                "embedded_repos": list(self.embedded_repos)}
 
     def describe(self) -> list[str]:
         """Lines for a dry run: what goes in, what is linked and why."""
@@ -105,7 +123,22 @@ class SnapshotPlan:
                 lines.append(f"  {entry.path} ({human(entry.bytes)}{many}): {entry.reason}")
             if len(self.left_out) > 20:
                 lines.append(f"  ... and {len(self.left_out) - 20} more")
+        if self.linked:
+            lines.append(linked_summary([e.to_dict() for e in self.linked]))
         return lines
+
+
+def linked_summary(entries: list[dict], limit: int = 8) -> str:
+    """One line for the launch, `--dry-run` and the TUI: `linked from the repository: data/ (ignored,
+    12.0 MB), .venv/ (ignored)`; entries as in a snapshot's record (LeftOut.to_dict)."""
+    shown = []
+    for entry in entries[:limit]:
+        kind = "ignored" if entry.get("reason") == IGNORED_REASON else "untracked"
+        size = f", {human(entry['bytes'])}" if entry.get("bytes") is not None else ""
+        slash = "/" if entry.get("folder", entry.get("files") != 1) else ""
+        shown.append(f"{entry['path']}{slash} ({kind}{size})")
+    more = f" and {len(entries) - limit} more" if len(entries) > limit else ""
+    return "linked from the repository: " + ", ".join(shown) + more
 
 
 def human(n: float) -> str:
@@ -228,6 +261,87 @@ def scan_worktree(g, env: dict, excludes: list[str]) -> tuple[list[str], list[st
     return untracked, embedded, warnings
 
 
+# Interpreter caches hold bytecode of the live code, not data: the snapshot makes its own.
+MEASURE_ENTRIES, MEASURE_ENTRIES_EACH = 20_000, 5_000  # a launch counts this much of what it links, no more
+
+
+def scan_ignored(g, env: dict, excludes: list[str]) -> list[str]:
+    """Paths git ignores, a folder of ignored paths as one entry (git's --directory; it lists such a
+    folder's files as well, which are dropped here): a 100,000-file `.venv/` costs one line."""
+    _, out, _ = run(g, "ls-files", "-z", "-o", "-i", "--exclude-standard", "--directory", "--", *excludes,
+                    env=env, binary=True)
+    kept: set[str] = set()
+    for rel in sorted(os.fsdecode(p.rstrip(b"/")) for p in out.split(b"\0") if p):
+        if not any(a in kept for a in _ancestors(rel)):
+            kept.add(rel)
+    return sorted(kept)
+
+
+STATE_FOLDERS = (".snaptui", ".submitit")  # snaptui's state and the jobs' logs: never linked as data
+
+
+def own_folders(repo_root: Path, worktree_root: Path) -> set[str]:
+    """snaptui's own folders in the repository: its state, the logs, and the worktrees if kept inside."""
+    own = set(STATE_FOLDERS)
+    real_root, real_wt = Path(repo_root).resolve(), Path(worktree_root).resolve()
+    if real_root in real_wt.parents:
+        own.add(real_wt.relative_to(real_root).as_posix())
+    return own
+
+
+def _overlaps(rel: str, folders: set[str]) -> bool:
+    return any(rel == f or f.startswith(rel + "/") or rel.startswith(f + "/") for f in folders)
+
+
+def ignored_links(repo_root: Path, paths: list[str], own: set[str], linked: list[str]) -> list[LeftOut]:
+    """The ignored paths a worktree links back to the repository: all of them but snaptui's own folders
+    (`own`; a folder holding one is skipped too), interpreter caches and what is already linked
+    (`linked`, or inside it)."""
+    out, budget = [], [MEASURE_ENTRIES]
+    taken = set(linked)
+    for rel in paths:
+        parts = PurePosixPath(rel).parts
+        if _overlaps(rel, own) or set(parts) & CACHE_NAMES or rel.endswith(CACHE_SUFFIXES):
+            continue
+        if rel in taken or any(a in taken for a in _ancestors(rel)):
+            continue
+        full = repo_root / rel
+        size, count = _measure(full, budget)
+        out.append(LeftOut(rel, size, count, IGNORED_REASON, full.is_dir()))
+    return out
+
+
+def _measure(path: Path, budget: list[int]) -> tuple[int | None, int | None]:
+    """(bytes, files) under `path` (followed if it is a link), or (None, None) past the budget."""
+    try:
+        if not path.is_dir():
+            return os.stat(path).st_size, 1
+    except OSError:
+        return None, None
+    total, files, seen, stack = 0, 0, 0, [path]
+    limit = min(budget[0], MEASURE_ENTRIES_EACH)
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        seen += len(entries)
+        if seen > limit:
+            budget[0] -= limit
+            return None, None
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    total += entry.stat(follow_symlinks=False).st_size
+                    files += 1
+            except OSError:
+                continue
+    budget[0] -= seen
+    return total, files
+
+
 def list_tracked(g, env: dict | None = None) -> list[str]:
     _, out, _ = run(g, "ls-files", "-z", env=env, binary=True)
     return [os.fsdecode(p) for p in out.split(b"\0") if p]
@@ -238,9 +352,15 @@ def preview_snapshot(repo_root: Path, settings: SnapshotSettings, workdir: str |
     index: reads run with optional locks off). For `--dry-run` and the TUI's launch preview."""
     from .joboutputs import linked_paths
     from .snapshots import _exclude_pathspecs, find_repo_root
+    from snaptui.engine.gitrepo import resolve_worktree_root
 
     repo_root = find_repo_root(repo_root)
     g = git_for(repo_root)
-    excludes = _exclude_pathspecs(linked_paths(settings.symlink_paths, workdir))
+    links = linked_paths(settings.symlink_paths, workdir)
+    excludes = _exclude_pathspecs(links)
     untracked, embedded, _ = scan_worktree(g, {}, excludes)  # refuses unmerged paths as a launch would
-    return classify(repo_root, untracked, list_tracked(g), settings, embedded)
+    plan = classify(repo_root, untracked, list_tracked(g), settings, embedded)
+    own = own_folders(repo_root, resolve_worktree_root(repo_root, settings.worktree_root))
+    plan.ignored = ignored_links(repo_root, scan_ignored(g, {}, excludes), own,
+                                 links + [e.path for e in plan.left_out])
+    return plan

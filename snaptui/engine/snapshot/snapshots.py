@@ -39,7 +39,8 @@ from .hashing import add_paths
 from .quarantine import quarantine
 from .fidelity import fix_modes, git_config_env, match_working_bytes, unflag_present
 from .joboutputs import dangling_link_warnings, linked_paths, retire_worktree
-from .policy import SnapshotPlan, classify, list_tracked, scan_worktree
+from .policy import SnapshotPlan, classify, ignored_links, list_tracked, own_folders, scan_ignored, scan_worktree
+from snaptui.engine.landing.baseline import SNAPSHOT_SUBJECT, record_baseline
 from snaptui.engine.gitrepo import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
                                     find_repo_root, finish, git_for, link_shared_paths, list_worktrees,
                                     remove_worktree, resolve_worktree_root, run, start, toplevel_lines,
@@ -49,7 +50,7 @@ __all__ = ["Snapshot", "SnapshotInfo", "SnapshotError", "find_repo_root", "take_
            "list_snapshots", "remove_worktree", "delete_branch", "diff_summary", "worktree_disk_usage"]
 
 ZERO_SHA = "0" * 40
-SUBJECT = "snaptui snapshot"
+SUBJECT = SNAPSHOT_SUBJECT
 FALLBACK_IDENTITY = {"NAME": "snaptui", "EMAIL": "snaptui@localhost"}
 _STAMP_RE = re.compile(r"(\d{8}-\d{6})-[0-9a-f]+$")
 
@@ -145,12 +146,13 @@ def _no_split_index(**more: str) -> dict[str, str]:
 
 def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                  settings: SnapshotSettings, excludes: list[str], warnings: list[str],
-                 progress=None) -> tuple[str, str | None, bool, SnapshotPlan]:
+                 progress=None, linked: tuple[list[str], set[str]] = ([], set())
+                 ) -> tuple[str, str | None, bool, SnapshotPlan]:
     """(snapshot commit, base commit, dirty, what went in). New objects reach .git/objects only
     when the commit is complete; a full disk is said in one sentence."""
     try:
         with quarantine(g, repo_root) as q:
-            result = _build_commit(g, repo_root, index_file, head, settings, excludes, warnings, progress, q)
+            result = _build_commit(g, repo_root, index_file, head, settings, excludes, warnings, progress, q, linked)
             q.migrate()
             return result
     except GitFailed as exc:
@@ -171,9 +173,10 @@ def _disk_full(stderr: str) -> bool:
 
 def _build_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                   settings: SnapshotSettings, excludes: list[str], warnings: list[str],
-                  progress, q) -> tuple[str, str | None, bool, SnapshotPlan]:
+                  progress, q, linked: tuple[list[str], set[str]]) -> tuple[str, str | None, bool, SnapshotPlan]:
     """The temp index lives and dies in here, inside the quarantine ``q`` (so a killed launch's
-    index goes with it); git writes objects there too."""
+    index goes with it); git writes objects there too. ``linked`` is (the symlinked paths, snaptui's
+    own folders): what ignored paths are not linked for."""
     base, base_tree = head
     objects_env = q.env
     tmpdir = tempfile.mkdtemp(prefix="snaptui-index-", dir=q.folder)
@@ -194,6 +197,9 @@ def _build_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, 
             plan = classify(repo_root, untracked, list_tracked(g, scan_env),
                             settings, embedded)
             plan.check_total(settings)  # before any byte is hashed
+            links, own = linked
+            plan.ignored = ignored_links(repo_root, scan_ignored(g, scan_env, excludes), own,
+                                         links + [e.path for e in plan.left_out])
         except BaseException:
             adding.proc.communicate()  # reap it before its index goes; the scan's error is the one to report
             raise
@@ -270,7 +276,9 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str 
     ensure_excluded(exclude_file, repo_root, worktree_root)
     warnings: list[str] = dangling_link_warnings(repo_root, links)
     commit, base, dirty, plan = _make_commit(g, repo_root, index_file, tuple(head), settings,
-                                           _exclude_pathspecs(links), warnings, progress)
+                                           _exclude_pathspecs(links), warnings, progress,
+                                           (links, own_folders(repo_root, worktree_root)))
+    links = present_links(repo_root, links)
     with ExitStack() as undo:
         branch = _create_branch(g, settings.branch_prefix, commit, created_at, worktree_root, short_id)
         undo.callback(run, g, "update-ref", "-d", f"refs/heads/{branch}", commit, check=False)
@@ -284,14 +292,22 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str 
         undo.callback(_rmdirs, created)
         try:
             link_shared_paths(repo_root, worktree, links, created)
-            link_shared_paths(repo_root, worktree, [e.path for e in plan.left_out], created)
+            link_shared_paths(repo_root, worktree, [e.path for e in plan.linked], created)
         except OSError as exc:
             raise SnapshotError(f"cannot link {', '.join(links)} into {worktree}: {exc}") from exc
         warnings += match_working_bytes(g, repo_root, worktree, commit, plan.tracked + plan.untracked)
         warnings += _submodule_warning(g, repo_root)
+        record_baseline(worktree, commit, base)
         undo.pop_all()
     return Snapshot(commit, branch, base, worktree, created_at, dirty, tuple(warnings),
-                    tuple(e.to_dict() for e in plan.left_out))
+                    tuple(e.to_dict() for e in plan.linked))
+
+
+def present_links(repo_root: Path, links: list[str]) -> list[str]:
+    """The symlinked paths that exist in the repository, and `.submitit` (the jobs' logs), which is made:
+    a result folder that does not exist yet is not made for nothing. Jobs writing there write into the
+    worktree and what they wrote lands in the repository when they end (landing); the next launch links it."""
+    return [entry for entry in links if entry == ".submitit" or os.path.lexists(repo_root / entry)]
 
 
 def _undo_worktree(repo_root: Path, worktree: Path) -> None:
