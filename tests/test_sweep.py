@@ -47,8 +47,11 @@ width = [64, 512]
 
 
 def test_argparse_and_placeholder_styles_build_argv_without_a_shell():
-    argparse_style = sweep('name="s"\ncommand=["train"]\noverride_style="argparse"\n[grid]\nlr=[0.1]\nflag=[true]\n')
-    assert argparse_style.expand()[0].argv == ["train", "--lr", "0.1", "--flag", "true"]
+    argparse_style = sweep('name="s"\ncommand=["train"]\noverride_style="argparse"\n[grid]\nlr=[0.1]\nflag=[true, false]\n'
+                           'text=["false"]\n')
+    # a boolean is a store_true flag: present when true, absent when false; a string goes as written
+    assert [j.argv for j in argparse_style.expand()] == [["train", "--lr", "0.1", "--flag", "--text", "false"],
+                                                          ["train", "--lr", "0.1", "--text", "false"]]
     placeholder = sweep('name="s"\ncommand=["train", "--lr={lr}", "out/{lr}-{tag}"]\n'
                         'override_style="placeholder"\n[params]\ntag="a b;$(x)"\n[grid]\nlr=[1]\n')
     assert placeholder.expand()[0].argv == ["train", "--lr=1", "out/1-a b;$(x)"]
@@ -158,3 +161,10 @@ def test_expansion_count_indices_and_labels_are_consistent(grid, zip_len, zip_ke
     for job in jobs:  # zip keys always move together
         assert len({job.params[f"z{i}"] for i in range(zip_keys)}) == 1
     assert [j.label for j in spec.expand()] == [j.label for j in jobs]  # stable
+
+
+def test_equals_style_writes_one_argument_per_parameter_with_python_booleans():
+    spec = sweep('name="s"\ncommand=["python", "train.py"]\noverride_style="equals"\n[params]\ndataset="shakespeare_char"\n'
+                 'compile=false\n[grid]\nlearning_rate=[1e-3]\nbatch_size=[12]\nname=["a b"]\n')
+    assert spec.expand()[0].argv == ["python", "train.py", "--dataset=shakespeare_char", "--compile=False",
+                                     "--learning_rate=0.001", "--batch_size=12", "--name=a b"]

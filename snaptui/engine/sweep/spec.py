@@ -19,7 +19,7 @@ from snaptui.engine.config.schema import Field, check_table
 from .passable import check_passable
 from snaptui.engine.config.tomlsource import TomlSource, load_toml, parse_toml_text
 
-OVERRIDE_STYLES = ("hydra", "argparse", "placeholder")
+OVERRIDE_STYLES = ("hydra", "argparse", "equals", "placeholder")
 Scalar = str | int | float | bool
 
 SWEEP_FIELDS = {
@@ -180,6 +180,10 @@ def _split_overrides(overrides: list[str]) -> dict[str, str]:
 
 
 def build_argv(command: list[str], params: dict[str, Scalar], style: str) -> list[str]:
+    """The command line of one job. Values are written as the style's apps parse them; booleans differ:
+    hydra `key=true` (OmegaConf), argparse `--key` for true and nothing for false (`store_true` flags),
+    equals `--key=True` (nanoGPT's configurator and fire evaluate Python literals; absl accepts it too),
+    placeholder `true`. A string value is passed as written: `"False"` in the sweep file stays `False`."""
     if style == "placeholder":
         values = {k: format_value(v) for k, v in params.items()}
         return [part.format_map(values) for part in command]
@@ -187,6 +191,10 @@ def build_argv(command: list[str], params: dict[str, Scalar], style: str) -> lis
     for key, value in params.items():
         if style == "hydra":
             argv.append(f"{key}={format_value(value)}")
+        elif style == "equals":
+            argv.append(f"--{key}={value!r}" if isinstance(value, bool) else f"--{key}={value}")
+        elif isinstance(value, bool):
+            argv += [f"--{key}"] if value else []
         else:
             argv += [f"--{key}", format_value(value)]
     return argv
