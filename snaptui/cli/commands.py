@@ -324,6 +324,9 @@ def results(engine: Engine, args: Namespace) -> int:
         if any(not competes(j) and j.attempt.results for j in jobs):
             out.print("★ best of the COMPLETED jobs; ✘/⊘/◔ values are a failed, cancelled or timed-out job's "
                       "last report, never ranked", style="dim", markup=False)
+    if not names and any(j.state.is_final for j in jobs):
+        Console(stderr=True, highlight=False).print(f"no results: {engine.results_hint(sweep)}", markup=False,
+                                                    soft_wrap=True)
     return 0
 
 

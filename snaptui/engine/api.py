@@ -150,6 +150,12 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         return self._store
 
     @staticmethod
+    def results_hint(sweep: Sweep) -> str:
+        """How jobs report results, for a sweep whose results table is empty."""
+        from .views import results_hint
+        return results_hint(sweep)
+
+    @staticmethod
     def linked_summary(entries: list[dict]) -> str:
         """One line naming what a snapshot links from the repository instead of copying (its `linked`
         record): `linked from the repository: data/ (ignored, 12.0 MB), .venv/ (ignored)`."""

@@ -15,8 +15,17 @@ from .states import JobState
 if TYPE_CHECKING:
     from .config.declare import SettingInfo
 
-__all__ = ["LineIndex", "Update", "competes", "eta_seconds", "maximized", "profile_settings", "slots_of",
+__all__ = ["LineIndex", "Update", "competes", "results_hint", "eta_seconds", "maximized", "profile_settings", "slots_of",
            "table_settings"]
+
+
+def results_hint(sweep) -> str:
+    """How jobs report results, for a sweep whose results table is empty (its config names the pattern)."""
+    pattern = ((sweep.config or {}).get("results") or {}).get("pattern", "")
+    return (f"jobs report results by printing lines that match results.pattern ({pattern!r}) or lines like "
+            f"'SNAPTUI_RESULT loss=0.12 acc=0.9', or by writing a JSON object to $SNAPTUI_RESULT_FILE; a "
+            f"pattern can read several metrics from lines you already print with named groups: "
+            f"'val loss (?P<val_loss>[0-9.]+)' in [results] of snaptui.toml")
 
 
 def competes(job) -> bool:

@@ -20,6 +20,7 @@ from snaptui.display import actions
 from snaptui.display.aggregate import choices
 from snaptui.display.lines import axes_line, job_line, status_line
 from snaptui.display.model import SweepModel
+from snaptui.engine.views import results_hint
 from .filterbox import FilterBox
 from .jobgrid import JobGrid
 from .jobtable import JobTable
@@ -301,7 +302,8 @@ class SweepView(Vertical):
             return
         modes = ["state"] + self.model.result_names
         if len(modes) == 1:
-            self.notify("no job has reported a result yet", severity="warning")
+            self.notify(f"no job has reported a result yet: {results_hint(self.model.sweep)}", severity="warning",
+                        timeout=10)
             return
         self.mode = modes[(modes.index(self.mode) + 1) % len(modes)] if self.mode in modes else "state"
         self.shown = "matrix"

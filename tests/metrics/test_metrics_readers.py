@@ -19,7 +19,7 @@ BIG = 1 << 30
 
 def by_metric(points):
     out = {}
-    for metric, step, value in points:
+    for metric, step, value, *_ in points:
         out.setdefault(metric, []).append((step, value))
     return out
 
@@ -51,14 +51,14 @@ def test_a_truncated_or_replaced_log_is_read_again_from_its_start(tmp_path):
     replacement.write_text("SNAPTUI_RESULT loss=1\n")
     os.replace(replacement, log)
     points = read_log(log, state, parser, BIG)
-    assert state.restarted and points == [("loss", 0.0, 1.0)]
+    assert state.restarted and points == [("loss", 0.0, 1.0, True)]  # True: the line had no step
 
 
 def test_a_custom_result_pattern_and_non_finite_values(tmp_path):
     log = tmp_path / "job.out"
     log.write_text("metric val_loss: nan\nmetric val_loss: inf\nmetric val_loss: 0.5\n")
     points = read_log(log, ReadState(), LineParser(r"^metric (\w+): (\S+)$"), BIG)
-    values = [v for _, _, v in points]
+    values = [p.value for p in points]
     assert math.isnan(values[0]) and values[1] == math.inf and values[2] == 0.5
 
 
@@ -70,7 +70,7 @@ def test_reading_is_bounded_by_max_bytes_and_resumes(tmp_path):
     while chunk := read_log(log, state, parser, 4096):
         assert state.offset <= log.stat().st_size
         seen += chunk
-    assert [v for _, _, v in seen] == [float(i) for i in range(1000)]
+    assert [p.value for p in seen] == [float(i) for i in range(1000)]
 
 
 def write_lightning_csv(path, rows):

@@ -23,11 +23,20 @@ MULTI_PREFIX = "SNAPTUI_RESULT "
 _PAIR = re.compile(r"([\w.\-/]+)=([^\s=]+)")
 
 
+def pattern_results(match: re.Match) -> list[tuple[str, Any]]:
+    """(name, text) pairs of a results.pattern match: one per named group that matched (a group named
+    `step` is the step, not a result), or group 1's name with group 2's value."""
+    if match.re.groupindex:
+        return [(name, text) for name, text in match.groupdict().items() if text is not None and name != "step"]
+    return [(match.group(1), match.group(2))] if match.lastindex and match.lastindex >= 2 else []
+
+
 def scan_log(path: Path, pattern: str) -> dict[str, Any]:
     """Last value of each name printed as a result line; streams, so huge logs cost no memory.
 
-    Besides `pattern`, `SNAPTUI_RESULT step=3 loss=0.5 acc=0.9` lines (several pairs, an
-    optional step: the form metric series use) count too; their step is not a result.
+    `pattern` is searched in each line (anchor it with `^` to match at the start only). Besides it,
+    `SNAPTUI_RESULT step=3 loss=0.5 acc=0.9` lines (several pairs, an optional step: the form metric
+    series use) count too; their step is not a result.
     """
     regex = re.compile(pattern)
     found: dict[str, Any] = {}
@@ -37,9 +46,9 @@ def scan_log(path: Path, pattern: str) -> dict[str, Any]:
                 if len(raw) > MAX_SCANNED_LINE:
                     continue
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                match = regex.match(line)
-                if match:
-                    found[match.group(1)] = coerce(match.group(2))
+                pairs = [pair for match in regex.finditer(line) for pair in pattern_results(match)]
+                if pairs:
+                    found.update((name, coerce(text)) for name, text in pairs)
                 elif line.startswith(MULTI_PREFIX):
                     pairs = _PAIR.findall(line[len(MULTI_PREFIX):])
                     found.update((k, coerce(v)) for k, v in pairs if k != "step")

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS nonfinite(
     PRIMARY KEY(attempt_id, metric)
 );
 """
-VERSION = 3  # every statement is idempotent: an older file just gains the new tables
+VERSION = 4  # every statement is idempotent: an older file just gains the new tables (and column)
 
 
 class MetricsDB(WalDatabase):
@@ -71,6 +71,8 @@ class MetricsDB(WalDatabase):
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+                if "ordinal" not in {row[1] for row in conn.execute("PRAGMA table_info(points)")}:
+                    conn.execute("ALTER TABLE points ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0")
                 conn.execute(f"PRAGMA user_version = {VERSION}")
 
     # -- ingestion -----------------------------------------------------------
@@ -84,20 +86,25 @@ class MetricsDB(WalDatabase):
         return cur.lastrowid, ReadState()
 
     def save(self, conn: sqlite3.Connection, source_id: int, attempt_id: int, state: ReadState,
-             points: Iterable[Point], problem: str | None = None) -> int:
-        """Store a source's new points and where its reading stopped; returns the number of points."""
+             points: Iterable[Point], problem: str | None = None, *, kind: str = "log") -> int:
+        """Store a source's new points and where its reading stopped; returns the number of points.
+
+        A metric a job both prints (a result line) and writes to a metrics file is one series: the file's
+        points count, and a printed point is dropped where the file has one at its step, or when the
+        printed line had no step (its place among the lines is no step of the file's)."""
         if state.restarted:
             conn.execute("DELETE FROM points WHERE source_id = ?", (source_id,))
-            conn.execute("INSERT INTO meta(key, value) VALUES ('generation', 1)"
-                         " ON CONFLICT(key) DO UPDATE SET value = value + 1")  # live copies must reload
+            _new_generation(conn)  # live copies must reload
             state.restarted = False
+        points = _merge(conn, attempt_id, list(points), kind)
         rows, bad = [], {}
-        for metric, step, value in points:
+        for metric, step, value, ordinal in points:
             finite = math.isfinite(value)
-            rows.append((source_id, attempt_id, metric, step, None if math.isnan(value) else value))
+            rows.append((source_id, attempt_id, metric, step, None if math.isnan(value) else value, int(ordinal)))
             if not finite and metric not in bad:
                 bad[metric] = (step, "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
-        conn.executemany("INSERT INTO points(source_id, attempt_id, metric, step, value) VALUES (?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO points(source_id, attempt_id, metric, step, value, ordinal)"
+                         " VALUES (?,?,?,?,?,?)", rows)
         conn.executemany("INSERT OR IGNORE INTO series(attempt_id, metric) VALUES (?,?)",
                          [(attempt_id, metric) for metric in {row[2] for row in rows}])
         conn.executemany("INSERT OR IGNORE INTO nonfinite(attempt_id, metric, step, value) VALUES (?,?,?,?)",
@@ -192,6 +199,36 @@ class MetricsDB(WalDatabase):
                     chunk):
                 found.setdefault(attempt_id, []).append(problem)
         return found
+
+
+def _new_generation(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO meta(key, value) VALUES ('generation', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1")
+
+
+_LOG_SOURCES = "SELECT id FROM sources WHERE attempt_id = ? AND kind = 'log'"
+
+
+def _merge(conn: sqlite3.Connection, attempt_id: int, points: list[Point], kind: str) -> list[Point]:
+    """The points of a new batch that are not already in the attempt's series from another source (see save)."""
+    metrics = {p.metric for p in points}
+    if kind == "log":
+        in_files = {metric: {row[0] for row in conn.execute(
+            "SELECT DISTINCT step FROM points WHERE attempt_id = ? AND metric = ? AND source_id NOT IN"
+            f" ({_LOG_SOURCES})", (attempt_id, metric, attempt_id))} for metric in metrics}
+        return [p for p in points if not (in_files[p.metric] and (p.ordinal or p.step in in_files[p.metric]))]
+    removed = 0
+    for metric in metrics:
+        removed += conn.execute(f"DELETE FROM points WHERE attempt_id = ? AND metric = ? AND ordinal = 1"
+                                f" AND source_id IN ({_LOG_SOURCES})", (attempt_id, metric, attempt_id)).rowcount
+        steps = sorted({p.step for p in points if p.metric == metric and not p.ordinal})
+        for start in range(0, len(steps), 500):
+            chunk = steps[start:start + 500]
+            removed += conn.execute(
+                f"DELETE FROM points WHERE attempt_id = ? AND metric = ? AND source_id IN ({_LOG_SOURCES})"
+                f" AND step IN ({','.join('?' * len(chunk))})", (attempt_id, metric, attempt_id, *chunk)).rowcount
+    if removed:
+        _new_generation(conn)
+    return points
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:

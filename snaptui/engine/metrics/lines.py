@@ -1,7 +1,7 @@
 """Result lines in a job's log, as metric points, read from a byte offset on.
 
 Two forms are understood: the configured `results.pattern` (one `name=value` per line,
-default `SNAPTUI_RESULT loss=0.12`) and `SNAPTUI_RESULT step=10 loss=0.12 acc=0.9`, several
+default `SNAPTUI_RESULT loss=0.12`, or named groups, each a metric: `val loss (?P<val_loss>[0-9.]+)`) and `SNAPTUI_RESULT step=10 loss=0.12 acc=0.9`, several
 pairs on one line with an optional `step=`. Without a step a point's step is its order.
 Result lines are found with bytes.find on their fixed start, so the other lines of a huge
 log are skipped in C and never decoded or matched one by one.
@@ -90,8 +90,15 @@ class LineParser:
                 if len(pairs) > 1 or pairs and pairs[0][0] == b"step":
                     found.append((start, [(k.decode(), v) for k, v in pairs]))
         taken = {start for start, _ in found}
+        named = bool(self.regex.groupindex)
         for match in self._configured(chunk):
-            if match.start() not in taken and match.lastindex and match.lastindex >= 2:
+            if match.start() in taken:
+                continue
+            if named:  # each named group that matched is a metric; one named `step` is the step
+                pairs = [(name, value) for name, value in match.groupdict().items() if value is not None]
+                if pairs:
+                    found.append((match.start(), pairs))
+            elif match.lastindex and match.lastindex >= 2:
                 found.append((match.start(), [(match.group(1).decode("utf-8", "replace"), match.group(2))]))
         found.sort(key=lambda item: item[0])
         points: list[Point] = []
@@ -105,7 +112,7 @@ class LineParser:
                 elif value is not None:
                     values.append((name, value))
             for name, value in values:
-                points.append(Point(name, state.next_step(name, step), value))
+                points.append(Point(name, state.next_step(name, step), value, step is None))
         return points
 
 

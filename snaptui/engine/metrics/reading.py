@@ -18,6 +18,7 @@ class Point(NamedTuple):
     metric: str
     step: float
     value: float
+    ordinal: bool = False   # the source gave no step: `step` is the point's place among the metric's points
 
 
 @dataclass

@@ -134,7 +134,7 @@ class Metrics:
                     points, problem = [], str(exc)
                 except Exception as exc:  # noqa: BLE001 - recorded as the source's problem (shown); the others go on
                     points, problem = [], f"{path.name}: {exc}"
-                count = self.db.save(conn, source_id, attempt_id, state, points, problem)
+                count = self.db.save(conn, source_id, attempt_id, state, points, problem, kind=kind)
             moved = state.offset - before if state.offset >= before else state.offset
             added += count
             if max_bytes is not None or not moved:  # a read stops short of its budget at a line end:

@@ -59,7 +59,7 @@ def read_csv(path, state: ReadState, max_bytes: int) -> list[Point]:
                     continue
                 value = to_float(cell)
                 if value is not None:
-                    points.append(Point(name, state.next_step(name, step), value))
+                    points.append(Point(name, state.next_step(name, step), value, step is None))
     return points
 
 
@@ -85,5 +85,5 @@ def read_jsonl(path, state: ReadState, max_bytes: int) -> list[Point]:
                 number = _number(value)
                 if name in STEP_KEYS or name in SKIPPED_COLUMNS or number is None:
                     continue
-                points.append(Point(name, state.next_step(name, step), number))
+                points.append(Point(name, state.next_step(name, step), number, step is None))
     return points
