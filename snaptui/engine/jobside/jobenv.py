@@ -89,3 +89,11 @@ def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra:
     env["SNAPTUI_UMASK"] = oct(current_umask())  # restored for the command, which snaptui runs privately
     env["SNAPTUI_CODE_DIR"] = str(workdir)
     return env
+
+
+def job_variables(folder: Path, manifest: Mapping) -> dict[str, str]:
+    """snaptui's own variables for one attempt (layer 4), its folder being `folder`."""
+    from .manifest import RESULT_NAME
+    return {"SNAPTUI_RESULT_FILE": str(Path(folder) / RESULT_NAME), "SNAPTUI_JOB_DIR": str(folder),
+            "PYTHONUNBUFFERED": "1", "SNAPTUI_SWEEP_ID": str(manifest.get("sweep_id", "")),
+            "SNAPTUI_JOB_INDEX": str(manifest.get("job_index", "")), "SNAPTUI_ATTEMPT": str(manifest.get("attempt", ""))}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .jobenv import command_environment, task_scheduler_vars
+from .jobenv import command_environment, job_variables, task_scheduler_vars
 from snaptui.engine.landing.land import land
 from .joblogs import log_files, order_file
 from .logpump import LogPump
@@ -101,9 +101,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
                     runner={"pid": os.getpid(), "ctime": start_time(os.getpid())})
     env = command_environment(spec.env, {**task_scheduler_vars(os.environ, spec.scheduler),
                                          **(spec.bound_env or {})}, spec.user_env or {})
-    env.update(SNAPTUI_RESULT_FILE=str(result_path), SNAPTUI_JOB_DIR=str(folder), PYTHONUNBUFFERED="1",
-               SNAPTUI_SWEEP_ID=str(manifest.get("sweep_id", "")), SNAPTUI_JOB_INDEX=str(manifest.get("job_index", "")),
-               SNAPTUI_ATTEMPT=str(manifest.get("attempt", "")))
+    env.update(job_variables(folder, manifest))
     report = Reporter(folder, manifest, rank=task[0], ntasks=task[1])
     if streams is not None and cancel_path.exists():
         report.update(state="CANCELLED", exit_code=None, ended_at=time.time(), reason="cancelled")
