@@ -242,7 +242,26 @@ def parse_sweep_string(text: str) -> list[Scalar]:
     return [_parse_sweep_token(t) for t in inner.split(",")]
 
 
+def _dotted_keys(key: str, table: dict) -> list[str]:
+    """`model.optimizer.lr = [...]` unquoted is, to TOML, table model > optimizer > lr: its dotted names."""
+    out = []
+    for name, value in table.items():
+        out += _dotted_keys(f"{key}.{name}", value) if isinstance(value, dict) else [f"{key}.{name}"]
+    return out
+
+
+def _table_problem(source: TomlSource, path: list, raw: dict) -> ConfigProblem:
+    names = _dotted_keys(str(path[-1]), raw)
+    quoted = ", ".join(f'"{n}"' for n in names[:4]) + (" ..." if len(names) > 4 else "")
+    line = source.line(*path[:-1], *names[0].split(".")) if names else source.line(*path)
+    return ConfigProblem(".".join(str(p) for p in path), "is a table: TOML reads a dotted key without quotes as "
+                         "nested tables", line, f"quote it: {quoted}" if len(names) == 1 else f"quote them: {quoted}")
+
+
 def _values(source: TomlSource, path: list, raw: Any, problems: list[ConfigProblem]) -> list[Scalar] | None:
+    if isinstance(raw, dict):
+        problems.append(_table_problem(source, path, raw))
+        return None
     if isinstance(raw, str):
         try:
             values = parse_sweep_string(raw)
@@ -309,6 +328,8 @@ def parse_sweep(source: TomlSource) -> SweepSpec:
             if isinstance(value, (str, int, float, bool)):
                 params[key] = value
                 seen[key] = "params"
+            elif isinstance(value, dict):
+                problems.append(_table_problem(source, ["params", key], value))
             else:
                 problems.append(source.problem(["params", key], f"must be a string, number or boolean, got {value!r}"))
     if data.get("grid") == {}:
