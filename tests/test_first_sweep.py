@@ -164,7 +164,8 @@ def test_reproduce_runs_with_the_jobs_environment_in_a_folder_of_its_own(repo):
     assert folder_state(original) == before  # the original job's folder is untouched
     (folder,) = (repo / ".submitit" / "reproduce").iterdir()
     assert str(folder) in " ".join(again.stdout.split())
-    assert (folder / "train_log.txt").read_text() == (original / "train_log.txt").read_text() == "seed seed=3: loss 0.300\n"
+    logged = (folder / "train_log.txt").read_text()
+    assert logged == (original / "train_log.txt").read_text() == "seed seed=3: loss 0.300\n"
     second = json.loads((folder / "snaptui_result.json").read_text())
     assert second == first  # same result, same SNAPTUI_* values, the snapshot first on PYTHONPATH
     assert first["first_on_path"] == sweep.snapshot["worktree"] and first["PYTHONUNBUFFERED"] == "1"

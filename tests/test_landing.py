@@ -128,7 +128,9 @@ def test_jobs_of_a_sweep_writing_the_same_file_end_with_the_last_writers_and_del
     engine = Engine(repo)
     sweep = engine.launch(engine.plan(write_sweep(repo, '''
         name = "same"
-        command = ["sh", "-c", "mkdir -p shared ckpt && echo $0 > shared/last.txt && touch ckpt/$0.pt && rm -f ckpt/$1.pt", "{i}", "{prev}"]
+        command = ["sh", "-c",
+                   "mkdir -p shared ckpt && echo $0 > shared/last.txt && touch ckpt/$0.pt && rm -f ckpt/$1.pt",
+                   "{i}", "{prev}"]
         override_style = "placeholder"
         [[zip]]
         i = [0, 1, 2]
@@ -149,7 +151,8 @@ def test_a_file_changed_in_the_repository_after_launch_is_kept_and_the_jobs_copy
     engine = Engine(repo)
     sweep = engine.launch(engine.plan(write_sweep(repo, f'''
         name = "clash"
-        command = ["sh", "-c", "while [ ! -e {gate}/go ]; do sleep 0.05; done; echo by-the-job > report.txt; echo job-notes > notes.txt; mkdir -p out; echo job > out/x.txt"]
+        command = ["sh", "-c", """while [ ! -e {gate}/go ]; do sleep 0.05; done; echo by-the-job > report.txt;
+                                  echo job-notes > notes.txt; mkdir -p out; echo job > out/x.txt"""]
     ''')))
     wait_until(lambda: engine.jobs(sweep.id)[0].state.value == "RUNNING", message="the job to start")
     (repo / "report.txt").write_text("edited by the user meanwhile\n")

@@ -111,7 +111,7 @@ def failing_after_the_worktree(repo: Path, monkeypatch, files: dict[str, str],
         plant(repo, user_files or {})
         raise SnaptuiError("the launch failed after its snapshot")
 
-    monkeypatch.setattr(api, "check_command", check_command)   # the check after the snapshot
+    monkeypatch.setattr(api, "check_command", check_command)
     return seen
 
 

@@ -47,8 +47,8 @@ width = [64, 512]
 
 
 def test_argparse_and_placeholder_styles_build_argv_without_a_shell():
-    argparse_style = sweep('name="s"\ncommand=["train"]\noverride_style="argparse"\n[grid]\nlr=[0.1]\nflag=[true, false]\n'
-                           'text=["false"]\n')
+    argparse_style = sweep('name="s"\ncommand=["train"]\noverride_style="argparse"\n[grid]\nlr=[0.1]\n'
+                           'flag=[true, false]\ntext=["false"]\n')
     # a boolean is a store_true flag: present when true, absent when false; a string goes as written
     assert [j.argv for j in argparse_style.expand()] == [["train", "--lr", "0.1", "--flag", "--text", "false"],
                                                           ["train", "--lr", "0.1", "--text", "false"]]
@@ -164,7 +164,8 @@ def test_expansion_count_indices_and_labels_are_consistent(grid, zip_len, zip_ke
 
 
 def test_equals_style_writes_one_argument_per_parameter_with_python_booleans():
-    spec = sweep('name="s"\ncommand=["python", "train.py"]\noverride_style="equals"\n[params]\ndataset="shakespeare_char"\n'
-                 'compile=false\n[grid]\nlearning_rate=[1e-3]\nbatch_size=[12]\nname=["a b"]\n')
+    spec = sweep('name="s"\ncommand=["python", "train.py"]\noverride_style="equals"\n[params]\n'
+                 'dataset="shakespeare_char"\ncompile=false\n[grid]\nlearning_rate=[1e-3]\nbatch_size=[12]\n'
+                 'name=["a b"]\n')
     assert spec.expand()[0].argv == ["python", "train.py", "--dataset=shakespeare_char", "--compile=False",
                                      "--learning_rate=0.001", "--batch_size=12", "--name=a b"]

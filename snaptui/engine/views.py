@@ -15,8 +15,8 @@ from .states import JobState
 if TYPE_CHECKING:
     from .config.declare import SettingInfo
 
-__all__ = ["LineIndex", "Update", "competes", "results_hint", "eta_seconds", "maximized", "profile_settings", "slots_of",
-           "table_settings"]
+__all__ = ["LineIndex", "Update", "competes", "eta_seconds", "maximized", "profile_settings", "results_hint",
+           "slots_of", "table_settings"]
 
 
 def results_hint(sweep) -> str:

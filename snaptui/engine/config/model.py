@@ -47,8 +47,8 @@ def result_regex(value: str) -> str | None:
         return f"is not a valid regular expression: {exc}"
     if compiled.groupindex:
         return None  # each named group is a metric: (?P<val_loss>[0-9.]+)
-    return None if compiled.groups >= 2 else ("must name its metrics with named groups, e.g. "
-                                              "'val loss (?P<val_loss>[0-9.]+)', or have two groups: (name) and (value)")
+    return None if compiled.groups >= 2 else ("must name its metrics with named groups, e.g. 'val loss "
+                                              "(?P<val_loss>[0-9.]+)', or have two groups: (name) and (value)")
 
 
 def known_executor(name: str) -> str | None:

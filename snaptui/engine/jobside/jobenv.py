@@ -96,4 +96,5 @@ def job_variables(folder: Path, manifest: Mapping) -> dict[str, str]:
     from .manifest import RESULT_NAME
     return {"SNAPTUI_RESULT_FILE": str(Path(folder) / RESULT_NAME), "SNAPTUI_JOB_DIR": str(folder),
             "PYTHONUNBUFFERED": "1", "SNAPTUI_SWEEP_ID": str(manifest.get("sweep_id", "")),
-            "SNAPTUI_JOB_INDEX": str(manifest.get("job_index", "")), "SNAPTUI_ATTEMPT": str(manifest.get("attempt", ""))}
+            "SNAPTUI_JOB_INDEX": str(manifest.get("job_index", "")),
+            "SNAPTUI_ATTEMPT": str(manifest.get("attempt", ""))}

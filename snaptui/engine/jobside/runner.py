@@ -180,7 +180,7 @@ def land_outputs(landing: dict[str, Any] | None, umask: str | None, err=None) ->
     try:
         done = land(Path(landing["worktree"]), Path(landing["repo"]), landing["sweep"],
                     umask=int(umask, 8) if umask else None)
-    except Exception as exc:  # never lose the job's state to a landing problem; gc lands it again later
+    except Exception as exc:  # noqa: BLE001 - never lose the job's state to a landing problem; gc lands it later
         _say(err, f"snaptui: could not put what the job wrote into the repository: {exc}")
         return {"landing": {"problem": str(exc)}}
     for note in done.kept_notes():

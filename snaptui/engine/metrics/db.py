@@ -202,7 +202,8 @@ class MetricsDB(WalDatabase):
 
 
 def _new_generation(conn: sqlite3.Connection) -> None:
-    conn.execute("INSERT INTO meta(key, value) VALUES ('generation', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1")
+    conn.execute("INSERT INTO meta(key, value) VALUES ('generation', 1)"
+                 " ON CONFLICT(key) DO UPDATE SET value = value + 1")
 
 
 _LOG_SOURCES = "SELECT id FROM sources WHERE attempt_id = ? AND kind = 'log'"

@@ -1,8 +1,9 @@
 """Result lines in a job's log, as metric points, read from a byte offset on.
 
 Two forms are understood: the configured `results.pattern` (one `name=value` per line,
-default `SNAPTUI_RESULT loss=0.12`, or named groups, each a metric: `val loss (?P<val_loss>[0-9.]+)`) and `SNAPTUI_RESULT step=10 loss=0.12 acc=0.9`, several
-pairs on one line with an optional `step=`. Without a step a point's step is its order.
+default `SNAPTUI_RESULT loss=0.12`, or named groups, each a metric: `val loss (?P<val_loss>[0-9.]+)`)
+and `SNAPTUI_RESULT step=10 loss=0.12 acc=0.9`, several pairs on one line with an optional `step=`.
+Without a step a point's step is its order.
 Result lines are found with bytes.find on their fixed start, so the other lines of a huge
 log are skipped in C and never decoded or matched one by one.
 """
