@@ -233,6 +233,45 @@ def test_wait_false_returns_at_once_and_the_jobs_run_the_launched_code(hydra_rep
     assert [r["version"] for r in results(only_sweep_dir(hydra_repo)).values()] == [1, 1]
 
 
+TEMPLATE_APP = textwrap.dedent('''\
+    import os
+    import hydra
+
+    @hydra.main(version_base=None, config_path="conf", config_name="config")
+    def main(cfg):
+        with open("data/MNIST/train.bin", "rb") as f:  # the template's paths.data_dir, gitignored
+            size = len(f.read())
+        run = os.path.join("logs", "train", f"a{cfg.a}")  # paths.log_dir: gitignored, absent at launch
+        os.makedirs(run, exist_ok=True)
+        with open(os.path.join(run, "metrics.csv"), "w") as f:
+            f.write(f"a,size\\n{cfg.a},{size}\\n")
+
+    if __name__ == "__main__":
+        main()
+''')
+
+
+def test_a_multirun_reads_gitignored_data_and_its_ignored_logs_land_in_the_repository(hydra_repo):
+    """lightning-hydra-template's layout: data/ and logs/ gitignored; data/ is there, logs/ not yet. Jobs
+    read the data through the snapshot's link and what they log is in the repository afterwards."""
+    (hydra_repo / "train.py").write_text(TEMPLATE_APP)
+    with open(hydra_repo / ".gitignore", "a") as ignore:
+        ignore.write("data/\nlogs/\n")
+    git(hydra_repo, "add", "-A")
+    git(hydra_repo, "commit", "-qm", "template-shaped app")
+    (hydra_repo / "data" / "MNIST").mkdir(parents=True)
+    (hydra_repo / "data" / "MNIST" / "train.bin").write_bytes(b"x" * 1000)
+    env = dict(os.environ, HYDRA_FULL_ERROR="0")
+    out = subprocess.run([sys.executable, "train.py", "-m", "hydra/launcher=snaptui_local", "a=1,2"],
+                         cwd=hydra_repo, env=env, capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stderr
+    [sweep] = Engine(hydra_repo).sweeps()
+    assert sweep.counts == {JobState.COMPLETED: 2}, out.stderr
+    for a in (1, 2):
+        assert (hydra_repo / "logs" / "train" / f"a{a}" / "metrics.csv").read_text() == f"a,size\n{a},1000\n"
+    assert (hydra_repo / "data" / "MNIST" / "train.bin").read_bytes() == b"x" * 1000  # shared, not copied
+
+
 def test_return_values_reach_a_sweeper_plugin(hydra_repo):
     plugin = hydra_repo / "hydra_plugins" / "probe_sweeper"
     plugin.mkdir(parents=True)
