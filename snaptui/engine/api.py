@@ -287,6 +287,10 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
     def sweeps(self) -> list[Sweep]:
         return self.store.sweeps()
 
+    def sweeps_stamp(self) -> tuple[int, int]:
+        """Cheap (one small table): differs when the set of sweeps `sweeps()` lists has changed."""
+        return self.store.sweeps_stamp()
+
     def host_load(self) -> tuple[int, int]:
         """(local jobs running now, all sweeps of the repository together; `[local] max_jobs` in force): when
         the first reaches the second, a local sweep's pending jobs wait for the host, not for their sweep."""

@@ -31,6 +31,7 @@ class SweepsScreen(EngineScreen):
         self.sweeps: dict[int, object] = {}
         self.filter_text = ""
         self._reload_asked = False   # during a read: read again when it ends
+        self._stamp: tuple[int, int] | None = None   # engine.sweeps_stamp() as of the last read
 
     def compose(self) -> ComposeResult:
         yield Static(Text("snaptui", style="bold") + Text(f"  {self.engine.repo_root.name}", style="dim"),
@@ -60,7 +61,15 @@ class SweepsScreen(EngineScreen):
 
     @work(thread=True, exit_on_error=False, group="sweeps", name="sweeps", description="read the sweeps")
     def _read_sweeps(self) -> None:
-        self.hand_back(self._loaded, self.engine.sweeps())
+        stamp = self.engine.sweeps_stamp()  # first: a change made during the read is seen by the next check
+        self.hand_back(self._loaded, self.engine.sweeps(), stamp)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="sweeps-stamp", name="sweeps stamp",
+          description="check whether a sweep was launched or removed")
+    def _check_stamp(self) -> None:
+        """A launch from another terminal lists its sweep when it ends, which no job event says."""
+        if self.engine.sweeps_stamp() != self._stamp:
+            self.hand_back(self.reload)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "sweeps" and event.worker.is_finished and self._reload_asked:
@@ -72,7 +81,8 @@ class SweepsScreen(EngineScreen):
     def on_screen_resume(self) -> None:
         self.reload()
 
-    def _loaded(self, sweeps: list) -> None:
+    def _loaded(self, sweeps: list, stamp: tuple[int, int]) -> None:
+        self._stamp = stamp
         ended = [s for s in sweeps if not s.is_active and s.id in self.sweeps and self.sweeps[s.id].is_active]
         for sweep in ended:
             self.snaptui.announce(f"sweep {sweep.id} {sweep.name} ended: {states_phrase(sweep.counts)}")
@@ -167,6 +177,8 @@ class SweepsScreen(EngineScreen):
         table.display = bool(visible)
 
     def _tick(self) -> None:
+        if not self.reading("sweeps") and not self.reading("sweeps-stamp"):
+            self._check_stamp()
         table = self.query_one(DataTable)
         now = self.now()
         shown = {k.value for k in table.rows}

@@ -304,3 +304,20 @@ async def test_pending_jobs_held_by_the_hosts_cap_say_so(engine, git_repo):
         await until_text(pilot, "[local] max_jobs = 1")
         assert "1 running" in screen_text(app) and "1 pending" in screen_text(app)
     engine.cancel(engine.jobs(sweep.id))
+
+
+async def test_a_sweep_whose_launch_ends_without_an_event_is_listed(engine, git_repo):
+    """A launch from another terminal records its jobs, then marks its sweep active: no job event says so, and
+    a Slurm sweep's jobs can stay PENDING for hours; the list showed the sweep only at the next job event."""
+    from textual.widgets import DataTable
+
+    sweep_id = _sweep(engine.store, git_repo, "late", {"seed": [1]}, {}, T0, None)
+    engine.store.set_sweep_status(sweep_id, "launching")      # as a launch from another terminal leaves it
+    app = make_app(engine, refresh_on_start=False, poll_interval=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one(DataTable)
+        for _ in range(2):  # settled: no read running, none asked for (a read's end may ask for one more)
+            await until(pilot, lambda: app.screen.sweeps == {} and not app.screen.reading("sweeps"))
+            await pilot.pause()
+        engine.store.set_sweep_status(sweep_id, "active")     # the launch ends: no job event
+        await until(pilot, lambda: table.row_count == 1, message="the sweep listed")

@@ -250,6 +250,12 @@ class Store(WalDatabase):
         counts = self._counts([r["id"] for r in rows])
         return [sweep_from(r, counts.get(r["id"], ({}, None))) for r in rows]
 
+    def sweeps_stamp(self) -> tuple[int, int]:
+        """Changes when a sweep is listed or no longer is (a launch ending, a forget): a change with no job event."""
+        count, ids = self.conn.execute("SELECT COUNT(*), COALESCE(SUM(id), 0) FROM sweeps WHERE status = 'active'"
+                                       ).fetchone()
+        return int(count), int(ids)
+
     def sweep(self, sweep_id: int) -> Sweep | None:
         row = self.conn.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
         return sweep_from(row, self._counts([sweep_id]).get(sweep_id, ({}, None))) if row else None
