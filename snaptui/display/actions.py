@@ -115,6 +115,8 @@ ACTIONS: list[Action] = [
     _a("snapshots", "mark", "space", "Mark", "Mark a snapshot to compare another with (D)", show=False),
     _a("snapshots", "diff_marked", "D", "Diff marked", "This snapshot against the marked one",
        show=False),
+    # a diff (from the snapshots list)
+    _a("diff", "back", "escape,q", "Back", "Back to the snapshots", palette=False),
     # launch
     _a("launch", "back", "escape", "Back", "Back", palette=False),
     _a("launch", "next_profile", "ctrl+o", "Profile", "Use the next executor profile"),
@@ -138,6 +140,14 @@ def bindings(scope: str, only: Iterable[str] | None = None, skip: Iterable[str] 
     return [Binding(a.keys, a.name, a.description, show=a.show, key_display=a.key_display, id=a.id,
                     priority=False, tooltip=a.help) for a in actions_for(scope)
             if (wanted is None or a.name in wanted) and a.name not in unwanted]
+
+
+def dialog_bindings() -> list:
+    """`?` in a dialog (a modal screen does not pass keys on to the app's bindings): its keys, as on a screen."""
+    from textual.binding import Binding
+
+    return [Binding(a.keys, f"app.{a.name}", a.description, key_display=a.key_display, id=a.id, tooltip=a.help)
+            for a in actions_for("app") if a.name == "help"]
 
 
 def expand_keymap(user: Mapping[str, str]) -> dict[str, str]:

@@ -7,9 +7,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, SelectionList, Static
 
+from snaptui.display import actions
+
 
 class ColumnsScreen(ModalScreen[list[str] | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="columns.cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="columns.cancel"), *actions.dialog_bindings()]
 
     def __init__(self, choices: list[str], shown: list[str]) -> None:
         super().__init__()

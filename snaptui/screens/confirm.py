@@ -7,6 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from snaptui.display import actions
 from snaptui.display.dialogs import Confirmation
 
 
@@ -15,6 +16,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape,n", "answer(False)", "No", id="confirm.no"),
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("left,right,tab,shift+tab", "toggle_focus", "Switch", show=False),
+        *actions.dialog_bindings(),
     ]
 
     def __init__(self, question: Confirmation):

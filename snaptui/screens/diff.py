@@ -6,9 +6,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Static
 
+from snaptui.display import actions
 from snaptui.widgets.diffview import DiffView
 from snaptui.widgets.footer import SnaptuiFooter
 from .base import EngineScreen
@@ -16,7 +16,7 @@ from .base import EngineScreen
 
 class DiffScreen(EngineScreen):
     SCOPE = "diff"
-    BINDINGS = [Binding("escape,q", "back", "Back", id="diff.back")]
+    BINDINGS = actions.bindings("diff")
     AUTO_FOCUS = "#diff"
 
     def __init__(self, commit: str, against: str, title: str) -> None:

@@ -161,7 +161,7 @@ class SnapshotsScreen(EngineScreen):
 class GcScreen(EngineCalls, ModalScreen[bool]):
     """Choose the age and whether branches go too; shows the dry run; focus starts on Cancel."""
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="gc.cancel")]
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="gc.cancel"), *actions.dialog_bindings()]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):

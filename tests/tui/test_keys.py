@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from demo_store import build
+from test_snapshots import fixed_snapshots  # noqa: F401 - the snapshot list the snapshot tests show
 from tuikit import make_app, screen_text, until
 
 
@@ -101,3 +102,46 @@ async def test_escape_clears_a_filter_before_it_leaves_the_sweep(demo):
         assert isinstance(app.screen, SweepScreen)
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SweepsScreen), message="then it leaves")
+
+
+async def test_question_mark_lists_the_keys_of_every_screen_and_dialog(demo, fixed_snapshots, monkeypatch):
+    """A dialog (a modal screen) passes no key on to the app: ? did nothing in the columns, confirmation and
+    gc dialogs; the diff screen's keys were declared outside the registry."""
+    from snaptui.engine.snapshot import snapshots as snapshot
+    from snaptui.screens.help import HelpScreen
+
+    monkeypatch.setattr(snapshot, "diff_patch", lambda repo, commit, against: ("", False))
+    engine, ids = demo
+    app = make_app(engine, refresh_on_start=False, poll_interval=60, start_sweep=ids["grid"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        async def help_lists(screen_name: str, key: str, closes: int = 1) -> None:
+            await until(pilot, lambda: type(app.screen).__name__ == screen_name, message=screen_name)
+            await pilot.press("question_mark")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), message=f"help on {screen_name}")
+            assert key in [row[1] for row in app.screen.rows], (screen_name, app.screen.rows)
+            await pilot.press("escape")
+            await until(pilot, lambda: type(app.screen).__name__ == screen_name)
+            await pilot.press(*["escape"] * closes)
+
+        await until(pilot, lambda: getattr(app.screen, "model", None) is not None)
+        await help_lists("SweepScreen", "Table", closes=0)
+        await pilot.press("o")
+        await help_lists("ColumnsScreen", "Cancel")
+        await pilot.press("down", "right", "right", "c")
+        await help_lists("ConfirmScreen", "Yes")
+        await pilot.press("p")
+        await help_lists("CurvesScreen", "Smooth")
+        await pilot.press("enter")
+        await help_lists("JobScreen", "Follow")
+        await help_lists("SweepScreen", "Table")
+        await help_lists("SweepsScreen", "Launch", closes=0)
+        await pilot.press("s")
+        await help_lists("SnapshotsScreen", "GC", closes=0)
+        await pilot.press("x")
+        await help_lists("GcScreen", "Cancel")
+        await until(pilot, lambda: type(app.screen).__name__ == "SnapshotsScreen")
+        await pilot.press("d")
+        await help_lists("DiffScreen", "Back")
+        await help_lists("SnapshotsScreen", "GC")
+        await pilot.press("n")
+        await help_lists("LaunchScreen", "Profile")
