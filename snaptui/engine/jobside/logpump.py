@@ -1,78 +1,148 @@
 """Copy a command's stdout and stderr to the job's log files, recording the order they were written in.
 
 Two files cannot say which of their lines came first; the runner therefore gives the command two pipes,
-copies each chunk to its file as it comes, and appends a record of it to the order file (logs/logorder.py
-reads it): the TUI's stdout+stderr view is then in true time order, also for what was written before it
-was opened. The copies run in two threads of the runner; a chunk is written and recorded under one lock,
-so the records are in the order the chunks reached the files. That is the order the command wrote them in
-up to the threads' wake-up delay (a tenth of a millisecond or so): two writes to the two streams closer
-together than that may be recorded in either order. A file that cannot be written (full disk)
-is no longer written, and the pipe is still drained, so the command never blocks on it.
+and a pump copies each chunk to its file as it comes and appends a record of it to the order file
+(logs/logorder.py reads it): the TUI's stdout+stderr view is then in true time order, also for what was
+written before it was opened. Chunks are recorded in the order the pump read them, which is the order
+the command wrote them in up to the pump's wake-up delay: two writes to the two streams closer together
+than that may be recorded in either order. A file that cannot be written (full disk) is no longer
+written, and the pipe is still drained, so the command never blocks on it.
+
+The pump is a process of its own (forked from the runner, a single-threaded poll loop), not a thread
+of the runner: the command must never depend on the life of the process that started it. A slot
+worker killed while its job runs (out of memory, kill -9) would otherwise close the pipes' read ends,
+and the command's next write would fail (EPIPE: exit 1 for a Python program that succeeded). The
+orphaned pump is re-parented to the nearest subreaper (the agent) and drains the pipes to the end.
+It ignores the signals a terminal or Slurm send to a whole task (the command gets them, and what it
+prints as it stops still reaches its log); it ends when both pipes end, or when killed.
 """
 from __future__ import annotations
 
 import os
-import threading
+import select
+import signal
+import time
 from pathlib import Path
 
 CHUNK = 64 * 1024
 LETTERS = (b"o", b"e")
+IGNORED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 
 
 class LogPump:
     def __init__(self, targets: tuple[int, int], order_path: Path) -> None:
         """`targets`: the descriptors of the stdout and stderr log files."""
         self.targets = targets
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self._order: int | None = None   # no order: the logs are still copied, and shown one after the other
-        if all(_seekable(fd) for fd in targets):   # an srun step's are pipes to slurmstepd: no offsets to record
-            try:
-                self._order = os.open(order_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            except OSError:
-                pass
+        self.order_path = order_path
+        self.pid: int | None = None
 
-    def start(self, pipes: tuple[int, int]) -> None:
-        for stream, pipe in enumerate(pipes):
-            thread = threading.Thread(target=self._copy, args=(pipe, stream), daemon=True,
-                                      name=f"snaptui log pump {LETTERS[stream].decode()}")
-            thread.start()
-            self._threads.append(thread)
-
-    def _copy(self, pipe: int, stream: int) -> None:
-        target, writable = self.targets[stream], True
-        while True:
+    def start(self) -> tuple[int, int]:
+        """Make the two pipes and fork the pump; returns their write ends, for the command (the caller
+        closes them once the command has them)."""
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:   # the pump: only os-level calls from here on (the runner may have had threads)
+            code = 0
             try:
-                data = os.read(pipe, CHUNK)
-            except OSError:
-                break
-            if not data:
-                break
-            if not writable:
-                continue
-            with self._lock:
+                os.close(out_write)
+                os.close(err_write)
+                for signum in IGNORED_SIGNALS:
+                    signal.signal(signum, signal.SIG_IGN)
+                self._copy((out_read, err_read))
+            except BaseException:   # noqa: BLE001 - a forked child must never return into the runner
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(out_read)
+        os.close(err_read)
+        self.pid = pid
+        return out_write, err_write
+
+    def _copy(self, pipes: tuple[int, int]) -> None:
+        order = self._open_order()
+        streams = {pipe: stream for stream, pipe in enumerate(pipes)}
+        writable = [True, True]
+        poller = select.poll()
+        for pipe in pipes:
+            poller.register(pipe, select.POLLIN)
+        while streams:
+            for pipe, _event in poller.poll():
+                try:
+                    data = os.read(pipe, CHUNK)
+                except OSError:
+                    data = b""
+                if not data:
+                    poller.unregister(pipe)
+                    del streams[pipe]
+                    continue
+                stream = streams[pipe]
+                if not writable[stream]:
+                    continue
+                target = self.targets[stream]
                 try:
                     view = memoryview(data)
                     while view:
                         view = view[os.write(target, view):]
                 except OSError:
-                    writable = False
+                    writable[stream] = False
                     continue
-                if self._order is not None:
+                if order is not None:
                     try:
                         end = os.lseek(target, 0, os.SEEK_CUR)
-                        os.write(self._order, LETTERS[stream] + b" %d\n" % end)
+                        os.write(order, LETTERS[stream] + b" %d\n" % end)
                     except OSError:
-                        self._order = None
+                        order = None
+
+    def _open_order(self) -> int | None:
+        """The order file, or None where there are no offsets to record (an srun step's descriptors are
+        pipes to slurmstepd): the logs are still copied, and shown one after the other."""
+        if not all(_seekable(fd) for fd in self.targets):
+            return None
+        try:
+            return os.open(self.order_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError:
+            return None
 
     def join(self, timeout: float) -> None:
         """Wait for both pipes to end (the command and everything that held them gone); a process that
         escaped the command's group and keeps a pipe open is not waited for longer than `timeout`."""
-        for thread in self._threads:
-            thread.join(timeout)
-        if self._order is not None:
-            os.close(self._order)
-            self._order = None
+        if self.pid is None:
+            return
+        if not wait_for_exit(self.pid, timeout):
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            wait_for_exit(self.pid, 5.0)
+        self.pid = None
+
+
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    """Reap the child `pid` within `timeout` seconds; True once it is gone (or not ours to wait for)."""
+    try:
+        handle = os.pidfd_open(pid)   # readable once the process has exited
+    except (AttributeError, OSError):
+        handle = None
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return True
+            if done:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if handle is not None:
+                select.select([handle], [], [], left)
+            else:
+                time.sleep(min(left, 0.005))
+    finally:
+        if handle is not None:
+            os.close(handle)
 
 
 def _seekable(fd: int) -> bool:

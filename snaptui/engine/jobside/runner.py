@@ -115,16 +115,22 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         if stream is not None:
             stream.flush()   # the pump writes to the descriptor: nothing may wait in a buffer before it
     targets = (out.fileno(), err.fileno()) if streams is not None else (sys.stdout.fileno(), sys.stderr.fileno())
+    pump = LogPump(targets, order_file(stdout_path))   # the two logs, and the order they were written in
+    pipes = pump.start()
+    if spared is not None and pump.pid is not None:
+        spared.add(pump.pid)   # ours, not the job's: it ends when the pipes do (joined below)
     try:
-        child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
+        child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=pipes[0],
+                                 stderr=pipes[1], preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
     except OSError as exc:
+        _close(pipes)
+        pump.join(PUMP_DRAIN_S)
         _say(err, f"snaptui: cannot start {spec.argv[0]!r}: {exc.strerror or exc}")
         report.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
         return "FAILED", 127, f"cannot start: {exc}", {}
-    pump = LogPump(targets, order_file(stdout_path))   # the two logs, and the order they were written in
-    pump.start((child.stdout.fileno(), child.stderr.fileno()))
-    report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": start_time(child.pid)})
+    _close(pipes)   # the command holds them now: the pipes end when it and its descendants are gone
+    report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": start_time(child.pid),
+                           "pump": pump.pid})
     received: list[int] = []
 
     def forward(signum, _frame):
@@ -159,8 +165,6 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     if spared is not None:
         end_adopted(spared)  # and those that left its group (setsid daemons): adopted by us, ended (subreaper.py)
     pump.join(PUMP_DRAIN_S)   # the pipes end once all that held them is gone
-    child.stdout.close()
-    child.stderr.close()
     landed = land_outputs(spec.landing, env.get("SNAPTUI_UMASK"), err)
     results, problem = read_result_file(result_path)
     results = {**scan_log(stdout_path, spec.result_pattern), **results}
@@ -188,6 +192,11 @@ def land_outputs(landing: dict[str, Any] | None, umask: str | None, err=None) ->
     for path, why in done.failed:
         _say(err, f"snaptui: {path} stays in the snapshot's worktree: {why}")
     return {"landing": done.to_dict()}
+
+
+def _close(fds: tuple[int, int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def _say(stream, text: str) -> None:

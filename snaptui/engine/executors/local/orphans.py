@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from snaptui.engine.jobside.joblogs import log_files
+from snaptui.engine.jobside.logpump import wait_for_exit
 from snaptui.engine.jobside.manifest import MANIFEST_NAME, RESULT_NAME, read_manifest, write_json_atomic
 from snaptui.engine.jobside.results import read_result_file, scan_log
 from snaptui.engine.jobside.subreaper import end_adopted
@@ -26,6 +27,7 @@ from snaptui.engine.procs import is_alive
 
 log = logging.getLogger("snaptui.local")
 NEVER_MATCHES = r"(?!)(.)(.)"  # no result pattern recorded: only SNAPTUI_RESULT lines count
+PUMP_DRAIN_S = 2.0   # a daemon that escaped the command and holds its pipes: ended after this
 WORKER_LOST = "its snaptui worker died while it ran; the agent saw the command end and recorded it"
 
 
@@ -66,6 +68,8 @@ class OrphanedCommands:
             os.killpg(command["pgid"], signal.SIGKILL)  # what the command left in its group
         except (ProcessLookupError, PermissionError, KeyError):
             pass
+        if command.get("pump"):   # the worker's log pump, re-parented to us too: let it copy the log's end
+            wait_for_exit(command["pump"], PUMP_DRAIN_S)
         end_adopted(spared)  # and what left the group, re-parented to the agent with it
         folder = self.root / executor_id
         manifest = read_manifest(folder) or {}
