@@ -1,6 +1,8 @@
 """What every snaptui screen shares: engine calls off the UI thread, errors as notifications."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from textual.screen import Screen
@@ -13,10 +15,13 @@ if TYPE_CHECKING:
     from snaptui.engine.api import Engine
 
 
-def describe_error(exc: BaseException) -> str:
+def describe_error(exc: BaseException, root: Path | None = None) -> str:
+    """The error as the CLI says it; paths under `root` (the repository) relative to it, as the TUI lists files."""
     from snaptui.engine.errors import SnaptuiError
 
     text = str(exc) if isinstance(exc, SnaptuiError) else f"{type(exc).__name__}: {exc}"
+    if root is not None:
+        text = text.replace(f"{root}{os.sep}", "").replace(f"({root})", "(.)")
     # what a rollback moved back or kept (the CLI prints these as `note:` lines)
     return "\n".join([text, *(f"note: {note}" for note in getattr(exc, "__notes__", ()))])
 

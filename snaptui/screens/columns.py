@@ -22,7 +22,7 @@ class ColumnsScreen(ModalScreen[list[str] | None]):
         with Vertical(id="dialog"):
             yield Static("The job table's columns", id="dialog-title")
             yield Static("A result shows a running job's last value (▶). space: on/off, enter: done. "
-                         "[tui] columns in snaptui.toml sets them for good.", id="dialog-body")
+                         "[tui] columns in snaptui.toml sets them for good.", id="dialog-body", markup=False)
             yield SelectionList[str](*[(choice, choice, choice in self.shown) for choice in self.choices],
                                      id="columns")
             with Horizontal(id="dialog-buttons"):

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from snaptui.display import actions
 from snaptui.engine.views import competes
+from snaptui.format import STATE_STYLE
 from snaptui.widgets.curves import CurvesPlot, colour_at, legend_line
 from snaptui.widgets.footer import SnaptuiFooter
 from .base import EngineScreen
@@ -159,8 +160,11 @@ class CurvesScreen(EngineScreen):
         shown = f"{len(self.curves)} curves"
         if self.total_jobs > MAX_CURVES:
             shown += f" (first {MAX_CURVES} of {self.total_jobs:,} jobs: mark jobs to choose)"
-        parts = [("job " + str(view.job) if view.job is not None else shown, "bold"),
-                 "  metric ", (view.metric or "all", "bold")]
+        parts: list = [("job " + str(view.job) if view.job is not None else shown, "bold")]
+        job = next((j for j in self.jobs if j.index == view.job), None) if view.job is not None else None
+        if job is not None:   # whose curves, and whether its values are final: a failed job's are partial
+            parts += [f" {job.label} ", (f"{job.state.symbol} {job.state.value}", STATE_STYLE[job.state])]
+        parts += ["  metric ", (view.metric or "all", "bold")]
         if view.job is None:
             parts += ["  colour ", (view.colour_by or "job", "bold")]
         parts += [f"  smoothing {view.smoothing:g}", "  log" if view.log_y else "  linear",
@@ -185,11 +189,12 @@ class CurvesScreen(EngineScreen):
         lines = [Text(f"{view.legend} {view.metric or ''}".rstrip(), "bold")]
         for curve in best_first[:LEGEND_ROWS]:
             flags = self.flags.get(curve.job_index)
-            flag = _flag_word(flags, view.metric) if flags and view.job is None else ""
+            flag = "" if not flags else _flag_word(flags, view.metric) if view.job is None else \
+                _flag_word(flags, curve.label, only_shown=True)
             key = f"{view.colour_by}={curve.colour_key}" if view.job is None and view.colour_by else curve.label
             label = f"{curve.job_index:>3} {key}" if view.job is None else key
             job = jobs.get(curve.job_index)
-            state = job.state if job is not None and not competes(job) and view.job is None else None
+            state = job.state if job is not None and not competes(job) else None   # one job's too: partial
             lines.append(legend_line(colour_at(curve.colour_at), label,
                                      curve.final if view.legend == "final" else curve.best, flag, state))
         if len(best_first) > LEGEND_ROWS:
@@ -268,10 +273,12 @@ def _sort_key(value) -> float:
     return value if value is not None and math.isfinite(value) else math.inf
 
 
-def _flag_word(flags, shown: str | None) -> str:
-    """The first NaN/inf of the metric shown (or of any metric), else the silence flag."""
+def _flag_word(flags, shown: str | None, only_shown: bool = False) -> str:
+    """The first NaN/inf of the metric shown (or of any metric, unless `only_shown`), else the silence flag."""
     if flags.nonfinite:
         mine = [f for f in flags.nonfinite if f[0] == shown]
+        if only_shown and not mine:
+            return ""
         metric, step, value = (mine or flags.nonfinite)[0]
         return f"{value} {metric}@{step:g}"
     return "silent: hung?" if flags.silent_s is not None else ""

@@ -179,14 +179,14 @@ class LaunchScreen(EngineScreen):
     def _plan_failed(self, path: Path, exc: BaseException) -> None:
         self._planning = self._launch_when_planned = False
         self._planned_stamp = file_stamp(path)
-        self.query_one("#preview", Static).update(Text(describe_error(exc), style="bold red"))
+        self.query_one("#preview", Static).update(Text(describe_error(exc, self.engine.repo_root), style="bold red"))
 
     def _describe(self, plan) -> Text:
         spec, config = plan.spec, plan.config
         text = Text()
         if plan.refusal is not None:
             text.append("cannot launch: ", style="bold red")
-            text.append(f"{describe_error(plan.refusal)}\n\n", style="red")
+            text.append(f"{describe_error(plan.refusal, self.engine.repo_root)}\n\n", style="red")
         text.append(f"{spec.name}", style="bold")
         text.append(f": {jobs_phrase(len(plan.jobs))} on {config.executor} (profile {config.profile_name})\n")
         text.append("snapshot: " + ("a new branch and worktree of your code as it is now\n" if config.snapshot.enabled
@@ -243,7 +243,7 @@ class LaunchScreen(EngineScreen):
             self.notify("pick a valid sweep file first", severity="warning")
             return
         if plan.refusal is not None:
-            self.notify(describe_error(plan.refusal), title="cannot launch", severity="error")
+            self.notify(describe_error(plan.refusal, self.engine.repo_root), title="cannot launch", severity="error")
             return
         over = len(plan.jobs) > plan.config.limits.max_jobs
         body = f"{jobs_phrase(len(plan.jobs))} on {plan.config.executor} (profile {plan.config.profile_name})" + \
@@ -272,7 +272,7 @@ class LaunchScreen(EngineScreen):
     def _launch_failed(self, exc: BaseException) -> None:
         """Said in a dialog that stays until dismissed (a toast faded before it was read), and planned again:
         the preview then shows what the dry run finds now."""
-        self.snaptui.confirm(Confirmation("The launch failed; nothing was launched.", describe_error(exc), yes="OK",
+        self.snaptui.confirm(Confirmation("The launch failed", describe_error(exc, self.engine.repo_root), yes="OK",
                                           no=None), lambda: None)
         self._replan()
 

@@ -300,3 +300,101 @@ def test_diff_screen(snap_compare, demo, fixed_snapshots, monkeypatch, size):
                     timeout=10)
         await pilot.pause()
     assert snap_compare(app_for(engine), terminal_size=size, run_before=run_before)
+
+
+# -- the dialogs, one job's curves, a failed job, a refused and a failed launch ------------------------------
+@pytest.mark.parametrize("size", SIZES)
+def test_columns_dialog(snap_compare, demo, size):
+    engine, ids = demo
+    assert snap_compare(app_for(engine, start_sweep=ids["grid"]), terminal_size=size, run_before=sweep_loaded,
+                        press=["t", "o"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_gc_dialog(snap_compare, demo, fixed_snapshots, size):
+    engine, _ = demo
+
+    async def run_before(pilot):
+        await snapshots_loaded(pilot)
+        await pilot.press("x")
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "GcScreen"
+                    and str(pilot.app.screen.query_one("#dialog-body").render()).strip(), timeout=10)
+        await pilot.pause()
+    assert snap_compare(app_for(engine), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_mixed_one_jobs_curves(snap_compare, mixed, size):
+    """The FAILED job's own curves (j in the overlay: the selected job, the first)."""
+    engine, sweep_id = mixed
+
+    async def run_before(pilot):
+        from snaptui.screens.curves import CurvesScreen
+
+        await sweep_loaded(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(pilot.app.screen, CurvesScreen) and len(pilot.app.screen.curves) == 9,
+                    timeout=10)
+        await pilot.press("j")
+        await until(pilot, lambda: len(pilot.app.screen.curves) == 1, timeout=10)
+        await pilot.pause()
+    assert snap_compare(app_for(engine, start_sweep=sweep_id), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_mixed_failed_job(snap_compare, mixed, size):
+    engine, sweep_id = mixed
+
+    async def run_before(pilot):
+        from snaptui.screens.job import JobScreen
+        from snaptui.widgets.logview import LogView
+
+        def settled() -> bool:
+            if not isinstance(pilot.app.screen, JobScreen):
+                return False
+            log = pilot.app.screen.query_one(LogView)
+            return log.line_count == 6 and "FAILED" in str(pilot.app.screen.query_one("#title").render()) \
+                and "exit" in str(pilot.app.screen.query_one("#manifest-text").render())
+
+        await until(pilot, settled, timeout=10)
+        await pilot.pause()
+    assert snap_compare(app_for(engine, start_job=(sweep_id, 0)), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_launch_refused(snap_compare, demo, git_repo, size):
+    """The preview refuses what --dry-run refuses, naming the cause: a command missing in the workdir."""
+    engine, _ = demo
+    (git_repo / "sweeps").mkdir()
+    (git_repo / "sweeps" / "lr.toml").write_text('name = "lr"\ncommand = ["python", "train.py"]\n'
+                                                  '[grid]\nlr = [0.1, 0.01]\n')
+
+    async def run_before(pilot):
+        await launch_loaded(pilot)
+        await until(pilot, lambda: "cannot launch" in str(pilot.app.screen.query_one("#preview").render()),
+                    timeout=10)
+        await pilot.pause()
+    assert snap_compare(app_for(engine), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_launch_failed_dialog(snap_compare, demo, git_repo, size):
+    """A launch that fails after the preview says why in a dialog that waits for a key."""
+    from snaptui.screens.confirm import ConfirmScreen
+
+    engine, _ = demo
+    (git_repo / "sweeps").mkdir()
+    (git_repo / "sweeps" / "train.py").write_text("")
+    sweep_file = git_repo / "sweeps" / "lr.toml"
+    sweep_file.write_text('name = "lr"\ncommand = ["python", "train.py"]\n[grid]\nlr = [0.1, 0.01]\n')
+
+    async def run_before(pilot):
+        await launch_loaded(pilot)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), timeout=10)
+        sweep_file.write_text('name = "lr2"\ncommand = ["python", "train.py"]\n[grid]\nlr = [0.1]\n')
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen)
+                    and "launch failed" in pilot.app.screen.title_text, timeout=10)
+        await pilot.pause()
+    assert snap_compare(app_for(engine), terminal_size=size, run_before=run_before)
