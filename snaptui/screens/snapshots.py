@@ -150,7 +150,8 @@ class SnapshotsScreen(EngineScreen):
         if not changes:
             out.append("no uncommitted edits: the commit it was taken from, as is", style="dim")
         else:
-            out.append(f"{len(changes)} files with uncommitted edits went in: ", style="bold")
+            files = "1 file" if len(changes) == 1 else f"{len(changes):,} files"
+            out.append(f"{files} with uncommitted edits went in: ", style="bold")
             out.append("  ".join(f"{status} {path}" for status, path in changes[:DIFF_LIMIT]))
         self.query_one("#snapshot-detail", Static).update(out)
 

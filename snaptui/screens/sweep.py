@@ -253,7 +253,7 @@ class SweepScreen(EngineScreen):
 
     def _host_read(self, running: int, cap: int) -> None:
         """Pending jobs held by `[local] max_jobs` (all local sweeps together), not by this sweep: say so."""
-        held = f"· pending: [local] max_jobs = {cap} jobs run at once on this host" if running >= cap else ""
+        held = f"· pending: the host is full ([local] max_jobs = {cap})" if running >= cap else ""   # fits 80 columns
         if held != self.view.held:
             self.view.held = held
             self.view.show_status()

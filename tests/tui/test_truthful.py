@@ -303,6 +303,8 @@ async def test_pending_jobs_held_by_the_hosts_cap_say_so(engine, git_repo):
     async with app.run_test(size=(120, 30)) as pilot:
         await until_text(pilot, "[local] max_jobs = 1")
         assert "1 running" in screen_text(app) and "1 pending" in screen_text(app)
+        await pilot.resize_terminal(80, 24)
+        await until_text(pilot, "the host is full ([local] max_jobs = 1)")   # whole at 80 columns (was cut)
     engine.cancel(engine.jobs(sweep.id))
 
 
@@ -321,3 +323,16 @@ async def test_a_sweep_whose_launch_ends_without_an_event_is_listed(engine, git_
             await pilot.pause()
         engine.store.set_sweep_status(sweep_id, "active")     # the launch ends: no job event
         await until(pilot, lambda: table.row_count == 1, message="the sweep listed")
+
+
+async def test_one_file_that_went_in_a_snapshot_is_one_file(engine, git_repo, monkeypatch):
+    from snaptui.engine.snapshot import housekeeping, snapshots as snapshot
+
+    row = housekeeping.SnapshotRow("snaptui/20231114-221320-lr", "3f2a9c1d4e5b6a7980716253443526170f1e2d3c",
+                                   60.0, [], None, None, False)
+    monkeypatch.setattr(housekeeping, "snapshot_overview", lambda engine, **_: [row])
+    monkeypatch.setattr(snapshot, "diff_summary", lambda repo, commit: [("M", "train.py")])
+    app = make_app(engine, refresh_on_start=False, poll_interval=60, start="snapshots")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until_text(pilot, "M train.py")
+        assert "1 file with uncommitted edits went in" in screen_text(app)
