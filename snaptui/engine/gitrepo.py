@@ -133,10 +133,14 @@ def start(g: git.Git, *args: str, env: dict | None = None):
 
 
 def finish(handle, args: tuple) -> str:
+    return finish_bytes(handle, args).decode("utf-8", "replace")
+
+
+def finish_bytes(handle, args: tuple) -> bytes:
     out, err = handle.proc.communicate()
     if handle.proc.returncode != 0:
         raise GitFailed(args, err.decode("utf-8", "replace"), handle.proc.returncode)
-    return out.decode("utf-8", "replace")
+    return out
 
 
 # ---------------------------------------------------------------------------- worktree root

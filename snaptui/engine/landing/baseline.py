@@ -6,26 +6,75 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from snaptui.engine.gitrepo import git_for, run
+from snaptui.engine.gitrepo import GitFailed, git_for, run, start
 from .records import read_baseline, records_dir, write_baseline
 
 SNAPSHOT_SUBJECT = "snaptui snapshot"  # snapshot.snapshots.SUBJECT: a commit of the working tree, on HEAD
 
 
-def snapshot_files(g, commit: str, base: str | None) -> tuple[dict[str, str], list[str]]:
-    """({path: blob id} of every file of `commit`, the paths of those not in `base`)."""
-    _, out, _ = run(g, "ls-tree", "-r", "-z", "--full-tree", commit, binary=True)
+def _files_of(listing: bytes) -> dict[str, str]:
     files = {}
-    for item in filter(None, out.split(b"\0")):
+    for item in filter(None, listing.split(b"\0")):
         meta, _, path = item.partition(b"\t")
         files[os.fsdecode(path)] = meta.split()[2].decode()
+    return files
+
+
+def _added_in(diff: bytes) -> list[str]:
+    parts = diff.split(b"\0")
+    return [os.fsdecode(parts[i + 1]) for i in range(0, len(parts) - 1, 2) if parts[i].startswith(b":")]
+
+
+def _queries(commit: str, base: str | None) -> list[tuple[str, ...]]:
+    listing = ("ls-tree", "-r", "-z", "--full-tree", commit)
+    if base is None or base == commit:
+        return [listing]
+    return [listing, ("diff-tree", "-r", "-z", "--no-renames", "--diff-filter=A", base, commit)]
+
+
+def _baseline_of(outputs: list[bytes], commit: str, base: str | None) -> tuple[dict[str, str], list[str]]:
+    files = _files_of(outputs[0])
     if base is None:
         return files, list(files)
-    if base == commit:
-        return files, []
-    _, out, _ = run(g, "diff-tree", "-r", "-z", "--no-renames", "--diff-filter=A", base, commit, binary=True)
-    parts = out.split(b"\0")
-    return files, [os.fsdecode(parts[i + 1]) for i in range(0, len(parts) - 1, 2) if parts[i].startswith(b":")]
+    return files, _added_in(outputs[1]) if len(outputs) > 1 else []
+
+
+def snapshot_files(g, commit: str, base: str | None) -> tuple[dict[str, str], list[str]]:
+    """({path: blob id} of every file of `commit`, the paths of those not in `base`)."""
+    outputs = [run(g, *query, binary=True)[1] for query in _queries(commit, base)]
+    return _baseline_of(outputs, commit, base)
+
+
+class PendingBaseline:
+    """The git queries of a baseline, started at once so they run while the worktree is checked out (the
+    launch's slow part); `write` collects them once the worktree exists."""
+
+    def __init__(self, g, commit: str, base: str | None):
+        self.commit, self.base = commit, base
+        self.queries = _queries(commit, base)
+        self.running = [start(g, *query) for query in self.queries]
+
+    def outputs(self) -> list[bytes]:
+        out = []
+        for query, handle in zip(self.queries, self.running):
+            data, err = handle.proc.communicate()
+            if handle.proc.returncode != 0:
+                raise GitFailed(query, err.decode("utf-8", "replace"), handle.proc.returncode)
+            out.append(data)
+        return out
+
+    def write(self, worktree: Path) -> None:
+        files, added = _baseline_of(self.outputs(), self.commit, self.base)
+        write_baseline(worktree, files, added, worktree_clock_now(worktree))
+
+    def cancel(self) -> None:
+        for handle in self.running:
+            try:
+                if handle.proc.poll() is None:
+                    handle.proc.kill()
+                handle.proc.communicate()
+            except (OSError, ValueError):  # already collected
+                pass
 
 
 def worktree_clock_now(worktree: Path) -> int:

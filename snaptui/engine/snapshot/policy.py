@@ -152,9 +152,9 @@ def human(n: float) -> str:
 # ---------------------------------------------------------------------------- matching
 
 def _ancestors(rel: str) -> list[str]:
-    """'a/b/c' -> ['a', 'a/b']: folders from the top down."""
-    parts = PurePosixPath(rel).parts
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+    """'a/b/c' -> ['a', 'a/b']: folders from the top down (git's paths: '/'-separated, no '.' or '//')."""
+    ends = [i for i, c in enumerate(rel) if c == "/"]
+    return [rel[:i] for i in ends]
 
 
 def untracked_root(rel: str, tracked_dirs: set[str]) -> str:
@@ -262,14 +262,20 @@ def scan_worktree(g, env: dict, excludes: list[str]) -> tuple[list[str], list[st
 
 
 # Interpreter caches hold bytecode of the live code, not data: the snapshot makes its own.
-MEASURE_ENTRIES, MEASURE_ENTRIES_EACH = 20_000, 5_000  # a launch counts this much of what it links, no more
+MEASURE_ENTRIES, MEASURE_ENTRIES_EACH = 10_000, 2_000  # a launch sizes this many entries it links, no more
+
+
+def ignored_args(excludes: list[str]) -> tuple[str, ...]:
+    return ("ls-files", "-z", "-o", "-i", "--exclude-standard", "--directory", "--", *excludes)
 
 
 def scan_ignored(g, env: dict, excludes: list[str]) -> list[str]:
     """Paths git ignores, a folder of ignored paths as one entry (git's --directory; it lists such a
     folder's files as well, which are dropped here): a 100,000-file `.venv/` costs one line."""
-    _, out, _ = run(g, "ls-files", "-z", "-o", "-i", "--exclude-standard", "--directory", "--", *excludes,
-                    env=env, binary=True)
+    return ignored_of(run(g, *ignored_args(excludes), env=env, binary=True)[1])
+
+
+def ignored_of(out: bytes) -> list[str]:
     kept: set[str] = set()
     for rel in sorted(os.fsdecode(p.rstrip(b"/")) for p in out.split(b"\0") if p):
         if not any(a in kept for a in _ancestors(rel)):
@@ -342,9 +348,15 @@ def _measure(path: Path, budget: list[int]) -> tuple[int | None, int | None]:
     return total, files
 
 
+TRACKED_ARGS = ("ls-files", "-z")
+
+
 def list_tracked(g, env: dict | None = None) -> list[str]:
-    _, out, _ = run(g, "ls-files", "-z", env=env, binary=True)
-    return [os.fsdecode(p) for p in out.split(b"\0") if p]
+    return tracked_of(run(g, *TRACKED_ARGS, env=env, binary=True)[1])
+
+
+def tracked_of(listing: bytes) -> list[str]:
+    return [os.fsdecode(p) for p in listing.split(b"\0") if p]
 
 
 def preview_snapshot(repo_root: Path, settings: SnapshotSettings, workdir: str | None = None) -> SnapshotPlan:

@@ -37,12 +37,13 @@ from snaptui.engine.config.settings import SnapshotSettings
 from snaptui.engine.errors import SnaptuiError
 from .hashing import add_paths
 from .quarantine import quarantine
-from .fidelity import fix_modes, git_config_env, match_working_bytes, unflag_present
+from .fidelity import fix_modes, git_config_env, match_working_bytes, read_config, unflag_present
 from .joboutputs import dangling_link_warnings, linked_paths, retire_worktree
-from .policy import SnapshotPlan, classify, ignored_links, list_tracked, own_folders, scan_ignored, scan_worktree
-from snaptui.engine.landing.baseline import SNAPSHOT_SUBJECT, record_baseline
+from .policy import (TRACKED_ARGS, SnapshotPlan, classify, ignored_args, ignored_links, ignored_of, own_folders,
+                     scan_worktree, tracked_of)
+from snaptui.engine.landing.baseline import SNAPSHOT_SUBJECT, PendingBaseline
 from snaptui.engine.gitrepo import (GitFailed, SnapshotError, add_worktree, check_symlink_paths, ensure_excluded,
-                                    find_repo_root, finish, git_for, link_shared_paths, list_worktrees,
+                                    find_repo_root, finish, finish_bytes, git_for, link_shared_paths, list_worktrees,
                                     remove_worktree, resolve_worktree_root, run, start, toplevel_lines,
                                     worktree_disk_usage)
 
@@ -124,10 +125,9 @@ def _exclude_pathspecs(paths: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------------------- the commit
 
-def _identity_env(g) -> dict[str, str]:
+def _identity_env(config: dict[str, str]) -> dict[str, str]:
     """commit-tree refuses to run without a name/email; fall back rather than fail a launch."""
-    _, out, _ = run(g, "config", "--get-regexp", r"^(user|author|committer)\.(name|email)$", check=False)
-    keys = {line.split(" ", 1)[0].lower() for line in out.splitlines()}
+    keys = set(config)
     env = {}
     for role in ("AUTHOR", "COMMITTER"):
         for what, value in FALLBACK_IDENTITY.items():
@@ -146,13 +146,14 @@ def _no_split_index(**more: str) -> dict[str, str]:
 
 def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                  settings: SnapshotSettings, excludes: list[str], warnings: list[str],
-                 progress=None, linked: tuple[list[str], set[str]] = ([], set())
-                 ) -> tuple[str, str | None, bool, SnapshotPlan]:
+                 progress=None, linked: tuple[list[str], set[str]] = ([], set()),
+                 config: dict[str, str] | None = None) -> tuple[str, str | None, bool, SnapshotPlan]:
     """(snapshot commit, base commit, dirty, what went in). New objects reach .git/objects only
     when the commit is complete; a full disk is said in one sentence."""
     try:
         with quarantine(g, repo_root) as q:
-            result = _build_commit(g, repo_root, index_file, head, settings, excludes, warnings, progress, q, linked)
+            result = _build_commit(g, repo_root, index_file, head, settings, excludes, warnings, progress, q, linked,
+                                   read_config(g) if config is None else config)
             q.migrate()
             return result
     except GitFailed as exc:
@@ -173,7 +174,8 @@ def _disk_full(stderr: str) -> bool:
 
 def _build_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                   settings: SnapshotSettings, excludes: list[str], warnings: list[str],
-                  progress, q, linked: tuple[list[str], set[str]]) -> tuple[str, str | None, bool, SnapshotPlan]:
+                  progress, q, linked: tuple[list[str], set[str]], config: dict[str, str]
+                  ) -> tuple[str, str | None, bool, SnapshotPlan]:
     """The temp index lives and dies in here, inside the quarantine ``q`` (so a killed launch's
     index goes with it); git writes objects there too. ``linked`` is (the symlinked paths, snaptui's
     own folders): what ignored paths are not linked for."""
@@ -191,21 +193,24 @@ def _build_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, 
         warnings += unflag_present(g, repo_root, write_env)
         add_args = ("add", "-u", "--", *excludes)
         adding = start(g, *add_args, env=write_env)
+        scan_env = {"GIT_INDEX_FILE": scan_index}
+        listings = {}  # the tracked and the ignored paths are listed while the walk for untracked ones runs
         try:
-            scan_env = {"GIT_INDEX_FILE": scan_index}
+            for args in (TRACKED_ARGS, ignored_args(excludes)):
+                listings[args] = start(g, *args, env=scan_env)
             untracked, embedded, found = scan_worktree(g, scan_env, excludes)
-            plan = classify(repo_root, untracked, list_tracked(g, scan_env),
-                            settings, embedded)
+            tracked, ignored = (finish_bytes(listings.pop(args), args) for args in list(listings))
+            plan = classify(repo_root, untracked, tracked_of(tracked), settings, embedded)
             plan.check_total(settings)  # before any byte is hashed
             links, own = linked
-            plan.ignored = ignored_links(repo_root, scan_ignored(g, scan_env, excludes), own,
-                                         links + [e.path for e in plan.left_out])
+            plan.ignored = ignored_links(repo_root, ignored_of(ignored), own, links + [e.path for e in plan.left_out])
         except BaseException:
-            adding.proc.communicate()  # reap it before its index goes; the scan's error is the one to report
+            for handle in (adding, *listings.values()):
+                handle.proc.communicate()  # reap it before its index goes; the scan's error is the one to report
             raise
         finish(adding, add_args)
         warnings += found
-        fix_modes(g, repo_root, write_env)
+        fix_modes(g, repo_root, write_env, config)
         to_add = plan.untracked + plan.embedded_repos
         if to_add:  # new files keep their exec bit even where core.fileMode=false hides it for tracked ones
             add_paths(g, Path(tmpdir), to_add, plan.sizes,
@@ -219,7 +224,7 @@ def _build_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, 
     parent = ["-p", base] if base else []
     _, commit, _ = run(g, "commit-tree", "--no-gpg-sign", *parent, "-m", SUBJECT,
                        "-m", f"Uncommitted working tree of {base or 'a repository without commits'}.",
-                       tree, env={**_identity_env(g), **objects_env})
+                       tree, env={**_identity_env(config), **objects_env})
     return commit.strip(), base, True, plan
 
 
@@ -275,11 +280,14 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str 
     worktree_root = resolve_worktree_root(repo_root, settings.worktree_root)
     ensure_excluded(exclude_file, repo_root, worktree_root)
     warnings: list[str] = dangling_link_warnings(repo_root, links)
+    config = read_config(g)
     commit, base, dirty, plan = _make_commit(g, repo_root, index_file, tuple(head), settings,
                                            _exclude_pathspecs(links), warnings, progress,
-                                           (links, own_folders(repo_root, worktree_root)))
+                                           (links, own_folders(repo_root, worktree_root)), config)
     links = present_links(repo_root, links)
     with ExitStack() as undo:
+        baseline = PendingBaseline(g, commit, base)  # runs while the worktree is checked out
+        undo.callback(baseline.cancel)
         branch = _create_branch(g, settings.branch_prefix, commit, created_at, worktree_root, short_id)
         undo.callback(run, g, "update-ref", "-d", f"refs/heads/{branch}", commit, check=False)
         worktree = worktree_root / branch.replace("/", "-")
@@ -295,9 +303,9 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str 
             link_shared_paths(repo_root, worktree, [e.path for e in plan.linked], created)
         except OSError as exc:
             raise SnapshotError(f"cannot link {', '.join(links)} into {worktree}: {exc}") from exc
-        warnings += match_working_bytes(g, repo_root, worktree, commit, plan.tracked + plan.untracked)
+        warnings += match_working_bytes(g, repo_root, worktree, commit, plan.tracked + plan.untracked, config)
         warnings += _submodule_warning(g, repo_root)
-        record_baseline(worktree, commit, base)
+        baseline.write(worktree)
         undo.pop_all()
     return Snapshot(commit, branch, base, worktree, created_at, dirty, tuple(warnings),
                     tuple(e.to_dict() for e in plan.linked))
