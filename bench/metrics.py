@@ -1,7 +1,9 @@
-"""Metrics benchmarks: the curves overlay updating with 100 jobs x 10,000 points, and reading the
-metrics of a 1 GB log against merely tailing it (memory and time).
+"""Metrics benchmarks: opening 100 jobs x 10,000 points (the curves view's first frame, `snaptui metrics`),
+the curves overlay updating with them, and reading the metrics of a 1 GB log against merely tailing it
+(memory and time).
 
-Baselines are measured in the same run: the overlay of 1 job x 100 points; a LogTailer reading
+Baselines are measured in the same run: the same views of 1 job x 100 points (2 jobs for
+`snaptui metrics`, whose one-job form is another table), samples alternating; a LogTailer reading
 the same log to its end. Memory is the peak of what each reader allocates while reading (tracemalloc, in a fresh
 process of its own, started after imports and opening the stores); timed reads of the log
 alternate with tails, medians reported with their spread.
@@ -14,6 +16,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -92,6 +95,57 @@ async def _overlay_updates(engine, sweep_id: int, points: int, repeat: int = 7) 
     return times, shown
 
 
+async def _first_frame(engine, sweep_id: int) -> float:
+    """From opening the curves view (a fresh screen, nothing read yet in this process's views) to its first
+    frame: the screen's read in its worker, the draw, and rendering the plot as the frame does."""
+    from snaptui.app import SnaptuiApp
+    from snaptui.screens.curves import CurvesScreen
+    from snaptui.widgets.curves import CurvesPlot
+
+    app = SnaptuiApp(engine, refresh_on_start=False, poll_interval=60)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        start = time.perf_counter()
+        screen = CurvesScreen(sweep_id, interval=3600)
+        await app.push_screen(screen)
+        await _until(pilot, lambda: screen.drawn_at > start)
+        render_start = time.perf_counter()
+        screen.query_one(CurvesPlot)._render_plot()
+        return screen.drawn_at - start + time.perf_counter() - render_start
+
+
+def _metrics_command(repo: Path, sweep_id: int) -> float:
+    """`snaptui metrics SWEEP` as a user runs it (its own process), seconds to its end."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "snaptui", "metrics", str(sweep_id)], cwd=repo, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def opening(jobs: int = 100, points: int = 10_000, samples: int = 5) -> list[dict]:
+    """The curves view's first frame and `snaptui metrics` on jobs x points against 1 (2) x 100."""
+    from snaptui.engine.api import Engine
+
+    with tempfile.TemporaryDirectory(prefix="snaptui-bench-open-") as tmp:
+        repo = Path(tmp) / "repo"
+        repo.mkdir()
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        engine = Engine(repo)
+        small = _sweep_with_points(engine, "small", 1, 100)
+        pair = _sweep_with_points(engine, "pair", 2, 100)
+        large = _sweep_with_points(engine, "large", jobs, points)
+        base, value = alternating(lambda: asyncio.run(_first_frame(engine, small)),
+                                  lambda: asyncio.run(_first_frame(engine, large)), samples=samples)
+        rows = [sampled_row("metrics", f"curves view first frame, {jobs} jobs x {points} points vs 1 x 100 "
+                            "(target <= 0.3 s)", base, value)]
+        base, value = alternating(lambda: _metrics_command(repo, pair), lambda: _metrics_command(repo, large),
+                                  samples=samples)
+        rows.append(sampled_row("metrics", f"`snaptui metrics` (whole command), {jobs} jobs x {points} points vs "
+                                "2 x 100 (target <= 0.3 s)", base, value))
+    return rows
+
+
 async def _until(pilot, predicate, timeout: float = 120.0) -> None:
     deadline = time.perf_counter() + timeout
     while not predicate():
@@ -159,7 +213,7 @@ def _read_in_child(kind: str, repo: Path, log: Path, sweep_id: int, trace: bool 
 def run(jobs: int = 100, points: int = 10_000, log_mb: float = 1024.0, samples: int = 3) -> list[dict]:
     from snaptui.engine.api import Engine
 
-    rows: list[dict] = []
+    rows: list[dict] = opening(jobs, points, samples)
     with tempfile.TemporaryDirectory(prefix="snaptui-bench-metrics-") as tmp:
         repo = Path(tmp) / "repo"
         repo.mkdir()
@@ -206,10 +260,14 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--log-mb", type=float, default=1024.0)
     parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--opening-only", action="store_true", help="only the first-frame and `snaptui metrics` rows")
     args = parser.parse_args()
     from bench.common import print_table
 
-    print_table(run(args.jobs, args.points, args.log_mb, args.samples))
+    if args.opening_only:
+        print_table(opening(args.jobs, args.points, max(args.samples, 5)))
+    else:
+        print_table(run(args.jobs, args.points, args.log_mb, args.samples))
 
 
 if __name__ == "__main__":

@@ -85,13 +85,15 @@ def metrics(engine: Engine, args: Namespace) -> int:
     if args.metric:
         names = list(args.metric)
     params = list(dict.fromkeys(k for j in jobs for k in j.params))
+    if len(jobs) > 1 or args.csv or args.json:
+        by_name = {name: reader.series_of(jobs, name) for name in names}
     if args.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(["job", "attempt", *params, "metric", "step", "value"])
         for job in jobs:
             for name in names:
-                series = reader.series(job, name)
-                for step, value in zip(series.steps, series.values):
+                series = by_name[name].get(job.index)
+                for step, value in zip(series.steps.tolist(), series.values.tolist()) if series else ():
                     writer.writerow([job.ref, job.attempt.number, *(job.params.get(p, "") for p in params), name,
                                      f"{step:g}", repr(value)])
         return 0
@@ -99,10 +101,11 @@ def metrics(engine: Engine, args: Namespace) -> int:
         rows = []
         for job in jobs:
             for name in names:
-                series = reader.series(job, name)
-                if len(series):
+                series = by_name[name].get(job.index)
+                if series:
                     rows.append({"job": job.ref, "attempt": job.attempt.number, "params": job.params, "metric": name,
-                                 "steps": series.steps, "values": [_json_value(v) for v in series.values]})
+                                 "steps": series.steps.tolist(),
+                                 "values": [_json_value(v) for v in series.values.tolist()]})
         print(json.dumps(rows, indent=1))
         return 0
     flags = reader.flags(jobs)
@@ -113,8 +116,8 @@ def metrics(engine: Engine, args: Namespace) -> int:
         table.add_column(column, justify="right" if column in ("points", "last step", "final", "best") else "left")
     for job in jobs:
         for name in names:
-            series = reader.series(job, name)
-            if not len(series):
+            series = by_name[name].get(job.index)
+            if not series:
                 continue
             table.add_row(job.ref, *(str(job.params.get(p, "")) for p in params),
                           Text(job.state.value, STATE_STYLE[job.state]), name, str(len(series)),

@@ -257,3 +257,49 @@ def test_many_lines_in_one_pass_agree_with_one_by_one_and_the_later_line_takes_s
                 assert cells[cell][0] == code  # a cell shows exactly its owner's dots
     shared = set(zip(*rasterize(*first, 4, 2)[:2])) & set(zip(*rasterize(*second, 4, 2)[:2]))
     assert shared and all(cells[cell][1] == 1 for cell in shared)
+
+
+def test_packed_chunks_read_back_as_the_rows_they_pack(engine):
+    """A series read from its packed chunks plus its unpacked tail is the rows themselves, in insertion
+    order (NaN and inf kept), at any cut-off a live view loads up to; a restarted source drops its chunks."""
+    import numpy as np
+
+    from snaptui.engine.metrics import Metrics
+    from snaptui.engine.metrics.packed import PACK_AT
+    from snaptui.engine.metrics.reading import Point
+
+    metrics = Metrics(engine)
+    db = metrics.db
+
+    def save(attempt_id, points, restarted=False):
+        with db.write() as conn:
+            source_id, state = db.source(conn, attempt_id, f"/log{attempt_id}", "log")
+            state.restarted = restarted
+            db.save(conn, source_id, attempt_id, state, points)
+
+    def rows(attempt_id, up_to):
+        found = db.conn.execute("SELECT step, IFNULL(value, 'nan') FROM points WHERE attempt_id = ? AND metric = 'loss'"
+                                " AND rowid <= ? ORDER BY rowid", (attempt_id, up_to)).fetchall()
+        return [(float(s), float(v)) for s, v in found]
+
+    def same(up_to):
+        found = db.arrays([1, 2], "loss", up_to)
+        for attempt_id in (1, 2):
+            steps, values = found.get(attempt_id, (np.empty(0), np.empty(0)))
+            expected = np.array(rows(attempt_id, up_to), dtype=float).reshape(-1, 2)
+            np.testing.assert_array_equal(np.column_stack([steps, values]).reshape(-1, 2), expected)  # NaN == NaN
+
+    curve = [Point("loss", float(i % 700), math.nan if i % 97 == 0 else math.inf if i % 89 == 0 else 1 / (1 + i))
+             for i in range(PACK_AT * 3)]
+    save(1, curve[:PACK_AT + 10])           # packed whole
+    save(2, curve[:10])                     # too short to pack: rows only
+    save(1, curve[PACK_AT + 10:PACK_AT + 50])  # an unpacked tail
+    middle = db.last_rowid()
+    save(1, curve[PACK_AT + 50:])           # the tail and these packed together
+    assert db.conn.execute("SELECT COUNT(*) FROM packed WHERE attempt_id = 1").fetchone()[0] == 2
+    assert db.conn.execute("SELECT COUNT(*) FROM packed WHERE attempt_id = 2").fetchone()[0] == 0
+    for up_to in (db.last_rowid(), middle, PACK_AT // 2, 0):
+        same(up_to)
+    save(1, [Point("loss", 0.0, 9.0)], restarted=True)  # the file was replaced: its old points go, and their chunks
+    same(db.last_rowid())
+    assert rows(1, db.last_rowid()) == [(0.0, 9.0)]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from snaptui.engine.store.wal import WalDatabase
+from . import packed
 from .reading import Point, ReadState
 
 DB_FILENAME = "metrics.db"
@@ -57,7 +58,7 @@ CREATE TABLE IF NOT EXISTS nonfinite(
     PRIMARY KEY(attempt_id, metric)
 );
 """
-VERSION = 4  # every statement is idempotent: an older file just gains the new tables (and column)
+VERSION = 5  # every statement is idempotent: an older file just gains the new tables (and column)
 
 
 class MetricsDB(WalDatabase):
@@ -71,6 +72,7 @@ class MetricsDB(WalDatabase):
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+                conn.execute(packed.SCHEMA)  # an older file's series are read row by row until their next save
                 if "ordinal" not in {row[1] for row in conn.execute("PRAGMA table_info(points)")}:
                     conn.execute("ALTER TABLE points ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0")
                 conn.execute(f"PRAGMA user_version = {VERSION}")
@@ -94,6 +96,7 @@ class MetricsDB(WalDatabase):
         printed line had no step (its place among the lines is no step of the file's)."""
         if state.restarted:
             conn.execute("DELETE FROM points WHERE source_id = ?", (source_id,))
+            packed.drop(conn, attempt_id)
             _new_generation(conn)  # live copies must reload
             state.restarted = False
         points = _merge(conn, attempt_id, list(points), kind)
@@ -111,6 +114,7 @@ class MetricsDB(WalDatabase):
                          [(attempt_id, metric, step, text) for metric, (step, text) in bad.items()])
         conn.execute("UPDATE sources SET state_json = ?, problem = ?, updated_at = ? WHERE id = ?",
                      (json.dumps(state.to_dict()), problem, time.time(), source_id))
+        packed.pack(conn, attempt_id, {row[2] for row in rows})
         return len(rows)
 
     # -- queries ---------------------------------------------------------------
@@ -139,17 +143,9 @@ class MetricsDB(WalDatabase):
     def last_rowid(self) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM points").fetchone()[0]
 
-    def rows_of(self, attempt_ids: list[int], metric: str, up_to: int) -> list[tuple[int, float, int, float]]:
-        """(attempt, step, is NaN, value) rows in attempt and insertion order; plain numbers, so numpy
-        takes them in one call (a NULL would make an object array)."""
-        rows: list[tuple[int, float, int, float]] = []
-        for chunk in _chunks(attempt_ids):
-            marks = ",".join("?" * len(chunk))
-            rows += self.conn.execute(
-                f"SELECT attempt_id, step, value IS NULL, IFNULL(value, 0) FROM points WHERE metric = ?"
-                f" AND attempt_id IN ({marks}) AND rowid <= ? ORDER BY attempt_id, rowid",
-                (metric, *chunk, up_to)).fetchall()
-        return rows
+    def arrays(self, attempt_ids: list[int], metric: str, up_to: int) -> dict[int, packed.Arrays]:
+        """Each attempt's series as (steps, values) arrays in insertion order, rows up to `up_to` (see packed)."""
+        return packed.arrays(self.conn, attempt_ids, metric, up_to)
 
     def rows_after(self, rowid: int, metric: str) -> list[tuple[int, int, float, float | None]]:
         return self.conn.execute("SELECT rowid, attempt_id, step, value FROM points WHERE rowid > ? AND metric = ?"
@@ -228,6 +224,7 @@ def _merge(conn: sqlite3.Connection, attempt_id: int, points: list[Point], kind:
                 f"DELETE FROM points WHERE attempt_id = ? AND metric = ? AND source_id IN ({_LOG_SOURCES})"
                 f" AND step IN ({','.join('?' * len(chunk))})", (attempt_id, metric, attempt_id, *chunk)).rowcount
     if removed:
+        packed.drop(conn, attempt_id)
         _new_generation(conn)
     return points
 

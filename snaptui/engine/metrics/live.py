@@ -36,7 +36,7 @@ class LiveSeries:
         new = wanted - self._attempts
         if new:
             up_to = db.last_rowid() if not self._attempts else self._cursor
-            self._load(db.rows_of(sorted(new), self.metric, up_to))
+            self._load(db.arrays(sorted(new), self.metric, up_to))
             self._attempts |= new
             self._cursor = max(self._cursor, up_to)
             changed |= new
@@ -47,18 +47,11 @@ class LiveSeries:
                 changed.add(attempt_id)
         return changed & wanted
 
-    def _load(self, rows) -> None:
-        """A first load in a few numpy calls (1M rows: a Python loop per point took 3 s)."""
-        if not rows:
-            return
-        table = np.array(rows, dtype=float)
-        values = np.where(table[:, 2] > 0, np.nan, table[:, 3])
-        attempts = table[:, 0].astype(np.int64)
-        cuts = np.flatnonzero(np.diff(attempts)) + 1
-        for start, end in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(attempts)]])):
-            attempt_id = int(attempts[start])
-            self._steps.setdefault(attempt_id, Growing()).extend(table[start:end, 1])
-            self._values.setdefault(attempt_id, Growing()).extend(values[start:end])
+    def _load(self, found: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
+        """A first load from packed chunks (1M rows: a Python loop per point took 3 s, row tuples 2 s)."""
+        for attempt_id, (steps, values) in found.items():
+            self._steps.setdefault(attempt_id, Growing()).extend(steps)
+            self._values.setdefault(attempt_id, Growing()).extend(values)
 
     def _append(self, attempt_id: int, step: float, value: float | None) -> None:
         if attempt_id not in self._steps:

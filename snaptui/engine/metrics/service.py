@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
+
 from snaptui.engine.config.model import MetricsSettings
 from snaptui.engine.config.settings import stored_config
 from ..models import Attempt, Job
 from ..states import JobState
 from .db import DB_FILENAME, MetricsDB
 from .lines import LineParser, read_log
-from .live import LiveSeries
+from .live import ArraySeries, LiveSeries
 from .overlay import Curve, build_overlay
 from .reading import ReadState
 from .series import Series, maximized
@@ -149,6 +151,21 @@ class Metrics:
         attempt = job.attempt if isinstance(job, Job) else job
         steps, values = self.db.series(attempt.id, metric)
         return Series(metric, steps, values, maximized(metric, self.settings.maximize))
+
+    def series_of(self, jobs: Iterable[Job], metric: str) -> dict[int, ArraySeries]:
+        """Every job's series of `metric` by job index, in step order as series() gives it, read at once
+        from the packed chunks (a sweep's 1M points: 10 s one query per job, row by row). Jobs without
+        the metric are left out."""
+        jobs = list(jobs)
+        found = self.db.arrays([j.attempt.id for j in jobs], metric, self.db.last_rowid())
+        higher = maximized(metric, self.settings.maximize)
+        out: dict[int, ArraySeries] = {}
+        for job in jobs:
+            if job.attempt.id in found:
+                steps, values = found[job.attempt.id]
+                order = np.argsort(steps, kind="stable")
+                out[job.index] = ArraySeries(metric, steps[order], values[order], higher)
+        return out
 
     def summaries(self, jobs: Iterable[Job], metric: str, mode: str = "final",
                   last_n: int | None = None) -> dict[int, float | None]:
