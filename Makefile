@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 PYTEST_ARGS ?=
+# Two workers: most tests wait on processes they started, so two share a 2-core machine well. The Slurm tests
+# stay together on one worker (tests/conftest.py). PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
+PYTEST_RUN = $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 .PHONY: demo test test-local cluster cluster-down bench faults lint readme clean
 
@@ -32,12 +36,12 @@ cluster-down:
 # The cluster's MaxArraySize is shrunk so sweeps larger than one array are tested with 25 jobs.
 test: SLURM_CLUSTER_MAX_ARRAY_SIZE ?= 11
 test: $(VENV)/.installed-test cluster lint
-	SNAPTUI_REQUIRE_SLURM=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	SNAPTUI_REQUIRE_SLURM=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(PYTEST_RUN) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # Everything but the tests that need the Slurm cluster (no root needed).
 test-local: $(VENV)/.installed-test lint
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slurm" $(PYTEST_ARGS); rc=$$?; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PYTEST_RUN) -m "not slurm" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test-local: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # The fault suite alone, ending with its table: fault, what happened, data lost, orphans left.

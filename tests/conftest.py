@@ -146,3 +146,29 @@ def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float 
     full_env.setdefault("COLUMNS", "200")
     return subprocess.run([sys.executable, "-m", "snaptui", *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=timeout, input=input)
+
+
+# --- the run as a whole -------------------------------------------------------------------------------------------
+# `make test` runs the suite on two pytest-xdist workers. Every test on the one Slurm test cluster runs on the same
+# worker, one after another (`--dist loadgroup`), as they did in a serial run: they count the cluster's jobs and CPUs.
+# The fault report's rows come back in the tests' reports and are printed once, by the controller.
+_FAULT_ROWS: list[dict] = []
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("slurm") is not None:
+            item.add_marker(pytest.mark.xdist_group("slurm"))
+
+
+def pytest_runtest_logreport(report):
+    from tests.faults.table import rows_of
+
+    _FAULT_ROWS.extend(rows_of(report))
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.faults.table import write_summary
+
+    write_summary(terminalreporter, _FAULT_ROWS)
+

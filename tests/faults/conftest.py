@@ -1,20 +1,19 @@
 """The fault suite's report: every test records what it injected and what came of it.
 
-`make faults` prints the table at the end: fault, what happened, data lost, orphans left. The
-last two are measured (checker.py) around every test that reports: a snapshot of the repository
-before the test, compared after it. A test that plants a problem on purpose says so
-(`report(..., planted=True)`); any other finding fails the test.
+`make faults` (and `make test`) print the table at the end (tests/faults/table.py): fault, what
+happened, data lost, orphans left. The last two are measured (checker.py) around every test that
+reports: a snapshot of the repository before the test, compared after it. A test that plants a
+problem on purpose says so (`report(..., planted=True)`); any other finding fails the test.
 """
 from __future__ import annotations
 
 import tempfile
-import textwrap
 
 import pytest
 
 from tests.faults.checker import Checker
+from tests.faults.table import FAULT_ROW
 
-ROWS: list[dict] = []
 
 
 class Reporter:
@@ -31,10 +30,13 @@ class Reporter:
         self.checker = Checker(repo, self.tmpdir, slurm=self.request.node.get_closest_marker("slurm") is not None)
 
     def __call__(self, fault: str, happened: str, planted: bool = False) -> None:
-        row = {"test": self.request.node.name, "fault": fault, "happened": happened, "planted": planted,
+        row = {"test": self.request.node.name, "nodeid": self.request.node.nodeid,
+               "fault": fault, "happened": happened, "planted": planted,
                "lost": "not measured: no repository", "orphans": "not measured: no repository", "bad": False}
         self.rows.append(row)
-        ROWS.append(row)
+        # Reaches the summary through the test's report, also from a pytest-xdist worker (measured in teardown,
+        # before the teardown report is made): tests/conftest.py collects it.
+        self.request.node.user_properties.append((FAULT_ROW, row))
 
     def measure(self):
         if self.checker is None or not self.rows:
@@ -58,31 +60,3 @@ def report(request, tmp_path, monkeypatch):
     findings = reporter.measure()
     if findings and (findings.lost or findings.orphans) and not any(r["planted"] for r in reporter.rows):
         pytest.fail(f"the fault left something behind: lost {findings.lost}, orphans {findings.orphans}")
-
-
-def _table_lines(headers: tuple, rows: list[tuple], caps: tuple) -> list[str]:
-    """Columns wrapped, not cut: a finding is never hidden by the table's width."""
-    widths = [min(cap, max(len(h), *(len(r[i]) for r in rows))) for cap, (i, h) in zip(caps, enumerate(headers))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)), "  ".join("-" * w for w in widths)]
-    for r in rows:
-        cells = [textwrap.wrap(c, w) or [""] for c, w in zip(r, widths)]
-        for n in range(max(map(len, cells))):
-            lines.append("  ".join((c[n] if n < len(c) else "").ljust(w) for c, w in zip(cells, widths)).rstrip())
-    return lines
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not ROWS:
-        return
-    tr = terminalreporter
-    tr.section("fault report")
-    rows = [(r["fault"], r["happened"], r["lost"], r["orphans"]) for r in ROWS]
-    for line in _table_lines(("fault", "what happened", "data lost", "orphans left"), rows, (48, 64, 36, 48)):
-        tr.write_line(line)
-    planted = [r for r in ROWS if r["planted"]]
-    bad = [r for r in ROWS if r["bad"] and not r["planted"]]
-    unmeasured = [r for r in ROWS if "not measured" in r["lost"] + r["orphans"]]
-    caught = sum(1 for r in planted if r["bad"])
-    tr.write_line(f"{len(ROWS) - len(planted)} faults injected, {len(bad)} with data lost or orphans left "
-                  f"(measured before/after each), {len(unmeasured)} with a part not measured; "
-                  f"checker self-test: {caught}/{len(planted)} planted problems caught")
