@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sqlite3
 import sys
 import time
 from argparse import Namespace
@@ -200,8 +201,13 @@ def _live_results(engine: Engine, sweep_id: int, lines: list) -> dict[int, str]:
     if not indexes:
         return {}
     running = engine.jobs_by_index(sweep_id, indexes)
-    reader = engine.metrics()
-    reader.update(running, max_bytes=LIVE_READ)
+    try:
+        reader = engine.metrics()
+        reader.update(running, max_bytes=LIVE_READ)
+    except (OSError, sqlite3.DatabaseError):
+        # the metrics cache beside the store cannot be made or written (a full disk, which status
+        # already warns of): the states and final results are still worth showing
+        return {}
     found: dict[int, list[str]] = {}
     for name in reader.metric_names(running):
         for index, value in reader.summaries(running, name, "final").items():
