@@ -223,3 +223,44 @@ def test_events_stream_reports_every_transition(engine):
     assert [e.new_state for e in events] == [JobState.PENDING, JobState.RUNNING, JobState.COMPLETED]
     assert [e.old_state for e in events] == [None, JobState.PENDING, JobState.RUNNING]
     assert events[0].reason == "launched"
+
+
+def test_following_a_sweep_sees_its_end_when_it_is_recorded_not_at_the_next_poll(engine, tmp_path):
+    """`follow` (batch mode, the Hydra launcher) waits on the store's commits: with an hour between
+    its polls it still returns once the job's end is recorded (it slept 0.5 s between reads before)."""
+    import threading
+
+    (engine.repo_root / "gate.py").write_text("import os, sys, time\nwhile not os.path.exists(sys.argv[1]):\n"
+                                              "    time.sleep(0.01)\n")
+    sweep = launch(engine, f'''
+        name = "followed"
+        command = ["python", "gate.py", "{tmp_path / 'go'}"]
+    ''')
+    seen: list = []
+    done = threading.Event()
+
+    def follow() -> None:
+        follower = Engine(engine.repo_root)  # its own connection, as a waiting process has
+        seen.extend(follower.follow(sweep.id, poll_s=3600, refresh_s=3600))
+        done.set()
+
+    threading.Thread(target=follow, daemon=True).start()
+    wait_until(lambda: seen, 60, message="the first state")
+    (tmp_path / "go").touch()
+    assert done.wait(120), "follow still waiting for its next poll an hour away"
+    assert seen[0].is_active and not seen[-1].is_active and seen[-1].counts[JobState.COMPLETED] == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="no pidfd on this system: the runner polls there")
+def test_the_runner_wakes_when_the_command_exits():
+    """The runner's wait on its command is an event (a pidfd), not a poll: with an hour's timeout it
+    returns once the command has exited (Popen.wait polled every 50 ms); its exit code is kept."""
+    import subprocess
+    import sys
+
+    from snaptui.engine.jobside.runner import _exit_event
+
+    child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    with _exit_event(child) as exited:
+        exited(3600)
+        assert child.poll() == 3

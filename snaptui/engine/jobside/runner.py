@@ -7,7 +7,9 @@ non-zero exit makes the job exit non-zero too, so Slurm records it as failed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -15,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from .jobenv import command_environment, job_variables, task_scheduler_vars
 from snaptui.engine.landing.land import land
@@ -247,17 +249,37 @@ def _wait(child: subprocess.Popen, timeout_s: float | None, cancel_path: Path | 
     """Wait for the command: (ran out of time, asked to cancel). Loops so forwarded signals are
     handled, and looks for a packed job's cancel marker once a second."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    while True:
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            return True, False
-        try:
-            child.wait(timeout=min(left, 1.0) if left is not None else 1.0)
-            return False, False
-        except subprocess.TimeoutExpired:
-            if cancel_path is not None and cancel_path.exists():
-                return False, True
-            continue
+    with _exit_event(child) as exited:
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return True, False
+            try:
+                exited(min(left, 1.0) if left is not None else 1.0)
+                child.wait(timeout=min(left, 1.0) if left is not None else 1.0)
+                return False, False
+            except subprocess.TimeoutExpired:
+                if cancel_path is not None and cancel_path.exists():
+                    return False, True
+                continue
+
+
+@contextlib.contextmanager
+def _exit_event(child: subprocess.Popen) -> Iterator[Callable[[float], None]]:
+    """A wait that returns the moment the command exits (a pidfd, Linux 5.3+): Popen.wait(timeout) polls
+    with sleeps of up to 50 ms, which every job of a sweep paid once at its end. Elsewhere the wait
+    returns at once and Popen.wait polls as before."""
+    try:
+        fd = os.pidfd_open(child.pid)
+    except (AttributeError, OSError):
+        yield lambda timeout: None
+        return
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    try:
+        yield lambda timeout: poller.poll(timeout * 1000)
+    finally:
+        os.close(fd)
 
 
 def _signal_group(pgid: int, signum: int) -> None:

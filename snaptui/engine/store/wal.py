@@ -107,6 +107,23 @@ class WalDatabase:
             self._local.conn = conn
         return conn
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the database (SQLite's
+        data_version: read from shared memory, no table is read)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def wait_for_commit(self, since: int, timeout_s: float, probe_s: float = 0.01) -> int:
+        """Wait until another connection commits (data_version moves from `since`) or `timeout_s` passes;
+        returns the data_version then. A probe costs microseconds; waiting on it replaces a sleep of
+        `timeout_s`, so a waiter sees an end within `probe_s` of its being recorded."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            version = self.data_version()
+            left = deadline - time.monotonic()
+            if version != since or left <= 0:
+                return version
+            time.sleep(min(probe_s, left))
+
     def write(self):
         """A write transaction on this thread's connection (see write_transaction)."""
         return write_transaction(self.conn)
