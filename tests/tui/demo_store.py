@@ -28,8 +28,9 @@ def _sweep(store, repo: Path, name: str, grid: dict, params: dict, created: floa
         jobs.append((index, label, all_params, ["python", "train.py"] + [f"{k}={v}" for k, v in all_params.items()]))
     spec = {"name": name, "command": ["python", "train.py"], "override_style": "hydra", "profile": profile,
             "workdir": ".", "params": params, "grid": grid, "zip": zips or [], "env": {}, "path": None}
-    config = {"profile": profile,
-              "executor": {"executor": executor, "max_parallel_jobs": 4, **(executor_options or {})}}
+    config = {"profile": profile,   # the host's cap fixed: os.cpu_count() made the pending note machine-dependent
+              "executor": {"executor": executor, "max_parallel_jobs": 4, **(executor_options or {})},
+              "local": {"max_jobs": 8}}
     with mock.patch.object(time, "time", return_value=created):
         sweep_id = store.create_sweep(name=name, executor=executor, profile=profile, sweep_file=None, spec=spec,
                                       config=config, snapshot=snapshot, workdir=str(repo), env={}, jobs=jobs)

@@ -301,8 +301,9 @@ async def test_pending_jobs_held_by_the_hosts_cap_say_so(engine, git_repo):
     sweep = engine.launch(engine.plan(path, no_snapshot=True, sets=["local.max_jobs=1"]))
     app = make_app(engine, refresh_on_start=False, start_sweep=sweep.id)
     async with app.run_test(size=(120, 30)) as pilot:
-        await until_text(pilot, "[local] max_jobs = 1")
-        assert "1 running" in screen_text(app) and "1 pending" in screen_text(app)
+        await until(pilot, lambda: all(part in screen_text(app) for part in ("[local] max_jobs = 1", "1 running",
+                                                                              "1 pending")),
+                    message="the host's cap, 1 running, 1 pending")   # the host's load may be read before the event
         await pilot.resize_terminal(80, 24)
         await until_text(pilot, "the host is full ([local] max_jobs = 1)")   # whole at 80 columns (was cut)
     engine.cancel(engine.jobs(sweep.id))
