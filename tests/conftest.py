@@ -21,7 +21,7 @@ if _signal.getsignal(_signal.SIGINT) is _signal.SIG_IGN:
 ROOT = Path(__file__).resolve().parent.parent
 
 JOB_SCRIPT = textwrap.dedent('''\
-    """A test job: key=value args; sleeps, prints, records itself, exits with `code`."""
+    """A test job: key=value args; sleeps, waits for the file `gate`, prints, records itself, exits with `code`."""
     import json, os, sys, time
     args = dict(a.split("=", 1) for a in sys.argv[1:] if "=" in a)
     marker = os.environ.get("MARKER_DIR")
@@ -38,6 +38,8 @@ JOB_SCRIPT = textwrap.dedent('''\
         with open(os.path.join(marker, f"{os.getpid()}.child"), "w") as f:
             f.write(str(child.pid))
     time.sleep(float(args.get("sleep", 0)))
+    while args.get("gate") and not os.path.exists(args["gate"]):   # the test says when to end
+        time.sleep(0.02)
     if "result" in args:
         print(f"SNAPTUI_RESULT score={args['result']}", flush=True)
     if marker:

@@ -168,12 +168,13 @@ async def test_search_a_log(engine, git_repo):
         await until_text(pilot, "no match")
 
 
-async def test_quit_and_reopen_while_a_job_runs(engine, git_repo):
-    sweep = launch(engine, git_repo, '''
+async def test_quit_and_reopen_while_a_job_runs(engine, git_repo, tmp_path):
+    gate = tmp_path / "end-now"   # the job runs until the test says: a 4 s job ended before the reopen under load
+    sweep = launch(engine, git_repo, f'''
         name = "survivor"
         command = ["python", "job.py"]
         [grid]
-        sleep = [4]
+        gate = ["{gate}"]
     ''')
     app = make_app(engine)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -185,5 +186,6 @@ async def test_quit_and_reopen_while_a_job_runs(engine, git_repo):
     again = make_app(engine, start_sweep=sweep.id)
     async with again.run_test(size=(100, 30)) as pilot:
         await until_text(pilot, "▶ RUNNING")
+        gate.touch()
         await until_text(pilot, "✔ COMPLETED", timeout=30)
     assert engine.jobs(sweep.id)[0].state is JobState.COMPLETED
