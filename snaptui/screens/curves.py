@@ -164,14 +164,15 @@ class CurvesScreen(EngineScreen):
         job = next((j for j in self.jobs if j.index == view.job), None) if view.job is not None else None
         if job is not None:   # whose curves, and whether its values are final: a failed job's are partial
             parts += [f" {job.label} ", (f"{job.state.symbol} {job.state.value}", STATE_STYLE[job.state])]
+        if view.job is not None and self.flags.get(view.job):   # early: at 80 columns the line's end is cut
+            parts.append((f"  {_flag_word(self.flags[view.job], view.metric)}", "bold red"))
+        elif view.job is None and self.flags:
+            parts.append((f"  {len(self.flags)} flagged", "bold red"))
         parts += ["  metric ", (view.metric or "all", "bold")]
         if view.job is None:
             parts += ["  colour ", (view.colour_by or "job", "bold")]
         parts += [f"  smoothing {view.smoothing:g}", "  log" if view.log_y else "  linear",
                   f"  legend {view.legend}"]
-        flagged = len(self.flags)
-        if flagged:
-            parts.append((f"  {flagged} flagged", "bold red"))
         return Text.assemble(*parts)
 
     def _legend(self) -> Text:
