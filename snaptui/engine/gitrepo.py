@@ -9,6 +9,7 @@ has no business running (or failing) inside a launch.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
@@ -268,8 +269,20 @@ def link_shared_paths(repo_root: Path, worktree: Path, entries: list[str], creat
 # ---------------------------------------------------------------------------- worktrees
 
 def common_git_dir(repo_root: Path) -> Path:
-    """The repository's common git folder (shared by its linked worktrees: branches, worktree records)."""
-    return Path(run(git_for(repo_root), "rev-parse", "--path-format=absolute", "--git-common-dir")[1].strip())
+    """The repository's common git folder (shared by its linked worktrees: branches, worktree records).
+    Asked of git once per repository (and again if its .git is made anew): a launch needs it several
+    times (locks, the quarantine, attributes), and each git process costs 5-10 ms on a busy machine."""
+    root = os.path.abspath(os.fspath(repo_root))
+    try:
+        dot_git = os.stat(os.path.join(root, ".git")).st_ino
+    except OSError:
+        dot_git = None
+    return _common_git_dir(root, dot_git)
+
+
+@functools.lru_cache(maxsize=64)
+def _common_git_dir(root: str, dot_git: int | None) -> Path:
+    return Path(run(git_for(Path(root)), "rev-parse", "--path-format=absolute", "--git-common-dir")[1].strip())
 
 
 WORKTREE_LOCK_NAME = "snaptui-worktrees.flock"  # not *.lock: those are git's own

@@ -18,7 +18,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from snaptui.engine.gitrepo import run
+from snaptui.engine.gitrepo import common_git_dir, run
 
 CONVERSION_ATTRS = ("text", "eol", "filter", "ident", "working-tree-encoding")
 
@@ -103,11 +103,7 @@ def _conversion_candidates(g, repo_root: Path, paths: list[str], config: dict[st
     autocrlf = _config(config, "core.autocrlf") in ("true", "input", "yes", "on", "1")
     has_attrs = any(p == ".gitattributes" or p.endswith("/.gitattributes") for p in paths) \
         or bool(_config(config, "core.attributesfile"))
-    _, info, _ = run(g, "rev-parse", "--git-path", "info/attributes", check=False)
-    info_path = Path(info.strip()) if info.strip() else None
-    if info_path is not None and not info_path.is_absolute():
-        info_path = repo_root / info_path
-    has_attrs = has_attrs or bool(info_path and info_path.is_file())
+    has_attrs = has_attrs or (common_git_dir(repo_root) / "info" / "attributes").is_file()
     if autocrlf:
         return list(paths)
     if not has_attrs or not paths:

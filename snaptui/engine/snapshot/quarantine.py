@@ -13,12 +13,14 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
-from snaptui.engine.gitrepo import run
+from snaptui.engine.gitrepo import common_git_dir, run
 
 PREFIX = "snaptui-objects-"
 
 
 def _objects_dir(g, repo_root: Path) -> Path:
+    if "GIT_OBJECT_DIRECTORY" not in os.environ:  # as `git rev-parse --git-path objects` says, one process less
+        return common_git_dir(repo_root) / "objects"
     _, out, _ = run(g, "rev-parse", "--git-path", "objects")
     path = Path(out.strip())
     return path if path.is_absolute() else repo_root / path
