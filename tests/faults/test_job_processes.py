@@ -189,3 +189,27 @@ race = {[1 - i % 2 for i in range(trials)]}
     report("cancel racing a job's end (half of them complete as it arrives), 20 times",
            "every time, what cancel printed matched the state the job "
            "ended in (" + ", ".join(f"{n} {s.value.lower()}" for s, n in sorted(counts.items())) + ")")
+
+
+def test_the_children_a_runner_spares_and_ends_are_the_ones_psutil_sees_a_thread_s_included():
+    """subreaper reads this process's children from the kernel's per-thread lists (psutil scans every
+    process on the machine): the same set, with a child started from another thread among them."""
+    import subprocess
+    import sys
+    import threading
+
+    from snaptui.engine.jobside import subreaper
+
+    started = [subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)]
+    thread = threading.Thread(target=lambda: started.append(
+        subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)))
+    thread.start()
+    thread.join()
+    try:
+        assert subreaper._children_from_proc() is not None, "this kernel keeps no child lists"
+        ours = {p.pid for p in started}
+        assert ours <= subreaper.children() == {c.pid for c in psutil.Process().children()}
+    finally:
+        for proc in started:
+            proc.stdin.close()
+            proc.wait()

@@ -49,8 +49,12 @@ class Drift:
 def check(worktree: Path) -> Drift:
     """Compare the worktree's tracked files with its index (the snapshot commit); restore deleted ones."""
     drift = Drift()
-    run_in(worktree, "update-index", "-q", "--refresh", check=False)  # a touched but unchanged file is fine
+    # Without a refresh, diff-files also lists files only touched: nothing listed means nothing changed, and
+    # the common case costs one git process between a sweep's jobs, not two.
     status, out, _ = run_in(worktree, "diff-files", "--name-status", "-z", check=False)
+    if status == 0 and out:
+        run_in(worktree, "update-index", "-q", "--refresh", check=False)  # a touched but unchanged file is fine
+        status, out, _ = run_in(worktree, "diff-files", "--name-status", "-z", check=False)
     if status != 0:
         return drift
     fields = out.split("\0")
