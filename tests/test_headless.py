@@ -53,3 +53,14 @@ def test_faces_read_the_project_config_through_engine_verbs_not_its_internals():
              and node.attr == "project" and isinstance(node.value, (ast.Name, ast.Attribute))
              and (getattr(node.value, "id", None) or getattr(node.value, "attr", "")) == "engine"]
     assert len(faces) > 20 and found == []
+
+
+def test_a_launch_and_a_job_s_runner_never_import_gitpython():
+    """git is run directly (engine/gitrepo.py): importing GitPython cost every snaptui process 0.58 s of
+    import time on the loaded test machine and a `git version` run; the CLI, the engine, snapshots, landing
+    and the job side stay without it."""
+    code = ("import sys; import snaptui.cli.main, snaptui.engine.api, snaptui.engine.snapshot.snapshots, "
+            "snaptui.engine.landing.land, snaptui.engine.jobside.slot_worker, snaptui.engine.agent; "
+            "print('git' in sys.modules); sys.exit('git' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, f"GitPython imported: {result.stdout.strip()} {result.stderr[-500:]}"
