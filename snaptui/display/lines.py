@@ -76,14 +76,14 @@ def axes_line(model: SweepModel, mode: str, table: tuple[int, str] | None, goal:
                 text.append("  x/y axes, [/] slice", style="dim")
         elif len(model.axes) == 2 and not compact:
             text.append("  x/y swap", style="dim")
-    if mode != "state":
+    if mode != "state" and table is None:   # the table is not coloured by it: its legend would say what is not there
         text.append(f"  heatmap {mode}: ★ {'lowest' if goal == 'min' else 'highest'}" + ("" if compact else " (b)"),
                     style="bold")
         span = model.span(mode)
         if span is not None:
             best, worst = (span[0], span[1]) if goal == "min" else (span[1], span[0])
             text.append(f"  bright {format_result(best)} … dark {format_result(worst)}", style="dim")
-        if table is None and agg is None and not compact:
+        if agg is None and not compact:
             text.append("  m mean", style="dim")
     elif model.results and table is None and not compact:
         text.append("  v heatmap", style="dim")

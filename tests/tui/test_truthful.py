@@ -337,3 +337,17 @@ async def test_one_file_that_went_in_a_snapshot_is_one_file(engine, git_repo, mo
     async with app.run_test(size=(100, 30)) as pilot:
         await until_text(pilot, "M train.py")
         assert "1 file with uncommitted edits went in" in screen_text(app)
+
+
+async def test_the_table_does_not_show_the_heatmaps_legend(engine, git_repo):
+    """The table is not coloured by the heatmap: 'heatmap loss: ★ lowest  bright … dark' over it said it was."""
+    sweep_id = lr_seed_sweep(engine, git_repo)
+    app = make_app(engine, refresh_on_start=False, start_sweep=sweep_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _heatmap(pilot, app, "loss")
+        assert "heatmap loss" in screen_text(app)
+        await pilot.press("t")
+        await until_text(pilot, "table: 9 jobs")
+        assert "heatmap" not in screen_text(app) and "bright" not in screen_text(app)
+        await pilot.press("t")
+        await until_text(pilot, "heatmap loss")
