@@ -68,7 +68,11 @@ class SweepsScreen(EngineScreen):
           description="check whether a sweep was launched or removed")
     def _check_stamp(self) -> None:
         """A launch from another terminal lists its sweep when it ends, which no job event says."""
-        if self.engine.sweeps_stamp() != self._stamp:
+        try:
+            stamp = self.engine.sweeps_stamp()
+        except Exception:  # noqa: BLE001 - the app's event poller says once that the store cannot be read
+            return
+        if stamp != self._stamp:
             self.hand_back(self.reload)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -177,8 +181,8 @@ class SweepsScreen(EngineScreen):
         table.display = bool(visible)
 
     def _tick(self) -> None:
-        if not self.reading("sweeps") and not self.reading("sweeps-stamp"):
-            self._check_stamp()
+        if self._stamp is not None and not self.reading("sweeps") and not self.reading("sweeps-stamp"):
+            self._check_stamp()   # after a read that worked: a failing one is not retried, nor told, each second
         table = self.query_one(DataTable)
         now = self.now()
         shown = {k.value for k in table.rows}
