@@ -157,6 +157,15 @@ def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float 
 _FAULT_ROWS: list[dict] = []
 
 
+@pytest.fixture(autouse=True)
+def _no_worker_terminal_size(monkeypatch):
+    """pytest-xdist's workers have COLUMNS=80 and LINES=24 in their environment, a serial run has none: the
+    CLI runs tests start would wrap their messages at 80 columns there (as on a terminal) and nowhere else."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        monkeypatch.delenv("COLUMNS", raising=False)
+        monkeypatch.delenv("LINES", raising=False)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("slurm") is not None:
