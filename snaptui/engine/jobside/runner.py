@@ -48,6 +48,7 @@ class RunSpec:
     user_env: dict[str, str] | None = None   # the profile's and the sweep's env, which win over the scheduler
     bound_env: dict[str, str] | None = None  # variables the executor binds itself (local GPUs)
     landing: dict[str, Any] | None = None    # {"worktree", "repo", "sweep"}: where what the job wrote lands
+    preload: list[str] | None = None         # local: modules a warm slot imports once; jobs fork from it (warm.py)
 
 
 class CommandRunner:
@@ -121,9 +122,10 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     pipes = pump.start()
     if spared is not None and pump.pid is not None:
         spared.add(pump.pid)   # ours, not the job's: it ends when the pipes do (joined below)
+    warm, cold_why = _warm_start(spec, env, pipes, err) if spec.preload else (None, None)
     try:
-        child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=pipes[0],
-                                 stderr=pipes[1], preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
+        child = warm or subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=pipes[0],
+                                         stderr=pipes[1], preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
     except OSError as exc:
         _close(pipes)
         pump.join(PUMP_DRAIN_S)
@@ -131,8 +133,10 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         report.update(state="FAILED", exit_code=127, ended_at=time.time(), reason=f"cannot start: {exc}")
         return "FAILED", 127, f"cannot start: {exc}", {}
     _close(pipes)   # the command holds them now: the pipes end when it and its descendants are gone
+    started = {"warm": {"forked": warm is not None, "preload": spec.preload, "why_not": cold_why}} \
+        if spec.preload else {}
     report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": start_time(child.pid),
-                           "pump": pump.pid})
+                           "pump": pump.pid, **started})
     received: list[int] = []
 
     def forward(signum, _frame):
@@ -176,6 +180,19 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     report.update(state=state, exit_code=code, ended_at=time.time(), results=results,
                   reason=reason, signals=received, result_problem=problem, **landed)
     return state, code, reason, results
+
+
+def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err) -> tuple[Any, str | None]:
+    """The job forked from this warm worker (jobside/warm.py), or None (said in its log) for a fresh process."""
+    from . import warm
+
+    roots = [spec.cwd, *((spec.landing or {}).get(k) for k in ("repo", "worktree")), spec.manifest.get("repo")]
+    why = warm.unsafe_reason(spec.argv, env, spec.cwd, list(spec.preload or ()), [r for r in roots if r])
+    if why is not None:
+        _say(err, f"snaptui: started as a fresh process, not from the warm slot: {why}")
+        return None, why
+    return warm.start(spec.argv, spec.cwd, env, pipes, _prepare_command(env.get("SNAPTUI_UMASK")),
+                      FORWARDED_SIGNALS), None
 
 
 def land_outputs(landing: dict[str, Any] | None, umask: str | None, err=None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 
+from snaptui.engine.config.settings import stored_config
 from snaptui.engine.jobside.jobenv import GPU_BINDING
 from .slots import gpu_binding, plan_starts, resolve_local_gpus
 from snaptui.engine.jobside.manifest import MANIFEST_NAME, read_manifest
@@ -57,6 +58,7 @@ class LocalExecutor(QueueingExecutor):
         # Without a GPU request a local job sees the GPUs the launching shell made visible.
         spec.bound_env = gpu_binding(gpus) if gpus else {k: spec.env[k] for k in GPU_BINDING if k in spec.env}
         spec.scheduler = "local"
+        spec.preload = list(stored_config(sweep.config).local.preload) or None
         executor_id = f"{os.getpid()}-{attempt.id}"
         folder = self.submitit_root / executor_id
         worker_pid = self.workers.dispatch(spec, folder, executor_id)

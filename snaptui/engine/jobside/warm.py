@@ -1,0 +1,225 @@
+"""Warm slots: a job's `python script.py ...` started as a fork of a slot worker that has imported the
+modules `[local] preload` names, so a sweep pays for importing torch or pandas once per slot, not once
+per job.
+
+Each job is still its own process: forked from the worker, it makes its own session and process group,
+takes the job's cwd, environment, argv and umask, writes to its own log pipes, reads /dev/null, and runs
+the script from the snapshot's worktree as `__main__` (runpy), so the snapshot's code is what runs and
+an edit made after the launch is not seen. Whatever a job changes in its copy of the interpreter (a
+module's globals, sys.path, the environment) dies with it: the next job is a new fork of the worker.
+
+What breaks under fork, and so makes the job start as a fresh process instead (the reason goes to the
+job's log and to its manifest, `command.warm`):
+- a preload that starts Python threads at import (a monitoring thread, a thread pool): fork copies only
+  the thread that forks, and a lock another thread held stays held in the child for ever. Native pools
+  that libraries start at load (OpenBLAS under numpy) are not counted: they stop and restart around a
+  fork (pthread_atfork), which is why numpy, and torch on its CPU, fork as multiprocessing forks them;
+  a native library without such handlers is the case this check cannot see;
+- CUDA initialised at import (torch.cuda): a forked child cannot use it;
+- a preload that is the project's own code (it would come from the repository, not the snapshot);
+- a preload that fails to import;
+- a job whose `python` is another interpreter than the worker's (another virtualenv), or a command that
+  is not `python script.py` (`python -m`, `-c`, options before the script).
+Sockets or files a preload opens at import are shared with every job (both ends see one connection);
+interpreter settings fixed at start (PYTHONHASHSEED, -X options, PYTHONPATH's place in sys.path) are the
+worker's, with the job's PYTHONPATH put before site-packages.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from typing import Callable, NoReturn
+
+PYTHON_NAMES = ("python", "python3", f"python3.{sys.version_info.minor}")
+
+_preloaded: dict[tuple[str, ...], str | None] = {}  # a preload list -> why it is unsafe to fork (None: safe)
+
+
+class WarmChild:
+    """A job forked from the worker: what the runner uses of a Popen (pid, poll, wait, returncode)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if timeout is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+            return self.returncode
+        deadline = time.monotonic() + timeout
+        delay = 0.0005
+        while self.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired([str(self.pid)], timeout)
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.05)
+        return self.returncode
+
+
+def unsafe_reason(argv: list[str], env: dict[str, str], cwd: str, preload: list[str],
+                  project_paths: list[str]) -> str | None:
+    """Why this job cannot start as a fork of a warm worker; None when it can (the preload is then loaded)."""
+    if len(argv) < 2 or os.path.basename(argv[0]) not in PYTHON_NAMES or not argv[1].endswith(".py"):
+        return "the command is not `python script.py ...`"
+    found = shutil.which(argv[0], path=env.get("PATH")) if os.sep not in argv[0] else os.path.join(cwd, argv[0])
+    if not found or os.path.realpath(found) != os.path.realpath(sys.executable) or \
+            os.path.realpath(os.path.dirname(found)) != os.path.realpath(os.path.dirname(sys.executable)):
+        return f"the job's {argv[0]} ({found or 'not found'}) is not the slot's interpreter ({sys.executable})"
+    if not os.path.isfile(os.path.join(cwd, argv[1])):
+        return f"no script {argv[1]} in {cwd}"
+    return _preload(tuple(preload), [os.path.realpath(p) for p in project_paths if p])
+
+
+def _preload(modules: tuple[str, ...], project_paths: list[str]) -> str | None:
+    if modules in _preloaded:
+        return _preloaded[modules]
+    reason = None
+    saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if p and not any(_inside(p, root) for root in project_paths)]
+    try:
+        for name in modules:
+            try:
+                module = importlib.import_module(name)
+            except BaseException as exc:  # noqa: BLE001 - any failure of a user's module: said, then a fresh process
+                if isinstance(exc, ModuleNotFoundError) and _in_project(name, project_paths):
+                    reason = f"preload {name!r} is the project's own code: it must come from the snapshot"
+                else:
+                    reason = f"preloading {name!r} failed: {type(exc).__name__}: {exc}"
+                break
+            origin = getattr(module, "__file__", None) or ""
+            if origin and any(_inside(origin, root) for root in project_paths):
+                reason = f"preload {name!r} is the project's own code ({origin}): it must come from the snapshot"
+                break
+    finally:
+        sys.path[:] = saved
+    if reason is None:
+        import threading
+
+        threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+        if threads:
+            reason = (f"importing {', '.join(modules)} started {len(threads)} thread(s) ({', '.join(threads[:3])}): "
+                      "a fork copies none of them and a lock one held would stay held")
+        elif _cuda_initialised():
+            reason = "CUDA was initialised when the preload was imported: a forked job cannot use it"
+    _preloaded[modules] = reason
+    return reason
+
+
+def _in_project(name: str, project_paths: list[str]) -> bool:
+    from importlib.machinery import PathFinder
+
+    return PathFinder.find_spec(name.split(".")[0], project_paths) is not None
+
+
+def _cuda_initialised() -> bool:
+    torch = sys.modules.get("torch")
+    try:
+        return bool(torch is not None and torch.cuda.is_initialized())
+    except Exception:  # noqa: BLE001 - a partial torch: treat as not initialised
+        return False
+
+
+def _inside(path: str, root: str) -> bool:
+    path = os.path.realpath(path)
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def start(argv: list[str], cwd: str, env: dict[str, str], pipes: tuple[int, int],
+          prepare: Callable[[], None], forwarded: tuple[int, ...]) -> WarmChild:
+    """Fork the job from this (warm) worker; the child never returns here."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        _run_child(argv, cwd, env, pipes, prepare, forwarded)
+    return WarmChild(pid)
+
+
+def _run_child(argv: list[str], cwd: str, env: dict[str, str], pipes: tuple[int, int],
+               prepare: Callable[[], None], forwarded: tuple[int, ...]) -> NoReturn:
+    code = 1
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(pipes[0], 1)
+        os.dup2(pipes[1], 2)
+        for fd in (devnull, *pipes):
+            os.close(fd)
+        for signum in forwarded:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        prepare()
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(env)
+        if env.get("PYTHONUNBUFFERED"):
+            for stream in (sys.stdout, sys.stderr):
+                stream.reconfigure(write_through=True)  # type: ignore[union-attr]
+        script = os.path.abspath(argv[1])
+        user_paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        sys.path[:] = [os.path.dirname(script), *user_paths, *[p for p in sys.path[1:] if p]]
+        sys.argv = [argv[1], *argv[2:]]  # as given, as a fresh `python app.py` has it
+        code = _run_script(script)
+    finally:
+        os._exit(code)
+
+
+def _run_script(script: str) -> int:
+    """The script as a fresh interpreter runs it: a new `__main__` module, `__file__` absolute."""
+    import atexit
+    import builtins
+    import io
+    import threading
+    import traceback
+    import types
+    from importlib.machinery import SourceFileLoader
+
+    code = 0
+    try:
+        main = types.ModuleType("__main__")
+        main.__dict__.update(__file__=script, __builtins__=builtins, __loader__=SourceFileLoader("__main__", script),
+                             __spec__=None, __cached__=None)
+        sys.modules["__main__"] = main
+        with io.open_code(script) as source:
+            compiled = compile(source.read(), script, "exec")
+        exec(compiled, main.__dict__)
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        code = 128 + signal.SIGINT
+    except BaseException:  # noqa: BLE001 - printed as a fresh interpreter prints it
+        traceback.print_exc()
+        code = 1
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]  # as at a fresh interpreter's end: its threads finish
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: BLE001 - the job's code is what it is; its exit code stands
+        pass
+    return code
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    print(value, file=sys.stderr)
+    return 1
