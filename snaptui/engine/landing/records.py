@@ -87,16 +87,18 @@ class Ledger:
 @contextmanager
 def locked_ledger(worktree: Path, *, save: bool = True) -> Iterator[Ledger]:
     """The ledger, held under a POSIX lock (lockf works across nodes on NFS, as the manifests' does),
-    and written back when the block ends without an error."""
+    and written back when the block ends without an error, if it changed."""
     folder = records_dir(worktree)
     folder.mkdir(mode=0o700, exist_ok=True)
     with open(folder / LOCK, "a") as handle:
         fcntl.lockf(handle, fcntl.LOCK_EX)
         try:
             ledger = Ledger.load(folder / LEDGER)
+            before = ledger.to_bytes() if (folder / LEDGER).exists() else None
             yield ledger
-            if save:
-                write_atomic(folder / LEDGER, ledger.to_bytes())
+            after = ledger.to_bytes()
+            if save and after != before:  # a job that wrote nothing new (most) costs no rewrite
+                write_atomic(folder / LEDGER, after)
         finally:
             fcntl.lockf(handle, fcntl.LOCK_UN)
 
