@@ -55,12 +55,14 @@ def test_faces_read_the_project_config_through_engine_verbs_not_its_internals():
     assert len(faces) > 20 and found == []
 
 
-def test_a_launch_and_a_job_s_runner_never_import_gitpython():
-    """git is run directly (engine/gitrepo.py): importing GitPython cost every snaptui process 0.58 s of
-    import time on the loaded test machine and a `git version` run; the CLI, the engine, snapshots, landing
-    and the job side stay without it."""
+def test_gitpython_is_imported_by_the_first_git_command_not_by_importing_snaptui():
+    """Git runs through GitPython (as the project is specified), imported when git is first asked something:
+    its import and `git version` run cost 0.1-0.5 s of every process's start, and a slot worker or a job's
+    runner never runs git. Importing the CLI, the engine, snapshots, landing and the job side loads no GitPython."""
     code = ("import sys; import snaptui.cli.main, snaptui.engine.api, snaptui.engine.snapshot.snapshots, "
             "snaptui.engine.landing.land, snaptui.engine.jobside.slot_worker, snaptui.engine.agent; "
-            "print('git' in sys.modules); sys.exit('git' in sys.modules)")
+            "before = 'git' in sys.modules; "
+            "from snaptui.engine.gitrepo import run_in; run_in('.', 'version'); "
+            "print(before, 'git' in sys.modules); sys.exit(before or 'git' not in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, f"GitPython imported: {result.stdout.strip()} {result.stderr[-500:]}"
+    assert result.returncode == 0, f"imported before, after: {result.stdout.strip()} {result.stderr[-500:]}"

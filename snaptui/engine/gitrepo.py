@@ -1,7 +1,7 @@
 """Git plumbing helpers and the worktree half of snapshots: where worktrees live, making
 one for a snapshot commit (with symlinks back into the repository), listing and removing them.
 
-Every git call in snaptui goes through ``run`` (or ``start``/``finish``) here: the git binary with user
+Every git call in snaptui goes through ``run`` (or ``start``/``finish``) here: GitPython with user
 hooks disabled (``core.hooksPath=/dev/null``), and ``GitFailed`` the one error it raises. A snapshot
 must behave the same in every repository, and a user's post-checkout or reference-transaction hook
 has no business running (or failing) inside a launch.
@@ -13,15 +13,17 @@ import functools
 import hashlib
 import os
 import shutil
-import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import platformdirs
 
 from .errors import ConfigError, SnaptuiError
+
+if TYPE_CHECKING:
+    import git
 
 NO_HOOKS = "core.hooksPath=/dev/null"
 LOCK_REASON = "snaptui snapshot "
@@ -55,81 +57,44 @@ def refuse_line_breaks(path, what: str = "the folder") -> None:
                            f"rename it (or use a path without one) to use snaptui there")
 
 
-class GitIn:
-    """git commands run in one folder, with hooks off. What GitPython's git.Git gave snaptui, without
-    importing GitPython (0.1 s of every snaptui process's start, more on a loaded host, and a `git version`
-    run at import). Its conventions are kept: C locale (errors are matched in English), stdin from
-    /dev/null, one trailing newline stripped from stdout and stderr."""
+def _gitpython():
+    """GitPython, imported on the first git command: its import (and the `git version` it runs) cost
+    0.1-0.5 s of every snaptui process's start, also of those that never run git (status, the TUI's
+    table, a job's runner)."""
+    import git
 
-    __slots__ = ("working_dir",)
-
-    def __init__(self, working_dir: str) -> None:
-        self.working_dir = working_dir
-
-    def argv(self, args: tuple) -> list[str]:
-        return ["git", "-c", NO_HOOKS, *(os.fspath(a) if isinstance(a, os.PathLike) else str(a)
-                                         for a in args if a is not None)]
-
-    @staticmethod
-    def env(extra: dict | None) -> dict[str, str]:
-        return {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **BASE_ENV, **(extra or {})}
+    return git
 
 
-class Started:
-    """A git command running in the background (`start`); `proc` is its Popen. Dropped unfinished (an
-    error path), the command is killed and reaped, never left behind."""
-
-    __slots__ = ("proc",)
-
-    def __init__(self, proc: subprocess.Popen) -> None:
-        self.proc = proc
-
-    def __del__(self) -> None:
-        proc = getattr(self, "proc", None)
-        if proc is not None and proc.poll() is None:
-            try:
-                proc.kill()
-                proc.wait()
-            except OSError:
-                pass
+def git_for(path: Path) -> git.Git:
+    """A git command runner working in ``path`` exactly as written: git.Git(path) would expand
+    ``$VAR`` and ``~`` in it, so a folder literally named ``$T`` would run git in ``$T``'s value."""
+    g = _gitpython().Git()
+    g._working_dir = os.path.abspath(os.fspath(path))  # GitPython has no public way to skip expand_path
+    g.set_persistent_git_options(c=NO_HOOKS)
+    return g
 
 
-def git_for(path: Path) -> GitIn:
-    """A git command runner working in ``path`` exactly as written (``$VAR`` and ``~`` in it are not
-    expanded: a folder literally named ``$T`` is that folder)."""
-    return GitIn(os.path.abspath(os.fspath(path)))
-
-
-def _strip_newline(data: bytes) -> bytes:
-    return data[:-1] if data.endswith(b"\n") else data
-
-
-def run(g: GitIn, *args: str, env: dict | None = None, check: bool = True, binary: bool = False,
+def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, binary: bool = False,
         timeout: float | None = None, istream=None) -> tuple[int, str | bytes, str]:
     """Run one git command; returns (status, stdout, stderr) so callers can tell failures apart.
 
     With ``check`` a non-zero exit raises ``GitFailed``; git that cannot be started (not installed)
-    raises it whatever ``check`` says. Past ``timeout`` the command is killed and its stderr says so."""
+    raises it whatever ``check`` says."""
+    cmd, rest = args[0].replace("-", "_"), args[1:]
     if g.working_dir and not os.path.isdir(g.working_dir):
+        # GitPython would run git in the current directory, which may be another repository
         raise GitFailed(args, f"cannot change to '{g.working_dir}': No such directory", 128)
-    argv = g.argv(args)
     try:
-        proc = subprocess.Popen(argv, cwd=g.working_dir or None, env=g.env(env), stdin=istream or subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except OSError as exc:  # no git binary, or the folder is gone
-        raise GitFailed(args, f"cannot run git: {exc}", 127) from exc
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-        err = f"Timeout: the command \"{' '.join(argv)}\" did not complete in {timeout:g} secs.".encode()
-    status = proc.returncode
-    out, err = _strip_newline(out), _strip_newline(err)
-    text_err = err.decode("utf-8", "surrogateescape")
+        status, out, err = getattr(g, cmd)(
+            *rest, env={**BASE_ENV, **(env or {})}, with_extended_output=True, with_exceptions=False,
+            stdout_as_string=not binary, kill_after_timeout=timeout, istream=istream)
+    except _gitpython().exc.GitError as exc:  # GitCommandNotFound: no git binary, or the folder is gone
+        raise GitFailed(args, str(exc), 127) from exc
+    err = err.decode("utf-8", "replace") if isinstance(err, bytes) else err
     if check and status != 0:
-        raise GitFailed(args, text_err, status)
-    return status, (out if binary else out.decode("utf-8", "surrogateescape")), text_err
+        raise GitFailed(args, err, status)
+    return status, out, err
 
 
 def toplevel_lines(path: Path, *extra: str) -> list[str]:
@@ -171,13 +136,12 @@ def files_git_would_add(repo_root: Path, *pathspecs: str, timeout: float | None 
     return out.splitlines() if status == 0 else None
 
 
-def start(g: GitIn, *args: str, env: dict | None = None) -> Started:
+def start(g: git.Git, *args: str, env: dict | None = None):
     """Start a git command in the background (to overlap it with another); see ``finish``."""
     try:
-        return Started(subprocess.Popen(g.argv(args), cwd=g.working_dir or None, env=g.env(env),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-    except OSError as exc:
-        raise GitFailed(args, f"cannot run git: {exc}", 127) from exc
+        return getattr(g, args[0].replace("-", "_"))(*args[1:], env={**BASE_ENV, **(env or {})}, as_process=True)
+    except _gitpython().exc.GitError as exc:
+        raise GitFailed(args, str(exc), 127) from exc
 
 
 def finish(handle, args: tuple) -> str:
