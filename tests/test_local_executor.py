@@ -264,3 +264,18 @@ def test_the_runner_wakes_when_the_command_exits():
     with _exit_event(child) as exited:
         exited(3600)
         assert child.poll() == 3
+
+
+def test_a_job_reading_its_stdin_reads_nothing_and_ends(engine):
+    """A job's stdin is /dev/null: a local slot's stdin is the agent's request pipe, which a job reading
+    its input (input(), sys.stdin.read()) used to inherit, blocking on it or taking the next job's request."""
+    sweep = launch(engine, '''
+        name = "stdin"
+        command = ["python", "-c", "import sys; print('read', repr(sys.stdin.read()))"]
+        [grid]
+        i = [1, 2]
+    ''', sets=["max_parallel_jobs=1"])
+    done = wait_sweep_done(engine, sweep.id)
+    assert done.counts[JobState.COMPLETED] == 2
+    for job in engine.jobs(sweep.id):
+        assert "read ''" in engine.log_paths(job.attempt)[0].read_text()

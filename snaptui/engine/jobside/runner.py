@@ -124,8 +124,10 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         spared.add(pump.pid)   # ours, not the job's: it ends when the pipes do (joined below)
     warm, cold_why = _warm_start(spec, env, pipes, err) if spec.preload else (None, None)
     try:
-        child = warm or subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdout=pipes[0],
-                                         stderr=pipes[1], preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
+        # stdin: /dev/null, not the runner's (a local slot's is the agent's request pipe)
+        child = warm or subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True,
+                                         stdin=subprocess.DEVNULL, stdout=pipes[0], stderr=pipes[1],
+                                         preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
     except OSError as exc:
         _close(pipes)
         pump.join(PUMP_DRAIN_S)
