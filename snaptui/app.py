@@ -23,7 +23,7 @@ from snaptui.display.dialogs import Confirmation
 if TYPE_CHECKING:
     from snaptui.engine.api import Engine
 
-AGENT_CHECK_S = 5.0  # how often the TUI looks at the agent's heartbeat
+AGENT_CHECK_S = 2.0  # how often the TUI looks at the agent (a killed one is replaced within this)
 
 
 class SnaptuiApp(App[int]):

@@ -66,7 +66,7 @@ def test_batch_exits_1_when_any_job_fails_and_names_it(git_repo):
     ''')
     result = run_cli(["--batch", "sweep.toml", "--no-snapshot"], cwd=git_repo)
     assert result.returncode == 1
-    assert "FAILED    1/1 code=7: exit code 7" in result.stdout
+    assert "FAILED    1/1 code=7: exit 7" in result.stdout and "why: 1 exit 7" in result.stdout
     assert "1 COMPLETED | 1 FAILED" in result.stdout
 
 
@@ -120,7 +120,7 @@ def test_no_wait_returns_the_sweep_id_and_status_results_logs_show_work(git_repo
     assert [(r["result"], r["state"], r["score"]) for r in as_json] == [(1, "COMPLETED", 1), (2, "COMPLETED", 2),
                                                                        (3, "COMPLETED", 3)]
     as_csv = run_cli(["results", "ok", "--csv"], cwd=git_repo).stdout.splitlines()
-    assert as_csv[0] == "job,result,state,score" and as_csv[1] == f"{sweep_id}/0,1,COMPLETED,1"
+    assert as_csv[0] == "job,result,state,cause,score" and as_csv[1] == f"{sweep_id}/0,1,COMPLETED,completed,1"
     log = run_cli(["logs", f"{sweep_id}/1"], cwd=git_repo)
     assert 'start {"result": "2"}' in log.stdout
     shown = json.loads(run_cli(["show", f"{sweep_id}/1"], cwd=git_repo).stdout)

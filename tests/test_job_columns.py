@@ -22,11 +22,11 @@ def test_status_and_the_tui_table_draw_the_same_registered_columns(git_repo, mon
     jobs = engine.jobs(sweep.id)
     out = run_cli(["status", str(sweep.id)], git_repo).stdout.splitlines()
     header = next(line for line in out if line.startswith("job"))
-    assert header.split()[:9] == ["job", "label", "state", "att", "executor", "id", "node", "elapsed", "exit"]
+    assert header.split()[:10] == ["job", "label", "state", "cause", "att", "executor", "id", "node", "elapsed", "exit"]
     table = JobTable(clock=time.time)
     for job in jobs:
         row = next(line for line in out if line.startswith(job.ref + " "))
-        for key in ("label", "state", "attempt", "executor_id", "exit"):
+        for key in ("label", "state", "cause", "attempt", "executor_id", "exit"):
             assert table.cell_text(job, key, time.time()) in row   # the same cell, from the same column
 
     # a column added in one place is a column of the table: its title, cells and order

@@ -41,9 +41,14 @@ def test_config_names_a_bad_override_like_a_launch_does(git_repo):
 
 
 def test_a_launch_option_given_to_a_verb_that_does_not_launch_is_refused(git_repo):
-    """`snaptui --set timeout_min=3 resubmit 4/1` resubmitted with the old limit and said nothing."""
-    out = run_cli(["--set", "timeout_min=3", "resubmit", "1/0"], git_repo)
+    """`snaptui --set timeout_min=3 status 4` would say nothing of the --set (resubmit takes it: its new
+    attempts' resources, test_resubmit_changes.py)."""
+    out = run_cli(["--set", "timeout_min=3", "status", "1"], git_repo)
     assert out.returncode == 2, out.stdout + out.stderr
-    assert "`snaptui resubmit` takes no --set" in " ".join(out.stderr.split())
+    assert "`snaptui status` takes no --set (only resubmit, --batch, launch and config do)" in \
+        " ".join(out.stderr.split())
+    for option in ("--no-wait", "--dry-run"):
+        out = run_cli([option, "status"], git_repo)
+        assert out.returncode == 2 and f"{option}: goes with --batch SWEEP_TOML only" in out.stderr
     out = run_cli(["--profile", "slurm", "status"], git_repo)
     assert out.returncode == 2 and "takes no --profile" in " ".join(out.stderr.split())

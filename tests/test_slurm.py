@@ -117,15 +117,6 @@ def test_cancelling_a_pending_task_is_recorded_even_though_slurm_forgets_it(slur
     assert done.counts == {JobState.COMPLETED: 2, JobState.CANCELLED: 1}
 
 
-@pytest.mark.slow
-def test_a_task_over_its_time_limit_is_timeout(slurm_engine):
-    sweep = launch(slurm_engine, 'name = "tl"\ncommand = ["python", "job.py", "sleep=600"]\n',
-                   sets=["timeout_min=1"])
-    done = wait_sweep_done(slurm_engine, sweep.id, 200)
-    assert done.counts == {JobState.TIMEOUT: 1}
-    assert slurm_engine.jobs(sweep.id)[0].attempt.reason.startswith("TIMEOUT")
-
-
 def test_array_parallelism_is_honoured_as_squeue_sees_it(slurm_engine):
     sweep = launch(slurm_engine, '''
         name = "throttle"

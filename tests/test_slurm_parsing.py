@@ -33,7 +33,7 @@ def test_sacct_while_the_array_runs():
         TIMED_OUT: (JobState.RUNNING, 0), f"{ARRAY}_0": (JobState.COMPLETED, 0), f"{ARRAY}_1": (JobState.FAILED, 3),
         f"{ARRAY}_2": (JobState.RUNNING, 0), f"{ARRAY}_3": (JobState.PENDING, 0)}
     waiting = records[f"{ARRAY}_3"]
-    assert waiting.node is None and waiting.start is None and waiting.describe() == "pending: JobArrayTaskLimit"
+    assert waiting.node is None and waiting.start is None and waiting.describe() == "pending: held back by the sweep's max_parallel_jobs (JobArrayTaskLimit)"
     running = records[f"{ARRAY}_2"]
     assert running.node == "localhost" and running.start is not None and running.end is None
     assert records[f"{ARRAY}_1"].describe() == "FAILED, exit code 3"
@@ -116,12 +116,39 @@ def test_the_state_policy_on_the_recorded_answers(slurm_attempts):
 
     assert apply("sacct_running.txt") == {
         0: (JobState.COMPLETED, None), 1: (JobState.FAILED, "FAILED, exit code 3"),
-        2: (JobState.RUNNING, None), 3: (JobState.PENDING, "pending: JobArrayTaskLimit")}
+        2: (JobState.RUNNING, None), 3: (JobState.PENDING, "pending: held back by the sweep's max_parallel_jobs (JobArrayTaskLimit)")}
     [running] = [a for a in store.active_attempts(sweep_id=sweep_id) if a.job_index == 2]
     assert store.request_cancel([running.id]) == [running.id]   # the user cancelled it: scancel came next
     assert apply("sacct_final.txt") == {0: (JobState.COMPLETED, None), 1: (JobState.FAILED, "FAILED, exit code 3"),
                                         2: (JobState.CANCELLED, "CANCELLED"), 3: (JobState.COMPLETED, None)}
     assert store.jobs(sweep_id)[1].attempt.exit_code == 3 and store.jobs(sweep_id)[2].attempt.node == "localhost"
+    causes = {j.index: (j.attempt.cause_label, j.attempt.exit_code) for j in store.jobs(sweep_id)}
+    assert causes == {0: ("completed", 0), 1: ("exit 3", 3), 2: ("cancelled by snaptui", None), 3: ("completed", 0)}
+
+
+def test_the_cause_of_each_end_slurm_records(slurm_attempts):
+    """Who cancelled (CANCELLED by UID), a time limit, and the ends no cluster here can produce on demand
+    (OUT_OF_MEMORY, PREEMPTED, NODE_FAIL: the recorded lines with only their state changed). A cancel or a
+    timeout has no exit code of its own: sacct's 0:0 or 0:15 is not the command's verdict."""
+    import os
+
+    store, sweep_id = slurm_attempts
+    policy = StatePolicy(store)
+    lines = recorded("sacct_final.txt").splitlines()
+    cancelled = next(line for line in lines if line.startswith(f"{ARRAY}_2|"))
+    assert sacct.parse(cancelled)[f"{ARRAY}_2"].cancelled_by == 0
+    ends = {0: cancelled.replace(f"{ARRAY}_2|", f"{ARRAY}_0|"),
+            1: cancelled.replace(f"{ARRAY}_2|", f"{ARRAY}_1|").replace("CANCELLED by 0", "OUT_OF_MEMORY"),
+            2: cancelled.replace("CANCELLED by 0", "PREEMPTED"),
+            3: next(line for line in lines if line.startswith(f"{TIMED_OUT}|")).replace(f"{TIMED_OUT}|", f"{ARRAY}_3|")}
+    records = sacct.parse("\n".join(ends.values()))
+    for attempt in store.active_attempts(sweep_id=sweep_id):
+        apply_record(policy, attempt, records[attempt.executor_id])
+    by_whom = "scancel" if os.getuid() == 0 else "admin"   # the jobs' user cancelled them here, as root
+    found = {j.index: (j.state, j.attempt.cause_label, j.attempt.exit_code) for j in store.jobs(sweep_id)}
+    assert found == {0: (JobState.CANCELLED, f"cancelled by {by_whom}", None),
+                     1: (JobState.FAILED, "OUT_OF_MEMORY", None), 3: (JobState.TIMEOUT, "TIMEOUT", None),
+                     2: (JobState.FAILED, "PREEMPTED", None)}   # long ago: Slurm did not requeue it
 
 
 def test_an_array_is_submitted_by_the_clean_executor_without_touching_submitit_s_globals(tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ from rich.text import Text
 from ..engine.api import CheckedPlan, Engine
 from ..engine.models import Sweep
 from ..engine.states import STATE_ORDER, JobState
+from ..engine.views import cause_summary
 from ..format import STATE_STYLE, duration, eta_text, progress_text, safe
 
 PLAIN_EVERY_S = 10.0
@@ -40,11 +41,36 @@ def describe_plan(console: Console, plan: CheckedPlan) -> None:
     console.print(tomli_w.dumps(plan.config.to_dict()), highlight=False, markup=False)
 
 
+CANARY_LOG_LINES = 12
+
+
+def held_back(sweep: Sweep, job) -> bool:
+    """A job its sweep's failed canary kept from being submitted."""
+    return (sweep.canary or {}).get("state") == "failed" and job.index != sweep.canary["job"] and \
+        (job.attempt.detail or "").startswith("not submitted")
+
+
+def last_lines(engine: Engine, job, count: int = CANARY_LOG_LINES) -> list[str]:
+    """The last lines of a job's stderr, else its stdout."""
+    for path in reversed(engine.log_paths(job)):
+        try:
+            data = path.read_bytes()[-16384:] if path is not None else b""
+        except OSError:
+            continue
+        lines = [line.rsplit("\r", 1)[-1] for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+        if lines:
+            return lines[-count:]
+    return []
+
+
 def status_text(engine: Engine, sweep: Sweep, started: float) -> Text:
     text = Text()
     text.append(f"sweep {sweep.id} {safe(sweep.name)}  ", style="bold")
     text.append_text(progress_text(sweep.counts, sweep.total))
     text.append(f"  elapsed {duration(time.time() - started)}  {eta_text(sweep, engine.jobs(sweep.id), time.time())}")
+    if (sweep.canary or {}).get("state") == "waiting":
+        text.append(f"  canary {sweep.id}/{sweep.canary['job']}: the others wait until it has run "
+                    f"{sweep.canary['after_s']:g} s", style="yellow")
     return text
 
 
@@ -63,8 +89,10 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
             for job in engine.jobs(sweep.id):
                 if job.state.is_final and job.state != JobState.COMPLETED and job.attempt.id not in reported:
                     reported.add(job.attempt.id)
+                    if held_back(sweep, job):
+                        continue   # said once, with the canary's end
                     message = Text.assemble((f"  {job.state.value:<9}", STATE_STYLE[job.state]),
-                                            f" {job.ref} {safe(job.label)}: {safe(job.attempt.reason or '')}")
+                                            f" {job.ref} {safe(job.label)}: {safe(job.attempt.cause_text or job.attempt.reason or '')}")
                     (live.console if live else console).print(message, highlight=False)
             line = status_text(engine, sweep, started)
             if live:
@@ -90,10 +118,19 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
         if live and live.is_started:
             live.stop()
     ok = sweep.counts.get(JobState.COMPLETED, 0) == sweep.total
+    if (sweep.canary or {}).get("state") == "failed":
+        canary = engine.jobs_by_index(sweep.id, [sweep.canary["job"]])[0]
+        console.print(f"{safe(sweep.canary['why'])}: the other {sweep.total - 1} jobs were not submitted. The end of "
+                      f"its log (snaptui logs {canary.ref} --err):", highlight=False, markup=False)
+        for line in last_lines(engine, canary):
+            console.print(f"  | {safe(line)}", highlight=False, markup=False)
     summary = " | ".join(f"{n} {s.value}" for s in STATE_ORDER if (n := sweep.counts.get(s, 0)))
     took = duration((sweep.ended_at or time.time()) - started)
-    console.print(f"sweep {sweep.id} {safe(sweep.name)}: {summary} in {took}")
+    console.print(f"sweep {sweep.id} {safe(sweep.name)}: {summary} in {took}", highlight=False, markup=False)
     if not ok:
+        causes = cause_summary(engine.jobs(sweep.id))
+        if causes:
+            console.print(f"why: {causes}", highlight=False, markup=False)
         failed = next((job for job in engine.jobs(sweep.id)
                        if job.state.is_final and job.state is not JobState.COMPLETED), None)
         if failed is not None:   # where to look next

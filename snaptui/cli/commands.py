@@ -15,8 +15,8 @@ from rich.text import Text
 
 from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
-from ..engine.states import RETRYABLE_STATES, JobState
-from ..engine.views import competes, maximized
+from ..engine.states import RETRYABLE_STATES, JobState, cause_text
+from ..engine.views import competes, efficiency_advice, job_filter, maximized
 from ..display.columns import column as job_column
 from ..format import (STATE_STYLE, cancel_outcome, duration, format_result, profile_label, progress_text, safe,
                       size_text)
@@ -27,7 +27,8 @@ import os
 out = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
 FOLLOW_POLL_S = 0.3  # `logs --follow`: how often a caught-up log is looked at again
 # `snaptui status SWEEP`: the job table's columns (display/columns.py), the job named by its ref.
-STATUS_COLUMNS = ("ref", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit")
+STATUS_COLUMNS = ("ref", "label", "state", "cause", "attempt", "executor_id", "node", "elapsed", "exit")
+EFFICIENCY_COLUMNS = ("ref", "label", "state", "cause", "time_used", "mem_used", "cpu_eff", "gpu_util")
 
 
 def batch(engine: Engine, args: Namespace) -> int:
@@ -35,7 +36,8 @@ def batch(engine: Engine, args: Namespace) -> int:
     from .snapshot_view import HashProgress, print_preview
 
     sweep_file = args.batch if args.batch is not None else args.sweep_file
-    plan = engine.plan(sweep_file, profile=args.profile, sets=args.sets, no_snapshot=args.no_snapshot)
+    sets = [*args.sets, *([f"canary_s={args.canary:g}"] if args.canary is not None else [])]
+    plan = engine.plan(sweep_file, profile=args.profile, sets=sets, no_snapshot=args.no_snapshot)
     for note in plan.notes:
         out.print(f"note: {note}", markup=False)
     if getattr(args, "dry_run", False):
@@ -57,6 +59,9 @@ def batch(engine: Engine, args: Namespace) -> int:
               f"{sweep.executor} (profile {sweep.profile}), {where}")
     if (sweep.snapshot or {}).get("linked"):
         out.print(engine.linked_summary(sweep.snapshot["linked"]), markup=False, soft_wrap=True)
+    if sweep.canary:
+        out.print(f"canary: job {sweep.id}/{sweep.canary['job']} runs first; the other {sweep.total - 1} are "
+                  f"submitted once it has run {sweep.canary['after_s']:g} s or completed", markup=False)
     for warning in (sweep.snapshot or {}).get("warnings", []):
         out.print(f"[yellow]warning:[/] {warning}")
     for note in plan.notes[notes_before:]:
@@ -120,11 +125,19 @@ def status(engine: Engine, args: Namespace) -> int:
                           time.strftime("%Y-%m-%d %H:%M", time.localtime(sweep.created_at)), duration(elapsed))
         out.print(table if table.row_count else "no sweeps yet: launch one with snaptui --batch sweep.toml")
         return 0
+    if args.efficiency and args.sweep is None:
+        raise ConfigError.single(None, "--efficiency", "is per sweep: snaptui status SWEEP --efficiency")
     sweep = engine.resolve_sweep(args.sweep)
     warn_interrupted(engine, [sweep])
-    out.print(Text.assemble((f"sweep {sweep.id} {safe(sweep.name)}  ", "bold"),
-                            progress_text(sweep.counts, sweep.total)))
-    _print_jobs(engine, sweep)
+    causes = engine.cause_summary(sweep.id)
+    out.print(Text.assemble((f"sweep {sweep.id} {safe(sweep.name)}  ", "bold"), progress_text(sweep.counts, sweep.total),
+                            f"  ({safe(causes)})" if causes else ""))
+    if args.efficiency:
+        said = efficiency_advice(engine.jobs_with_usage(sweep.id))
+        out.print(said or "no job has reported what it used yet (a job reports it when it ends)", markup=False)
+        _print_job_table(engine, sweep, EFFICIENCY_COLUMNS)
+    else:
+        _print_jobs(engine, sweep)
     return 0
 
 
@@ -146,16 +159,18 @@ def _print_jobs(engine: Engine, sweep) -> None:
 
     def cells(line) -> list[str]:
         # (written for speed: a 100,000-job sweep makes this the whole cost of the listing)
-        index, label, state, attempt, executor_id, node, started, ended, code, reason, results = line
+        (index, label, state, attempt, executor_id, node, started, ended, code, reason, results,
+         cause, detail) = line
         if results and results != "{}":
             results = " ".join(f"{safe(k)}={safe(v)}" for k, v in json.loads(results).items())
             if reason:
                 hidden.append(f"{prefix}{index}: {safe(reason)}\n")
         elif index in live:
             results = live[index]
-        else:
-            results = safe(reason) if reason else ""
+        else:   # the reason, unless the cause column says it already
+            results = safe(reason) if reason and cause in (None, "completed") else ""
         return [prefix + str(index), label if label.isprintable() else safe(label), STATE_TEXT[state],
+                safe(cause_text(cause, code, detail)) if cause else "-",
                 str(attempt), safe(executor_id) if executor_id else "-", safe(node) if node else "-",
                 "-" if started is None else duration((ended if ended is not None else now) - started),
                 "-" if code is None else str(code), results]
@@ -215,17 +230,63 @@ def _live_results(engine: Engine, sweep_id: int, lines: list) -> dict[int, str]:
     return {index: " ".join(parts) + " (so far)" for index, parts in found.items()}
 
 
-def _jobs_for(engine: Engine, ref: str):
-    if "/" in ref:
-        return [engine.resolve_job(ref)]
-    return engine.jobs(engine.resolve_sweep(ref).id)
+def _print_job_table(engine: Engine, sweep, keys: tuple[str, ...]) -> None:
+    """Every job of the sweep under any of the job table's columns (`status --efficiency`), a page of full
+    jobs at a time: slower than _print_jobs's light rows, for the columns that need a job's usage."""
+    columns = [job_column(key) for key in keys]
+    now = time.time()
+
+    def cells(job) -> list[str]:
+        return [safe(c.text(job, now)) if c.key == "cause" else c.text(job, now) for c in columns]
+
+    pages = engine.jobs_in_pages(sweep.id, 5000)
+    first = next(pages, [])
+    rows = [cells(job) for job in first]
+    titles = [c.title for c in columns]
+    widths = [max([len(t)] + [len(r[i]) for r in rows]) for i, t in enumerate(titles)]
+    position = {c.key: n for n, c in enumerate(columns)}
+    widths[position["ref"]] = max(widths[position["ref"]], len(f"{sweep.id}/{max(sweep.total - 1, 0)}"))
+    widths[position["label"]] = max(widths[position["label"]], engine.widest_label(sweep.id))
+    widths[position["state"]] = max(widths[position["state"]], max(map(len, STATE_TEXT.values())))
+    state_at = position["state"]
+    colour = sys.stdout.isatty()
+
+    def line(row: list[str], state=None) -> str:
+        padded = [(cell.rjust(w) if c.right else cell.ljust(w)) for cell, w, c in zip(row, widths, columns)]
+        if colour and state is not None:
+            padded[state_at] = f"\x1b[{ANSI[STATE_STYLE[state]]}m{padded[state_at]}\x1b[0m"
+        return "  ".join(padded).rstrip() + "\n"
+
+    out.file.flush()
+    write = sys.stdout.write
+    header = line(titles)
+    write(f"\x1b[1m{header[:-1]}\x1b[0m\n" if colour else header)
+    write("".join(line(r, job.state) for r, job in zip(rows, first)))
+    for page in pages:
+        write("".join(line(cells(job), job.state) for job in page))
+    sys.stdout.flush()
+
+
+def _jobs_for(engine: Engine, args: Namespace):
+    """The jobs a verb names: one (SWEEP/INDEX) or a sweep's, narrowed by --state and --where."""
+    chosen = job_filter(getattr(args, "state", None), getattr(args, "where", ()))
+    if "/" in args.ref:
+        return [job for job in [engine.resolve_job(args.ref)] if chosen(job)]
+    return [job for job in engine.jobs(engine.resolve_sweep(args.ref).id) if chosen(job)]
+
+
+def _filtered(args: Namespace) -> str:
+    said = [f"--state {args.state}"] if args.state else []
+    return " ".join(said + [f"--where {w}" for w in args.where])
 
 
 def cancel(engine: Engine, args: Namespace) -> int:
     """One line per job saying what became of it (read back after the cancel, not assumed)."""
-    after = engine.cancel(_jobs_for(engine, args.ref))
+    named = _jobs_for(engine, args)
+    after = engine.cancel(named)
     if not after:
-        out.print("nothing to cancel: every job named is already finished")
+        out.print(f"nothing to cancel: no job matches {_filtered(args)}" if not named and _filtered(args)
+                  else "nothing to cancel: every job named is already finished", markup=False)
     for job in after:
         name = f"{job.ref} {safe(job.label)}"
         if job.state == JobState.CANCELLED:
@@ -241,15 +302,27 @@ def cancel(engine: Engine, args: Namespace) -> int:
 
 
 def resubmit(engine: Engine, args: Namespace) -> int:
-    jobs = _jobs_for(engine, args.ref)
+    jobs = _jobs_for(engine, args)
     if args.failed:
         jobs = [j for j in jobs if j.state in RETRYABLE_STATES]
-    done = engine.resubmit(jobs)
+    done = engine.resubmit(jobs, args.resubmit_sets, args.why)
     if not done:
-        out.print("nothing to resubmit: the jobs named are still pending or running")
+        out.print(f"nothing to resubmit: no job matches {_filtered(args)}" if not jobs and _filtered(args)
+                  else "nothing to resubmit: the jobs named are still pending or running", markup=False)
     for job in done:
-        out.print(f"resubmitted {job.ref} {job.label} (attempt {job.attempt.number + 1})")
+        latest = engine.attempts(job)[-1]
+        changed = (latest.changes or {}).get("set") or {}
+        was = (latest.changes or {}).get("was") or {}
+        with_text = ", ".join(f"{k}={_plain(v)}" + (f" (was {_plain(was[k])})" if k in was else "")
+                              for k, v in changed.items())
+        out.print(f"resubmitted {job.ref} {safe(job.label)} as attempt {latest.number}" +
+                  (f" with {with_text}" if with_text else ""), markup=False)
     return 0
+
+
+def _plain(value) -> str:
+    """3.0 as 3: a setting as the user wrote it."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def logs(engine: Engine, args: Namespace) -> int:
@@ -267,9 +340,13 @@ def logs(engine: Engine, args: Namespace) -> int:
                                  + (f"0 to {count - 1}" if count > 1 else "only task 0"))
     stdout, stderr = engine.log_paths(attempt, task)
     path = stderr if args.err else stdout
-    if path is None:
-        if not args.follow:
-            raise SnaptuiError(f"job {job.ref} has not started yet: no log")
+    if path is not None and not path.exists() and attempt.state.is_final:
+        path = None   # submitted, never started (cancelled while pending, refused by the scheduler)
+    if path is None and (attempt.state.is_final or not args.follow):
+        which = f"attempt {attempt.number} of job {job.ref}" if args.attempt is not None else f"job {job.ref}"
+        if attempt.state.is_final:
+            raise SnaptuiError(f"{which} never started ({attempt.cause_text or attempt.state.value}): it has no log")
+        raise SnaptuiError(f"{which} has not started yet: no log (snaptui logs {job.ref} -f waits for it)")
     tailer = engine.tail(path) if path is not None else None
     sink = sys.stdout.buffer
 
@@ -299,24 +376,28 @@ def results(engine: Engine, args: Namespace) -> int:
     jobs = engine.jobs(sweep.id)
     params = list(dict.fromkeys(k for j in jobs for k in j.params))
     names = list(dict.fromkeys(k for j in jobs for k in j.attempt.results))
-    rows = [{"job": j.ref, **j.params, "state": j.state.value, **j.attempt.results} for j in jobs]
+    rows = [{"job": j.ref, **j.params, "state": j.state.value, "cause": j.attempt.cause_text, **j.attempt.results}
+            for j in jobs]
     if args.json:
         print(json.dumps(rows, indent=2))
     elif args.csv:
         # a file gets the values as they are; a terminal gets their control characters escaped
         tty = sys.stdout.isatty()
         writer = csv.writer(sys.stdout)
-        columns = ["job", *params, "state", *names]
+        columns = ["job", *params, "state", "cause", *names]
         writer.writerow([safe(c) if tty else c for c in columns])
         writer.writerows([safe(row.get(c, "")) if tty else row.get(c, "") for c in columns] for row in rows)
     else:
         table = Table(box=None, pad_edge=False)
-        for column in ["job", *params, "state", *names]:
+        with_cause = any(j.attempt.cause not in (None, "completed") for j in jobs)
+        for column in ["job", *params, "state", *(["cause"] if with_cause else []), *names]:
             table.add_column(safe(column), justify="right" if column in names else "left")
         best = {name: _best_value(jobs, name) for name in names}
         for job, row in zip(jobs, rows):
             cells: list = [row["job"], *(safe(row.get(p, "")) for p in params),
-                           Text(row["state"], STATE_STYLE.get(row["state"], ""))]
+                           Text(row["state"], STATE_STYLE.get(row["state"], "")),
+                           *([safe(job.attempt.cause_label) if job.attempt.cause != "completed" else ""]
+                             if with_cause else [])]
             for name in names:
                 value = job.attempt.results.get(name)
                 if value is None:
@@ -352,9 +433,11 @@ def show(engine: Engine, args: Namespace) -> int:
     if manifest is None:
         sweep = engine.sweep(job.sweep_id)
         manifest = {"sweep_id": sweep.id, "sweep_name": sweep.name, "job_index": job.index, "label": job.label,
-                    "attempt": job.attempt.number, "state": job.state.value, "argv": job.argv,
+                    "attempt": job.attempt.number, "state": job.state.value, "exit_code": job.attempt.exit_code,
+                    "cause": job.attempt.cause_text or None, "argv": job.argv,
                     "params": job.params, "snapshot": sweep.snapshot, "config": sweep.config,
-                    "note": "the job has not started yet; this is what it will run"}
+                    "note": "the job never started" if job.state.is_final
+                    else "the job has not started yet; this is what it will run"}
     print(json.dumps(manifest, indent=2, sort_keys=True))
     return 0
 

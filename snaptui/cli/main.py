@@ -17,6 +17,16 @@ def _launch_options(parser: argparse.ArgumentParser) -> None:
                         help="override a profile key (e.g. timeout_min=5) or a section key (snapshot.enabled=false)")
     parser.add_argument("--no-snapshot", action="store_true", help="run in the repository itself, without a snapshot")
     parser.add_argument("--yes", action="store_true", help="launch even above limits.max_jobs")
+    parser.add_argument("--canary", nargs="?", const=60.0, type=float, metavar="SECONDS",
+                        help="submit the first job alone, the others once it has run SECONDS (default 60) or "
+                             "completed; nothing else if it fails first (profile key canary_s)")
+
+
+def _job_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", metavar="S1,S2", help="only jobs in these states or with these causes "
+                        "(e.g. TIMEOUT,OUT_OF_MEMORY or 'exit 1')")
+    parser.add_argument("--where", action="append", default=[], metavar="NAME=VALUE",
+                        help="only jobs with this parameter value (repeat: all must hold)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,11 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     status = verbs.add_parser("status", help="sweeps, or the jobs of one sweep")
     status.add_argument("sweep", nargs="?")
+    status.add_argument("--efficiency", action="store_true",
+                        help="what each job used of what it asked for: time, memory, CPU, GPU, and advice")
     cancel = verbs.add_parser("cancel", help="cancel a job (SWEEP/INDEX) or a whole sweep")
     cancel.add_argument("ref")
-    resubmit = verbs.add_parser("resubmit", help="new attempt of a job, or of a sweep's finished jobs")
+    _job_filters(cancel)
+    resubmit = verbs.add_parser("resubmit", help="new attempt of a job, or of a sweep's finished jobs, on the same "
+                                "snapshot; --set changes its resources")
     resubmit.add_argument("ref")
     resubmit.add_argument("--failed", action="store_true", help="only failed, cancelled and timed-out jobs")
+    _job_filters(resubmit)
+    resubmit.add_argument("--set", dest="resubmit_sets", action="append", default=[], metavar="KEY=VALUE",
+                          help="run the new attempts with this profile key changed (e.g. timeout_min=120, mem_gb=32)")
+    resubmit.add_argument("--why", help="a note kept with the new attempts (what the change is for)")
     logs = verbs.add_parser("logs", help="print a job's log")
     logs.add_argument("ref")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing until the job ends")
@@ -108,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(commands, args.verb)(engine, args)
     except ConfigError as exc:
         err.print(f"[bold red]error[/] in your input; nothing was launched or changed:\n{escape(exc.render())}",
-                  markup=True)
+                  markup=True, soft_wrap=True)   # a line per problem, however narrow the terminal
         return exc.exit_code
     except SnaptuiError as exc:
         # one logical line, however narrow the terminal (a wrapped message reads as several)
@@ -134,14 +152,24 @@ def main(argv: list[str] | None = None) -> int:
 def _refuse_unused_launch_options(args: argparse.Namespace, launching: bool) -> None:
     """`snaptui --set timeout_min=3 resubmit 4/1` would resubmit with the old limit: a launch option
     given to a verb that takes none is bad input, not something to ignore."""
+    if args.batch is None and args.verb not in ("snapshots", "launch") and (args.no_wait or args.dry_run):
+        option = "--no-wait" if args.no_wait else "--dry-run"
+        raise ConfigError.single(None, option, "goes with --batch SWEEP_TOML only", hint="e.g. snaptui --batch "
+                                 f"sweep.toml {option}" + ("; snaptui snapshots gc --dry-run" if args.dry_run else ""))
     if launching or args.verb == "config":
         return
+    if args.verb == "resubmit":   # `snaptui --set timeout_min=3 resubmit 4/1`: the new attempts' resources
+        args.resubmit_sets = [*args.sets, *args.resubmit_sets]
+        args.sets = []
     given = [option for option, used in (("--set", args.sets), ("--profile", args.profile),
-                                         ("--no-snapshot", args.no_snapshot), ("--yes", args.yes)) if used]
+                                         ("--no-snapshot", args.no_snapshot), ("--yes", args.yes),
+                                         ("--canary", args.canary is not None)) if used]
     if given:
-        raise ConfigError.single(None, given[0], f"`snaptui {args.verb}` takes no {given[0]} (only --batch, "
-                                 "launch and config do)",
-                                 hint="e.g. snaptui launch sweep.toml --set timeout_min=5")
+        takers = "only resubmit, --batch, launch and config do" if given[0] == "--set" else \
+            "only --batch, launch and config do"
+        raise ConfigError.single(None, given[0], f"`snaptui {args.verb}` takes no {given[0]} ({takers})",
+                                 hint="e.g. snaptui launch sweep.toml --set timeout_min=5" if args.verb != "resubmit"
+                                 else "a resubmission keeps its sweep's profile; --set changes its resources")
 
 
 def _disk_full(exc: BaseException) -> bool:

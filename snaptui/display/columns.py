@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from snaptui.engine.states import STATE_ORDER
-from snaptui.engine.views import competes
+from snaptui.engine.views import competes, efficiency
 from snaptui.format import duration, format_result, safe
 from .text import elapsed
 
@@ -131,4 +131,48 @@ register_column(JobColumn("elapsed", "elapsed", lambda job, now: duration(_elaps
                           lambda job, now: _elapsed(job, now) or -1.0, right=True))
 register_column(JobColumn("exit", "exit", lambda job, _now: "-" if _exit(job) is None else str(_exit(job)),
                           lambda job, _now: _exit(job) if _exit(job) is not None else -10**9, right=True))
+register_column(JobColumn("cause", "cause", lambda job, _now: job.attempt.cause_text or "-",
+                          lambda job, _now: (job.attempt.cause_label or "~", job.attempt.cause_text), max_width=40))
+
+
+def _used(job: Any):
+    return efficiency(job.attempt)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
+def _time_used(job: Any, _now: float) -> str:
+    found = _used(job)
+    if found is None or found.elapsed_s is None:
+        return "-"
+    text = duration(found.elapsed_s)
+    return f"{text}/{duration(found.limit_s)} {_pct(found.time_pct)}" if found.limit_s else text
+
+
+def _mem_used(job: Any, _now: float) -> str:
+    found = _used(job)
+    if found is None or found.peak_mb is None:
+        return "-"
+    peak = f"{found.peak_mb / 1024:.1f}G" if found.peak_mb >= 1000 else f"{found.peak_mb:.0f}M"
+    return f"{peak}/{found.mem_req_mb / 1024:g}G {_pct(found.mem_pct)}" if found.mem_req_mb else peak
+
+
+def _sort_by(value):
+    def sort(job: Any, _now: float) -> float:
+        found = _used(job)
+        got = value(found) if found is not None else None
+        return -1.0 if got is None else got
+    return sort
+
+
+register_column(JobColumn("time_used", "time/limit", _time_used, _sort_by(lambda e: e.time_pct or e.elapsed_s),
+                          right=True, max_width=20))
+register_column(JobColumn("mem_used", "mem peak/asked", _mem_used, _sort_by(lambda e: e.mem_pct or e.peak_mb),
+                          right=True, max_width=20))
+register_column(JobColumn("cpu_eff", "CPU eff", lambda job, _now: _pct(e.cpu_pct) if (e := _used(job)) else "-",
+                          _sort_by(lambda e: e.cpu_pct), right=True, max_width=8))
+register_column(JobColumn("gpu_util", "GPU busy", lambda job, _now: _pct(e.gpu_pct) if (e := _used(job)) else "-",
+                          _sort_by(lambda e: e.gpu_pct), right=True, max_width=8))
 register_family("r:", result_column)

@@ -186,6 +186,10 @@ class Agent:
             by_executor.setdefault(executor_name, []).append(attempt)
         for _, executor_name in self.store.queued_sweeps():
             by_executor.setdefault(executor_name, [])
+        canaries = self.store.canary_sweeps()   # held jobs wait for their canary's verdict (executors/canary.py)
+        if canaries:
+            from .executors.canary import watch_canaries
+            self._guarded("watching canaries failed", watch_canaries, self.store, self._executor, canaries)
         for name, started in by_executor.items():
             executor = self._executor(name)
             submitted = [a for a in started if a.executor_id is not None]
@@ -195,7 +199,7 @@ class Agent:
                 self._guarded(f"polling {name} failed", executor.poll, submitted)
                 self.next_poll[name] = now + executor.poll_interval()
             self._guarded(f"starting queued {name} jobs failed", executor.dispatch_queued)
-        return bool(by_executor)
+        return bool(by_executor or canaries)
 
     def _guarded(self, what: str, step, *args) -> None:
         """One step of a tick: its failure is logged (_log_failure) and the agent goes on with the next."""

@@ -14,15 +14,15 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterator, Mapping, Sequence
 
 from . import agent, faults
 from .config.settings import ProjectConfig
 from .errors import ConfigError, SnaptuiError
 from .executors import executor_for
-from .models import Attempt, Event, Job, JobLine, SettingRow, Sweep
+from .models import Attempt, Event, Job, JobLine, Setting, SettingRow, Sweep
 from .procs import identity, private_umask
-from .states import RETRYABLE_STATES, JobState
+from .states import RETRYABLE_STATES, Cause, JobState
 from .store.store import Store
 from .jobside.jobenv import job_environment
 from .sweep.plan import MoreJobs
@@ -185,10 +185,12 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         # any later step, the next snaptui finds the launch and can finish or undo it (verbs/recovery.py).
         uid = secrets.token_hex(3)
         spec_dict = spec.to_dict()
+        canary = {"job": plan.job(0).index, "after_s": config.profile.canary_s} \
+            if config.profile.canary_s > 0 and plan.job_count > 1 else None
         sweep_id = self.store.create_sweep(
             name=spec.name, executor=config.executor, profile=config.profile_name,
             sweep_file=str(spec.path) if spec.path else None, spec=spec_dict, config=config.to_dict(),
-            snapshot=None, workdir=str(self.repo_root), env={}, uid=uid, launcher=identity(os.getpid()),
+            snapshot=None, workdir=str(self.repo_root), env={}, uid=uid, launcher=identity(os.getpid()), canary=canary,
             jobs=lambda sweep_id: [(j.index, j.label, j.params, job_argv(j.argv, sweep_id, spec_dict))
                                    for j in plan.jobs])
         snapshot = None
@@ -351,6 +353,26 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
             raise SnaptuiError(f"no sweep named {ref!r} in {self.repo_root}")
         return sweep
 
+    def cause_summary(self, sweep_id: int) -> str:
+        """'3 TIMEOUT, 2 OUT_OF_MEMORY, 1 exit 1': why the sweep's jobs that did not complete ended (views.
+        cause_summary for jobs a face holds; this one counts in the store)."""
+        from .states import cause_label
+        counts: dict[str, int] = {}
+        for (cause, code, detail), n in self.store.cause_counts(sweep_id).items():
+            label = cause_label(cause, code, detail)
+            counts[label] = counts.get(label, 0) + n
+        return ", ".join(f"{n} {label}" for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+    def jobs_with_usage(self, sweep_id: int) -> list[Job]:
+        """The sweep's jobs with what each used of what it asked for (Attempt.usage): the runner's measure,
+        and for ended jobs the scheduler's own account, read once (sacct on Slurm) and kept."""
+        sweep = self.sweep(sweep_id)
+        missing = [j.attempt for j in self.jobs(sweep_id)
+                   if j.state.is_final and j.attempt.executor_id and "sacct" not in (j.attempt.usage or {})]
+        if missing and sweep.executor != "local":
+            executor_for(sweep.executor, self.store, self.repo_root).read_usage(missing)
+        return self.jobs(sweep_id)
+
     def resolve_job(self, ref: str) -> Job:
         """A job as SWEEP/INDEX (e.g. 12/3); the sweep may be named."""
         sweep_ref, sep, index = ref.rpartition("/")
@@ -384,9 +406,13 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     def agent_problem(self) -> str | None:
         """Why the states shown may be stale although jobs are active: the agent is stopped or stuck
-        (its heartbeat is old). Cheap (two stats and an indexed query): the TUI asks every few seconds."""
+        (its heartbeat is old), or it was not running at all (then one is started). Cheap (two stats and an indexed query): the TUI asks every few seconds."""
         if not self.store.active_executors():
             return None
+        if not agent.agent_running(self.repo_root):   # killed, or its machine rebooted: started again here
+            agent.ensure_agent(self.repo_root)
+            return ("the snaptui agent that follows the jobs had stopped (killed?), so states were not being "
+                    "updated; a new one was started")
         return agent.stale_agent(self.repo_root)
 
     # -- watching --------------------------------------------------------------------
@@ -424,14 +450,34 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
     def cancel_sweep(self, sweep_id: int) -> list[Job]:
         return self.cancel(self.jobs(sweep_id))
 
-    def resubmit(self, jobs: list[Job]) -> list[Job]:
-        """A new attempt of each job that is final, on the sweep's original snapshot and parameters."""
+    def resubmit(self, jobs: list[Job], sets: Sequence[str | Setting] = (), why: str | None = None) -> list[Job]:
+        """A new attempt of each job that is final, on the sweep's original snapshot and parameters; with
+        `sets` (``timeout_min=120``), with those resources changed, recorded on the attempt and in its
+        manifest with the value it replaces and `why`. A change the sweep's profile does not take, or that
+        the scheduler cannot run, is refused (ConfigError) before any attempt is made."""
+        from .config.executors import executor_class
+        from .config.settings import attempt_config, resubmit_changes
         from .snapshot.housekeeping import ensure_worktree
 
         done = [j for j in jobs if j.state.is_final]
         by_sweep: dict[int, list[Job]] = {}
         for job in done:
             by_sweep.setdefault(job.sweep_id, []).append(job)
+        changed: dict[int, dict] = {}   # attempt changes by job ref
+        for sweep_id, sweep_jobs in by_sweep.items():
+            sweep = self.store.sweep(sweep_id)
+            values = resubmit_changes(sweep.config, sets) if sets else {}
+            if not values:
+                continue
+            for job in sweep_jobs:
+                before = attempt_config(sweep.config, job.attempt.changes)
+                changes = {"set": {**(job.attempt.changes or {}).get("set", {}), **values},
+                           "was": {k: getattr(before.profile, k, None) for k in values},
+                           "after": job.attempt.cause_label or job.state.value, **({"why": why} if why else {})}
+                config = attempt_config(sweep.config, changes)
+                executor_class(config.executor).check_request(dataclasses.replace(
+                    config, sources={k: "--set" for k in values}))
+                changed[job.attempt.id] = changes
         for sweep_id, sweep_jobs in by_sweep.items():
             sweep = self.store.sweep(sweep_id)
             with self._snapshot_guard(sweep):  # a gc must not take the worktree back before the attempts exist
@@ -457,10 +503,22 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         except SnaptuiError as exc:
             for attempt_id in attempt_ids:
                 self.store.update_attempt(attempt_id, JobState.FAILED, ended_at=time.time(),
-                                          reason=f"could not submit: {exc}")
+                                          reason=f"could not submit: {exc}", cause=Cause.NOT_STARTED.value,
+                                          detail=f"could not submit: {exc}")
             raise
 
-    def resubmit_failed(self, sweep_id: int) -> list[Job]:
-        return self.resubmit([j for j in self.jobs(sweep_id) if j.state in RETRYABLE_STATES])
+    def resubmit_failed(self, sweep_id: int, sets: Sequence[str | Setting] = (), why: str | None = None) -> list[Job]:
+        return self.resubmit([j for j in self.jobs(sweep_id) if j.state in RETRYABLE_STATES], sets, why)
+
+    def resubmit_suggestions(self, jobs: list[Job]) -> dict[str, object]:
+        """Resources to resubmit these jobs with, from why they ended: twice the time for a TIMEOUT, the
+        memory peak measured plus 25% for OUT_OF_MEMORY (twice the request when none was measured)."""
+        from .verbs.suggest import suggestions
+        return suggestions(self.store, jobs)
+
+
+def _kept_changes(changes: dict | None) -> dict | None:
+    """A plain resubmission keeps what an earlier one changed (the job's resources as they were last)."""
+    return {"set": changes["set"]} if changes and changes.get("set") else None
 
 

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .states import JobState
+from .states import JobState, cause_label, cause_text
 
 
 def format_value(value: Any) -> str:
@@ -55,6 +55,22 @@ class Attempt:
     cancel_requested: bool = False
     proc: dict[str, Any] = field(default_factory=dict)
     claimed: bool = False      # taken by a submitter; with no executor_id yet, mid-submission
+    cause: str | None = None   # why it ended (states.Cause), once final
+    detail: str | None = None  # what explains the cause: the log's last error line, who cancelled it
+    usage: dict[str, Any] = field(default_factory=dict)    # what it used of what it asked for (efficiency)
+    changes: dict[str, Any] = field(default_factory=dict)  # resubmitted with: {"set": {key: value}, "why": ...}
+    expected_start: float | None = None   # a pending job's start as the scheduler expects it
+    held: bool = False         # recorded but not handed over yet (the rest of a sweep behind its canary)
+
+    @property
+    def cause_label(self) -> str:
+        """'exit 1', 'TIMEOUT', 'cancelled by scancel', ... ('' while it runs)."""
+        return cause_label(self.cause, self.exit_code, self.detail)
+
+    @property
+    def cause_text(self) -> str:
+        """The label with its explanation: 'exit 1: ValueError: bad lr'."""
+        return cause_text(self.cause, self.exit_code, self.detail)
 
     @property
     def elapsed(self) -> float | None:
@@ -99,6 +115,7 @@ class Sweep:
     ended_at: float | None = None
     uid: str | None = None                 # tags the snapshot branch and the Slurm jobs of this launch
     launcher: dict[str, Any] | None = None  # pid and start time of the process that launched it
+    canary: dict[str, Any] | None = None    # {"job", "after_s", "state": waiting | passed | failed, "why"}
 
     @property
     def total(self) -> int:
@@ -123,6 +140,8 @@ class JobLine(NamedTuple):
     exit_code: int | None
     reason: str | None
     results_json: str | None
+    cause: str | None       # a states.Cause's value, once it ended
+    detail: str | None      # what explains the cause (the log's last error line, who cancelled it)
 
 
 @dataclass(frozen=True)

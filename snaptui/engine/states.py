@@ -33,6 +33,50 @@ STATE_ORDER = [JobState.RUNNING, JobState.PENDING, JobState.UNKNOWN, JobState.CO
                JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED]
 
 
+class Cause(str, Enum):
+    """Why a finished attempt ended, in one word a person understands; the state says how it ended
+    (OUT_OF_MEMORY, PREEMPTED and NODE_FAIL end FAILED), the cause says why."""
+    COMPLETED = "completed"
+    EXIT = "exit"                     # the command exited non-zero, or a signal killed it
+    TIMEOUT = "TIMEOUT"
+    OUT_OF_MEMORY = "OUT_OF_MEMORY"
+    PREEMPTED = "PREEMPTED"
+    NODE_FAIL = "NODE_FAIL"
+    CANCELLED = "cancelled"           # by whom: the attempt's detail (snaptui, scancel, admin)
+    LOST = "lost"                     # gone without a word from the job or the scheduler
+    NOT_STARTED = "not started"       # its submission or start was refused (the detail says why)
+    REQUEUED = "requeued"             # Slurm requeued it: the job goes on in a new attempt
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CANCELLERS = ("snaptui", "scancel", "admin")
+
+
+def cause_label(cause: Cause | str | None, exit_code: int | None = None, detail: str | None = None) -> str:
+    """The short name a cause is counted under: 'exit 1', 'signal 9', 'TIMEOUT', 'cancelled by scancel'
+    ("3 TIMEOUT, 2 OUT_OF_MEMORY, 1 exit 1"); '' for none yet."""
+    if not cause:
+        return ""
+    cause = Cause(cause)
+    if cause == Cause.EXIT:
+        if exit_code is None:
+            return "exit ?"
+        return f"signal {-exit_code}" if exit_code < 0 else f"exit {exit_code}"
+    if cause == Cause.CANCELLED and detail in CANCELLERS:
+        return f"cancelled by {detail}"
+    return cause.value
+
+
+def cause_text(cause: Cause | str | None, exit_code: int | None = None, detail: str | None = None) -> str:
+    """The label with what explains it: 'exit 1: ValueError: lr must be positive', 'lost: the node ...'."""
+    label = cause_label(cause, exit_code, detail)
+    if label and detail and detail not in CANCELLERS:
+        return f"{label}: {detail}"
+    return label
+
+
 def done_count(counts: Mapping[JobState, int]) -> int:
     """How many of a sweep's jobs have ended, in any final state."""
     return sum(n for state, n in counts.items() if state.is_final)

@@ -145,6 +145,9 @@ class Profile(Table, frozen=True, kw_only=True):
                                               env="SNAPTUI_MAX_PARALLEL_JOBS", ge=1)] | None = None
     env: Annotated[dict[str, str], setting("environment variables set for the jobs")] = {}
     snapshot: Annotated[bool, setting("false: this profile's launches run without a snapshot")] = True
+    canary_s: Annotated[float, setting("submit one job first and the others once it has run this long or "
+                                       "completed; if it fails first, nothing else is submitted (0: no canary; "
+                                       "--canary)", unit="s", ge=0)] = 0
 
     def parallelism(self) -> int | None:
         """How many jobs of a sweep may run at once (None: no limit known): what the ETA assumes and

@@ -298,3 +298,36 @@ def _split_set(item: str | Setting) -> tuple[str, Any, str]:
 def replace_profile(config: EffectiveConfig, **changes: Any) -> EffectiveConfig:
     """The config with some profile values settled at launch (an allocation's id and size...)."""
     return dataclasses.replace(config, profile=msgspec.structs.replace(config.profile, **changes))
+
+
+# Keys a resubmission may not change: they are the sweep's, not a job's (where and on what it runs).
+FIXED_ON_RESUBMIT = ("executor", "allocation", "snapshot", "poll_interval_s", "job_name", "max_parallel_jobs",
+                     "jobs_per_task", "max_array_size")
+
+
+def resubmit_changes(recorded: Mapping[str, Any] | None, sets: Sequence[str | Setting]) -> dict[str, Any]:
+    """`--set key=value` for a resubmission, checked against the profile the sweep ran with: only resources
+    of its jobs (time, memory, CPUs, GPUs, partition, ...) change; the code, the executor and the sweep's
+    own settings do not. A ConfigError names the key."""
+    kind = type(stored_config(recorded).profile)
+    settings = user_settings(kind)
+    changes: dict[str, Any] = {}
+    for item in sets:
+        key, value, origin = _split_set(item)
+        key = kind.ALIASES.get(key, key)
+        if "." in key or key in FIXED_ON_RESUBMIT:
+            raise ConfigError.single(origin, key, "is the sweep's, not a job's: a resubmission runs on the sweep's "
+                                     "snapshot and executor", hint="launch the sweep again to change it")
+        _check(kind, key, value, origin)
+        changes[key] = msgspec.convert(value, settings[key].annotation, strict=False)
+    return changes
+
+
+def attempt_config(recorded: Mapping[str, Any] | None, changes: Mapping[str, Any] | None) -> EffectiveConfig:
+    """The config an attempt runs with: the sweep's, with what its resubmission changed (``Attempt.changes``)."""
+    config = stored_config(recorded)
+    values = (changes or {}).get("set") or {}
+    if not values:
+        return config
+    merged = {**msgspec.to_builtins(config.profile), **values}
+    return dataclasses.replace(config, profile=msgspec.convert(merged, type(config.profile), strict=False))

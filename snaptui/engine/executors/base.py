@@ -30,7 +30,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Mapping
 
-from snaptui.engine.config.settings import EffectiveConfig, stored_config
+from snaptui.engine.config.settings import EffectiveConfig, attempt_config
 from ..models import Attempt, Job, Sweep
 from snaptui.engine.jobside.runner import RunSpec
 from snaptui.engine.store.store import Store
@@ -60,13 +60,19 @@ class Executor(ABC):
         recorded; a ConfigError names the profile key (default: nothing to settle)."""
         return config
 
+    @staticmethod
+    def check_request(config: EffectiveConfig) -> None:
+        """Refuse, with a ConfigError naming the setting, what this scheduler cannot run as asked (a partition
+        it does not have, more memory than a node holds); checked before the snapshot and by --dry-run, and
+        for a resubmission's changes (default: nothing to check)."""
+
     def hand_over(self, sweep: Sweep, attempt_ids: list[int] | None = None) -> bool:
         """Newly recorded attempts (None: every attempt of the sweep) are submitted here and now, unless
         the agent starts them as room frees (then they stay PENDING). True when submitted here."""
         if self.submits_from_agent:
             return False
-        attempts = self.store.active_attempts(sweep_id=sweep.id, launched_only=False) if attempt_ids is None \
-            else [self.store.attempt(i) for i in attempt_ids]
+        attempts = [a for a in self.store.active_attempts(sweep_id=sweep.id, launched_only=False) if not a.held] \
+            if attempt_ids is None else [self.store.attempt(i) for i in attempt_ids]
         self.submit(sweep, attempts)
         return True
 
@@ -93,6 +99,10 @@ class Executor(ABC):
 
     def poll_interval(self) -> float:
         return 1.0
+
+    def read_usage(self, attempts: list[Attempt]) -> None:  # noqa: B027 - optional: no account of its own
+        """Add the scheduler's account of what these ended attempts used to their usage (default: the
+        runner's own measure is all there is)."""
 
     def quick_poll(self, attempts: list[Attempt]) -> None:  # noqa: B027 - optional: nothing cheap to check
         """Cheap checks the agent makes on every tick, between scheduler polls (default: none)."""
@@ -129,7 +139,7 @@ class Executor(ABC):
     # -- shared helpers ----------------------------------------------------------
     def run_spec(self, sweep: Sweep, job: Job, attempt: Attempt, timeout_s: float | None) -> RunSpec:
         workdir = str(Path(sweep.workdir) / (sweep.spec.get("workdir") or "."))
-        config = stored_config(sweep.config)
+        config = self.config_of(sweep, attempt)
         return RunSpec(
             argv=job.argv, cwd=workdir, env=self.store.sweep_env(sweep.id),
             result_pattern=config.results.pattern, timeout_s=timeout_s, scheduler=self.name,
@@ -138,11 +148,20 @@ class Executor(ABC):
                 "sweep_id": sweep.id, "sweep_name": sweep.name, "job_index": job.index, "label": job.label,
                 "attempt": attempt.number, "params": job.params,
                 "overrides": {k: job.params[k] for k in _varying(sweep) if k in job.params},
-                "snapshot": sweep.snapshot, "config": sweep.config, "repo": str(self.repo_root),
+                "snapshot": sweep.snapshot, "repo": str(self.repo_root),
+                "config": {**sweep.config, "executor": config.to_dict()["executor"]} if attempt.changes
+                else sweep.config,
+                **({"resubmitted_with": attempt.changes} if attempt.changes else {}),
+                "asked": asked_resources(config.profile),
             },
             landing={"worktree": sweep.snapshot["worktree"], "repo": str(self.repo_root), "sweep": sweep.id}
             if sweep.snapshot else None,
         )
+
+    @staticmethod
+    def config_of(sweep: Sweep, attempt: Attempt) -> EffectiveConfig:
+        """The config this attempt runs with: the sweep's, with what its resubmission changed."""
+        return attempt_config(sweep.config, attempt.changes)
 
 
 def _varying(sweep: Sweep) -> list[str]:
@@ -150,3 +169,16 @@ def _varying(sweep: Sweep) -> list[str]:
     for group in sweep.spec.get("zip", []):
         keys += list(group)
     return keys
+
+
+def asked_resources(profile) -> dict:
+    """What a job asks for, beside what it uses (usage.py): its time limit, CPUs (a local job's slot is one),
+    memory and GPUs, in the units efficiency is reported in."""
+    tasks = profile.tasks_per_job()
+    asked = {"limit_s": profile.timeout_min * 60, "cpus": (getattr(profile, "cpus_per_task", None) or 1) * tasks}
+    if getattr(profile, "mem_gb", None):
+        asked["mem_req_mb"] = profile.mem_gb * 1024
+    gpus = getattr(profile, "gpus_per_node", None) or (getattr(profile, "gpus_per_task", None) or 0) * tasks
+    if gpus:
+        asked["gpus"] = gpus
+    return asked

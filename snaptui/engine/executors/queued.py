@@ -16,9 +16,8 @@ from pathlib import Path
 
 from .. import faults
 from ..models import Attempt, Job, Sweep
-from snaptui.engine.config.settings import stored_config
 from snaptui.engine.jobside.runner import RunSpec
-from ..states import JobState
+from ..states import Cause, JobState
 from .base import Executor
 
 log = logging.getLogger("snaptui.queued")
@@ -60,20 +59,20 @@ class QueueingExecutor(Executor):
     def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
         """Start these attempts now, each claimed first so that no two processes start one; `gpus`
         gives the devices each may use (by attempt id)."""
-        timeout_s = stored_config(sweep.config).profile.timeout_min * 60
         if attempts:
             self._check_code(sweep)
         for attempt in attempts:
             if not self.store.claim(attempt.id):
                 continue
             job = self.store.job(sweep.id, attempt.job_index)
-            spec = self.run_spec(sweep, job, attempt, timeout_s=timeout_s)
+            spec = self.run_spec(sweep, job, attempt, timeout_s=self.config_of(sweep, attempt).profile.timeout_min * 60)
             try:
                 executor_id, folder, proc = self.start(sweep, job, attempt, spec, (gpus or {}).get(attempt.id))
             except self.start_errors as exc:  # a failed start must show on the job, not kill the agent
                 log.exception("starting attempt %s (%s) failed", attempt.id, self.name)
                 self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(),
-                                          reason=f"{self.start_failed}: {exc}")
+                                          reason=f"{self.start_failed}: {exc}", cause=Cause.NOT_STARTED.value,
+                                          detail=f"{self.start_failed}: {exc}")
                 continue
             faults.point("agent:submitted")
             self.store.update_attempt(attempt.id, executor_id=executor_id, log_dir=str(folder),

@@ -12,7 +12,7 @@ import time
 
 from snaptui.engine.jobside.manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt
-from ..states import JobState
+from ..states import Cause, JobState
 from snaptui.engine.store.store import Store
 
 
@@ -57,17 +57,21 @@ class StatePolicy:
         for note in [report.get("result_problem"), landing_note(report.get("landing"))]:
             if note:
                 reason = f"{reason}; {note}" if reason else note
+        cause, detail, exit_code = manifest_cause(state, report)
         self.store.update_attempt(
-            attempt.id, state, exit_code=report.get("exit_code"), ended_at=report.get("ended_at"),
+            attempt.id, state, exit_code=exit_code, ended_at=report.get("ended_at"),
             started_at=report.get("started_at") or attempt.started_at, node=report.get("host") or attempt.node,
-            results=report.get("results") or {}, reason=reason)
+            results=report.get("results") or {}, reason=reason, cause=cause, detail=detail,
+            **({"usage": report["usage"]} if report.get("usage") else {}))
 
     def vanished(self, attempt: Attempt, what: str) -> None:
         """The job is gone and never reported an end: cancelled if asked, else failed, with why."""
         if attempt.cancel_requested:
-            self.store.update_attempt(attempt.id, JobState.CANCELLED, ended_at=time.time(), reason="cancelled")
+            self.store.update_attempt(attempt.id, JobState.CANCELLED, ended_at=time.time(), reason="cancelled",
+                                      cause=Cause.CANCELLED.value, detail="snaptui")
         else:
-            self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(), reason=what)
+            self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(), reason=what,
+                                      cause=Cause.LOST.value, detail=what)
 
     def gone(self, attempt_id: int, what: str, last_word: dict | None = None) -> None:
         """The job's processes are gone: its last manifest decides, else what its runner said when it
@@ -93,3 +97,17 @@ def landing_note(landing: dict | None) -> str | None:
         parts.append(f"what the job wrote is still in the snapshot's worktree ({landing['problem']}); "
                      f"`snaptui snapshots gc` puts it in the repository")
     return "; ".join(parts) or None
+
+
+def manifest_cause(state: JobState, manifest: dict) -> tuple[str, str | None, int | None]:
+    """(cause, detail, exit code) of an attempt that ended as its manifest says: a cancelled or timed-out
+    job has no exit code of its own (the signal that stopped it is not the command's verdict)."""
+    if state == JobState.COMPLETED:
+        return Cause.COMPLETED.value, None, manifest.get("exit_code")
+    if state == JobState.CANCELLED:
+        return Cause.CANCELLED.value, "snaptui", None
+    if state == JobState.TIMEOUT:
+        return Cause.TIMEOUT.value, None, None
+    reason = manifest.get("reason") or ""
+    detail = manifest.get("error_line") or (reason if reason.startswith("cannot start") else None)
+    return Cause.EXIT.value, detail, manifest.get("exit_code")

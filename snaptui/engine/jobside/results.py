@@ -69,3 +69,26 @@ def read_result_file(path: Path) -> tuple[dict[str, Any], str | None]:
         return {}, f"{path.name} must hold a JSON object"
     flat = {k: v for k, v in data.items() if isinstance(v, (int, float, str, bool)) or v is None}
     return flat, None if len(flat) == len(data) else f"{path.name}: nested values were ignored"
+
+
+ERROR_TAIL_BYTES = 16 * 1024
+MAX_ERROR_LINE = 300
+_NOT_THE_ERROR = ("snaptui:", "submitit ", "srun: ", "slurmstepd: ")
+
+
+def last_error_line(path: Path) -> str | None:
+    """The last line of a failed job's stderr that says what went wrong (a traceback's last line,
+    'Error: ...'), skipping snaptui's, submitit's and Slurm's own lines; None when there is none."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - ERROR_TAIL_BYTES))
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    for raw in reversed(tail.splitlines()):
+        line = raw.rsplit("\r", 1)[-1].strip()   # a progress bar's last redraw
+        if line and not line.startswith(_NOT_THE_ERROR):
+            return line[:MAX_ERROR_LINE]
+    return None

@@ -8,6 +8,7 @@ non-zero exit makes the job exit non-zero too, so Slurm records it as failed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import select
 import signal
@@ -23,11 +24,13 @@ from .jobenv import command_environment, job_variables, task_scheduler_vars
 from snaptui.engine.landing.land import land
 from .joblogs import log_files, order_file
 from .logpump import LogPump
+from .requeue import restart_count, set_aside
 from .manifest import RESULT_NAME
 from snaptui.engine.procs import start_time
-from .results import read_result_file, scan_log
+from .results import last_error_line, read_result_file, scan_log
 from .subreaper import become_subreaper, children, end_adopted
 from .taskreport import Reporter
+from .usage import UsageSampler
 
 KILL_GRACE_S = 10.0
 PUMP_DRAIN_S = 5.0   # after the command's group is gone: what a process that escaped it still holds open
@@ -61,6 +64,11 @@ class CommandRunner:
         job_env = submitit.JobEnvironment()
         folder = Path(job_env.paths.folder)
         stdout_path = Path(str(job_env.paths.stdout).replace("%t", str(job_env.global_rank)))
+        restart = restart_count()
+        if restart:   # Slurm requeued the job: this run is the attempt after the one its manifest holds
+            set_aside(folder, [stdout_path, _stderr_of(stdout_path), order_file(stdout_path)], restart)
+            spec = dataclasses.replace(spec, manifest={**spec.manifest, "attempt": spec.manifest.get("attempt", 1)
+                                                       + restart, "restart": restart})
         state, code, reason, results = run_attempt(spec, folder, str(job_env.job_id), stdout_path,
                                                    task=(job_env.global_rank, job_env.num_tasks))
         if state != "COMPLETED":
@@ -139,6 +147,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         if spec.preload else {}
     report.update(command={"pid": child.pid, "pgid": child.pid, "ctime": start_time(child.pid),
                            "pump": pump.pid, **started})
+    sampler = UsageSampler(child.pid, env)
     received: list[int] = []
 
     def forward(signum, _frame):
@@ -149,12 +158,21 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         signal.signal(sig, forward)
     submitit_warning = _original_usr2()
 
+    out_of_requeues: list[str] = []
+
     def warn(signum, frame):
         # Slurm's "time is almost up" (submitit's --signal=USR2@N). Only when requeueing was
         # asked for does submitit's handler requeue and exit; otherwise the job runs on.
         if spec.requeue_on_timeout and callable(submitit_warning):
             _stop_group(child)
-            submitit_warning(signum, frame)
+            # what this attempt was, before submitit requeues it (and exits) or gives up: the next run is
+            # another attempt, and this one timed out
+            report.update(state="TIMEOUT", exit_code=None, ended_at=time.time(), reason="time limit reached",
+                          requeued=True)
+            try:
+                submitit_warning(signum, frame)
+            except Exception as exc:  # noqa: BLE001 - submitit's "not requeued: timed-out too many times"
+                out_of_requeues.append(str(exc))   # this attempt timed out for good: reported as such below
 
     warn.snaptui = True
     signal.signal(signal.SIGUSR2, warn)
@@ -174,13 +192,17 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         end_adopted(spared)  # and those that left its group (setsid daemons): adopted by us, ended (subreaper.py)
     pump.join(PUMP_DRAIN_S)   # the pipes end once all that held them is gone
     landed = land_outputs(spec.landing, env.get("SNAPTUI_UMASK"), err)
+    usage = {**sampler.stop(), **(spec.manifest.get("asked") or {})}
     results, problem = read_result_file(result_path)
     results = {**scan_log(stdout_path, spec.result_pattern), **results}
+    timed_out = timed_out or bool(out_of_requeues)
     state = "CANCELLED" if cancelled else "TIMEOUT" if timed_out else "COMPLETED" if code == 0 else "FAILED"
-    reason = ("cancelled" if cancelled else "timed out" if timed_out else None if code == 0 else
-              f"killed by signal {-code}" if code < 0 else f"exit code {code}")
+    reason = ("cancelled" if cancelled else (out_of_requeues or ["timed out"])[0] if timed_out else None
+              if code == 0 else f"killed by signal {-code}" if code < 0 else f"exit code {code}")
+    error_line = last_error_line(_stderr_of(stdout_path)) if state == "FAILED" else None
     report.update(state=state, exit_code=code, ended_at=time.time(), results=results,
-                  reason=reason, signals=received, result_problem=problem, **landed)
+                  reason=reason, signals=received, result_problem=problem, error_line=error_line, usage=usage,
+                  **({"requeued": False} if out_of_requeues else {}), **landed)
     return state, code, reason, results
 
 
@@ -218,6 +240,12 @@ def land_outputs(landing: dict[str, Any] | None, umask: str | None, err=None) ->
 def _close(fds: tuple[int, int]) -> None:
     for fd in fds:
         os.close(fd)
+
+
+def _stderr_of(stdout_path: Path) -> Path:
+    """The stderr beside a stdout submitit named (`..._log.out` -> `..._log.err`)."""
+    name = stdout_path.name
+    return stdout_path.with_name(name[:-4] + ".err") if name.endswith(".out") else stdout_path
 
 
 def _say(stream, text: str) -> None:

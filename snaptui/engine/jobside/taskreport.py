@@ -23,7 +23,7 @@ TASK_FILE = "snaptui_task_{rank}.json"
 LOCK_NAME = ".snaptui_manifest.lock"
 # Per-task facts; everything else in a task's report is the job's.
 TASK_KEYS = ("rank", "host", "state", "exit_code", "reason", "started_at", "ended_at", "runner", "command",
-             "signals")
+             "signals", "error_line", "usage")
 
 
 def read_tasks(folder: str | Path) -> dict[int, dict[str, Any]]:
@@ -43,13 +43,26 @@ def job_outcome(tasks: dict[int, dict[str, Any]], ntasks: int) -> dict[str, Any]
     if len(ended) < ntasks:
         return {"state": "RUNNING", "ended_at": None}
     failed = sorted((t for t in ended if t.get("state") != "COMPLETED"), key=lambda t: t["rank"])
+    usage = _job_usage([t["usage"] for t in ended if t.get("usage")])
     if not failed:
-        return {"state": "COMPLETED", "exit_code": 0, "reason": None, "ended_at": max(t["ended_at"] for t in ended)}
+        return {"state": "COMPLETED", "exit_code": 0, "reason": None, "ended_at": max(t["ended_at"] for t in ended),
+                **usage}
     first = failed[0]
     state = "TIMEOUT" if any(t.get("state") == "TIMEOUT" for t in failed) else "FAILED"
     ranks = ", ".join(str(t["rank"]) for t in failed)
     return {"state": state, "exit_code": first.get("exit_code"), "ended_at": max(t["ended_at"] for t in ended),
-            "reason": f"task {ranks} of {ntasks}: {first.get('reason')}"}
+            "reason": f"task {ranks} of {ntasks}: {first.get('reason')}", "error_line": first.get("error_line"),
+            **usage}
+
+
+def _job_usage(tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The job's usage from its tasks': CPU time and memory summed (on one node or several), the longest."""
+    if not tasks:
+        return {}
+    usage = dict(tasks[0])
+    usage.update(elapsed_s=max(t.get("elapsed_s") or 0 for t in tasks),
+                 cpu_s=sum(t.get("cpu_s") or 0 for t in tasks), peak_rss_mb=sum(t.get("peak_rss_mb") or 0 for t in tasks))
+    return {"usage": usage}
 
 
 class Reporter:

@@ -24,15 +24,18 @@ def jobs_from(cursor: sqlite3.Cursor) -> list[Job]:
         return []
     at = {d[0]: i for i, d in enumerate(cursor.description)}
     at_attempt = {name: i + 5 for i, name in enumerate(d[0] for d in cursor.description[5:])}
-    params, argv, results, proc = (_decode_all([r[i] for r in rows]) for i in (
-        at["params_json"], at["argv_json"], at_attempt["results_json"], at_attempt["proc_json"]))
+    params, argv, results, proc, usage, changes = (_decode_all([r[i] for r in rows]) for i in (
+        at["params_json"], at["argv_json"], at_attempt["results_json"], at_attempt["proc_json"],
+        at_attempt["usage_json"], at_attempt["changes_json"]))
     a = at_attempt
     return [Job(sweep_id=r[0], index=r[1], label=r[2], params=params[n], argv=argv[n], attempt=Attempt(
         id=r[a["id"]], sweep_id=r[a["sweep_id"]], job_index=r[a["job_idx"]], number=r[a["number"]],
         state=_STATES[r[a["state"]]], executor_id=r[a["executor_id"]], log_dir=r[a["log_dir"]], node=r[a["node"]],
         submitted_at=r[a["submitted_at"]], started_at=r[a["started_at"]], ended_at=r[a["ended_at"]],
         exit_code=r[a["exit_code"]], reason=r[a["reason"]], results=results[n] or {},
-        cancel_requested=bool(r[a["cancel_requested"]]), proc=proc[n] or {}, claimed=bool(r[a["claimed"]])))
+        cancel_requested=bool(r[a["cancel_requested"]]), proc=proc[n] or {}, claimed=bool(r[a["claimed"]]),
+        cause=r[a["cause"]], detail=r[a["detail"]], usage=usage[n] or {}, changes=changes[n] or {},
+        expected_start=r[a["expected_start"]], held=bool(r[a["held"]])))
         for n, r in enumerate(rows)]
 
 
@@ -43,7 +46,8 @@ def attempt_from(row: sqlite3.Row) -> Attempt:
         submitted_at=row["submitted_at"], started_at=row["started_at"], ended_at=row["ended_at"],
         exit_code=row["exit_code"], reason=row["reason"], results=loads(row["results_json"], {}),
         cancel_requested=bool(row["cancel_requested"]), proc=loads(row["proc_json"], {}),
-        claimed=bool(row["claimed"]),
+        claimed=bool(row["claimed"]), cause=row["cause"], detail=row["detail"], usage=loads(row["usage_json"], {}),
+        changes=loads(row["changes_json"], {}), expected_start=row["expected_start"], held=bool(row["held"]),
     )
 
 
@@ -59,5 +63,5 @@ def sweep_from(row: sqlite3.Row, counts_and_end) -> Sweep:
         executor=row["executor"], profile=row["profile"], sweep_file=row["sweep_file"],
         spec=json.loads(row["spec_json"]), config=json.loads(row["config_json"]),
         snapshot=loads(row["snapshot_json"]), workdir=row["workdir"], counts=counts, ended_at=ended,
-        uid=row["uid"], launcher=loads(row["launcher_json"]),
+        uid=row["uid"], launcher=loads(row["launcher_json"]), canary=loads(row["canary_json"]),
     )

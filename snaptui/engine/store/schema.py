@@ -87,6 +87,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX attempts_queued ON attempts(sweep_id, id) WHERE state = 'PENDING' AND claimed = 0;
     CREATE INDEX attempts_by_sweep_state ON attempts(sweep_id, state)
     """,
+    # 4: why an attempt ended and what it used, what a resubmission changed, a pending job's expected
+    # start, attempts held back (behind a canary) and the sweep's canary
+    """
+    ALTER TABLE attempts ADD COLUMN cause TEXT;
+    ALTER TABLE attempts ADD COLUMN detail TEXT;
+    ALTER TABLE attempts ADD COLUMN usage_json TEXT;
+    ALTER TABLE attempts ADD COLUMN changes_json TEXT;
+    ALTER TABLE attempts ADD COLUMN expected_start REAL;
+    ALTER TABLE attempts ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sweeps ADD COLUMN canary_json TEXT
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -25,8 +25,15 @@ from .wal import WalDatabase
 STATE_DIRNAME = ".snaptui"
 DB_FILENAME = "state.db"
 
-_ATTEMPT_FIELDS = {"executor_id", "log_dir", "node", "submitted_at", "started_at", "ended_at",
-                   "exit_code", "reason", "results", "proc", "claimed"}
+_JSON_FIELDS = {"results": "results_json", "proc": "proc_json", "usage": "usage_json", "changes": "changes_json"}
+_ATTEMPT_FIELDS = {"executor_id", "log_dir", "node", "submitted_at", "started_at", "ended_at", "exit_code", "reason",
+                   "claimed", "cause", "detail", "expected_start", "held", *_JSON_FIELDS}
+
+
+def attempt_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """Attempt fields as the columns that hold them (JSON ones encoded)."""
+    return {_JSON_FIELDS.get(k, k): (json.dumps(v) if k in _JSON_FIELDS and v is not None else v)
+            for k, v in fields.items()}
 
 
 def state_dir(repo_root: Path) -> Path:
@@ -137,9 +144,10 @@ class Store(WalDatabase):
     def create_sweep(self, *, name: str, executor: str, profile: str, sweep_file: str | None,
                      spec: dict, config: dict, snapshot: dict | None, workdir: str, env: dict,
                      jobs: Iterable[tuple[int, str, dict, list[str]]] | Callable[[int], Iterable[tuple]],
-                     uid: str | None = None, launcher: dict | None = None) -> int:
+                     uid: str | None = None, launcher: dict | None = None, canary: dict | None = None) -> int:
         """Record a sweep in state 'launching' with one PENDING attempt per job (``jobs`` may be a function
-        of the new sweep's id, for argv that name it)."""
+        of the new sweep's id, for argv that name it). With a `canary` ({"job": 0, "after_s": 60}), every
+        other job is held until it has run that long (executors/canary.py)."""
         now = time.time()
         record = dict(name=name, created_at=now, status="launching", executor=executor, profile=profile,
                       sweep_file=sweep_file, spec=spec, config=config, snapshot=snapshot, workdir=workdir, env=env,
@@ -157,6 +165,11 @@ class Store(WalDatabase):
                  json.dumps(snapshot) if snapshot else None, workdir, json.dumps(env),
                  record["host"], record["user"], uid, json.dumps(launcher) if launcher else None))
             _insert_jobs(conn, sweep_id, list(jobs(sweep_id) if callable(jobs) else jobs), now, "launched")
+            if canary is not None:
+                conn.execute("UPDATE sweeps SET canary_json = ? WHERE id = ?",
+                             (json.dumps({**canary, "state": "waiting"}), sweep_id))
+                conn.execute("UPDATE attempts SET held = 1, reason = ? WHERE sweep_id = ? AND job_idx != ?",
+                             (f"held: waiting for the canary {sweep_id}/{canary['job']}", sweep_id, canary["job"]))
         self.history.write_record(sweep_id, record)  # after the row: a record always has its row (_check_complete)
         return sweep_id
 
@@ -181,9 +194,7 @@ class Store(WalDatabase):
                              [(sweep_id, idx, label, json.dumps(params), json.dumps(argv))
                               for idx, label, params, argv in jobs])
             for attempt in attempts:
-                columns = {("results_json" if k == "results" else "proc_json" if k == "proc" else k):
-                           (json.dumps(v) if k in ("results", "proc") and v is not None else v)
-                           for k, v in attempt.items()}
+                columns = attempt_columns(attempt)
                 columns["sweep_id"] = sweep_id
                 marks = ",".join("?" * len(columns))
                 cur = conn.execute(f"INSERT INTO attempts({', '.join(columns)}) VALUES ({marks})",
@@ -383,7 +394,7 @@ class Store(WalDatabase):
         """(id, executor) of launched sweeps with attempts waiting to be started, oldest first."""
         query = ("SELECT s.id, s.executor FROM sweeps s WHERE s.status = 'active' AND EXISTS (SELECT 1 FROM"
                  " attempts a INDEXED BY attempts_queued WHERE a.sweep_id = s.id AND a.state = 'PENDING'"
-                 " AND a.claimed = 0)")
+                 " AND a.claimed = 0 AND a.held = 0)")
         args: list[Any] = []
         if executor:
             query += " AND s.executor = ?"
@@ -394,7 +405,7 @@ class Store(WalDatabase):
         """The next `limit` attempts of a sweep waiting to be started, in order."""
         return [attempt_from(r) for r in self.conn.execute(
             "SELECT * FROM attempts INDEXED BY attempts_queued WHERE sweep_id = ? AND state = 'PENDING'"
-            " AND claimed = 0 ORDER BY id LIMIT ?", (sweep_id, limit))]
+            " AND claimed = 0 AND held = 0 ORDER BY id LIMIT ?", (sweep_id, limit))]
 
     def active_executors(self) -> set[str]:
         """Executors of launched sweeps with an unfinished attempt (a few index probes per sweep)."""
@@ -406,18 +417,45 @@ class Store(WalDatabase):
         """A page of a sweep's jobs as listings show them (models.JobLine), in index order."""
         return list(map(JobLine._make, self._plain().execute(
             "SELECT j.idx, j.label, a.state, a.number, a.executor_id, a.node, a.started_at, a.ended_at, a.exit_code,"
-            " a.reason, a.results_json FROM jobs j JOIN attempts a ON a.id = j.latest_attempt"
+            " a.reason, a.results_json, a.cause, a.detail FROM jobs j JOIN attempts a ON a.id = j.latest_attempt"
             " WHERE j.sweep_id = ? AND j.idx > ? ORDER BY j.idx LIMIT ?", (sweep_id, after, limit)).fetchall()))
 
     def widest_label(self, sweep_id: int) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(LENGTH(label)), 0) FROM jobs WHERE sweep_id = ?",
                                  (sweep_id,)).fetchone()[0]
 
+    def cause_counts(self, sweep_id: int) -> dict[tuple[str, int | None, str | None], int]:
+        """How many of the sweep's jobs ended for each cause, from their latest attempts: (cause, exit code
+        of an exit, who cancelled) -> count; one grouped query, whatever the sweep's size."""
+        rows = self.conn.execute(
+            "SELECT a.cause, CASE a.cause WHEN 'exit' THEN a.exit_code END, CASE a.cause WHEN 'cancelled' THEN"
+            " a.detail END, COUNT(*) FROM jobs j JOIN attempts a ON a.id = j.latest_attempt WHERE j.sweep_id = ?"
+            " AND a.cause IS NOT NULL AND a.cause != 'completed' GROUP BY 1, 2, 3", (sweep_id,))
+        return {(r[0], r[1], r[2]): r[3] for r in rows}
+
+    def set_canary(self, sweep_id: int, canary: dict) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE sweeps SET canary_json = ? WHERE id = ?", (json.dumps(canary), sweep_id))
+
+    def canary_sweeps(self) -> list[tuple[int, dict]]:
+        """Launched sweeps whose canary has not decided yet: (id, canary)."""
+        rows = self.conn.execute("SELECT id, canary_json FROM sweeps WHERE status = 'active' AND canary_json"
+                                 " IS NOT NULL AND json_extract(canary_json, '$.state') = 'waiting'")
+        return [(r["id"], json.loads(r["canary_json"])) for r in rows]
+
+    def release_held(self, sweep_id: int) -> list[int]:
+        """Held attempts of the sweep become ordinary queued ones; their ids."""
+        with self.write() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM attempts WHERE sweep_id = ? AND held = 1"
+                                              " AND state = 'PENDING'", (sweep_id,))]
+            conn.execute("UPDATE attempts SET held = 0, reason = NULL WHERE sweep_id = ? AND held = 1", (sweep_id,))
+        return ids
+
     def claim(self, attempt_id: int) -> bool:
         """Take a queued attempt for submission; False if it was cancelled or taken meanwhile."""
         with self.write() as conn:
             cur = conn.execute("UPDATE attempts SET claimed = 1, submitted_at = ? WHERE id = ? AND claimed = 0"
-                               " AND cancel_requested = 0 AND state = 'PENDING'", (time.time(), attempt_id))
+                               " AND cancel_requested = 0 AND held = 0 AND state = 'PENDING'", (time.time(), attempt_id))
         return cur.rowcount == 1
 
     def unclaim(self, attempt_id: int) -> None:
@@ -426,16 +464,17 @@ class Store(WalDatabase):
             conn.execute("UPDATE attempts SET claimed = 0, submitted_at = NULL WHERE id = ? AND executor_id IS NULL",
                          (attempt_id,))
 
-    def update_attempt(self, attempt_id: int, state: JobState | None = None, **fields: Any) -> bool:
-        """Change an attempt's fields and, when the state changes, log the transition.
+    def update_attempt(self, attempt_id: int, state: JobState | None = None, *, announce: bool = False,
+                       **fields: Any) -> bool:
+        """Change an attempt's fields and, when the state changes, log the transition; with `announce`, log
+        one in the same state too, so watchers read what changed (a Slurm id given, a pending reason).
 
         A final state is never left again: late or stale observations cannot undo it.
         """
         unknown = set(fields) - _ATTEMPT_FIELDS
         if unknown:
             raise ValueError(f"unknown attempt fields: {unknown}")
-        columns = {("results_json" if k == "results" else "proc_json" if k == "proc" else k):
-                   (json.dumps(v) if k in ("results", "proc") and v is not None else v) for k, v in fields.items()}
+        columns = attempt_columns(fields)
         with self.write() as conn:
             row = conn.execute("SELECT state, sweep_id, job_idx FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
             if row is None:
@@ -449,10 +488,11 @@ class Store(WalDatabase):
             if columns:
                 sets = ", ".join(f"{c} = ?" for c in columns)
                 conn.execute(f"UPDATE attempts SET {sets} WHERE id = ?", (*columns.values(), attempt_id))
-            if changed:
+            if changed or (announce and columns):
+                new = state.value if changed else old.value
                 conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
                              " VALUES (?,?,?,?,?,?,?)", (attempt_id, row["sweep_id"], row["job_idx"], old.value,
-                                                         state.value, time.time(), fields.get("reason")))
+                                                         new, time.time(), fields.get("reason")))
         return changed
 
     def request_cancel(self, attempt_ids: list[int]) -> list[int]:
@@ -470,26 +510,63 @@ class Store(WalDatabase):
                 if row["claimed"]:
                     to_kill.append(attempt_id)
             if attempt_id not in to_kill and self.update_attempt(
-                    attempt_id, JobState.CANCELLED, reason="cancelled before it started", ended_at=time.time()):
+                    attempt_id, JobState.CANCELLED, reason="cancelled before it started", ended_at=time.time(),
+                    cause="cancelled", detail="snaptui"):
                 attempt = self.attempt(attempt_id)  # it has no job folder to say so: noted for a rebuild
                 self.history.note_cancelled(attempt.sweep_id, attempt.job_index, attempt.number)
         return to_kill
 
-    def new_attempt(self, sweep_id: int, index: int) -> int:
-        """A fresh PENDING attempt of a job (resubmit); it becomes the job's latest."""
+    def new_attempt(self, sweep_id: int, index: int, changes: dict[str, Any] | None = None) -> int:
+        """A fresh PENDING attempt of a job (resubmit); it becomes the job's latest. `changes` records what
+        it runs with that the sweep did not ({"set": {key: value}, "why": ...})."""
         now = time.time()
         with self.write() as conn:
             number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE sweep_id = ?"
                                   " AND job_idx = ?", (sweep_id, index)).fetchone()[0]
-            cur = conn.execute("INSERT INTO attempts(sweep_id, job_idx, number, state) VALUES (?,?,?,'PENDING')",
-                               (sweep_id, index, number))
+            cur = conn.execute("INSERT INTO attempts(sweep_id, job_idx, number, state, changes_json)"
+                               " VALUES (?,?,?,'PENDING',?)",
+                               (sweep_id, index, number, json.dumps(changes) if changes else None))
             attempt_id = cur.lastrowid
             conn.execute("UPDATE jobs SET latest_attempt = ? WHERE sweep_id = ? AND idx = ?",
                          (attempt_id, sweep_id, index))
+            why = f"resubmitted as attempt {number}"
+            if changes and changes.get("set"):
+                why += " with " + ", ".join(f"{k}={v}" for k, v in changes["set"].items())
             conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
-                         " VALUES (?,?,?,NULL,'PENDING',?,?)", (attempt_id, sweep_id, index, now,
-                                                                f"resubmitted as attempt {number}"))
+                         " VALUES (?,?,?,NULL,'PENDING',?,?)", (attempt_id, sweep_id, index, now, why))
         return attempt_id
+
+    def requeue(self, attempt_id: int, *, state: JobState, cause: str, detail: str | None, ended_at: float,
+                new_state: JobState, submitted_at: float | None, reason: str) -> int | None:
+        """Slurm requeued the attempt's job under the same id: the attempt ends (`state`, `cause`) with its
+        logs moved aside as run N (proc.log_run, jobside/requeue.py), and a new attempt of the job goes on
+        under the same id and folder. Returns the new attempt's id; None if the attempt had ended already."""
+        now = time.time()
+        with self.write() as conn:
+            row = conn.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+            if row is None or JobState(row["state"]).is_final:
+                return None
+            proc = loads(row["proc_json"], {})
+            run = int(proc.get("restart") or 0)
+            conn.execute("UPDATE attempts SET state = ?, cause = ?, detail = ?, ended_at = ?, reason = ?,"
+                         " proc_json = ? WHERE id = ?", (state.value, cause, detail, ended_at, reason,
+                                                        json.dumps({**proc, "log_run": run}), attempt_id))
+            number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE sweep_id = ?"
+                                  " AND job_idx = ?", (row["sweep_id"], row["job_idx"])).fetchone()[0]
+            cur = conn.execute(
+                "INSERT INTO attempts(sweep_id, job_idx, number, state, executor_id, log_dir, submitted_at, proc_json,"
+                " changes_json, claimed) VALUES (?,?,?,?,?,?,?,?,?,1)",
+                (row["sweep_id"], row["job_idx"], number, new_state.value, row["executor_id"], row["log_dir"],
+                 submitted_at or now, json.dumps({**proc, "restart": run + 1}), row["changes_json"]))
+            conn.execute("UPDATE jobs SET latest_attempt = ? WHERE sweep_id = ? AND idx = ?",
+                         (cur.lastrowid, row["sweep_id"], row["job_idx"]))
+            conn.executemany(
+                "INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                " VALUES (?,?,?,?,?,?,?)",
+                [(attempt_id, row["sweep_id"], row["job_idx"], row["state"], state.value, now, reason),
+                 (cur.lastrowid, row["sweep_id"], row["job_idx"], None, new_state.value, now,
+                  f"requeued by Slurm as attempt {number}")])
+        return cur.lastrowid
 
     # -- events ---------------------------------------------------------------
     def events_since(self, last_id: int, sweep_id: int | None = None, limit: int = 10000) -> list[Event]:

@@ -14,7 +14,7 @@ class LogVerbs:
         attempt = job.attempt if isinstance(job, Job) else job
         if not attempt.log_dir or not attempt.executor_id:
             return None, None
-        return log_files(attempt.log_dir, attempt.executor_id, task)
+        return log_files(attempt.log_dir, attempt.executor_id, task, run=(attempt.proc or {}).get("log_run"))
 
     def run_dir(self, job: Job | Attempt, sweep: Sweep | None = None) -> Path | None:
         """The Hydra run dir snaptui gave the job (a ``--batch`` sweep of a Hydra app), in the repository

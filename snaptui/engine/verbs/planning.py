@@ -129,13 +129,15 @@ class PlanningVerbs:
 
 
 def check_runnable(repo_root: Path, plan: LaunchPlan) -> None:
-    """Everything checkable before a snapshot: the command exists and is not left out of it.
-    Raises ConfigError (exit 2)."""
+    """Everything checkable before a snapshot: the command exists and is not left out of it, and the
+    scheduler can run what the profile asks for. Raises ConfigError (exit 2)."""
     argv = plan.job(0).argv
     check_command(plan.spec, argv, repo_root)
     if plan.config.snapshot.enabled:
         from snaptui.engine.sweep.precheck import check_in_snapshot
         check_in_snapshot(repo_root, plan.spec, argv)
+    from snaptui.engine.config.executors import executor_class
+    executor_class(plan.config.executor).check_request(plan.config)
 
 
 def check_command(spec: SweepSpec, argv: list[str], workdir: Path) -> None:

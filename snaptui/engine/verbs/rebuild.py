@@ -19,6 +19,7 @@ from pathlib import Path
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.errors import SnaptuiError, StoreUnusable
 from snaptui.engine.jobside.manifest import MANIFEST_NAME
+from snaptui.engine.executors.state_policy import manifest_cause
 from snaptui.engine.states import JobState
 from snaptui.engine.store.store import DB_FILENAME, Store, state_dir
 from snaptui.engine.sweep.spec import SweepSpec, job_argv
@@ -122,12 +123,16 @@ def _attempt_from(manifest: dict, executor: str) -> dict:
     if manifest.get("result_problem"):
         reason = f"{reason}; {manifest['result_problem']}" if reason else manifest["result_problem"]
     proc = {"worker": manifest.get("runner")} if executor == "local" else {}
+    ended = {}
+    if JobState(state).is_final:
+        cause, detail, exit_code = manifest_cause(JobState(state), manifest)
+        ended = {"cause": cause, "detail": detail, "exit_code": exit_code}
     return {"job_idx": manifest["job_index"], "number": manifest["attempt"], "state": state,
             "executor_id": manifest.get("executor_id"), "log_dir": manifest.get("log_dir"),
             "node": manifest.get("host"),
             "submitted_at": manifest.get("started_at"), "started_at": manifest.get("started_at"),
             "ended_at": manifest.get("ended_at"), "exit_code": manifest.get("exit_code"), "reason": reason,
-            "results": manifest.get("results") or {}, "proc": proc, "claimed": 1}
+            "results": manifest.get("results") or {}, "proc": proc, "claimed": 1, **ended}
 
 
 def _rebuild_sweep(store: Store, sweep_id: int, record: dict | None, manifests: list[dict]) -> str:
@@ -151,7 +156,8 @@ def _rebuild_sweep(store: Store, sweep_id: int, record: dict | None, manifests: 
             number = 1
             while (index, number) in cancelled:
                 attempts.append({"job_idx": index, "number": number, "state": "CANCELLED",
-                                 "reason": "cancelled before it started", "claimed": 0})
+                                 "reason": "cancelled before it started", "claimed": 0,
+                                 "cause": "cancelled", "detail": "snaptui"})
                 number += 1
             if number == 1 or (index, number - 1) not in cancelled:
                 attempts.append({"job_idx": index, "number": number, "state": "PENDING", "claimed": 0})

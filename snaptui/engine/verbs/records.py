@@ -13,10 +13,17 @@ class RecordVerbs:
         """The attempt as recorded now (its state moves while a job runs)."""
         return self.store.attempt(attempt_id)
 
-    def manifest(self, job: Job) -> dict[str, Any] | None:
-        """What the job's latest attempt recorded when it started (snapshot, command, config), or None."""
-        from snaptui.engine.jobside.manifest import read_manifest
-        return read_manifest(job.attempt.log_dir)
+    def manifest(self, job: Job | Attempt) -> dict[str, Any] | None:
+        """What the attempt (a job's latest) recorded about itself (snapshot, command, config, times), or None;
+        with the engine's verdict where the job could not give it (killed by its time limit, by scancel,
+        by a requeue): state, exit code and cause read as `status` and the TUI show them, and what the job
+        itself reported kept under "reported"."""
+        from snaptui.engine.jobside.requeue import read_run_manifest
+        attempt = job.attempt if isinstance(job, Job) else job
+        found = read_run_manifest(attempt.log_dir, (attempt.proc or {}).get("log_run"))
+        if found is None or found.get("attempt") not in (None, attempt.number):
+            return found
+        return with_verdict(found, attempt)
 
     def reproduce(self, job: Job, console) -> int:
         """Rerun the job here in the foreground from its snapshot, printing to `console`; its exit code."""
@@ -54,3 +61,20 @@ class RecordVerbs:
         """Finish an interrupted launch (or undo it, with abort); what was done, a line each."""
         from . import recovery
         return (recovery.abort if abort else recovery.finish)(self, sweep)
+
+
+def with_verdict(manifest: dict[str, Any], attempt: Attempt) -> dict[str, Any]:
+    """The manifest with the store's final state, exit code and cause over what the job wrote."""
+    if not attempt.state.is_final:
+        return manifest
+    verdict = {"state": attempt.state.value, "exit_code": attempt.exit_code, "cause": attempt.cause_text or None}
+    if attempt.changes:
+        verdict["resubmitted_with"] = attempt.changes
+    own = {key: manifest.get(key) for key in ("state", "exit_code", "reason", "ended_at")}
+    merged = {**manifest, **verdict}
+    if (own["state"], own["exit_code"]) != (verdict["state"], verdict["exit_code"]):
+        merged["reported"] = own   # what the job said before it was stopped
+        merged["ended_at"] = own["ended_at"] or attempt.ended_at
+    if attempt.usage:
+        merged.setdefault("usage", attempt.usage)
+    return merged

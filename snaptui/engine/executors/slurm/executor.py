@@ -9,6 +9,7 @@ nothing is marked failed; the next good answer restores the truth.
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import math
 import subprocess
@@ -23,14 +24,18 @@ from snaptui.engine.models import Attempt, Sweep
 from snaptui.engine.jobside.packed import PackedRunner, packed_folder, request_cancel
 from snaptui.engine.jobside.runner import CommandRunner, RequeueableRunner
 from snaptui.engine.states import JobState
-from . import sacct, limits as slurm_limits, recovery as slurm_recovery, throttle as slurm_throttle
+from . import queue, sacct, limits as slurm_limits, recovery as slurm_recovery, request as slurm_request
+from . import throttle as slurm_throttle
 from snaptui.engine.executors.base import Executor
 from .settings import SlurmProfile
-from .states import apply_record, packed
+from .states import apply_record, packed, record_requeue
 
 log = logging.getLogger("snaptui.slurm")
 DEFAULT_POLL_S = SlurmProfile().poll_interval_s
 MAX_POLL_S = 30.0
+QUEUE_LOOK_S = 1.0        # squeue: which jobs left the queue, and why the others wait
+SETTLE_RETRY_S = 0.4      # a job that left the queue is looked up in accounting this often...
+SETTLE_GIVE_UP_S = 120.0  # ...until it answers, or this long (then the regular sacct poll goes on)
 # A worktree under one of these is on this machine's own disk, invisible to other compute nodes.
 NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
 
@@ -43,8 +48,9 @@ def slurm_profile(sweep: Sweep) -> SlurmProfile:
     return profile
 
 
-def submitit_parameters(sweep: Sweep) -> dict:
-    profile = slurm_profile(sweep)
+def submitit_parameters(sweep: Sweep, profile: SlurmProfile | None = None) -> dict:
+    """sbatch's options for the sweep's jobs (``profile``: an attempt's own, when its resubmission changed it)."""
+    profile = profile or slurm_profile(sweep)
     params = {key: list(value) if isinstance(value, tuple) else value for key in SlurmProfile.PASSTHROUGH
               if (value := getattr(profile, key)) is not None and value != ()}
     params["time"] = max(1, math.ceil(profile.timeout_min))
@@ -76,12 +82,82 @@ class SlurmExecutor(Executor):
         self._quiet_polls = 0
         self._throttles = slurm_throttle.ThrottleKeeper()
         self._arrays_of: dict[int, set[str]] = {}   # sweep id -> every array it was submitted in
+        self._next_queue_look = 0.0
+        self._leaving: dict[int, float] = {}   # attempt id -> when it was seen to leave the queue
+        self._next_settle = 0.0
 
     def poll_interval(self) -> float:
         base = min((slurm_profile(s).poll_interval_s for s in self._active_sweeps()), default=DEFAULT_POLL_S)
         return min(base * (1.5 ** self._quiet_polls), max(MAX_POLL_S, base))
 
     def quick_poll(self, attempts: list[Attempt]) -> None:
+        """Every agent tick: the manifests jobs write when they start and end; every QUEUE_LOOK_S the
+        queue (queue.py); and the jobs that left it, looked up in accounting until it knows how they
+        ended. So an end shows within about a second, however it came (an exit, a time limit, scancel)."""
+        self._read_manifests(attempts)
+        now = time.monotonic()
+        if now >= self._next_queue_look:
+            self._next_queue_look = now + QUEUE_LOOK_S
+            if self._look_at_queue([a for a in attempts if a.executor_id and not a.state.is_final]):
+                self._next_settle = now   # just left: asked at once, not a retry period later
+        if self._leaving and now >= self._next_settle:
+            self._next_settle = now + SETTLE_RETRY_S
+            self._settle_leaving()
+
+    def _look_at_queue(self, attempts: list[Attempt]) -> bool:
+        """What the queue says of each job: running, pending (why, and when Slurm expects it to start),
+        or ending, ended or gone, in which case its end is looked up now (_settle_leaving). True when a
+        job was seen leaving."""
+        try:
+            listed = queue.query([a.executor_id for a in attempts])
+        except sacct.SchedulerUnreachable:
+            return False   # the regular poll says so on the jobs
+        requeued, leaving = [], False
+        for attempt in attempts:
+            job = listed.get(attempt.executor_id)
+            if job is None or job.ended or job.slurm_state == "COMPLETING":   # its end is decided
+                leaving |= attempt.id not in self._leaving
+                self._leaving.setdefault(attempt.id, time.monotonic())
+                continue
+            state = sacct.SLURM_STATES.get(job.slurm_state, JobState.UNKNOWN)
+            if state == JobState.PENDING:
+                if attempt.state == JobState.RUNNING and not packed(attempt):
+                    requeued.append(attempt)   # pending again after it ran: accounting tells the requeue
+                elif attempt.state in (JobState.PENDING, JobState.UNKNOWN):
+                    reason = queue.pending_words(job.reason)
+                    if (attempt.state, attempt.reason, attempt.expected_start) != (JobState.PENDING, reason, job.start):
+                        self.store.update_attempt(attempt.id, JobState.PENDING, reason=reason,
+                                                  expected_start=job.start, announce=True)
+            elif state == JobState.RUNNING and not packed(attempt) and attempt.state != JobState.RUNNING:
+                self.store.update_attempt(attempt.id, JobState.RUNNING, node=job.node, reason=None,
+                                          started_at=attempt.started_at or job.start or time.time(),
+                                          expected_start=None)
+        if requeued:
+            self.poll(requeued)
+        return leaving
+
+    def _settle_leaving(self) -> None:
+        """Jobs that left the queue: their end from accounting, asked again until it has one."""
+        live = []
+        for attempt_id, since in list(self._leaving.items()):
+            attempt = self.store.attempt(attempt_id)
+            if attempt is None or attempt.state.is_final or time.monotonic() - since > SETTLE_GIVE_UP_S:
+                del self._leaving[attempt_id]
+            else:
+                live.append(attempt)
+        if not live:
+            return
+        try:
+            records = sacct.query([a.executor_id for a in live])
+        except sacct.SchedulerUnreachable:
+            return
+        for attempt in live:
+            record = records.get(attempt.executor_id)
+            if record is not None and record.state.is_final:
+                apply_record(self.states, attempt, record)
+                del self._leaving[attempt.id]
+
+    def _read_manifests(self, attempts: list[Attempt]) -> None:
         """Read the manifests jobs write when they start and end, so a finished job shows at once
         instead of at the next sacct. Only clean exits are taken from the manifest: a job killed by
         a signal may be requeued by Slurm, so sacct decides those."""
@@ -89,6 +165,10 @@ class SlurmExecutor(Executor):
             if not self.states.manifest_changed(attempt):
                 continue
             manifest = read_manifest(attempt.log_dir) or {}
+            if not packed(attempt) and (manifest.get("attempt") or 0) > attempt.number and \
+                    manifest.get("executor_id") == attempt.executor_id:
+                record_requeue(self.states, attempt, JobState.RUNNING, None)   # requeued and running again
+                continue
             if packed(attempt):  # its task goes on after it: the job's own report is final
                 self.states.apply_manifest(attempt)
                 continue
@@ -97,6 +177,14 @@ class SlurmExecutor(Executor):
             if manifest.get("state") == "TIMEOUT":
                 continue
             self.states.apply_manifest(attempt)
+
+    @staticmethod
+    def check_request(config) -> None:
+        """The partition, QOS, account and what a node holds, checked against what the profile asks for,
+        before anything is written (request.py); a request in an allocation is the allocation's."""
+        profile = config.profile
+        if isinstance(profile, SlurmProfile) and profile.allocation is None:
+            slurm_request.check(profile, config.sources)
 
     def workdir_warnings(self, workdir: Path) -> list[str]:
         """Compute nodes other than this one cannot see a worktree on a node-local filesystem (the
@@ -113,14 +201,18 @@ class SlurmExecutor(Executor):
         """As few sbatch calls as the cluster's limits allow: one array, or several when the sweep is
         larger than MaxArraySize; with jobs_per_task = N, each array task runs N jobs one after another.
         A sweep the user's limits cannot take is refused before any sbatch."""
-        if not attempts:
-            return
-        profile = slurm_profile(sweep)
+        groups: dict[str, list[Attempt]] = {}
+        for attempt in attempts:   # attempts resubmitted with other resources go in an array of their own
+            groups.setdefault(json.dumps(attempt.changes, sort_keys=True), []).append(attempt)
+        for group in groups.values():
+            self._submit_group(sweep, group, self.config_of(sweep, group[0]).profile)
+
+    def _submit_group(self, sweep: Sweep, attempts: list[Attempt], profile: SlurmProfile) -> None:
         per_task = profile.jobs_per_task
         tasks = [attempts[i:i + per_task] for i in range(0, len(attempts), per_task)]
         limits = slurm_limits.read_limits(profile.qos, profile.account)
         slurm_limits.check_fits(limits, len(attempts), len(tasks), per_task, sweep.sweep_file)
-        params = submitit_parameters(sweep)
+        params = submitit_parameters(sweep, profile)
         array_size = min(filter(None, (limits.max_array_size, profile.max_array_size)), default=None)
         chunks = slurm_limits.split_arrays(len(tasks), array_size, params["array_parallelism"])
         specs = {}
@@ -135,7 +227,7 @@ class SlurmExecutor(Executor):
             part = tasks[chunk.start:chunk.start + chunk.size]
             after = array_ids[chunk.after] if chunk.after is not None else None
             args = [[specs[a.id] for a in group] if per_task > 1 else specs[group[0].id] for group in part]
-            jobs = self._sbatch_array(sweep, params, args, chunk.throttle, after, packed=per_task > 1)
+            jobs = self._sbatch_array(profile, params, args, chunk.throttle, after, packed=per_task > 1)
             array_ids.append(jobs[0].job_id.split("_")[0])
             faults.point("slurm:sbatch-returned")  # the array exists; the store does not know its id yet
             now = time.time()
@@ -144,14 +236,14 @@ class SlurmExecutor(Executor):
                     folder = packed_folder(job.paths.folder, attempt.job_index, attempt.number) \
                         if per_task > 1 else job.paths.folder
                     self.store.update_attempt(attempt.id, executor_id=job.job_id, log_dir=str(folder),
-                                              submitted_at=now,
+                                              submitted_at=now, announce=True,   # the TUI shows the id at once
                                               proc={"cluster": limits.cluster_name, "packed": per_task > 1})
 
-    def _sbatch_array(self, sweep: Sweep, params: dict, args: list, throttle: int, after: str | None,
+    def _sbatch_array(self, profile: SlurmProfile, params: dict, args: list, throttle: int, after: str | None,
                       packed: bool) -> list:
-        from .submission import CleanEnvSlurmExecutor
+        from .submission import CleanEnvSlurmExecutor, SbatchRefused
 
-        max_num_timeout = slurm_profile(sweep).max_num_timeout
+        max_num_timeout = profile.max_num_timeout
         executor = CleanEnvSlurmExecutor(folder=self.submitit_root / "%j", max_num_timeout=max_num_timeout)
         params = dict(params, array_parallelism=throttle)
         if after:
@@ -161,6 +253,8 @@ class SlurmExecutor(Executor):
         runner = PackedRunner() if packed else RequeueableRunner() if max_num_timeout > 0 else CommandRunner()
         try:
             return executor.map_array(runner, args)
+        except SbatchRefused as exc:
+            raise slurm_request.refusal(str(exc), profile) from None
         except (subprocess.CalledProcessError, FileNotFoundError, OSError) as exc:
             detail = getattr(exc, "output", b"") or getattr(exc, "stderr", b"") or str(exc)
             if isinstance(detail, bytes):
@@ -223,6 +317,25 @@ class SlurmExecutor(Executor):
         if not sweep.uid:
             return super().abort_interrupted(sweep, submitted)
         return slurm_recovery.abort(sweep, submitted, submitit_parameters(sweep)["job_name"], self.submitit_root)
+
+    def read_usage(self, attempts: list[Attempt]) -> None:
+        """Slurm's own account of what these ended jobs used (sacct's Elapsed, Timelimit, TotalCPU,
+        AllocCPUS, MaxRSS, ReqMem) over the runner's, kept whole under "sacct"; the memory peak is the
+        larger of Slurm's (sampled every JobAcctGatherFrequency) and the runner's. A packed job shares its
+        task's account with its siblings: its runner's figures stay."""
+        wanted = [a for a in attempts if a.executor_id and not packed(a)]
+        found = sacct.query_usage([a.executor_id for a in wanted])
+        for attempt in wanted:
+            record = found.get(attempt.executor_id)
+            if not record or record.get("state") not in sacct.FINAL_SLURM_STATES:
+                continue
+            runner = {k: v for k, v in (attempt.usage or {}).items() if k != "sacct"}
+            usage = {**runner, **{k: record[k] for k in ("elapsed_s", "limit_s", "cpu_s", "cpus", "mem_req_mb")
+                                  if record.get(k) is not None}, "sacct": record, "source": "sacct"}
+            peaks = [v for v in (runner.get("peak_rss_mb"), record.get("peak_rss_mb")) if v]
+            if peaks:
+                usage["peak_rss_mb"] = max(peaks)
+            self.store.update_attempt(attempt.id, usage=usage)
 
     def stop(self, attempts: list[Attempt]) -> bool:
         ids = [a.executor_id for a in attempts if a.executor_id and not packed(a)]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from snaptui.engine.states import JobState
+from .reasons import pending_words
 
 FIELDS = ("JobID", "State", "ExitCode", "NodeList", "Submit", "Start", "End", "User", "Reason")
 QUERY_TIMEOUT_S = 30
@@ -27,6 +28,8 @@ SLURM_STATES = {
     "NODE_FAIL": JobState.FAILED, "BOOT_FAIL": JobState.FAILED, "PREEMPTED": JobState.FAILED,
     "REVOKED": JobState.FAILED, "SPECIAL_EXIT": JobState.FAILED,
 }
+
+FINAL_SLURM_STATES = frozenset(name for name, state in SLURM_STATES.items() if state.is_final)
 
 
 class SchedulerUnreachable(Exception):
@@ -46,12 +49,13 @@ class SlurmRecord:
     end: float | None
     user: str
     reason: str | None
+    cancelled_by: int | None = None   # the uid in "CANCELLED by 1000"
 
     def describe(self) -> str | None:
         if self.state == JobState.COMPLETED or self.state == JobState.RUNNING:
             return None
         if self.state == JobState.PENDING:
-            return f"pending: {self.reason}" if self.reason and self.reason != "None" else None
+            return pending_words(self.reason) if self.reason and self.reason != "None" else None
         detail = self.slurm_state
         if self.exit_code:
             detail += f", exit code {self.exit_code}"
@@ -88,7 +92,9 @@ def parse(text: str) -> dict[str, SlurmRecord]:
         if len(parts) < len(FIELDS):
             continue
         job_id, state, exit_code, node, submit, start, end, user, reason = parts[:len(FIELDS)]
-        base_state = state.split()[0] if state else "UNKNOWN"  # "CANCELLED by 0"
+        words = state.split() if state else ["UNKNOWN"]  # "CANCELLED by 0"
+        base_state = words[0]
+        by = int(words[2]) if len(words) == 3 and words[1] == "by" and words[2].isdigit() else None
         code, _, sig = exit_code.partition(":")
         ids = [job_id]
         folded = _FOLDED.match(job_id)
@@ -100,7 +106,7 @@ def parse(text: str) -> dict[str, SlurmRecord]:
                 exit_code=int(code) if code.isdigit() else None,
                 signal=int(sig) if sig.isdigit() and int(sig) else None,
                 node=None if node in ("", "None assigned") else node, submit=_time(submit), start=_time(start),
-                end=_time(end), user=user, reason=reason or None)
+                end=_time(end), user=user, reason=reason or None, cancelled_by=by)
     return records
 
 
@@ -120,3 +126,76 @@ def query(job_ids: list[str]) -> dict[str, SlurmRecord]:
         first = (result.stderr.strip().splitlines() or ["no message"])[0]
         raise SchedulerUnreachable(f"sacct failed: {first}")
     return parse(result.stdout)
+
+
+USAGE_FIELDS = ("JobID", "Elapsed", "Timelimit", "TotalCPU", "AllocCPUS", "MaxRSS", "ReqMem", "State")
+
+
+def seconds(text: str) -> float | None:
+    """Slurm's durations: 'MM:SS.mmm' (TotalCPU), 'HH:MM:SS', 'D-HH:MM:SS'; None for UNLIMITED and the like."""
+    text = (text or "").strip()
+    if not text or not text[0].isdigit():
+        return None
+    days, _, rest = text.rpartition("-")
+    try:
+        parts = [float(p) for p in rest.split(":")]
+    except ValueError:
+        return None
+    total = 0.0
+    for part in parts:
+        total = total * 60 + part
+    return total + (int(days) * 86400 if days.isdigit() else 0)
+
+
+def megabytes(text: str) -> float | None:
+    """'1234K', '12.5M', '2G', '100Mn' (per node) -> MB; None when empty."""
+    text = (text or "").strip().rstrip("nc")
+    if not text:
+        return None
+    scale = {"K": 1 / 1024, "M": 1.0, "G": 1024.0, "T": 1024.0 ** 2}
+    unit = text[-1].upper()
+    try:
+        return float(text[:-1]) * scale[unit] if unit in scale else float(text) / 2 ** 20
+    except ValueError:
+        return None
+
+
+def parse_usage(text: str) -> dict[str, dict]:
+    """What each job used, as Slurm accounted it (sacct without -X: the job's line, then its steps'):
+    elapsed, time limit and CPU seconds, allocated CPUs, requested memory, and MaxRSS, the largest of its
+    steps' (a step's own peak; Slurm samples it every JobAcctGatherFrequency)."""
+    found: dict[str, dict] = {}
+    for line in text.splitlines():
+        parts = line.split("|")
+        if len(parts) < len(USAGE_FIELDS):
+            continue
+        job_id, elapsed, limit, total_cpu, cpus, max_rss, req_mem, state = parts[:len(USAGE_FIELDS)]
+        job, _, step = job_id.partition(".")
+        record = found.setdefault(job, {})
+        if not step:
+            record.update(elapsed_s=seconds(elapsed), limit_s=seconds(limit), cpu_s=seconds(total_cpu),
+                          cpus=int(cpus) if cpus.isdigit() else None, mem_req_mb=megabytes(req_mem),
+                          state=state.split()[0] if state else None)
+        else:
+            rss = megabytes(max_rss)
+            if rss is not None:
+                record["peak_rss_mb"] = max(record.get("peak_rss_mb") or 0.0, rss)
+            record.setdefault("steps_cpu_s", 0.0)
+            record["steps_cpu_s"] += seconds(total_cpu) or 0.0
+    for record in found.values():
+        if not record.get("cpu_s") and record.get("steps_cpu_s"):
+            record["cpu_s"] = record["steps_cpu_s"]
+        record.pop("steps_cpu_s", None)
+    return found
+
+
+def query_usage(job_ids: list[str]) -> dict[str, dict]:
+    """parse_usage for these jobs, in one sacct call; {} when accounting cannot answer."""
+    if not job_ids:
+        return {}
+    argv = ["sacct", "-n", "-P", "-o", ",".join(USAGE_FIELDS), "-j", ",".join(sorted(set(job_ids)))]
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=QUERY_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    return parse_usage(result.stdout) if result.returncode == 0 else {}

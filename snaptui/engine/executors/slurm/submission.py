@@ -8,6 +8,8 @@ removes them for sbatch alone; the launching process keeps its environment.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shlex
 import uuid
@@ -18,6 +20,10 @@ import submitit.core.utils as submitit_utils
 import submitit.slurm.slurm as submitit_slurm
 
 from snaptui.engine.jobside.jobenv import submission_unset
+
+
+class SbatchRefused(Exception):
+    """sbatch refused the submission; the message is its own (limits.refusal names the setting)."""
 
 
 class CleanEnvSlurmExecutor(submitit.SlurmExecutor):
@@ -31,13 +37,34 @@ class CleanEnvSlurmExecutor(submitit.SlurmExecutor):
         unset = [arg for name in submission_unset(os.environ) for arg in ("-u", name)]
         return ["env", *unset, *command] if unset else command
 
+    def _submit_command(self, command: str):
+        """submitit's, except that a refused sbatch leaves nothing behind and prints nothing: submitit
+        prints sbatch's stderr itself and keeps its submission file; SbatchRefused carries the message."""
+        folder = submitit_utils.JobPaths.get_first_id_independent_folder(self.folder)
+        before = set(folder.glob(".submission_file_*.sh"))
+        quiet = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(quiet):
+                return super()._submit_command(command)
+        except submitit_utils.FailedJobError as exc:
+            for path in set(folder.glob(".submission_file_*.sh")) - before:
+                path.unlink(missing_ok=True)
+            raise SbatchRefused(str(exc).strip() or quiet.getvalue().strip()) from None
+
     def _internal_process_submissions(self, delayed_submissions):
         """submitit's own, with one change: the copy of the executor that submits an array is this class
         (submitit makes a plain SlurmExecutor, whose sbatch would keep the caller's SLURM_* variables).
         Written out rather than swapping submitit's module global for the call, which other threads
         submitting at the same time would see."""
         if len(delayed_submissions) == 1:
-            return super()._internal_process_submissions(delayed_submissions)
+            folder = submitit_utils.JobPaths.get_first_id_independent_folder(self.folder)
+            before = set(folder.glob("*.pkl"))
+            try:
+                return super()._internal_process_submissions(delayed_submissions)
+            except SbatchRefused:
+                for path in set(folder.glob("*.pkl")) - before:   # the job's pickle, never submitted
+                    path.unlink(missing_ok=True)
+                raise
         folder = submitit_utils.JobPaths.get_first_id_independent_folder(self.folder)
         folder.mkdir(parents=True, exist_ok=True)
         timeout_min = self.parameters.get("time", 5)
@@ -51,7 +78,12 @@ class CleanEnvSlurmExecutor(submitit.SlurmExecutor):
         array_ex.update_parameters(**self.parameters)
         array_ex.parameters["map_count"] = len(delayed_submissions)
         self._throttle()
-        first_job = array_ex._submit_command(self._submitit_command_str)
+        try:
+            first_job = array_ex._submit_command(self._submitit_command_str)
+        except SbatchRefused:
+            for pickle_path in pickle_paths:
+                pickle_path.unlink(missing_ok=True)
+            raise
         tasks_ids = list(range(first_job.num_tasks))
         jobs = [submitit_slurm.SlurmJob(folder=self.folder, job_id=f"{first_job.job_id}_{a}", tasks=tasks_ids)
                 for a in range(len(delayed_submissions))]

@@ -1,0 +1,71 @@
+"""What the queue says now (squeue): which jobs run, which wait and why, and when Slurm expects them to start.
+
+sacct is the record of how a job ended, but it is asked only every poll interval; squeue answers from the
+controller at once, so the executor looks at the queue every second: a job that leaves it (or that it lists
+as ended, for MinJobAge) is looked up in accounting right then, and a pending job's reason is the queue's
+own (accounting often still says None while the queue says Resources).
+"""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+from .reasons import NEVER_STARTS, pending_words
+from .sacct import FINAL_SLURM_STATES, SchedulerUnreachable, _expand, _FOLDED, _time
+
+FORMAT = "%i|%T|%r|%S|%N"
+QUERY_TIMEOUT_S = 20
+
+@dataclass(frozen=True)
+class QueuedJob:
+    job_id: str
+    slurm_state: str          # RUNNING, PENDING, or how it ended (listed for MinJobAge after its end)
+    reason: str | None        # Slurm's code: Resources, Priority, PartitionConfig...
+    start: float | None       # when it started, or when Slurm expects it to (pending)
+    node: str | None
+
+    @property
+    def ended(self) -> bool:
+        return self.slurm_state in FINAL_SLURM_STATES
+
+    @property
+    def never_starts(self) -> bool:
+        return self.slurm_state == "PENDING" and self.reason in NEVER_STARTS
+
+
+def parse(text: str) -> dict[str, QueuedJob]:
+    found: dict[str, QueuedJob] = {}
+    for line in text.splitlines():
+        parts = line.split("|")
+        if len(parts) < 5:
+            continue
+        job_id, state, reason, start, node = parts[:5]
+        folded = _FOLDED.match(job_id)
+        ids = [f"{folded.group(1)}_{i}" for i in _expand(folded.group(2))] if folded else [job_id]
+        for one in ids:
+            found[one] = QueuedJob(one, state.split()[0] if state else "UNKNOWN",
+                                   None if reason in ("", "(null)") else reason,
+                                   _time(start) if start not in ("N/A", "") else None,
+                                   None if node in ("", "(null)", "None assigned") else node)
+    return found
+
+
+def query(job_ids: list[str]) -> dict[str, QueuedJob]:
+    """The queue's word on these jobs (array tasks one by one), those ended in the last MinJobAge included.
+    A job it does not list has left it. Raises SchedulerUnreachable when squeue cannot answer."""
+    if not job_ids:
+        return {}
+    parents = sorted({j.split("_")[0].split(".")[0] for j in job_ids})
+    argv = ["squeue", "-h", "-r", "-t", "all", "-o", FORMAT, "-j", ",".join(parents)]
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=QUERY_TIMEOUT_S)
+    except FileNotFoundError:
+        raise SchedulerUnreachable("squeue is not installed on this machine") from None
+    except subprocess.TimeoutExpired:
+        raise SchedulerUnreachable(f"squeue did not answer within {QUERY_TIMEOUT_S}s") from None
+    if result.returncode != 0:
+        if "Invalid job id" in result.stderr:
+            return {}   # none of them is in the queue any more
+        first = (result.stderr.strip().splitlines() or ["no message"])[0]
+        raise SchedulerUnreachable(f"squeue failed: {first}")
+    return parse(result.stdout)

@@ -1,0 +1,40 @@
+"""What to resubmit failed jobs with, from why they ended: the pre-filled fields of the TUI's resubmit dialog."""
+from __future__ import annotations
+
+import math
+
+from snaptui.engine.config.settings import attempt_config
+from snaptui.engine.models import Job
+from snaptui.engine.states import Cause
+from snaptui.engine.store.store import Store
+
+MEMORY_HEADROOM = 1.25   # the measured peak plus a quarter
+
+
+def suggestions(store: Store, jobs: list[Job]) -> dict[str, object]:
+    """timeout_min: twice the longest limit that ran out; mem_gb: the largest measured peak + 25% of the jobs
+    that ran out of memory (twice what they asked for when no peak was measured). Only what their causes call
+    for; nothing for an exit code (the code must change, not the request)."""
+    found: dict[str, object] = {}
+    configs: dict[int, dict] = {}
+    for job in jobs:
+        attempt = job.attempt
+        if attempt.cause not in (Cause.TIMEOUT.value, Cause.OUT_OF_MEMORY.value):
+            continue
+        if job.sweep_id not in configs:
+            configs[job.sweep_id] = store.sweep(job.sweep_id).config
+        profile = attempt_config(configs[job.sweep_id], attempt.changes).profile
+        if attempt.cause == Cause.TIMEOUT.value:
+            wanted = math.ceil(profile.timeout_min * 2)
+            found["timeout_min"] = max(found.get("timeout_min", 0), wanted)
+        else:
+            peak_mb = (attempt.usage or {}).get("peak_rss_mb")
+            asked = getattr(profile, "mem_gb", None)
+            if peak_mb:
+                wanted = math.ceil(peak_mb * MEMORY_HEADROOM / 1024 * 4) / 4   # quarter GB steps
+            elif asked:
+                wanted = asked * 2
+            else:
+                continue
+            found["mem_gb"] = max(found.get("mem_gb", 0), wanted)
+    return found
