@@ -45,7 +45,8 @@ def test_each_end_has_its_cause_in_status_results_show_and_the_summary(engine, g
     assert (done["ok"].state, done["ok"].cause, done["ok"].exit_code) == (JobState.COMPLETED, Cause.COMPLETED, 0)
     assert (done["raise"].state, done["raise"].cause_label, done["raise"].exit_code) == (JobState.FAILED, "exit 1", 1)
     assert done["raise"].cause_text == "exit 1: ValueError: lr must be positive, got -1"
-    assert (done["sleep"].state, done["sleep"].cause_label, done["sleep"].exit_code) == (JobState.TIMEOUT, "TIMEOUT", None)
+    assert (done["sleep"].state, done["sleep"].cause_label, done["sleep"].exit_code) == \
+        (JobState.TIMEOUT, "TIMEOUT", None)
     assert (done["killed"].state, done["killed"].cause_label) == (JobState.FAILED, "signal 9")
     assert (done["cancelled"].state, done["cancelled"].cause_label, done["cancelled"].exit_code) == \
         (JobState.CANCELLED, "cancelled by snaptui", None)

@@ -15,6 +15,7 @@ from snaptui.engine.states import JobState
 from tests.conftest import write_sweep
 
 FIXTURES = Path(__file__).resolve().parent / "slurm_fixtures"
+HELD_BACK = "pending: held back by the sweep's max_parallel_jobs (JobArrayTaskLimit)"
 ARRAY, TIMED_OUT, TAGGED, ALLOCATION = "283", "284", "285", "291"   # as RECORDED says
 
 
@@ -33,7 +34,7 @@ def test_sacct_while_the_array_runs():
         TIMED_OUT: (JobState.RUNNING, 0), f"{ARRAY}_0": (JobState.COMPLETED, 0), f"{ARRAY}_1": (JobState.FAILED, 3),
         f"{ARRAY}_2": (JobState.RUNNING, 0), f"{ARRAY}_3": (JobState.PENDING, 0)}
     waiting = records[f"{ARRAY}_3"]
-    assert waiting.node is None and waiting.start is None and waiting.describe() == "pending: held back by the sweep's max_parallel_jobs (JobArrayTaskLimit)"
+    assert waiting.node is None and waiting.start is None and waiting.describe() == HELD_BACK
     running = records[f"{ARRAY}_2"]
     assert running.node == "localhost" and running.start is not None and running.end is None
     assert records[f"{ARRAY}_1"].describe() == "FAILED, exit code 3"
@@ -116,7 +117,7 @@ def test_the_state_policy_on_the_recorded_answers(slurm_attempts):
 
     assert apply("sacct_running.txt") == {
         0: (JobState.COMPLETED, None), 1: (JobState.FAILED, "FAILED, exit code 3"),
-        2: (JobState.RUNNING, None), 3: (JobState.PENDING, "pending: held back by the sweep's max_parallel_jobs (JobArrayTaskLimit)")}
+        2: (JobState.RUNNING, None), 3: (JobState.PENDING, HELD_BACK)}
     [running] = [a for a in store.active_attempts(sweep_id=sweep_id) if a.job_index == 2]
     assert store.request_cancel([running.id]) == [running.id]   # the user cancelled it: scancel came next
     assert apply("sacct_final.txt") == {0: (JobState.COMPLETED, None), 1: (JobState.FAILED, "FAILED, exit code 3"),

@@ -92,7 +92,8 @@ def wait_for(engine: Engine, sweep: Sweep, console: Console) -> int:
                     if held_back(sweep, job):
                         continue   # said once, with the canary's end
                     message = Text.assemble((f"  {job.state.value:<9}", STATE_STYLE[job.state]),
-                                            f" {job.ref} {safe(job.label)}: {safe(job.attempt.cause_text or job.attempt.reason or '')}")
+                                            f" {job.ref} {safe(job.label)}: "
+                                            f"{safe(job.attempt.cause_text or job.attempt.reason or '')}")
                     (live.console if live else console).print(message, highlight=False)
             line = status_text(engine, sweep, started)
             if live:

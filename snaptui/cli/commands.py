@@ -130,7 +130,8 @@ def status(engine: Engine, args: Namespace) -> int:
     sweep = engine.resolve_sweep(args.sweep)
     warn_interrupted(engine, [sweep])
     causes = engine.cause_summary(sweep.id)
-    out.print(Text.assemble((f"sweep {sweep.id} {safe(sweep.name)}  ", "bold"), progress_text(sweep.counts, sweep.total),
+    out.print(Text.assemble((f"sweep {sweep.id} {safe(sweep.name)}  ", "bold"),
+                            progress_text(sweep.counts, sweep.total),
                             f"  ({safe(causes)})" if causes else ""))
     if args.efficiency:
         said = efficiency_advice(engine.jobs_with_usage(sweep.id))

@@ -406,7 +406,8 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     def agent_problem(self) -> str | None:
         """Why the states shown may be stale although jobs are active: the agent is stopped or stuck
-        (its heartbeat is old), or it was not running at all (then one is started). Cheap (two stats and an indexed query): the TUI asks every few seconds."""
+        (its heartbeat is old), or it was not running at all (then one is started). Cheap (two stats and an
+        indexed query): the TUI asks every few seconds."""
         if not self.store.active_executors():
             return None
         if not agent.agent_running(self.repo_root):   # killed, or its machine rebooted: started again here

@@ -60,7 +60,7 @@ class Executor(ABC):
         recorded; a ConfigError names the profile key (default: nothing to settle)."""
         return config
 
-    @staticmethod
+    @staticmethod  # noqa: B027 - optional: nothing to check
     def check_request(config: EffectiveConfig) -> None:
         """Refuse, with a ConfigError naming the setting, what this scheduler cannot run as asked (a partition
         it does not have, more memory than a node holds); checked before the snapshot and by --dry-run, and

@@ -61,7 +61,8 @@ def _job_usage(tasks: list[dict[str, Any]]) -> dict[str, Any]:
         return {}
     usage = dict(tasks[0])
     usage.update(elapsed_s=max(t.get("elapsed_s") or 0 for t in tasks),
-                 cpu_s=sum(t.get("cpu_s") or 0 for t in tasks), peak_rss_mb=sum(t.get("peak_rss_mb") or 0 for t in tasks))
+                 cpu_s=sum(t.get("cpu_s") or 0 for t in tasks),
+                 peak_rss_mb=sum(t.get("peak_rss_mb") or 0 for t in tasks))
     return {"usage": usage}
 
 

@@ -455,7 +455,8 @@ class Store(WalDatabase):
         """Take a queued attempt for submission; False if it was cancelled or taken meanwhile."""
         with self.write() as conn:
             cur = conn.execute("UPDATE attempts SET claimed = 1, submitted_at = ? WHERE id = ? AND claimed = 0"
-                               " AND cancel_requested = 0 AND held = 0 AND state = 'PENDING'", (time.time(), attempt_id))
+                               " AND cancel_requested = 0 AND held = 0 AND state = 'PENDING'",
+                               (time.time(), attempt_id))
         return cur.rowcount == 1
 
     def unclaim(self, attempt_id: int) -> None:

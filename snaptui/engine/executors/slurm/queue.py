@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 
-from .reasons import NEVER_STARTS, pending_words
+from .reasons import NEVER_STARTS
 from .sacct import FINAL_SLURM_STATES, SchedulerUnreachable, _expand, _FOLDED, _time
 
 FORMAT = "%i|%T|%r|%S|%N"
