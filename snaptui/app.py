@@ -243,6 +243,12 @@ class SnaptuiApp(App[int]):
 
         self.push_screen(ConfirmScreen(question), lambda yes: then() if yes else None)
 
+    def open_resubmit(self, title: str, groups: list, fields: list, then: Callable[[list, list[str]], object]) -> None:
+        """The resubmit dialog (screens/resubmit.py); `then(jobs, sets)` runs on yes."""
+        from snaptui.screens.resubmit import ResubmitScreen
+
+        self.push_screen(ResubmitScreen(title, groups, fields), lambda chosen: then(*chosen) if chosen else None)
+
     def open_sweep(self, sweep_id: int) -> None:
         from snaptui.screens.sweep import SweepScreen
 

@@ -50,3 +50,23 @@ def test_what_only_sbatch_refuses_is_one_line_too_and_leaves_nothing(slurm_engin
             in result.stderr
         assert "Traceback" not in result.stderr and "sbatch: error" not in result.stderr
         assert left_behind(repo) == [] and "no sweeps yet" in run_cli(["status"], cwd=repo).stdout
+
+
+def test_dry_run_script_prints_what_sbatch_would_get(slurm_engine):
+    """Item 5: the exact sbatch script of the sweep's array, with its srun line; nothing submitted."""
+    repo = slurm_engine.repo_root
+    write_sweep(repo, 'name = "show"\ncommand = ["python", "job.py"]\n[grid]\ni = [1, 2, 3]\n')
+    result = run_cli(["--batch", "sweep.toml", "--profile", "slurm", "--dry-run", "--script", "--set",
+                      "max_parallel_jobs=2", "--set", "timeout_min=7"], cwd=repo)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "#!/bin/bash"
+    for wanted in ("#SBATCH --array=0-2%2", "#SBATCH --partition=debug", "#SBATCH --time=7", "#SBATCH --mem=256MB",
+                   "#SBATCH --open-mode=append"):
+        assert wanted in lines, (wanted, result.stdout)
+    assert any(line.startswith("srun --unbuffered") and "snaptui.engine.jobside.submitit_task" in line
+               for line in lines)
+    local = run_cli(["--batch", "sweep.toml", "--profile", "local", "--dry-run", "--script"], cwd=repo)
+    assert local.returncode == 0 and "as processes: no script" in local.stdout
+    assert run_cli(["--batch", "sweep.toml", "--script"], cwd=repo).returncode == 2   # --script needs --dry-run
+    assert left_behind(repo) == [] and "no sweeps yet" in run_cli(["status"], cwd=repo).stdout

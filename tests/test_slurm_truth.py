@@ -93,7 +93,7 @@ async def test_a_tui_whose_agent_was_killed_says_so_and_shows_the_end(slurm_engi
                     "the TUI to say its agent died")
         new = agent_identity(slurm_engine.repo_root)
         assert new is not None and new["pid"] != old["pid"]
-        await until(pilot, lambda: not in_queue(job_id), 60, 0.05, "the job to leave squeue")
+        await until(pilot, lambda: not in_queue(job_id), 60, "the job to leave squeue", step=0.05)
         left = time.monotonic()
         await until(pilot, lambda: app.screen.model.jobs[0].state == JobState.COMPLETED, 60, "the end shown",
                     step=0.05)

@@ -41,6 +41,8 @@ def batch(engine: Engine, args: Namespace) -> int:
     for note in plan.notes:
         out.print(f"note: {note}", markup=False)
     if getattr(args, "dry_run", False):
+        if getattr(args, "script", False):
+            return _print_script(engine, plan)
         describe_plan(out, plan)
         return print_preview(out, plan)
     err, notes_before = Console(stderr=True, highlight=False), len(plan.notes)
@@ -70,6 +72,19 @@ def batch(engine: Engine, args: Namespace) -> int:
         print(sweep.id)
         return 0
     return wait_for(engine, sweep, out)
+
+
+def _print_script(engine: Engine, plan) -> int:
+    """--dry-run --script: the script alone (what sbatch would get), after the checks a launch makes."""
+    if plan.refusal is not None:
+        raise plan.refusal
+    text = engine.submission_script(plan)
+    if text is None:
+        out.print(f"profile {plan.config.profile_name} runs jobs with the {plan.config.executor} executor, as "
+                  f"processes: no script; the command lines are in --dry-run", markup=False)
+        return 0
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
 
 
 def _print_rollback_notes(err: Console, notes: list[str]) -> None:

@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="launch a sweep headless, report progress, wait; exit 0 if every job completed")
     parser.add_argument("--no-wait", action="store_true", help="with --batch: return after submission")
     parser.add_argument("--dry-run", action="store_true", help="with --batch: print the jobs and config, run nothing")
+    parser.add_argument("--script", action="store_true",
+                        help="with --dry-run: the exact sbatch script (and srun line) a launch would submit")
     _launch_options(parser)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     status = verbs.add_parser("status", help="sweeps, or the jobs of one sweep")
@@ -152,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
 def _refuse_unused_launch_options(args: argparse.Namespace, launching: bool) -> None:
     """`snaptui --set timeout_min=3 resubmit 4/1` would resubmit with the old limit: a launch option
     given to a verb that takes none is bad input, not something to ignore."""
+    if args.script and not args.dry_run:
+        raise ConfigError.single(None, "--script", "goes with --dry-run", hint="snaptui --batch sweep.toml --dry-run "
+                                 "--script")
     if args.batch is None and args.verb not in ("snapshots", "launch") and (args.no_wait or args.dry_run):
         option = "--no-wait" if args.no_wait else "--dry-run"
         raise ConfigError.single(None, option, "goes with --batch SWEEP_TOML only", hint="e.g. snaptui --batch "

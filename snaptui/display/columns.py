@@ -124,7 +124,9 @@ register_column(JobColumn("state", "state", lambda job, _now: f"{job.state.symbo
                           lambda job, _now: _STATE_RANK.get(job.state, 99)))
 register_column(JobColumn("attempt", "att", lambda job, _now: str(job.attempt.number),
                           lambda job, _now: job.attempt.number, right=True))
-register_column(JobColumn("executor_id", "executor id", lambda job, _now: safe(job.attempt.executor_id or "-"),
+register_column(JobColumn("executor_id", "executor id",   # a step's is Slurm's own (ID.STEP) once it runs
+                          lambda job, _now: safe((job.attempt.proc or {}).get("slurm_id") or job.attempt.executor_id
+                                                 or "-"),
                           max_width=14))
 register_column(JobColumn("node", "node", lambda job, _now: safe(job.attempt.node or "-"), max_width=12))
 register_column(JobColumn("elapsed", "elapsed", lambda job, now: duration(_elapsed(job, now)),

@@ -7,6 +7,7 @@ from snaptui.engine.states import done_count
 from snaptui.format import STATE_STYLE, duration, format_result, jobs_phrase, progress_text, safe
 from .model import SweepModel
 from .text import elapsed
+from .waiting import waiting_text
 
 
 def status_line(model: SweepModel, now: float, compact: bool, held: str = "") -> Text:
@@ -22,6 +23,7 @@ def status_line(model: SweepModel, now: float, compact: bool, held: str = "") ->
         text.append(f"  {held}", style="bold yellow")
     if model.marked:
         text.append(f"  {len(model.marked)} marked", style="reverse")
+    text.append_text(waiting_text(model.waiting, now))
     return text
 
 

@@ -13,6 +13,7 @@ from snaptui.engine.states import JobState
 from snaptui.engine.views import competes, eta_seconds, slots_of
 from snaptui.format import eta_words
 from .layout import SpecCoords, axes_for, spec_axes
+from .waiting import Waiting, waiting
 
 ETA_JOBS_PER_SECOND = 20_000   # a sweep's ETA is estimated again after len(jobs) / this many seconds
 ETA_INLINE = 5_000             # up to this many jobs (~5 ms) the ETA is estimated on the UI thread
@@ -76,6 +77,7 @@ class SweepModel:
         self._store_counts: dict[JobState, int] = {} if self.complete else dict(sweep.counts)
         self._read_counts: Counter = Counter(job.attempt.state for job in jobs)   # the jobs read, kept up to date
         self._eta: tuple[float, float | None] | None = None   # (when, seconds left then)
+        self.waiting: Waiting | None = None   # why jobs wait and ended, found with the ETA (display/waiting.py)
         self._recompute_results()
 
     @staticmethod
@@ -223,12 +225,13 @@ class SweepModel:
         return self.complete and (self._eta is None
                                   or not 0 <= now - self._eta[0] < len(self.jobs) / ETA_JOBS_PER_SECOND)
 
-    def estimate_eta(self, jobs: list, now: float) -> tuple[float, float | None]:
-        """(now, seconds left) from a list of the jobs: may run off the UI thread (set_eta takes it)."""
-        return now, eta_seconds(jobs, now, slots_of(self.sweep.config))
+    def estimate_eta(self, jobs: list, now: float) -> tuple:
+        """(now, seconds left, why jobs wait and ended) from a list of the jobs: may run off the UI thread
+        (set_eta takes it)."""
+        return now, eta_seconds(jobs, now, slots_of(self.sweep.config)), waiting(jobs, now)
 
-    def set_eta(self, estimate: tuple[float, float | None]) -> None:
-        self._eta = estimate
+    def set_eta(self, estimate: tuple) -> None:
+        self._eta, self.waiting = estimate[:2], estimate[2]
 
     def eta_text(self, now: float) -> str:
         """'ETA 5m44s' once every job is read. A sweep of up to ETA_INLINE jobs is estimated here when due;
@@ -236,7 +239,7 @@ class SweepModel:
         if not self.complete:
             return eta_words(None)
         if len(self.jobs) <= ETA_INLINE and self.eta_due(now):
-            self._eta = self.estimate_eta(list(self.jobs.values()), now)
+            self.set_eta(self.estimate_eta(list(self.jobs.values()), now))
         if self._eta is None:
             return eta_words(None)
         at, seconds = self._eta

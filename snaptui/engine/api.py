@@ -244,6 +244,14 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         agent.ensure_agent(self.repo_root)
         return self.store.sweep(sweep_id)
 
+    def submission_script(self, checked: CheckedPlan) -> str | None:
+        """What launching the plan would hand to its scheduler: the exact sbatch script with its srun line
+        (`--dry-run --script`); None for an executor that starts plain processes."""
+        from .config.executors import executor_class
+        config = checked.config   # no store: a dry run writes nothing
+        return executor_class(config.executor)(None, self.repo_root).submission_script(
+            checked.spec.name, config, checked.job_count)
+
     def plan_more_jobs(self, sweep_id: int, overrides: list[list[str]]) -> MoreJobs:
         """Jobs to append to a sweep given job by job (as by ``plan_jobs``), numbered after its last: what an
         optimising sweeper's later batches become, on the sweep's snapshot. A face may change their argv."""
@@ -483,7 +491,8 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
             sweep = self.store.sweep(sweep_id)
             with self._snapshot_guard(sweep):  # a gc must not take the worktree back before the attempts exist
                 ensure_worktree(self, sweep)  # the same snapshot, even if gc removed its checkout
-                attempt_ids = [self.store.new_attempt(sweep_id, job.index) for job in sweep_jobs]
+                attempt_ids = [self.store.new_attempt(sweep_id, job.index, changed.get(job.attempt.id) or
+                                                      _kept_changes(job.attempt.changes)) for job in sweep_jobs]
             self._submit_or_fail(executor_for(sweep.executor, self.store, self.repo_root), sweep, attempt_ids)
         if done:
             agent.ensure_agent(self.repo_root)
@@ -510,6 +519,12 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     def resubmit_failed(self, sweep_id: int, sets: Sequence[str | Setting] = (), why: str | None = None) -> list[Job]:
         return self.resubmit([j for j in self.jobs(sweep_id) if j.state in RETRYABLE_STATES], sets, why)
+
+    def job_resources(self, job: Job) -> dict[str, object]:
+        """What the job's latest attempt asked for (timeout_min, mem_gb, cpus_per_task, gpus_per_node: those
+        its profile has): the fields of the TUI's resubmit dialog."""
+        from .verbs.suggest import current_resources
+        return current_resources(self.store, job)
 
     def resubmit_suggestions(self, jobs: list[Job]) -> dict[str, object]:
         """Resources to resubmit these jobs with, from why they ended: twice the time for a TIMEOUT, the

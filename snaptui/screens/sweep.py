@@ -8,7 +8,6 @@ recorded by any process are read as they come, one read at a time.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 
 from rich.text import Text
 from textual import work
@@ -17,13 +16,13 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from snaptui.display import actions, responsive
-from snaptui.display.dialogs import Confirmation, cancel_jobs, describe_jobs, resubmit_jobs
+from snaptui.display.dialogs import Confirmation, cancel_jobs, resubmit_jobs
 from snaptui.display.layout import axes_for
 from snaptui.display.model import ETA_INLINE, SweepModel, result_ranges
 from snaptui.display.sweepmetrics import INTERVAL_S as METRICS_INTERVAL_S, SweepMetrics
 from snaptui.display.text import sweep_branch
 from snaptui.engine.states import RETRYABLE_STATES, JobState
-from snaptui.format import cancel_outcome, jobs_phrase, profile_label, states_phrase
+from snaptui.format import cancel_outcome, jobs_phrase, profile_label
 from snaptui.widgets.footer import SnaptuiFooter
 from snaptui.widgets.jobgrid import JobGrid
 from snaptui.widgets.jobtable import JobTable
@@ -392,14 +391,28 @@ class SweepScreen(EngineScreen):
                              self._command("resubmit", self.engine.resubmit, done, verb="resubmitted"))
 
     def action_resubmit_failed(self) -> None:
+        """R: the resubmit dialog (screens/resubmit.py) for the marked jobs that ended other than completed,
+        else for every such job of the sweep: by cause, with resources to change."""
         if self.model is None or self.view.still_reading():
             return
-        failed = [job for job in self.model.jobs.values() if job.state in RETRYABLE_STATES]
-        if not failed:
+        retryable = [job for job in self.model.jobs.values() if job.state in RETRYABLE_STATES]
+        marked = [job for job in retryable if job.index in self.model.marked]
+        if not (marked or retryable):
             self.notify("no failed, cancelled or timed-out job to resubmit", severity="warning")
             return
-        phrase = states_phrase(Counter(job.state for job in failed))
-        self.snaptui.confirm(Confirmation(f"Resubmit {jobs_phrase(len(failed))} of sweep {self.sweep_id} ({phrase})?",
-                                          describe_jobs(failed), yes="Resubmit", danger=False),
-                             self._command("resubmit", self.engine.resubmit_failed, self.sweep_id,
-                                           verb="resubmitted"))
+        self._prepare_resubmit(marked or retryable)
+
+    @work(thread=True, exit_on_error=False, group="resubmit", name="resubmit", description="suggest resources")
+    def _prepare_resubmit(self, jobs: list) -> None:
+        suggested = self.engine.resubmit_suggestions(jobs)
+        self.hand_back(self._resubmit_dialog, jobs, suggested, self.engine.job_resources(jobs[0]))
+
+    def _resubmit_dialog(self, jobs: list, suggested: dict, current: dict) -> None:
+        from snaptui.display.resubmit import cause_groups, resource_fields
+
+        def resubmit(chosen: list, sets: list[str]) -> None:
+            self.snaptui.command("resubmit", self.engine.resubmit, chosen, sets, done=self._after("resubmitted"),
+                                 caller=self)
+
+        self.snaptui.open_resubmit(f"Resubmit jobs of sweep {self.sweep_id} {self.model.sweep.name}?",
+                                   cause_groups(jobs), resource_fields(current, suggested), resubmit)

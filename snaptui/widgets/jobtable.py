@@ -19,7 +19,7 @@ from snaptui.display.columns import JobColumn, column as job_column, metric_colu
 from snaptui.display.text import truncate
 from snaptui.format import safe
 
-TABLE_COLUMNS = ["index", "label", "state", "attempt", "executor_id", "node", "elapsed", "exit"]  # display/columns.py
+TABLE_COLUMNS = ["index", "label", "state", "cause", "attempt", "executor_id", "node", "elapsed", "exit"]  # columns.py
 BASE_COLUMNS = ["mark", *TABLE_COLUMNS]
 # The table's own columns, drawn from its state rather than the job: the mark and a running job's last line.
 OWN_TITLES = {"mark": " ", "last": "last line"}
@@ -143,7 +143,8 @@ class JobTable(JobGrid):
         def shown(job) -> bool:
             if states is not None and job.state not in states:
                 return False
-            return not needle or needle in job.label.lower() or needle in job.state.value.lower()
+            return not needle or needle in job.label.lower() or needle in job.state.value.lower() \
+                or needle in job.attempt.cause_text.lower()
 
         return [i for i in indexes if shown(jobs[i])]
 

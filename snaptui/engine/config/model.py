@@ -64,6 +64,7 @@ class Table(Struct, frozen=True, kw_only=True):
     """A table of snaptui.toml; ``ALIASES`` maps an older key to the one that replaced it."""
 
     ALIASES: ClassVar[dict[str, str]] = {}
+    FIXED_ON_RESUBMIT: ClassVar[tuple[str, ...]] = ()   # a profile's keys a resubmission may not change
 
 
 class Defaults(Table, frozen=True, kw_only=True):

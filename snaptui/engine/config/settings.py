@@ -315,7 +315,7 @@ def resubmit_changes(recorded: Mapping[str, Any] | None, sets: Sequence[str | Se
     for item in sets:
         key, value, origin = _split_set(item)
         key = kind.ALIASES.get(key, key)
-        if "." in key or key in FIXED_ON_RESUBMIT:
+        if "." in key or key in FIXED_ON_RESUBMIT or key in kind.FIXED_ON_RESUBMIT:
             raise ConfigError.single(origin, key, "is the sweep's, not a job's: a resubmission runs on the sweep's "
                                      "snapshot and executor", hint="launch the sweep again to change it")
         _check(kind, key, value, origin)

@@ -66,6 +66,11 @@ class Executor(ABC):
         it does not have, more memory than a node holds); checked before the snapshot and by --dry-run, and
         for a resubmission's changes (default: nothing to check)."""
 
+    def submission_script(self, name: str, config: EffectiveConfig, job_count: int) -> str | None:
+        """What would be handed to the scheduler for a sweep of `job_count` jobs: the exact script and
+        command lines (--dry-run --script); None when jobs are plain processes (nothing to show)."""
+        return None
+
     def hand_over(self, sweep: Sweep, attempt_ids: list[int] | None = None) -> bool:
         """Newly recorded attempts (None: every attempt of the sweep) are submitted here and now, unless
         the agent starts them as room frees (then they stay PENDING). True when submitted here."""

@@ -26,7 +26,7 @@ RATE_AFTER = 10   # ended jobs before their rate is trusted (the first ones say 
 
 def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float | None:
     """Seconds until the last unfinished job ends, or None before any job has finished."""
-    finished, running, pending = [], [], 0
+    finished, running, pending, expected = [], [], 0, None
     ended, first_start, last_end = 0, None, None
     for job in jobs:
         attempt = job.attempt
@@ -41,6 +41,8 @@ def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float |
             running.append(max(now - attempt.started_at, 0.0) if attempt.started_at is not None else 0.0)
         elif job.state in UNSTARTED:
             pending += 1
+            if attempt.expected_start and attempt.expected_start > now:   # the scheduler's own word (squeue)
+                expected = attempt.expected_start if expected is None else max(expected, attempt.expected_start)
     if not finished or not (pending or running):
         return None
     mean = sum(finished) / len(finished)
@@ -53,6 +55,8 @@ def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float |
     for _ in range(pending):
         heapq.heappush(free, heapq.heappop(free) + typical)
     estimate = max(free)
+    if expected is not None:   # a job Slurm will not start before then ends no sooner than then + its run
+        estimate = max(estimate, expected - now + typical)
     if ended >= RATE_AFTER and first_start is not None and last_end is not None and last_end > first_start:
         rate = ended / (last_end - first_start)
         estimate = max(estimate, (pending + len(running)) / rate)

@@ -27,6 +27,18 @@ class AllocationVerbs:
         return allocation.get(profile, tasks, time_min, f"snaptui-alloc-{profile_name}", on_line,
                               os.environ if environ is None else environ)
 
+    def jobs_in_allocation(self, job_id: str) -> list:
+        """The unfinished jobs of this project's sweeps that run (or wait to run) as steps of the allocation."""
+        from snaptui.engine.config.settings import stored_config
+
+        found = []
+        for sweep in self.sweeps():
+            if sweep.executor != "allocation" or not sweep.is_active:
+                continue
+            if str(getattr(stored_config(sweep.config).profile, "allocation", "")) == str(job_id):
+                found += [job for job in self.jobs(sweep.id) if not job.state.is_final]
+        return found
+
     @staticmethod
     def release_allocation(job_id: str) -> None:
         """scancel an allocation of this user's; ConfigError when it is gone or someone else's."""

@@ -9,6 +9,14 @@ from snaptui.engine.states import Cause
 from snaptui.engine.store.store import Store
 
 MEMORY_HEADROOM = 1.25   # the measured peak plus a quarter
+RESOURCES = ("timeout_min", "mem_gb", "cpus_per_task", "gpus_per_node")
+
+
+def current_resources(store: Store, job: Job) -> dict[str, object]:
+    """The resources the job's latest attempt ran with, of those its profile has (None: not set)."""
+    profile = attempt_config(store.sweep(job.sweep_id).config, job.attempt.changes).profile
+    return {key: getattr(profile, key) for key in RESOURCES
+            if hasattr(profile, key) and key not in profile.FIXED_ON_RESUBMIT}
 
 
 def suggestions(store: Store, jobs: list[Job]) -> dict[str, object]:

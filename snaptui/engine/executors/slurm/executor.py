@@ -178,6 +178,32 @@ class SlurmExecutor(Executor):
                 continue
             self.states.apply_manifest(attempt)
 
+    def submission_script(self, name: str, config, job_count: int) -> str | None:
+        """The sbatch script of the sweep's (first) array as submitit writes it, with its srun line: what a
+        launch of `job_count` jobs hands to sbatch, launch tag and uid aside ("<uid>")."""
+        from .submission import CleanEnvSlurmExecutor
+
+        profile = config.profile
+        if not isinstance(profile, SlurmProfile) or profile.allocation is not None:
+            return None
+        sweep = Sweep(id=0, name=name, created_at=0.0, status="planned", executor="slurm",
+                      profile=config.profile_name, sweep_file=None, spec={}, config=config.to_dict(), snapshot=None,
+                      workdir=str(self.repo_root), uid="<uid>")
+        params = submitit_parameters(sweep, profile)
+        tasks = math.ceil(job_count / profile.jobs_per_task)
+        size = min(filter(None, (slurm_limits.read_limits(profile.qos, profile.account).max_array_size,
+                                 profile.max_array_size)), default=None) or tasks
+        params["array_parallelism"] = min(params["array_parallelism"], min(tasks, size))
+        executor = CleanEnvSlurmExecutor(folder=self.submitit_root / "%j", max_num_timeout=profile.max_num_timeout)
+        executor.update_parameters(**params)
+        if tasks > 1:
+            executor.parameters["map_count"] = min(tasks, size)
+        text = executor._make_submission_file_text(executor._submitit_command_str, "<uid>")
+        if tasks > size:
+            text += (f"\n# {tasks} array tasks: this is the first of {math.ceil(tasks / size)} arrays of at most "
+                     f"{size} (MaxArraySize), each with a share of max_parallel_jobs\n")
+        return text
+
     @staticmethod
     def check_request(config) -> None:
         """The partition, QOS, account and what a node holds, checked against what the profile asks for,

@@ -105,6 +105,15 @@ class StepExecutor(QueueingExecutor):
         terminate([(a.proc.get("controller"), True) for a in attempts])
         return True
 
+    def poll(self, attempts: list[Attempt]) -> None:
+        super().poll(attempts)
+        for attempt in attempts:   # Slurm's own id of the step (ID.STEP), once it says: what tables show
+            if attempt.executor_id and not (attempt.proc or {}).get("slurm_id"):
+                manifest = read_manifest(attempt.log_dir) or {}
+                if manifest.get("allocation") and manifest.get("step") is not None:
+                    self.store.update_attempt(attempt.id, announce=True, proc={
+                        **attempt.proc, "slurm_id": f"{manifest['allocation']}.{manifest['step']}"})
+
     def reap(self, attempt_id: int) -> None:
         process = self._sruns.pop(attempt_id, None)
         if process is not None:
