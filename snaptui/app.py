@@ -116,7 +116,7 @@ class SnaptuiApp(App[int]):
             if time.monotonic() - agent_checked >= AGENT_CHECK_S:  # a stopped agent: say the states may be stale
                 agent_checked = time.monotonic()
                 try:
-                    problem = self.engine.agent_problem()
+                    problem = self.engine.agent_problem(revive=self.refresh_on_start)
                 except Exception:  # noqa: BLE001 - the store's own failures are reported below
                     problem = agent_problem
                 if problem != agent_problem:

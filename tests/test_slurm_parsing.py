@@ -172,3 +172,47 @@ def test_an_array_is_submitted_by_the_clean_executor_without_touching_submitit_s
         jobs = [executor.submit(print, i) for i in range(3)]
     assert [j.job_id for j in jobs] == [f"{ARRAY}_{i}" for i in range(3)]
     assert seen == [(CleanEnvSlurmExecutor, submitit.SlurmExecutor, 3)]
+
+
+def test_the_queue_as_the_executor_looks_at_it_every_second():
+    """squeue -t all: running, pending with the queue's own reason (sacct said None), a job that can never
+    start as submitted (more CPUs than a node: PartitionConfig), one that ended within MinJobAge."""
+    from snaptui.engine.executors.slurm import queue
+    from snaptui.engine.executors.slurm.reasons import pending_words
+
+    listed = queue.parse(recorded("squeue_queue.txt"))
+    ended, running, held, never = (listed[i] for i in ("1451", "1452", "1453_1", "1454"))
+    assert ended.ended and not running.ended and running.node == "localhost" and running.start is not None
+    assert (held.slurm_state, held.reason, held.start, held.never_starts) == ("PENDING", "JobArrayTaskLimit", None,
+                                                                              False)
+    assert never.never_starts and pending_words(never.reason) == (
+        "pending: can never start: asks for more CPUs, memory or GPUs per node than its partition has "
+        "(PartitionConfig)")
+    assert pending_words(held.reason) == HELD_BACK
+
+
+def test_what_sacct_accounts_a_sleeper_and_a_burner_used():
+    """A sleeper holding 200 MB for 36 s (MaxRSS: sampled every 30 s) and a burner of 3 CPU seconds."""
+    from snaptui.engine.executors.slurm.sacct import parse_usage
+
+    used = parse_usage(recorded("sacct_usage.txt"))
+    sleeper, burner = used["1451"], used["1452"]
+    assert (sleeper["elapsed_s"], sleeper["cpu_s"], sleeper["cpus"], sleeper["mem_req_mb"]) == (36, 0.246, 1, 100)
+    assert sleeper["peak_rss_mb"] == pytest.approx(217064 / 1024) and sleeper["limit_s"] is None   # UNLIMITED
+    assert burner["cpu_s"] == 3.008 and "peak_rss_mb" not in burner   # ended before the first sample
+
+
+def test_sbatch_refusals_name_the_setting():
+    from snaptui.engine.executors.slurm.request import refusal
+    from snaptui.engine.executors.slurm.settings import SlurmProfile
+
+    blocks = [b.split("\n", 1)[1] for b in recorded("sbatch_refusals.txt").split("# sbatch ")[1:]]
+    profile = SlurmProfile(partition="nosuch", qos="nosuch", account="nosuch", mem_gb=4000, constraint="nofeature")
+    said = [refusal(block, profile).render() for block in blocks]
+    assert said == [
+        "partition: sbatch refused the jobs: Invalid partition name specified (partition = 'nosuch')",
+        "qos: sbatch refused the jobs: Invalid qos specification (qos = 'nosuch')",
+        "account: sbatch refused the jobs: Invalid account or account/partition combination specified "
+        "(account = 'nosuch')",
+        "mem_gb: sbatch refused the jobs: Requested node configuration is not available (mem_gb = 4000)",
+        "constraint: sbatch refused the jobs: Invalid feature specification (constraint = 'nofeature')"]

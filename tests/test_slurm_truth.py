@@ -84,7 +84,7 @@ async def test_a_tui_whose_agent_was_killed_says_so_and_shows_the_end(slurm_engi
 
     sweep = launch(slurm_engine, 'name = "orphan"\ncommand = ["python", "job.py", "sleep=8"]\n', sets=HOUR_POLL)
     job_id = slurm_engine.jobs(sweep.id)[0].attempt.executor_id
-    app = make_app(slurm_engine, refresh_on_start=False, start_sweep=sweep.id)
+    app = make_app(slurm_engine, start_sweep=sweep.id)   # an app that may start agents
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: slurm_engine.jobs(sweep.id)[0].state == JobState.RUNNING, 120, "the job to run")
         old = agent_identity(slurm_engine.repo_root)

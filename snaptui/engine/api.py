@@ -412,13 +412,13 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
             problems += executor_for(name, self.store, self.repo_root).health()
         return problems
 
-    def agent_problem(self) -> str | None:
+    def agent_problem(self, revive: bool = False) -> str | None:
         """Why the states shown may be stale although jobs are active: the agent is stopped or stuck
-        (its heartbeat is old), or it was not running at all (then one is started). Cheap (two stats and an
+        (its heartbeat is old), or, with `revive`, it was not running at all (then one is started). Cheap (two stats and an
         indexed query): the TUI asks every few seconds."""
         if not self.store.active_executors():
             return None
-        if not agent.agent_running(self.repo_root):   # killed, or its machine rebooted: started again here
+        if revive and not agent.agent_running(self.repo_root):   # killed, or its machine rebooted: started here
             agent.ensure_agent(self.repo_root)
             return ("the snaptui agent that follows the jobs had stopped (killed?), so states were not being "
                     "updated; a new one was started")

@@ -9,7 +9,11 @@ runs (imported from its modules, so a changed query means recording again). The 
     cancelled, task 3 waits its turn (recorded pending, folded as A_[3]), then completes;
   - a job with a 1-minute limit that sleeps past it (TIMEOUT);
   - a job tagged with a launch's comment, as recovery looks for;
-  - an allocation (salloc --no-shell), shown by scontrol and then released.
+  - an allocation (salloc --no-shell), shown by scontrol and then released;
+  - for what issue 27 reads (`record.py queue` records only these, about a minute): the queue as the
+    executor looks at it every second (a running job, an array task held by its %1, a job asking for more
+    CPUs than a node has: PartitionConfig, one that ended), sacct's usage fields of a sleeper holding
+    memory for 35 s (MaxRSS is sampled every 30 s) and of a burner, and sbatch's refusals.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from snaptui.engine.executors.slurm import sacct  # noqa: E402
+from snaptui.engine.executors.slurm import queue, sacct  # noqa: E402
 
 TAG = "snaptui:abc123"   # what launch_tag() puts in the comment of a launch's jobs
 
@@ -57,6 +61,9 @@ def wait_for(what: str, done, timeout: float = 900) -> None:   # the cluster is 
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # a stopped recording cancels its jobs too
     folder = Path(tempfile.mkdtemp(prefix="snaptui-record-"))
+    record_queue_usage_and_refusals(folder)
+    if sys.argv[1:] == ["queue"]:
+        return
     array = folder / "array.sh"
     array.write_text("#!/bin/bash\ncase $SLURM_ARRAY_TASK_ID in 1) exit 3;; 2) sleep 300;; esac\nexit 0\n")
     late = folder / "late.sh"
@@ -76,6 +83,39 @@ def main() -> None:
         record_jobs(folder, array_id, timeout_id, tagged_id)
     finally:
         run(["scancel", array_id, timeout_id, tagged_id], check=False)
+
+
+def record_queue_usage_and_refusals(folder: Path) -> None:
+    common = ["-p", "debug", "-n", "1", "--mem=100M", f"--output={folder}/%j.out"]
+    hold = folder / "hold.py"
+    hold.write_text("import time\nblock = bytearray(200 * 2 ** 20)\nfor i in range(0, len(block), 4096):\n"
+                    "    block[i] = 1\ntime.sleep(35)\n")
+    burn = folder / "burn.py"
+    burn.write_text("import time\nwhile time.process_time() < 3:\n    pass\n")
+    submit = lambda *args: re.search(r"(\d+)", run(["sbatch", *common, *args])).group(1)   # noqa: E731
+    sleeper = submit("-c", "1", "--job-name=snaptui-rec-hold", "--wrap", f"{sys.executable} {hold}")
+    burner = submit("-c", "1", "--job-name=snaptui-rec-burn", "--wrap", f"{sys.executable} {burn}")
+    array = submit("-c", "1", "--array=0-1%1", "--job-name=snaptui-rec-q", "--wrap", "sleep 20")
+    never = submit("-c", "64", "--job-name=snaptui-rec-never", "--wrap", "true")
+    ids = [sleeper, burner, array, never]
+    try:
+        def listed() -> dict:
+            return queue.parse(run(["squeue", "-h", "-r", "-t", "all", "-o", queue.FORMAT, "-j", ",".join(ids)]))
+        wait_for("the array's task 0 to run", lambda: listed().get(f"{array}_0", None) is not None
+                 and listed()[f"{array}_0"].slurm_state == "RUNNING" and never in listed()
+                 and listed()[never].reason == "PartitionConfig", timeout=300)
+        save("squeue_queue.txt", run(["squeue", "-h", "-r", "-t", "all", "-o", queue.FORMAT, "-j", ",".join(ids)]))
+        wait_for("the sleeper and the burner to end", lambda: all(
+            (r := sacct.parse(sacct_of([j])).get(j)) is not None and r.state.is_final for j in (sleeper, burner)))
+        save("sacct_usage.txt", run(["sacct", "-n", "-P", "-o", ",".join(sacct.USAGE_FIELDS), "-j",
+                                     f"{sleeper},{burner}"]))
+    finally:
+        run(["scancel", *ids], check=False)
+    refusals = []
+    for args in (["-p", "nosuch"], ["-q", "nosuch"], ["-A", "nosuch"], ["--mem=4000G"], ["--constraint=nofeature"]):
+        out = subprocess.run(["sbatch", "-p", "debug", *args, "--wrap", "true"], capture_output=True, text=True)
+        refusals.append(f"# sbatch {' '.join(args)}\n{out.stderr.strip()}\n")
+    save("sbatch_refusals.txt", "".join(refusals))
 
 
 def record_jobs(folder: Path, array_id: str, timeout_id: str, tagged_id: str) -> None:
