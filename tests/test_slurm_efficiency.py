@@ -31,9 +31,9 @@ WORK = textwrap.dedent('''\
 
 def sacct_cpu_efficiency(job_id: str) -> float:
     """TotalCPU / (Elapsed x AllocCPUS), as sacct itself reports them for the job."""
-    line = subprocess.run(["sacct", "-X", "-n", "-P", "-o", "TotalCPU,Elapsed,AllocCPUS", "-j", job_id],
-                          capture_output=True, text=True).stdout.split()[0]
-    total, elapsed, cpus = line.split("|")
+    lines = subprocess.run(["sacct", "-n", "-P", "-o", "JobID,TotalCPU,Elapsed,AllocCPUS", "-j", job_id],
+                           capture_output=True, text=True).stdout.split()   # -X would leave the steps' CPU out
+    _, total, elapsed, cpus = next(line for line in lines if line.startswith(job_id + "|")).split("|")
     return 100 * seconds(total) / (seconds(elapsed) * int(cpus))
 
 

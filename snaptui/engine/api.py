@@ -414,8 +414,8 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     def agent_problem(self, revive: bool = False) -> str | None:
         """Why the states shown may be stale although jobs are active: the agent is stopped or stuck
-        (its heartbeat is old), or, with `revive`, it was not running at all (then one is started). Cheap (two stats and an
-        indexed query): the TUI asks every few seconds."""
+        (its heartbeat is old), or, with `revive`, it was not running at all (then one is started). Cheap
+        (two stats and an indexed query): the TUI asks every few seconds."""
         if not self.store.active_executors():
             return None
         if revive and not agent.agent_running(self.repo_root):   # killed, or its machine rebooted: started here

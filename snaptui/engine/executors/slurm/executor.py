@@ -12,6 +12,7 @@ import getpass
 import json
 import logging
 import math
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -33,7 +34,8 @@ from .states import apply_record, packed, record_requeue
 log = logging.getLogger("snaptui.slurm")
 DEFAULT_POLL_S = SlurmProfile().poll_interval_s
 MAX_POLL_S = 30.0
-QUEUE_LOOK_S = 1.0        # squeue: which jobs left the queue, and why the others wait
+# squeue: which jobs left the queue, and why the others wait (0: never; bench/slurm_truth.py measures without)
+QUEUE_LOOK_S = float(os.environ.get("SNAPTUI_SLURM_QUEUE_LOOK_S", "1"))
 SETTLE_RETRY_S = 0.4      # a job that left the queue is looked up in accounting this often...
 SETTLE_GIVE_UP_S = 120.0  # ...until it answers, or this long (then the regular sacct poll goes on)
 # A worktree under one of these is on this machine's own disk, invisible to other compute nodes.
@@ -96,7 +98,7 @@ class SlurmExecutor(Executor):
         ended. So an end shows within about a second, however it came (an exit, a time limit, scancel)."""
         self._read_manifests(attempts)
         now = time.monotonic()
-        if now >= self._next_queue_look:
+        if QUEUE_LOOK_S > 0 and now >= self._next_queue_look:
             self._next_queue_look = now + QUEUE_LOOK_S
             if self._look_at_queue([a for a in attempts if a.executor_id and not a.state.is_final]):
                 self._next_settle = now   # just left: asked at once, not a retry period later

@@ -73,8 +73,8 @@ def apply_record(states: StatePolicy, attempt: Attempt, record: sacct.SlurmRecor
                              started_at=record.start or time.time(), reason=None)
     elif attempt.state == JobState.RUNNING and not requeued_since(record, attempt):
         pass  # accounting lags the job's own report that it started: not a step back to pending
-    elif record.state == JobState.PENDING and attempt.state == JobState.PENDING and _queue_said(attempt):
-        pass  # the queue's reason (queue.py) is fresher than accounting's, which often still says None
+    elif record.state == JobState.PENDING and _fresher_than(store.attempt(attempt.id), record):
+        pass
     else:
         store.update_attempt(attempt.id, record.state, reason=record.describe())
     return store.attempt(attempt.id).state != before
@@ -141,6 +141,15 @@ def _read(path) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def _fresher_than(current: Attempt, record: sacct.SlurmRecord) -> bool:
+    """Whether the store already knows better than a pending accounting record: the job's own report or the
+    queue (queue.py) said it runs since this poll's attempts were read (accounting lags both), or the queue's
+    pending reason, which accounting often still gives as None."""
+    if current.state == JobState.RUNNING:
+        return not requeued_since(record, current)
+    return current.state == JobState.PENDING and _queue_said(current)
 
 
 def _queue_said(attempt: Attempt) -> bool:
