@@ -22,7 +22,8 @@ def test_status_and_the_tui_table_draw_the_same_registered_columns(git_repo, mon
     jobs = engine.jobs(sweep.id)
     out = run_cli(["status", str(sweep.id)], git_repo).stdout.splitlines()
     header = next(line for line in out if line.startswith("job"))
-    assert header.split()[:10] == ["job", "label", "state", "cause", "att", "executor", "id", "node", "elapsed", "exit"]
+    assert header.split()[:12] == ["job", "label", "state", "cause", "/", "waits", "att", "executor", "id", "node",
+                                   "elapsed", "exit"]
     table = JobTable(clock=time.time)
     for job in jobs:
         row = next(line for line in out if line.startswith(job.ref + " "))

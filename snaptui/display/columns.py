@@ -133,8 +133,21 @@ register_column(JobColumn("elapsed", "elapsed", lambda job, now: duration(_elaps
                           lambda job, now: _elapsed(job, now) or -1.0, right=True))
 register_column(JobColumn("exit", "exit", lambda job, _now: "-" if _exit(job) is None else str(_exit(job)),
                           lambda job, _now: _exit(job) if _exit(job) is not None else -10**9, right=True))
-register_column(JobColumn("cause", "cause", lambda job, _now: job.attempt.cause_text or "-",
-                          lambda job, _now: (job.attempt.cause_label or "~", job.attempt.cause_text), max_width=40))
+def _why(job: Any, now: float) -> str:
+    """Why it ended (its cause), or why it waits: the queue's reason and when the scheduler expects it to start."""
+    attempt = job.attempt
+    if attempt.cause_text:
+        return safe(attempt.cause_text)
+    if job.state.value == "PENDING" and attempt.reason:
+        waits = safe(attempt.reason.removeprefix("pending: "))
+        if attempt.expected_start and attempt.expected_start > now:
+            waits += f", start in ~{duration(attempt.expected_start - now)}"
+        return waits
+    return "-"
+
+
+register_column(JobColumn("cause", "cause / waits", _why,
+                          lambda job, now: (job.attempt.cause_label or "~", _why(job, now)), max_width=40))
 
 
 def _used(job: Any):
