@@ -15,9 +15,9 @@ from rich.text import Text
 
 from ..engine.api import Engine
 from ..engine.errors import ConfigError, SnaptuiError
-from ..engine.states import RETRYABLE_STATES, JobState, cause_text
+from ..engine.states import RETRYABLE_STATES, JobState
 from ..engine.views import competes, efficiency_advice, job_filter, maximized
-from ..display.columns import column as job_column
+from ..display.columns import column as job_column, why_text
 from ..format import (STATE_STYLE, cancel_outcome, duration, format_result, profile_label, progress_text, safe,
                       size_text)
 
@@ -176,7 +176,8 @@ def _print_jobs(engine: Engine, sweep) -> None:
     def cells(line) -> list[str]:
         # (written for speed: a 100,000-job sweep makes this the whole cost of the listing)
         (index, label, state, attempt, executor_id, node, started, ended, code, reason, results,
-         cause, detail) = line
+         cause, detail, expected_start, slurm_id) = line
+        why = why_text(state, cause, code, detail, reason, expected_start, now)
         if results and results != "{}":
             results = " ".join(f"{safe(k)}={safe(v)}" for k, v in json.loads(results).items())
             if reason:
@@ -184,9 +185,9 @@ def _print_jobs(engine: Engine, sweep) -> None:
         elif index in live:
             results = live[index]
         else:   # the reason, unless the cause column says it already
-            results = safe(reason) if reason and cause in (None, "completed") else ""
-        return [prefix + str(index), label if label.isprintable() else safe(label), STATE_TEXT[state],
-                safe(cause_text(cause, code, detail)) if cause else "-",
+            results = safe(reason) if reason and why == "-" else ""
+        executor_id = slurm_id or executor_id
+        return [prefix + str(index), label if label.isprintable() else safe(label), STATE_TEXT[state], why,
                 str(attempt), safe(executor_id) if executor_id else "-", safe(node) if node else "-",
                 "-" if started is None else duration((ended if ended is not None else now) - started),
                 "-" if code is None else str(code), results]

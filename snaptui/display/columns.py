@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from snaptui.engine.states import STATE_ORDER
+from snaptui.engine.states import STATE_ORDER, cause_text
 from snaptui.engine.views import competes, efficiency
 from snaptui.format import duration, format_result, safe
 from .text import elapsed
@@ -133,17 +133,26 @@ register_column(JobColumn("elapsed", "elapsed", lambda job, now: duration(_elaps
                           lambda job, now: _elapsed(job, now) or -1.0, right=True))
 register_column(JobColumn("exit", "exit", lambda job, _now: "-" if _exit(job) is None else str(_exit(job)),
                           lambda job, _now: _exit(job) if _exit(job) is not None else -10**9, right=True))
-def _why(job: Any, now: float) -> str:
-    """Why it ended (its cause), or why it waits: the queue's reason and when the scheduler expects it to start."""
-    attempt = job.attempt
-    if attempt.cause_text:
-        return safe(attempt.cause_text)
-    if job.state.value == "PENDING" and attempt.reason:
-        waits = safe(attempt.reason.removeprefix("pending: "))
-        if attempt.expected_start and attempt.expected_start > now:
-            waits += f", start in ~{duration(attempt.expected_start - now)}"
+
+
+def why_text(state: str, cause: str | None, exit_code: int | None, detail: str | None, reason: str | None,
+             expected_start: float | None, now: float) -> str:
+    """Why a job ended (its cause), or why it waits: the queue's reason and when the scheduler expects it to
+    start; '-' for neither. The TUI's column and `snaptui status`'s light rows both say it so."""
+    if cause:
+        return safe(cause_text(cause, exit_code, detail))
+    if state == "PENDING" and reason:
+        waits = safe(reason.removeprefix("pending: "))
+        if expected_start and expected_start > now:
+            waits += f", start in ~{duration(expected_start - now)}"
         return waits
     return "-"
+
+
+def _why(job: Any, now: float) -> str:
+    attempt = job.attempt
+    return why_text(job.state.value, attempt.cause, attempt.exit_code, attempt.detail, attempt.reason,
+                    attempt.expected_start, now)
 
 
 register_column(JobColumn("cause", "cause / waits", _why,

@@ -142,6 +142,8 @@ class JobLine(NamedTuple):
     results_json: str | None
     cause: str | None       # a states.Cause's value, once it ended
     detail: str | None      # what explains the cause (the log's last error line, who cancelled it)
+    expected_start: float | None   # a pending job's start as the scheduler expects it
+    slurm_id: str | None    # an allocation step's id as Slurm gives it (ID.STEP), once it runs
 
 
 @dataclass(frozen=True)

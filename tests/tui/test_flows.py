@@ -83,7 +83,7 @@ async def test_resubmit_failed(engine, git_repo):
         [grid]
         code = [1, 2]
     ''')
-    from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.resubmit import ResubmitScreen
     from snaptui.screens.sweep import SweepScreen
 
     app = make_app(engine, start_sweep=sweep.id)
@@ -93,9 +93,13 @@ async def test_resubmit_failed(engine, git_repo):
         await until(pilot, lambda: all(j.state is JobState.FAILED for j in screen.model.jobs.values()),
                     message="both jobs FAILED")
         await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await until_text(pilot, "Resubmit 2 jobs of sweep")
-        assert "(2 failed)" in screen_text(app)
+        await until(pilot, lambda: isinstance(app.screen, ResubmitScreen))
+        await until_text(pilot, "Resubmit jobs of sweep")
+        assert "1 exit 1: " in screen_text(app) and "1 exit 2: " in screen_text(app)
+        dialog = app.screen   # an exit code is not ticked at first: the same code fails the same way
+        assert [dialog.query_one(f"#group-{n}").value for n in (0, 1)] == [False, False]
+        await pilot.click("#group-0")
+        await pilot.click("#group-1")
         await pilot.press("y")
         await until(pilot, lambda: all(j.attempt.number == 2 for j in screen.model.jobs.values()),
                     message="second attempts")

@@ -417,7 +417,8 @@ class Store(WalDatabase):
         """A page of a sweep's jobs as listings show them (models.JobLine), in index order."""
         return list(map(JobLine._make, self._plain().execute(
             "SELECT j.idx, j.label, a.state, a.number, a.executor_id, a.node, a.started_at, a.ended_at, a.exit_code,"
-            " a.reason, a.results_json, a.cause, a.detail FROM jobs j JOIN attempts a ON a.id = j.latest_attempt"
+            " a.reason, a.results_json, a.cause, a.detail, a.expected_start, json_extract(a.proc_json, '$.slurm_id')"
+            " FROM jobs j JOIN attempts a ON a.id = j.latest_attempt"
             " WHERE j.sweep_id = ? AND j.idx > ? ORDER BY j.idx LIMIT ?", (sweep_id, after, limit)).fetchall()))
 
     def widest_label(self, sweep_id: int) -> int:
