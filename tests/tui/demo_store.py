@@ -54,6 +54,10 @@ def _set(store, repo: Path, sweep_id: int, index: int, state: JobState, start: f
         fields["results"] = results
     if reason:
         fields["reason"] = reason
+    cause = {S.COMPLETED: ("completed", None), S.FAILED: ("exit", None), S.TIMEOUT: ("TIMEOUT", None),
+             S.CANCELLED: ("cancelled", "snaptui")}.get(state)   # why it ended, as the agent records it
+    if cause is not None:
+        fields["cause"], fields["detail"] = cause
     at = (start or T0) + (duration or 0)
     with mock.patch.object(time, "time", return_value=at):
         if state is not S.PENDING and state is not S.RUNNING:

@@ -66,6 +66,7 @@ async def test_launch_example_keeps_its_grid_line(tmp_path, monkeypatch):
 @pytest.mark.slow
 async def test_r_on_one_job_asks_first_and_no_means_no(engine, git_repo):
     from snaptui.screens.confirm import ConfirmScreen
+    from snaptui.screens.resubmit import ResubmitScreen
     from snaptui.screens.job import JobScreen
     from snaptui.screens.sweep import SweepScreen
 
@@ -95,8 +96,8 @@ async def test_r_on_one_job_asks_first_and_no_means_no(engine, git_repo):
         await pilot.press("escape")
         assert engine.jobs(sweep.id)[1].state is JobState.FAILED
         await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await until_text(pilot, "(1 failed)")
+        await until(pilot, lambda: isinstance(app.screen, ResubmitScreen))
+        await until_text(pilot, "1 exit 3: ")
         await pilot.press("n")
     assert [j.attempt.number for j in engine.jobs(sweep.id)] == [1, 1]   # nothing was resubmitted
 
@@ -233,8 +234,8 @@ async def test_table_sort_keeps_the_cursor_in_view_in_header_order_and_says_so(e
         for _ in range(4):
             await pilot.press("s")
             order.append(table.sort_key)
-        assert order == ["label", "state", "attempt", "executor_id"]   # left to right, as the header
-        assert "sorted by executor id" in screen_text(app)
+        assert order == ["label", "state", "cause", "attempt"]   # left to right, as the header
+        assert "sorted by att" in screen_text(app)
         await pilot.click(JobTable, offset=(3, 0))                    # the "#" header
         await until(pilot, lambda: table.sort_key == "index")
         await until_text(pilot, "sorted by #")
@@ -386,7 +387,9 @@ def _job(index, state, started=None, ended=None):
     from types import SimpleNamespace
 
     return SimpleNamespace(index=index, state=state, params={},
-                           attempt=SimpleNamespace(started_at=started, ended_at=ended, state=state, results={}))
+                           attempt=SimpleNamespace(started_at=started, ended_at=ended, state=state, results={},
+                                                   expected_start=None, reason=None, cause=None, exit_code=None,
+                                                   detail=None, cause_label=""))
 
 
 def test_eta_counts_waves_and_jobs_running_longer_than_the_finished_ones():
