@@ -11,7 +11,7 @@ import pytest
 from snaptui.engine.executors.slurm.sacct import seconds
 from snaptui.engine.states import JobState
 from snaptui.engine.views import efficiency
-from tests.conftest import run_cli, wait_sweep_done
+from tests.conftest import run_cli, wait_sweep_done, wait_until
 from tests.test_slurm import launch, slurm_cluster, slurm_engine  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.slurm, pytest.mark.timeout(300)]
@@ -40,7 +40,9 @@ def sacct_cpu_efficiency(job_id: str) -> float:
 def test_a_sleeper_and_a_burner_as_sacct_accounts_them(slurm_engine):
     (slurm_engine.repo_root / "work.py").write_text(WORK)
     sweep = launch(slurm_engine, 'name = "eff"\ncommand = ["python", "work.py"]\n[grid]\nkind = ["sleep", "burn"]\n')
-    wait_sweep_done(slurm_engine, sweep.id, 180)
+    wait_sweep_done(slurm_engine, sweep.id, 180)   # from the queue look: accounting may lag it by a moment
+    wait_until(lambda: all((j.attempt.usage or {}).get("source") == "sacct"
+                           for j in slurm_engine.jobs_with_usage(sweep.id)), 60, 1.0, "sacct's account of both")
     jobs = {j.params["kind"]: j for j in slurm_engine.jobs_with_usage(sweep.id)}
     used = {kind: efficiency(job.attempt) for kind, job in jobs.items()}
     print(f"\nMEASURED CPU efficiency: sleeper {used['sleep'].cpu_pct:.1f}%, burner {used['burn'].cpu_pct:.1f}% "
@@ -49,8 +51,11 @@ def test_a_sleeper_and_a_burner_as_sacct_accounts_them(slurm_engine):
     for kind, job in jobs.items():
         assert job.attempt.usage["source"] == "sacct"
         assert used[kind].cpu_pct == pytest.approx(sacct_cpu_efficiency(job.attempt.executor_id), abs=0.5)
-    assert used["sleep"].cpu_pct < 15 and used["burn"].cpu_pct > 5 * used["sleep"].cpu_pct
+    # the burner's share of its elapsed time is the machine's to give (2 cores shared by every test here:
+    # 30-40% measured under load, 90%+ idle); its CPU seconds and the sleeper's lack of them are not
+    assert used["sleep"].cpu_pct < 15 and jobs["sleep"].attempt.usage["cpu_s"] < 1.5
     assert jobs["burn"].attempt.usage["cpu_s"] >= 4 and used["burn"].cpus == 1
+    assert used["burn"].cpu_pct > 2 * used["sleep"].cpu_pct
     assert used["sleep"].limit_s == 5 * 60 and used["sleep"].mem_req_mb == 256   # the profile: 5 min, 0.25 GB
     status = run_cli(["status", str(sweep.id), "--efficiency"], cwd=slurm_engine.repo_root)
     assert "longest job " in status.stdout and " of 5; peak memory " in status.stdout and " of 0.25" in status.stdout
