@@ -188,7 +188,7 @@ async def test_quit_and_reopen_while_a_job_runs(engine, git_repo, tmp_path):
         await until(pilot, lambda: not app.is_running, message="the app to quit")
     assert engine.jobs(sweep.id)[0].state is JobState.RUNNING   # quitting cancelled nothing
     again = make_app(engine, start_sweep=sweep.id)
-    async with again.run_test(size=(100, 30)) as pilot:
+    async with again.run_test(size=(140, 30)) as pilot:   # the job's line holds the gate's path: xdist's is longer
         await until_text(pilot, "▶ RUNNING")
         gate.touch()
         await until_text(pilot, "✔ COMPLETED", timeout=30)
