@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # A suite started in the background by a shell without job control (`make test &`, nohup ... &) inherits
 # SIGINT ignored, and so would every snaptui process it starts: the Ctrl-C tests would then test nothing.
@@ -17,6 +18,11 @@ import signal as _signal
 
 if _signal.getsignal(_signal.SIGINT) is _signal.SIG_IGN:
     _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+
+# Property tests judge behaviour, not speed: on a loaded 2-core machine (make test's two workers, other work)
+# an example can take longer than Hypothesis's 200 ms deadline, and its "too slow" check failed a run.
+settings.register_profile("snaptui", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("snaptui")
 
 ROOT = Path(__file__).resolve().parent.parent
 
