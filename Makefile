@@ -51,9 +51,11 @@ faults: $(VENV)/.installed-test cluster
 bench: $(VENV)/.installed-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run_all.py
 
-# ruff (rules in pyproject.toml) and the import contracts; make test and make test-local run it first.
+# ruff (rules in pyproject.toml), mypy (strict on snaptui/engine) and the import contracts; make test and
+# make test-local run it first.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check snaptui hydra_plugins tests bench scripts/readme-tables scripts/face-imports
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 # The README's generated tables (settings), rewritten from their declarations; tests/test_readme.py checks them.

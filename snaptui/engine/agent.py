@@ -28,10 +28,14 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
 from .errors import StoreUnusable
 from .procs import identity, is_alive, terminate
 from .store.store import Store, state_dir
+
+if TYPE_CHECKING:
+    from .executors.base import Executor
 
 LOCK_NAME = "agent.lock"
 START_LOCK_NAME = "agent.start"
@@ -51,7 +55,7 @@ def _lock_path(repo_root: Path) -> Path:
     return state_dir(repo_root) / LOCK_NAME
 
 
-def agent_identity(repo_root: Path) -> dict | None:
+def agent_identity(repo_root: Path) -> dict[str, Any] | None:
     """The running agent's recorded PID and start time, or None when no agent runs."""
     try:
         record = json.loads(_lock_path(repo_root).read_text() or "null")
@@ -65,7 +69,7 @@ def agent_running(repo_root: Path) -> bool:
 
 
 @contextmanager
-def _start_lock(repo_root: Path):
+def _start_lock(repo_root: Path) -> Iterator[None]:
     """Serialises starting an agent with an agent deciding to exit."""
     directory = state_dir(repo_root)
     directory.mkdir(mode=0o700, exist_ok=True)
@@ -146,16 +150,16 @@ def wake(repo_root: Path) -> None:
 
 
 class Agent:
-    def __init__(self, repo_root: Path):
+    def __init__(self, repo_root: Path) -> None:
         self.repo_root = Path(repo_root)
         self.store = Store.for_repo(self.repo_root)
-        self.executors: dict = {}
+        self.executors: dict[str, Executor] = {}
         self.next_poll: dict[str, float] = {}
         self.wake_mtime = 0.0
         self.logged: dict[str, float] = {}
         self._heartbeat = state_dir(self.repo_root) / HEARTBEAT_NAME
 
-    def _executor(self, name: str):
+    def _executor(self, name: str) -> Executor:
         """Executors are made on first use: a repo with only local sweeps never imports Slurm code."""
         from .executors import executor_for
 
@@ -181,7 +185,7 @@ class Agent:
         woken = self._woken()
         # Started attempts (about as many as run) and the executors with queued ones: never the whole queue,
         # so a tick costs the same with 100,000 jobs waiting as with 10.
-        by_executor: dict[str, list] = {}
+        by_executor: dict[str, list[Any]] = {}
         for attempt, executor_name in self.store.started_attempts_with_executor():
             by_executor.setdefault(executor_name, []).append(attempt)
         for _, executor_name in self.store.queued_sweeps():
@@ -201,7 +205,7 @@ class Agent:
             self._guarded(f"starting queued {name} jobs failed", executor.dispatch_queued)
         return bool(by_executor or canaries)
 
-    def _guarded(self, what: str, step, *args) -> None:
+    def _guarded(self, what: str, step: Callable[..., object], *args: object) -> None:
         """One step of a tick: its failure is logged (_log_failure) and the agent goes on with the next."""
         try:
             step(*args)
@@ -220,7 +224,7 @@ class Agent:
             self.logged[key] = now
             log.error("%s", what, exc_info=exc)
 
-    def run(self, lock_handle) -> None:
+    def run(self, lock_handle: IO[str]) -> None:
         self._beat()
         idle_since = None
         while True:
@@ -256,7 +260,7 @@ class Agent:
         else:
             waker.wait_for_event(seconds)
 
-    def _release(self, lock_handle) -> bool:
+    def _release(self, lock_handle: IO[str]) -> bool:
         """Exit only if, under the start lock, nothing is active: a caller that saw us alive relies on us."""
         with _start_lock(self.repo_root):
             if self.store.active_executors():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-
+from typing import Iterable
 
 class SnaptuiError(Exception):
     """A failure the user can act on; the CLI prints it without a traceback (exit 1)."""
@@ -39,20 +39,21 @@ class ConfigError(SnaptuiError):
 
     exit_code = 2
 
-    def __init__(self, file: Path | str | None, problems: list[ConfigProblem]):
+    def __init__(self, file: Path | str | None, problems: list[ConfigProblem]) -> None:
         self.file = file
         self.problems = problems
         super().__init__(self.render())
 
     @classmethod
-    def single(cls, file, key: str, message: str, line: int | None = None, hint: str | None = None):
+    def single(cls, file: Path | str | None, key: str, message: str, line: int | None = None,
+               hint: str | None = None) -> ConfigError:
         return cls(file, [ConfigProblem(key, message, line, hint)])
 
     def render(self) -> str:
         return "\n".join(p.render(self.file) for p in self.problems)
 
 
-def did_you_mean(word: str, choices) -> str | None:
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a near-miss key, or None when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None

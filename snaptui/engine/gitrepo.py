@@ -36,7 +36,7 @@ class SnapshotError(SnaptuiError):
 
 
 class GitFailed(SnapshotError):
-    def __init__(self, args: tuple, stderr: str, status: int):
+    def __init__(self, args: tuple[Any, ...], stderr: str, status: int) -> None:
         self.stderr = stderr
         self.status = status
         detail = stderr.strip().splitlines()
@@ -48,7 +48,7 @@ class GitFailed(SnapshotError):
 LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
-def refuse_line_breaks(path, what: str = "the folder") -> None:
+def refuse_line_breaks(path: str | os.PathLike[str], what: str = "the folder") -> None:
     """A path with a line break would be cut where git's answer is read line by line (and a store
     made at the cut path): refuse it, naming it."""
     text = str(path)
@@ -105,7 +105,7 @@ def toplevel_lines(path: Path, *extra: str) -> list[str]:
     if not cwd.is_dir():
         raise SnaptuiError(f"{path} does not exist")
     status, out, err = run(git_for(cwd), "rev-parse", "--show-toplevel", *extra, check=False)
-    lines = out.splitlines()
+    lines: list[str] = out.splitlines()
     if status != 0 or not lines or not lines[0].strip():
         if "not a git repository" in err or status == 0:
             raise SnaptuiError(f"{path} is not inside a git repository (with a working tree)")
@@ -120,7 +120,7 @@ def find_repo_root(path: Path) -> Path:
     return Path(toplevel_lines(path)[0])
 
 
-def run_in(folder: Path, *args: str, **kwargs) -> tuple[int, str | bytes, str]:
+def run_in(folder: Path, *args: str, **kwargs: Any) -> tuple[int, Any, str]:
     """``run`` in ``folder`` (``git -C folder ...``), for one-off commands."""
     return run(git_for(folder), *args, **kwargs)
 
@@ -133,7 +133,7 @@ def files_git_would_add(repo_root: Path, *pathspecs: str, timeout: float | None 
                                 *pathspecs, check=False, timeout=timeout)
     except GitFailed:
         return None
-    return out.splitlines() if status == 0 else None
+    return list(out.splitlines()) if status == 0 else None
 
 
 def start(g: git.Git, *args: str, env: dict | None = None):
@@ -225,7 +225,7 @@ def append_excludes(exclude_file: Path, wanted: list[str]) -> None:
 
 # ---------------------------------------------------------------------------- symlinks
 
-def check_symlink_paths(repo_root: Path, entries) -> list[str]:
+def check_symlink_paths(repo_root: Path, entries: Iterable[str]) -> list[str]:
     """Entries must name a path inside the repository. Where that path is itself a symlink
     (``outputs -> /scratch/...``, a common layout) it is followed: jobs write through the
     user's link to wherever it points. A folder on the way leaving the repository is refused."""

@@ -7,7 +7,6 @@ from typing import Any, NamedTuple
 
 from .states import JobState, cause_label, cause_text
 
-
 def format_value(value: Any) -> str:
     """How a parameter value is written on a command line, in a job's label and on the matrix's axes
     (TOML/Hydra spelling for booleans)."""
@@ -160,5 +159,5 @@ class Event:
     reason: str | None
 
 
-def loads(text: str | None, default=None):
+def loads(text: str | None, default: Any = None) -> Any:
     return json.loads(text) if text else default

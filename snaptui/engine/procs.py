@@ -5,9 +5,9 @@ import os
 import signal
 import time
 from contextlib import contextmanager
+from typing import Any, Iterator
 
 import psutil
-
 
 def start_time(pid: int) -> float | None:
     """When the process started (psutil's create_time), or None if it is gone or not readable."""
@@ -17,12 +17,12 @@ def start_time(pid: int) -> float | None:
         return None
 
 
-def identity(pid: int) -> dict | None:
+def identity(pid: int) -> dict[str, Any] | None:
     ctime = start_time(pid)
     return None if ctime is None else {"pid": pid, "ctime": ctime}
 
 
-def is_alive(ident: dict | None) -> bool:
+def is_alive(ident: dict[str, Any] | None) -> bool:
     """True only if the same process (same PID and start time) still runs and is not a zombie."""
     if not ident or not ident.get("pid"):
         return False
@@ -35,9 +35,9 @@ def is_alive(ident: dict | None) -> bool:
         return False
 
 
-def signal_process(ident: dict | None, signum: int, *, group: bool = False) -> bool:
+def signal_process(ident: dict[str, Any] | None, signum: int, *, group: bool = False) -> bool:
     """Signal a process (or its group) only if it is still the one we recorded."""
-    if not is_alive(ident):
+    if ident is None or not is_alive(ident):
         return False
     try:
         if group:
@@ -49,7 +49,7 @@ def signal_process(ident: dict | None, signum: int, *, group: bool = False) -> b
         return False
 
 
-def terminate(idents: list[tuple[dict | None, bool]], grace_s: float = 3.0) -> None:
+def terminate(idents: list[tuple[dict[str, Any] | None, bool]], grace_s: float = 3.0) -> None:
     """SIGTERM each (process or group), then SIGKILL whatever is left after the grace period."""
     for ident, group in idents:
         signal_process(ident, signal.SIGTERM, group=group)
@@ -70,7 +70,7 @@ def current_umask() -> int:
 
 
 @contextmanager
-def private_umask():
+def private_umask() -> Iterator[None]:
     """Files snaptui creates (worktrees, job folders, logs, manifests) are the user's alone;
     the job's own command runs with the user's usual umask again (see runner)."""
     old = os.umask(PRIVATE_UMASK)

@@ -15,6 +15,7 @@ from .states import Cause, JobState
 
 if TYPE_CHECKING:
     from .config.declare import SettingInfo
+    from .models import Job
 
 __all__ = ["Efficiency", "LineIndex", "Update", "cause_counts", "cause_summary", "competes", "efficiency",
            "efficiency_advice", "eta_seconds", "job_filter", "maximized", "profile_settings", "results_hint",
@@ -30,7 +31,7 @@ def results_hint(sweep) -> str:
             f"'val loss (?P<val_loss>[0-9.]+)' in [results] of snaptui.toml")
 
 
-def competes(job) -> bool:
+def competes(job: Job) -> bool:
     """Whether a job's values may be ranked (best cell, ★, legend order, sort): only a COMPLETED job's.
     A failed, cancelled or timed-out job's values are partial (a diverging run's last accuracy, a
     killed run's early loss): every view shows them marked with the job's state and never ranks them."""

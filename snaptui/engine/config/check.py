@@ -29,7 +29,7 @@ def check_table(source: TomlSource, path: list[str], table: Any, cls: type[Table
         return
     settings = user_settings(cls)
     for key, value in table.items():
-        name = cls.ALIASES.get(key, key)
+        name = str(cls.ALIASES.get(key, key))
         if name != key and name in table:
             problems.append(source.problem(path + [key], f"is another name for {name}, which is set too"))
             continue

@@ -11,10 +11,10 @@ Hydra launcher's config classes are all derived from the one declaration.
 from __future__ import annotations
 
 import math
-import types
-import typing
 from dataclasses import dataclass
 from functools import cache
+import types
+import typing
 from typing import Any, Callable, Union
 
 import msgspec
@@ -29,7 +29,9 @@ def setting(help: str, *, unit: str = "", check: Check | None = None, env: str |
     bounds (``ge=``, ``gt=``), the environment variable that may override it, and whether it is
     ``internal`` (recorded by snaptui at launch, never written by the user)."""
     extra: dict[str, Any] = {"unit": unit, "check": check, "env": env, "internal": internal}
-    return Meta(description=help, extra=extra, **bounds)
+    arguments: dict[str, Any] = {"description": help, "extra": extra, **bounds}
+    meta: Meta = Meta(**arguments)
+    return meta
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,14 @@ class ExecutorEntry:
     executor: str | type          # "module:Class" of its Executor subclass
 
     def settings_class(self) -> type[Profile]:
-        self.settings = _load(self.settings)
-        return self.settings
+        loaded: type[Profile] = _load(self.settings)
+        self.settings = loaded
+        return loaded
 
     def executor_class(self) -> type:
-        self.executor = _load(self.executor)
-        return self.executor
+        loaded: type = _load(self.executor)
+        self.executor = loaded
+        return loaded
 
 
 EXECUTORS: dict[str, ExecutorEntry] = {}

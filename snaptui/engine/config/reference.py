@@ -56,7 +56,7 @@ def settings_table() -> str:
     builtin = "; ".join(f"`{name}` ({', '.join(f'{k} = {value_text(v)}' for k, v in values.items())})"
                         for name, values in BUILTIN_PROFILES.items())
     lines += [f"Built-in profiles, which a profile of the same name in snaptui.toml is merged over: {builtin}.", ""]
-    for section, cls in SECTIONS.items():
-        lines += _table(f"`[{section}]`", user_settings(cls))
+    for section, table in SECTIONS.items():
+        lines += _table(f"`[{section}]`", user_settings(table))
     lines.append(END)
     return "\n".join(lines)

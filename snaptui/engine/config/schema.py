@@ -22,7 +22,7 @@ class Field:
     items: type | tuple[type, ...] | None = None      # element type for lists / values for tables
 
 
-def _type_ok(value, kind) -> bool:
+def _type_ok(value: Any, kind: type | tuple[type, ...]) -> bool:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if isinstance(value, bool):
         return bool in kinds
@@ -31,12 +31,12 @@ def _type_ok(value, kind) -> bool:
     return isinstance(value, kinds)
 
 
-def _type_name(kind) -> str:
+def _type_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
 
 
-def check_table(source: TomlSource, path: list, table: Any, fields: dict[str, Field],
+def check_table(source: TomlSource, path: list[Any], table: Any, fields: dict[str, Field],
                 problems: list[ConfigProblem]) -> None:
     """Check one table against its field declarations, appending problems."""
     if not isinstance(table, dict):

@@ -13,7 +13,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, TypeVar
 
 import msgspec
 
@@ -27,6 +27,7 @@ from .model import (BUILTIN_PROFILES, SECTIONS, Defaults, LimitsSettings, LocalH
 from .tomlsource import TomlSource, load_toml
 
 CONFIG_FILENAME = "snaptui.toml"
+T = TypeVar("T", bound=Table)
 DEFAULT = "default"
 log = logging.getLogger("snaptui.config")
 
@@ -122,6 +123,11 @@ class ProjectConfig:
         self._tables = {name: msgspec.convert(self.source.data.get(name) or {}, cls, strict=False)
                         for name, cls in SECTIONS.items()}
 
+    def _table(self, cls: type[T]) -> T:
+        found = next(table for table in self._tables.values() if type(table) is cls)
+        assert isinstance(found, cls)
+        return found
+
     @classmethod
     def load(cls, repo_root: Path | None = None, path: Path | None = None) -> ProjectConfig:
         if path is None and repo_root is not None and (Path(repo_root) / CONFIG_FILENAME).is_file():
@@ -137,19 +143,19 @@ class ProjectConfig:
     # -- the tables as written (with their defaults), before any profile or override -------------------
     @property
     def defaults(self) -> Defaults:
-        return self._tables["defaults"]
+        return self._table(Defaults)
 
     @property
     def snapshot(self) -> SnapshotSettings:
-        return self._tables["snapshot"]
+        return self._table(SnapshotSettings)
 
     @property
     def results(self) -> ResultsSettings:
-        return self._tables["results"]
+        return self._table(ResultsSettings)
 
     @property
     def metrics(self) -> MetricsSettings:
-        return self._tables["metrics"]
+        return self._table(MetricsSettings)
 
     @property
     def tui(self) -> TuiSettings:

@@ -11,6 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Sequence
 
 from snaptui.engine.errors import ConfigError, ConfigProblem
 
@@ -29,10 +30,10 @@ class TomlSource:
     """Parsed TOML data plus the line of every key path."""
 
     path: Path | None
-    data: dict
+    data: dict[str, Any]
     lines: dict[str, int] = field(default_factory=dict)
 
-    def line(self, *parts) -> int | None:
+    def line(self, *parts: object) -> int | None:
         """Line of the longest known prefix of the key path."""
         keys = [str(p) for p in parts]
         while keys:
@@ -42,7 +43,7 @@ class TomlSource:
             keys.pop()
         return None
 
-    def problem(self, parts, message: str, hint: str | None = None) -> ConfigProblem:
+    def problem(self, parts: Sequence[object], message: str, hint: str | None = None) -> ConfigProblem:
         return ConfigProblem(".".join(str(p) for p in parts), message, self.line(*parts), hint)
 
 

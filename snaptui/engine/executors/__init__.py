@@ -13,4 +13,5 @@ if TYPE_CHECKING:
 
 
 def executor_for(name: str, store: Store, repo_root: Path) -> Executor:
-    return executor_class(name)(store, repo_root)
+    executor: Executor = executor_class(name)(store, repo_root)
+    return executor

@@ -45,7 +45,7 @@ class Executor(ABC):
     wakes_agent = False  # True: wait_for_event returns the moment one of its jobs ends
     submits_from_agent = False  # True: the agent starts queued attempts as slots free up (read in hand_over only)
 
-    def __init__(self, store: Store, repo_root: Path):
+    def __init__(self, store: Store, repo_root: Path) -> None:
         self.store = store
         self.repo_root = Path(repo_root)
         self.states = StatePolicy(store)
@@ -96,7 +96,7 @@ class Executor(ABC):
         """Stop attempts already handed to the scheduler (the store flagged them first), then read back
         what came of it, so the store shows the outcome by the time cancel returns."""
         if self.stop(attempts):
-            self.poll([self.store.attempt(a.id) for a in attempts])
+            self.poll([fresh for a in attempts if (fresh := self.store.attempt(a.id)) is not None])
 
     @abstractmethod
     def stop(self, attempts: list[Attempt]) -> bool:

@@ -13,12 +13,14 @@ import logging
 import time
 from abc import abstractmethod
 from pathlib import Path
+from typing import Any
 
 from .. import faults
 from ..models import Attempt, Job, Sweep
 from snaptui.engine.jobside.runner import RunSpec
 from ..states import Cause, JobState
 from .base import Executor
+from snaptui.engine.store.store import Store
 
 log = logging.getLogger("snaptui.queued")
 LIVENESS_EVERY_S = 1.0
@@ -30,7 +32,7 @@ class QueueingExecutor(Executor):
     start_failed = "could not start"  # how a failed start reads on the job, before the error
     start_errors: tuple[type[Exception], ...] = (Exception,)
 
-    def __init__(self, store, repo_root):
+    def __init__(self, store: Store, repo_root: Path) -> None:
         super().__init__(store, repo_root)
         self._sweeps: dict[int, Sweep] = {}
         self._alive_checked: dict[int, float] = {}
@@ -53,7 +55,10 @@ class QueueingExecutor(Executor):
         """A sweep's launch facts (config, code, spec) never change once active: read them once,
         not on every tick (store.sweep also counts the sweep's jobs)."""
         if sweep_id not in self._sweeps:
-            self._sweeps[sweep_id] = self.store.sweep(sweep_id)
+            found = self.store.sweep(sweep_id)
+            if found is None:
+                raise LookupError(f"no sweep {sweep_id} in the store")
+            self._sweeps[sweep_id] = found
         return self._sweeps[sweep_id]
 
     def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
@@ -78,7 +83,7 @@ class QueueingExecutor(Executor):
             self.store.update_attempt(attempt.id, executor_id=executor_id, log_dir=str(folder),
                                       submitted_at=time.time(), proc=proc)
             fresh = self.store.attempt(attempt.id)
-            if fresh.cancel_requested:  # cancelled while it was being started
+            if fresh is not None and fresh.cancel_requested:  # cancelled while it was being started
                 self.cancel([fresh])
 
     def _check_code(self, sweep: Sweep) -> None:
@@ -111,7 +116,7 @@ class QueueingExecutor(Executor):
 
     @abstractmethod
     def start(self, sweep: Sweep, job: Job, attempt: Attempt, spec: RunSpec, gpus: list[str] | None
-              ) -> tuple[str, Path, dict]:
+              ) -> tuple[str, Path, dict[str, Any]]:
         """Start one claimed attempt; returns its executor id, its folder and the processes that are
         its handle (`proc`, what `alive` reads)."""
 
@@ -122,7 +127,7 @@ class QueueingExecutor(Executor):
     def reap(self, attempt_id: int) -> None:
         """Tidy up after a job that is over (collect its process); default: nothing."""
 
-    def last_word(self, attempt: Attempt) -> dict | None:
+    def last_word(self, attempt: Attempt) -> dict[str, Any] | None:
         """What the process that ran the job said of its end, when it said it elsewhere than in the
         manifest (a local worker's `done` line); default: nothing."""
         return None

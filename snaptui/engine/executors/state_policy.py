@@ -7,6 +7,8 @@ out whether a job still lives; this module decides what that means for its state
 """
 from __future__ import annotations
 
+from typing import Any
+
 import os
 import time
 
@@ -15,9 +17,8 @@ from ..models import Attempt
 from ..states import Cause, JobState
 from snaptui.engine.store.store import Store
 
-
 class StatePolicy:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._manifest_versions: dict[int, tuple[int, int]] = {}
 
@@ -48,7 +49,7 @@ class StatePolicy:
         self.record_end(attempt, manifest)
         return True
 
-    def record_end(self, attempt: Attempt, report: dict) -> None:
+    def record_end(self, attempt: Attempt, report: dict[str, Any]) -> None:
         """An attempt's end as its job reported it (its manifest, or its worker's last word)."""
         state = JobState(report["state"])
         if attempt.cancel_requested and state != JobState.COMPLETED:
@@ -73,10 +74,12 @@ class StatePolicy:
             self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(), reason=what,
                                       cause=Cause.LOST.value, detail=what)
 
-    def gone(self, attempt_id: int, what: str, last_word: dict | None = None) -> None:
+    def gone(self, attempt_id: int, what: str, last_word: dict[str, Any] | None = None) -> None:
         """The job's processes are gone: its last manifest decides, else what its runner said when it
         finished (`last_word`: its folder may have vanished with the manifest), or it vanished."""
         fresh = self.store.attempt(attempt_id)
+        if fresh is None:
+            return   # its sweep was removed meanwhile (a rolled-back launch)
         if self.apply_manifest(fresh):
             return
         if last_word and last_word.get("ended_at") is not None and last_word.get("state") in JobState.__members__:

@@ -25,6 +25,7 @@ def read_manifest(log_dir: str | Path | None) -> dict[str, Any] | None:
     if not log_dir:
         return None
     try:
-        return json.loads((Path(log_dir) / MANIFEST_NAME).read_text(encoding="utf-8"))
+        found = json.loads((Path(log_dir) / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return found if isinstance(found, dict) else None

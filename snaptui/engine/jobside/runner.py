@@ -82,7 +82,8 @@ class CommandRunner:
 CANCEL_MARKER = "snaptui_cancel"  # a packed job asked to stop: its siblings in the task run on
 
 
-def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str) -> tuple[str, int | None, str, dict]:
+def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str
+                        ) -> tuple[str, int, str | None, dict[str, Any]]:
     """run_attempt outside submitit's own task (a packed job, a local slot worker): the command's output
     is appended to the log files submitit would name, so readers find them alike, and a job that did
     not complete ends its stderr with one line saying why."""
@@ -97,7 +98,7 @@ def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str) -> tuple[
 
 def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path,
                 streams: tuple[Any, Any] | None = None, task: tuple[int, int] = (0, 1)
-                ) -> tuple[str, int, str | None, dict]:
+                ) -> tuple[str, int, str | None, dict[str, Any]]:
     """Run one attempt's command to its end and write its manifest in `folder`.
 
     `streams` (stdout, stderr files) are given when several jobs share one task (packing);
@@ -150,7 +151,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     sampler = UsageSampler(child.pid, env)
     received: list[int] = []
 
-    def forward(signum, _frame):
+    def forward(signum: int, _frame: FrameType | None) -> None:
         received.append(signum)
         _signal_group(child.pid, signum)
 
@@ -174,13 +175,13 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
             except Exception as exc:  # noqa: BLE001 - submitit's "not requeued: timed-out too many times"
                 out_of_requeues.append(str(exc))   # this attempt timed out for good: reported as such below
 
-    warn.snaptui = True
+    _OUR_HANDLERS.add(warn)
     signal.signal(signal.SIGUSR2, warn)
     cancelled = False
     try:
         timed_out, cancelled = _wait(child, spec.timeout_s, cancel_path if streams is not None else None)
         if timed_out:
-            _say(err, f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job")
+            _say(err, f"snaptui: timeout after {(spec.timeout_s or 0) / 60:g} min, stopping the job")
         if timed_out or cancelled:
             _stop_group(child)
     finally:
@@ -257,25 +258,29 @@ def _say(stream, text: str) -> None:
         stream.flush()
 
 
-def _original_usr2():
+_OUR_HANDLERS: set[Any] = set()   # USR2 handlers run_attempt installed (one per job of a packed task)
+_SAVED_USR2: list[Any] = []       # the handler that was there before the first of them: submitit's
+
+
+def _original_usr2() -> Any:
     """submitit's USR2 handler, not one of ours left by an earlier job of the same task."""
     handler = signal.getsignal(signal.SIGUSR2)
-    if getattr(handler, "snaptui", False):
-        return getattr(_original_usr2, "saved", None)
-    _original_usr2.saved = handler
+    if handler in _OUR_HANDLERS:
+        return _SAVED_USR2[0] if _SAVED_USR2 else None
+    _SAVED_USR2[:] = [handler]
     return handler
 
 
 class RequeueableRunner(CommandRunner):
     """A runner submitit may requeue after a timeout warning: the attempt restarts the command."""
 
-    def checkpoint(self, spec: RunSpec):
+    def checkpoint(self, spec: RunSpec) -> Any:
         import submitit
 
         return submitit.helpers.DelayedSubmission(self, spec)
 
 
-def _prepare_command(umask: str | None):
+def _prepare_command(umask: str | None) -> Callable[[], None]:
     """What runs in the command's process before exec.
 
     Slurm sends submitit's USR2 warning to every process of the step, and USR2 kills a program
@@ -292,7 +297,7 @@ def _prepare_command(umask: str | None):
     return prepare
 
 
-def _wait(child: subprocess.Popen, timeout_s: float | None, cancel_path: Path | None = None) -> tuple[bool, bool]:
+def _wait(child: subprocess.Popen[Any], timeout_s: float | None, cancel_path: Path | None = None) -> tuple[bool, bool]:
     """Wait for the command: (ran out of time, asked to cancel). Loops so forwarded signals are
     handled, and looks for a packed job's cancel marker once a second."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -336,7 +341,7 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def _stop_group(child: subprocess.Popen) -> None:
+def _stop_group(child: subprocess.Popen[Any]) -> None:
     _signal_group(child.pid, signal.SIGTERM)
     try:
         child.wait(timeout=KILL_GRACE_S)

@@ -11,6 +11,8 @@ finishes it, sees its stdin closed and exits.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import dataclasses
 import errno
 import json
@@ -37,7 +39,7 @@ def encode_request(spec: RunSpec, folder: Path, executor_id: str) -> bytes:
                        default=str) + "\n").encode()
 
 
-def run_request(line: str) -> dict:
+def run_request(line: str) -> dict[str, Any]:
     """Run one job; returns its outcome (the worker's `done` line carries it to the agent)."""
     request = json.loads(line)
     spec = RunSpec(**request["spec"])
@@ -56,7 +58,7 @@ RECORD_RETRY_S = 1.0
 RECORD_GIVE_UP_S = 3600.0
 
 
-def _record_failure(line: str, exc: Exception) -> dict | None:
+def _record_failure(line: str, exc: Exception) -> dict[str, Any] | None:
     """The job's manifest says it failed and why, so the engine does not wait on it for ever; returns
     that end for the worker's `done` line too (the agent's word when no manifest can be written).
 

@@ -69,7 +69,7 @@ def _job_usage(tasks: list[dict[str, Any]]) -> dict[str, Any]:
 class Reporter:
     """Writes what one task knows into the job's manifest, without clobbering its peers."""
 
-    def __init__(self, folder: Path, manifest: dict[str, Any], rank: int, ntasks: int):
+    def __init__(self, folder: Path, manifest: dict[str, Any], rank: int, ntasks: int) -> None:
         self.folder = Path(folder)
         self.manifest = manifest  # the job's facts as this task knows them; updated in place
         self.rank = rank
@@ -120,15 +120,15 @@ class Reporter:
 
 
 class _locked:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.path = path
 
-    def __enter__(self):
+    def __enter__(self) -> _locked:
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.lockf(self.fd, fcntl.LOCK_EX)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         try:
             fcntl.lockf(self.fd, fcntl.LOCK_UN)
         finally:

@@ -17,6 +17,7 @@ from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 CHUNK = 1024 * 1024
 LINE_READ_LIMIT = 64 * 1024   # a longer line is shown by its last 64 KiB (its last '\r' frame)
@@ -33,7 +34,7 @@ class Update:
 
 
 class LineIndex:
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._fd: int | None = None
@@ -122,7 +123,8 @@ class LineIndex:
         return bisect_right(self._starts, offset) - 1
 
     # -- search ------------------------------------------------------------------------------
-    def search(self, needle: str, case_sensitive: bool, progress=None, cancelled=None) -> list[int]:
+    def search(self, needle: str, case_sensitive: bool, progress: Callable[[int, int], None] | None = None,
+               cancelled: Callable[[], bool] | None = None) -> list[int]:
         """Numbers of the lines holding `needle`, over the whole file indexed, in file order.
 
         Scans the file in 1 MiB chunks; the chunks overlap by the needle's length so a match

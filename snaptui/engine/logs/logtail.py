@@ -30,7 +30,7 @@ def follow(step: Callable[[], bool], *, stop: Callable[[], bool], interval: floa
 
 
 class LogTailer:
-    def __init__(self, path: Path | str, *, start_at_end: bool = False):
+    def __init__(self, path: Path | str, *, start_at_end: bool = False) -> None:
         self.path = Path(path)
         self.offset = 0
         self._inode: int | None = None

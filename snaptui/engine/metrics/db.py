@@ -62,7 +62,7 @@ VERSION = 5  # every statement is idempotent: an older file just gains the new t
 
 
 class MetricsDB(WalDatabase):
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.path.exists():
@@ -85,6 +85,7 @@ class MetricsDB(WalDatabase):
             return row[0], ReadState.from_dict(json.loads(row[1]))
         cur = conn.execute("INSERT INTO sources(attempt_id, path, kind, state_json, updated_at) VALUES (?,?,?,?,?)",
                            (attempt_id, path, kind, "{}", time.time()))
+        assert cur.lastrowid is not None   # an INSERT's row id
         return cur.lastrowid, ReadState()
 
     def save(self, conn: sqlite3.Connection, source_id: int, attempt_id: int, state: ReadState,
@@ -141,7 +142,7 @@ class MetricsDB(WalDatabase):
         return row[0] if row else 0
 
     def last_rowid(self) -> int:
-        return self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM points").fetchone()[0]
+        return int(self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM points").fetchone()[0])
 
     def arrays(self, attempt_ids: list[int], metric: str, up_to: int) -> dict[int, packed.Arrays]:
         """Each attempt's series as (steps, values) arrays in insertion order, rows up to `up_to` (see packed)."""

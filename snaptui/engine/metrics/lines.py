@@ -9,7 +9,9 @@ log are skipped in C and never decoded or matched one by one.
 """
 from __future__ import annotations
 
+import os
 import re
+from typing import Iterator
 
 from .reading import Point, ReadState, read_complete
 
@@ -33,7 +35,7 @@ def literal_prefix(pattern: str) -> bytes:
     """The plain text a `^...` pattern's lines must start with ('' if none), to find them with bytes.find."""
     if not pattern.startswith("^"):
         return b""
-    out = []
+    out: list[str] = []
     for char in pattern[1:]:
         if char in _META:
             if char in "*?{" and out:
@@ -43,7 +45,7 @@ def literal_prefix(pattern: str) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-def _line_starts(chunk: bytes, literal: bytes):
+def _line_starts(chunk: bytes, literal: bytes) -> Iterator[tuple[int, int]]:
     """(start, end) of each line of the chunk that begins with `literal`."""
     pos = chunk.find(literal)
     while pos >= 0:
@@ -65,14 +67,14 @@ class LineParser:
     only those lines go through the regex; a pattern without a fixed start is matched everywhere.
     """
 
-    def __init__(self, pattern: str):
+    def __init__(self, pattern: str) -> None:
         self.regex = re.compile(pattern.encode("utf-8"), re.MULTILINE)
         self.literal = literal_prefix(pattern) if len(literal_prefix(pattern)) >= 3 else b""
         if not self.literal and pattern.endswith("$") and not pattern.endswith("\\$"):
             # matched across the chunk, where a CRLF line's `$` sits after the \r
             self.regex = re.compile((pattern[:-1] + r"\r?$").encode("utf-8"), re.MULTILINE)
 
-    def _configured(self, chunk: bytes):
+    def _configured(self, chunk: bytes) -> Iterator[re.Match[bytes]]:
         if self.literal:
             for start, end in _line_starts(chunk, self.literal):
                 if end - start <= MAX_LINE and (match := self.regex.match(chunk, start, end)):
@@ -117,7 +119,7 @@ class LineParser:
         return points
 
 
-def read_log(path, state: ReadState, parser: LineParser, max_bytes: int) -> list[Point]:
+def read_log(path: str | os.PathLike[str], state: ReadState, parser: LineParser, max_bytes: int) -> list[Point]:
     """Points in the complete lines appended since `state.offset` (at most max_bytes read)."""
     points: list[Point] = []
     for chunk in read_complete(path, state, max_bytes):

@@ -7,14 +7,14 @@ CSV) bumps the store's generation, and the copy reloads.
 from __future__ import annotations
 
 import math
+from typing import Any, Iterable
 
 import numpy as np
 
 from .series import Series
 
-
 class LiveSeries:
-    def __init__(self, metrics, metric: str):
+    def __init__(self, metrics: Any, metric: str) -> None:
         self.metrics = metrics
         self.metric = metric
         self._steps: dict[int, Growing] = {}
@@ -23,7 +23,7 @@ class LiveSeries:
         self._cursor = 0
         self._generation = -1
 
-    def refresh(self, attempt_ids) -> set[int]:
+    def refresh(self, attempt_ids: Iterable[int]) -> set[int]:
         """Bring the copy up to date for these attempts; returns the attempt ids whose series changed."""
         db = self.metrics.db
         wanted = set(attempt_ids)
@@ -66,7 +66,7 @@ class LiveSeries:
 
     def series(self, attempt_id: int, higher_is_better: bool = False) -> Series:
         steps, values = self.arrays(attempt_id)
-        return ArraySeries(self.metric, steps, values, higher_is_better)
+        return ArraySeries(self.metric, steps, values, higher_is_better)  # type: ignore[arg-type]  # arrays
 
 
 class Growing:
@@ -104,7 +104,7 @@ class ArraySeries(Series):
     """A Series over numpy arrays: summaries without a Python loop over the points."""
 
     @property
-    def finite(self):
+    def finite(self) -> Any:   # an array of the finite values (a list in Series)
         values = np.asarray(self.values)
         return values[np.isfinite(values)]
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any, Sequence, TypeGuard
 
 import numpy as np
 
 from ..models import Job
 from .series import Series, smooth
-
 
 @dataclass
 class Curve:
@@ -29,7 +29,8 @@ class Curve:
     points: int           # raw number of points
 
 
-def downsample(steps, values, max_points: int, *, mean: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def downsample(steps: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray, max_points: int, *,
+               mean: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """At most ~max_points points: each of max_points/2 buckets keeps its minimum and maximum
     (NaN ignored), at the bucket's first and last step; with mean=True one mean point per bucket."""
     x = np.asarray(steps, dtype=float)
@@ -75,7 +76,7 @@ def colour_positions(jobs: list[Job], parameter: str | None) -> dict[int, tuple[
     return {i: (categories.index(str(v)) / count, str(v)) for i, v in raw.items()}
 
 
-def _is_number(value) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     if isinstance(value, bool):
         return False
     if isinstance(value, (int, float)):
@@ -101,15 +102,14 @@ def build_overlay(series_by_job: dict[int, Series], jobs: list[Job], *, colour_b
         series = series_by_job.get(job.index)
         if series is None or not len(series):
             continue
-        steps, values = series.steps, series.values
         if smoothing > 0:
             # EMA over bucket means with the weight a whole bucket would have had: raw EMA costs
             # a Python loop over every point, this costs one per bucket and looks the same
-            per_bucket = max(1.0, len(values) / max_points)
-            steps, values = downsample(steps, values, max_points, mean=True)
-            values = np.asarray(smooth(values.tolist(), smoothing ** per_bucket))
+            per_bucket = max(1.0, len(series.values) / max_points)
+            steps, means = downsample(series.steps, series.values, max_points, mean=True)
+            values = np.asarray(smooth(means.tolist(), smoothing ** per_bucket), dtype=float)
         else:
-            steps, values = downsample(steps, values, max_points)
+            steps, values = downsample(series.steps, series.values, max_points)
         if log_y:
             values = np.where(values > 0, values, np.nan)
         at, key = positions.get(job.index, (0.0, ""))

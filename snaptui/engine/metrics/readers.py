@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .reading import ReadState
+from .reading import Point, ReadState
 from .tabular import read_csv, read_jsonl
 from .tfevents import read_tfevents
 
-Reader = Callable[[Path, ReadState, int], list]
+Reader = Callable[[Path, ReadState, int], list[Point]]
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ class ReadState:
         self.offset, self.counts, self.extra, self.restarted = 0, {}, {}, True
 
 
-def check_file(path, state: ReadState) -> int | None:
+def check_file(path: str | os.PathLike[str], state: ReadState) -> int | None:
     """The file's size, after restarting the state if the file was replaced or truncated; None if absent."""
     try:
         stat = os.stat(path)
@@ -59,7 +59,7 @@ def check_file(path, state: ReadState) -> int | None:
     return stat.st_size
 
 
-def read_complete(path, state: ReadState, max_bytes: int) -> Iterator[bytes]:
+def read_complete(path: str | os.PathLike[str], state: ReadState, max_bytes: int) -> Iterator[bytes]:
     """Chunks of whole lines past the offset, advancing it; a partial last line waits for its newline."""
     size = check_file(path, state)
     if size is None or size <= state.offset:

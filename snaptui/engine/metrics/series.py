@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import Iterable
 
 from snaptui.engine.config.model import MetricsSettings
 
@@ -11,7 +12,7 @@ SUMMARY_MODES = ("final", "best", "mean_last")
 DEFAULT_MAXIMIZE = MetricsSettings().maximize
 
 
-def maximized(metric: str, patterns=DEFAULT_MAXIMIZE) -> bool:
+def maximized(metric: str, patterns: Iterable[str] = DEFAULT_MAXIMIZE) -> bool:
     """Whether higher is better for this metric (by name; configurable as metrics.maximize)."""
     name = metric.lower()
     return any(fnmatchcase(name, p.lower()) for p in patterns)

@@ -11,19 +11,19 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
 from snaptui.engine.config.model import MetricsSettings
 from snaptui.engine.config.settings import stored_config
-from ..models import Attempt, Job
+from ..models import Attempt, Job, Sweep
 from ..states import JobState
 from .db import DB_FILENAME, MetricsDB
 from .lines import LineParser, read_log
 from .live import ArraySeries, LiveSeries
 from .overlay import Curve, build_overlay
-from .reading import ReadState
+from .reading import Point, ReadState
 from .series import Series, maximized
 from .readers import READERS, reader_for
 from .tfevents import TensorBoardMissing
@@ -42,7 +42,7 @@ class JobFlags:
 
 
 class Metrics:
-    def __init__(self, engine, settings: MetricsSettings | None = None):
+    def __init__(self, engine: Any, settings: MetricsSettings | None = None) -> None:
         self.engine = engine
         self.settings = settings or engine.project.metrics
         self.db = MetricsDB(engine.store.path.parent / DB_FILENAME)  # beside state.db, wherever that lives
@@ -51,7 +51,7 @@ class Metrics:
         # a stat per changed file, not a transaction (and a folder walk) per job
         self._unchanged: dict[str, tuple[int, int]] = {}  # path -> (size, mtime_ns) when last read to its end
         self._finished: set[int] = set()                   # final attempts whose sources were all read after the end
-        self._sweeps: dict[int, object] = {}               # sweep id -> its record, for the jobs' Hydra run dirs
+        self._sweeps: dict[int, Sweep | None] = {}             # sweep id -> its record, for the jobs' Hydra run dirs
 
     # -- ingestion ---------------------------------------------------------------
     def sources(self, attempt: Attempt) -> list[tuple[Path, str]]:
@@ -243,7 +243,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _read(kind: str, path: Path, state: ReadState, parser: LineParser, budget: int):
+def _read(kind: str, path: Path, state: ReadState, parser: LineParser, budget: int) -> list[Point]:
     if kind == "log":
         return read_log(path, state, parser, budget)
     return READERS[kind].read(path, state, budget)

@@ -8,6 +8,7 @@ JSON lines: one object per line; numeric values are metrics, `step` (or `global_
 """
 from __future__ import annotations
 
+import os
 import csv
 import io
 import json
@@ -20,7 +21,7 @@ STEP_KEYS = ("step", "global_step")
 SKIPPED_COLUMNS = {"epoch", "created_at", "timestamp", "time", "wall_time"}
 
 
-def _first_line(path) -> bytes | None:
+def _first_line(path: str | os.PathLike[str]) -> bytes | None:
     try:
         with open(path, "rb") as handle:
             line = handle.readline(64 * 1024)
@@ -29,7 +30,7 @@ def _first_line(path) -> bytes | None:
     return line if line.endswith(b"\n") else None
 
 
-def read_csv(path, state: ReadState, max_bytes: int) -> list[Point]:
+def read_csv(path: str | os.PathLike[str], state: ReadState, max_bytes: int) -> list[Point]:
     if check_file(path, state) is None:
         return []
     header = state.extra.get("header")
@@ -63,13 +64,13 @@ def read_csv(path, state: ReadState, max_bytes: int) -> list[Point]:
     return points
 
 
-def _number(value) -> float | None:
+def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
 
 
-def read_jsonl(path, state: ReadState, max_bytes: int) -> list[Point]:
+def read_jsonl(path: str | os.PathLike[str], state: ReadState, max_bytes: int) -> list[Point]:
     points: list[Point] = []
     for chunk in read_complete(path, state, max_bytes):
         for line in chunk.splitlines():

@@ -8,7 +8,9 @@ payload is an `Event` protocol buffer, decoded with TensorBoard's own proto clas
 """
 from __future__ import annotations
 
+import os
 import struct
+from typing import Any
 
 from .reading import Point, ReadState, check_file
 
@@ -21,7 +23,7 @@ class TensorBoardMissing(RuntimeError):
     pass
 
 
-def _event_class():
+def _event_class() -> Any:
     try:
         from tensorboard.compat.proto.event_pb2 import Event
     except ImportError as exc:
@@ -30,7 +32,7 @@ def _event_class():
     return Event
 
 
-def _scalar(value) -> float | None:
+def _scalar(value: Any) -> float | None:
     if value.HasField("simple_value"):
         return float(value.simple_value)
     if value.HasField("tensor") and value.metadata.plugin_data.plugin_name in ("scalars", ""):
@@ -45,7 +47,7 @@ def _scalar(value) -> float | None:
     return None
 
 
-def read_tfevents(path, state: ReadState, max_bytes: int) -> list[Point]:
+def read_tfevents(path: str | os.PathLike[str], state: ReadState, max_bytes: int) -> list[Point]:
     size = check_file(path, state)
     if size is None or size <= state.offset:
         return []

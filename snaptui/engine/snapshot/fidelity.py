@@ -17,6 +17,9 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any, IO, Iterator
+
+import git
 
 from snaptui.engine.gitrepo import common_git_dir, run
 
@@ -58,7 +61,7 @@ def _names(paths: list[str], limit: int = 5) -> str:
     return ", ".join(paths[:limit]) + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
 
 
-def _entries(g, env: dict):
+def _entries(g: git.Git, env: dict[str, Any]) -> Iterator[tuple[bytes, bytes, str]]:
     _, out, _ = run(g, "ls-files", "-z", "-v", "-s", env=env, binary=True)
     for item in filter(None, out.split(b"\0")):
         tag, rest = item[:2], item[2:]
@@ -66,7 +69,7 @@ def _entries(g, env: dict):
         yield tag[:1], meta.split(b" ", 1)[0], os.fsdecode(raw)
 
 
-def unflag_present(g, repo_root: Path, env: dict) -> list[str]:
+def unflag_present(g: git.Git, repo_root: Path, env: dict[str, Any]) -> list[str]:
     """Clear skip-worktree / assume-unchanged in the temp index (``env``) for files present on disk,
     before ``add -u``, so their working copies go in. Absent ones (sparse checkout) stay as committed."""
     flagged = [rel for tag, _, rel in _entries(g, env)
@@ -119,7 +122,7 @@ def _conversion_candidates(g, repo_root: Path, paths: list[str], config: dict[st
     return list(dict.fromkeys(found))
 
 
-def _stdin(data: bytes):
+def _stdin(data: bytes) -> IO[bytes]:
     """GitPython hands istream to Popen, which needs a real file."""
     fh = tempfile.TemporaryFile()
     fh.write(data)

@@ -13,6 +13,7 @@ the same file.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
@@ -41,11 +42,11 @@ def _flock(repo_root: Path, mode: int) -> Iterator[float]:
         os.close(fd)  # releases the lock
 
 
-def creating_snapshot(repo_root: Path):
+def creating_snapshot(repo_root: Path) -> contextlib.AbstractContextManager[float]:
     """Held (shared) while a snapshot is made or restored and not yet recorded."""
     return _flock(repo_root, fcntl.LOCK_SH)
 
 
-def collecting(repo_root: Path):
+def collecting(repo_root: Path) -> contextlib.AbstractContextManager[float]:
     """Held (exclusive) by gc while it decides what is unused and removes it."""
     return _flock(repo_root, fcntl.LOCK_EX)

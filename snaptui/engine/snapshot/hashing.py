@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Callable
+
+import git
 
 from snaptui.engine import faults
 from snaptui.engine.gitrepo import run
@@ -11,7 +14,8 @@ from snaptui.engine.gitrepo import run
 HASH_CHUNK_BYTES = 64 * 1024 * 1024
 
 
-def add_paths(g, tmpdir: Path, paths: list[str], sizes: dict[str, int], env: dict, progress=None) -> None:
+def add_paths(g: git.Git, tmpdir: Path, paths: list[str], sizes: dict[str, int], env: dict[str, Any],
+              progress: Callable[[int, int], None] | None = None) -> None:
     """update-index in chunks, so hashing much data reports progress (bytes done, bytes in all)."""
     total, done, chunk, chunk_bytes = sum(sizes.get(p, 0) for p in paths), 0, [], 0
     listing = tmpdir / "untracked"

@@ -14,6 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from snaptui.engine.errors import SnaptuiError
 from .gclock import collecting
@@ -22,6 +23,7 @@ from .snapshots import delete_branch, list_snapshots, present_links
 from snaptui.engine.landing.baseline import record_baseline
 from snaptui.engine.store.siblings import live_snapshot_branches, snapshot_owners
 from snaptui.engine.config.settings import stored_config
+from snaptui.engine.models import Sweep
 from snaptui.engine.gitrepo import add_worktree, git_for, link_shared_paths, run, worktree_changes
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -47,7 +49,7 @@ def parse_age(text: str) -> float:
     return float(found.group(1)) * _UNITS[found.group(2)]
 
 
-def _usage(engine) -> dict[str, tuple[list[int], bool]]:
+def _usage(engine: Any) -> dict[str, tuple[list[int], bool]]:
     """Snapshot branch -> (sweep ids using it here, whether any job of any worktree's sweep on it is live)."""
     out: dict[str, tuple[list[int], bool]] = {}
     for sweep in engine.store.sweeps(statuses=("active", "launching")):
@@ -61,7 +63,7 @@ def _usage(engine) -> dict[str, tuple[list[int], bool]]:
     return out
 
 
-def snapshot_overview(engine, *, disk_usage: bool = True, now: float | None = None) -> list[SnapshotRow]:
+def snapshot_overview(engine: Any, *, disk_usage: bool = True, now: float | None = None) -> list[SnapshotRow]:
     prefix = engine.project.snapshot.branch_prefix
     usage = _usage(engine)
     now = time.time() if now is None else now
@@ -74,13 +76,13 @@ def snapshot_overview(engine, *, disk_usage: bool = True, now: float | None = No
     return sorted(rows, key=lambda r: r.age_s)
 
 
-def gc(engine, **options) -> list[str]:
+def gc(engine: Any, **options: Any) -> list[str]:
     """_collect under the gc lock: no launch is between making its snapshot and recording it (gclock.py)."""
     with collecting(engine.repo_root):
         return _collect(engine, **options)
 
 
-def _collect(engine, *, older_than_s: float, dry_run: bool = False, delete_branches: bool = False,
+def _collect(engine: Any, *, older_than_s: float, dry_run: bool = False, delete_branches: bool = False,
              notes: list[str] | None = None) -> list[str]:
     """Remove worktrees (and with delete_branches, branches) of old snapshots no live job needs.
 
@@ -109,13 +111,13 @@ def _collect(engine, *, older_than_s: float, dry_run: bool = False, delete_branc
     return done
 
 
-def ensure_worktree(engine, sweep) -> Path:
+def ensure_worktree(engine: Any, sweep: Sweep) -> Path:
     """The sweep's code directory, checked out again from its snapshot if gc removed it (callers that
     need it to stay hold gclock.creating_snapshot around this and what records its use)."""
     return restore_worktree(engine.repo_root, sweep)
 
 
-def restore_worktree(repo_root: Path, sweep) -> Path:
+def restore_worktree(repo_root: Path, sweep: Sweep) -> Path:
     """ensure_worktree for callers without an Engine (the agent, before a sweep's next jobs)."""
     if not sweep.snapshot:
         return Path(sweep.workdir)

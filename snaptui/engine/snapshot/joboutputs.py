@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
+from typing import Iterable
 
 from snaptui.engine.errors import SnaptuiError
 from snaptui.engine.gitrepo import remove_worktree
@@ -19,7 +20,7 @@ from snaptui.engine.landing.baseline import ensure_baseline
 from snaptui.engine.landing.land import land
 
 
-def linked_paths(entries, workdir: str | None) -> list[str]:
+def linked_paths(entries: Iterable[str], workdir: str | None) -> list[str]:
     """``entries`` at the root, and again under the job's working folder when it is a subfolder."""
     out = [PurePosixPath(e).as_posix() for e in entries]
     folder = PurePosixPath(workdir or ".")

@@ -19,8 +19,11 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Sequence
 
-from snaptui.engine.config.settings import SnapshotSettings
+import git
+
+from snaptui.engine.config.model import SnapshotSettings
 from snaptui.engine.gitrepo import SnapshotError, git_for, run
 from snaptui.engine.landing.land import CACHE_NAMES, CACHE_SUFFIXES
 
@@ -107,7 +110,7 @@ class SnapshotPlan:
             f"leave data out with snapshot.exclude = [\"{first}\"] in snaptui.toml (it is then linked into "
             f"the worktree, not copied), or add it to .gitignore")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"files": self.files, "untracked_files": len(self.untracked), "untracked_bytes": self.untracked_bytes,
                 "left_out": [e.to_dict() for e in self.left_out], "ignored": [e.to_dict() for e in self.ignored],
                 "embedded_repos": list(self.embedded_repos)}
@@ -169,7 +172,7 @@ def _glob(pattern: str, path: str) -> bool:
     return fnmatch.fnmatchcase(path, pattern.replace("**/", "*").replace("**", "*"))
 
 
-def match_exclude(rel: str, patterns) -> tuple[str, str] | None:
+def match_exclude(rel: str, patterns: Iterable[str]) -> tuple[str, str] | None:
     """(the shallowest path at or above ``rel`` a pattern matches, the pattern), or None."""
     candidates = [(a, True) for a in _ancestors(rel)] + [(rel, False)]
     for path, is_dir in candidates:
@@ -187,7 +190,7 @@ def match_exclude(rel: str, patterns) -> tuple[str, str] | None:
 # ---------------------------------------------------------------------------- the plan
 
 def classify(repo_root: Path, untracked: list[str], tracked: list[str], settings: SnapshotSettings,
-             embedded: list[str] = ()) -> SnapshotPlan:
+             embedded: Sequence[str] = ()) -> SnapshotPlan:
     """Split untracked files into committed and linked (no git call: the caller listed them)."""
     plan = SnapshotPlan(tracked_files=len(tracked), embedded_repos=list(embedded), tracked=list(tracked))
     plan.tracked_dirs = {a for rel in tracked for a in _ancestors(rel)}
@@ -198,7 +201,7 @@ def classify(repo_root: Path, untracked: list[str], tracked: list[str], settings
             sizes[rel] = os.lstat(repo_root / rel).st_size
         except OSError:
             sizes[rel] = 0
-    links: dict[str, list] = {}   # link path -> [bytes, files, reason]
+    links: dict[str, list[Any]] = {}   # link path -> [bytes, files, reason]
     oversized: dict[str, list[str]] = {}  # untracked root -> its oversized files
     by_root: dict[str, int] = {}
     for rel in untracked:
@@ -239,12 +242,14 @@ def classify(repo_root: Path, untracked: list[str], tracked: list[str], settings
     return plan
 
 
-def scan_worktree(g, env: dict, excludes: list[str]) -> tuple[list[str], list[str], list[str]]:
+def scan_worktree(g: git.Git, env: dict[str, Any], excludes: list[str]) -> tuple[list[str], list[str], list[str]]:
     """The one walk of the tree: untracked paths (to add without a second walk), unmerged paths
     (refused), embedded repositories (recorded as commits). Returns (untracked, embedded, warnings)."""
     _, out, _ = run(g, "ls-files", "-z", "-t", "-o", "-u", "--exclude-standard", "--", *excludes,
                     env=env, binary=True)
-    untracked, embedded, unmerged = [], [], []
+    untracked: list[str] = []
+    embedded: list[str] = []
+    unmerged: list[str] = []
     for item in filter(None, out.split(b"\0")):
         tag, rest = item[:2], item[2:]
         if tag == b"M ":

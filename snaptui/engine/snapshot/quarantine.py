@@ -12,6 +12,9 @@ import shutil
 import stat
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+
+import git
 
 from snaptui.engine.gitrepo import common_git_dir, run
 
@@ -45,7 +48,7 @@ def remove_stale(parent: Path) -> None:
 
 
 class Quarantine:
-    def __init__(self, objects: Path, folder: Path):
+    def __init__(self, objects: Path, folder: Path) -> None:
         self.objects, self.folder = objects, folder
         alternates = [str(objects)] + [a for a in os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES", "").split(
             os.pathsep) if a]
@@ -77,7 +80,7 @@ def _place(src: Path, dest: Path) -> None:
 
 
 @contextmanager
-def quarantine(g, repo_root: Path):
+def quarantine(g: git.Git, repo_root: Path) -> Iterator[Quarantine]:
     """Yields a Quarantine whose ``env`` makes git write new objects into it; removed on exit."""
     objects = _objects_dir(g, repo_root)
     parent = objects.parent

@@ -32,8 +32,11 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
-from snaptui.engine.config.settings import SnapshotSettings
+import git
+
+from snaptui.engine.config.model import SnapshotSettings
 from snaptui.engine.errors import SnaptuiError
 from .hashing import add_paths
 from .quarantine import quarantine
@@ -46,6 +49,8 @@ from snaptui.engine.gitrepo import (GitFailed, SnapshotError, add_worktree, chec
                                     find_repo_root, finish, finish_bytes, git_for, link_shared_paths, list_worktrees,
                                     remove_worktree, resolve_worktree_root, run, start, toplevel_lines,
                                     worktree_disk_usage)
+
+Progress = Callable[[int, int], None]   # (bytes hashed, bytes to hash)
 
 __all__ = ["Snapshot", "SnapshotInfo", "SnapshotError", "find_repo_root", "take_snapshot", "discard_snapshot",
            "list_snapshots", "remove_worktree", "delete_branch", "diff_summary", "worktree_disk_usage"]
@@ -65,15 +70,15 @@ class Snapshot:
     created_at: float
     dirty: bool                 # True if a new commit was made (the tree differed from HEAD)
     warnings: tuple[str, ...] = ()
-    linked: tuple[dict, ...] = ()  # untracked paths linked into the worktree, not committed (LeftOut.to_dict)
+    linked: tuple[dict[str, Any], ...] = ()  # untracked paths linked into the worktree, not committed (LeftOut.to_dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"commit": self.commit, "branch": self.branch, "base_commit": self.base_commit,
                 "worktree": str(self.worktree), "created_at": self.created_at, "dirty": self.dirty,
                 "warnings": list(self.warnings), "linked": list(self.linked)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Snapshot":
+    def from_dict(cls, d: dict[str, Any]) -> "Snapshot":
         return cls(commit=d["commit"], branch=d["branch"], base_commit=d.get("base_commit"),
                    worktree=Path(d["worktree"]), created_at=float(d["created_at"]), dirty=bool(d["dirty"]),
                    warnings=tuple(d.get("warnings", ())), linked=tuple(d.get("linked", ())))
@@ -106,7 +111,7 @@ def _repo_facts(path: Path) -> tuple[Path, Path, Path, str | None, str | None]:
     return Path(top), cwd / index, cwd / exclude, head, tree
 
 
-def _head(g) -> tuple[str | None, str | None]:
+def _head(g: git.Git) -> tuple[str | None, str | None]:
     """(HEAD commit, its tree), or (None, None) when HEAD is unborn."""
     status, out, err = run(g, "rev-parse", "-q", "--verify", "HEAD", check=False)
     if status == 1 and not err.strip():
@@ -144,7 +149,7 @@ def _no_split_index(**more: str) -> dict[str, str]:
     return git_config_env({"core.splitIndex": "false", **more})
 
 
-def _make_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
+def _make_commit(g: git.Git, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                  settings: SnapshotSettings, excludes: list[str], warnings: list[str],
                  progress=None, linked: tuple[list[str], set[str]] = ([], set()),
                  config: dict[str, str] | None = None) -> tuple[str, str | None, bool, SnapshotPlan]:
@@ -172,7 +177,7 @@ def _disk_full(stderr: str) -> bool:
     return "No space left on device" in stderr or "Disk quota exceeded" in stderr
 
 
-def _build_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
+def _build_commit(g: git.Git, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                   settings: SnapshotSettings, excludes: list[str], warnings: list[str],
                   progress, q, linked: tuple[list[str], set[str]], config: dict[str, str]
                   ) -> tuple[str, str | None, bool, SnapshotPlan]:
@@ -219,7 +224,7 @@ def _build_commit(g, repo_root: Path, index_file: Path, head: tuple[str | None, 
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     tree = tree.strip()
-    if tree == base_tree:
+    if tree == base_tree and base is not None:
         return base, base, False, plan
     parent = ["-p", base] if base else []
     _, commit, _ = run(g, "commit-tree", "--no-gpg-sign", *parent, "-m", SUBJECT,
@@ -234,7 +239,7 @@ def _short_id() -> str:
     return secrets.token_hex(3)
 
 
-def _create_branch(g, prefix: str, commit: str, created_at: float, worktree_root: Path,
+def _create_branch(g: git.Git, prefix: str, commit: str, created_at: float, worktree_root: Path,
                    short_id: str | None = None) -> str:
     """update-ref with an all-zero old value creates or fails, never overwrites: a clash with a
     launch in the same second (another process) just draws a new random id."""
@@ -254,7 +259,7 @@ def _create_branch(g, prefix: str, commit: str, created_at: float, worktree_root
     raise SnapshotError(f"could not find a free branch name under {prefix}/ after 50 tries")
 
 
-def _submodule_warning(g, repo_root: Path) -> list[str]:
+def _submodule_warning(g: git.Git, repo_root: Path) -> list[str]:
     if not (repo_root / ".gitmodules").is_file():
         return []
     _, out, _ = run(g, "config", "-f", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$", check=False)
@@ -266,7 +271,7 @@ def _submodule_warning(g, repo_root: Path) -> list[str]:
 
 
 def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str | None = None,
-                  workdir: str | None = None, progress=None) -> Snapshot:
+                  workdir: str | None = None, progress: Progress | None = None) -> Snapshot:
     """Commit the working tree as it is, branch it, and check it out as a locked worktree.
 
     `short_id` ends the branch name when free (the engine passes the launch's uid, so an
@@ -402,12 +407,12 @@ def list_snapshots(repo_root: Path, prefix: str, *, disk_usage: bool = True) -> 
     _, out, _ = run(g, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(subject)",
                     f"refs/heads/{prefix}/")
     by_branch: dict[str, Path] = {}
-    for wt in list_worktrees(repo_root):
-        name = wt.snapshot_branch
+    for entry in list_worktrees(repo_root):
+        name = entry.snapshot_branch
         if name:
-            by_branch[name] = wt.path
+            by_branch[name] = entry.path
         else:
-            by_branch.setdefault(wt.path.name, wt.path)
+            by_branch.setdefault(entry.path.name, entry.path)
     infos = []
     for line in out.splitlines():
         ref, sha, date, subject = line.split("\0", 3)

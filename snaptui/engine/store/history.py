@@ -51,7 +51,7 @@ def git_dir_of(project: Path) -> Path | None:
 
 
 class History:
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
         self.project = self.state_dir.parent
 
@@ -118,9 +118,10 @@ class History:
 
     def record(self, sweep_id: int) -> dict[str, Any] | None:
         try:
-            return json.loads((self.records_dir / f"{sweep_id}.json").read_text(encoding="utf-8"))
+            found = json.loads((self.records_dir / f"{sweep_id}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+        return found if isinstance(found, dict) else None
 
     def forget(self, sweep_id: int) -> None:
         """A launch rolled back: its record goes (its id stays issued)."""

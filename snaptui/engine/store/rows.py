@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from snaptui.engine.models import Attempt, Job, Sweep, loads
 from snaptui.engine.states import JobState
 
-
-def _decode_all(texts: list[str | None]) -> list:
+def _decode_all(texts: list[str | None]) -> list[Any]:
     """Many JSON columns in one json.loads call: for 10,000 rows the per-call overhead of
     json.loads, not the parsing, was most of reading a sweep (a third of the TUI's open)."""
     return json.loads("[" + ",".join(t or "null" for t in texts) + "]") if texts else []
@@ -56,7 +56,7 @@ def job_from(row: sqlite3.Row) -> Job:
                params=json.loads(row["params_json"]), argv=json.loads(row["argv_json"]), attempt=attempt_from(row))
 
 
-def sweep_from(row: sqlite3.Row, counts_and_end) -> Sweep:
+def sweep_from(row: sqlite3.Row, counts_and_end: tuple[dict[JobState, int], float | None]) -> Sweep:
     counts, ended = counts_and_end
     return Sweep(
         id=row["id"], name=row["name"], created_at=row["created_at"], status=row["status"],

@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from snaptui.engine.errors import SnaptuiError
 from snaptui.engine.states import ACTIVE_STATES
@@ -50,7 +51,7 @@ def snapshot_owners(repo_root: Path, own_store: Path) -> dict[str, Path]:
     return owners
 
 
-def _query(path: Path, sql: str) -> list[tuple]:
+def _query(path: Path, sql: str) -> list[tuple[Any, ...]]:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         try:

@@ -7,12 +7,12 @@ import os
 import sqlite3
 import threading
 import time
+import contextlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-
-def connect_wal(path) -> sqlite3.Connection:
+def connect_wal(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A connection in autocommit mode on a WAL database that waits up to a minute for a lock,
     as every process sharing snaptui's databases (agent, faces, jobs) must."""
     conn = sqlite3.connect(path, timeout=60, isolation_level=None)
@@ -48,7 +48,7 @@ def _enter_wal(conn: sqlite3.Connection, patience_s: float = 60.0) -> None:
         delay = min(delay * 2, 0.5)
 
 
-def _as_disk_full(exc: sqlite3.OperationalError, path) -> BaseException:
+def _as_disk_full(exc: sqlite3.OperationalError, path: str | os.PathLike[str]) -> BaseException:
     """SQLite reports a full disk while it grows the WAL index (-shm) as a bare "disk I/O error";
     name it for what it is when the database's filesystem has no room left."""
     if "disk I/O error" not in str(exc):
@@ -91,7 +91,7 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 class WalDatabase:
     """A database file with one connection per thread (a sqlite3 connection must stay in its thread)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
 

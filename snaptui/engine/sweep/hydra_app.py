@@ -15,6 +15,10 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .spec import SweepSpec
 
 RUN_DIR_KEY = "hydra.run.dir"
 RUN_DIR = "outputs/{name}/{{sweep_id}}/{{index}}"  # the sweep id is known once the sweep is recorded
@@ -103,7 +107,7 @@ def _text(node: ast.expr | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def per_job_run_dirs(spec, repo_root: Path) -> list[str]:
+def per_job_run_dirs(spec: SweepSpec, repo_root: Path) -> list[str]:
     """Decide whether the sweep's jobs get a run dir each (``spec.run_dir`` set to its pattern); the lines
     that say what was decided, for ``--dry-run``, the TUI's preview and the launch."""
     cwd = repo_root / (spec.workdir or ".")

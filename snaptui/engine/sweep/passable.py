@@ -31,12 +31,12 @@ def _size(text: str) -> int:
 
 def check_passable(source: TomlSource, data: dict[str, Any], problems: list[ConfigProblem]) -> None:
     """Add a problem (file, line, key) for each value that could not reach a job's command or environment."""
-    found: list[tuple[list, str, int]] = []  # (path, text, size as an argument)
-    command = data.get("command") if isinstance(data.get("command"), list) else []
+    found: list[tuple[list[Any], str, int]] = []  # (path, text, size as an argument)
+    command: list[Any] = data["command"] if isinstance(data.get("command"), list) else []
     for index, word in enumerate(command):
         if isinstance(word, str):
             found.append((["command", index], word, _size(word)))
-    tables = [(["params"], data.get("params")), (["grid"], data.get("grid"))]
+    tables: list[tuple[list[Any], Any]] = [(["params"], data.get("params")), (["grid"], data.get("grid"))]
     if isinstance(data.get("zip"), list):
         tables += [(["zip", i], group) for i, group in enumerate(data["zip"])]
     widest: dict[str, int] = {}
@@ -49,7 +49,7 @@ def check_passable(source: TomlSource, data: dict[str, Any], problems: list[Conf
                     size = _size(f"--{key}={text}")
                     found.append((path + [key], text, size))
                     widest[key] = max(widest.get(key, 0), size)
-    env = data.get("env") if isinstance(data.get("env"), dict) else {}
+    env: dict[str, Any] = data["env"] if isinstance(data.get("env"), dict) else {}
     for key, value in env.items():
         found.append((["env", key], f"{key}={value}", _size(f"{key}={value}")))
     reported: set[str] = set()

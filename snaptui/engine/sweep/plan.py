@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from snaptui.engine.config.settings import EffectiveConfig
 from .spec import JobSpec, SweepSpec
 
-
 class LaunchPlan:
     """A validated sweep with its effective config: what `--dry-run` prints and `launch` runs.
 
@@ -14,7 +13,7 @@ class LaunchPlan:
     ``job(i)`` builds one job, so a dry run or a refusal of a huge grid is instant."""
 
     def __init__(self, spec: SweepSpec, config: EffectiveConfig, jobs: list[JobSpec] | None = None,
-                 notes: list[str] | None = None):
+                 notes: list[str] | None = None) -> None:
         self.spec, self.config, self._jobs, self.notes = spec, config, jobs, list(notes or [])
 
     @property

@@ -3,6 +3,10 @@ cannot start is reported in a second, not after minutes of hashing and a submitt
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .spec import SweepSpec
 
 from snaptui.engine.errors import ConfigError
 from snaptui.engine.gitrepo import git_for, run
@@ -19,7 +23,7 @@ def _named_files(argv: list[str], cwd: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def check_in_snapshot(repo_root: Path, spec, argv: list[str]) -> None:
+def check_in_snapshot(repo_root: Path, spec: SweepSpec, argv: list[str]) -> None:
     """A file the command names must not be one the snapshot leaves out (ignored by git)."""
     cwd = repo_root / (spec.workdir or ".")
     g = git_for(repo_root)

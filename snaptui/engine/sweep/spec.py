@@ -71,7 +71,7 @@ class SweepSpec:
     def axes(self) -> dict[str, list[Scalar]]:
         """Every varying parameter with its values, in expansion order."""
         if self.explicit is not None:
-            seen: dict[str, list[str]] = {}
+            seen: dict[str, list[Scalar]] = {}
             for overrides in self.explicit:
                 for key, value in _split_overrides(overrides).items():
                     seen.setdefault(key, [])
@@ -135,8 +135,8 @@ class SweepSpec:
     def _expand_explicit(self) -> list[JobSpec]:
         axes = self.axes
         jobs = []
-        for index, overrides in enumerate(self.explicit):
-            params = _split_overrides(overrides)
+        for index, overrides in enumerate(self.explicit or []):
+            params: dict[str, Scalar] = dict(_split_overrides(overrides))
             varying = {k: params[k] for k in axes if k in params}
             jobs.append(JobSpec(index, params, varying, list(self.command) + list(overrides)))
         return jobs
@@ -149,14 +149,14 @@ class SweepSpec:
                 "path": str(self.path) if self.path else None, "hydra": self.hydra, "run_dir": self.run_dir}
 
 
-def job_argv(argv: list[str], sweep_id: int, spec: dict) -> list[str]:
+def job_argv(argv: list[str], sweep_id: int, spec: dict[str, Any]) -> list[str]:
     """A planned job's argv as recorded in sweep ``sweep_id``: its run dir (if any) named after the sweep."""
     if not spec.get("run_dir") or not argv:
         return argv
     return [*argv[:-1], argv[-1].replace("{sweep_id}", str(sweep_id))]
 
 
-def run_dir_of(spec: dict, sweep_id: int, index: int) -> str | None:
+def run_dir_of(spec: dict[str, Any], sweep_id: int, index: int) -> str | None:
     """The run dir a sweep gave job ``index`` (relative to the job's working folder), or None."""
     return spec["run_dir"].format(sweep_id=sweep_id, index=index) if spec.get("run_dir") else None
 
@@ -222,19 +222,21 @@ def parse_sweep_string(text: str) -> list[Scalar]:
     """Hydra's sweep syntax for a grid value: `a,b,c`, `range(start, stop[, step])`, `choice(a, b)`."""
     found = _RANGE.match(text)
     if found:
-        args = [_parse_sweep_token(a) for a in found.group(1).split(",")]
-        if not 1 <= len(args) <= 3 or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+        tokens = [_parse_sweep_token(a) for a in found.group(1).split(",")]
+        args = [a for a in tokens if isinstance(a, (int, float)) and not isinstance(a, bool)]
+        if not 1 <= len(tokens) <= 3 or len(args) != len(tokens):
             raise ValueError(f"range() takes 1 to 3 numbers, got {text!r}")
         start, stop, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
         if step == 0:
             raise ValueError("range() step must not be 0")
         if not all(math.isfinite(a) for a in (start, stop, step)):
             raise ValueError(f"range() takes finite numbers, got {text!r}")
-        count = len(range(start, stop, step)) if all(isinstance(a, int) for a in (start, stop, step)) \
+        count = len(range(start, stop, step)) \
+            if isinstance(start, int) and isinstance(stop, int) and isinstance(step, int) \
             else max(0, math.ceil((stop - start) / step))
         if count > MAX_AXIS_VALUES:
             raise ValueError(f"{text.strip()} has {count:,} values, more than {MAX_AXIS_VALUES:,} for one parameter")
-        if all(isinstance(a, int) for a in (start, stop, step)):
+        if isinstance(start, int) and isinstance(stop, int) and isinstance(step, int):
             return list(range(start, stop, step))
         return [round(start + i * step, 12) for i in range(count)]
     found = _CHOICE.match(text)
@@ -300,8 +302,8 @@ def bad_parameter_name(name: str) -> str | None:
     return None
 
 
-def _check_names(source: TomlSource, data: dict, problems: list[ConfigProblem]) -> None:
-    tables = [(["params"], data.get("params")), (["grid"], data.get("grid"))]
+def _check_names(source: TomlSource, data: dict[str, Any], problems: list[ConfigProblem]) -> None:
+    tables: list[tuple[list[str | int], Any]] = [(["params"], data.get("params")), (["grid"], data.get("grid"))]
     tables += [(["zip", i], g) for i, g in enumerate(data.get("zip") or []) if isinstance(data.get("zip"), list)]
     for path, table in tables:
         for key in (table if isinstance(table, dict) else {}):

@@ -1,7 +1,15 @@
 """Log verbs: where a job's logs are, and readers that follow them as they grow."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from snaptui.engine.store.store import Store
+
+if TYPE_CHECKING:
+    from snaptui.engine.logs.logindex import LineIndex
+    from snaptui.engine.logs.logtail import LogTailer
 
 from snaptui.engine.jobside.joblogs import log_files
 from ..models import Attempt, Job, Sweep
@@ -9,6 +17,12 @@ from snaptui.engine.jobside.taskreport import tasks_of
 
 
 class LogVerbs:
+    repo_root: Path   # api.Engine's
+
+    if TYPE_CHECKING:
+        @property
+        def store(self) -> Store: ...
+
     def log_paths(self, job: Job | Attempt, task: int = 0) -> tuple[Path | None, Path | None]:
         """stdout and stderr of one task of the attempt (a job has several with tasks_per_node/nodes > 1)."""
         attempt = job.attempt if isinstance(job, Job) else job
@@ -23,6 +37,8 @@ class LogVerbs:
 
         attempt = job.attempt if isinstance(job, Job) else job
         sweep = sweep or self.store.sweep(attempt.sweep_id)
+        if sweep is None:
+            return None
         rel = run_dir_of(sweep.spec or {}, sweep.id, attempt.job_index)
         if rel is None:
             return None
@@ -33,16 +49,18 @@ class LogVerbs:
     def task_count(self, job: Job | Attempt) -> int:
         """How many tasks the attempt runs (each with its own log): what a task picker offers."""
         attempt = job.attempt if isinstance(job, Job) else job
-        return tasks_of(self.store.sweep(attempt.sweep_id).config)
+        sweep = self.store.sweep(attempt.sweep_id)
+        return tasks_of(sweep.config) if sweep is not None else 1
 
     @staticmethod
-    def tail(path: Path | str):
+    def tail(path: Path | str) -> LogTailer:
         """A logtail.LogTailer on `path`: read_bytes() gives what was appended since the last call."""
         from snaptui.engine.logs.logtail import LogTailer
         return LogTailer(path)
 
     @staticmethod
-    def follow_log(step, *, stop, interval: float, wake=None) -> None:
+    def follow_log(step: Callable[[], bool], *, stop: Callable[[], bool], interval: float,
+                   wake: threading.Event | None = None) -> None:
         """The follow loop every log reader uses (see logtail.follow): `step()` until `stop()`, waiting
         `interval` whenever `step` has caught up with the file."""
         from snaptui.engine.logs.logtail import follow
@@ -59,7 +77,7 @@ class LogVerbs:
         return LogOrder(order_file(out))
 
     @staticmethod
-    def log_index(path: Path | str):
+    def log_index(path: Path | str) -> LineIndex:
         """A logindex.LineIndex of `path`: any line read on demand, update() follows the file."""
         from snaptui.engine.logs.logindex import LineIndex
         return LineIndex(path)

@@ -15,6 +15,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.errors import SnaptuiError, StoreUnusable
@@ -27,7 +28,7 @@ from snaptui.engine.sweep.spec import SweepSpec, job_argv
 REBUILT = "rebuilt from its job folder"
 
 
-def rebuild(engine) -> list[str]:
+def rebuild(engine: Any) -> list[str]:
     from snaptui.engine import agent
     from snaptui.engine.executors.base import SUBMITIT_DIRNAME
 
@@ -73,9 +74,9 @@ def _set_aside(path: Path) -> str | None:
     return moved
 
 
-def _manifests(root: Path, repo_root: Path) -> dict[int, list[dict]]:
+def _manifests(root: Path, repo_root: Path) -> dict[int, list[dict[str, Any]]]:
     """Every job folder's manifest that belongs to this project, by sweep id."""
-    found: dict[int, list[dict]] = {}
+    found: dict[int, list[dict[str, Any]]] = {}
     try:
         entries = list(os.scandir(root))
     except OSError:
@@ -94,7 +95,7 @@ def _manifests(root: Path, repo_root: Path) -> dict[int, list[dict]]:
     return found
 
 
-def _record_from_manifest(manifest: dict) -> dict:
+def _record_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     """A sweep whose launch record is gone too: what its jobs' manifests say of it."""
     config = manifest.get("config") or {}
     recorded = stored_config(config)   # the executor that ran it: "allocation" for a Slurm profile's steps
@@ -105,7 +106,7 @@ def _record_from_manifest(manifest: dict) -> dict:
             "workdir": (snapshot or {}).get("worktree") or manifest.get("cwd") or "", "env": {}}
 
 
-def _jobs_from_spec(spec: dict, sweep_id: int) -> list[tuple[int, str, dict, list[str]]]:
+def _jobs_from_spec(spec: dict[str, Any], sweep_id: int) -> list[tuple[int, str, dict[str, Any], list[str]]]:
     sweep = SweepSpec(name=spec["name"], command=list(spec["command"]),
                       override_style=spec.get("override_style") or "hydra", profile=spec.get("profile"),
                       workdir=spec.get("workdir"), params=dict(spec.get("params") or {}),
@@ -115,7 +116,7 @@ def _jobs_from_spec(spec: dict, sweep_id: int) -> list[tuple[int, str, dict, lis
     return [(j.index, j.label, j.params, job_argv(j.argv, sweep_id, spec)) for j in sweep.expand()]
 
 
-def _attempt_from(manifest: dict, executor: str) -> dict:
+def _attempt_from(manifest: dict[str, Any], executor: str) -> dict[str, Any]:
     state = manifest.get("state") if manifest.get("ended_at") is not None else "RUNNING"
     if state not in JobState.__members__:
         state = JobState.UNKNOWN.value
@@ -135,10 +136,10 @@ def _attempt_from(manifest: dict, executor: str) -> dict:
             "results": manifest.get("results") or {}, "proc": proc, "claimed": 1, **ended}
 
 
-def _rebuild_sweep(store: Store, sweep_id: int, record: dict | None, manifests: list[dict]) -> str:
+def _rebuild_sweep(store: Store, sweep_id: int, record: dict[str, Any] | None, manifests: list[dict[str, Any]]) -> str:
     from_record = record is not None
     record = record or _record_from_manifest(manifests[0])
-    by_job: dict[int, dict[int, dict]] = {}
+    by_job: dict[int, dict[int, dict[str, Any]]] = {}
     for manifest in manifests:
         by_job.setdefault(manifest["job_index"], {})[manifest["attempt"]] = manifest
     if from_record and record.get("spec", {}).get("command"):

@@ -11,6 +11,7 @@ the repository first (or that worktree and its branch stay, named), as in `snaps
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from snaptui.engine.errors import SnaptuiError
 from snaptui.engine.snapshot.joboutputs import retire_worktree
@@ -20,8 +21,7 @@ from snaptui.engine.snapshot.snapshots import delete_branch
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.gitrepo import git_for, list_worktrees, run
 
-
-def interrupted_launches(engine) -> list[Sweep]:
+def interrupted_launches(engine: Any) -> list[Sweep]:
     return [s for s in engine.store.sweeps(statuses=("launching",)) if not is_alive(s.launcher)]
 
 
@@ -32,14 +32,14 @@ def describe(sweep: Sweep) -> str:
             f"`snaptui recover {sweep.id} --abort` removes it")
 
 
-def _orphan_branches(engine, uid: str) -> list[str]:
+def _orphan_branches(engine: Any, uid: str) -> list[str]:
     prefix = engine.project.snapshot.branch_prefix
     out = run(git_for(engine.repo_root), "for-each-ref", "--format=%(refname:short)",
               f"refs/heads/{prefix}/")[1]
     return [b for b in out.split() if b.endswith(f"-{uid}")]
 
 
-def abort(engine, sweep: Sweep) -> list[str]:
+def abort(engine: Any, sweep: Sweep) -> list[str]:
     """Undo an interrupted launch: stop its jobs, remove its snapshot, forget the record."""
     done = []
     from snaptui.engine.executors import executor_for
@@ -64,7 +64,7 @@ def abort(engine, sweep: Sweep) -> list[str]:
     return done
 
 
-def _discard(engine, branch: str, worktrees: list[Path]) -> list[str]:
+def _discard(engine: Any, branch: str, worktrees: list[Path]) -> list[str]:
     """Remove a snapshot's worktrees and branch, as gc would: moved files and kept worktrees are reported."""
     lines, kept = [], False
     for worktree in worktrees:
@@ -77,7 +77,7 @@ def _discard(engine, branch: str, worktrees: list[Path]) -> list[str]:
     return lines
 
 
-def finish(engine, sweep: Sweep) -> list[str]:
+def finish(engine: Any, sweep: Sweep) -> list[str]:
     """Complete an interrupted launch: adopt jobs already submitted, submit the rest."""
     from snaptui.engine import agent
     from snaptui.engine.executors import executor_for

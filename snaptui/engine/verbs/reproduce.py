@@ -13,6 +13,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.executors.base import SUBMITIT_DIRNAME

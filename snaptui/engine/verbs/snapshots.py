@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-
+from typing import Any
 
 class SnapshotVerbs:
     repo_root: Path
 
-    def snapshots(self, *, disk_usage: bool = True) -> list:
+    def snapshots(self, *, disk_usage: bool = True) -> list[Any]:
         """Snapshot branches with their sweeps, worktree and disk use (housekeeping.SnapshotRow each)."""
         from snaptui.engine.snapshot.housekeeping import snapshot_overview
         return snapshot_overview(self, disk_usage=disk_usage)

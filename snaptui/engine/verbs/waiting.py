@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..models import Sweep
 
-
 class WaitVerbs:
+    if TYPE_CHECKING:   # api.Engine's
+        def sweep(self, sweep_id: int) -> Sweep: ...
+        def refresh(self) -> None: ...
+
     def follow(self, sweep_id: int, *, poll_s: float = 0.5, refresh_s: float = 5.0) -> Iterator[Sweep]:
         """The sweep as recorded, every `poll_s`, until no job is active, that last state included, which
         comes as soon as it is recorded: between yields the sweep is read again whenever the store changes

@@ -14,15 +14,19 @@ import dataclasses
 import logging
 import os
 import time
+from pathlib import Path
+from typing import Any, Mapping
 
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.jobside.jobenv import GPU_BINDING
 from .slots import gpu_binding, plan_starts, resolve_local_gpus
 from snaptui.engine.jobside.manifest import MANIFEST_NAME, read_manifest
-from snaptui.engine.models import Attempt
+from snaptui.engine.config.settings import EffectiveConfig
+from snaptui.engine.jobside.runner import RunSpec
+from snaptui.engine.models import Attempt, Job, Sweep
 from snaptui.engine.procs import identity, is_alive, terminate
 from snaptui.engine.jobside.packed import request_cancel
-from snaptui.engine.store.store import state_dir
+from snaptui.engine.store.store import Store, state_dir
 from .orphans import OrphanedCommands
 from .workers import WorkerPool
 from snaptui.engine.executors.queued import QueueingExecutor
@@ -36,12 +40,13 @@ class LocalExecutor(QueueingExecutor):
     name = "local"
     wakes_agent = True  # its workers say when a job ends
 
-    def __init__(self, store, repo_root):
+    def __init__(self, store: Store, repo_root: Path) -> None:
         super().__init__(store, repo_root)
         self._workers: WorkerPool | None = None  # made in the agent, the one process that starts jobs
         self.orphans = OrphanedCommands(self.submitit_root)
 
-    def settle_config(self, config, environ, project_path):
+    def settle_config(self, config: EffectiveConfig, environ: Mapping[str, str], project_path: Path | None
+                      ) -> EffectiveConfig:
         """GPUs are counted once, here: the agent hands them out."""
         return dataclasses.replace(config, local=resolve_local_gpus(
             config.local, getattr(config.profile, "gpus_per_node", 0), environ, project_path,
@@ -53,7 +58,8 @@ class LocalExecutor(QueueingExecutor):
         for start in plan_starts(started, queued_sweeps, self._sweep, self.store.queued_attempts):
             self.submit(start.sweep, [start.attempt], gpus={start.attempt.id: start.gpus})
 
-    def start(self, sweep, job, attempt, spec, gpus):
+    def start(self, sweep: Sweep, job: Job, attempt: Attempt, spec: RunSpec, gpus: list[str] | None
+              ) -> tuple[str, Path, dict[str, Any]]:
         """Hand the attempt to a long-lived worker of the agent's pool (workers.py)."""
         # Without a GPU request a local job sees the GPUs the launching shell made visible.
         spec.bound_env = gpu_binding(gpus) if gpus else {k: spec.env[k] for k in GPU_BINDING if k in spec.env}
@@ -81,11 +87,12 @@ class LocalExecutor(QueueingExecutor):
 
     def _collect(self) -> None:
         """What the workers said, and the jobs a dead worker left running (orphans.py)."""
-        self._workers.collect()
-        while self._workers.lost:
-            self.orphans.adopt(self._workers.lost.pop())
+        workers = self.workers
+        workers.collect()
+        while workers.lost:
+            self.orphans.adopt(workers.lost.pop())
         if self.orphans.watched:
-            self.orphans.collect({w.pid for w in self._workers.workers})
+            self.orphans.collect({w.pid for w in workers.workers})
 
     def _settle_interrupted_submissions(self, attempts: list[Attempt]) -> None:
         """A claim without an executor id means a submitter died mid-submission. If the job started
@@ -94,19 +101,19 @@ class LocalExecutor(QueueingExecutor):
                  and time.time() - (a.submitted_at or 0) > ADOPT_AFTER_S]
         if not stale:
             return
-        manifests = {}
+        manifests: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
         for path in self.submitit_root.glob(f"*/{MANIFEST_NAME}"):
             found = read_manifest(path.parent) or {}
             manifests[(found.get("sweep_id"), found.get("job_index"), found.get("attempt"))] = found
         for attempt in stale:
-            found = manifests.get((attempt.sweep_id, attempt.job_index, attempt.number))
-            if found is None:
+            recorded = manifests.get((attempt.sweep_id, attempt.job_index, attempt.number))
+            if recorded is None:
                 log.warning("attempt %s was claimed but never started; queueing it again", attempt.id)
                 self.store.unclaim(attempt.id)
                 continue
             log.warning("adopting attempt %s, started as %s before its submitter died", attempt.id,
-                        found["executor_id"])
-            self.store.update_attempt(attempt.id, executor_id=found["executor_id"], log_dir=found["log_dir"],
+                        recorded["executor_id"])
+            self.store.update_attempt(attempt.id, executor_id=recorded["executor_id"], log_dir=recorded["log_dir"],
                                       proc={"controller": None})
 
     def alive(self, attempt: Attempt) -> bool:
@@ -120,8 +127,8 @@ class LocalExecutor(QueueingExecutor):
                 return True  # its command runs on, watched by the agent
         return any(is_alive(i) for i in self._idents(attempt))
 
-    def last_word(self, attempt: Attempt) -> dict | None:
-        return self._workers.last_words.pop(attempt.executor_id, None) if self._workers is not None else None
+    def last_word(self, attempt: Attempt) -> dict[str, Any] | None:
+        return self._workers.last_words.pop(attempt.executor_id or "", None) if self._workers is not None else None
 
     def stop(self, attempts: list[Attempt]) -> bool:
         """Stop the command's process group; the worker running it lives on, records the job's end
@@ -149,7 +156,7 @@ class LocalExecutor(QueueingExecutor):
             if started:
                 time.sleep(0.05)
 
-    def _idents_with_groups(self, attempt: Attempt, for_kill: bool = False) -> list[tuple[dict | None, bool]]:
+    def _idents_with_groups(self, attempt: Attempt, for_kill: bool = False) -> list[tuple[dict[str, Any] | None, bool]]:
         manifest = read_manifest(attempt.log_dir) or {}
         idents = [(manifest.get("command"), True), (attempt.proc.get("controller"), False)]
         if attempt.proc.get("worker"):
@@ -161,7 +168,7 @@ class LocalExecutor(QueueingExecutor):
             idents.append((manifest.get("runner"), False))
         return idents
 
-    def _idents(self, attempt: Attempt) -> list[dict | None]:
+    def _idents(self, attempt: Attempt) -> list[dict[str, Any] | None]:
         return [ident for ident, _ in self._idents_with_groups(attempt)]
 
     def reap(self, attempt_id: int) -> None:

@@ -12,6 +12,8 @@ lost: the job is then recorded as having ended without a report, as before.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import logging
 import os
 import signal
@@ -34,7 +36,7 @@ WORKER_LOST = "its snaptui worker died while it ran; the agent saw the command e
 class OrphanedCommands:
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.watched: dict[str, dict] = {}  # executor id -> the command's identity (pid, start time)
+        self.watched: dict[str, dict[str, Any]] = {}  # executor id -> the command's identity (pid, start time)
 
     def adopt(self, executor_id: str) -> None:
         manifest = read_manifest(self.root / executor_id) or {}
@@ -63,7 +65,7 @@ class OrphanedCommands:
             self._finish(executor_id, command, os.waitstatus_to_exitcode(status),
                          spared | {c["pid"] for c in self.watched.values()})
 
-    def _finish(self, executor_id: str, command: dict, code: int, spared: set[int]) -> None:
+    def _finish(self, executor_id: str, command: dict[str, Any], code: int, spared: set[int]) -> None:
         try:
             os.killpg(command["pgid"], signal.SIGKILL)  # what the command left in its group
         except (ProcessLookupError, PermissionError, KeyError):

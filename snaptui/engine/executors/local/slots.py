@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import msgspec
 
@@ -20,7 +20,6 @@ from snaptui.engine.config.model import LocalHostSettings
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.errors import ConfigError
 from snaptui.engine.models import Attempt, Sweep
-
 
 @dataclass
 class Start:
@@ -42,7 +41,8 @@ def gpus_per_job(sweep: Sweep) -> int:
     return getattr(stored_config(sweep.config).profile, "gpus_per_node", None) or 0
 
 
-def plan_starts(started: list[Attempt], queued_sweeps: list[int], sweep_of, queued_of) -> list[Start]:
+def plan_starts(started: list[Attempt], queued_sweeps: list[int], sweep_of: Callable[[int], Sweep],
+                queued_of: Callable[[int, int], list[Attempt]]) -> list[Start]:
     """The queued attempts to start now, oldest sweep first, beside the `started` ones (claimed or
     running). `sweep_of(id)` gives a sweep, `queued_of(id, n)` its next n queued attempts: only as many
     are read as there is room for, however long the queue."""
@@ -90,7 +90,8 @@ def visible_gpus(configured: list[str] | None, environ: Mapping[str, str], dev: 
     return [str(i) for i in sorted(found)]
 
 
-def resolve_local_gpus(local: LocalHostSettings, need: int, environ: Mapping[str, str], file, key: str
+def resolve_local_gpus(local: LocalHostSettings, need: int, environ: Mapping[str, str], file: Path | str | None,
+                       key: str
                        ) -> LocalHostSettings:
     """The [local] table a local launch records, with its GPU list fixed at launch time. A request
     for more GPUs than the machine shows is bad input: nothing is launched."""

@@ -14,7 +14,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, IO
 
+from snaptui.engine.jobside.runner import RunSpec
 from snaptui.engine.jobside.slot_worker import encode_request
 from snaptui.engine.jobside.subreaper import become_subreaper
 
@@ -24,7 +26,7 @@ MAX_LAST_WORDS = 4096
 
 @dataclass
 class Worker:
-    process: subprocess.Popen
+    process: subprocess.Popen[Any]
     busy: bool = False
     jobs: int = 0
     buffer: bytes = field(default=b"")
@@ -34,8 +36,18 @@ class Worker:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self.process.stdin is not None   # started with stdin=PIPE
+        return self.process.stdin
 
-def parse_done(line: bytes) -> dict | None:
+    @property
+    def stdout(self) -> IO[bytes]:
+        assert self.process.stdout is not None   # started with stdout=PIPE
+        return self.process.stdout
+
+
+def parse_done(line: bytes) -> dict[str, Any] | None:
     """A worker's `done {...}` line: the job's end as its runner saw it (None from an older worker)."""
     try:
         outcome = json.loads(line.split(b" ", 1)[1])
@@ -45,33 +57,33 @@ def parse_done(line: bytes) -> dict | None:
 
 
 class WorkerPool:
-    def __init__(self, log_path: Path | None = None):
+    def __init__(self, log_path: Path | None = None) -> None:
         self.workers: list[Worker] = []
         self.log_path = log_path
-        self.last_words: dict[str, dict] = {}  # executor id -> the job's end, as its worker reported it
+        self.last_words: dict[str, dict[str, Any]] = {}  # executor id -> the job's end, as its worker reported it
         self.lost: list[str] = []  # executor ids of jobs whose worker died while running them
         become_subreaper()  # a killed worker's command is re-parented to us, so its end is still seen
 
     def _start(self) -> Worker:
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        log: IO[bytes] | int = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         try:
             process = subprocess.Popen([sys.executable, "-m", "snaptui.engine.jobside.slot_worker"],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                                        start_new_session=True, close_fds=True)
         finally:
-            if log is not subprocess.DEVNULL:
+            if not isinstance(log, int):
                 log.close()
-        os.set_blocking(process.stdout.fileno(), False)
         worker = Worker(process)
+        os.set_blocking(worker.stdout.fileno(), False)
         self.workers.append(worker)
         return worker
 
-    def dispatch(self, spec, folder: Path, executor_id: str) -> int:
+    def dispatch(self, spec: RunSpec, folder: Path, executor_id: str) -> int:
         """Hand one job to an idle worker (started if none is idle); returns the worker's pid."""
         self.collect()
         worker = next((w for w in self.workers if not w.busy), None) or self._start()
-        worker.process.stdin.write(encode_request(spec, folder, executor_id))
-        worker.process.stdin.flush()
+        worker.stdin.write(encode_request(spec, folder, executor_id))
+        worker.stdin.flush()
         worker.busy = True
         worker.running = executor_id
         worker.jobs += 1
@@ -82,7 +94,7 @@ class WorkerPool:
         freed = 0
         for worker in list(self.workers):
             try:
-                chunk = worker.process.stdout.read() or b""
+                chunk = worker.stdout.read() or b""
             except (BlockingIOError, ValueError):
                 chunk = b""
             worker.buffer += chunk
@@ -106,7 +118,7 @@ class WorkerPool:
 
     def wait(self, timeout: float) -> bool:
         """Sleep until a worker reports (True) or the timeout passes (False)."""
-        fds = [w.process.stdout for w in self.workers if w.busy]
+        fds = [w.stdout for w in self.workers if w.busy]
         if not fds:
             time.sleep(timeout)
             return False
@@ -119,7 +131,7 @@ class WorkerPool:
     def _stop(self, worker: Worker) -> None:
         """Closing its stdin ends a worker once it is idle; it never interrupts a job."""
         try:
-            worker.process.stdin.close()
+            worker.stdin.close()
         except OSError:
             pass
         self.workers.remove(worker)

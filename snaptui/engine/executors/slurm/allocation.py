@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -49,7 +50,7 @@ def parse_job(shown: str, job_id: str) -> Allocation:
                       mem_mb=mem_mb, nodes=fields.get("NodeList", ""), user=fields.get("UserId", "").split("(")[0])
 
 
-def resolve(value, environ: Mapping[str, str], file, key: str) -> Allocation:
+def resolve(value: int | str | None, environ: Mapping[str, str], file: Path | str | None, key: str) -> Allocation:
     """The running allocation a profile names; bad input (exit 2) when there is none."""
     if str(value) == "current":
         job_id = environ.get("SLURM_JOB_ID")
@@ -94,6 +95,7 @@ def get(profile: SlurmProfile, tasks: int, time_min: float, job_name: str, on_li
         raise SnaptuiError(f"cannot run salloc: {exc}") from None
     job_id = None
     lines = []
+    assert proc.stdout is not None   # stdout=PIPE
     for line in proc.stdout:
         line = line.rstrip()
         lines.append(line)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import math
 import subprocess
+from pathlib import Path
 from dataclasses import dataclass
 
 from snaptui.engine.errors import ConfigError
@@ -115,7 +116,7 @@ def parse_submit_limits(assoc_out: str, qos_out: str, user: str, qos: str | None
 
 def _run_together(commands: list[list[str]]) -> list[str]:
     """_run for several commands started at once; a command that cannot run or fails gives ""."""
-    started = []
+    started: list[subprocess.Popen[str] | None] = []
     for argv in commands:
         try:
             started.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
@@ -136,7 +137,8 @@ def _run_together(commands: list[list[str]]) -> list[str]:
     return outputs
 
 
-def check_fits(limits: ClusterLimits, jobs: int, tasks: int, jobs_per_task: int, sweep_file=None) -> None:
+def check_fits(limits: ClusterLimits, jobs: int, tasks: int, jobs_per_task: int,
+               sweep_file: str | Path | None = None) -> None:
     """Refuse a sweep that the user's limits cannot take, before anything is submitted."""
     arrays = math.ceil(tasks / limits.max_array_size) if limits.max_array_size else 1
     if limits.max_submit_jobs is not None and limits.queued_now + tasks > limits.max_submit_jobs:

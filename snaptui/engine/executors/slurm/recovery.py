@@ -16,11 +16,13 @@ import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from snaptui.engine.errors import SnaptuiError
 from snaptui.engine.jobside.manifest import MANIFEST_NAME
 from snaptui.engine.models import Attempt, Sweep
 from . import sacct
+from snaptui.engine.store.store import Store
 
 WINDOW_MARGIN_S = 600  # clocks of the launching host and the controller may disagree a little
 TIMEOUT_S = 60
@@ -106,7 +108,8 @@ def _task_order(task_id: str) -> tuple[int, int]:
     return int(array), int(index or 0)
 
 
-def adopt(store, submitit_root: Path, pending: list[Attempt], arrays: dict, cluster: str | None) -> list[Attempt]:
+def adopt(store: Store, submitit_root: Path, pending: list[Attempt], arrays: dict[str, Any],
+          cluster: str | None) -> list[Attempt]:
     """Attempts were submitted in id order, array after array: task i of the k-th array belongs to the
     next attempt in line. Returns the attempts no array covers (still to submit)."""
     tasks = sorted((t for tasks in arrays.values() for t in tasks), key=_task_order)
@@ -148,7 +151,9 @@ def abort(sweep: Sweep, submitted: list[Attempt], job_name: str, submitit_root: 
     states = {t: r for tasks in arrays.values() for t, r in tasks.items()}
     states.update({t: records.get(t) for t in known})
     untracked = sorted((a for a, tasks in arrays.items() if not set(tasks) & known), key=int)
-    live = lambda task: states.get(task) is None or not states[task].state.is_final
+    def live(task: str) -> bool:
+        record = states.get(task)
+        return record is None or not record.state.is_final
     lines = []
     finished = sorted((t for t in states if not live(t)), key=_task_order)
     if finished:

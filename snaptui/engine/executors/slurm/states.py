@@ -77,7 +77,8 @@ def apply_record(states: StatePolicy, attempt: Attempt, record: sacct.SlurmRecor
         pass
     else:
         store.update_attempt(attempt.id, record.state, reason=record.describe())
-    return store.attempt(attempt.id).state != before
+    fresh = store.attempt(attempt.id)
+    return fresh is not None and fresh.state != before
 
 
 SLURM_CAUSES = {"TIMEOUT": Cause.TIMEOUT, "DEADLINE": Cause.TIMEOUT, "OUT_OF_MEMORY": Cause.OUT_OF_MEMORY,

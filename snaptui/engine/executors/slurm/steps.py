@@ -12,17 +12,21 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any, Mapping
 
 from . import allocation
 from .executor import slurm_profile
 from .settings import SlurmProfile
-from snaptui.engine.config.settings import replace_profile
+from snaptui.engine.config.settings import EffectiveConfig, replace_profile
+from snaptui.engine.jobside.runner import RunSpec
 from snaptui.engine.jobside.jobenv import without_scheduler_vars
 from snaptui.engine.jobside.joblogs import log_files
 from snaptui.engine.jobside.manifest import read_manifest
-from snaptui.engine.models import Attempt
+from snaptui.engine.models import Attempt, Job, Sweep
 from snaptui.engine.procs import identity, is_alive, terminate
 from snaptui.engine.executors.queued import QueueingExecutor
+from snaptui.engine.store.store import Store
 
 SPEC_NAME = "snaptui_step.pkl"
 
@@ -51,12 +55,14 @@ class StepExecutor(QueueingExecutor):
     start_errors = (OSError,)
     vanished_reason = "srun ended without the step reporting an exit code (allocation gone?)"
 
-    def __init__(self, store, repo_root):
+    def __init__(self, store: Store, repo_root: Path) -> None:
         super().__init__(store, repo_root)
-        self._sruns: dict[int, subprocess.Popen] = {}  # attempt id -> srun, kept to reap it
+        self._sruns: dict[int, subprocess.Popen[Any]] = {}  # attempt id -> srun, kept to reap it
 
-    def settle_config(self, config, environ, project_path):
+    def settle_config(self, config: EffectiveConfig, environ: Mapping[str, str], project_path: Path | None
+                      ) -> EffectiveConfig:
         """A running allocation, or nothing is launched."""
+        assert isinstance(config.profile, SlurmProfile)   # an allocation is a Slurm profile's
         found = allocation.resolve(config.profile.allocation, environ, project_path,
                                    f"profiles.{config.profile_name}.allocation")
         return replace_profile(config, allocation=found.job_id, allocation_cpus=found.cpus,
@@ -71,7 +77,8 @@ class StepExecutor(QueueingExecutor):
             if free > 0:
                 self.submit(sweep, self.store.queued_attempts(sweep_id, free))
 
-    def start(self, sweep, job, attempt, spec, gpus):
+    def start(self, sweep: Sweep, job: Job, attempt: Attempt, spec: RunSpec, gpus: list[str] | None
+              ) -> tuple[str, Path, dict[str, Any]]:
         """One `srun` in the allocation, its output in the job's folder; srun is the job's handle here."""
         profile = slurm_profile(sweep)
         executor_id = f"{profile.allocation}-s{attempt.id}"

@@ -43,7 +43,8 @@ def array_loads(attempts: list[Attempt]) -> dict[str, ArrayLoad]:
             continue
         started = attempt.state != JobState.PENDING
         per_array = tasks.setdefault(array, {})
-        per_array[attempt.executor_id] = per_array.get(attempt.executor_id, False) or started
+        task = attempt.executor_id or ""
+        per_array[task] = per_array.get(task, False) or started
     return {array: ArrayLoad(sum(ts.values()), sum(not s for s in ts.values())) for array, ts in tasks.items()}
 
 
@@ -86,7 +87,7 @@ class ThrottleKeeper:
     only for a change (the first sight of an array reads its throttle from scontrol)."""
 
     def __init__(self) -> None:
-        self._set: dict[str, int] = {}
+        self._set: dict[str, int | None] = {}
 
     def rebalance(self, attempts: list[Attempt], parallelism: int) -> None:
         loads = array_loads(attempts)
