@@ -12,6 +12,15 @@ from tests.conftest import wait_sweep_done, write_sweep
 pytestmark = pytest.mark.slow
 
 
+async def open_launch(pilot, app):
+    """`n` on the list of sweeps: the launch screen, once it is shown."""
+    from snaptui.screens.launch import LaunchScreen
+
+    await pilot.press("n")
+    await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
+    return app.screen
+
+
 async def test_launch_a_sweep_file_with_a_snapshot(engine, git_repo):
     write_sweep(git_repo, '''
         name = "from-tui"
@@ -23,14 +32,11 @@ async def test_launch_a_sweep_file_with_a_snapshot(engine, git_repo):
     (git_repo / ".gitignore").write_text((git_repo / ".gitignore").read_text() + "*.bin\n")
     (git_repo / "train.bin").write_bytes(b"x" * 2048)  # gitignored data: linked, and the preview says so
     from snaptui.screens.confirm import ConfirmScreen
-    from snaptui.screens.launch import LaunchScreen
     from snaptui.screens.sweep import SweepScreen
 
     app = make_app(engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
-        screen = app.screen
+        screen = await open_launch(pilot, app)
         await until_text(pilot, "from_tui.toml")
         # the first file (broken.toml) shows its problem instead of a plan
         await until_text(pilot, "command")
@@ -102,9 +108,7 @@ async def test_the_preview_refuses_what_a_dry_run_refuses(engine, git_repo):
 
     app = make_app(engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
-        screen = app.screen
+        screen = await open_launch(pilot, app)
         await until(pilot, lambda: screen.plan is not None, message="the dry run")
         await until_text(pilot, "cannot launch")
         assert "'jb.py' does not exist" in screen_text(app)
