@@ -128,7 +128,7 @@ class Sweep:
 class JobLine(NamedTuple):
     """What a listing of many jobs shows of each (`snaptui status SWEEP`): read without decoding the
     parameters and command lines that make a Job, so 100,000 of them read in well under a second."""
-    index: int
+    index: int          # type: ignore[assignment]  # a field named like tuple.index: the job's index
     label: str
     state: str          # a JobState's value (no enum made per row)
     attempt: int
