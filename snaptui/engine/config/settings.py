@@ -159,7 +159,7 @@ class ProjectConfig:
 
     @property
     def tui(self) -> TuiSettings:
-        return self._tables["tui"]
+        return self._table(TuiSettings)
 
     @property
     def keymap(self) -> dict[str, str]:

@@ -9,6 +9,7 @@ from snaptui.engine.store.store import Store
 
 if TYPE_CHECKING:
     from snaptui.engine.logs.logindex import LineIndex
+    from snaptui.engine.logs.logorder import LogOrder
     from snaptui.engine.logs.logtail import LogTailer
 
 from snaptui.engine.jobside.joblogs import log_files
@@ -66,7 +67,7 @@ class LogVerbs:
         from snaptui.engine.logs.logtail import follow
         follow(step, stop=stop, interval=interval, wake=wake)
 
-    def log_order(self, job: Job | Attempt, task: int = 0):
+    def log_order(self, job: Job | Attempt, task: int = 0) -> LogOrder | None:
         """A logorder.LogOrder of the attempt's task: the order its stdout and stderr were written (None
         when the attempt has no log folder yet)."""
         out, _ = self.log_paths(job, task)
