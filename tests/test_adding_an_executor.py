@@ -1,4 +1,4 @@
-"""An executor is a folder and one registration (README: "Adding an executor"): tests/dummy_executor/ and the
+"""An executor is a folder and one registration (docs/extending.md, "An executor"): tests/dummy_executor/ and the
 entry point an installed package would declare, and nothing else, make `executor = "dummy"` a profile that
 is checked, shown by `snaptui config` and launched."""
 from __future__ import annotations

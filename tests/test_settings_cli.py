@@ -52,3 +52,4 @@ def test_a_launch_option_given_to_a_verb_that_does_not_launch_is_refused(git_rep
         assert out.returncode == 2 and f"{option}: goes with --batch SWEEP_TOML only" in out.stderr
     out = run_cli(["--profile", "slurm", "status"], git_repo)
     assert out.returncode == 2 and "takes no --profile" in " ".join(out.stderr.split())
+    assert "e.g. snaptui launch sweep.toml --profile slurm" in out.stderr   # the option refused, not --set

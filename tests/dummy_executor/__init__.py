@@ -1,4 +1,4 @@
-"""A test-only executor, written as the README's "Adding an executor" says: this folder and one
+"""A test-only executor, written as docs/extending.md's "An executor" says: this folder and one
 registration (the entry point the test installs: ``dummy = tests.dummy_executor:register``).
 
 It runs each job as it is submitted, to its end, in the submitting process: a scheduler of one slot."""
