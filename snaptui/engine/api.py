@@ -155,7 +155,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         return results_hint(sweep)
 
     @staticmethod
-    def linked_summary(entries: list[dict]) -> str:
+    def linked_summary(entries: list[dict[str, Any]]) -> str:
         """One line naming what a snapshot links from the repository instead of copying (its `linked`
         record): `linked from the repository: data/ (ignored, 12.0 MB), .venv/ (ignored)`."""
         from .snapshot.policy import linked_summary

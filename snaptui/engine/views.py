@@ -15,14 +15,14 @@ from .states import Cause, JobState
 
 if TYPE_CHECKING:
     from .config.declare import SettingInfo
-    from .models import Job
+    from .models import Job, Sweep
 
 __all__ = ["Efficiency", "LineIndex", "Update", "cause_counts", "cause_summary", "competes", "efficiency",
            "efficiency_advice", "eta_seconds", "job_filter", "maximized", "profile_settings", "results_hint",
            "slots_of", "table_settings"]
 
 
-def results_hint(sweep) -> str:
+def results_hint(sweep: Sweep) -> str:
     """How jobs report results, for a sweep whose results table is empty (its config names the pattern)."""
     pattern = ((sweep.config or {}).get("results") or {}).get("pattern", "")
     return (f"jobs report results by printing lines that match results.pattern ({pattern!r}) or lines like "

@@ -88,7 +88,7 @@ class StatePolicy:
             self.vanished(fresh, what)
 
 
-def landing_note(landing: dict | None) -> str | None:
+def landing_note(landing: dict[str, Any] | None) -> str | None:
     """What the user must hear of the job's landing (engine/landing): copies kept beside files someone else
     changed, files that could not be put in the repository; None when everything landed."""
     if not landing:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from snaptui.engine.procs import current_umask
 
@@ -91,7 +91,7 @@ def job_environment(base: dict[str, str], repo_root: Path, workdir: Path, extra:
     return env
 
 
-def job_variables(folder: Path, manifest: Mapping) -> dict[str, str]:
+def job_variables(folder: Path, manifest: Mapping[str, Any]) -> dict[str, str]:
     """snaptui's own variables for one attempt (layer 4), its folder being `folder`."""
     from .manifest import RESULT_NAME
     return {"SNAPTUI_RESULT_FILE": str(Path(folder) / RESULT_NAME), "SNAPTUI_JOB_DIR": str(folder),

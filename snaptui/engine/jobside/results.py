@@ -23,7 +23,7 @@ MULTI_PREFIX = "SNAPTUI_RESULT "
 _PAIR = re.compile(r"([\w.\-/]+)=([^\s=]+)")
 
 
-def pattern_results(match: re.Match) -> list[tuple[str, Any]]:
+def pattern_results(match: re.Match[str]) -> list[tuple[str, Any]]:
     """(name, text) pairs of a results.pattern match: one per named group that matched (a group named
     `step` is the step, not a result), or group 1's name with group 2's value."""
     if match.re.groupindex:

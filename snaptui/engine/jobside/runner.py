@@ -126,7 +126,8 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     for stream in (out, err):
         if stream is not None:
             stream.flush()   # the pump writes to the descriptor: nothing may wait in a buffer before it
-    targets = (out.fileno(), err.fileno()) if streams is not None else (sys.stdout.fileno(), sys.stderr.fileno())
+    targets = (out.fileno(), err.fileno()) if out is not None and err is not None \
+        else (sys.stdout.fileno(), sys.stderr.fileno())
     pump = LogPump(targets, order_file(stdout_path))   # the two logs, and the order they were written in
     pipes = pump.start()
     if spared is not None and pump.pid is not None:

@@ -23,6 +23,7 @@ import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
 
 from .records import Baseline, Ledger, locked_ledger, read_baseline, sha_of_blob
 
@@ -43,7 +44,7 @@ class Landing:
         return [f"kept {copy} beside {path}, which was changed in the repository after the launch"
                 for path, copy in self.kept]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"landed": len(self.landed), "removed": len(self.removed),
                 "kept_beside": [{"path": p, "copy": c} for p, c in self.kept],
                 "failed": [{"path": p, "why": w} for p, w in self.failed]}
@@ -63,7 +64,7 @@ def _our_link(target: str, repo_root: Path, rel: str) -> bool:
     return target == str(repo_root / rel)
 
 
-def walk(worktree: Path, repo_root: Path):
+def walk(worktree: Path, repo_root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
     """(rel, DirEntry) of every folder, file and symlink a job may have written, top-down."""
     stack = [""]
     while stack:
@@ -114,7 +115,7 @@ class _Pass:
         if not entry:
             return False
         if entry.get("linked"):
-            return dest_stat.st_ino == entry["ino"]
+            return bool(dest_stat.st_ino == entry["ino"])
         return _stat_key(dest_stat) == [entry["ino"], entry["size"], entry["mtime"]]
 
     def _may_replace(self, rel: str, src: Path, dest: Path, dest_stat: os.stat_result) -> str:
@@ -133,7 +134,7 @@ class _Pass:
         return "keep"
 
     # -- one file --------------------------------------------------------------------------------
-    def file(self, rel: str, entry: os.DirEntry) -> None:
+    def file(self, rel: str, entry: os.DirEntry[str]) -> None:
         src = Path(entry.path)
         in_snapshot = rel in self.baseline.files
         st = entry.stat(follow_symlinks=False)

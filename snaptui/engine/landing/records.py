@@ -13,7 +13,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from snaptui.engine.atomic import write_atomic
 
@@ -67,7 +67,7 @@ class Ledger:
     """dest path -> what landing put there: {"src", "ino", "size", "mtime", "linked", "beside", "src_stat"};
     and the folders landing created."""
 
-    files: dict[str, dict] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
     dirs: list[str] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:

@@ -54,8 +54,8 @@ class LeftOut:
     def ignored(self) -> bool:
         return self.reason == IGNORED_REASON
 
-    def to_dict(self) -> dict:
-        out = {"path": self.path, "bytes": self.bytes, "files": self.files, "reason": self.reason}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "bytes": self.bytes, "files": self.files, "reason": self.reason}
         return out if self.folder is None else {**out, "folder": self.folder}
 
 
@@ -122,8 +122,8 @@ class SnapshotPlan:
         if self.left_out:
             lines.append(f"linked, not copied ({human(self.left_out_bytes)}):")
             for entry in self.left_out[:20]:
-                many = f", {entry.files} files" if entry.files > 1 else ""
-                lines.append(f"  {entry.path} ({human(entry.bytes)}{many}): {entry.reason}")
+                many = f", {entry.files} files" if (entry.files or 0) > 1 else ""
+                lines.append(f"  {entry.path} ({human(entry.bytes or 0)}{many}): {entry.reason}")
             if len(self.left_out) > 20:
                 lines.append(f"  ... and {len(self.left_out) - 20} more")
         if self.linked:
@@ -131,7 +131,7 @@ class SnapshotPlan:
         return lines
 
 
-def linked_summary(entries: list[dict], limit: int = 8) -> str:
+def linked_summary(entries: list[dict[str, Any]], limit: int = 8) -> str:
     """One line for the launch, `--dry-run` and the TUI: `linked from the repository: data/ (ignored,
     12.0 MB), .venv/ (ignored)`; entries as in a snapshot's record (LeftOut.to_dict)."""
     shown = []
@@ -238,7 +238,7 @@ def classify(repo_root: Path, untracked: list[str], tracked: list[str], settings
         plan.sizes[rel] = sizes[rel]
         plan.untracked_bytes += sizes[rel]
     plan.left_out = sorted((LeftOut(p, b, n, why) for p, (b, n, why) in links.items()),
-                           key=lambda e: (-e.bytes, e.path))
+                           key=lambda e: (-(e.bytes or 0), e.path))
     return plan
 
 
@@ -274,7 +274,7 @@ def ignored_args(excludes: list[str]) -> tuple[str, ...]:
     return ("ls-files", "-z", "-o", "-i", "--exclude-standard", "--directory", "--", *excludes)
 
 
-def scan_ignored(g, env: dict, excludes: list[str]) -> list[str]:
+def scan_ignored(g: git.Git, env: dict[str, str], excludes: list[str]) -> list[str]:
     """Paths git ignores, a folder of ignored paths as one entry (git's --directory; it lists such a
     folder's files as well, which are dropped here): a 100,000-file `.venv/` costs one line."""
     return ignored_of(run(g, *ignored_args(excludes), env=env, binary=True)[1])
@@ -329,7 +329,8 @@ def _measure(path: Path, budget: list[int]) -> tuple[int | None, int | None]:
             return os.stat(path).st_size, 1
     except OSError:
         return None, None
-    total, files, seen, stack = 0, 0, 0, [path]
+    total, files, seen = 0, 0, 0
+    stack: list[str | Path] = [path]
     limit = min(budget[0], MEASURE_ENTRIES_EACH)
     while stack:
         try:

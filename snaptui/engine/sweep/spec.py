@@ -244,15 +244,15 @@ def parse_sweep_string(text: str) -> list[Scalar]:
     return [_parse_sweep_token(t) for t in inner.split(",")]
 
 
-def _dotted_keys(key: str, table: dict) -> list[str]:
+def _dotted_keys(key: str, table: dict[str, Any]) -> list[str]:
     """`model.optimizer.lr = [...]` unquoted is, to TOML, table model > optimizer > lr: its dotted names."""
-    out = []
+    out: list[str] = []
     for name, value in table.items():
         out += _dotted_keys(f"{key}.{name}", value) if isinstance(value, dict) else [f"{key}.{name}"]
     return out
 
 
-def _table_problem(source: TomlSource, path: list, raw: dict) -> ConfigProblem:
+def _table_problem(source: TomlSource, path: list[Any], raw: dict[str, Any]) -> ConfigProblem:
     names = _dotted_keys(str(path[-1]), raw)
     quoted = ", ".join(f'"{n}"' for n in names[:4]) + (" ..." if len(names) > 4 else "")
     line = source.line(*path[:-1], *names[0].split(".")) if names else source.line(*path)
@@ -260,7 +260,7 @@ def _table_problem(source: TomlSource, path: list, raw: dict) -> ConfigProblem:
                          "nested tables", line, f"quote it: {quoted}" if len(names) == 1 else f"quote them: {quoted}")
 
 
-def _values(source: TomlSource, path: list, raw: Any, problems: list[ConfigProblem]) -> list[Scalar] | None:
+def _values(source: TomlSource, path: list[Any], raw: Any, problems: list[ConfigProblem]) -> list[Scalar] | None:
     if isinstance(raw, dict):
         problems.append(_table_problem(source, path, raw))
         return None

@@ -20,13 +20,14 @@ from snaptui.engine.executors.base import SUBMITIT_DIRNAME
 from snaptui.engine.jobside.jobenv import command_environment, job_variables, task_scheduler_vars
 from snaptui.engine.jobside.manifest import RESULT_NAME
 from snaptui.engine.landing.land import land
+from snaptui.engine.models import Job
 from snaptui.engine.snapshot.housekeeping import ensure_worktree
 
 
-def reproduce_folder(engine, job) -> Path:
+def reproduce_folder(engine: Any, job: Job) -> Path:
     """A new folder for this run: never the original job's."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    base = engine.repo_root / SUBMITIT_DIRNAME / "reproduce"
+    base: Path = engine.repo_root / SUBMITIT_DIRNAME / "reproduce"
     for n in range(1, 1000):
         folder = base / (f"{job.sweep_id}.{job.index}-{stamp}" + (f"-{n}" if n > 1 else ""))
         try:
@@ -37,7 +38,7 @@ def reproduce_folder(engine, job) -> Path:
     raise FileExistsError(f"no free folder under {base}")
 
 
-def reproduce_command(engine, job, folder: Path) -> tuple[list[str], Path, dict[str, str]]:
+def reproduce_command(engine: Any, job: Job, folder: Path) -> tuple[list[str], Path, dict[str, str]]:
     """argv, working directory and environment the job ran with (the worktree restored if needed), with
     `folder` as its job folder."""
     sweep = engine.sweep(job.sweep_id)
@@ -51,7 +52,7 @@ def reproduce_command(engine, job, folder: Path) -> tuple[list[str], Path, dict[
     return job.argv, code_dir / (sweep.spec.get("workdir") or "."), env
 
 
-def reproduce_job(engine, job, console) -> int:
+def reproduce_job(engine: Any, job: Job, console: Any) -> int:
     folder = reproduce_folder(engine, job)
     argv, cwd, env = reproduce_command(engine, job, folder)
     sweep = engine.sweep(job.sweep_id)
