@@ -16,7 +16,7 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import platformdirs
 
@@ -57,7 +57,7 @@ def refuse_line_breaks(path: str | os.PathLike[str], what: str = "the folder") -
                            f"rename it (or use a path without one) to use snaptui there")
 
 
-def _gitpython():
+def _gitpython() -> Any:
     """GitPython, imported on the first git command: its import (and the `git version` it runs) cost
     0.1-0.5 s of every snaptui process's start, also of those that never run git (status, the TUI's
     table, a job's runner)."""
@@ -69,15 +69,16 @@ def _gitpython():
 def git_for(path: Path) -> git.Git:
     """A git command runner working in ``path`` exactly as written: git.Git(path) would expand
     ``$VAR`` and ``~`` in it, so a folder literally named ``$T`` would run git in ``$T``'s value."""
-    g = _gitpython().Git()
+    g: git.Git = _gitpython().Git()
     g._working_dir = os.path.abspath(os.fspath(path))  # GitPython has no public way to skip expand_path
     g.set_persistent_git_options(c=NO_HOOKS)
     return g
 
 
-def run(g: git.Git, *args: str, env: dict | None = None, check: bool = True, binary: bool = False,
-        timeout: float | None = None, istream=None) -> tuple[int, str | bytes, str]:
-    """Run one git command; returns (status, stdout, stderr) so callers can tell failures apart.
+def run(g: git.Git, *args: str, env: dict[str, str] | None = None, check: bool = True, binary: bool = False,
+        timeout: float | None = None, istream: Any = None) -> tuple[int, Any, str]:
+    """Run one git command; returns (status, stdout, stderr) so callers can tell failures apart; stdout is
+    str, or bytes with ``binary``.
 
     With ``check`` a non-zero exit raises ``GitFailed``; git that cannot be started (not installed)
     raises it whatever ``check`` says."""
@@ -136,7 +137,7 @@ def files_git_would_add(repo_root: Path, *pathspecs: str, timeout: float | None 
     return list(out.splitlines()) if status == 0 else None
 
 
-def start(g: git.Git, *args: str, env: dict | None = None):
+def start(g: git.Git, *args: str, env: dict[str, str] | None = None) -> Any:
     """Start a git command in the background (to overlap it with another); see ``finish``."""
     try:
         return getattr(g, args[0].replace("-", "_"))(*args[1:], env={**BASE_ENV, **(env or {})}, as_process=True)
@@ -144,15 +145,16 @@ def start(g: git.Git, *args: str, env: dict | None = None):
         raise GitFailed(args, str(exc), 127) from exc
 
 
-def finish(handle, args: tuple) -> str:
+def finish(handle: Any, args: tuple[str, ...]) -> str:
     return finish_bytes(handle, args).decode("utf-8", "replace")
 
 
-def finish_bytes(handle, args: tuple) -> bytes:
+def finish_bytes(handle: Any, args: tuple[str, ...]) -> bytes:
     out, err = handle.proc.communicate()
     if handle.proc.returncode != 0:
         raise GitFailed(args, err.decode("utf-8", "replace"), handle.proc.returncode)
-    return out
+    stdout: bytes = out
+    return stdout
 
 
 # ---------------------------------------------------------------------------- worktree root

@@ -18,7 +18,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from types import FrameType
+from typing import IO, Any, Callable, Iterator
 
 from .jobenv import command_environment, job_variables, task_scheduler_vars
 from snaptui.engine.landing.land import land
@@ -208,7 +209,8 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     return state, code, reason, results
 
 
-def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err) -> tuple[Any, str | None]:
+def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err: IO[bytes] | None
+                ) -> tuple[Any, str | None]:
     """The job forked from this warm worker (jobside/warm.py), or None (said in its log) for a fresh process."""
     from . import warm
 
@@ -221,7 +223,7 @@ def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err)
                       FORWARDED_SIGNALS), None
 
 
-def land_outputs(landing: dict[str, Any] | None, umask: str | None, err=None) -> dict[str, Any]:
+def land_outputs(landing: dict[str, Any] | None, umask: str | None, err: IO[bytes] | None = None) -> dict[str, Any]:
     """Put what the job wrote in its worktree into the repository before the job is reported ended
     (engine/landing). A failure is said in the job's log and its manifest; the job's own state stands."""
     if not landing:
@@ -318,7 +320,7 @@ def _wait(child: subprocess.Popen[Any], timeout_s: float | None, cancel_path: Pa
 
 
 @contextlib.contextmanager
-def _exit_event(child: subprocess.Popen) -> Iterator[Callable[[float], None]]:
+def _exit_event(child: subprocess.Popen[Any]) -> Iterator[Callable[[float], object]]:
     """A wait that returns the moment the command exits (a pidfd, Linux 5.3+): Popen.wait(timeout) polls
     with sleeps of up to 50 ms, which every job of a sweep paid once at its end. Elsewhere the wait
     returns at once and Popen.wait polls as before."""

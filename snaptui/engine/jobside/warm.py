@@ -67,6 +67,7 @@ class WarmChild:
                 raise subprocess.TimeoutExpired([str(self.pid)], timeout)
             time.sleep(min(delay, left))
             delay = min(delay * 2, 0.05)
+        assert self.returncode is not None   # poll() set it
         return self.returncode
 
 

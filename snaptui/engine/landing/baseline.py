@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snaptui.engine.gitrepo import GitFailed, git_for, run, start
 from .records import read_baseline, records_dir, write_baseline
+
+if TYPE_CHECKING:
+    import git
 
 SNAPSHOT_SUBJECT = "snaptui snapshot"  # snapshot.snapshots.SUBJECT: a commit of the working tree, on HEAD
 
@@ -39,7 +43,7 @@ def _baseline_of(outputs: list[bytes], commit: str, base: str | None) -> tuple[d
     return files, _added_in(outputs[1]) if len(outputs) > 1 else []
 
 
-def snapshot_files(g, commit: str, base: str | None) -> tuple[dict[str, str], list[str]]:
+def snapshot_files(g: git.Git, commit: str, base: str | None) -> tuple[dict[str, str], list[str]]:
     """({path: blob id} of every file of `commit`, the paths of those not in `base`)."""
     outputs = [run(g, *query, binary=True)[1] for query in _queries(commit, base)]
     return _baseline_of(outputs, commit, base)
@@ -49,7 +53,7 @@ class PendingBaseline:
     """The git queries of a baseline, started at once so they run while the worktree is checked out (the
     launch's slow part); `write` collects them once the worktree exists."""
 
-    def __init__(self, g, commit: str, base: str | None):
+    def __init__(self, g: git.Git, commit: str, base: str | None) -> None:
         self.commit, self.base = commit, base
         self.queries = _queries(commit, base)
         self.running = [start(g, *query) for query in self.queries]

@@ -164,7 +164,9 @@ class Metrics:
             if job.attempt.id in found:
                 steps, values = found[job.attempt.id]
                 order = np.argsort(steps, kind="stable")
-                out[job.index] = ArraySeries(metric, steps[order], values[order], higher)
+                ordered_steps: Any = steps[order]   # arrays where a Series holds lists: ArraySeries reads them alike
+                ordered_values: Any = values[order]
+                out[job.index] = ArraySeries(metric, ordered_steps, ordered_values, higher)
         return out
 
     def summaries(self, jobs: Iterable[Job], metric: str, mode: str = "final",

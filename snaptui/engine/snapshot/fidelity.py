@@ -17,11 +17,12 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any, IO, Iterator
-
-import git
+from typing import TYPE_CHECKING, Any, IO, Iterator
 
 from snaptui.engine.gitrepo import common_git_dir, run
+
+if TYPE_CHECKING:
+    import git
 
 CONVERSION_ATTRS = ("text", "eol", "filter", "ident", "working-tree-encoding")
 
@@ -49,7 +50,7 @@ def config_of(listing: bytes) -> dict[str, str]:
     return values
 
 
-def read_config(g) -> dict[str, str]:
+def read_config(g: git.Git) -> dict[str, str]:
     return config_of(run(g, *CONFIG_ARGS, check=False, binary=True)[1])
 
 
@@ -82,7 +83,7 @@ def unflag_present(g: git.Git, repo_root: Path, env: dict[str, Any]) -> list[str
             f"your working tree, not as committed: {_names(flagged)}"]
 
 
-def fix_modes(g, repo_root: Path, env: dict, config: dict[str, str]) -> None:
+def fix_modes(g: git.Git, repo_root: Path, env: dict[str, Any], config: dict[str, str]) -> None:
     """With core.fileMode=false, record the exec bits tracked files have on disk (after ``add -u``)."""
     if _config(config, "core.filemode") not in ("false", "no", "off", "0"):
         return
@@ -101,7 +102,7 @@ def fix_modes(g, repo_root: Path, env: dict, config: dict[str, str]) -> None:
             run(g, "update-index", f"--chmod={flag}", "--", *paths, env=env)
 
 
-def _conversion_candidates(g, repo_root: Path, paths: list[str], config: dict[str, str]) -> list[str]:
+def _conversion_candidates(g: git.Git, repo_root: Path, paths: list[str], config: dict[str, str]) -> list[str]:
     """Paths whose checkout may rewrite bytes; asks git only where attributes or autocrlf exist."""
     autocrlf = _config(config, "core.autocrlf") in ("true", "input", "yes", "on", "1")
     has_attrs = any(p == ".gitattributes" or p.endswith("/.gitattributes") for p in paths) \
@@ -130,7 +131,7 @@ def _stdin(data: bytes) -> IO[bytes]:
     return fh
 
 
-def match_working_bytes(g, repo_root: Path, worktree: Path, commit: str, paths: list[str],
+def match_working_bytes(g: git.Git, repo_root: Path, worktree: Path, commit: str, paths: list[str],
                         config: dict[str, str]) -> list[str]:
     """Give converted files of ``worktree`` the bytes of the working copy; warn for the rest."""
     candidates = [p for p in _conversion_candidates(g, repo_root, paths, config)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable
-
-import git
+from typing import TYPE_CHECKING, Any, Callable
 
 from snaptui.engine import faults
 from snaptui.engine.gitrepo import run
+
+if TYPE_CHECKING:
+    import git
 
 HASH_CHUNK_BYTES = 64 * 1024 * 1024
 

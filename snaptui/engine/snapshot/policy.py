@@ -19,13 +19,14 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Sequence
-
-import git
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from snaptui.engine.config.model import SnapshotSettings
 from snaptui.engine.gitrepo import SnapshotError, git_for, run
 from snaptui.engine.landing.land import CACHE_NAMES, CACHE_SUFFIXES
+
+if TYPE_CHECKING:
+    import git
 
 MB = 1024 * 1024
 
@@ -357,7 +358,7 @@ def _measure(path: Path, budget: list[int]) -> tuple[int | None, int | None]:
 TRACKED_ARGS = ("ls-files", "-z")
 
 
-def list_tracked(g, env: dict | None = None) -> list[str]:
+def list_tracked(g: git.Git, env: dict[str, Any] | None = None) -> list[str]:
     return tracked_of(run(g, *TRACKED_ARGS, env=env, binary=True)[1])
 
 

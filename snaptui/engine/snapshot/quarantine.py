@@ -12,16 +12,17 @@ import shutil
 import stat
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
-
-import git
+from typing import TYPE_CHECKING, Iterator
 
 from snaptui.engine.gitrepo import common_git_dir, run
+
+if TYPE_CHECKING:
+    import git
 
 PREFIX = "snaptui-objects-"
 
 
-def _objects_dir(g, repo_root: Path) -> Path:
+def _objects_dir(g: git.Git, repo_root: Path) -> Path:
     if "GIT_OBJECT_DIRECTORY" not in os.environ:  # as `git rev-parse --git-path objects` says, one process less
         return common_git_dir(repo_root) / "objects"
     _, out, _ = run(g, "rev-parse", "--git-path", "objects")

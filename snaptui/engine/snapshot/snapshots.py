@@ -32,14 +32,12 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
-
-import git
+from typing import TYPE_CHECKING, Any, Callable
 
 from snaptui.engine.config.model import SnapshotSettings
 from snaptui.engine.errors import SnaptuiError
 from .hashing import add_paths
-from .quarantine import quarantine
+from .quarantine import Quarantine, quarantine
 from .fidelity import fix_modes, git_config_env, match_working_bytes, read_config, unflag_present
 from .joboutputs import dangling_link_warnings, linked_paths, retire_worktree
 from .policy import (TRACKED_ARGS, SnapshotPlan, classify, ignored_args, ignored_links, ignored_of, own_folders,
@@ -49,6 +47,9 @@ from snaptui.engine.gitrepo import (GitFailed, SnapshotError, add_worktree, chec
                                     find_repo_root, finish, finish_bytes, git_for, link_shared_paths, list_worktrees,
                                     remove_worktree, resolve_worktree_root, run, start, toplevel_lines,
                                     worktree_disk_usage)
+
+if TYPE_CHECKING:
+    import git
 
 Progress = Callable[[int, int], None]   # (bytes hashed, bytes to hash)
 
@@ -151,7 +152,7 @@ def _no_split_index(**more: str) -> dict[str, str]:
 
 def _make_commit(g: git.Git, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                  settings: SnapshotSettings, excludes: list[str], warnings: list[str],
-                 progress=None, linked: tuple[list[str], set[str]] = ([], set()),
+                 progress: Progress | None = None, linked: tuple[list[str], set[str]] = ([], set()),
                  config: dict[str, str] | None = None) -> tuple[str, str | None, bool, SnapshotPlan]:
     """(snapshot commit, base commit, dirty, what went in). New objects reach .git/objects only
     when the commit is complete; a full disk is said in one sentence."""
@@ -179,7 +180,7 @@ def _disk_full(stderr: str) -> bool:
 
 def _build_commit(g: git.Git, repo_root: Path, index_file: Path, head: tuple[str | None, str | None],
                   settings: SnapshotSettings, excludes: list[str], warnings: list[str],
-                  progress, q, linked: tuple[list[str], set[str]], config: dict[str, str]
+                  progress: Progress | None, q: Quarantine, linked: tuple[list[str], set[str]], config: dict[str, str]
                   ) -> tuple[str, str | None, bool, SnapshotPlan]:
     """The temp index lives and dies in here, inside the quarantine ``q`` (so a killed launch's
     index goes with it); git writes objects there too. ``linked`` is (the symlinked paths, snaptui's
@@ -286,7 +287,7 @@ def take_snapshot(repo_root: Path, settings: SnapshotSettings, *, short_id: str 
     ensure_excluded(exclude_file, repo_root, worktree_root)
     warnings: list[str] = dangling_link_warnings(repo_root, links)
     config = read_config(g)
-    commit, base, dirty, plan = _make_commit(g, repo_root, index_file, tuple(head), settings,
+    commit, base, dirty, plan = _make_commit(g, repo_root, index_file, (head[0], head[1]), settings,
                                            _exclude_pathspecs(links), warnings, progress,
                                            (links, own_folders(repo_root, worktree_root)), config)
     links = present_links(repo_root, links)

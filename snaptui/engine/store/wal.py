@@ -124,7 +124,7 @@ class WalDatabase:
                 return version
             time.sleep(min(probe_s, left))
 
-    def write(self):
+    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction on this thread's connection (see write_transaction)."""
         return write_transaction(self.conn)
 

@@ -6,10 +6,16 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..models import Sweep
 
+if TYPE_CHECKING:
+    from ..store.store import Store
+
+
 class WaitVerbs:
     if TYPE_CHECKING:   # api.Engine's
         def sweep(self, sweep_id: int) -> Sweep: ...
         def refresh(self) -> None: ...
+        @property
+        def store(self) -> Store: ...
 
     def follow(self, sweep_id: int, *, poll_s: float = 0.5, refresh_s: float = 5.0) -> Iterator[Sweep]:
         """The sweep as recorded, every `poll_s`, until no job is active, that last state included, which
