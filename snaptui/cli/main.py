@@ -173,8 +173,12 @@ def _refuse_unused_launch_options(args: argparse.Namespace, launching: bool) -> 
         takers = "only resubmit, --batch, launch and config do" if given[0] == "--set" else \
             "only --batch, launch and config do"
         raise ConfigError.single(None, given[0], f"`snaptui {args.verb}` takes no {given[0]} ({takers})",
-                                 hint="e.g. snaptui launch sweep.toml --set timeout_min=5" if args.verb != "resubmit"
+                                 hint=f"e.g. snaptui launch sweep.toml {_EXAMPLES[given[0]]}" if args.verb != "resubmit"
                                  else "a resubmission keeps its sweep's profile; --set changes its resources")
+
+
+_EXAMPLES = {"--set": "--set timeout_min=5", "--profile": "--profile slurm", "--no-snapshot": "--no-snapshot",
+             "--yes": "--yes", "--canary": "--canary"}   # the hint shows the option refused, where it is taken
 
 
 def _disk_full(exc: BaseException) -> bool:

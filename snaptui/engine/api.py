@@ -35,6 +35,7 @@ from .verbs.records import RecordVerbs
 from .verbs.snapshots import SnapshotVerbs
 from .verbs.waiting import WaitVerbs
 
+
 def find_repo_root(start: Path) -> Path:
     from .gitrepo import find_repo_root as git_root
     return git_root(Path(start))
@@ -58,7 +59,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
     """One project's sweeps. Launching, reading and acting are here; the other verbs (snapshots, gc, diff,
     manifest, reproduce, recover, logs, metrics, allocations) come from the topic modules in verbs/."""
 
-    def __init__(self, repo_root: Path, config_path: Path | None = None) -> None:
+    def __init__(self, repo_root: Path, config_path: Path | None = None):
         from .gitrepo import refuse_line_breaks
         self.repo_root = Path(repo_root).resolve()
         refuse_line_breaks(self.repo_root, "the project folder")
@@ -108,7 +109,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     # -- what the faces read of snaptui.toml (they never touch the ProjectConfig itself) ----------
     @property
-    def profiles(self) -> dict[str, dict[str, Any]]:
+    def profiles(self) -> dict[str, dict]:
         """Profile name -> its settings as written over its built-in one (executor always there), a copy."""
         return self.project.profiles
 
@@ -134,7 +135,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         """The project's snaptui.toml (or --config), None when it has none."""
         return self.project.path
 
-    def settings(self, profile: str | None = None, sets: Sequence[str] = (),
+    def settings(self, profile: str | None = None, sets: list[str] = (),
                  environ: Mapping[str, str] | None = None) -> tuple[str, list[SettingRow]]:
         """Every effective setting of a profile (default: the one a launch would use) and where each value
         came from; with the name of the executor that would run it. For `snaptui config`."""
@@ -155,7 +156,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         return results_hint(sweep)
 
     @staticmethod
-    def linked_summary(entries: list[dict[str, Any]]) -> str:
+    def linked_summary(entries: list[dict]) -> str:
         """One line naming what a snapshot links from the repository instead of copying (its `linked`
         record): `linked from the repository: data/ (ignored, 12.0 MB), .venv/ (ignored)`."""
         from .snapshot.policy import linked_summary
@@ -163,7 +164,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     # -- launching (planning: verbs/planning.py) -------------------------------------
     def launch(self, checked: CheckedPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None,
-               progress: Callable[[int, int], None] | None = None) -> Sweep:
+               progress=None) -> Sweep:
         """Snapshot, record and submit a sweep planned by `plan` or `plan_jobs`; its refusal, if it has one,
         is raised. The checks run again first (the tree may have changed since); on any failure nothing is
         left behind. `progress(done_bytes, total_bytes)` is called while untracked files are hashed."""
@@ -218,7 +219,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
             self.store.set_sweep_code(sweep_id, snapshot=snapshot.to_dict() if snapshot else None,
                                       workdir=str(workdir), env=env)
             gc_guard.close()  # recorded: gc now sees the snapshot in use
-            sweep = self._recorded(sweep_id)
+            sweep = self.store.sweep(sweep_id)
             faults.point("launch:code-recorded")
             with private_umask():
                 submitted_here = executor.hand_over(sweep)
@@ -241,7 +242,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                     exc.add_note(note)
             raise
         agent.ensure_agent(self.repo_root)
-        return self._recorded(sweep_id)
+        return self.store.sweep(sweep_id)
 
     def submission_script(self, checked: CheckedPlan) -> str | None:
         """What launching the plan would hand to its scheduler: the exact sbatch script with its srun line
@@ -275,9 +276,9 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                                           more.spec.to_dict())
         try:
             with private_umask():
-                executor.hand_over(self._recorded(sweep.id), attempt_ids)
+                executor.hand_over(self.store.sweep(sweep.id), attempt_ids)
         except BaseException:
-            submitted = [a for a in map(self.store.attempt, attempt_ids) if a is not None and a.executor_id]
+            submitted = [a for a in map(self.store.attempt, attempt_ids) if a.executor_id]
             if submitted:
                 executor.cancel(submitted)
             self.store.remove_jobs(sweep.id, more.jobs[0].index, sweep.spec)
@@ -286,7 +287,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         return self.store.jobs(sweep.id, after=more.jobs[0].index - 1)
 
     def _undo_launch(self, sweep_id: int) -> None:
-        executor = executor_for(self._recorded(sweep_id).executor, self.store, self.repo_root)
+        executor = executor_for(self.store.sweep(sweep_id).executor, self.store, self.repo_root)
         submitted = [a for a in self.store.active_attempts(sweep_id=sweep_id, launched_only=False) if a.executor_id]
         if submitted:
             executor.cancel(submitted)
@@ -445,9 +446,9 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         by_executor: dict[str, list[Attempt]] = {}
         to_kill = set(self.store.request_cancel([j.attempt.id for j in live]))
         for job in live:
-            fresh = self.store.attempt(job.attempt.id)
-            if job.attempt.id in to_kill and fresh is not None:
-                by_executor.setdefault(self._recorded(job.sweep_id).executor, []).append(fresh)
+            if job.attempt.id in to_kill:
+                sweep = self.store.sweep(job.sweep_id)
+                by_executor.setdefault(sweep.executor, []).append(self.store.attempt(job.attempt.id))
         for name, attempts in by_executor.items():
             executor_for(name, self.store, self.repo_root).cancel(attempts)
         by_sweep: dict[int, list[int]] = {}
@@ -487,7 +488,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                     config, sources={k: "--set" for k in values}))
                 changed[job.attempt.id] = changes
         for sweep_id, sweep_jobs in by_sweep.items():
-            sweep = self._recorded(sweep_id)
+            sweep = self.store.sweep(sweep_id)
             with self._snapshot_guard(sweep):  # a gc must not take the worktree back before the attempts exist
                 ensure_worktree(self, sweep)  # the same snapshot, even if gc removed its checkout
                 attempt_ids = [self.store.new_attempt(sweep_id, job.index, changed.get(job.attempt.id) or
@@ -497,20 +498,13 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
             agent.ensure_agent(self.repo_root)
         return done
 
-    def _snapshot_guard(self, sweep: Sweep) -> contextlib.AbstractContextManager[object]:
+    def _snapshot_guard(self, sweep: Sweep):
         if not sweep.snapshot:
             return contextlib.nullcontext()
         from .snapshot.gclock import creating_snapshot
         return creating_snapshot(self.repo_root)
 
-    def _recorded(self, sweep_id: int) -> Sweep:
-        """A sweep the store holds, whatever its status (one being launched too)."""
-        found = self.store.sweep(sweep_id)
-        if found is None:
-            raise SnaptuiError(f"no sweep {sweep_id} in {self.repo_root}")
-        return found
-
-    def _submit_or_fail(self, executor: Executor, sweep: Sweep, attempt_ids: list[int]) -> None:
+    def _submit_or_fail(self, executor, sweep: Sweep, attempt_ids: list[int]) -> None:
         """Hand new attempts to their executor. A refused submission must not leave attempts waiting
         for ever: they fail, with the reason."""
         try:

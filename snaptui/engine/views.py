@@ -15,14 +15,13 @@ from .states import Cause, JobState
 
 if TYPE_CHECKING:
     from .config.declare import SettingInfo
-    from .models import Job, Sweep
 
 __all__ = ["Efficiency", "LineIndex", "Update", "cause_counts", "cause_summary", "competes", "efficiency",
            "efficiency_advice", "eta_seconds", "job_filter", "maximized", "profile_settings", "results_hint",
            "slots_of", "table_settings"]
 
 
-def results_hint(sweep: Sweep) -> str:
+def results_hint(sweep) -> str:
     """How jobs report results, for a sweep whose results table is empty (its config names the pattern)."""
     pattern = ((sweep.config or {}).get("results") or {}).get("pattern", "")
     return (f"jobs report results by printing lines that match results.pattern ({pattern!r}) or lines like "
@@ -31,7 +30,7 @@ def results_hint(sweep: Sweep) -> str:
             f"'val loss (?P<val_loss>[0-9.]+)' in [results] of snaptui.toml")
 
 
-def competes(job: Job) -> bool:
+def competes(job) -> bool:
     """Whether a job's values may be ranked (best cell, ★, legend order, sort): only a COMPLETED job's.
     A failed, cancelled or timed-out job's values are partial (a diverging run's last accuracy, a
     killed run's early loss): every view shows them marked with the job's state and never ranks them."""

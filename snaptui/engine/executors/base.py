@@ -96,7 +96,7 @@ class Executor(ABC):
         """Stop attempts already handed to the scheduler (the store flagged them first), then read back
         what came of it, so the store shows the outcome by the time cancel returns."""
         if self.stop(attempts):
-            self.poll([fresh for a in attempts if (fresh := self.store.attempt(a.id)) is not None])
+            self.poll([self.store.attempt(a.id) for a in attempts])
 
     @abstractmethod
     def stop(self, attempts: list[Attempt]) -> bool:

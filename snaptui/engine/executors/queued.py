@@ -13,7 +13,6 @@ import logging
 import time
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any
 
 from .. import faults
 from ..models import Attempt, Job, Sweep
@@ -55,10 +54,7 @@ class QueueingExecutor(Executor):
         """A sweep's launch facts (config, code, spec) never change once active: read them once,
         not on every tick (store.sweep also counts the sweep's jobs)."""
         if sweep_id not in self._sweeps:
-            found = self.store.sweep(sweep_id)
-            if found is None:
-                raise LookupError(f"no sweep {sweep_id} in the store")
-            self._sweeps[sweep_id] = found
+            self._sweeps[sweep_id] = self.store.sweep(sweep_id)
         return self._sweeps[sweep_id]
 
     def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
@@ -83,7 +79,7 @@ class QueueingExecutor(Executor):
             self.store.update_attempt(attempt.id, executor_id=executor_id, log_dir=str(folder),
                                       submitted_at=time.time(), proc=proc)
             fresh = self.store.attempt(attempt.id)
-            if fresh is not None and fresh.cancel_requested:  # cancelled while it was being started
+            if fresh.cancel_requested:  # cancelled while it was being started
                 self.cancel([fresh])
 
     def _check_code(self, sweep: Sweep) -> None:
@@ -116,7 +112,7 @@ class QueueingExecutor(Executor):
 
     @abstractmethod
     def start(self, sweep: Sweep, job: Job, attempt: Attempt, spec: RunSpec, gpus: list[str] | None
-              ) -> tuple[str, Path, dict[str, Any]]:
+              ) -> tuple[str, Path, dict]:
         """Start one claimed attempt; returns its executor id, its folder and the processes that are
         its handle (`proc`, what `alive` reads)."""
 
@@ -127,7 +123,7 @@ class QueueingExecutor(Executor):
     def reap(self, attempt_id: int) -> None:
         """Tidy up after a job that is over (collect its process); default: nothing."""
 
-    def last_word(self, attempt: Attempt) -> dict[str, Any] | None:
+    def last_word(self, attempt: Attempt) -> dict | None:
         """What the process that ran the job said of its end, when it said it elsewhere than in the
         manifest (a local worker's `done` line); default: nothing."""
         return None

@@ -7,8 +7,6 @@ out whether a job still lives; this module decides what that means for its state
 """
 from __future__ import annotations
 
-from typing import Any
-
 import os
 import time
 
@@ -17,8 +15,9 @@ from ..models import Attempt
 from ..states import Cause, JobState
 from snaptui.engine.store.store import Store
 
+
 class StatePolicy:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store):
         self.store = store
         self._manifest_versions: dict[int, tuple[int, int]] = {}
 
@@ -49,7 +48,7 @@ class StatePolicy:
         self.record_end(attempt, manifest)
         return True
 
-    def record_end(self, attempt: Attempt, report: dict[str, Any]) -> None:
+    def record_end(self, attempt: Attempt, report: dict) -> None:
         """An attempt's end as its job reported it (its manifest, or its worker's last word)."""
         state = JobState(report["state"])
         if attempt.cancel_requested and state != JobState.COMPLETED:
@@ -74,12 +73,10 @@ class StatePolicy:
             self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(), reason=what,
                                       cause=Cause.LOST.value, detail=what)
 
-    def gone(self, attempt_id: int, what: str, last_word: dict[str, Any] | None = None) -> None:
+    def gone(self, attempt_id: int, what: str, last_word: dict | None = None) -> None:
         """The job's processes are gone: its last manifest decides, else what its runner said when it
         finished (`last_word`: its folder may have vanished with the manifest), or it vanished."""
         fresh = self.store.attempt(attempt_id)
-        if fresh is None:
-            return   # its sweep was removed meanwhile (a rolled-back launch)
         if self.apply_manifest(fresh):
             return
         if last_word and last_word.get("ended_at") is not None and last_word.get("state") in JobState.__members__:
@@ -88,7 +85,7 @@ class StatePolicy:
             self.vanished(fresh, what)
 
 
-def landing_note(landing: dict[str, Any] | None) -> str | None:
+def landing_note(landing: dict | None) -> str | None:
     """What the user must hear of the job's landing (engine/landing): copies kept beside files someone else
     changed, files that could not be put in the repository; None when everything landed."""
     if not landing:

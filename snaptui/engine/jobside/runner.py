@@ -18,8 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
-from typing import IO, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .jobenv import command_environment, job_variables, task_scheduler_vars
 from snaptui.engine.landing.land import land
@@ -83,8 +82,7 @@ class CommandRunner:
 CANCEL_MARKER = "snaptui_cancel"  # a packed job asked to stop: its siblings in the task run on
 
 
-def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str
-                        ) -> tuple[str, int, str | None, dict[str, Any]]:
+def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str) -> tuple[str, int | None, str, dict]:
     """run_attempt outside submitit's own task (a packed job, a local slot worker): the command's output
     is appended to the log files submitit would name, so readers find them alike, and a job that did
     not complete ends its stderr with one line saying why."""
@@ -99,7 +97,7 @@ def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str
 
 def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path,
                 streams: tuple[Any, Any] | None = None, task: tuple[int, int] = (0, 1)
-                ) -> tuple[str, int, str | None, dict[str, Any]]:
+                ) -> tuple[str, int, str | None, dict]:
     """Run one attempt's command to its end and write its manifest in `folder`.
 
     `streams` (stdout, stderr files) are given when several jobs share one task (packing);
@@ -127,8 +125,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     for stream in (out, err):
         if stream is not None:
             stream.flush()   # the pump writes to the descriptor: nothing may wait in a buffer before it
-    targets = (out.fileno(), err.fileno()) if out is not None and err is not None \
-        else (sys.stdout.fileno(), sys.stderr.fileno())
+    targets = (out.fileno(), err.fileno()) if streams is not None else (sys.stdout.fileno(), sys.stderr.fileno())
     pump = LogPump(targets, order_file(stdout_path))   # the two logs, and the order they were written in
     pipes = pump.start()
     if spared is not None and pump.pid is not None:
@@ -153,7 +150,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     sampler = UsageSampler(child.pid, env)
     received: list[int] = []
 
-    def forward(signum: int, _frame: FrameType | None) -> None:
+    def forward(signum, _frame):
         received.append(signum)
         _signal_group(child.pid, signum)
 
@@ -177,13 +174,13 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
             except Exception as exc:  # noqa: BLE001 - submitit's "not requeued: timed-out too many times"
                 out_of_requeues.append(str(exc))   # this attempt timed out for good: reported as such below
 
-    _OUR_HANDLERS.add(warn)
+    warn.snaptui = True
     signal.signal(signal.SIGUSR2, warn)
     cancelled = False
     try:
         timed_out, cancelled = _wait(child, spec.timeout_s, cancel_path if streams is not None else None)
         if timed_out:
-            _say(err, f"snaptui: timeout after {(spec.timeout_s or 0) / 60:g} min, stopping the job")
+            _say(err, f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job")
         if timed_out or cancelled:
             _stop_group(child)
     finally:
@@ -209,8 +206,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     return state, code, reason, results
 
 
-def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err: IO[bytes] | None
-                ) -> tuple[Any, str | None]:
+def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err) -> tuple[Any, str | None]:
     """The job forked from this warm worker (jobside/warm.py), or None (said in its log) for a fresh process."""
     from . import warm
 
@@ -223,7 +219,7 @@ def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err:
                       FORWARDED_SIGNALS), None
 
 
-def land_outputs(landing: dict[str, Any] | None, umask: str | None, err: IO[bytes] | None = None) -> dict[str, Any]:
+def land_outputs(landing: dict[str, Any] | None, umask: str | None, err=None) -> dict[str, Any]:
     """Put what the job wrote in its worktree into the repository before the job is reported ended
     (engine/landing). A failure is said in the job's log and its manifest; the job's own state stands."""
     if not landing:
@@ -261,29 +257,25 @@ def _say(stream, text: str) -> None:
         stream.flush()
 
 
-_OUR_HANDLERS: set[Any] = set()   # USR2 handlers run_attempt installed (one per job of a packed task)
-_SAVED_USR2: list[Any] = []       # the handler that was there before the first of them: submitit's
-
-
-def _original_usr2() -> Any:
+def _original_usr2():
     """submitit's USR2 handler, not one of ours left by an earlier job of the same task."""
     handler = signal.getsignal(signal.SIGUSR2)
-    if handler in _OUR_HANDLERS:
-        return _SAVED_USR2[0] if _SAVED_USR2 else None
-    _SAVED_USR2[:] = [handler]
+    if getattr(handler, "snaptui", False):
+        return getattr(_original_usr2, "saved", None)
+    _original_usr2.saved = handler
     return handler
 
 
 class RequeueableRunner(CommandRunner):
     """A runner submitit may requeue after a timeout warning: the attempt restarts the command."""
 
-    def checkpoint(self, spec: RunSpec) -> Any:
+    def checkpoint(self, spec: RunSpec):
         import submitit
 
         return submitit.helpers.DelayedSubmission(self, spec)
 
 
-def _prepare_command(umask: str | None) -> Callable[[], None]:
+def _prepare_command(umask: str | None):
     """What runs in the command's process before exec.
 
     Slurm sends submitit's USR2 warning to every process of the step, and USR2 kills a program
@@ -300,7 +292,7 @@ def _prepare_command(umask: str | None) -> Callable[[], None]:
     return prepare
 
 
-def _wait(child: subprocess.Popen[Any], timeout_s: float | None, cancel_path: Path | None = None) -> tuple[bool, bool]:
+def _wait(child: subprocess.Popen, timeout_s: float | None, cancel_path: Path | None = None) -> tuple[bool, bool]:
     """Wait for the command: (ran out of time, asked to cancel). Loops so forwarded signals are
     handled, and looks for a packed job's cancel marker once a second."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -320,7 +312,7 @@ def _wait(child: subprocess.Popen[Any], timeout_s: float | None, cancel_path: Pa
 
 
 @contextlib.contextmanager
-def _exit_event(child: subprocess.Popen[Any]) -> Iterator[Callable[[float], object]]:
+def _exit_event(child: subprocess.Popen) -> Iterator[Callable[[float], None]]:
     """A wait that returns the moment the command exits (a pidfd, Linux 5.3+): Popen.wait(timeout) polls
     with sleeps of up to 50 ms, which every job of a sweep paid once at its end. Elsewhere the wait
     returns at once and Popen.wait polls as before."""
@@ -344,7 +336,7 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def _stop_group(child: subprocess.Popen[Any]) -> None:
+def _stop_group(child: subprocess.Popen) -> None:
     _signal_group(child.pid, signal.SIGTERM)
     try:
         child.wait(timeout=KILL_GRACE_S)

@@ -23,7 +23,6 @@ from .schema import migrate
 from .wal import WalDatabase
 
 STATE_DIRNAME = ".snaptui"
-JobRow = tuple[int, str, dict[str, Any], list[str]]   # a job as recorded: index, label, parameters, argv
 DB_FILENAME = "state.db"
 
 _JSON_FIELDS = {"results": "results_json", "proc": "proc_json", "usage": "usage_json", "changes": "changes_json"}
@@ -51,7 +50,7 @@ class Store(WalDatabase):
     damaged one is refused (StoreUnusable), unless `new_history` (a rebuild) asks for a fresh one.
     """
 
-    def __init__(self, path: Path, *, new_history: bool = False) -> None:
+    def __init__(self, path: Path, *, new_history: bool = False):
         super().__init__(path)
         self.history = History(self.path.parent)
         try:
@@ -174,7 +173,7 @@ class Store(WalDatabase):
         self.history.write_record(sweep_id, record)  # after the row: a record always has its row (_check_complete)
         return sweep_id
 
-    def restore_sweep(self, sweep_id: int, record: dict[str, Any], jobs: list[JobRow],
+    def restore_sweep(self, sweep_id: int, record: dict, jobs: list[tuple[int, str, dict, list[str]]],
                       attempts: list[dict[str, Any]], reason: str) -> None:
         """Write a sweep rebuilt from outside the database (verbs/rebuild.py) under its own id: `record`
         as history.py keeps it, `attempts` as dicts of attempt columns (job_idx, number, state, ...)."""
@@ -206,7 +205,7 @@ class Store(WalDatabase):
             conn.execute("UPDATE jobs SET latest_attempt = (SELECT id FROM attempts a WHERE a.sweep_id = jobs.sweep_id"
                          " AND a.job_idx = jobs.idx ORDER BY a.number DESC LIMIT 1) WHERE sweep_id = ?", (sweep_id,))
 
-    def add_jobs(self, sweep_id: int, jobs: Iterable[JobRow], spec: dict[str, Any]) -> list[int]:
+    def add_jobs(self, sweep_id: int, jobs: Iterable[tuple[int, str, dict, list[str]]], spec: dict) -> list[int]:
         """Append jobs (indexes after the sweep's last) with one PENDING attempt each, and the sweep's spec
         that now describes them; returns the new attempts' ids in the jobs' order."""
         rows = list(jobs)
@@ -221,7 +220,7 @@ class Store(WalDatabase):
         self.history.update_record(sweep_id, spec=spec)
         return [row[0] for row in ids]
 
-    def remove_jobs(self, sweep_id: int, first_index: int, spec: dict[str, Any]) -> None:
+    def remove_jobs(self, sweep_id: int, first_index: int, spec: dict) -> None:
         """Forget jobs from ``first_index`` on, with the spec from before they were added (only to roll back
         an addition that failed)."""
         with self.write() as conn:
@@ -230,8 +229,7 @@ class Store(WalDatabase):
                 conn.execute(f"DELETE FROM {table} WHERE sweep_id = ? AND {column} >= ?", (sweep_id, first_index))
         self.history.update_record(sweep_id, spec=spec)
 
-    def set_sweep_code(self, sweep_id: int, *, snapshot: dict[str, Any] | None, workdir: str,
-                       env: dict[str, Any]) -> None:
+    def set_sweep_code(self, sweep_id: int, *, snapshot: dict | None, workdir: str, env: dict) -> None:
         """Where a launching sweep's code is, once its snapshot exists."""
         self.history.update_record(sweep_id, snapshot=snapshot, workdir=workdir, env=env)
         with self.write() as conn:
@@ -424,8 +422,8 @@ class Store(WalDatabase):
             " WHERE j.sweep_id = ? AND j.idx > ? ORDER BY j.idx LIMIT ?", (sweep_id, after, limit)).fetchall()))
 
     def widest_label(self, sweep_id: int) -> int:
-        return int(self.conn.execute("SELECT COALESCE(MAX(LENGTH(label)), 0) FROM jobs WHERE sweep_id = ?",
-                                     (sweep_id,)).fetchone()[0])
+        return self.conn.execute("SELECT COALESCE(MAX(LENGTH(label)), 0) FROM jobs WHERE sweep_id = ?",
+                                 (sweep_id,)).fetchone()[0]
 
     def cause_counts(self, sweep_id: int) -> dict[tuple[str, int | None, str | None], int]:
         """How many of the sweep's jobs ended for each cause, from their latest attempts: (cause, exit code
@@ -487,7 +485,7 @@ class Store(WalDatabase):
             if old.is_final and state is not None and state != old:
                 return False
             changed = state is not None and state != old
-            if state is not None and changed:
+            if changed:
                 columns["state"] = state.value
             if columns:
                 sets = ", ".join(f"{c} = ?" for c in columns)
@@ -517,8 +515,7 @@ class Store(WalDatabase):
                     attempt_id, JobState.CANCELLED, reason="cancelled before it started", ended_at=time.time(),
                     cause="cancelled", detail="snaptui"):
                 attempt = self.attempt(attempt_id)  # it has no job folder to say so: noted for a rebuild
-                if attempt is not None:
-                    self.history.note_cancelled(attempt.sweep_id, attempt.job_index, attempt.number)
+                self.history.note_cancelled(attempt.sweep_id, attempt.job_index, attempt.number)
         return to_kill
 
     def new_attempt(self, sweep_id: int, index: int, changes: dict[str, Any] | None = None) -> int:
@@ -585,10 +582,10 @@ class Store(WalDatabase):
                       r["at"], r["reason"]) for r in rows]
 
     def last_event_id(self) -> int:
-        return int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM transitions").fetchone()[0])
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM transitions").fetchone()[0]
 
 
-def _insert_jobs(conn: sqlite3.Connection, sweep_id: int, rows: list[JobRow], now: float,
+def _insert_jobs(conn: sqlite3.Connection, sweep_id: int, rows: list[tuple[int, str, dict, list[str]]], now: float,
                  reason: str, after: int = -1) -> None:
     """Jobs of a sweep (those with an index above ``after`` are new) with their first attempt, PENDING."""
     conn.executemany(

@@ -15,7 +15,7 @@ which they ended so far bounds the estimate from below too.
 from __future__ import annotations
 
 import heapq
-from typing import Any, Iterable
+from typing import Iterable
 
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.states import JobState
@@ -24,7 +24,7 @@ UNSTARTED = (JobState.PENDING, JobState.UNKNOWN)
 RATE_AFTER = 10   # ended jobs before their rate is trusted (the first ones say little about throughput)
 
 
-def eta_seconds(jobs: Iterable[Any], now: float, slots: int | None = None) -> float | None:
+def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float | None:
     """Seconds until the last unfinished job ends, or None before any job has finished."""
     finished, running, pending, expected = [], [], 0, None
     ended, first_start, last_end = 0, None, None
@@ -63,7 +63,7 @@ def eta_seconds(jobs: Iterable[Any], now: float, slots: int | None = None) -> fl
     return estimate
 
 
-def slots_of(config: dict[str, Any] | None) -> int | None:
+def slots_of(config: dict | None) -> int | None:
     """How many jobs of a sweep may run at once, from its recorded config (None: no limit known): the
     profile's parallelism, which its executor enforces too."""
     if not (config or {}).get("executor"):

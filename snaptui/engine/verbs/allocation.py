@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import Callable, Mapping
 
 from ..errors import ConfigError
-from snaptui.engine.config.settings import ProjectConfig
+
 
 class AllocationVerbs:
-    if TYPE_CHECKING:   # api.Engine's
-        @property
-        def project(self) -> ProjectConfig: ...
-
     def allocate(self, profile_name: str, *, tasks: int | None = None, time_min: float | None = None,
                  on_line: Callable[[str], None] = lambda line: None,
                  environ: Mapping[str, str] | None = None) -> str:

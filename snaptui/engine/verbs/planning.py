@@ -11,9 +11,8 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from snaptui.engine.config.settings import EffectiveConfig, ProjectConfig
 from snaptui.engine.errors import ConfigError, SnaptuiError
 from snaptui.engine.sweep.plan import LaunchPlan
 from snaptui.engine.sweep.spec import JobSpec, SweepSpec, load_sweep
@@ -28,7 +27,7 @@ class CheckedPlan:
     without a snapshot. `warnings`: every note for the user. `refusal`: the error launching it now would
     raise (bad input, exit 2), None when it can launch. `needs_yes`: more jobs than limits.max_jobs."""
 
-    def __init__(self, plan: LaunchPlan, preview: Any, warnings: list[str], refusal: SnaptuiError | None) -> None:
+    def __init__(self, plan: LaunchPlan, preview: Any, warnings: list[str], refusal: SnaptuiError | None):
         self._plan, self.preview, self.warnings, self.refusal = plan, preview, warnings, refusal
 
     @property
@@ -40,7 +39,7 @@ class CheckedPlan:
         return self._plan.spec
 
     @property
-    def config(self) -> EffectiveConfig:
+    def config(self) -> Any:
         return self._plan.config
 
     @property
@@ -69,11 +68,8 @@ class CheckedPlan:
 
 
 class PlanningVerbs:
-    repo_root: Path   # api.Engine's
-
-    if TYPE_CHECKING:
-        @property
-        def project(self) -> ProjectConfig: ...
+    repo_root: Path
+    project: Any
     _snapshot_off: Callable[[bool], tuple[bool, list[str]]]   # api.Engine's
 
     def plan(self, sweep_file: Path, *, profile: str | None = None, sets: Sequence[Any] = (),

@@ -3,23 +3,15 @@ from __future__ import annotations
 
 import time
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from snaptui.engine.errors import SnaptuiError
-from snaptui.engine.store.store import Store
 from ..models import Attempt, Job, Sweep
 
-class RecordVerbs:
-    if TYPE_CHECKING:   # api.Engine's
-        @property
-        def store(self) -> Store: ...
 
+class RecordVerbs:
     def attempt(self, attempt_id: int) -> Attempt:
         """The attempt as recorded now (its state moves while a job runs)."""
-        found = self.store.attempt(attempt_id)
-        if found is None:
-            raise SnaptuiError(f"no attempt {attempt_id} in the store")
-        return found
+        return self.store.attempt(attempt_id)
 
     def manifest(self, job: Job | Attempt) -> dict[str, Any] | None:
         """What the attempt (a job's latest) recorded about itself (snapshot, command, config, times), or None;
@@ -33,7 +25,7 @@ class RecordVerbs:
             return found
         return with_verdict(found, attempt)
 
-    def reproduce(self, job: Job, console: Any) -> int:
+    def reproduce(self, job: Job, console) -> int:
         """Rerun the job here in the foreground from its snapshot, printing to `console`; its exit code."""
         from .reproduce import reproduce_job
         return reproduce_job(self, job, console)

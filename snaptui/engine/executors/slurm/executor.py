@@ -16,7 +16,6 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 from snaptui.engine import faults
 from snaptui.engine.config.settings import stored_config
@@ -58,7 +57,7 @@ def submitit_parameters(sweep: Sweep, profile: SlurmProfile | None = None) -> di
               if (value := getattr(profile, key)) is not None and value != ()}
     params["time"] = max(1, math.ceil(profile.timeout_min))
     # submitit warns with USR2 90 s before the limit; for short limits that would be at once.
-    params.setdefault("signal_delay_s", int(min(90, max(10, minutes * 60 / 4))))
+    params.setdefault("signal_delay_s", int(min(90, max(10, params["time"] * 60 / 4))))
     # The launch's uid in the default name finds its arrays in accounting, which keeps no comment
     # unless the cluster is set up to (slurm/recovery.py).
     params["job_name"] = profile.job_name or "-".join(filter(None, ("snaptui", sweep.name, sweep.uid)))
@@ -80,7 +79,7 @@ class SlurmExecutor(Executor):
     name = "slurm"
     scheduler_commands = ("sbatch", "sacct", "squeue", "scancel")
 
-    def __init__(self, store: Store, repo_root: Path) -> None:
+    def __init__(self, store, repo_root):
         super().__init__(store, repo_root)
         self._quiet_polls = 0
         self._throttles = slurm_throttle.ThrottleKeeper()
@@ -248,7 +247,6 @@ class SlurmExecutor(Executor):
         for attempt in attempts:
             self.store.claim(attempt.id)
             job = self.store.job(sweep.id, attempt.job_index)
-            assert job is not None   # recorded with the sweep
             spec = self.run_spec(sweep, job, attempt, timeout_s=None)
             spec.requeue_on_timeout = profile.max_num_timeout > 0 and per_task == 1
             specs[attempt.id] = spec
@@ -296,14 +294,14 @@ class SlurmExecutor(Executor):
         if not submitted:
             return
         try:
-            records = sacct.query([a.executor_id for a in submitted if a.executor_id])
+            records = sacct.query([a.executor_id for a in submitted])
         except sacct.SchedulerUnreachable as exc:
             for attempt in submitted:
                 self.store.update_attempt(attempt.id, JobState.UNKNOWN, reason=f"scheduler unreachable: {exc}")
             return
         changed = False
         for attempt in submitted:
-            changed |= apply_record(self.states, attempt, records.get(attempt.executor_id or ""))
+            changed |= apply_record(self.states, attempt, records.get(attempt.executor_id))
         self._quiet_polls = 0 if changed else min(self._quiet_polls + 1, 6)
         self._rebalance_split_sweeps(submitted)   # also when the manifests told the ends first
 
@@ -321,8 +319,6 @@ class SlurmExecutor(Executor):
             if len(known) < 2:
                 continue
             sweep = self.store.sweep(sweep_id)
-            if sweep is None:
-                continue
             profile = slurm_profile(sweep)
             parallelism = profile.parallelism()
             if parallelism >= math.ceil(sweep.total / profile.jobs_per_task):
@@ -401,12 +397,11 @@ class SlurmExecutor(Executor):
         """Mark each packed job cancelled in its folder (its task skips or stops it); a task whose
         every unfinished job is cancelled is scancelled as a whole. Returns those task ids."""
         for attempt in attempts:
-            if attempt.log_dir:
-                request_cancel(attempt.log_dir)
+            request_cancel(attempt.log_dir)
         whole = []
         for sweep_id in {a.sweep_id for a in attempts}:
             active = self.store.active_attempts(sweep_id=sweep_id, launched_only=False)
-            for task_id in sorted({a.executor_id for a in attempts if a.sweep_id == sweep_id and a.executor_id}):
+            for task_id in sorted({a.executor_id for a in attempts if a.sweep_id == sweep_id}):
                 if all(a.cancel_requested for a in active if a.executor_id == task_id):
                     whole.append(task_id)
         return whole

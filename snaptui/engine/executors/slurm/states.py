@@ -77,8 +77,7 @@ def apply_record(states: StatePolicy, attempt: Attempt, record: sacct.SlurmRecor
         pass
     else:
         store.update_attempt(attempt.id, record.state, reason=record.describe())
-    fresh = store.attempt(attempt.id)
-    return fresh is not None and fresh.state != before
+    return store.attempt(attempt.id).state != before
 
 
 SLURM_CAUSES = {"TIMEOUT": Cause.TIMEOUT, "DEADLINE": Cause.TIMEOUT, "OUT_OF_MEMORY": Cause.OUT_OF_MEMORY,

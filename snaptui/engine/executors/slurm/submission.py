@@ -14,7 +14,6 @@ import os
 import shlex
 import uuid
 from pathlib import Path
-from typing import Any
 
 import submitit
 import submitit.core.utils as submitit_utils
@@ -86,9 +85,8 @@ class CleanEnvSlurmExecutor(submitit.SlurmExecutor):
                 pickle_path.unlink(missing_ok=True)
             raise
         tasks_ids = list(range(first_job.num_tasks))
-        jobs: list[Any] = [
-            submitit_slurm.SlurmJob(folder=self.folder, job_id=f"{first_job.job_id}_{a}", tasks=tasks_ids)
-            for a in range(len(delayed_submissions))]
+        jobs = [submitit_slurm.SlurmJob(folder=self.folder, job_id=f"{first_job.job_id}_{a}", tasks=tasks_ids)
+                for a in range(len(delayed_submissions))]
         for job, pickle_path in zip(jobs, pickle_paths):
             job.paths.move_temporary_file(pickle_path, "submitted_pickle")
         return jobs
