@@ -184,8 +184,8 @@ def _print_jobs(engine: Engine, sweep) -> None:
                 hidden.append(f"{prefix}{index}: {safe(reason)}\n")
         elif index in live:
             results = live[index]
-        else:   # the reason, unless the cause column says it already
-            results = safe(reason) if reason and why == "-" else ""
+        else:   # the reason, unless the cause column says it already (a completed job's is a note: a kept copy)
+            results = safe(reason) if reason and (why == "-" or state == JobState.COMPLETED) else ""
         executor_id = slurm_id or executor_id
         return [prefix + str(index), label if label.isprintable() else safe(label), STATE_TEXT[state], why,
                 str(attempt), safe(executor_id) if executor_id else "-", safe(node) if node else "-",
