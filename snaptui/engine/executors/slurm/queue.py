@@ -7,11 +7,10 @@ own (accounting often still says None while the queue says Resources).
 """
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 
 from .reasons import NEVER_STARTS
-from .sacct import FINAL_SLURM_STATES, SchedulerUnreachable, _expand, _FOLDED, _time
+from .sacct import FINAL_SLURM_STATES, _expand, _FOLDED, _time, ask, failed
 
 FORMAT = "%i|%T|%r|%S|%N"
 QUERY_TIMEOUT_S = 20
@@ -56,16 +55,9 @@ def query(job_ids: list[str]) -> dict[str, QueuedJob]:
     if not job_ids:
         return {}
     parents = sorted({j.split("_")[0].split(".")[0] for j in job_ids})
-    argv = ["squeue", "-h", "-r", "-t", "all", "-o", FORMAT, "-j", ",".join(parents)]
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=QUERY_TIMEOUT_S)
-    except FileNotFoundError:
-        raise SchedulerUnreachable("squeue is not installed on this machine") from None
-    except subprocess.TimeoutExpired:
-        raise SchedulerUnreachable(f"squeue did not answer within {QUERY_TIMEOUT_S}s") from None
+    result = ask(["squeue", "-h", "-r", "-t", "all", "-o", FORMAT, "-j", ",".join(parents)], QUERY_TIMEOUT_S)
     if result.returncode != 0:
         if "Invalid job id" in result.stderr:
             return {}   # none of them is in the queue any more
-        first = (result.stderr.strip().splitlines() or ["no message"])[0]
-        raise SchedulerUnreachable(f"squeue failed: {first}")
+        raise failed(result)
     return parse(result.stdout)

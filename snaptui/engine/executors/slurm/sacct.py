@@ -115,17 +115,27 @@ def query(job_ids: list[str]) -> dict[str, SlurmRecord]:
     if not job_ids:
         return {}
     parents = sorted({j.split("_")[0] for j in job_ids})
-    argv = ["sacct", "-X", "-n", "-P", "-o", ",".join(FIELDS), "-j", ",".join(parents)]
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=QUERY_TIMEOUT_S)
-    except FileNotFoundError:
-        raise SchedulerUnreachable("sacct is not installed on this machine") from None
-    except subprocess.TimeoutExpired:
-        raise SchedulerUnreachable(f"sacct did not answer within {QUERY_TIMEOUT_S}s") from None
+    result = ask(["sacct", "-X", "-n", "-P", "-o", ",".join(FIELDS), "-j", ",".join(parents)], QUERY_TIMEOUT_S)
     if result.returncode != 0:
-        first = (result.stderr.strip().splitlines() or ["no message"])[0]
-        raise SchedulerUnreachable(f"sacct failed: {first}")
+        raise failed(result)
     return parse(result.stdout)
+
+
+def ask(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run one of Slurm's query commands (sacct, squeue); one that is not installed or does not answer
+    within `timeout` seconds is SchedulerUnreachable. Its exit status is the caller's to judge."""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except FileNotFoundError:
+        raise SchedulerUnreachable(f"{argv[0]} is not installed on this machine") from None
+    except subprocess.TimeoutExpired:
+        raise SchedulerUnreachable(f"{argv[0]} did not answer within {timeout:g}s") from None
+
+
+def failed(result: subprocess.CompletedProcess[str]) -> SchedulerUnreachable:
+    """The error for a query command that answered with a failure: its first line of stderr."""
+    first = (result.stderr.strip().splitlines() or ["no message"])[0]
+    return SchedulerUnreachable(f"{result.args[0]} failed: {first}")
 
 
 USAGE_FIELDS = ("JobID", "Elapsed", "Timelimit", "TotalCPU", "AllocCPUS", "MaxRSS", "ReqMem", "State")
