@@ -258,10 +258,10 @@ def test_the_runner_wakes_when_the_command_exits():
     import subprocess
     import sys
 
-    from snaptui.engine.jobside.runner import _exit_event
+    from snaptui.engine.procs import exit_event
 
     child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
-    with _exit_event(child) as exited:
+    with exit_event(child.pid) as exited:
         exited(3600)
         assert child.poll() == 3
 

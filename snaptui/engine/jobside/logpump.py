@@ -21,8 +21,9 @@ from __future__ import annotations
 import os
 import select
 import signal
-import time
 from pathlib import Path
+
+from snaptui.engine.procs import wait_for_exit
 
 CHUNK = 64 * 1024
 LETTERS = (b"o", b"e")
@@ -116,33 +117,6 @@ class LogPump:
                 pass
             wait_for_exit(self.pid, 5.0)
         self.pid = None
-
-
-def wait_for_exit(pid: int, timeout: float) -> bool:
-    """Reap the child `pid` within `timeout` seconds; True once it is gone (or not ours to wait for)."""
-    try:
-        handle = os.pidfd_open(pid)   # readable once the process has exited
-    except (AttributeError, OSError):
-        handle = None
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                return True
-            if done:
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            if handle is not None:
-                select.select([handle], [], [], left)
-            else:
-                time.sleep(min(left, 0.005))
-    finally:
-        if handle is not None:
-            os.close(handle)
 
 
 def _seekable(fd: int) -> bool:

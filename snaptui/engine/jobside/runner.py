@@ -7,10 +7,8 @@ non-zero exit makes the job exit non-zero too, so Slurm records it as failed.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -18,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .jobenv import command_environment, job_variables, task_scheduler_vars
 from snaptui.engine.landing.land import land
@@ -26,7 +24,7 @@ from .joblogs import log_files, order_file
 from .logpump import LogPump
 from .requeue import restart_count, set_aside
 from .manifest import RESULT_NAME
-from snaptui.engine.procs import start_time
+from snaptui.engine.procs import exit_event, start_time
 from .results import last_error_line, read_result_file, scan_log
 from .subreaper import become_subreaper, children, end_adopted
 from .taskreport import Reporter
@@ -296,7 +294,7 @@ def _wait(child: subprocess.Popen, timeout_s: float | None, cancel_path: Path | 
     """Wait for the command: (ran out of time, asked to cancel). Loops so forwarded signals are
     handled, and looks for a packed job's cancel marker once a second."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    with _exit_event(child) as exited:
+    with exit_event(child.pid) as exited:
         while True:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
@@ -309,24 +307,6 @@ def _wait(child: subprocess.Popen, timeout_s: float | None, cancel_path: Path | 
                 if cancel_path is not None and cancel_path.exists():
                     return False, True
                 continue
-
-
-@contextlib.contextmanager
-def _exit_event(child: subprocess.Popen) -> Iterator[Callable[[float], None]]:
-    """A wait that returns the moment the command exits (a pidfd, Linux 5.3+): Popen.wait(timeout) polls
-    with sleeps of up to 50 ms, which every job of a sweep paid once at its end. Elsewhere the wait
-    returns at once and Popen.wait polls as before."""
-    try:
-        fd = os.pidfd_open(child.pid)
-    except (AttributeError, OSError):
-        yield lambda timeout: None
-        return
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    try:
-        yield lambda timeout: poller.poll(timeout * 1000)
-    finally:
-        os.close(fd)
 
 
 def _signal_group(pgid: int, signum: int) -> None:

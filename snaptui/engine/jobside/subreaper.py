@@ -23,6 +23,8 @@ import time
 
 import psutil
 
+from snaptui.engine.procs import wait_for_exit
+
 PR_SET_CHILD_SUBREAPER = 36
 GRACE_S = 2.0
 
@@ -128,11 +130,4 @@ def _reap(procs: list[psutil.Process]) -> None:
     """Collect the exit of adopted children (else they stay zombies of this long-lived process)."""
     deadline = time.monotonic() + GRACE_S
     for proc in procs:
-        while True:
-            try:
-                pid, _ = os.waitpid(proc.pid, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid or time.monotonic() > deadline:
-                break
-            time.sleep(0.01)
+        wait_for_exit(proc.pid, max(0.0, deadline - time.monotonic()))

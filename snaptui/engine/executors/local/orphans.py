@@ -21,11 +21,10 @@ import time
 from pathlib import Path
 
 from snaptui.engine.jobside.joblogs import log_files
-from snaptui.engine.jobside.logpump import wait_for_exit
 from snaptui.engine.jobside.manifest import MANIFEST_NAME, RESULT_NAME, read_manifest, write_json_atomic
 from snaptui.engine.jobside.results import read_result_file, scan_log
 from snaptui.engine.jobside.subreaper import end_adopted
-from snaptui.engine.procs import is_alive
+from snaptui.engine.procs import is_alive, wait_for_exit
 
 log = logging.getLogger("snaptui.local")
 NEVER_MATCHES = r"(?!)(.)(.)"  # no result pattern recorded: only SNAPTUI_RESULT lines count
