@@ -60,6 +60,25 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
 
 
+# The profile the Slurm tests run with on the test cluster (scripts/slurm-cluster): small jobs, a fast poll.
+SLURM_PROFILE = textwrap.dedent('''
+    [profiles.slurm]
+    executor = "slurm"
+    partition = "debug"
+    timeout_min = 5
+    mem_gb = 0.25
+    cpus_per_task = 1
+    poll_interval_s = 1
+''')
+
+
+def add_slurm_profile(repo: Path) -> None:
+    """Append SLURM_PROFILE to the repository's snaptui.toml and commit it."""
+    with open(repo / "snaptui.toml", "a") as config:
+        config.write(SLURM_PROFILE)
+    git(repo, "commit", "-qam", "slurm profile")
+
+
 @pytest.fixture
 def git_repo(tmp_path, monkeypatch) -> Path:
     """A repository with one commit holding job.py, and worktrees kept under tmp_path."""

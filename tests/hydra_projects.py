@@ -1,20 +1,9 @@
 """Folders Hydra apps are launched from in the Hydra tests: a git project and a plain folder."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from tests.conftest import git
-
-SLURM_PROFILE = textwrap.dedent('''
-    [profiles.slurm]
-    executor = "slurm"
-    partition = "debug"
-    timeout_min = 5
-    mem_gb = 0.25
-    cpus_per_task = 1
-    poll_interval_s = 1
-''')
+from tests.conftest import SLURM_PROFILE, git
 
 
 def git_project(folder: Path, worktrees: Path) -> Path:

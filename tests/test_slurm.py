@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import textwrap
 import time
 
 import pytest
@@ -13,7 +12,7 @@ from snaptui.engine.api import Engine
 from snaptui.engine.logs.logtail import LogTailer
 from snaptui.engine.jobside.manifest import read_manifest
 from snaptui.engine.states import JobState
-from tests.conftest import ROOT, git, run_cli, stop_everything, wait_sweep_done, wait_until, write_sweep
+from tests.conftest import ROOT, add_slurm_profile, run_cli, stop_everything, wait_sweep_done, wait_until, write_sweep
 
 pytestmark = [pytest.mark.slurm, pytest.mark.timeout(300)]
 CLUSTER = str(ROOT / "scripts" / "slurm-cluster")
@@ -38,17 +37,7 @@ def cluster_env() -> dict:
 
 @pytest.fixture
 def slurm_engine(git_repo, slurm_cluster):
-    with open(git_repo / "snaptui.toml", "a") as config:
-        config.write(textwrap.dedent('''
-            [profiles.slurm]
-            executor = "slurm"
-            partition = "debug"
-            timeout_min = 5
-            mem_gb = 0.25
-            cpus_per_task = 1
-            poll_interval_s = 1
-        '''))
-    git(git_repo, "commit", "-qam", "slurm profile")
+    add_slurm_profile(git_repo)
     engine = Engine(git_repo)
     yield engine
     stop_everything(git_repo)

@@ -5,13 +5,12 @@ and the job's copy goes beside it."""
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from snaptui.engine.api import Engine
-from tests.conftest import git, run_cli, wait_sweep_done, wait_until, write_sweep
+from tests.conftest import add_slurm_profile, run_cli, wait_sweep_done, wait_until, write_sweep
 from tests.test_landing import SWEEP, repo  # noqa: F401 (repo is a fixture)
 from tests.test_slurm import slurm_cluster  # noqa: F401 (a fixture)
 
@@ -20,17 +19,7 @@ pytestmark = [pytest.mark.slurm, pytest.mark.timeout(300)]
 
 @pytest.fixture
 def slurm_repo(repo, slurm_cluster):  # noqa: F811
-    with open(repo / "snaptui.toml", "a") as config:
-        config.write(textwrap.dedent('''
-            [profiles.slurm]
-            executor = "slurm"
-            partition = "debug"
-            timeout_min = 5
-            mem_gb = 0.25
-            cpus_per_task = 1
-            poll_interval_s = 1
-        '''))
-    git(repo, "commit", "-qam", "slurm profile")
+    add_slurm_profile(repo)
     return repo
 
 
