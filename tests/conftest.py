@@ -191,6 +191,10 @@ def _no_worker_terminal_size(monkeypatch):
         monkeypatch.delenv("LINES", raising=False)
 
 
+# tryfirst: pytest-xdist turns the xdist_group marker into the node id's "@slurm" suffix in its own
+# pytest_collection_modifyitems, which runs before a conftest's; without it the marker came too late and the
+# Slurm tests were spread over both workers (the two-node tests stopped each other's node).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("slurm") is not None:
