@@ -59,14 +59,14 @@ def cause_label(cause: Cause | str | None, exit_code: int | None = None, detail:
     ("3 TIMEOUT, 2 OUT_OF_MEMORY, 1 exit 1"); '' for none yet."""
     if not cause:
         return ""
-    cause = Cause(cause)
-    if cause == Cause.EXIT:
+    kind = Cause(cause)
+    if kind == Cause.EXIT:
         if exit_code is None:
             return "exit ?"
         return f"signal {-exit_code}" if exit_code < 0 else f"exit {exit_code}"
-    if cause == Cause.CANCELLED and detail in CANCELLERS:
+    if kind == Cause.CANCELLED and detail in CANCELLERS:
         return f"cancelled by {detail}"
-    return cause.value
+    return str(kind)   # its value
 
 
 def cause_text(cause: Cause | str | None, exit_code: int | None = None, detail: str | None = None) -> str:

@@ -28,13 +28,16 @@ import shutil
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from snaptui.engine.config.settings import EffectiveConfig, attempt_config
 from ..models import Attempt, Job, Sweep
 from snaptui.engine.jobside.runner import RunSpec
 from snaptui.engine.store.store import Store
 from .state_policy import StatePolicy
+
+if TYPE_CHECKING:
+    from snaptui.engine.config.model import Profile
 
 SUBMITIT_DIRNAME = ".submitit"
 
@@ -77,7 +80,7 @@ class Executor(ABC):
         if self.submits_from_agent:
             return False
         attempts = [a for a in self.store.active_attempts(sweep_id=sweep.id, launched_only=False) if not a.held] \
-            if attempt_ids is None else [self.store.attempt(i) for i in attempt_ids]
+            if attempt_ids is None else self._recorded(attempt_ids)
         self.submit(sweep, attempts)
         return True
 
@@ -96,7 +99,11 @@ class Executor(ABC):
         """Stop attempts already handed to the scheduler (the store flagged them first), then read back
         what came of it, so the store shows the outcome by the time cancel returns."""
         if self.stop(attempts):
-            self.poll([self.store.attempt(a.id) for a in attempts])
+            self.poll(self._recorded([a.id for a in attempts]))
+
+    def _recorded(self, attempt_ids: list[int]) -> list[Attempt]:
+        """These attempts as the store has them now; one deleted meanwhile (its sweep removed) is left out."""
+        return [a for a in map(self.store.attempt, attempt_ids) if a is not None]
 
     @abstractmethod
     def stop(self, attempts: list[Attempt]) -> bool:
@@ -176,13 +183,15 @@ def _varying(sweep: Sweep) -> list[str]:
     return keys
 
 
-def asked_resources(profile) -> dict:
+def asked_resources(profile: Profile) -> dict[str, float]:
     """What a job asks for, beside what it uses (usage.py): its time limit, CPUs (a local job's slot is one),
     memory and GPUs, in the units efficiency is reported in."""
     tasks = profile.tasks_per_job()
-    asked = {"limit_s": profile.timeout_min * 60, "cpus": (getattr(profile, "cpus_per_task", None) or 1) * tasks}
-    if getattr(profile, "mem_gb", None):
-        asked["mem_req_mb"] = profile.mem_gb * 1024
+    asked: dict[str, float] = {"limit_s": profile.timeout_min * 60,
+                               "cpus": (getattr(profile, "cpus_per_task", None) or 1) * tasks}
+    mem_gb: float | None = getattr(profile, "mem_gb", None)   # a Slurm profile's
+    if mem_gb:
+        asked["mem_req_mb"] = mem_gb * 1024
     gpus = getattr(profile, "gpus_per_node", None) or (getattr(profile, "gpus_per_task", None) or 0) * tasks
     if gpus:
         asked["gpus"] = gpus

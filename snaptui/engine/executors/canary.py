@@ -4,7 +4,7 @@ typo costs one job, not a thousand. The agent looks at waiting canaries on every
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from snaptui.engine.errors import SnaptuiError
 from snaptui.engine.states import Cause, JobState
@@ -13,7 +13,7 @@ from .base import Executor
 
 
 def watch_canaries(store: Store, executor_named: Callable[[str], Executor],
-                   waiting: list[tuple[int, dict]] | None = None) -> None:
+                   waiting: list[tuple[int, dict[str, Any]]] | None = None) -> None:
     """Decide the canaries still waiting (store.canary_sweeps): release their sweeps' held jobs, or end them."""
     for sweep_id, canary in store.canary_sweeps() if waiting is None else waiting:
         job = store.job(sweep_id, canary["job"])

@@ -11,13 +11,14 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any, Mapping
 
 from .joblogs import run_file
 from .manifest import MANIFEST_NAME
 from .taskreport import LOCK_NAME, _locked
 
 
-def restart_count(environ=None) -> int:
+def restart_count(environ: Mapping[str, str] | None = None) -> int:
     """How many times Slurm requeued this job before this run (0: its first)."""
     value = (os.environ if environ is None else environ).get("SLURM_RESTART_COUNT", "")
     return int(value) if value.isdigit() else 0
@@ -28,14 +29,15 @@ def manifest_of_run(folder: str | Path, run: int | None) -> Path:
     return path if run is None else run_file(path, run)
 
 
-def read_run_manifest(folder: str | Path | None, run: int | None) -> dict | None:
+def read_run_manifest(folder: str | Path | None, run: int | None) -> dict[str, Any] | None:
     """The manifest of one run of a job (None: its latest), or None."""
     if not folder:
         return None
     try:
-        return json.loads(manifest_of_run(folder, run).read_text(encoding="utf-8"))
+        manifest = json.loads(manifest_of_run(folder, run).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def set_aside(folder: Path, log_paths: list[Path], restart: int) -> None:

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import threading
 import time
-from typing import Any
+from typing import Any, Mapping
 
 SAMPLE_S = 1.0
 NVIDIA_SMI_TIMEOUT_S = 5
@@ -120,12 +120,12 @@ def gpu_sample(gpus: list[str], nvidia_smi: str = "nvidia-smi") -> tuple[float, 
     return (sum(busy) / len(busy), memory) if busy else None
 
 
-def own_cpus(environ: dict[str, str] | None = None) -> int:
+def own_cpus(environ: Mapping[str, str] | None = None) -> int:
     """The CPUs this job may use: Slurm's allocation for the task, else this process's affinity."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     for name in ("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"):
-        if environ.get(name, "").isdigit():
-            return int(environ[name])
+        if env.get(name, "").isdigit():
+            return int(env[name])
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

@@ -15,19 +15,26 @@ which they ended so far bounds the estimate from below too.
 from __future__ import annotations
 
 import heapq
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.states import JobState
+
+if TYPE_CHECKING:
+    from snaptui.engine.models import Job
 
 UNSTARTED = (JobState.PENDING, JobState.UNKNOWN)
 RATE_AFTER = 10   # ended jobs before their rate is trusted (the first ones say little about throughput)
 
 
-def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float | None:
+def eta_seconds(jobs: Iterable[Job], now: float, slots: int | None = None) -> float | None:
     """Seconds until the last unfinished job ends, or None before any job has finished."""
-    finished, running, pending, expected = [], [], 0, None
-    ended, first_start, last_end = 0, None, None
+    finished: list[float] = []
+    running: list[float] = []
+    pending, ended = 0, 0
+    expected: float | None = None
+    first_start: float | None = None
+    last_end: float | None = None
     for job in jobs:
         attempt = job.attempt
         if attempt.started_at is not None:
@@ -63,7 +70,7 @@ def eta_seconds(jobs: Iterable, now: float, slots: int | None = None) -> float |
     return estimate
 
 
-def slots_of(config: dict | None) -> int | None:
+def slots_of(config: dict[str, Any] | None) -> int | None:
     """How many jobs of a sweep may run at once, from its recorded config (None: no limit known): the
     profile's parallelism, which its executor enforces too."""
     if not (config or {}).get("executor"):

@@ -170,11 +170,16 @@ def megabytes(text: str) -> float | None:
         return None
 
 
-def parse_usage(text: str) -> dict[str, dict]:
+SacctUsage = dict[str, float | str | None]   # a job's figures (floats and ints, None: not accounted), its state
+
+
+def parse_usage(text: str) -> dict[str, SacctUsage]:
     """What each job used, as Slurm accounted it (sacct without -X: the job's line, then its steps'):
     elapsed, time limit and CPU seconds, allocated CPUs, requested memory, and MaxRSS, the largest of its
     steps' (a step's own peak; Slurm samples it every JobAcctGatherFrequency)."""
-    found: dict[str, dict] = {}
+    found: dict[str, SacctUsage] = {}
+    peak_rss: dict[str, float] = {}    # by job: its steps' largest MaxRSS
+    steps_cpu: dict[str, float] = {}   # by job: its steps' TotalCPU summed
     for line in text.splitlines():
         parts = line.split("|")
         if len(parts) < len(USAGE_FIELDS):
@@ -189,17 +194,15 @@ def parse_usage(text: str) -> dict[str, dict]:
         else:
             rss = megabytes(max_rss)
             if rss is not None:
-                record["peak_rss_mb"] = max(record.get("peak_rss_mb") or 0.0, rss)
-            record.setdefault("steps_cpu_s", 0.0)
-            record["steps_cpu_s"] += seconds(total_cpu) or 0.0
-    for record in found.values():
-        if not record.get("cpu_s") and record.get("steps_cpu_s"):
-            record["cpu_s"] = record["steps_cpu_s"]
-        record.pop("steps_cpu_s", None)
+                record["peak_rss_mb"] = peak_rss[job] = max(peak_rss.get(job, 0.0), rss)
+            steps_cpu[job] = steps_cpu.get(job, 0.0) + (seconds(total_cpu) or 0.0)
+    for job, record in found.items():
+        if not record.get("cpu_s") and steps_cpu.get(job):
+            record["cpu_s"] = steps_cpu[job]
     return found
 
 
-def query_usage(job_ids: list[str]) -> dict[str, dict]:
+def query_usage(job_ids: list[str]) -> dict[str, SacctUsage]:
     """parse_usage for these jobs, in one sacct call; {} when accounting cannot answer."""
     if not job_ids:
         return {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from typing import Any
 
 from snaptui.engine.models import Attempt
 from snaptui.engine.jobside.joblogs import log_files
@@ -77,7 +78,8 @@ def apply_record(states: StatePolicy, attempt: Attempt, record: sacct.SlurmRecor
         pass
     else:
         store.update_attempt(attempt.id, record.state, reason=record.describe())
-    return store.attempt(attempt.id).state != before
+    current = store.attempt(attempt.id)
+    return current is not None and current.state != before   # None: deleted meanwhile (its sweep removed)
 
 
 SLURM_CAUSES = {"TIMEOUT": Cause.TIMEOUT, "DEADLINE": Cause.TIMEOUT, "OUT_OF_MEMORY": Cause.OUT_OF_MEMORY,
@@ -113,12 +115,12 @@ def record_requeue(states: StatePolicy, attempt: Attempt, now: JobState, submitt
     """Slurm runs the job again: the attempt ends as its run ended (its own report of a time limit, the
     node failure or preemption accounting showed, else a requeue by scontrol or an admin) and a new attempt
     goes on, `now` PENDING or RUNNING. Returns the new attempt's id."""
-    from snaptui.engine.jobside.requeue import manifest_of_run
+    from snaptui.engine.jobside.requeue import read_run_manifest
 
     run = int((attempt.proc or {}).get("restart") or 0)
-    reported = {}
-    for path in (manifest_of_run(attempt.log_dir, run), manifest_of_run(attempt.log_dir, None)):
-        found = _read(path)
+    reported: dict[str, Any] = {}
+    for which in (run, None):   # the run's manifest set aside, else the latest
+        found = read_run_manifest(attempt.log_dir, which)
         if found and found.get("attempt") == attempt.number:
             reported = found
             break
@@ -135,18 +137,12 @@ def record_requeue(states: StatePolicy, attempt: Attempt, now: JobState, submitt
                                 reason=f"{cause}: Slurm requeued the job; it goes on as the next attempt")
 
 
-def _read(path) -> dict | None:
-    import json
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _fresher_than(current: Attempt, record: sacct.SlurmRecord) -> bool:
+def _fresher_than(current: Attempt | None, record: sacct.SlurmRecord) -> bool:
     """Whether the store already knows better than a pending accounting record: the job's own report or the
     queue (queue.py) said it runs since this poll's attempts were read (accounting lags both), or the queue's
-    pending reason, which accounting often still gives as None."""
+    pending reason, which accounting often still gives as None; or the attempt is gone (nothing to update)."""
+    if current is None:
+        return True
     if current.state == JobState.RUNNING:
         return not requeued_since(record, current)
     return current.state == JobState.PENDING and _queue_said(current)

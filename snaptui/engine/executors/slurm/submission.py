@@ -14,6 +14,7 @@ import os
 import shlex
 import uuid
 from pathlib import Path
+from typing import Any
 
 import submitit
 import submitit.core.utils as submitit_utils
@@ -37,7 +38,7 @@ class CleanEnvSlurmExecutor(submitit.SlurmExecutor):
         unset = [arg for name in submission_unset(os.environ) for arg in ("-u", name)]
         return ["env", *unset, *command] if unset else command
 
-    def _submit_command(self, command: str):
+    def _submit_command(self, command: str) -> submitit.Job[Any]:
         """submitit's, except that a refused sbatch leaves nothing behind and prints nothing: submitit
         prints sbatch's stderr itself and keeps its submission file; SbatchRefused carries the message."""
         folder = submitit_utils.JobPaths.get_first_id_independent_folder(self.folder)
@@ -51,7 +52,8 @@ class CleanEnvSlurmExecutor(submitit.SlurmExecutor):
                 path.unlink(missing_ok=True)
             raise SbatchRefused(str(exc).strip() or quiet.getvalue().strip()) from None
 
-    def _internal_process_submissions(self, delayed_submissions):
+    def _internal_process_submissions(self, delayed_submissions: list[submitit_utils.DelayedSubmission]
+                                      ) -> list[submitit.Job[Any]]:
         """submitit's own, with one change: the copy of the executor that submits an array is this class
         (submitit makes a plain SlurmExecutor, whose sbatch would keep the caller's SLURM_* variables).
         Written out rather than swapping submitit's module global for the call, which other threads
@@ -85,8 +87,9 @@ class CleanEnvSlurmExecutor(submitit.SlurmExecutor):
                 pickle_path.unlink(missing_ok=True)
             raise
         tasks_ids = list(range(first_job.num_tasks))
-        jobs = [submitit_slurm.SlurmJob(folder=self.folder, job_id=f"{first_job.job_id}_{a}", tasks=tasks_ids)
-                for a in range(len(delayed_submissions))]
+        jobs: list[submitit.Job[Any]] = [
+            submitit_slurm.SlurmJob(folder=self.folder, job_id=f"{first_job.job_id}_{a}", tasks=tasks_ids)
+            for a in range(len(delayed_submissions))]
         for job, pickle_path in zip(jobs, pickle_paths):
             job.paths.move_temporary_file(pickle_path, "submitted_pickle")
         return jobs
