@@ -77,3 +77,27 @@ def test_launches_racing_an_exiting_agent_all_finish(git_repo, monkeypatch):
         assert len(agent_processes(git_repo)) <= 1
     finally:
         stop_everything(git_repo)
+
+
+def test_a_launch_rings_the_sleeping_agent_which_starts_its_job_at_once(git_repo, monkeypatch):
+    """Between ticks the agent sleeps; a launch rings its bell (agent.bell) and the job starts then, not at
+    the next tick. The tick is an hour here: before the bell, the second sweep's job waited for it."""
+    from snaptui.engine.api import Engine
+
+    monkeypatch.setenv("SNAPTUI_AGENT_TICK_S", "3600")
+    engine = Engine(git_repo)
+    path = write_sweep(git_repo, '''
+        name = "quick"
+        command = ["python", "job.py"]
+        [grid]
+        i = [0]
+    ''')
+    try:
+        first = engine.launch(engine.plan(path, no_snapshot=True))   # starts the agent, whose first tick starts it
+        assert wait_sweep_done(engine, first.id, 60).counts == {JobState.COMPLETED: 1}
+        # the job's end woke the agent (its worker said so), which recorded it and went back to sleep for the hour
+        second = engine.launch(engine.plan(path, no_snapshot=True))
+        assert wait_sweep_done(engine, second.id, 60).counts == {JobState.COMPLETED: 1}
+        assert len(agent_processes(git_repo)) == 1
+    finally:
+        stop_everything(git_repo)

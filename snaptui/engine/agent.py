@@ -23,6 +23,7 @@ import os
 import select
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -40,12 +41,13 @@ if TYPE_CHECKING:
 LOCK_NAME = "agent.lock"
 START_LOCK_NAME = "agent.start"
 WAKE_NAME = "agent.wake"
+BELL_NAME = "agent.bell"  # a FIFO the agent listens on: `wake` rings it, and the agent looks at once
 LOG_NAME = "agent.log"
 HEARTBEAT_NAME = "agent.heartbeat"  # touched every tick: its age says whether the agent still looks at jobs
 # a tick (a slow scheduler's answer included) never takes this long
 STALE_AFTER_S = float(os.environ.get("SNAPTUI_AGENT_STALE_S", "30"))
 IDLE_EXIT_S = float(os.environ.get("SNAPTUI_AGENT_IDLE_S", "30"))
-TICK_S = 0.2
+TICK_S = float(os.environ.get("SNAPTUI_AGENT_TICK_S", "0.2"))
 START_TIMEOUT_S = 60.0
 
 log = logging.getLogger("snaptui.agent")
@@ -140,13 +142,50 @@ def stale_agent(repo_root: Path) -> str | None:
 
 
 def wake(repo_root: Path) -> None:
-    """Ask the agent to poll now instead of waiting for its next interval."""
+    """Ask the agent to poll now instead of waiting for its next interval: the wake file's new mtime
+    says "poll the schedulers", the bell makes the agent look at once (a launch's first job started up
+    to a tick, 0.2 s, after it was queued)."""
     path = state_dir(repo_root) / WAKE_NAME
     try:
         path.touch(mode=0o600)
         os.utime(path)
     except OSError:
         pass
+    _ring(state_dir(repo_root) / BELL_NAME)
+
+
+def _ring(bell: Path) -> None:
+    try:
+        fd = os.open(bell, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:  # no agent listens (ENXIO), or none made a bell yet: it looks at its next tick
+        return
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, b"w")
+    except OSError:  # full: the agent has a ring pending anyway
+        pass
+    finally:
+        os.close(fd)
+
+
+def open_bell(repo_root: Path) -> int | None:
+    """The agent's end of its bell (made if missing), non-blocking; None where no FIFO can be had (the
+    agent then looks at its tick, as before). Opened read-write, so it never reads an end-of-file."""
+    path = state_dir(repo_root) / BELL_NAME
+    try:
+        os.mkfifo(path, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+    except OSError:
+        return None
+    if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
 
 
 class Agent:
@@ -158,6 +197,7 @@ class Agent:
         self.wake_mtime = 0.0
         self.logged: dict[str, float] = {}
         self._heartbeat = state_dir(self.repo_root) / HEARTBEAT_NAME
+        self.bell = open_bell(self.repo_root)
 
     def _executor(self, name: str) -> Executor:
         """Executors are made on first use: a repo with only local sweeps never imports Slurm code."""
@@ -252,13 +292,22 @@ class Agent:
                 pass
 
     def _sleep(self, seconds: float) -> None:
-        """Wait for the next tick, or less: a local worker finishing a job wakes the agent at once,
-        so the next queued job starts the moment a slot frees."""
+        """Wait for the next tick, or less: a ring of the bell (a launch, a cancel) and a local worker
+        finishing a job wake the agent at once, so a job starts the moment it is queued or a slot frees."""
+        bells = (self.bell,) if self.bell is not None else ()
         waker = next((e for e in self.executors.values() if e.wakes_agent), None)
-        if waker is None:
-            time.sleep(seconds)
+        if waker is not None:
+            waker.wait_for_event(seconds, also=bells)
+        elif bells:
+            select.select(bells, [], [], seconds)
         else:
-            waker.wait_for_event(seconds)
+            time.sleep(seconds)
+        if self.bell is not None:
+            try:
+                while os.read(self.bell, 4096):  # rings while asleep are one: all were for this tick
+                    pass
+            except OSError:  # drained (EAGAIN)
+                pass
 
     def _release(self, lock_handle: IO[str]) -> bool:
         """Exit only if, under the start lock, nothing is active: a caller that saw us alive relies on us."""

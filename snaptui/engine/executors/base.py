@@ -24,6 +24,7 @@ slurm/states.py), shared by the executors; an executor only finds out what the s
 """
 from __future__ import annotations
 
+import select
 import shutil
 import time
 from abc import ABC, abstractmethod
@@ -119,9 +120,13 @@ class Executor(ABC):
     def quick_poll(self, attempts: list[Attempt]) -> None:  # noqa: B027 - optional: nothing cheap to check
         """Cheap checks the agent makes on every tick, between scheduler polls (default: none)."""
 
-    def wait_for_event(self, timeout: float) -> bool:
-        """Sleep up to `timeout`; True if woken early by a job's end (only where wakes_agent)."""
-        time.sleep(timeout)
+    def wait_for_event(self, timeout: float, also: tuple[int, ...] = ()) -> bool:
+        """Sleep up to `timeout`, or until a descriptor of `also` (the agent's bell) is readable; True if woken
+        early by a job's end (only where wakes_agent)."""
+        if also:
+            select.select(also, [], [], timeout)
+        else:
+            time.sleep(timeout)
         return False
 
     def adopt_interrupted(self, sweep: Sweep, pending: list[Attempt]) -> tuple[list[str], list[Attempt]]:

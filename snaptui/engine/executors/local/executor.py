@@ -76,12 +76,11 @@ class LocalExecutor(QueueingExecutor):
             self._workers = WorkerPool(state_dir(self.repo_root) / "agent.log")
         return self._workers
 
-    def wait_for_event(self, timeout: float) -> bool:
-        """The agent's sleep: returns early the moment a worker finishes a job."""
+    def wait_for_event(self, timeout: float, also: tuple[int, ...] = ()) -> bool:
+        """The agent's sleep: returns early the moment a worker finishes a job (or `also` is readable)."""
         if self._workers is None:
-            time.sleep(timeout)
-            return False
-        woke = self._workers.wait(timeout)
+            return super().wait_for_event(timeout, also)
+        woke = self._workers.wait(timeout, also)
         self._collect()
         return woke
 

@@ -116,17 +116,17 @@ class WorkerPool:
             self._stop(worker)
         return freed
 
-    def wait(self, timeout: float) -> bool:
-        """Sleep until a worker reports (True) or the timeout passes (False)."""
-        fds = [w.stdout for w in self.workers if w.busy]
-        if not fds:
+    def wait(self, timeout: float, also: tuple[int, ...] = ()) -> bool:
+        """Sleep until a worker reports (True), a descriptor of `also` is readable or the timeout passes."""
+        if not also and not any(w.busy for w in self.workers):
             time.sleep(timeout)
             return False
         try:
-            ready, _, _ = select.select(fds, [], [], timeout)
+            busy = [w.stdout.fileno() for w in self.workers if w.busy]
+            ready, _, _ = select.select([*busy, *also], [], [], timeout)
         except (OSError, ValueError):
             return False
-        return bool(ready)
+        return any(fd in busy for fd in ready)
 
     def _stop(self, worker: Worker) -> None:
         """Closing its stdin ends a worker once it is idle; it never interrupts a job."""
