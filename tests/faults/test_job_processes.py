@@ -41,6 +41,9 @@ while args.get("hold") and not os.path.exists(wait):
     time.sleep(0.02)
 time.sleep(float(args.get("sleep", 0)))
 print(f"SNAPTUI_RESULT score={args.get('score', 1)}", flush=True)
+if args.get("ckpt"):  # a checkpoint where real trainers write them: beside the code, outside outputs/
+    os.makedirs("ckpt", exist_ok=True)
+    open(os.path.join("ckpt", f"{tag}.pt"), "w").write(str(os.getpid()))
 open(os.path.join(marks, f"{tag}.end"), "w").write("")
 '''
 
@@ -137,10 +140,11 @@ def test_a_daemon_a_job_started_ends_with_the_job(repo, tmp_path, end, report):
 
 
 def test_a_killed_slot_worker_never_turns_a_job_that_succeeded_into_a_failure(repo, tmp_path, report):
-    """kill -9 of the worker running a job, 10 times: each job still completes, with its result."""
+    """kill -9 of the worker running a job, 10 times: each job still completes, with its result and with what
+    it wrote in its worktree put into the repository when its end is recorded (before, only at gc)."""
     trials = 10
     engine = Engine(repo)
-    sweep_id = launch(repo, sweep_file(repo, tmp_path, "killworker", trials, hold=1))
+    sweep_id = launch(repo, sweep_file(repo, tmp_path, "killworker", trials, hold=1, ckpt=1))
     for index in range(trials):
         wait_until((tmp_path / "marks" / f"{index}-1.start").exists, 60, 0.02, f"job {index}'s command to start")
         job = wait_until(lambda: (j := engine.store.job(sweep_id, index)).attempt.proc.get("worker") and j,
@@ -155,8 +159,11 @@ def test_a_killed_slot_worker_never_turns_a_job_that_succeeded_into_a_failure(re
     assert failures == [], failures
     assert [j.attempt.results["score"] for j in jobs] == list(range(trials))
     assert len(starts(tmp_path)) == trials
+    landed = sorted(p.name for p in (repo / "ckpt").glob("*.pt")) if (repo / "ckpt").is_dir() else []
+    assert landed == sorted(f"{i}-1.pt" for i in range(trials))
     report("kill -9 of the slot worker running a job, 10 times",
-           f"{trials}/{trials} jobs COMPLETED with their results (the agent, a subreaper, saw each command end)")
+           f"{trials}/{trials} jobs COMPLETED with their results and their checkpoints in the repository (the "
+           f"agent, a subreaper, saw each command end and landed what it wrote)")
 
 
 def test_cancel_racing_a_job_s_end_says_what_happened(repo, tmp_path, report):

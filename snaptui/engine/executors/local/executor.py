@@ -43,7 +43,7 @@ class LocalExecutor(QueueingExecutor):
     def __init__(self, store: Store, repo_root: Path) -> None:
         super().__init__(store, repo_root)
         self._workers: WorkerPool | None = None  # made in the agent, the one process that starts jobs
-        self.orphans = OrphanedCommands(self.submitit_root)
+        self.orphans = OrphanedCommands(self.submitit_root, self.store.sweep_env)
 
     def settle_config(self, config: EffectiveConfig, environ: Mapping[str, str], project_path: Path | None
                       ) -> EffectiveConfig:
