@@ -101,3 +101,27 @@ def test_pythonpath_points_into_the_snapshot_except_for_folders_the_snapshot_lef
     code = Path(engine.sweep(sweep.id).workdir)
     assert code != repo and Path(where["lib"]) == code / "lib" / "mylib.py"
     assert Path(where["vendor"]) == repo / "vendor" / "vendored" / "__init__.py"
+
+
+def test_a_local_command_gets_the_launching_shells_umask_and_ignores_slurms_usr2_warning(engine):
+    """snaptui works under umask 077, the command under the launching shell's; SIGUSR2 (Slurm's time-limit
+    warning, which kills a program that does not expect it) is ignored in the command, across exec."""
+    import os
+    import signal
+
+    path = write_sweep(engine.repo_root, '''
+        name = "proc"
+        command = ["sh", "-c", "grep -E '^(Umask|SigIgn)' /proc/self/status > \\"$SNAPTUI_JOB_DIR/proc.txt\\""]
+        [grid]
+        x = [1]
+    ''')
+    before = os.umask(0o027)
+    try:
+        sweep = engine.launch(engine.plan(path, profile="local", no_snapshot=True))
+    finally:
+        os.umask(before)
+    assert wait_sweep_done(engine, sweep.id).counts == {JobState.COMPLETED: 1}
+    job = engine.jobs(sweep.id)[0]
+    status = dict(line.split(":\t") for line in (Path(job.attempt.log_dir) / "proc.txt").read_text().splitlines())
+    assert status["Umask"].strip() == "0027"
+    assert int(status["SigIgn"], 16) & (1 << (signal.SIGUSR2 - 1))

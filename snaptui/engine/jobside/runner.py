@@ -130,10 +130,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         spared.add(pump.pid)   # ours, not the job's: it ends when the pipes do (joined below)
     warm, cold_why = _warm_start(spec, env, pipes, err) if spec.preload else (None, None)
     try:
-        # stdin: /dev/null, not the runner's (a local slot's is the agent's request pipe)
-        child = warm or subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True,
-                                         stdin=subprocess.DEVNULL, stdout=pipes[0], stderr=pipes[1],
-                                         preexec_fn=_prepare_command(env.get("SNAPTUI_UMASK")))
+        child = warm or _start_command(spec, env, pipes)
     except OSError as exc:
         _close(pipes)
         pump.join(PUMP_DRAIN_S)
@@ -202,6 +199,21 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
                   reason=reason, signals=received, result_problem=problem, error_line=error_line, usage=usage,
                   **({"requeued": False} if out_of_requeues else {}), **landed)
     return state, code, reason, results
+
+
+def _start_command(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int]) -> subprocess.Popen[bytes]:
+    """The command as a fresh process, started by vfork and exec: no Python runs in the child (a preexec_fn
+    forced a fork of the runner's whole address space, ~10 ms of a no-op job). What _prepare_command does in
+    a forked child is done so: the umask by Popen, and SIGUSR2 ignored across exec by ignoring it here for the
+    instant of the start (the runner's own handler is set right after)."""
+    umask = env.get("SNAPTUI_UMASK")
+    previous = signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+    try:
+        # stdin: /dev/null, not the runner's (a local slot's is the agent's request pipe)
+        return subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, start_new_session=True, stdin=subprocess.DEVNULL,
+                                stdout=pipes[0], stderr=pipes[1], umask=int(umask, 8) if umask else -1)
+    finally:
+        signal.signal(signal.SIGUSR2, previous if previous is not None else signal.SIG_DFL)
 
 
 def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err) -> tuple[Any, str | None]:
