@@ -11,13 +11,15 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from ..engine.api import Engine
 from ..engine.errors import ConfigError
 from ..engine.views import competes
 from ..format import STATE_STYLE
+from .columns import aligned
+
+SUMMARY_COLUMNS = ("points", "last step", "final", "best")  # right-aligned numbers
 
 
 def _jobs(engine: Engine, ref: str):
@@ -85,7 +87,7 @@ def metrics(engine: Engine, args: Namespace) -> int:
     if args.metric:
         names = list(args.metric)
     params = list(dict.fromkeys(k for j in jobs for k in j.params))
-    if len(jobs) > 1 or args.csv or args.json:
+    if args.csv or args.json:
         by_name = {name: reader.series_of(jobs, name) for name in names}
     if args.csv:
         writer = csv.writer(sys.stdout)
@@ -111,19 +113,21 @@ def metrics(engine: Engine, args: Namespace) -> int:
     flags = reader.flags(jobs)
     if len(jobs) == 1:
         return _print_one(out, reader, jobs[0], names, flags)
-    table = Table(box=None, pad_edge=False)
-    for column in ["job", *params, "state", "metric", "points", "last step", "final", "best", "flags"]:
-        table.add_column(column, justify="right" if column in ("points", "last step", "final", "best") else "left")
+    summaries = {name: reader.summaries_of(jobs, name) for name in names}   # no numpy: its import is 0.15 s
+    table = []
     for job in jobs:
         for name in names:
-            series = by_name[name].get(job.index)
-            if not series:
+            summary = summaries[name].get(job.index)
+            if summary is None:
                 continue
-            table.add_row(job.ref, *(str(job.params.get(p, "")) for p in params),
-                          Text(job.state.value, STATE_STYLE[job.state]), name, str(len(series)),
-                          _fmt(series.steps[-1]), _marked(job, series.final), _marked(job, series.best),
-                          _flag_text(flags.get(job.index), name))
-    out.print(table if table.row_count else f"no metrics reported yet in {args.ref}")
+            table.append([job.ref, *(str(job.params.get(p, "")) for p in params),
+                          Text(job.state.value, STATE_STYLE[job.state]), name, str(summary.points),
+                          _fmt(summary.last_step), _marked(job, summary.final), _marked(job, summary.best),
+                          _flag_text(flags.get(job.index), name)])
+    headers = ["job", *params, "state", "metric", *SUMMARY_COLUMNS, "flags"]
+    numbers = range(len(headers) - 1 - len(SUMMARY_COLUMNS), len(headers) - 1)
+    out.print(aligned(headers, table, right=numbers) if table else f"no metrics reported yet in {args.ref}",
+              soft_wrap=True)
     return 0
 
 
@@ -152,12 +156,10 @@ def _print_one(out: Console, reader, job, names: list[str], flags) -> int:
     for name, s in series.items():
         for step, value in zip(s.steps, s.values):
             by_step.setdefault(step, {})[name] = value
-    table = Table(box=None, pad_edge=False)
-    for column in ["step", *names]:
-        table.add_column(column, justify="right")
-    for step in sorted(by_step):
-        table.add_row(_fmt(step), *(_fmt(by_step[step].get(n)) for n in names))
-    out.print(table if table.row_count else "no metrics reported yet")
+    rows: list[list[str | Text]] = [[_fmt(step), *(_fmt(by_step[step].get(n)) for n in names)]
+                                    for step in sorted(by_step)]
+    out.print(aligned(["step", *names], rows, right=range(len(names) + 1)) if rows else "no metrics reported yet",
+              soft_wrap=True)
     return 0
 
 

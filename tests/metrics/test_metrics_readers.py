@@ -303,3 +303,62 @@ def test_packed_chunks_read_back_as_the_rows_they_pack(engine):
     save(1, [Point("loss", 0.0, 9.0)], restarted=True)  # the file was replaced: its old points go, and their chunks
     same(db.last_rowid())
     assert rows(1, db.last_rowid()) == [(0.0, 9.0)]
+
+
+def test_summaries_from_chunk_stats_agree_with_the_series(engine):
+    """`snaptui metrics`' table reads a series' points, last step, final and best from its chunks' stats and
+    its unpacked tail: the same as the whole series gives (steps out of order, NaN, inf, an all-NaN series,
+    a chunk packed before the stats columns existed, a higher-is-better metric)."""
+    import numpy as np
+
+    from snaptui.engine.metrics import Metrics
+    from snaptui.engine.metrics.packed import PACK_AT
+    from snaptui.engine.metrics.reading import Point
+
+    metrics = Metrics(engine)
+    db = metrics.db
+
+    def save(attempt_id, points):
+        with db.write() as conn:
+            source_id, state = db.source(conn, attempt_id, f"/log{attempt_id}", "log")
+            db.save(conn, source_id, attempt_id, state, points)
+
+    def values(i):
+        return math.nan if i % 97 == 0 else math.inf if i % 89 == 0 else 1 / (1 + (i % 301))
+
+    # steps 0..690 then 0..116 again; the highest (690) written again last, in the unpacked tail: that one is final
+    curve = [Point(metric, float(i % 691), values(i)) for i in range(PACK_AT * 3 + 40) for metric in ("loss", "acc")]
+    curve += [Point("loss", 690.0, 0.125), Point("acc", 690.0, 0.5)]
+    save(1, curve[:2 * (PACK_AT + 10)])                 # a chunk
+    save(1, curve[2 * (PACK_AT + 10):2 * (PACK_AT + 50)])  # a tail, then packed with the next rows
+    save(1, curve[2 * (PACK_AT + 50):2 * 700])
+    save(1, curve[2 * 700:])                            # an unpacked tail
+    save(2, [Point("loss", float(i), math.nan) for i in range(3)])             # no finite value: no best
+    save(3, [Point("loss", float(10 - i), float(i)) for i in range(PACK_AT)])  # steps falling: final at step 10
+    with db.write() as conn:   # as a chunk packed by an older snaptui: no stats, summarised from its blob
+        conn.execute("UPDATE packed SET n = NULL, max_step = NULL, final = NULL, lo = NULL, hi = NULL"
+                     " WHERE attempt_id = 1 AND last_rowid = (SELECT MIN(last_rowid) FROM packed WHERE attempt_id = 1)")
+    assert db.conn.execute("SELECT COUNT(*) FROM packed WHERE attempt_id = 1 AND metric = 'loss'").fetchone()[0] == 2
+    assert db.conn.execute("SELECT COUNT(*) FROM points WHERE attempt_id = 1 AND metric = 'loss' AND rowid >"
+                           " (SELECT MAX(last_rowid) FROM packed WHERE attempt_id = 1)").fetchone()[0] == 109
+
+    jobs = [Job(attempt_id) for attempt_id in (1, 2, 3)]
+    for metric in ("loss", "acc"):
+        summaries = metrics.summaries_of(jobs, metric)
+        whole = metrics.series_of(jobs, metric)
+        assert set(summaries) == set(whole) == ({1, 2, 3} if metric == "loss" else {1})
+        for index, series in whole.items():
+            summary = summaries[index]
+            assert summary.points == len(series) and summary.last_step == series.steps[-1]
+            np.testing.assert_equal([summary.final, summary.best], [series.final, series.best])
+    assert metrics.summaries_of(jobs, "acc")[1].best == 1.0 and metrics.summaries_of(jobs, "loss")[1].best == 1 / 301
+    assert metrics.summaries_of(jobs, "loss")[2].best is None and metrics.summaries_of(jobs, "loss")[3].final == 0.0
+    assert metrics.summaries_of(jobs, "loss")[1].final == 0.125 and metrics.summaries_of(jobs, "acc")[1].final == 0.5
+
+
+class Job:
+    """What summaries_of and series_of read of a job: its index and its attempt's id."""
+
+    def __init__(self, attempt_id):
+        self.index = attempt_id
+        self.attempt = type("Attempt", (), {"id": attempt_id})()

@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS nonfinite(
     PRIMARY KEY(attempt_id, metric)
 );
 """
-VERSION = 5  # every statement is idempotent: an older file just gains the new tables (and column)
+VERSION = 6  # every statement is idempotent: an older file just gains the new tables (and columns)
 
 
 class MetricsDB(WalDatabase):
@@ -73,6 +73,10 @@ class MetricsDB(WalDatabase):
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(packed.SCHEMA)  # an older file's series are read row by row until their next save
+                have = {row[1] for row in conn.execute("PRAGMA table_info(packed)")}
+                for column in packed.STAT_COLUMNS:
+                    if column.split()[0] not in have:
+                        conn.execute(f"ALTER TABLE packed ADD COLUMN {column}")
                 if "ordinal" not in {row[1] for row in conn.execute("PRAGMA table_info(points)")}:
                     conn.execute("ALTER TABLE points ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0")
                 conn.execute(f"PRAGMA user_version = {VERSION}")
@@ -147,6 +151,10 @@ class MetricsDB(WalDatabase):
     def arrays(self, attempt_ids: list[int], metric: str, up_to: int) -> dict[int, packed.Arrays]:
         """Each attempt's series as (steps, values) arrays in insertion order, rows up to `up_to` (see packed)."""
         return packed.arrays(self.conn, attempt_ids, metric, up_to)
+
+    def summaries(self, attempt_ids: list[int], metric: str, up_to: int) -> dict[int, packed.Stats]:
+        """Each attempt's points, highest step, final, lowest and highest finite value (see packed)."""
+        return packed.summaries(self.conn, attempt_ids, metric, up_to)
 
     def rows_after(self, rowid: int, metric: str) -> list[tuple[int, int, float, float | None]]:
         return self.conn.execute("SELECT rowid, attempt_id, step, value FROM points WHERE rowid > ? AND metric = ?"

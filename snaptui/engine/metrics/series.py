@@ -57,6 +57,15 @@ class Series:
         raise ValueError(f"unknown summary {mode!r}; one of {', '.join(SUMMARY_MODES)}")
 
 
+@dataclass(frozen=True)
+class Summary:
+    """What a table shows of a series: its length, last step, final and best value (as Series gives them)."""
+    points: int
+    last_step: float
+    final: float
+    best: float | None   # None when no value is finite
+
+
 def smooth(values: list[float], weight: float) -> list[float]:
     """TensorBoard's exponential moving average, debiased so the start is not pulled to 0."""
     if weight <= 0:

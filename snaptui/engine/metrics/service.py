@@ -11,9 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Iterable
 
 from snaptui.engine.config.model import MetricsSettings
 from snaptui.engine.config.settings import stored_config
@@ -21,12 +19,14 @@ from ..models import Attempt, Job, Sweep
 from ..states import JobState
 from .db import DB_FILENAME, MetricsDB
 from .lines import LineParser, read_log
-from .live import ArraySeries, LiveSeries
-from .overlay import Curve, build_overlay
 from .reading import Point, ReadState
-from .series import Series, maximized
+from .series import Series, Summary, maximized
 from .readers import READERS, reader_for
 from .tfevents import TensorBoardMissing
+
+if TYPE_CHECKING:   # live and overlay hold numpy arrays: imported when a face asks for them, not by every reader
+    from .live import ArraySeries, LiveSeries
+    from .overlay import Curve
 
 STEP_BYTES = 16 * 1024 * 1024  # one transaction's worth of reading; bounds memory, not the total
 
@@ -156,6 +156,10 @@ class Metrics:
         """Every job's series of `metric` by job index, in step order as series() gives it, read at once
         from the packed chunks (a sweep's 1M points: 10 s one query per job, row by row). Jobs without
         the metric are left out."""
+        import numpy as np
+
+        from .live import ArraySeries
+
         jobs = list(jobs)
         found = self.db.arrays([j.attempt.id for j in jobs], metric, self.db.last_rowid())
         higher = maximized(metric, self.settings.maximize)
@@ -167,6 +171,19 @@ class Metrics:
                 ordered_steps: Any = steps[order]   # arrays where a Series holds lists: ArraySeries reads them alike
                 ordered_values: Any = values[order]
                 out[job.index] = ArraySeries(metric, ordered_steps, ordered_values, higher)
+        return out
+
+    def summaries_of(self, jobs: Iterable[Job], metric: str) -> dict[int, Summary]:
+        """Every job's points, last step, final and best value of `metric` by job index, as series_of's
+        series would give them, without numpy (`snaptui metrics`' table). Jobs without the metric are left out."""
+        jobs = list(jobs)
+        found = self.db.summaries([j.attempt.id for j in jobs], metric, self.db.last_rowid())
+        higher = maximized(metric, self.settings.maximize)
+        out: dict[int, Summary] = {}
+        for job in jobs:
+            if job.attempt.id in found:
+                n, last_step, final, lo, hi = found[job.attempt.id]
+                out[job.index] = Summary(n, last_step, final, hi if higher else lo)
         return out
 
     def summaries(self, jobs: Iterable[Job], metric: str, mode: str = "final",
@@ -209,11 +226,15 @@ class Metrics:
 
     def live(self, metric: str) -> LiveSeries:
         """An in-memory copy of one metric's series that refreshes with only new rows (for live views)."""
+        from .live import LiveSeries
+
         return LiveSeries(self, metric)
 
     def overlay(self, jobs: list[Job], metric: str, *, colour_by: str | None = None, smoothing: float = 0.0,
                 max_points: int = 400, log_y: bool = False, live: LiveSeries | None = None) -> list[Curve]:
         """One curve per job that has the metric (see overlay.build_overlay)."""
+        from .overlay import build_overlay
+
         live = live or self.live(metric)
         live.refresh([j.attempt.id for j in jobs])
         higher = maximized(metric, self.settings.maximize)
