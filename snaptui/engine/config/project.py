@@ -44,8 +44,7 @@ def find_project_root(start: Path, *, new_ok: bool = False) -> Path:
     start = Path(os.path.abspath(os.path.expanduser(start)))
     top = git_toplevel(start)
     if top is not None:
-        from snaptui.engine.gitrepo import find_repo_root
-        return find_repo_root(top)  # symlinks resolved as the rest of the engine expects
+        return top  # git reports it with symlinks resolved, as the rest of the engine expects
     folder = (start if start.is_dir() else start.parent).resolve()
     from snaptui.engine.gitrepo import refuse_line_breaks
     refuse_line_breaks(folder)
