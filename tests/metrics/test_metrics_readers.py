@@ -362,3 +362,25 @@ class Job:
     def __init__(self, attempt_id):
         self.index = attempt_id
         self.attempt = type("Attempt", (), {"id": attempt_id})()
+
+
+def test_a_live_copy_taken_from_its_first_load_grows_without_changing_earlier_views():
+    """A first load's arrays are held as they are (not copied); appends then grow a copy, so a view handed
+    out before (a drawn curve) and the loaded array itself never change."""
+    import numpy as np
+
+    from snaptui.engine.metrics.live import Growing
+
+    loaded = np.arange(5, dtype=float)
+    grown = Growing.taking(loaded)
+    before = grown.view()
+    assert np.shares_memory(before, loaded)
+    for value in (5.0, 6.0, 7.0):
+        grown.append(value)
+    grown.extend(np.array([8.0, 9.0]))
+    np.testing.assert_array_equal(grown.view(), np.arange(10, dtype=float))
+    np.testing.assert_array_equal(before, np.arange(5, dtype=float))
+    np.testing.assert_array_equal(loaded, np.arange(5, dtype=float))
+    frozen = np.arange(3, dtype=float)
+    frozen.flags.writeable = False
+    assert not np.shares_memory(Growing.taking(frozen).view(), frozen)   # not ours to hold: copied

@@ -50,8 +50,11 @@ class LiveSeries:
     def _load(self, found: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
         """A first load from packed chunks (1M rows: a Python loop per point took 3 s, row tuples 2 s)."""
         for attempt_id, (steps, values) in found.items():
-            self._steps.setdefault(attempt_id, Growing()).extend(steps)
-            self._values.setdefault(attempt_id, Growing()).extend(values)
+            if attempt_id in self._steps:
+                self._steps[attempt_id].extend(steps)
+                self._values[attempt_id].extend(values)
+            else:
+                self._steps[attempt_id], self._values[attempt_id] = Growing.taking(steps), Growing.taking(values)
 
     def _append(self, attempt_id: int, step: float, value: float | None) -> None:
         if attempt_id not in self._steps:
@@ -78,6 +81,17 @@ class Growing:
     def __init__(self) -> None:
         self.data = np.empty(64)
         self.size = 0
+
+    @classmethod
+    def taking(cls, values: np.ndarray) -> Growing:
+        """One holding `values` itself, which nobody else may change (a first load's fresh array): copying
+        100 x 10,000 points cost 15 ms of the curves view's first frame. Its first append grows a copy."""
+        grown = cls()
+        if values.dtype == np.float64 and values.ndim == 1 and values.flags.writeable:
+            grown.data, grown.size = values, len(values)
+        else:
+            grown.extend(values)
+        return grown
 
     def append(self, value: float) -> None:
         if self.size == len(self.data):
