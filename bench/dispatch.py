@@ -3,7 +3,8 @@ snapshot, record, start, wait, report) against running the same commands with `x
 
 - 6 no-op jobs (`true`): snaptui's fixed cost of a sweep (target: at most 0.3 s more than xargs);
 - 20 jobs of 0.2 s at cap 2: the per-job dispatch overhead (target: at most 1.2x xargs);
-- 1 no-op job: what a 1-job sweep costs in all.
+- 1 no-op job: what a 1-job sweep costs in all, and where that time goes (bench/_phase_trace.py runs the
+  CLI with the edges of its phases noted: start-up, discover, plan, snapshot, hand-over, the job, its end).
 
 snaptui runs as an installed package does: its modules byte-compiled (a checkout run with
 PYTHONDONTWRITEBYTECODE=1 recompiles ~90 modules in every process, ~0.2 s of CPU each). The repository's
@@ -81,6 +82,37 @@ def _xargs(jobs: int, command: list[str], cap: int) -> float:
     return time.perf_counter() - start
 
 
+PHASES = (  # (name, from mark, to mark) of bench/_phase_trace.py, "exec" being the parent's start of the CLI
+    ("start+imports", "exec", "imported"), ("discover", "discover <", "discover >"), ("plan", "plan <", "plan >"),
+    ("snapshot", "snapshot <", "snapshot >"), ("record+hand over", "snapshot >", "launch >"),
+    ("to job start", "launch >", "job started"), ("job", "job started", "job ended"),
+    ("end recorded", "job ended", "end recorded"), ("end seen", "end recorded", "wait >"),
+    ("exit", "main returned", "exit"),
+)
+
+
+def _traced_batch(repo: Path, sweep_file: Path, cap: int) -> dict[str, float]:
+    """One `--batch` run through bench/_phase_trace.py: its phase edges, "exec" and "exit" as seen from here."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as marks_file:
+        env = {**_env(), "SNAPTUI_BENCH_MARKS": marks_file.name}
+        start = time.time()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "_phase_trace.py"), "--set", f"max_parallel_jobs={cap}",
+                        "--batch", str(sweep_file)], cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL)
+        marks = {**json.loads(Path(marks_file.name).read_text()), "exec": start, "exit": time.time()}
+    return marks
+
+
+def _phase_row(repo: Path, sweep_file: Path, cap: int, untraced: list[float], samples: int) -> dict:
+    """The 1-job sweep's time split into phases (medians), against the untraced runs' total of the same run."""
+    import statistics
+
+    runs = [_traced_batch(repo, sweep_file, cap) for _ in range(samples)]
+    totals = [m["exit"] - m["exec"] for m in runs]
+    split = " | ".join(f"{name} {statistics.median(m[b] - m[a] for m in runs):.3f}" for name, a, b in PHASES)
+    return sampled_row("dispatch", "`snaptui --batch`, 1 no-op job traced, vs untraced: its phases (s)", untraced,
+                       totals, note=split)
+
+
 def run(samples: int = 5) -> list[dict]:
     from snaptui.engine.agent import stop_agent
 
@@ -96,6 +128,8 @@ def run(samples: int = 5) -> list[dict]:
                 row = sampled_row("dispatch", f"`snaptui --batch`, {name} vs `xargs -P {cap}`", base, value)
                 row["note"] = f"+{row['value_s'] - row['baseline_s']:.2f} s"
                 rows.append(row)
+                if jobs == 1:
+                    rows.append(_phase_row(repo, sweep_file, cap, value, samples))
         finally:
             stop_agent(repo)
     return rows
