@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from snaptui.engine.config.settings import EffectiveConfig, attempt_config
 from ..models import Attempt, Job, Sweep
-from snaptui.engine.jobside.runner import RunSpec
+from snaptui.engine.jobside.runspec import RunSpec
 from snaptui.engine.store.store import Store
 from .state_policy import StatePolicy
 

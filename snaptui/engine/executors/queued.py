@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import faults
 from ..models import Attempt, Job, Sweep
-from snaptui.engine.jobside.runner import RunSpec
+from snaptui.engine.jobside.runspec import RunSpec
 from ..states import Cause, JobState
 from .base import Executor
 from snaptui.engine.store.store import Store

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .runner import CANCEL_MARKER, RunSpec, run_attempt_to_logs
+from .runner import CANCEL_MARKER, run_attempt_to_logs
+from .runspec import RunSpec
 
 
 def packed_folder(task_folder: str | Path, job_index: int, attempt: int) -> Path:

@@ -14,10 +14,10 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .runspec import RunSpec  # noqa: F401 - also here: specs pickled by older snaptuis name runner.RunSpec
 from .jobenv import command_environment, job_variables, task_scheduler_vars
 from snaptui.engine.landing.land import land
 from .joblogs import log_files, order_file
@@ -33,23 +33,6 @@ from .usage import UsageSampler
 KILL_GRACE_S = 10.0
 PUMP_DRAIN_S = 5.0   # after the command's group is gone: what a process that escaped it still holds open
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-
-
-@dataclass
-class RunSpec:
-    argv: list[str]
-    cwd: str
-    env: dict[str, str]
-    result_pattern: str
-    timeout_s: float | None = None       # enforced here for the local executor; Slurm enforces its own
-    requeue_on_timeout: bool = False     # Slurm: let submitit checkpoint-and-requeue on its USR2 warning
-    manifest: dict[str, Any] = field(default_factory=dict)  # static facts: sweep, job, snapshot, config
-    # Plain defaults (no factories): a spec pickled by an older snaptui still unpickles and runs.
-    scheduler: str = "slurm"             # whose variables in the task are the job's own (jobenv.py)
-    user_env: dict[str, str] | None = None   # the profile's and the sweep's env, which win over the scheduler
-    bound_env: dict[str, str] | None = None  # variables the executor binds itself (local GPUs)
-    landing: dict[str, Any] | None = None    # {"worktree", "repo", "sweep"}: where what the job wrote lands
-    preload: list[str] | None = None         # local: modules a warm slot imports once; jobs fork from it (warm.py)
 
 
 class CommandRunner:

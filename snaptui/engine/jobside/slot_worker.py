@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 from .manifest import MANIFEST_NAME, read_manifest, write_json_atomic
-from .runner import RunSpec, _signal_group, run_attempt_to_logs
+from .runner import _signal_group, run_attempt_to_logs
+from .runspec import RunSpec
 from .subreaper import become_subreaper
 
 

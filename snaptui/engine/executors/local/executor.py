@@ -15,21 +15,22 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.jobside.jobenv import GPU_BINDING
 from .slots import gpu_binding, plan_starts, resolve_local_gpus
 from snaptui.engine.jobside.manifest import MANIFEST_NAME, read_manifest
 from snaptui.engine.config.settings import EffectiveConfig
-from snaptui.engine.jobside.runner import RunSpec
+from snaptui.engine.jobside.runspec import RunSpec
 from snaptui.engine.models import Attempt, Job, Sweep
 from snaptui.engine.procs import identity, is_alive, terminate
-from snaptui.engine.jobside.packed import request_cancel
 from snaptui.engine.store.store import Store, state_dir
 from .orphans import OrphanedCommands
-from .workers import WorkerPool
 from snaptui.engine.executors.queued import QueueingExecutor
+
+if TYPE_CHECKING:
+    from .workers import WorkerPool
 
 log = logging.getLogger("snaptui.local")
 RECORDED_END_WAIT_S = 5.0  # a stopped job's worker records its end within this (it is not killed)
@@ -73,6 +74,8 @@ class LocalExecutor(QueueingExecutor):
     @property
     def workers(self) -> WorkerPool:
         if self._workers is None:
+            from .workers import WorkerPool   # the agent's alone: a launch never imports the job side's runner
+
             self._workers = WorkerPool(state_dir(self.repo_root) / "agent.log")
         return self._workers
 
@@ -132,6 +135,8 @@ class LocalExecutor(QueueingExecutor):
     def stop(self, attempts: list[Attempt]) -> bool:
         """Stop the command's process group; the worker running it lives on, records the job's end
         and takes the next. A job its worker has not started yet is skipped by its cancel marker."""
+        from snaptui.engine.jobside.packed import request_cancel   # the job side's: not imported by a launch
+
         targets = []
         for attempt in attempts:
             if attempt.proc.get("worker") and attempt.log_dir:

@@ -24,8 +24,6 @@ from pathlib import Path
 from snaptui.engine.jobside.joblogs import log_files
 from snaptui.engine.jobside.manifest import MANIFEST_NAME, RESULT_NAME, read_manifest, write_json_atomic
 from snaptui.engine.jobside.results import read_result_file, scan_log
-from snaptui.engine.jobside.runner import land_outputs
-from snaptui.engine.jobside.subreaper import end_adopted
 from snaptui.engine.procs import is_alive, wait_for_exit
 
 log = logging.getLogger("snaptui.local")
@@ -68,6 +66,8 @@ class OrphanedCommands:
                          spared | {c["pid"] for c in self.watched.values()})
 
     def _finish(self, executor_id: str, command: dict[str, Any], code: int, spared: set[int]) -> None:
+        from snaptui.engine.jobside.subreaper import end_adopted   # the agent's alone: a launch never needs it
+
         try:
             os.killpg(command["pgid"], signal.SIGKILL)  # what the command left in its group
         except (ProcessLookupError, PermissionError, KeyError):
@@ -97,6 +97,8 @@ class OrphanedCommands:
         worktree = (manifest.get("snapshot") or {}).get("worktree")
         if not worktree or not manifest.get("repo") or manifest.get("sweep_id") is None:
             return {}
+        from snaptui.engine.jobside.runner import land_outputs   # the job side's: not imported by a launch
+
         landing = {"worktree": worktree, "repo": manifest["repo"], "sweep": manifest["sweep_id"]}
         umask = self.sweep_env(int(manifest["sweep_id"])).get("SNAPTUI_UMASK")
         try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, IO
 
-from snaptui.engine.jobside.runner import RunSpec
+from snaptui.engine.jobside.runspec import RunSpec
 from snaptui.engine.jobside.slot_worker import encode_request
 from snaptui.engine.jobside.subreaper import become_subreaper
 

@@ -19,7 +19,7 @@ from . import allocation
 from .executor import slurm_profile
 from .settings import SlurmProfile
 from snaptui.engine.config.settings import EffectiveConfig, replace_profile
-from snaptui.engine.jobside.runner import RunSpec
+from snaptui.engine.jobside.runspec import RunSpec
 from snaptui.engine.jobside.jobenv import without_scheduler_vars
 from snaptui.engine.jobside.joblogs import log_files
 from snaptui.engine.jobside.manifest import read_manifest
