@@ -44,7 +44,8 @@ class LocalExecutor(QueueingExecutor):
     def __init__(self, store: Store, repo_root: Path) -> None:
         super().__init__(store, repo_root)
         self._workers: WorkerPool | None = None  # made in the agent, the one process that starts jobs
-        self.orphans = OrphanedCommands(self.submitit_root, self.store.sweep_env)
+        # the store asked when an orphan is found: a dry run's executor has none (--dry-run --script)
+        self.orphans = OrphanedCommands(self.submitit_root, lambda sweep_id: self.store.sweep_env(sweep_id))
 
     def settle_config(self, config: EffectiveConfig, environ: Mapping[str, str], project_path: Path | None
                       ) -> EffectiveConfig:
