@@ -124,6 +124,8 @@ ACTIONS: list[Action] = [
     _a("launch", "toggle_snapshot", "ctrl+s", "Snapshot", "Run on a snapshot or in the repository itself"),
     _a("launch", "launch", "ctrl+l", "Launch", "Launch the chosen sweep file (asks first)"),
     _a("launch", "edit", "ctrl+e", "Edit", "Edit the chosen sweep file in $EDITOR; the preview follows"),
+    _a("launch", "script", "ctrl+t", "Script",
+       "Preview the exact sbatch script of the first array (Slurm profiles), or the jobs again"),
 ]
 
 

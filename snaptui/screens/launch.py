@@ -57,6 +57,7 @@ class LaunchScreen(EngineScreen):
         self._plan_digest: str | None = None     # the file as the plan shown describes it
         self._planning = False                    # a dry run is under way
         self._launch_when_planned = False         # launch was asked for while it ran
+        self.show_script = False                  # the preview shows the sbatch script instead of the jobs
 
     def compose(self) -> ComposeResult:
         yield Static(Text("launch a sweep", style="bold") + Text("  pick a sweep file, check the jobs, launch",
@@ -171,7 +172,7 @@ class LaunchScreen(EngineScreen):
         self.plan, self._planned_stamp, self._plan_digest = plan, stamp, stamp
         self._planning = False
         self.query_one("#launch", Button).disabled = plan.refusal is not None   # what --dry-run refuses
-        self.query_one("#preview", Static).update(self._describe(plan))
+        self._show_plan()
         if self._launch_when_planned:
             self._launch_when_planned = False
             self.action_launch()
@@ -181,12 +182,53 @@ class LaunchScreen(EngineScreen):
         self._planned_stamp = file_stamp(path)
         self.query_one("#preview", Static).update(Text(describe_error(exc, self.engine.repo_root), style="bold red"))
 
+    def _show_plan(self) -> None:
+        """The plan's jobs, or (ctrl+t) the sbatch script a launch would submit, read off the UI thread:
+        its array size may ask the cluster for MaxArraySize."""
+        plan = self.plan
+        if plan is None:
+            return
+        if not self.show_script:
+            self.query_one("#preview", Static).update(self._describe(plan))
+        elif plan.refusal is not None:   # as --dry-run --script: no script for what cannot launch
+            self.query_one("#preview", Static).update(self._refused(plan))
+        else:
+            self.query_one("#preview", Static).update(Text("writing the sbatch script…", style="dim"))
+            self._write_script(plan)
+
+    @work(thread=True, exit_on_error=False, group="script", exclusive=True, name="sbatch script",
+          description="write the sbatch script")
+    def _write_script(self, plan) -> None:
+        try:
+            script: str | None | BaseException = self.engine.submission_script(plan)
+        except BaseException as exc:  # noqa: BLE001 - shown in the preview
+            script = exc
+        self.hand_back(self._script_written, plan, script)
+
+    def _script_written(self, plan, script: str | None | BaseException) -> None:
+        if plan is not self.plan or not self.show_script:
+            return   # planned again, or back to the jobs, meanwhile
+        config = plan.config
+        if isinstance(script, BaseException):
+            text = Text(describe_error(script, self.engine.repo_root), style="bold red")
+        elif script is None:
+            text = Text(f"profile {config.profile_name} runs jobs with the {config.executor} executor, as "
+                        f"processes: no sbatch script. ctrl+t: the jobs again.")
+        else:
+            text = Text(f"{plan.spec.name}: the sbatch script of the first array, as a launch would submit it "
+                        f"(profile {config.profile_name}; --dry-run --script prints it). ctrl+t: the jobs again.\n\n",
+                        style="dim")
+            text.append(script)
+        self.query_one("#preview", Static).update(text)
+
+    def _refused(self, plan) -> Text:
+        text = Text("cannot launch: ", style="bold red")
+        text.append(f"{describe_error(plan.refusal, self.engine.repo_root)}\n\n", style="red")
+        return text
+
     def _describe(self, plan) -> Text:
         spec, config = plan.spec, plan.config
-        text = Text()
-        if plan.refusal is not None:
-            text.append("cannot launch: ", style="bold red")
-            text.append(f"{describe_error(plan.refusal, self.engine.repo_root)}\n\n", style="red")
+        text = self._refused(plan) if plan.refusal is not None else Text()
         text.append(f"{spec.name}", style="bold")
         text.append(f": {jobs_phrase(len(plan.jobs))} on {config.executor} (profile {config.profile_name})\n")
         text.append("snapshot: " + ("a new branch and worktree of your code as it is now\n" if config.snapshot.enabled
@@ -223,6 +265,14 @@ class LaunchScreen(EngineScreen):
         open_in_editor(self.app, self._path if self.file else None)
         if self.file:
             self._replan()   # the watcher would too, a second later
+
+    def action_script(self) -> None:
+        """Between the jobs a launch would start and the sbatch script it would submit (Slurm profiles)."""
+        if self.plan is None:
+            self.notify("no plan to show yet: pick a sweep file that plans", severity="warning", timeout=4)
+            return
+        self.show_script = not self.show_script
+        self._show_plan()
 
     def action_toggle_snapshot(self) -> None:
         box = self.query_one("#snapshot", Checkbox)

@@ -8,6 +8,7 @@ import pytest
 from snaptui.engine.states import JobState
 from tuikit import make_app, screen_text, until, until_text
 from tests.conftest import wait_sweep_done, write_sweep
+from tests.test_slurm import slurm_cluster  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow
 
@@ -116,4 +117,40 @@ async def test_the_preview_refuses_what_a_dry_run_refuses(engine, git_repo):
         await pilot.press("ctrl+l")
         await pilot.pause()
         assert isinstance(app.screen, LaunchScreen)
+    assert engine.sweeps() == []
+
+
+@pytest.mark.slurm
+async def test_the_preview_shows_the_sbatch_script_a_launch_would_submit(slurm_cluster, git_repo):
+    """Issue 27 item 5: ctrl+t turns the preview into the exact sbatch script of the sweep's first array (what
+    --dry-run --script prints), and back to the jobs; a local profile says it has none. Nothing is submitted."""
+    from textual.widgets import Static
+
+    from snaptui.engine.api import Engine
+    from tests.conftest import add_slurm_profile
+
+    add_slurm_profile(git_repo)
+    engine = Engine(git_repo)
+    write_sweep(git_repo, 'name = "show"\nprofile = "slurm"\ncommand = ["python", "job.py"]\n[grid]\ni = [1, 2, 3]\n',
+                "show.toml")
+    write_sweep(git_repo, 'name = "here"\nprofile = "local"\ncommand = ["python", "job.py"]\n', "here.toml")
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_launch(pilot, app)
+
+        def preview() -> str:
+            return str(screen.query_one("#preview", Static).content)
+
+        await until_text(pilot, "show.toml")
+        await until(pilot, lambda: screen.plan is not None and screen.plan.spec.name == "here", message="dry run")
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: "as processes: no sbatch script" in preview(), message="no script for local")
+        await pilot.press("down")   # show.toml, on the Slurm profile: the script follows the new plan
+        await until_text(pilot, "#SBATCH --array=0-2", timeout=60)
+        script = engine.submission_script(screen.plan)
+        assert script.startswith("#!/bin/bash") and preview().endswith(script)
+        assert "#SBATCH --partition=debug" in screen_text(app)
+        await pilot.press("ctrl+t")
+        await until_text(pilot, "python job.py i=3")
+        assert "#SBATCH" not in screen_text(app)
     assert engine.sweeps() == []
