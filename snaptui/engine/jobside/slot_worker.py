@@ -36,7 +36,9 @@ def submitit_task_vars(executor_id: str, folder: Path) -> dict[str, str]:
 
 
 def encode_request(spec: RunSpec, folder: Path, executor_id: str) -> bytes:
-    return (json.dumps({"spec": dataclasses.asdict(spec), "folder": str(folder), "executor_id": executor_id},
+    # a shallow dict: asdict() deep-copied the environment and the manifest only for json to read them
+    fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    return (json.dumps({"spec": fields, "folder": str(folder), "executor_id": executor_id},
                        default=str) + "\n").encode()
 
 

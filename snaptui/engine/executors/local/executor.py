@@ -24,7 +24,7 @@ from snaptui.engine.jobside.manifest import MANIFEST_NAME, read_manifest
 from snaptui.engine.config.settings import EffectiveConfig
 from snaptui.engine.jobside.runspec import RunSpec
 from snaptui.engine.models import Attempt, Job, Sweep
-from snaptui.engine.procs import identity, is_alive, terminate
+from snaptui.engine.procs import is_alive, terminate
 from snaptui.engine.store.store import Store, state_dir
 from .orphans import OrphanedCommands
 from snaptui.engine.executors.queued import QueueingExecutor
@@ -69,8 +69,8 @@ class LocalExecutor(QueueingExecutor):
         spec.preload = list(stored_config(sweep.config).local.preload) or None
         executor_id = f"{os.getpid()}-{attempt.id}"
         folder = self.submitit_root / executor_id
-        worker_pid = self.workers.dispatch(spec, folder, executor_id)
-        return executor_id, folder, {"worker": identity(worker_pid) or {"pid": worker_pid}, "gpus": gpus}
+        worker = self.workers.dispatch(spec, folder, executor_id)
+        return executor_id, folder, {"worker": worker, "gpus": gpus}
 
     @property
     def workers(self) -> WorkerPool:

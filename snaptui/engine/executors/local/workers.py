@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, IO
 
 from snaptui.engine.jobside.runspec import RunSpec
+from snaptui.engine.procs import identity
 from snaptui.engine.jobside.slot_worker import encode_request
 from snaptui.engine.jobside.subreaper import become_subreaper
 
@@ -31,6 +32,7 @@ class Worker:
     jobs: int = 0
     buffer: bytes = field(default=b"")
     running: str | None = None  # the executor id of the job it runs
+    identity: dict[str, Any] | None = None  # its pid and start time, read once (a /proc read per job cost ~1 ms)
 
     @property
     def pid(self) -> int:
@@ -78,8 +80,9 @@ class WorkerPool:
         self.workers.append(worker)
         return worker
 
-    def dispatch(self, spec: RunSpec, folder: Path, executor_id: str) -> int:
-        """Hand one job to an idle worker (started if none is idle); returns the worker's pid."""
+    def dispatch(self, spec: RunSpec, folder: Path, executor_id: str) -> dict[str, Any]:
+        """Hand one job to an idle worker (started if none is idle); returns the worker's identity (pid, start
+        time: what tells it from a later process with its pid)."""
         self.collect()
         worker = next((w for w in self.workers if not w.busy), None) or self._start()
         worker.stdin.write(encode_request(spec, folder, executor_id))
@@ -87,7 +90,9 @@ class WorkerPool:
         worker.busy = True
         worker.running = executor_id
         worker.jobs += 1
-        return worker.pid
+        if worker.identity is None:
+            worker.identity = identity(worker.pid) or {"pid": worker.pid}
+        return dict(worker.identity)
 
     def collect(self) -> int:
         """Read what workers said; returns how many became idle. Dead workers are dropped."""
