@@ -32,7 +32,7 @@ class Worker:
     jobs: int = 0
     buffer: bytes = field(default=b"")
     running: str | None = None  # the executor id of the job it runs
-    identity: dict[str, Any] | None = None  # its pid and start time, read once (a /proc read per job cost ~1 ms)
+    identity: dict[str, Any] | None = None  # its pid and start time, read once, not from /proc for every job
 
     @property
     def pid(self) -> int:
