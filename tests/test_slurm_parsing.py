@@ -56,6 +56,20 @@ def test_a_folded_pending_array_is_unfolded():
     assert sorted(sacct.parse(line)) == [f"{ARRAY}_{i}" for i in (3, 4, 5, 7)]
 
 
+def test_a_tasks_own_row_wins_over_the_stale_folded_row_that_still_names_it():
+    """Recorded on the test cluster (bench/slurm_truth.py): task 0 was scancelled a second after it started,
+    and slurmdbd still listed it in the array's folded "pending" row, which it updates only when the next task
+    starts. Read in order, the folded row turned the cancelled task back to PENDING, so its end showed a
+    minute late (when a CPU freed for task 2), not within 2 s. Either order of the rows gives the same."""
+    lines = recorded("sacct_stale_fold.txt").splitlines()
+    array = lines[0].split("_")[0]
+    for text in ("\n".join(lines), "\n".join(reversed(lines))):
+        records = sacct.parse(text)
+        assert (records[f"{array}_0"].slurm_state, records[f"{array}_0"].cancelled_by) == ("CANCELLED", 0)
+        assert records[f"{array}_1"].state == JobState.RUNNING
+        assert records[f"{array}_2"].state == JobState.PENDING   # the one the folded row truly stands for
+
+
 def test_squeue_the_queue_and_the_launch_tag_recovery_looks_for():
     assert len(recorded("squeue_ids.txt").split()) == 4   # what read_limits counts against MaxJobCount
     rows = recovery.parse_queue(recorded("squeue_all.txt"))

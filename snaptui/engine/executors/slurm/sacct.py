@@ -86,7 +86,12 @@ def _expand(spec: str) -> list[int]:
 
 
 def parse(text: str) -> dict[str, SlurmRecord]:
+    """Records by job id, array tasks one by one. A task's own row wins over a folded row that still names it:
+    slurmdbd updates an array's folded "pending remainder" row (`123_[0-2%3]`) only when its next task starts,
+    so for a while both rows list a task that has started or even ended (`123_0|CANCELLED` beside
+    `123_[0-2%3]|PENDING`), and the folded row must not turn it back to pending."""
     records: dict[str, SlurmRecord] = {}
+    own_rows: set[str] = set()
     for line in text.splitlines():
         parts = line.split("|")
         if len(parts) < len(FIELDS):
@@ -101,6 +106,10 @@ def parse(text: str) -> dict[str, SlurmRecord]:
         if folded:
             ids = [f"{folded.group(1)}_{i}" for i in _expand(folded.group(2))]
         for one in ids:
+            if folded and one in own_rows:
+                continue
+            if not folded:
+                own_rows.add(one)
             records[one] = SlurmRecord(
                 job_id=one, slurm_state=base_state, state=SLURM_STATES.get(base_state, JobState.UNKNOWN),
                 exit_code=int(code) if code.isdigit() else None,
