@@ -154,26 +154,37 @@ class CurvesScreen(EngineScreen):
         self.drawn_at = time.perf_counter()
 
     def _status(self) -> Text:
+        """What is shown, one part after another, in lines no wider than the status bar: at 80 columns a
+        flagged sweep's line ran past the edge and lost its last parts (legend final)."""
         view = self.view
         if not self.names:
             return Text("no metrics reported yet: print SNAPTUI_RESULT step=N loss=... or write metrics.csv")
         shown = f"{len(self.curves)} curves"
         if self.total_jobs > MAX_CURVES:
             shown += f" (first {MAX_CURVES} of {self.total_jobs:,} jobs: mark jobs to choose)"
-        parts: list = [("job " + str(view.job) if view.job is not None else shown, "bold")]
+        parts = [Text.assemble(("job " + str(view.job) if view.job is not None else shown, "bold"))]
         job = next((j for j in self.jobs if j.index == view.job), None) if view.job is not None else None
         if job is not None:   # whose curves, and whether its values are final: a failed job's are partial
-            parts += [f" {job.label} ", (f"{job.state.symbol} {job.state.value}", STATE_STYLE[job.state])]
-        if view.job is not None and self.flags.get(view.job):   # early: at 80 columns the line's end is cut
-            parts.append((f"  {_flag_word(self.flags[view.job], view.metric)}", "bold red"))
+            parts[0].append(f" {job.label} ")
+            parts[0].append(f"{job.state.symbol} {job.state.value}", STATE_STYLE[job.state])
+        if view.job is not None and self.flags.get(view.job):
+            parts.append(Text(_flag_word(self.flags[view.job], view.metric), "bold red"))
         elif view.job is None and self.flags:
-            parts.append((f"  {len(self.flags)} flagged", "bold red"))
-        parts += ["  metric ", (view.metric or "all", "bold")]
+            parts.append(Text(f"{len(self.flags)} flagged", "bold red"))
+        parts.append(Text.assemble("metric ", (view.metric or "all", "bold")))
         if view.job is None:
-            parts += ["  colour ", (view.colour_by or "job", "bold")]
-        parts += [f"  smoothing {view.smoothing:g}", "  log" if view.log_y else "  linear",
-                  f"  legend {view.legend}"]
-        return Text.assemble(*parts)
+            parts.append(Text.assemble("colour ", (view.colour_by or "job", "bold")))
+        parts += [Text(f"smoothing {view.smoothing:g}"), Text("log" if view.log_y else "linear"),
+                  Text(f"legend {view.legend}")]
+        return _packed(parts, self._status_width())
+
+    def _status_width(self) -> int:
+        status = self.query_one("#status", Static)
+        return status.content_region.width or max(20, self.app.size.width - 2)
+
+    def on_resize(self) -> None:
+        if self.names:
+            self.query_one("#status", Static).update(self._status())
 
     def _legend(self) -> Text:
         view = self.view
@@ -255,6 +266,18 @@ class CurvesScreen(EngineScreen):
             at = indexes.index(self.view.job) if self.view.job in indexes else -1
             self.view.job = indexes[(at + 1) % len(indexes)]
             self._redraw_now()
+
+
+def _packed(parts: list[Text], width: int) -> Text:
+    """Parts two spaces apart, a new line where the next part would pass `width` (never inside a part)."""
+    lines = [parts[0].copy()]
+    for part in parts[1:]:
+        if lines[-1].cell_len + 2 + part.cell_len > width:
+            lines.append(part.copy())
+        else:
+            lines[-1].append("  ")
+            lines[-1].append(part)
+    return Text("\n").join(lines)
 
 
 def _default_metric(names: list[str]) -> str | None:

@@ -300,6 +300,13 @@ class SweepView(Vertical):
     def action_cycle_view(self) -> None:
         if self.model is None:
             return
+        if self.on_table:   # the table is not coloured by the heatmap: cycling it there changed nothing seen
+            self.notify("v cycles the grid's heatmap; the table is not coloured by it: t shows the grid",
+                        timeout=4)
+            return
+        self._next_mode()
+
+    def _next_mode(self) -> None:
         modes = ["state"] + self.model.result_names
         if len(modes) == 1:
             self.notify(f"no job has reported a result yet: {results_hint(self.model.sweep)}", severity="warning",
@@ -311,7 +318,7 @@ class SweepView(Vertical):
     def action_aggregate(self) -> None:
         """Mean ± sd over the next parameter (seed-like ones first), then none again."""
         if self.mode == "state":
-            self.action_cycle_view()
+            self._next_mode()
             if self.mode == "state":
                 return
         offered = choices(self.model) if self.model.laid_out else []

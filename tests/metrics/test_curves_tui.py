@@ -179,3 +179,50 @@ async def test_a_file_that_cannot_be_read_is_named_once(fixed, monkeypatch):
         screen._refresh()
         await until(pilot, lambda: not screen.reading("curves"))
         assert len(screen._told) == before == 1 and len(screen.curves) == 6  # the logs still read
+
+
+async def test_the_curves_status_line_keeps_every_part_at_80_columns(fixed):
+    """A flagged sweep, smoothed, on a log scale, at 80x24: the status wraps between its parts instead of
+    running past the edge (it lost 'legend final'); one job's status too."""
+    engine, sweep_id = fixed
+    app = app_for(engine, sweep_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_curves(pilot, "s", "L")
+        text = screen_text(app)
+        for part in ("6 curves", "1 flagged", "metric loss", "colour lr", "smoothing 0.6", "log", "legend final"):
+            assert part in text, (part, text)
+        app.screen.selected = 3
+        await open_one_job(pilot)
+        text = screen_text(app)
+        for part in ("job 3", "nan loss@500", "metric all", "smoothing 0.6", "legend final"):
+            assert part in text, (part, text)
+
+
+async def open_one_job(pilot) -> None:
+    before = pilot.app.screen.view.__dict__.copy()
+    await pilot.press("j")
+    await until(pilot, lambda: pilot.app.screen.view.__dict__ != before and not pilot.app.screen.reading("curves")
+                and pilot.app.screen.view.job is not None and pilot.app.screen.curves)
+    await pilot.pause()
+
+
+async def test_v_on_the_job_table_keeps_the_table_and_says_why(fixed):
+    """v cycles the grid's heatmap; on the table, which it does not colour, it changes nothing and says so."""
+    from snaptui.widgets.sweepview import SweepView
+
+    engine, sweep_id = fixed
+    app = app_for(engine, sweep_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "model", None) is not None
+                    and "loss final" in app.screen.model.result_names, message="the metrics as heatmap modes")
+        view = app.screen.query_one(SweepView)
+        await pilot.press("t")
+        await until(pilot, lambda: view.on_table)
+        await pilot.press("v")
+        await until(pilot, lambda: any("t shows the grid" in note.message for note in app._notifications),
+                    message="why v does nothing here")
+        assert view.on_table and view.mode == "state"
+        await pilot.press("t")
+        await until(pilot, lambda: not view.on_table)
+        await pilot.press("v")
+        await until(pilot, lambda: view.mode != "state", message="v cycling the grid's heatmap")
