@@ -6,11 +6,12 @@ config classes). Faces import these from here, not from the modules that impleme
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .sweep.efficiency import Efficiency, advice as efficiency_advice, efficiency
 from .sweep.eta import eta_seconds, slots_of
 from .logs.logindex import LineIndex, Update
+from .models import Job, Sweep
 from .states import Cause, JobState
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ __all__ = ["Efficiency", "LineIndex", "Update", "cause_counts", "cause_summary",
            "slots_of", "table_settings"]
 
 
-def results_hint(sweep) -> str:
+def results_hint(sweep: Sweep) -> str:
     """How jobs report results, for a sweep whose results table is empty (its config names the pattern)."""
     pattern = ((sweep.config or {}).get("results") or {}).get("pattern", "")
     return (f"jobs report results by printing lines that match results.pattern ({pattern!r}) or lines like "
@@ -30,14 +31,14 @@ def results_hint(sweep) -> str:
             f"'val loss (?P<val_loss>[0-9.]+)' in [results] of snaptui.toml")
 
 
-def competes(job) -> bool:
+def competes(job: Job) -> bool:
     """Whether a job's values may be ranked (best cell, ★, legend order, sort): only a COMPLETED job's.
     A failed, cancelled or timed-out job's values are partial (a diverging run's last accuracy, a
     killed run's early loss): every view shows them marked with the job's state and never ranks them."""
     return job.state is JobState.COMPLETED
 
 
-def cause_counts(jobs) -> dict[str, int]:
+def cause_counts(jobs: Iterable[Job]) -> dict[str, int]:
     """How many of the jobs that ended other than COMPLETED ended for each cause ('TIMEOUT': 3, 'exit 1': 1),
     most first."""
     counts: dict[str, int] = {}
@@ -49,12 +50,12 @@ def cause_counts(jobs) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-def cause_summary(jobs) -> str:
+def cause_summary(jobs: Iterable[Job]) -> str:
     """'3 TIMEOUT, 2 OUT_OF_MEMORY, 1 exit 1': why the jobs that did not complete ended ('' if none)."""
     return ", ".join(f"{n} {label}" for label, n in cause_counts(jobs).items())
 
 
-def job_filter(states: str | None = None, where: list[str] | tuple[str, ...] = ()):
+def job_filter(states: str | None = None, where: list[str] | tuple[str, ...] = ()) -> Callable[[Job], bool]:
     """A predicate on jobs for `--state TIMEOUT,OUT_OF_MEMORY` (states and causes: 'FAILED', 'TIMEOUT',
     'OUT_OF_MEMORY', 'exit', 'exit 1', 'cancelled', ..., case-insensitive) and `--where lr=0.1` (a parameter's
     value as written on the command line; several must all hold). A name that is neither a state nor a cause
@@ -69,7 +70,7 @@ def job_filter(states: str | None = None, where: list[str] | tuple[str, ...] = (
             raise ConfigError.single(None, "--state", f"{word!r} is neither a state nor a cause",
                                      hint=f"states: {', '.join(s.value for s in JobState)}; causes: "
                                           f"{', '.join(c.value for c in Cause)}, 'exit 1', 'cancelled by scancel'")
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for item in where:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -77,14 +78,14 @@ def job_filter(states: str | None = None, where: list[str] | tuple[str, ...] = (
         pairs.append((key.strip(), value.strip()))
     lowered = [w.lower() for w in wanted]
 
-    def matches(job) -> bool:
+    def matches(job: Job) -> bool:
         attempt = job.attempt
         if lowered and not ({job.state.value.lower(), (attempt.cause or "").lower(), attempt.cause_label.lower()}
                             & set(lowered)):
             return False
         return all(key in job.params and _same_value(job.params[key], value) for key, value in pairs)
 
-    def _same_value(param, text: str) -> bool:
+    def _same_value(param: Any, text: str) -> bool:   # a parameter as the sweep file gave it
         if format_value(param) == text:
             return True
         if isinstance(param, (int, float)) and not isinstance(param, bool):

@@ -13,8 +13,10 @@ import logging
 import time
 from abc import abstractmethod
 from pathlib import Path
+from typing import Any
 
 from .. import faults
+from ..errors import SnaptuiError
 from ..models import Attempt, Job, Sweep
 from snaptui.engine.jobside.runspec import RunSpec
 from ..states import Cause, JobState
@@ -54,7 +56,10 @@ class QueueingExecutor(Executor):
         """A sweep's launch facts (config, code, spec) never change once active: read them once,
         not on every tick (store.sweep also counts the sweep's jobs)."""
         if sweep_id not in self._sweeps:
-            self._sweeps[sweep_id] = self.store.sweep(sweep_id)
+            sweep = self.store.sweep(sweep_id)
+            if sweep is None:   # removed with its queued jobs since they were listed; not cached
+                raise SnaptuiError(f"no sweep {sweep_id}: it was removed")
+            self._sweeps[sweep_id] = sweep
         return self._sweeps[sweep_id]
 
     def submit(self, sweep: Sweep, attempts: list[Attempt], gpus: dict[int, list[str] | None] | None = None) -> None:
@@ -66,6 +71,8 @@ class QueueingExecutor(Executor):
             if not self.store.claim(attempt.id):
                 continue
             job = self.store.job(sweep.id, attempt.job_index)
+            if job is None:   # its sweep was removed since the attempt was read
+                continue
             spec = self.run_spec(sweep, job, attempt, timeout_s=self.config_of(sweep, attempt).profile.timeout_min * 60)
             try:
                 executor_id, folder, proc = self.start(sweep, job, attempt, spec, (gpus or {}).get(attempt.id))
@@ -79,7 +86,7 @@ class QueueingExecutor(Executor):
             self.store.update_attempt(attempt.id, executor_id=executor_id, log_dir=str(folder),
                                       submitted_at=time.time(), proc=proc)
             fresh = self.store.attempt(attempt.id)
-            if fresh.cancel_requested:  # cancelled while it was being started
+            if fresh is not None and fresh.cancel_requested:  # cancelled while it was being started
                 self.cancel([fresh])
 
     def _check_code(self, sweep: Sweep) -> None:
@@ -112,7 +119,7 @@ class QueueingExecutor(Executor):
 
     @abstractmethod
     def start(self, sweep: Sweep, job: Job, attempt: Attempt, spec: RunSpec, gpus: list[str] | None
-              ) -> tuple[str, Path, dict]:
+              ) -> tuple[str, Path, dict[str, Any]]:
         """Start one claimed attempt; returns its executor id, its folder and the processes that are
         its handle (`proc`, what `alive` reads)."""
 
@@ -123,7 +130,7 @@ class QueueingExecutor(Executor):
     def reap(self, attempt_id: int) -> None:
         """Tidy up after a job that is over (collect its process); default: nothing."""
 
-    def last_word(self, attempt: Attempt) -> dict | None:
+    def last_word(self, attempt: Attempt) -> dict[str, Any] | None:
         """What the process that ran the job said of its end, when it said it elsewhere than in the
         manifest (a local worker's `done` line); default: nothing."""
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from snaptui.engine.jobside.manifest import MANIFEST_NAME, read_manifest
 from ..models import Attempt
@@ -48,7 +49,7 @@ class StatePolicy:
         self.record_end(attempt, manifest)
         return True
 
-    def record_end(self, attempt: Attempt, report: dict) -> None:
+    def record_end(self, attempt: Attempt, report: dict[str, Any]) -> None:
         """An attempt's end as its job reported it (its manifest, or its worker's last word)."""
         state = JobState(report["state"])
         if attempt.cancel_requested and state != JobState.COMPLETED:
@@ -73,10 +74,12 @@ class StatePolicy:
             self.store.update_attempt(attempt.id, JobState.FAILED, ended_at=time.time(), reason=what,
                                       cause=Cause.LOST.value, detail=what)
 
-    def gone(self, attempt_id: int, what: str, last_word: dict | None = None) -> None:
+    def gone(self, attempt_id: int, what: str, last_word: dict[str, Any] | None = None) -> None:
         """The job's processes are gone: its last manifest decides, else what its runner said when it
         finished (`last_word`: its folder may have vanished with the manifest), or it vanished."""
         fresh = self.store.attempt(attempt_id)
+        if fresh is None:   # deleted meanwhile (its sweep removed): nothing to record
+            return
         if self.apply_manifest(fresh):
             return
         if last_word and last_word.get("ended_at") is not None and last_word.get("state") in JobState.__members__:
@@ -85,7 +88,7 @@ class StatePolicy:
             self.vanished(fresh, what)
 
 
-def landing_note(landing: dict | None) -> str | None:
+def landing_note(landing: dict[str, Any] | None) -> str | None:
     """What the user must hear of the job's landing (engine/landing): copies kept beside files someone else
     changed, files that could not be put in the repository; None when everything landed."""
     if not landing:
@@ -99,7 +102,7 @@ def landing_note(landing: dict | None) -> str | None:
     return "; ".join(parts) or None
 
 
-def manifest_cause(state: JobState, manifest: dict) -> tuple[str, str | None, int | None]:
+def manifest_cause(state: JobState, manifest: dict[str, Any]) -> tuple[str, str | None, int | None]:
     """(cause, detail, exit code) of an attempt that ended as its manifest says: a cancelled or timed-out
     job has no exit code of its own (the signal that stopped it is not the command's verdict)."""
     if state == JobState.COMPLETED:

@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from ..errors import ConfigError
 
+if TYPE_CHECKING:
+    from ..config.settings import ProjectConfig
+    from ..models import Job, Sweep
+
 
 class AllocationVerbs:
+    if TYPE_CHECKING:   # api.Engine's
+        @property
+        def project(self) -> ProjectConfig: ...
+        def sweeps(self) -> list[Sweep]: ...
+        def jobs(self, sweep_id: int) -> list[Job]: ...
+
     def allocate(self, profile_name: str, *, tasks: int | None = None, time_min: float | None = None,
                  on_line: Callable[[str], None] = lambda line: None,
                  environ: Mapping[str, str] | None = None) -> str:
@@ -27,11 +37,11 @@ class AllocationVerbs:
         return allocation.get(profile, tasks, time_min, f"snaptui-alloc-{profile_name}", on_line,
                               os.environ if environ is None else environ)
 
-    def jobs_in_allocation(self, job_id: str) -> list:
+    def jobs_in_allocation(self, job_id: str) -> list[Job]:
         """The unfinished jobs of this project's sweeps that run (or wait to run) as steps of the allocation."""
         from snaptui.engine.config.settings import stored_config
 
-        found = []
+        found: list[Job] = []
         for sweep in self.sweeps():
             if sweep.executor != "allocation" or not sweep.is_active:
                 continue

@@ -11,11 +11,15 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from snaptui.engine.errors import ConfigError, SnaptuiError
 from snaptui.engine.sweep.plan import LaunchPlan
 from snaptui.engine.sweep.spec import JobSpec, SweepSpec, load_sweep
+
+if TYPE_CHECKING:
+    from snaptui.engine.config.settings import EffectiveConfig, ProjectConfig
+    from snaptui.engine.snapshot.policy import SnapshotPlan
 
 HARD_MAX_JOBS = 1_000_000   # refused even with --yes: its rows alone would fill memory and the store
 
@@ -27,7 +31,8 @@ class CheckedPlan:
     without a snapshot. `warnings`: every note for the user. `refusal`: the error launching it now would
     raise (bad input, exit 2), None when it can launch. `needs_yes`: more jobs than limits.max_jobs."""
 
-    def __init__(self, plan: LaunchPlan, preview: Any, warnings: list[str], refusal: SnaptuiError | None):
+    def __init__(self, plan: LaunchPlan, preview: SnapshotPlan | None, warnings: list[str],
+                 refusal: SnaptuiError | None):
         self._plan, self.preview, self.warnings, self.refusal = plan, preview, warnings, refusal
 
     @property
@@ -39,7 +44,7 @@ class CheckedPlan:
         return self._plan.spec
 
     @property
-    def config(self) -> Any:
+    def config(self) -> EffectiveConfig:
         return self._plan.config
 
     @property
@@ -69,8 +74,10 @@ class CheckedPlan:
 
 class PlanningVerbs:
     repo_root: Path
-    project: Any
     _snapshot_off: Callable[[bool], tuple[bool, list[str]]]   # api.Engine's
+    if TYPE_CHECKING:
+        @property
+        def project(self) -> ProjectConfig: ...
 
     def plan(self, sweep_file: Path, *, profile: str | None = None, sets: Sequence[Any] = (),
              no_snapshot: bool = False, environ: Mapping[str, str] | None = None) -> CheckedPlan:
@@ -116,7 +123,8 @@ class PlanningVerbs:
         if plan.job_count > plan.config.limits.max_jobs:
             warnings.append(f"{plan.job_count:,} jobs, more than limits.max_jobs = {plan.config.limits.max_jobs}: "
                             "launching needs --yes")
-        preview = refusal = None
+        preview: SnapshotPlan | None = None
+        refusal: SnaptuiError | None = None
         try:
             check_runnable(self.repo_root, plan)
             if plan.config.snapshot.enabled:
@@ -137,7 +145,9 @@ def check_runnable(repo_root: Path, plan: LaunchPlan) -> None:
         from snaptui.engine.sweep.precheck import check_in_snapshot
         check_in_snapshot(repo_root, plan.spec, argv)
     from snaptui.engine.config.executors import executor_class
-    executor_class(plan.config.executor).check_request(plan.config)
+    from snaptui.engine.executors.base import Executor
+    executor: type[Executor] = executor_class(plan.config.executor)
+    executor.check_request(plan.config)
 
 
 def check_command(spec: SweepSpec, argv: list[str], workdir: Path) -> None:

@@ -2,16 +2,27 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
-from typing import Any
-
+from ..errors import SnaptuiError
 from ..models import Attempt, Job, Sweep
+
+if TYPE_CHECKING:
+    from ..store.store import Store
+    from .reproduce import Console
 
 
 class RecordVerbs:
+    if TYPE_CHECKING:   # api.Engine's
+        @property
+        def store(self) -> Store: ...
+
     def attempt(self, attempt_id: int) -> Attempt:
         """The attempt as recorded now (its state moves while a job runs)."""
-        return self.store.attempt(attempt_id)
+        attempt = self.store.attempt(attempt_id)
+        if attempt is None:   # its sweep was removed meanwhile
+            raise SnaptuiError(f"no attempt {attempt_id} in the store: its sweep was removed")
+        return attempt
 
     def manifest(self, job: Job | Attempt) -> dict[str, Any] | None:
         """What the attempt (a job's latest) recorded about itself (snapshot, command, config, times), or None;
@@ -25,7 +36,7 @@ class RecordVerbs:
             return found
         return with_verdict(found, attempt)
 
-    def reproduce(self, job: Job, console) -> int:
+    def reproduce(self, job: Job, console: Console) -> int:
         """Rerun the job here in the foreground from its snapshot, printing to `console`; its exit code."""
         from .reproduce import reproduce_job
         return reproduce_job(self, job, console)
@@ -67,7 +78,8 @@ def with_verdict(manifest: dict[str, Any], attempt: Attempt) -> dict[str, Any]:
     """The manifest with the store's final state, exit code and cause over what the job wrote."""
     if not attempt.state.is_final:
         return manifest
-    verdict = {"state": attempt.state.value, "exit_code": attempt.exit_code, "cause": attempt.cause_text or None}
+    verdict: dict[str, Any] = {"state": attempt.state.value, "exit_code": attempt.exit_code,
+                               "cause": attempt.cause_text or None}
     if attempt.changes:
         verdict["resubmitted_with"] = attempt.changes
     own = {key: manifest.get(key) for key in ("state", "exit_code", "reason", "ended_at")}

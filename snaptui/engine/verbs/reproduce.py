@@ -13,7 +13,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from snaptui.engine.config.settings import stored_config
 from snaptui.engine.executors.base import SUBMITIT_DIRNAME
@@ -22,6 +22,11 @@ from snaptui.engine.jobside.manifest import RESULT_NAME
 from snaptui.engine.landing.land import land
 from snaptui.engine.models import Job
 from snaptui.engine.snapshot.housekeeping import ensure_worktree
+
+
+class Console(Protocol):
+    """Where a rerun prints: the face's console (rich's Console; the engine never imports rich)."""
+    def print(self, *objects: Any, markup: bool | None = None, highlight: bool | None = None) -> None: ...
 
 
 def reproduce_folder(engine: Any, job: Job) -> Path:
@@ -52,7 +57,7 @@ def reproduce_command(engine: Any, job: Job, folder: Path) -> tuple[list[str], P
     return job.argv, code_dir / (sweep.spec.get("workdir") or "."), env
 
 
-def reproduce_job(engine: Any, job: Job, console: Any) -> int:
+def reproduce_job(engine: Any, job: Job, console: Console) -> int:
     folder = reproduce_folder(engine, job)
     argv, cwd, env = reproduce_command(engine, job, folder)
     sweep = engine.sweep(job.sweep_id)
