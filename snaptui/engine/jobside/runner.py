@@ -15,7 +15,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any, Callable, Protocol, Union
 
 from .runspec import RunSpec  # noqa: F401 - also here: specs pickled by older snaptuis name runner.RunSpec
 from .jobenv import command_environment, job_variables, task_scheduler_vars
@@ -29,6 +30,22 @@ from .results import last_error_line, read_result_file, scan_log
 from .subreaper import become_subreaper, children, end_adopted
 from .taskreport import Reporter
 from .usage import UsageSampler
+
+if TYPE_CHECKING:
+    import submitit
+
+    from .warm import WarmChild
+
+Child = Union["subprocess.Popen[bytes]", "WarmChild"]   # the command: a process started, or forked warm
+Streams = tuple[IO[bytes], IO[bytes]]                  # a packed or slot job's stdout and stderr log files
+Outcome = tuple[str, int, str | None, dict[str, Any]]   # state, exit code, reason, results
+class LogStream(Protocol):
+    """Where the runner says a line for the job's log: a binary file, or a stand-in that drops it."""
+    def write(self, data: bytes, /) -> int: ...
+    def flush(self) -> None: ...
+
+
+SignalHandler = Union[Callable[[int, FrameType | None], Any], int, signal.Handlers, None]   # signal.getsignal's
 
 KILL_GRACE_S = 10.0
 PUMP_DRAIN_S = 5.0   # after the command's group is gone: what a process that escaped it still holds open
@@ -63,7 +80,7 @@ class CommandRunner:
 CANCEL_MARKER = "snaptui_cancel"  # a packed job asked to stop: its siblings in the task run on
 
 
-def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str) -> tuple[str, int | None, str, dict]:
+def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str) -> Outcome:
     """run_attempt outside submitit's own task (a packed job, a local slot worker): the command's output
     is appended to the log files submitit would name, so readers find them alike, and a job that did
     not complete ends its stderr with one line saying why."""
@@ -77,8 +94,7 @@ def run_attempt_to_logs(spec: RunSpec, folder: Path, executor_id: str) -> tuple[
 
 
 def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path,
-                streams: tuple[Any, Any] | None = None, task: tuple[int, int] = (0, 1)
-                ) -> tuple[str, int, str | None, dict]:
+                streams: Streams | None = None, task: tuple[int, int] = (0, 1)) -> Outcome:
     """Run one attempt's command to its end and write its manifest in `folder`.
 
     `streams` (stdout, stderr files) are given when several jobs share one task (packing);
@@ -107,14 +123,15 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     for stream in (out, err):
         if stream is not None:
             stream.flush()   # the pump writes to the descriptor: nothing may wait in a buffer before it
-    targets = (out.fileno(), err.fileno()) if streams is not None else (sys.stdout.fileno(), sys.stderr.fileno())
+    targets = (out.fileno(), err.fileno()) if out is not None and err is not None \
+        else (sys.stdout.fileno(), sys.stderr.fileno())
     pump = LogPump(targets, order_file(stdout_path))   # the two logs, and the order they were written in
     pipes = pump.start()
     if spared is not None and pump.pid is not None:
         spared.add(pump.pid)   # ours, not the job's: it ends when the pipes do (joined below)
     warm, cold_why = _warm_start(spec, env, pipes, err) if spec.preload else (None, None)
     try:
-        child = warm or _start_command(spec, env, pipes)
+        child: Child = warm or _start_command(spec, env, pipes)
     except OSError as exc:
         _close(pipes)
         pump.join(PUMP_DRAIN_S)
@@ -129,7 +146,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
     sampler = UsageSampler(child.pid, env)
     received: list[int] = []
 
-    def forward(signum, _frame):
+    def forward(signum: int, _frame: FrameType | None) -> None:
         received.append(signum)
         _signal_group(child.pid, signum)
 
@@ -139,7 +156,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
 
     out_of_requeues: list[str] = []
 
-    def warn(signum, frame):
+    def warn(signum: int, frame: FrameType | None) -> None:
         # Slurm's "time is almost up" (submitit's --signal=USR2@N). Only when requeueing was
         # asked for does submitit's handler requeue and exit; otherwise the job runs on.
         if spec.requeue_on_timeout and callable(submitit_warning):
@@ -153,12 +170,11 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
             except Exception as exc:  # noqa: BLE001 - submitit's "not requeued: timed-out too many times"
                 out_of_requeues.append(str(exc))   # this attempt timed out for good: reported as such below
 
-    warn.snaptui = True
-    signal.signal(signal.SIGUSR2, warn)
+    signal.signal(signal.SIGUSR2, _OurWarning(warn))
     cancelled = False
     try:
         timed_out, cancelled = _wait(child, spec.timeout_s, cancel_path if streams is not None else None)
-        if timed_out:
+        if timed_out and spec.timeout_s is not None:
             _say(err, f"snaptui: timeout after {spec.timeout_s / 60:g} min, stopping the job")
         if timed_out or cancelled:
             _stop_group(child)
@@ -166,6 +182,7 @@ def run_attempt(spec: RunSpec, folder: Path, executor_id: str, stdout_path: Path
         if child.poll() is None:  # interrupted (requeue, error): never leave the command behind
             _stop_group(child)
     code = child.returncode
+    assert code is not None   # reaped: it exited (_wait) or was stopped (_stop_group)
     _signal_group(child.pid, signal.SIGKILL)  # leftovers the command spawned and did not reap
     if spared is not None:
         end_adopted(spared)  # and those that left its group (setsid daemons): adopted by us, ended (subreaper.py)
@@ -200,7 +217,8 @@ def _start_command(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int]) -
         signal.signal(signal.SIGUSR2, previous if previous is not None else signal.SIG_DFL)
 
 
-def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err) -> tuple[Any, str | None]:
+def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err: IO[bytes] | None
+                ) -> tuple[WarmChild | None, str | None]:
     """The job forked from this warm worker (jobside/warm.py), or None (said in its log) for a fresh process."""
     from . import warm
 
@@ -213,7 +231,7 @@ def _warm_start(spec: RunSpec, env: dict[str, str], pipes: tuple[int, int], err)
                       FORWARDED_SIGNALS), None
 
 
-def land_outputs(landing: dict[str, Any] | None, umask: str | None, err=None) -> dict[str, Any]:
+def land_outputs(landing: dict[str, Any] | None, umask: str | None, err: LogStream | None = None) -> dict[str, Any]:
     """Put what the job wrote in its worktree into the repository before the job is reported ended
     (engine/landing). A failure is said in the job's log and its manifest; the job's own state stands."""
     if not landing:
@@ -242,7 +260,7 @@ def _stderr_of(stdout_path: Path) -> Path:
     return stdout_path.with_name(name[:-4] + ".err") if name.endswith(".out") else stdout_path
 
 
-def _say(stream, text: str) -> None:
+def _say(stream: LogStream | None, text: str) -> None:
     """A line for the job's stderr: the task's own, or a packed/worker job's log file (binary)."""
     if stream is None:
         print(text, file=sys.stderr, flush=True)
@@ -251,25 +269,39 @@ def _say(stream, text: str) -> None:
         stream.flush()
 
 
-def _original_usr2():
+class _OurWarning:
+    """Our USR2 handler for one attempt, told apart by its type from submitit's (_original_usr2)."""
+
+    def __init__(self, warn: Callable[[int, FrameType | None], None]) -> None:
+        self.warn = warn
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.warn(signum, frame)
+
+
+_saved_usr2: SignalHandler = None   # submitit's, as found before one of ours replaced it
+
+
+def _original_usr2() -> SignalHandler:
     """submitit's USR2 handler, not one of ours left by an earlier job of the same task."""
+    global _saved_usr2
     handler = signal.getsignal(signal.SIGUSR2)
-    if getattr(handler, "snaptui", False):
-        return getattr(_original_usr2, "saved", None)
-    _original_usr2.saved = handler
+    if isinstance(handler, _OurWarning):
+        return _saved_usr2
+    _saved_usr2 = handler
     return handler
 
 
 class RequeueableRunner(CommandRunner):
     """A runner submitit may requeue after a timeout warning: the attempt restarts the command."""
 
-    def checkpoint(self, spec: RunSpec):
+    def checkpoint(self, spec: RunSpec) -> submitit.helpers.DelayedSubmission:
         import submitit
 
         return submitit.helpers.DelayedSubmission(self, spec)
 
 
-def _prepare_command(umask: str | None):
+def _prepare_command(umask: str | None) -> Callable[[], None]:
     """What runs in the command's process before exec.
 
     Slurm sends submitit's USR2 warning to every process of the step, and USR2 kills a program
@@ -286,7 +318,7 @@ def _prepare_command(umask: str | None):
     return prepare
 
 
-def _wait(child: subprocess.Popen, timeout_s: float | None, cancel_path: Path | None = None) -> tuple[bool, bool]:
+def _wait(child: Child, timeout_s: float | None, cancel_path: Path | None = None) -> tuple[bool, bool]:
     """Wait for the command: (ran out of time, asked to cancel). Loops so forwarded signals are
     handled, and looks for a packed job's cancel marker once a second."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -312,7 +344,7 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def _stop_group(child: subprocess.Popen) -> None:
+def _stop_group(child: Child) -> None:
     _signal_group(child.pid, signal.SIGTERM)
     try:
         child.wait(timeout=KILL_GRACE_S)

@@ -40,6 +40,9 @@ def state_dir(repo_root: Path) -> Path:
     return Path(repo_root) / STATE_DIRNAME
 
 
+JobRow = tuple[int, str, dict[str, Any], list[str]]   # a new job: its index, label, parameters and argv
+Document = dict[str, Any]   # a JSON object kept whole (a sweep's spec, config, snapshot; a canary)
+
 REBUILD_HINT = "`snaptui recover --rebuild` rebuilds it from the sweeps' records, job folders and snapshot branches"
 
 
@@ -142,9 +145,9 @@ class Store(WalDatabase):
 
     # -- sweeps -------------------------------------------------------------
     def create_sweep(self, *, name: str, executor: str, profile: str, sweep_file: str | None,
-                     spec: dict, config: dict, snapshot: dict | None, workdir: str, env: dict,
-                     jobs: Iterable[tuple[int, str, dict, list[str]]] | Callable[[int], Iterable[tuple]],
-                     uid: str | None = None, launcher: dict | None = None, canary: dict | None = None) -> int:
+                     spec: Document, config: Document, snapshot: Document | None, workdir: str,
+                     env: dict[str, str], jobs: Iterable[JobRow] | Callable[[int], Iterable[JobRow]],
+                     uid: str | None = None, launcher: Document | None = None, canary: Document | None = None) -> int:
         """Record a sweep in state 'launching' with one PENDING attempt per job (``jobs`` may be a function
         of the new sweep's id, for argv that name it). With a `canary` ({"job": 0, "after_s": 60}), every
         other job is held until it has run that long (executors/canary.py)."""
@@ -173,7 +176,7 @@ class Store(WalDatabase):
         self.history.write_record(sweep_id, record)  # after the row: a record always has its row (_check_complete)
         return sweep_id
 
-    def restore_sweep(self, sweep_id: int, record: dict, jobs: list[tuple[int, str, dict, list[str]]],
+    def restore_sweep(self, sweep_id: int, record: Document, jobs: list[JobRow],
                       attempts: list[dict[str, Any]], reason: str) -> None:
         """Write a sweep rebuilt from outside the database (verbs/rebuild.py) under its own id: `record`
         as history.py keeps it, `attempts` as dicts of attempt columns (job_idx, number, state, ...)."""
@@ -205,7 +208,7 @@ class Store(WalDatabase):
             conn.execute("UPDATE jobs SET latest_attempt = (SELECT id FROM attempts a WHERE a.sweep_id = jobs.sweep_id"
                          " AND a.job_idx = jobs.idx ORDER BY a.number DESC LIMIT 1) WHERE sweep_id = ?", (sweep_id,))
 
-    def add_jobs(self, sweep_id: int, jobs: Iterable[tuple[int, str, dict, list[str]]], spec: dict) -> list[int]:
+    def add_jobs(self, sweep_id: int, jobs: Iterable[JobRow], spec: Document) -> list[int]:
         """Append jobs (indexes after the sweep's last) with one PENDING attempt each, and the sweep's spec
         that now describes them; returns the new attempts' ids in the jobs' order."""
         rows = list(jobs)
@@ -220,7 +223,7 @@ class Store(WalDatabase):
         self.history.update_record(sweep_id, spec=spec)
         return [row[0] for row in ids]
 
-    def remove_jobs(self, sweep_id: int, first_index: int, spec: dict) -> None:
+    def remove_jobs(self, sweep_id: int, first_index: int, spec: Document) -> None:
         """Forget jobs from ``first_index`` on, with the spec from before they were added (only to roll back
         an addition that failed)."""
         with self.write() as conn:
@@ -229,7 +232,7 @@ class Store(WalDatabase):
                 conn.execute(f"DELETE FROM {table} WHERE sweep_id = ? AND {column} >= ?", (sweep_id, first_index))
         self.history.update_record(sweep_id, spec=spec)
 
-    def set_sweep_code(self, sweep_id: int, *, snapshot: dict | None, workdir: str, env: dict) -> None:
+    def set_sweep_code(self, sweep_id: int, *, snapshot: Document | None, workdir: str, env: dict[str, str]) -> None:
         """Where a launching sweep's code is, once its snapshot exists."""
         self.history.update_record(sweep_id, snapshot=snapshot, workdir=workdir, env=env)
         with self.write() as conn:
@@ -422,8 +425,8 @@ class Store(WalDatabase):
             " WHERE j.sweep_id = ? AND j.idx > ? ORDER BY j.idx LIMIT ?", (sweep_id, after, limit)).fetchall()))
 
     def widest_label(self, sweep_id: int) -> int:
-        return self.conn.execute("SELECT COALESCE(MAX(LENGTH(label)), 0) FROM jobs WHERE sweep_id = ?",
-                                 (sweep_id,)).fetchone()[0]
+        return int(self.conn.execute("SELECT COALESCE(MAX(LENGTH(label)), 0) FROM jobs WHERE sweep_id = ?",
+                                     (sweep_id,)).fetchone()[0])
 
     def cause_counts(self, sweep_id: int) -> dict[tuple[str, int | None, str | None], int]:
         """How many of the sweep's jobs ended for each cause, from their latest attempts: (cause, exit code
@@ -434,11 +437,11 @@ class Store(WalDatabase):
             " AND a.cause IS NOT NULL AND a.cause != 'completed' GROUP BY 1, 2, 3", (sweep_id,))
         return {(r[0], r[1], r[2]): r[3] for r in rows}
 
-    def set_canary(self, sweep_id: int, canary: dict) -> None:
+    def set_canary(self, sweep_id: int, canary: Document) -> None:
         with self.write() as conn:
             conn.execute("UPDATE sweeps SET canary_json = ? WHERE id = ?", (json.dumps(canary), sweep_id))
 
-    def canary_sweeps(self) -> list[tuple[int, dict]]:
+    def canary_sweeps(self) -> list[tuple[int, Document]]:
         """Launched sweeps whose canary has not decided yet: (id, canary)."""
         rows = self.conn.execute("SELECT id, canary_json FROM sweeps WHERE status = 'active' AND canary_json"
                                  " IS NOT NULL AND json_extract(canary_json, '$.state') = 'waiting'")
@@ -484,17 +487,17 @@ class Store(WalDatabase):
             old = JobState(row["state"])
             if old.is_final and state is not None and state != old:
                 return False
-            changed = state is not None and state != old
+            new = old if state is None else state
+            changed = new != old
             if changed:
-                columns["state"] = state.value
+                columns["state"] = new.value
             if columns:
                 sets = ", ".join(f"{c} = ?" for c in columns)
                 conn.execute(f"UPDATE attempts SET {sets} WHERE id = ?", (*columns.values(), attempt_id))
             if changed or (announce and columns):
-                new = state.value if changed else old.value
                 conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
                              " VALUES (?,?,?,?,?,?,?)", (attempt_id, row["sweep_id"], row["job_idx"], old.value,
-                                                         new, time.time(), fields.get("reason")))
+                                                         new.value, time.time(), fields.get("reason")))
         return changed
 
     def request_cancel(self, attempt_ids: list[int]) -> list[int]:
@@ -515,7 +518,8 @@ class Store(WalDatabase):
                     attempt_id, JobState.CANCELLED, reason="cancelled before it started", ended_at=time.time(),
                     cause="cancelled", detail="snaptui"):
                 attempt = self.attempt(attempt_id)  # it has no job folder to say so: noted for a rebuild
-                self.history.note_cancelled(attempt.sweep_id, attempt.job_index, attempt.number)
+                if attempt is not None:   # None: deleted meanwhile
+                    self.history.note_cancelled(attempt.sweep_id, attempt.job_index, attempt.number)
         return to_kill
 
     def new_attempt(self, sweep_id: int, index: int, changes: dict[str, Any] | None = None) -> int:
@@ -528,7 +532,7 @@ class Store(WalDatabase):
             cur = conn.execute("INSERT INTO attempts(sweep_id, job_idx, number, state, changes_json)"
                                " VALUES (?,?,?,'PENDING',?)",
                                (sweep_id, index, number, json.dumps(changes) if changes else None))
-            attempt_id = cur.lastrowid
+            attempt_id = _row_id(cur)
             conn.execute("UPDATE jobs SET latest_attempt = ? WHERE sweep_id = ? AND idx = ?",
                          (attempt_id, sweep_id, index))
             why = f"resubmitted as attempt {number}"
@@ -582,10 +586,17 @@ class Store(WalDatabase):
                       r["at"], r["reason"]) for r in rows]
 
     def last_event_id(self) -> int:
-        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM transitions").fetchone()[0]
+        return int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM transitions").fetchone()[0])
 
 
-def _insert_jobs(conn: sqlite3.Connection, sweep_id: int, rows: list[tuple[int, str, dict, list[str]]], now: float,
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just added (sqlite3 types lastrowid as optional: None before any INSERT)."""
+    if cursor.lastrowid is None:
+        raise SnaptuiError("the store gave no id for the row it just added")
+    return cursor.lastrowid
+
+
+def _insert_jobs(conn: sqlite3.Connection, sweep_id: int, rows: list[JobRow], now: float,
                  reason: str, after: int = -1) -> None:
     """Jobs of a sweep (those with an index above ``after`` are new) with their first attempt, PENDING."""
     conn.executemany(
