@@ -14,7 +14,7 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from . import agent, faults
 from .config.settings import ProjectConfig
@@ -34,6 +34,10 @@ from .verbs.planning import CheckedPlan, PlanningVerbs, check_command, check_run
 from .verbs.records import RecordVerbs
 from .verbs.snapshots import SnapshotVerbs
 from .verbs.waiting import WaitVerbs
+
+if TYPE_CHECKING:
+    from .executors.base import Executor
+    from .snapshot.snapshots import Progress
 
 
 def find_repo_root(start: Path) -> Path:
@@ -109,7 +113,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     # -- what the faces read of snaptui.toml (they never touch the ProjectConfig itself) ----------
     @property
-    def profiles(self) -> dict[str, dict]:
+    def profiles(self) -> dict[str, dict[str, Any]]:
         """Profile name -> its settings as written over its built-in one (executor always there), a copy."""
         return self.project.profiles
 
@@ -135,7 +139,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         """The project's snaptui.toml (or --config), None when it has none."""
         return self.project.path
 
-    def settings(self, profile: str | None = None, sets: list[str] = (),
+    def settings(self, profile: str | None = None, sets: Sequence[str] = (),
                  environ: Mapping[str, str] | None = None) -> tuple[str, list[SettingRow]]:
         """Every effective setting of a profile (default: the one a launch would use) and where each value
         came from; with the name of the executor that would run it. For `snaptui config`."""
@@ -156,7 +160,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         return results_hint(sweep)
 
     @staticmethod
-    def linked_summary(entries: list[dict]) -> str:
+    def linked_summary(entries: list[dict[str, Any]]) -> str:
         """One line naming what a snapshot links from the repository instead of copying (its `linked`
         record): `linked from the repository: data/ (ignored, 12.0 MB), .venv/ (ignored)`."""
         from .snapshot.policy import linked_summary
@@ -164,7 +168,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
 
     # -- launching (planning: verbs/planning.py) -------------------------------------
     def launch(self, checked: CheckedPlan, *, yes: bool = False, environ: Mapping[str, str] | None = None,
-               progress=None) -> Sweep:
+               progress: Progress | None = None) -> Sweep:
         """Snapshot, record and submit a sweep planned by `plan` or `plan_jobs`; its refusal, if it has one,
         is raised. The checks run again first (the tree may have changed since); on any failure nothing is
         left behind. `progress(done_bytes, total_bytes)` is called while untracked files are hashed."""
@@ -219,7 +223,7 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
             self.store.set_sweep_code(sweep_id, snapshot=snapshot.to_dict() if snapshot else None,
                                       workdir=str(workdir), env=env)
             gc_guard.close()  # recorded: gc now sees the snapshot in use
-            sweep = self.store.sweep(sweep_id)
+            sweep = self._recorded_sweep(sweep_id)
             faults.point("launch:code-recorded")
             with private_umask():
                 submitted_here = executor.hand_over(sweep)
@@ -242,15 +246,15 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                     exc.add_note(note)
             raise
         agent.ensure_agent(self.repo_root)
-        return self.store.sweep(sweep_id)
+        return self._recorded_sweep(sweep_id)
 
     def submission_script(self, checked: CheckedPlan) -> str | None:
         """What launching the plan would hand to its scheduler: the exact sbatch script with its srun line
         (`--dry-run --script`); None for an executor that starts plain processes."""
         from .config.executors import executor_class
         config = checked.config   # no store: a dry run writes nothing
-        return executor_class(config.executor)(None, self.repo_root).submission_script(
-            checked.spec.name, config, checked.job_count)
+        executor: Executor = executor_class(config.executor)(None, self.repo_root)
+        return executor.submission_script(checked.spec.name, config, checked.job_count)
 
     def plan_more_jobs(self, sweep_id: int, overrides: list[list[str]]) -> MoreJobs:
         """Jobs to append to a sweep given job by job (as by ``plan_jobs``), numbered after its last: what an
@@ -276,9 +280,9 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                                           more.spec.to_dict())
         try:
             with private_umask():
-                executor.hand_over(self.store.sweep(sweep.id), attempt_ids)
+                executor.hand_over(self._recorded_sweep(sweep.id), attempt_ids)
         except BaseException:
-            submitted = [a for a in map(self.store.attempt, attempt_ids) if a.executor_id]
+            submitted = [a for a in map(self.store.attempt, attempt_ids) if a is not None and a.executor_id]
             if submitted:
                 executor.cancel(submitted)
             self.store.remove_jobs(sweep.id, more.jobs[0].index, sweep.spec)
@@ -286,8 +290,18 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         agent.ensure_agent(self.repo_root)
         return self.store.jobs(sweep.id, after=more.jobs[0].index - 1)
 
+    def _recorded_sweep(self, sweep_id: int) -> Sweep:
+        """A sweep as recorded, whatever its status (`sweep` only gives active ones)."""
+        sweep = self.store.sweep(sweep_id)
+        if sweep is None:
+            raise SnaptuiError(f"no sweep {sweep_id} in {self.repo_root}: it was removed")
+        return sweep
+
     def _undo_launch(self, sweep_id: int) -> None:
-        executor = executor_for(self.store.sweep(sweep_id).executor, self.store, self.repo_root)
+        recorded = self.store.sweep(sweep_id)
+        if recorded is None:   # removed already: nothing left to stop or forget
+            return
+        executor = executor_for(recorded.executor, self.store, self.repo_root)
         submitted = [a for a in self.store.active_attempts(sweep_id=sweep_id, launched_only=False) if a.executor_id]
         if submitted:
             executor.cancel(submitted)
@@ -446,9 +460,11 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         by_executor: dict[str, list[Attempt]] = {}
         to_kill = set(self.store.request_cancel([j.attempt.id for j in live]))
         for job in live:
-            if job.attempt.id in to_kill:
-                sweep = self.store.sweep(job.sweep_id)
-                by_executor.setdefault(sweep.executor, []).append(self.store.attempt(job.attempt.id))
+            if job.attempt.id not in to_kill:
+                continue
+            sweep, attempt = self.store.sweep(job.sweep_id), self.store.attempt(job.attempt.id)
+            if sweep is not None and attempt is not None:   # None: removed meanwhile
+                by_executor.setdefault(sweep.executor, []).append(attempt)
         for name, attempts in by_executor.items():
             executor_for(name, self.store, self.repo_root).cancel(attempts)
         by_sweep: dict[int, list[int]] = {}
@@ -472,9 +488,9 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
         by_sweep: dict[int, list[Job]] = {}
         for job in done:
             by_sweep.setdefault(job.sweep_id, []).append(job)
-        changed: dict[int, dict] = {}   # attempt changes by job ref
+        changed: dict[int, dict[str, Any]] = {}   # attempt changes by job ref
         for sweep_id, sweep_jobs in by_sweep.items():
-            sweep = self.store.sweep(sweep_id)
+            sweep = self._recorded_sweep(sweep_id)
             values = resubmit_changes(sweep.config, sets) if sets else {}
             if not values:
                 continue
@@ -484,11 +500,12 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
                            "was": {k: getattr(before.profile, k, None) for k in values},
                            "after": job.attempt.cause_label or job.state.value, **({"why": why} if why else {})}
                 config = attempt_config(sweep.config, changes)
-                executor_class(config.executor).check_request(dataclasses.replace(
+                executor: type[Executor] = executor_class(config.executor)
+                executor.check_request(dataclasses.replace(
                     config, sources={k: "--set" for k in values}))
                 changed[job.attempt.id] = changes
         for sweep_id, sweep_jobs in by_sweep.items():
-            sweep = self.store.sweep(sweep_id)
+            sweep = self._recorded_sweep(sweep_id)
             with self._snapshot_guard(sweep):  # a gc must not take the worktree back before the attempts exist
                 ensure_worktree(self, sweep)  # the same snapshot, even if gc removed its checkout
                 attempt_ids = [self.store.new_attempt(sweep_id, job.index, changed.get(job.attempt.id) or
@@ -498,13 +515,13 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
             agent.ensure_agent(self.repo_root)
         return done
 
-    def _snapshot_guard(self, sweep: Sweep):
+    def _snapshot_guard(self, sweep: Sweep) -> contextlib.AbstractContextManager[float | None]:
         if not sweep.snapshot:
             return contextlib.nullcontext()
         from .snapshot.gclock import creating_snapshot
         return creating_snapshot(self.repo_root)
 
-    def _submit_or_fail(self, executor, sweep: Sweep, attempt_ids: list[int]) -> None:
+    def _submit_or_fail(self, executor: Executor, sweep: Sweep, attempt_ids: list[int]) -> None:
         """Hand new attempts to their executor. A refused submission must not leave attempts waiting
         for ever: they fail, with the reason."""
         try:
@@ -520,20 +537,20 @@ class Engine(PlanningVerbs, SnapshotVerbs, RecordVerbs, LogVerbs, MetricsVerbs, 
     def resubmit_failed(self, sweep_id: int, sets: Sequence[str | Setting] = (), why: str | None = None) -> list[Job]:
         return self.resubmit([j for j in self.jobs(sweep_id) if j.state in RETRYABLE_STATES], sets, why)
 
-    def job_resources(self, job: Job) -> dict[str, object]:
+    def job_resources(self, job: Job) -> dict[str, float | None]:
         """What the job's latest attempt asked for (timeout_min, mem_gb, cpus_per_task, gpus_per_node: those
         its profile has): the fields of the TUI's resubmit dialog."""
         from .verbs.suggest import current_resources
         return current_resources(self.store, job)
 
-    def resubmit_suggestions(self, jobs: list[Job]) -> dict[str, object]:
+    def resubmit_suggestions(self, jobs: list[Job]) -> dict[str, float]:
         """Resources to resubmit these jobs with, from why they ended: twice the time for a TIMEOUT, the
         memory peak measured plus 25% for OUT_OF_MEMORY (twice the request when none was measured)."""
         from .verbs.suggest import suggestions
         return suggestions(self.store, jobs)
 
 
-def _kept_changes(changes: dict | None) -> dict | None:
+def _kept_changes(changes: dict[str, Any] | None) -> dict[str, Any] | None:
     """A plain resubmission keeps what an earlier one changed (the job's resources as they were last)."""
     return {"set": changes["set"]} if changes and changes.get("set") else None
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    from snaptui.engine.models import Attempt, Job
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,7 @@ class Efficiency:
     peak_mb: float | None = None
     mem_req_mb: float | None = None
     cpu_pct: float | None = None      # CPU time over elapsed x CPUs asked
-    cpus: int | None = None
+    cpus: int = 1
     gpu_pct: float | None = None
 
     @property
@@ -26,7 +30,7 @@ class Efficiency:
         return 100 * self.peak_mb / self.mem_req_mb if self.peak_mb is not None and self.mem_req_mb else None
 
 
-def efficiency(attempt) -> Efficiency | None:
+def efficiency(attempt: Attempt) -> Efficiency | None:
     """What one attempt used of what it asked for; None before it reported any usage."""
     usage = attempt.usage or {}
     if not usage:
@@ -47,30 +51,32 @@ def _gb(mb: float) -> str:
     return f"{gb:.1f} GB" if gb >= 0.95 else f"{mb:.0f} MB"
 
 
-def advice(jobs) -> str:
+def advice(jobs: Iterable[Job]) -> str:
     """One line for a sweep: its longest job against its limit, the memory peak against the request, the
     CPU efficiency of all (weighted by time) and GPU utilisation; and what to ask for next time when most
     of a request went unused. '' when no job has reported usage."""
-    measured = [(job, e) for job in jobs if (e := efficiency(job.attempt)) is not None and e.elapsed_s]
+    measured = [(elapsed, e) for job in jobs
+                if (e := efficiency(job.attempt)) is not None and (elapsed := e.elapsed_s)]
     if not measured:
         return ""
-    parts, hints = [], []
-    longest = max(measured, key=lambda je: je[1].elapsed_s)[1]
+    parts: list[str] = []
+    hints: list[str] = []
+    longest = max(elapsed for elapsed, _ in measured)
     limit = max((e.limit_s for _, e in measured if e.limit_s), default=None)
-    parts.append(f"longest job {_minutes(longest.elapsed_s)}" + (f" of {limit / 60:g}" if limit else ""))
-    if limit and longest.elapsed_s < limit / 4:
-        hints.append(f"timeout_min={max(1, math.ceil(longest.elapsed_s * 2 / 60))}")
+    parts.append(f"longest job {_minutes(longest)}" + (f" of {limit / 60:g}" if limit else ""))
+    if limit and longest < limit / 4:
+        hints.append(f"timeout_min={max(1, math.ceil(longest * 2 / 60))}")
     peaks = [e.peak_mb for _, e in measured if e.peak_mb]
     if peaks:
         asked = max((e.mem_req_mb for _, e in measured if e.mem_req_mb), default=None)
         parts.append(f"peak memory {_gb(max(peaks))}" + (f" of {asked / 1024:g}" if asked else ""))
         if asked and max(peaks) < asked / 4:
             hints.append(f"mem_gb={max(0.25, math.ceil(max(peaks) * 1.25 / 1024 * 4) / 4):g}")
-    with_cpu = [e for _, e in measured if e.cpu_pct is not None]
+    with_cpu = [(pct, elapsed, e.cpus) for elapsed, e in measured if (pct := e.cpu_pct) is not None]
     if with_cpu:
-        busy = sum(e.cpu_pct * e.elapsed_s * e.cpus for e in with_cpu)
-        capacity = sum(e.elapsed_s * e.cpus for e in with_cpu)
-        cpus = max(e.cpus for e in with_cpu)
+        busy = sum(pct * elapsed * cpus for pct, elapsed, cpus in with_cpu)
+        capacity = sum(elapsed * cpus for _, elapsed, cpus in with_cpu)
+        cpus = max(cpus for _, _, cpus in with_cpu)
         pct = busy / capacity
         parts.append(f"CPU {pct:.0f}% of {cpus} core{'s' if cpus != 1 else ''}")
         if cpus > 1 and pct < 100 / cpus:
