@@ -72,7 +72,9 @@ _BASE = [
 ]
 SnaptuiLocalConf = make_dataclass("SnaptuiLocalConf", [
     ("_target_", str, field(default="hydra_plugins.snaptui_launcher.launcher.SnaptuiLocalLauncher")),
-    *_BASE, *_fields(profile_settings("local"), HYDRA_NAMES["local"]),
+    *_BASE,
+    ("warm", bool, field(default=True)),  # jobs fork from a slot that imported the task's imports (preload.py)
+    *_fields(profile_settings("local"), HYDRA_NAMES["local"]),
     *((name, Optional[Any], field(default=None)) for name in LOCAL_IGNORED)])
 SnaptuiSlurmConf = make_dataclass("SnaptuiSlurmConf", [
     ("_target_", str, field(default="hydra_plugins.snaptui_launcher.launcher.SnaptuiSlurmLauncher")),

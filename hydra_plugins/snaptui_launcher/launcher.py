@@ -129,6 +129,8 @@ class SnaptuiLauncher(Launcher):
             engine.add_jobs(more)
             return engine.sweep(run.sweep_id), more.jobs[0].index
         profile, sets = profile_and_sets(self.params, self.executor, engine)
+        if self.executor == "local" and self.params.get("warm", True):
+            sets.append(self._warm_slots(engine, profile))
         env = {str(k): str(v) for k, v in (self.params.get("env") or {}).items()}
         cwd = Path(os.getcwd()).resolve()
         plan = engine.plan_jobs(run.name, command, [job.overrides for job in jobs], profile=profile, sets=sets,
@@ -142,6 +144,19 @@ class SnaptuiLauncher(Launcher):
         sweep = engine.launch(plan)   # raises the plan's refusal, if it has one
         run.sweep_id = sweep.id
         return sweep, 0
+
+    def _warm_slots(self, engine: Any, profile: str) -> Any:
+        """``[local] preload`` for this sweep: snaptui.toml's, and what the task function's module imports, so
+        each local slot imports the app once and its jobs start as forks of it (``preload.py``)."""
+        from snaptui.engine.models import Setting
+
+        from .preload import task_imports
+
+        modules = task_imports(self.task_function, engine.repo_root)
+        configured = list(engine.project.resolve(profile=profile).local.preload)
+        log.info(f"snaptui: local slots import {', '.join(modules)} once; jobs start as forks of them "
+                 "(hydra.launcher.warm=false: a fresh interpreter per job)")
+        return Setting("local.preload", list(dict.fromkeys(configured + modules)), "hydra.launcher.warm")
 
     def _compose(self, job: PlannedJob, sweep_dir: Path) -> Tuple[DictConfig, Path]:
         """A job's config as its job composes it (in the launch's config files rather than the snapshot's):

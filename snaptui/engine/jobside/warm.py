@@ -1,6 +1,7 @@
-"""Warm slots: a job's `python script.py ...` started as a fork of a slot worker that has imported the
-modules `[local] preload` names, so a sweep pays for importing torch or pandas once per slot, not once
-per job.
+"""Warm slots: a job's `python script.py ...` (or `python -m module ...`) started as a fork of a slot
+worker that has imported the modules `[local] preload` names, so a sweep pays for importing torch or
+pandas once per slot, not once per job. (The Hydra launcher's jobs are `python -m`, and it names the
+task's imports as the preload: hydra_plugins/snaptui_launcher/preload.py.)
 
 Each job is still its own process: forked from the worker, it makes its own session and process group,
 takes the job's cwd, environment, argv and umask, writes to its own log pipes, reads /dev/null, and runs
@@ -19,7 +20,8 @@ job's log and to its manifest, `command.warm`):
 - a preload that is the project's own code (it would come from the repository, not the snapshot);
 - a preload that fails to import;
 - a job whose `python` is another interpreter than the worker's (another virtualenv), or a command that
-  is not `python script.py` (`python -m`, `-c`, options before the script).
+  is not `python script.py` or `python -m module` (`-c`, options before the script); a `-m` module of the
+  project's own that the slot has loaded (it would not be the snapshot's).
 Sockets or files a preload opens at import are shared with every job (both ends see one connection);
 interpreter settings fixed at start (PYTHONHASHSEED, -X options, PYTHONPATH's place in sys.path) are the
 worker's, with the job's PYTHONPATH put before site-packages.
@@ -74,15 +76,22 @@ class WarmChild:
 def unsafe_reason(argv: list[str], env: dict[str, str], cwd: str, preload: list[str],
                   project_paths: list[str]) -> str | None:
     """Why this job cannot start as a fork of a warm worker; None when it can (the preload is then loaded)."""
-    if len(argv) < 2 or os.path.basename(argv[0]) not in PYTHON_NAMES or not argv[1].endswith(".py"):
-        return "the command is not `python script.py ...`"
+    if os.path.basename(argv[0]) not in PYTHON_NAMES or not (
+            len(argv) >= 2 and argv[1].endswith(".py") or len(argv) >= 3 and argv[1] == "-m" and argv[2]):
+        return "the command is not `python script.py ...` or `python -m module ...`"
     found = shutil.which(argv[0], path=env.get("PATH")) if os.sep not in argv[0] else os.path.join(cwd, argv[0])
     if not found or os.path.realpath(found) != os.path.realpath(sys.executable) or \
             os.path.realpath(os.path.dirname(found)) != os.path.realpath(os.path.dirname(sys.executable)):
         return f"the job's {argv[0]} ({found or 'not found'}) is not the slot's interpreter ({sys.executable})"
-    if not os.path.isfile(os.path.join(cwd, argv[1])):
+    roots = [os.path.realpath(p) for p in project_paths if p]
+    if argv[1] == "-m":
+        loaded = sys.modules.get(argv[2].split(".")[0])
+        origin = getattr(loaded, "__file__", None) or ""
+        if origin and _project_code(origin, roots):
+            return f"module {argv[2]} was loaded by the slot from {origin}, not from the snapshot"
+    elif not os.path.isfile(os.path.join(cwd, argv[1])):
         return f"no script {argv[1]} in {cwd}"
-    return _preload(tuple(preload), [os.path.realpath(p) for p in project_paths if p])
+    return _preload(tuple(preload), roots)
 
 
 def _preload(modules: tuple[str, ...], project_paths: list[str]) -> str | None:
@@ -90,7 +99,7 @@ def _preload(modules: tuple[str, ...], project_paths: list[str]) -> str | None:
         return _preloaded[modules]
     reason = None
     saved = list(sys.path)
-    sys.path[:] = [p for p in sys.path if p and not any(_inside(p, root) for root in project_paths)]
+    sys.path[:] = [p for p in sys.path if p and not _project_code(p, project_paths)]
     try:
         for name in modules:
             try:
@@ -102,7 +111,7 @@ def _preload(modules: tuple[str, ...], project_paths: list[str]) -> str | None:
                     reason = f"preloading {name!r} failed: {type(exc).__name__}: {exc}"
                 break
             origin = getattr(module, "__file__", None) or ""
-            if origin and any(_inside(origin, root) for root in project_paths):
+            if origin and _project_code(origin, project_paths):
                 reason = f"preload {name!r} is the project's own code ({origin}): it must come from the snapshot"
                 break
     finally:
@@ -132,6 +141,11 @@ def _cuda_initialised() -> bool:
         return bool(torch is not None and torch.cuda.is_initialized())
     except Exception:  # noqa: BLE001 - a partial torch: treat as not initialised
         return False
+
+
+def _project_code(path: str, roots: list[str]) -> bool:
+    """Inside the project, and not in the interpreter's own folders (a virtualenv kept in the project)."""
+    return any(_inside(path, root) for root in roots) and not _inside(path, os.path.realpath(sys.prefix))
 
 
 def _inside(path: str, root: str) -> bool:
@@ -171,34 +185,58 @@ def _run_child(argv: list[str], cwd: str, env: dict[str, str], pipes: tuple[int,
         if env.get("PYTHONUNBUFFERED"):
             for stream in (sys.stdout, sys.stderr):
                 stream.reconfigure(write_through=True)  # type: ignore[union-attr]
-        script = os.path.abspath(argv[1])
         user_paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-        sys.path[:] = [os.path.dirname(script), *user_paths, *[p for p in sys.path[1:] if p]]
-        sys.argv = [argv[1], *argv[2:]]  # as given, as a fresh `python app.py` has it
-        code = _run_script(script)
+        if argv[1] == "-m":  # as `python -m`: the working directory first, argv[0] the module's file (runpy)
+            sys.path[:] = [os.getcwd(), *user_paths, *[p for p in sys.path[1:] if p]]
+            sys.argv = ["-m", *argv[3:]]
+            code = _run_main(lambda: _run_module(argv[2]))
+        else:
+            script = os.path.abspath(argv[1])
+            sys.path[:] = [os.path.dirname(script), *user_paths, *[p for p in sys.path[1:] if p]]
+            sys.argv = [argv[1], *argv[2:]]  # as given, as a fresh `python app.py` has it
+            code = _run_main(lambda: _run_script(script))
     finally:
         os._exit(code)
 
 
-def _run_script(script: str) -> int:
+def _run_script(script: str) -> None:
     """The script as a fresh interpreter runs it: a new `__main__` module, `__file__` absolute."""
-    import atexit
     import builtins
     import io
-    import threading
-    import traceback
     import types
     from importlib.machinery import SourceFileLoader
 
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__file__=script, __builtins__=builtins, __loader__=SourceFileLoader("__main__", script),
+                         __spec__=None, __cached__=None)
+    sys.modules["__main__"] = main
+    with io.open_code(script) as source:
+        compiled = compile(source.read(), script, "exec")
+    exec(compiled, main.__dict__)
+
+
+def _run_module(name: str) -> None:
+    """`python -m name`: the module found on the job's path (the snapshot's, for the project's own) run as
+    `__main__`, with sys.argv[0] its file, as runpy does for a fresh interpreter."""
+    import builtins
+    import runpy
+    import types
+
+    main = types.ModuleType("__main__")   # a fresh namespace, not the slot worker's
+    main.__dict__["__builtins__"] = builtins
+    sys.modules["__main__"] = main
+    runpy._run_module_as_main(name, alter_argv=True)  # type: ignore[attr-defined]  # what `python -m` calls
+
+
+def _run_main(run: Callable[[], None]) -> int:
+    """Run the job's main code and end as a fresh interpreter ends: its exit code, threads joined, atexit run."""
+    import atexit
+    import threading
+    import traceback
+
     code = 0
     try:
-        main = types.ModuleType("__main__")
-        main.__dict__.update(__file__=script, __builtins__=builtins, __loader__=SourceFileLoader("__main__", script),
-                             __spec__=None, __cached__=None)
-        sys.modules["__main__"] = main
-        with io.open_code(script) as source:
-            compiled = compile(source.read(), script, "exec")
-        exec(compiled, main.__dict__)
+        run()
     except SystemExit as exc:
         code = _exit_code(exc.code)
     except KeyboardInterrupt:
