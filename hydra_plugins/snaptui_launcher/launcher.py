@@ -150,12 +150,13 @@ class SnaptuiLauncher(Launcher):
         each local slot imports the app once and its jobs start as forks of it (``preload.py``)."""
         from snaptui.engine.models import Setting
 
-        from .preload import task_imports
+        from .preload import JOB_IMPORTS, task_imports
 
         modules = task_imports(self.task_function, engine.repo_root)
         configured = list(engine.project.resolve(profile=profile).local.preload)
-        log.info(f"snaptui: local slots import {', '.join(modules)} once; jobs start as forks of them "
-                 "(hydra.launcher.warm=false: a fresh interpreter per job)")
+        named = [m for m in modules if m not in JOB_IMPORTS]
+        log.info(f"snaptui: each local slot imports the task's modules ({', '.join(named) or 'none'}) and Hydra's "
+                 "once, and starts the jobs as forks of itself (hydra.launcher.warm=false: a fresh process a job)")
         return Setting("local.preload", list(dict.fromkeys(configured + modules)), "hydra.launcher.warm")
 
     def _compose(self, job: PlannedJob, sweep_dir: Path) -> Tuple[DictConfig, Path]:

@@ -5,7 +5,8 @@ The launching process has run the app's imports already (Hydra calls the launche
 so the list holds what is known to import: modules named by an ``import`` anywhere in those files that are
 loaded now, outside the project (the project's own come from the snapshot in each job, never from the
 slot) and outside the standard library (cheap to import, not worth a line in every manifest). Then the
-job module's own imports (Hydra's composition and job running), which every job pays for too.
+job module's own imports (``_slot_imports.py``: Hydra's composition, job running and plugins), which every
+job pays for too.
 """
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Set
 
 # What `python -m hydra_plugins.snaptui_launcher.job` imports before it runs the task (job.py).
-JOB_IMPORTS = ("cloudpickle", "omegaconf", "hydra.core.utils", "hydra.core.singleton", "hydra.types",
-               "hydra._internal.config_loader_impl")
+JOB_IMPORTS = ("hydra_plugins.snaptui_launcher._slot_imports",)
 
 
 def task_imports(task_function: object, repo: Path) -> List[str]:
@@ -39,7 +39,7 @@ def task_imports(task_function: object, repo: Path) -> List[str]:
                     queue.append(project_file)
                 elif name is not None:
                     found.append(name)
-    found.extend(name for name in JOB_IMPORTS if name in sys.modules)
+    found.extend(JOB_IMPORTS)
     return list(dict.fromkeys(found))
 
 
