@@ -53,11 +53,11 @@ def warm_repo(git_repo, tmp_path):
     stop_everything(git_repo)
 
 
-def launch(repo, tmp_path, grid: str, extra: str = ""):
+def launch(repo, tmp_path, grid: str, extra: str = "", command: str = '["python", "app.py"]'):
     engine = Engine(repo)
     path = write_sweep(repo, f'''
         name = "warm"
-        command = ["python", "app.py"]
+        command = {command}
         {extra}
         [env]
         SWEEP_VAR = "from the sweep"
@@ -92,6 +92,21 @@ def test_a_warm_job_runs_the_snapshot_s_code_in_its_own_process_and_leaves_nothi
         warm = read_manifest(job.attempt.log_dir)["command"]["warm"]
         assert warm == {"forked": True, "preload": ["json", "decimal"], "why_not": None}
     assert len({r["pid"] for r in found.values()}) == 3
+
+
+def test_a_python_dash_m_job_runs_the_snapshot_s_module_as_main_from_the_warm_slot(warm_repo, tmp_path):
+    (warm_repo / "apptool.py").write_text(APP)
+    git(warm_repo, "add", "-A")
+    git(warm_repo, "commit", "-qm", "the app as a module")
+    engine, sweep = launch(warm_repo, tmp_path, 'i = ["a", "b"]', command='["python", "-m", "apptool"]')
+    (warm_repo / "helper.py").write_text("VERSION = 2\n")  # after the launch: not the snapshot's code
+    (tmp_path / "gate").touch()
+    assert wait_sweep_done(engine, sweep.id).counts[JobState.COMPLETED] == 2
+    worktree = engine.sweep(sweep.id).snapshot["worktree"]
+    for name, record in records(tmp_path).items():
+        assert record["preloaded"] and record["name"] == "__main__" and record["seen"] is None
+        assert record["version"] == 1 and record["cwd"] == worktree
+        assert record["argv"] == [f"{worktree}/apptool.py", f"i={name}"]  # as `python -m` gives it
 
 
 def test_cancelling_a_warm_job_ends_it_and_its_children(warm_repo, tmp_path):

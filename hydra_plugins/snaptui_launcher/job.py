@@ -82,6 +82,20 @@ def task_in_code(reference: dict, code: str) -> Any:
     return found  # Hydra's decorated main, called with a config, runs the task function itself
 
 
+def restore_singletons(state: dict) -> None:
+    """Hydra's singletons as the launch left them (``Singleton.set_state``, which discovers the plugins
+    again). A job forked from a warm slot keeps the slot's discovery when the plugin folders are the same
+    ones (``_slot_imports.py``): the same plugins, without running each plugin module again."""
+    import hydra_plugins
+    from hydra.core.plugins import Plugins
+    from hydra.core.singleton import Singleton
+
+    scanned = Singleton._instances.get(Plugins)
+    if scanned is not None and getattr(scanned, "snaptui_scanned", None) == list(hydra_plugins.__path__):
+        state = {**state, "instances": {**state["instances"], Plugins: scanned}}
+    Singleton.set_state(state)
+
+
 def main(argv: List[str]) -> int:
     folder, num = Path(argv[0]), int(argv[1])
     with open(folder / COMMON, "rb") as handle:
@@ -90,14 +104,13 @@ def main(argv: List[str]) -> int:
         sys.path[:] = code_import_path(sys.path, where["import_path"], where["repo"], code)
         common = pickle.load(handle)
 
-    from hydra.core.singleton import Singleton
     from hydra.core.utils import JobReturn, JobStatus, run_job, setup_globals
     from hydra.types import HydraContext
     from omegaconf import open_dict, read_write
 
     from .job_results import keep_return
 
-    Singleton.set_state(common["singletons"])
+    restore_singletons(common["singletons"])
     setup_globals()
     # Before composing: configs the main script registers (ConfigStore) are then the code's own.
     task_function = common["task_function"] or task_in_code(where["task"], code)

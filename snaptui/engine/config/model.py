@@ -132,8 +132,8 @@ class LocalHostSettings(Table, frozen=True, kw_only=True):
         "the devices gpus_per_node hands out (default: $CUDA_VISIBLE_DEVICES at launch, else the "
         "/dev/nvidiaN devices present)")] | None = None
     preload: Annotated[tuple[str, ...], setting(
-        "modules each local slot imports once; a `python script.py` job then starts as a fork of the slot "
-        "(warm), not a fresh interpreter (default: none, every job a fresh process)")] = ()
+        "modules each local slot imports once; a `python script.py` or `python -m module` job then starts as a "
+        "fork of the slot (warm), not a fresh interpreter (default: none, every job a fresh process)")] = ()
 
 
 class Profile(Table, frozen=True, kw_only=True):
