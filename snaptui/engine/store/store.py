@@ -30,6 +30,9 @@ _ATTEMPT_FIELDS = {"executor_id", "log_dir", "node", "submitted_at", "started_at
                    "claimed", "cause", "detail", "expected_start", "held", *_JSON_FIELDS}
 
 
+CANCEL_BATCH = 500   # attempts per transaction of a cancel (SQLite's limit on ? parameters is 32,766)
+
+
 def attempt_columns(fields: dict[str, Any]) -> dict[str, Any]:
     """Attempt fields as the columns that hold them (JSON ones encoded)."""
     return {_JSON_FIELDS.get(k, k): (json.dumps(v) if k in _JSON_FIELDS and v is not None else v)
@@ -503,23 +506,43 @@ class Store(WalDatabase):
     def request_cancel(self, attempt_ids: list[int]) -> list[int]:
         """Flag attempts for cancellation; queued ones that nobody claimed become CANCELLED at once.
 
-        Returns the ids that were already handed to an executor and need killing.
+        Returns the ids that were already handed to an executor and need killing. A few hundred attempts per
+        transaction: cancelling a 30,000-job sweep took 90,000 transactions (about a minute) before.
         """
-        to_kill = []
-        for attempt_id in attempt_ids:
-            with self.write() as conn:
-                row = conn.execute("SELECT state, claimed FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
-                if row is None or JobState(row["state"]).is_final:
+        to_kill: list[int] = []
+        for first in range(0, len(attempt_ids), CANCEL_BATCH):
+            to_kill += self._request_cancel(attempt_ids[first:first + CANCEL_BATCH])
+        return to_kill
+
+    def _request_cancel(self, attempt_ids: list[int]) -> list[int]:
+        to_kill, cancelled, now = [], [], time.time()
+        marks = ",".join("?" * len(attempt_ids))
+        with self.write() as conn:
+            rows = conn.execute(f"SELECT id, state, claimed, sweep_id, job_idx, number FROM attempts "
+                                f"WHERE id IN ({marks})", attempt_ids).fetchall()
+            for row in rows:
+                if JobState(row["state"]).is_final:
                     continue
-                conn.execute("UPDATE attempts SET cancel_requested = 1 WHERE id = ?", (attempt_id,))
                 if row["claimed"]:
-                    to_kill.append(attempt_id)
-            if attempt_id not in to_kill and self.update_attempt(
-                    attempt_id, JobState.CANCELLED, reason="cancelled before it started", ended_at=time.time(),
-                    cause="cancelled", detail="snaptui"):
-                attempt = self.attempt(attempt_id)  # it has no job folder to say so: noted for a rebuild
-                if attempt is not None:   # None: deleted meanwhile
-                    self.history.note_cancelled(attempt.sweep_id, attempt.job_index, attempt.number)
+                    to_kill.append(row["id"])
+                else:
+                    cancelled.append(row)
+            conn.executemany("UPDATE attempts SET cancel_requested = 1 WHERE id = ?",
+                             [(row["id"],) for row in rows if not JobState(row["state"]).is_final])
+            columns = attempt_columns({"reason": "cancelled before it started", "ended_at": now,
+                                       "cause": "cancelled", "detail": "snaptui"})
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            conn.executemany(f"UPDATE attempts SET state = ?, {sets} WHERE id = ?",
+                             [(JobState.CANCELLED.value, *columns.values(), row["id"]) for row in cancelled])
+            conn.executemany("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                             " VALUES (?,?,?,?,?,?,?)",
+                             [(row["id"], row["sweep_id"], row["job_idx"], row["state"], JobState.CANCELLED.value,
+                               now, "cancelled before it started") for row in cancelled])
+        by_sweep: dict[int, list[tuple[int, int]]] = {}
+        for row in cancelled:   # they have no job folder to say so: noted for a rebuild
+            by_sweep.setdefault(row["sweep_id"], []).append((row["job_idx"], row["number"]))
+        for sweep_id, jobs in by_sweep.items():
+            self.history.note_cancelled_many(sweep_id, jobs)
         return to_kill
 
     def new_attempt(self, sweep_id: int, index: int, changes: dict[str, Any] | None = None) -> int:
