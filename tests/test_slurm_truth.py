@@ -18,7 +18,7 @@ import pytest
 
 from snaptui.engine.states import JobState
 from tests.conftest import run_cli, wait_sweep_done, wait_until
-from tests.test_slurm import launch, slurm_cluster, slurm_engine  # noqa: F401 - fixtures
+from tests.test_slurm import CLUSTER, cluster_env, launch, slurm_cluster, slurm_engine  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.slurm, pytest.mark.timeout(420)]
 HOUR_POLL = ["poll_interval_s=3600"]
@@ -76,6 +76,31 @@ def test_ends_show_at_once_and_the_timed_out_job_completes_with_more_time(slurm_
     assert manifest["resubmitted_with"]["set"] == {"timeout_min": 3} and manifest["resubmitted_with"]["after"] == \
         "TIMEOUT"
     assert manifest["snapshot"]["commit"] == done.snapshot["commit"] == again.snapshot["commit"]
+
+
+def test_an_end_slurm_decided_shows_from_the_queue_while_accounting_cannot_answer(slurm_engine):
+    """slurmdbd lags the controller (0.5-3 s here, more on a busy cluster) or is down: an outside scancel is
+    CANCELLED in the store once the queue lists it so, without waiting for accounting; its details come from
+    accounting once it answers, and the end stands."""
+    sweep = launch(slurm_engine, 'name = "nodbd"\ncommand = ["python", "job.py", "sleep=600"]\n', sets=HOUR_POLL)
+    job = wait_until(lambda: (j := slurm_engine.jobs(sweep.id)[0]).state == JobState.RUNNING and j, 120,
+                     message="the job to run")
+    subprocess.run(["pkill", "-x", "slurmdbd"], check=True)
+    try:
+        wait_until(lambda: subprocess.run(["pgrep", "-x", "slurmdbd"]).returncode != 0, 20,
+                   message="slurmdbd to stop")
+        subprocess.run(["scancel", job.attempt.executor_id], check=True)
+        ended = wait_until(lambda: (j := slurm_engine.jobs(sweep.id)[0]).state.is_final and j, 60,
+                           message="the cancel to show with accounting down")
+        assert (ended.state, ended.attempt.cause_label, ended.attempt.exit_code) == \
+            (JobState.CANCELLED, "cancelled by scancel", None)
+        assert subprocess.run(["sacct", "-n", "-j", job.attempt.executor_id], capture_output=True).returncode != 0
+    finally:  # up again as it was: a shrunk MaxArraySize (make test) stays shrunk
+        subprocess.run([CLUSTER, "up"], check=True, capture_output=True, env=cluster_env())
+    wait_until(lambda: "CANCELLED" in subprocess.run(["sacct", "-X", "-n", "-o", "State", "-j",
+                                                      job.attempt.executor_id], capture_output=True, text=True).stdout,
+               60, 0.2, "accounting to have the cancel")
+    assert slurm_engine.jobs(sweep.id)[0].state == JobState.CANCELLED
 
 
 async def test_a_tui_whose_agent_was_killed_says_so_and_shows_the_end(slurm_engine):

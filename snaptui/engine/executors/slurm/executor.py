@@ -38,6 +38,13 @@ MAX_POLL_S = 30.0
 QUEUE_LOOK_S = float(os.environ.get("SNAPTUI_SLURM_QUEUE_LOOK_S", "1"))
 SETTLE_RETRY_S = 0.4      # a job that left the queue is looked up in accounting this often...
 SETTLE_GIVE_UP_S = 120.0  # ...until it answers, or this long (then the regular sacct poll goes on)
+# Ends Slurm itself decides, which the job cannot report: once the queue lists one, accounting is given this long
+# to say so too (slurmdbd lags the controller by 0.5-3 s here), then the queue's word stands and accounting only
+# adds what the queue cannot say (who cancelled it, the exit code) when it answers.
+QUEUE_ENDS_TRUSTED = frozenset({"CANCELLED", "TIMEOUT", "DEADLINE", "OUT_OF_MEMORY"})
+ACCOUNTING_WAIT_S = 1.0
+REFINE_RETRY_S = 2.0   # how often accounting is asked for the details of such an end (an array task cancelled
+                       # while pending never has a record: asked until SETTLE_GIVE_UP_S)
 # A worktree under one of these is on this machine's own disk, invisible to other compute nodes.
 NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
 
@@ -86,6 +93,9 @@ class SlurmExecutor(Executor):
         self._arrays_of: dict[int, set[str]] = {}   # sweep id -> every array it was submitted in
         self._next_queue_look = 0.0
         self._leaving: dict[int, float] = {}   # attempt id -> when it was seen to leave the queue
+        self._queue_ends: dict[int, queue.QueuedJob] = {}   # attempt id -> how the queue listed its end
+        self._refining: dict[int, float] = {}   # attempt id -> since when its end is the queue's, not accounting's
+        self._next_refine = 0.0
         self._next_settle = 0.0
 
     def poll_interval(self) -> float:
@@ -102,7 +112,7 @@ class SlurmExecutor(Executor):
             self._next_queue_look = now + QUEUE_LOOK_S
             if self._look_at_queue([a for a in attempts if a.executor_id and not a.state.is_final]):
                 self._next_settle = now   # just left: asked at once, not a retry period later
-        if self._leaving and now >= self._next_settle:
+        if (self._leaving or self._refining) and now >= self._next_settle:
             self._next_settle = now + SETTLE_RETRY_S
             self._settle_leaving()
 
@@ -119,6 +129,8 @@ class SlurmExecutor(Executor):
             job = listed.get(attempt.executor_id)
             if job is None or job.ended or job.slurm_state == "COMPLETING":   # its end is decided
                 leaving |= attempt.id not in self._leaving
+                if job is not None and job.slurm_state in QUEUE_ENDS_TRUSTED:
+                    self._queue_ends[attempt.id] = job
                 self._leaving.setdefault(attempt.id, time.monotonic())
                 continue
             state = sacct.SLURM_STATES.get(job.slurm_state, JobState.UNKNOWN)
@@ -139,25 +151,42 @@ class SlurmExecutor(Executor):
         return leaving
 
     def _settle_leaving(self) -> None:
-        """Jobs that left the queue: their end from accounting, asked again until it has one."""
-        live = []
+        """Jobs that left the queue: their end from accounting, asked again until it has one. An end Slurm
+        decided (QUEUE_ENDS_TRUSTED) is the queue's after ACCOUNTING_WAIT_S, and accounting's details are
+        added when it answers (_refining)."""
+        now = time.monotonic()
+        live, refining = [], []
         for attempt_id, since in list(self._leaving.items()):
             attempt = self.store.attempt(attempt_id)
-            if attempt is None or attempt.state.is_final or time.monotonic() - since > SETTLE_GIVE_UP_S:
+            if attempt is None or attempt.state.is_final or now - since > SETTLE_GIVE_UP_S:
                 del self._leaving[attempt_id]
+                self._queue_ends.pop(attempt_id, None)
             else:
                 live.append(attempt)
-        if not live:
+        for attempt_id, since in list(self._refining.items()) if now >= self._next_refine else []:
+            self._next_refine = now + REFINE_RETRY_S
+            attempt = self.store.attempt(attempt_id)
+            if attempt is None or now - since > SETTLE_GIVE_UP_S:
+                del self._refining[attempt_id]
+            else:
+                refining.append(attempt)
+        if not live and not refining:
             return
         try:
-            records = sacct.query([a.executor_id for a in live])
+            records = sacct.query([a.executor_id for a in live + refining])
         except sacct.SchedulerUnreachable:
-            return
-        for attempt in live:
+            records = {}
+        for attempt in live + refining:
             record = records.get(attempt.executor_id)
             if record is not None and record.state.is_final:
-                apply_record(self.states, attempt, record)
+                apply_record(self.states, attempt, record)   # for one refined: the same state, with its details
+                self._leaving.pop(attempt.id, None)
+                self._queue_ends.pop(attempt.id, None)
+                self._refining.pop(attempt.id, None)
+            elif attempt.id in self._queue_ends and now - self._leaving[attempt.id] >= ACCOUNTING_WAIT_S:
+                apply_record(self.states, attempt, self._queue_ends.pop(attempt.id).as_record())
                 del self._leaving[attempt.id]
+                self._refining[attempt.id] = now
 
     def _read_manifests(self, attempts: list[Attempt]) -> None:
         """Read the manifests jobs write when they start and end, so a finished job shows at once

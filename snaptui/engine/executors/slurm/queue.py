@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .reasons import NEVER_STARTS
-from .sacct import FINAL_SLURM_STATES, _expand, _FOLDED, _time, ask, failed
+import time
+
+from .sacct import FINAL_SLURM_STATES, SLURM_STATES, SlurmRecord, _expand, _FOLDED, _time, ask, failed
 
 FORMAT = "%i|%T|%r|%S|%N"
 QUERY_TIMEOUT_S = 20
@@ -26,6 +28,13 @@ class QueuedJob:
     @property
     def ended(self) -> bool:
         return self.slurm_state in FINAL_SLURM_STATES
+
+    def as_record(self) -> SlurmRecord:
+        """The queue's word on a job that ended, as an accounting record until accounting has its own: the
+        state and node are the controller's; the exit code and who cancelled it are only in accounting."""
+        return SlurmRecord(job_id=self.job_id, slurm_state=self.slurm_state, state=SLURM_STATES[self.slurm_state],
+                           exit_code=None, signal=None, node=self.node, submit=None, start=self.start,
+                           end=time.time(), user="", reason=self.reason)
 
     @property
     def never_starts(self) -> bool:
