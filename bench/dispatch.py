@@ -102,12 +102,19 @@ def _traced_batch(repo: Path, sweep_file: Path, cap: int) -> dict[str, float]:
     return marks
 
 
-def _phase_row(repo: Path, sweep_file: Path, cap: int, untraced: list[float], samples: int) -> dict:
-    """The 1-job sweep's time split into phases (medians), against the untraced runs' total of the same run."""
+def _phase_row(repo: Path, sweep_file: Path, cap: int, samples: int) -> dict:
+    """The 1-job sweep's time split into phases (medians of traced runs), its total against untraced runs
+    taken in turns with them."""
     import statistics
 
-    runs = [_traced_batch(repo, sweep_file, cap) for _ in range(samples)]
-    totals = [m["exit"] - m["exec"] for m in runs]
+    runs: list[dict[str, float]] = []
+
+    def traced() -> float:
+        marks = _traced_batch(repo, sweep_file, cap)
+        runs.append(marks)
+        return marks["exit"] - marks["exec"]
+
+    untraced, totals = alternating(lambda: _batch(repo, sweep_file, cap), traced, samples=samples, warmup=False)
     split = " | ".join(f"{name} {statistics.median(m[b] - m[a] for m in runs):.3f}" for name, a, b in PHASES)
     return sampled_row("dispatch", "`snaptui --batch`, 1 no-op job traced, vs untraced: its phases (s)", untraced,
                        totals, note=split)
@@ -129,7 +136,7 @@ def run(samples: int = 5) -> list[dict]:
                 row["note"] = f"+{row['value_s'] - row['baseline_s']:.2f} s"
                 rows.append(row)
                 if jobs == 1:
-                    rows.append(_phase_row(repo, sweep_file, cap, value, samples))
+                    rows.append(_phase_row(repo, sweep_file, cap, samples))
         finally:
             stop_agent(repo)
     return rows
