@@ -70,6 +70,21 @@ def test_a_tasks_own_row_wins_over_the_stale_folded_row_that_still_names_it():
         assert records[f"{array}_2"].state == JobState.PENDING   # the one the folded row truly stands for
 
 
+def test_a_job_the_oom_killer_hit_under_srun_is_out_of_memory_not_exit_1():
+    """Recorded on a test cluster that enforces memory (task/cgroup): a task that ran `srun python` past its
+    --mem was killed by the cgroup OOM killer. Slurm put OUT_OF_MEMORY on the step only; the job line says
+    FAILED 1:0, which read as the command's "exit 1". The steps' lines make it OUT_OF_MEMORY."""
+    from snaptui.engine.executors.slurm.states import SLURM_CAUSES
+    from snaptui.engine.states import Cause
+
+    records = sacct.parse(recorded("sacct_oom.txt"))
+    assert (records["2_0"].slurm_state, records["2_0"].exit_code) == ("FAILED", 1)   # what the job line says
+    records = sacct.with_memory_kills(records, recorded("sacct_oom_steps.txt"))
+    assert (records["2_0"].slurm_state, records["2_0"].state) == ("OUT_OF_MEMORY", JobState.FAILED)
+    assert SLURM_CAUSES[records["2_0"].slurm_state] == Cause.OUT_OF_MEMORY
+    assert records["2_1"].slurm_state == "COMPLETED"   # its steps completed: untouched
+
+
 def test_squeue_the_queue_and_the_launch_tag_recovery_looks_for():
     assert len(recorded("squeue_ids.txt").split()) == 4   # what read_limits counts against MaxJobCount
     rows = recovery.parse_queue(recorded("squeue_all.txt"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from snaptui.engine.states import JobState
@@ -120,14 +120,31 @@ def parse(text: str) -> dict[str, SlurmRecord]:
 
 
 def query(job_ids: list[str]) -> dict[str, SlurmRecord]:
-    """States of these jobs (array tasks as `A_i`) in one sacct call."""
+    """States of these jobs (array tasks as `A_i`) in one sacct call; a second one, for the jobs among them
+    that FAILED, finds those killed for memory (with_memory_kills)."""
     if not job_ids:
         return {}
     parents = sorted({j.split("_")[0] for j in job_ids})
     result = ask(["sacct", "-X", "-n", "-P", "-o", ",".join(FIELDS), "-j", ",".join(parents)], QUERY_TIMEOUT_S)
     if result.returncode != 0:
         raise failed(result)
-    return parse(result.stdout)
+    records = parse(result.stdout)
+    failures = sorted(j for j in set(job_ids) if j in records and records[j].slurm_state == "FAILED")
+    if failures:
+        steps = ask(["sacct", "-n", "-P", "-o", "JobID,State", "-j", ",".join(failures)], QUERY_TIMEOUT_S)
+        if steps.returncode == 0:   # else the failure stands as it is: the cause is a detail
+            records = with_memory_kills(records, steps.stdout)
+    return records
+
+
+def with_memory_kills(records: dict[str, SlurmRecord], steps_text: str) -> dict[str, SlurmRecord]:
+    """A job whose step the cgroup OOM killer hit is OUT_OF_MEMORY. With srun inside the batch script (as
+    submitit runs a job), Slurm records the kill on the step only (`123_0.0|OUT_OF_MEMORY`) and the job
+    line says FAILED 1:0, which read as the command's "exit 1"."""
+    killed = {line.split("|")[0].split(".")[0] for line in steps_text.splitlines()
+              if "." in line.split("|")[0] and line.split("|")[1:2] == ["OUT_OF_MEMORY"]}
+    return {job: replace(record, slurm_state="OUT_OF_MEMORY") if job in killed and record.slurm_state == "FAILED"
+            else record for job, record in records.items()}
 
 
 def ask(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
