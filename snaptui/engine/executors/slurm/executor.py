@@ -161,6 +161,11 @@ class SlurmExecutor(Executor):
             if attempt is None or attempt.state.is_final or now - since > SETTLE_GIVE_UP_S:
                 del self._leaving[attempt_id]
                 self._queue_ends.pop(attempt_id, None)
+            elif attempt_id in self._queue_ends and now - since >= ACCOUNTING_WAIT_S:
+                # accounting had its time: the queue's word now, without another sacct round trip first
+                apply_record(self.states, attempt, self._queue_ends.pop(attempt_id).as_record())
+                del self._leaving[attempt_id]
+                self._refining[attempt_id] = now
             else:
                 live.append(attempt)
         for attempt_id, since in list(self._refining.items()) if now >= self._next_refine else []:
@@ -183,10 +188,6 @@ class SlurmExecutor(Executor):
                 self._leaving.pop(attempt.id, None)
                 self._queue_ends.pop(attempt.id, None)
                 self._refining.pop(attempt.id, None)
-            elif attempt.id in self._queue_ends and now - self._leaving[attempt.id] >= ACCOUNTING_WAIT_S:
-                apply_record(self.states, attempt, self._queue_ends.pop(attempt.id).as_record())
-                del self._leaving[attempt.id]
-                self._refining[attempt.id] = now
 
     def _read_manifests(self, attempts: list[Attempt]) -> None:
         """Read the manifests jobs write when they start and end, so a finished job shows at once
