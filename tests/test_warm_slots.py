@@ -155,3 +155,86 @@ def test_a_preload_that_starts_a_thread_at_import_is_not_forked(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] == "None"
     assert "importing threaded started 1 thread(s)" in out[1], out
+
+
+STALE_APP = '''
+import json, os, pathlib, sys
+preloaded = "stalepkg" in sys.modules   # before its import: only a warm slot has it already
+import stalepkg
+record = {"preloaded": preloaded, "version": stalepkg.VERSION, "slot": os.getppid()}
+(pathlib.Path(os.environ["OUT"]) / f"{sys.argv[1].split('=')[1]}.json").write_text(json.dumps(record))
+'''
+
+
+@pytest.fixture
+def site_repo(git_repo, tmp_path, monkeypatch):
+    """A repository whose app imports `stalepkg`, a package installed in a folder on the agent's PYTHONPATH."""
+    (tmp_path / "site" / "stalepkg").mkdir(parents=True)
+    (tmp_path / "site" / "stalepkg" / "__init__.py").write_text("VERSION = 1\n")
+    (tmp_path / "site" / "threaded.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))   # the agent's, so its slots' and the jobs'
+    (git_repo / "app.py").write_text(STALE_APP)
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "app")
+    (tmp_path / "out").mkdir()
+    yield git_repo
+    stop_everything(git_repo)
+
+
+def set_preload(repo, modules: list[str]) -> None:
+    text = (repo / "snaptui.toml").read_text().split("[local]")[0]
+    (repo / "snaptui.toml").write_text(f"{text}[local]\npreload = {json.dumps(modules)}\n")
+    git(repo, "commit", "-qam", "preload")
+
+
+def sweep_one_by_one(engine, repo, tmp_path, names: list[str]) -> dict:
+    path = write_sweep(repo, f'''
+        name = "slots"
+        command = ["python", "app.py"]
+        [env]
+        OUT = "{tmp_path / 'out'}"
+        [grid]
+        name = {json.dumps(names)}
+    ''')
+    launched = engine.launch(engine.plan(path, sets=["max_parallel_jobs=1"]))
+    wait_sweep_done(engine, launched.id)
+    jobs = {job.params["name"]: job for job in engine.jobs(launched.id)}
+    assert all(job.state == JobState.COMPLETED for job in jobs.values()), jobs
+    return jobs
+
+
+def test_a_preload_changed_on_disk_between_sweeps_runs_the_job_fresh_and_retires_the_slot(site_repo, tmp_path):
+    """`pip install -U` between two sweeps: an idle warm slot still holds the old code; the next job must not
+    run it. It starts fresh and says why, and the job after it is warm again, from a new slot."""
+    set_preload(site_repo, ["stalepkg"])
+    engine = Engine(site_repo)
+    sweep_one_by_one(engine, site_repo, tmp_path, ["a"])
+    assert records(tmp_path)["a"]["preloaded"] and records(tmp_path)["a"]["version"] == 1
+    (tmp_path / "site" / "stalepkg" / "__init__.py").write_text("VERSION = 22\n")   # upgraded while the slot idles
+    jobs = sweep_one_by_one(engine, site_repo, tmp_path, ["b", "c"])
+    seen = records(tmp_path)
+    assert seen["b"]["version"] == 22 and not seen["b"]["preloaded"], seen
+    warm = read_manifest(jobs["b"].attempt.log_dir)["command"]["warm"]
+    assert not warm["forked"] and "module stalepkg" in warm["why_not"] and "changed on disk" in warm["why_not"]
+    stderr = engine.log_paths(jobs["b"].attempt)[1].read_text()
+    assert "started as a fresh process, not from the warm slot: module stalepkg" in stderr
+    assert seen["c"]["version"] == 22 and seen["c"]["preloaded"], seen   # warm again ...
+    assert seen["c"]["slot"] != seen["a"]["slot"]                          # ... from a new slot
+    assert read_manifest(jobs["c"].attempt.log_dir)["command"]["warm"]["forked"]
+
+
+def test_a_slot_left_with_threads_by_one_sweep_s_preload_is_replaced_for_another_preload(site_repo, tmp_path):
+    """A preload that starts a thread makes its jobs fresh; a later sweep with a safe preload gets a new,
+    clean slot after one fresh job, instead of a slot that can never fork again."""
+    set_preload(site_repo, ["threaded", "stalepkg"])
+    engine = Engine(site_repo)
+    jobs = sweep_one_by_one(engine, site_repo, tmp_path, ["a"])
+    assert "started 1 thread(s)" in read_manifest(jobs["a"].attempt.log_dir)["command"]["warm"]["why_not"]
+    set_preload(site_repo, ["stalepkg"])
+    jobs = sweep_one_by_one(engine, site_repo, tmp_path, ["b", "c"])
+    seen = records(tmp_path)
+    assert not seen["b"]["preloaded"] and seen["b"]["slot"] == seen["a"]["slot"], seen
+    assert "an earlier preload of this slot left it unsafe to fork" in \
+        read_manifest(jobs["b"].attempt.log_dir)["command"]["warm"]["why_not"]
+    assert seen["c"]["preloaded"] and seen["c"]["slot"] != seen["a"]["slot"], seen

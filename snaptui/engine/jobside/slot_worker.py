@@ -6,6 +6,9 @@ is one JSON line on its stdin, and a `done` line on its stdout tells the agent t
 free, at once (no polling). Each job still gets its own folder, logs and manifest, the same
 as before, and the same submitit variables a submitit task sees (SUBMITIT_LOCAL_JOB_ID, ...).
 
+A warm slot (warm.py) whose preload changed on disk, or was spoiled for forks, retires: its `done` line
+says why (`retire`) and it exits; the agent starts a new worker for the next job.
+
 The worker runs in its own session: the agent exiting never stops a running job; the worker
 finishes it, sees its stdin closed and exits.
 """
@@ -22,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import warm
 from .manifest import MANIFEST_NAME, read_manifest, write_json_atomic
 from .runner import _signal_group, run_attempt_to_logs
 from .runspec import RunSpec
@@ -118,10 +122,15 @@ def main() -> int:
         except Exception as exc:  # noqa: BLE001 - a broken request must not take the slot down, nor hang its job
             print(f"snaptui worker: {exc!r}", file=sys.stderr, flush=True)
             outcome = _record_failure(line, exc) or {"state": "ERROR"}
+        if warm.retire_why:
+            outcome["retire"] = warm.retire_why
         try:
             sys.stdout.write(f"done {json.dumps(outcome, default=str)}\n")
             sys.stdout.flush()
         except BrokenPipeError:  # the agent is gone: the manifest holds the job's end
+            return 0
+        if warm.retire_why:
+            print(f"snaptui worker {os.getpid()} retires: {warm.retire_why}", file=sys.stderr, flush=True)
             return 0
     return 0
 

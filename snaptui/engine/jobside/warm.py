@@ -22,6 +22,15 @@ job's log and to its manifest, `command.warm`):
 - a job whose `python` is another interpreter than the worker's (another virtualenv), or a command that
   is not `python script.py` or `python -m module` (`-c`, options before the script); a `-m` module of the
   project's own that the slot has loaded (it would not be the snapshot's).
+A slot lives across sweeps while the agent does, so two more things retire it (it runs the job fresh, says
+why, and exits after it; the agent starts a new slot for the next job):
+- what its preload came from changed on disk (`pip install -U` between sweeps): each fork first stats the
+  site-packages folders the preloaded packages are in (any install there changes their listing: the slot
+  is also retired for an unrelated package's install, once) and the files of preloaded modules from
+  elsewhere (PYTHONPATH, an editable install): a few stats a job, not one per module of torch;
+- a later job asks for another preload while an earlier one left threads or CUDA in the slot: every fork
+  from it would be unsafe. (The job that first finds them does not retire the slot: the next job, with the
+  same preload, would import it into a new slot only to find them again.)
 Sockets or files a preload opens at import are shared with every job (both ends see one connection);
 interpreter settings fixed at start (PYTHONHASHSEED, -X options, PYTHONPATH's place in sys.path) are the
 worker's, with the job's PYTHONPATH put before site-packages.
@@ -34,12 +43,17 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 from typing import Callable, NoReturn
 
 PYTHON_NAMES = ("python", "python3", f"python3.{sys.version_info.minor}")
 
 _preloaded: dict[tuple[str, ...], str | None] = {}  # a preload list -> why it is unsafe to fork (None: safe)
+Signature = tuple[int, int, int] | None   # a file's mtime, size and inode; None: no such file
+_watched: dict[str, tuple[str, Signature]] = {}  # a file the preloaded code came from -> (what it is, its signature)
+_spoiled_by: str | None = None   # why no fork from this slot is safe any more (threads or CUDA an import left)
+retire_why: str | None = None    # set when this slot must take no other job: the worker exits after this one
 
 
 class WarmChild:
@@ -95,9 +109,19 @@ def unsafe_reason(argv: list[str], env: dict[str, str], cwd: str, preload: list[
 
 
 def _preload(modules: tuple[str, ...], project_paths: list[str]) -> str | None:
+    global retire_why, _spoiled_by
+    changed = _changed_on_disk()
+    if changed is not None:
+        retire_why = f"{changed} changed on disk since this slot preloaded it: a new slot takes the next job"
+        return retire_why
     if modules in _preloaded:
         return _preloaded[modules]
+    if _spoiled_by is not None:
+        retire_why = (f"an earlier preload of this slot left it unsafe to fork ({_spoiled_by}): "
+                      "a new slot takes the next job")
+        return retire_why
     reason = None
+    loaded = set(sys.modules)
     saved = list(sys.path)
     sys.path[:] = [p for p in sys.path if p and not _project_code(p, project_paths)]
     try:
@@ -116,6 +140,7 @@ def _preload(modules: tuple[str, ...], project_paths: list[str]) -> str | None:
                 break
     finally:
         sys.path[:] = saved
+        _watch(set(sys.modules) - loaded)
     if reason is None:
         import threading
 
@@ -125,8 +150,45 @@ def _preload(modules: tuple[str, ...], project_paths: list[str]) -> str | None:
                       "a fork copies none of them and a lock one held would stay held")
         elif _cuda_initialised():
             reason = "CUDA was initialised when the preload was imported: a forked job cannot use it"
+        _spoiled_by = reason
     _preloaded[modules] = reason
     return reason
+
+
+def _signature(path: str) -> Signature:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def _changed_on_disk() -> str | None:
+    """What of the slot's preloaded code is no longer what is on disk (None: all of it is)."""
+    for path, (what, known) in _watched.items():
+        if _signature(path) != known:
+            return what if what.startswith("what is installed") else f"{what} ({path})"
+    return None
+
+
+def _watch(names: set[str]) -> None:
+    """Remember what to stat before each fork for the modules a preload loaded. An installed package: the
+    site-packages folder it is in, whose listing (so its mtime) changes with every install, upgrade or
+    removal there (a new dist-info folder; one stat for all of torch). A module from elsewhere (PYTHONPATH,
+    an editable install's sources): its own file. The standard library is left out."""
+    stdlib = [os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")]
+    paths = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
+    entries = sorted({*paths, *map(os.path.realpath, paths)}, key=len, reverse=True)  # as given, and resolved
+    stdlib += [os.path.abspath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")]
+    for name in names:
+        origin = getattr(sys.modules.get(name), "__file__", None)
+        if not isinstance(origin, str) or not os.path.isabs(origin):
+            continue
+        entry = next((e for e in entries if origin.startswith(e + os.sep)), None)
+        if entry is not None and os.path.basename(entry) in ("site-packages", "dist-packages"):
+            _watched.setdefault(entry, (f"what is installed in {entry}", _signature(entry)))
+        elif not any(origin.startswith(root + os.sep) for root in stdlib):
+            _watched.setdefault(origin, (f"module {name}", _signature(origin)))
 
 
 def _in_project(name: str, project_paths: list[str]) -> bool:

@@ -33,6 +33,7 @@ class Worker:
     buffer: bytes = field(default=b"")
     running: str | None = None  # the executor id of the job it runs
     identity: dict[str, Any] | None = None  # its pid and start time, read once, not from /proc for every job
+    retiring: bool = False  # it said it takes no other job (a warm slot whose preload changed): it exits
 
     @property
     def pid(self) -> int:
@@ -106,12 +107,17 @@ class WorkerPool:
             while b"\n" in worker.buffer:
                 line, worker.buffer = worker.buffer.split(b"\n", 1)
                 outcome = parse_done(line)
+                if outcome and outcome.get("retire"):
+                    worker.retiring = True
                 if outcome and worker.running:
                     self.last_words[worker.running] = outcome
                     while len(self.last_words) > MAX_LAST_WORDS:  # most are never needed (the manifest said it)
                         del self.last_words[next(iter(self.last_words))]
                 worker.busy, worker.running = False, None
                 freed += 1
+            if worker.retiring and not worker.busy:
+                self._stop(worker)   # never handed another job; the next dispatch starts a new worker
+                continue
             if worker.process.poll() is not None:
                 if worker.busy and worker.running:
                     self.lost.append(worker.running)
