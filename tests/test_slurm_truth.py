@@ -146,3 +146,31 @@ def test_a_requeue_is_a_new_attempt_with_a_log_of_its_own(slurm_engine):
     assert earlier.count("start") == 1 and "end" not in earlier, earlier
     assert latest.count("start") == 1 and latest.count("end") == 1, latest
     assert slurm_engine.manifest(first)["attempt"] == 1 and slurm_engine.manifest(second)["attempt"] == 2
+
+
+def queue_reason(job_id: str) -> str | None:
+    """Why squeue says the job waits, while it is pending (None otherwise)."""
+    out = subprocess.run(["squeue", "-h", "-r", "-j", job_id, "-o", "%T|%r"], capture_output=True, text=True).stdout
+    state, _, reason = out.strip().partition("|")
+    return reason if state == "PENDING" else None
+
+
+def test_the_queue_look_gives_a_pending_job_the_queues_reason(slurm_engine):
+    """The look at the queue words a pending job's reason (reasons.pending_words). It raised AttributeError at
+    every job it found pending since ruff dropped the import it reached that function through (5d3834d): the
+    agent logged the failed quick poll, and ends waited for the next sacct poll while any job was pending."""
+    from snaptui.engine.executors.slurm.executor import SlurmExecutor
+    from snaptui.engine.executors.slurm.reasons import pending_words
+
+    sweep = launch(slurm_engine, '''
+        name = "waits"
+        command = ["python", "job.py"]
+        [grid]
+        sleep = [120, 1]
+    ''', sets=["array_parallelism=1", *HOUR_POLL])
+    waiting = slurm_engine.jobs(sweep.id)[1].attempt
+    wait_until(lambda: queue_reason(waiting.executor_id) == "JobArrayTaskLimit", 60,
+               message="job 1 to wait for its array's limit")
+    SlurmExecutor(slurm_engine.store, slurm_engine.repo_root).quick_poll([waiting])
+    assert slurm_engine.attempt(waiting.id).reason == pending_words("JobArrayTaskLimit")
+    slurm_engine.cancel_sweep(sweep.id)

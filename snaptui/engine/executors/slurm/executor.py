@@ -16,9 +16,10 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from snaptui.engine import faults
-from snaptui.engine.config.settings import stored_config
+from snaptui.engine.config.settings import EffectiveConfig, stored_config
 from snaptui.engine.errors import SnaptuiError
 from snaptui.engine.jobside.manifest import read_manifest
 from snaptui.engine.models import Attempt, Sweep
@@ -28,8 +29,15 @@ from snaptui.engine.states import JobState
 from . import queue, sacct, limits as slurm_limits, recovery as slurm_recovery, request as slurm_request
 from . import throttle as slurm_throttle
 from snaptui.engine.executors.base import Executor
+from .reasons import pending_words
 from .settings import SlurmProfile
 from .states import apply_record, packed, record_requeue
+
+if TYPE_CHECKING:
+    import submitit
+
+    from snaptui.engine.jobside.runspec import RunSpec
+    from snaptui.engine.store.store import Store
 
 log = logging.getLogger("snaptui.slurm")
 DEFAULT_POLL_S = SlurmProfile().poll_interval_s
@@ -49,19 +57,20 @@ REFINE_RETRY_S = 2.0   # how often accounting is asked for the details of such a
 NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
 
 
-def slurm_profile(sweep: Sweep) -> SlurmProfile:
-    """The Slurm profile a sweep was launched with, as recorded."""
-    profile = stored_config(sweep.config).profile
+def slurm_profile(sweep: Sweep, attempt: Attempt | None = None) -> SlurmProfile:
+    """The Slurm profile a sweep was launched with, as recorded (with `attempt`: as its resubmission changed it)."""
+    profile = (stored_config(sweep.config) if attempt is None else Executor.config_of(sweep, attempt)).profile
     if not isinstance(profile, SlurmProfile):
         raise SnaptuiError(f"sweep {sweep.id} was not launched with a Slurm profile ({profile.executor})")
     return profile
 
 
-def submitit_parameters(sweep: Sweep, profile: SlurmProfile | None = None) -> dict:
+def submitit_parameters(sweep: Sweep, profile: SlurmProfile | None = None) -> dict[str, Any]:
     """sbatch's options for the sweep's jobs (``profile``: an attempt's own, when its resubmission changed it)."""
     profile = profile or slurm_profile(sweep)
-    params = {key: list(value) if isinstance(value, tuple) else value for key in SlurmProfile.PASSTHROUGH
-              if (value := getattr(profile, key)) is not None and value != ()}
+    params: dict[str, Any] = {key: list(value) if isinstance(value, tuple) else value  # update_parameters takes these
+                              for key in SlurmProfile.PASSTHROUGH
+                              if (value := getattr(profile, key)) is not None and value != ()}
     params["time"] = max(1, math.ceil(profile.timeout_min))
     # submitit warns with USR2 90 s before the limit; for short limits that would be at once.
     params.setdefault("signal_delay_s", int(min(90, max(10, params["time"] * 60 / 4))))
@@ -86,7 +95,7 @@ class SlurmExecutor(Executor):
     name = "slurm"
     scheduler_commands = ("sbatch", "sacct", "squeue", "scancel")
 
-    def __init__(self, store, repo_root):
+    def __init__(self, store: Store, repo_root: Path) -> None:
         super().__init__(store, repo_root)
         self._quiet_polls = 0
         self._throttles = slurm_throttle.ThrottleKeeper()
@@ -121,12 +130,12 @@ class SlurmExecutor(Executor):
         or ending, ended or gone, in which case its end is looked up now (_settle_leaving). True when a
         job was seen leaving."""
         try:
-            listed = queue.query([a.executor_id for a in attempts])
+            listed = queue.query(_job_ids(attempts))
         except sacct.SchedulerUnreachable:
             return False   # the regular poll says so on the jobs
         requeued, leaving = [], False
         for attempt in attempts:
-            job = listed.get(attempt.executor_id)
+            job = listed.get(attempt.executor_id or "")
             if job is None or job.ended or job.slurm_state == "COMPLETING":   # its end is decided
                 leaving |= attempt.id not in self._leaving
                 if job is not None and job.slurm_state in QUEUE_ENDS_TRUSTED:
@@ -138,7 +147,7 @@ class SlurmExecutor(Executor):
                 if attempt.state == JobState.RUNNING and not packed(attempt):
                     requeued.append(attempt)   # pending again after it ran: accounting tells the requeue
                 elif attempt.state in (JobState.PENDING, JobState.UNKNOWN):
-                    reason = queue.pending_words(job.reason)
+                    reason = pending_words(job.reason)
                     if (attempt.state, attempt.reason, attempt.expected_start) != (JobState.PENDING, reason, job.start):
                         self.store.update_attempt(attempt.id, JobState.PENDING, reason=reason,
                                                   expected_start=job.start, announce=True)
@@ -178,11 +187,11 @@ class SlurmExecutor(Executor):
         if not live and not refining:
             return
         try:
-            records = sacct.query([a.executor_id for a in live + refining])
+            records = sacct.query(_job_ids(live + refining))
         except sacct.SchedulerUnreachable:
             records = {}
         for attempt in live + refining:
-            record = records.get(attempt.executor_id)
+            record = records.get(attempt.executor_id or "")
             if record is not None and record.state.is_final:
                 apply_record(self.states, attempt, record)   # for one refined: the same state, with its details
                 self._leaving.pop(attempt.id, None)
@@ -210,7 +219,7 @@ class SlurmExecutor(Executor):
                 continue
             self.states.apply_manifest(attempt)
 
-    def submission_script(self, name: str, config, job_count: int) -> str | None:
+    def submission_script(self, name: str, config: EffectiveConfig, job_count: int) -> str | None:
         """The sbatch script of the sweep's (first) array as submitit writes it, with its srun line: what a
         launch of `job_count` jobs hands to sbatch, launch tag and uid aside ("<uid>")."""
         from .submission import CleanEnvSlurmExecutor
@@ -237,7 +246,7 @@ class SlurmExecutor(Executor):
         return text
 
     @staticmethod
-    def check_request(config) -> None:
+    def check_request(config: EffectiveConfig) -> None:
         """The partition, QOS, account and what a node holds, checked against what the profile asks for,
         before anything is written (request.py); a request in an allocation is the allocation's."""
         profile = config.profile
@@ -263,7 +272,7 @@ class SlurmExecutor(Executor):
         for attempt in attempts:   # attempts resubmitted with other resources go in an array of their own
             groups.setdefault(json.dumps(attempt.changes, sort_keys=True), []).append(attempt)
         for group in groups.values():
-            self._submit_group(sweep, group, self.config_of(sweep, group[0]).profile)
+            self._submit_group(sweep, group, slurm_profile(sweep, group[0]))
 
     def _submit_group(self, sweep: Sweep, attempts: list[Attempt], profile: SlurmProfile) -> None:
         per_task = profile.jobs_per_task
@@ -273,10 +282,12 @@ class SlurmExecutor(Executor):
         params = submitit_parameters(sweep, profile)
         array_size = min(filter(None, (limits.max_array_size, profile.max_array_size)), default=None)
         chunks = slurm_limits.split_arrays(len(tasks), array_size, params["array_parallelism"])
-        specs = {}
+        specs: dict[int, RunSpec] = {}
         for attempt in attempts:
             self.store.claim(attempt.id)
             job = self.store.job(sweep.id, attempt.job_index)
+            if job is None:
+                raise SnaptuiError(f"sweep {sweep.id} was removed while its jobs were being submitted")
             spec = self.run_spec(sweep, job, attempt, timeout_s=None)
             spec.requeue_on_timeout = profile.max_num_timeout > 0 and per_task == 1
             specs[attempt.id] = spec
@@ -284,21 +295,22 @@ class SlurmExecutor(Executor):
         for chunk in chunks:
             part = tasks[chunk.start:chunk.start + chunk.size]
             after = array_ids[chunk.after] if chunk.after is not None else None
-            args = [[specs[a.id] for a in group] if per_task > 1 else specs[group[0].id] for group in part]
-            jobs = self._sbatch_array(profile, params, args, chunk.throttle, after, packed=per_task > 1)
-            array_ids.append(jobs[0].job_id.split("_")[0])
+            args: list[RunSpec | list[RunSpec]] = [[specs[a.id] for a in group] if per_task > 1
+                                                   else specs[group[0].id] for group in part]
+            tasks_submitted = self._sbatch_array(profile, params, args, chunk.throttle, after, packed=per_task > 1)
+            array_ids.append(tasks_submitted[0].job_id.split("_")[0])
             faults.point("slurm:sbatch-returned")  # the array exists; the store does not know its id yet
             now = time.time()
-            for group, job in zip(part, jobs):
+            for group, task in zip(part, tasks_submitted):
                 for attempt in group:
-                    folder = packed_folder(job.paths.folder, attempt.job_index, attempt.number) \
-                        if per_task > 1 else job.paths.folder
-                    self.store.update_attempt(attempt.id, executor_id=job.job_id, log_dir=str(folder),
+                    folder = packed_folder(task.paths.folder, attempt.job_index, attempt.number) \
+                        if per_task > 1 else task.paths.folder
+                    self.store.update_attempt(attempt.id, executor_id=task.job_id, log_dir=str(folder),
                                               submitted_at=now, announce=True,   # the TUI shows the id at once
                                               proc={"cluster": limits.cluster_name, "packed": per_task > 1})
 
-    def _sbatch_array(self, profile: SlurmProfile, params: dict, args: list, throttle: int, after: str | None,
-                      packed: bool) -> list:
+    def _sbatch_array(self, profile: SlurmProfile, params: dict[str, Any], args: list[RunSpec | list[RunSpec]],
+                      throttle: int, after: str | None, packed: bool) -> list[submitit.Job[Any]]:
         from .submission import CleanEnvSlurmExecutor, SbatchRefused
 
         max_num_timeout = profile.max_num_timeout
@@ -308,7 +320,8 @@ class SlurmExecutor(Executor):
             params["additional_parameters"] = {**params.get("additional_parameters", {}),
                                                "dependency": f"afterany:{after}"}
         executor.update_parameters(**params)
-        runner = PackedRunner() if packed else RequeueableRunner() if max_num_timeout > 0 else CommandRunner()
+        runner: CommandRunner | PackedRunner = PackedRunner() if packed else \
+            RequeueableRunner() if max_num_timeout > 0 else CommandRunner()
         try:
             return executor.map_array(runner, args)
         except SbatchRefused as exc:
@@ -324,14 +337,14 @@ class SlurmExecutor(Executor):
         if not submitted:
             return
         try:
-            records = sacct.query([a.executor_id for a in submitted])
+            records = sacct.query(_job_ids(submitted))
         except sacct.SchedulerUnreachable as exc:
             for attempt in submitted:
                 self.store.update_attempt(attempt.id, JobState.UNKNOWN, reason=f"scheduler unreachable: {exc}")
             return
         changed = False
         for attempt in submitted:
-            changed |= apply_record(self.states, attempt, records.get(attempt.executor_id))
+            changed |= apply_record(self.states, attempt, records.get(attempt.executor_id or ""))
         self._quiet_polls = 0 if changed else min(self._quiet_polls + 1, 6)
         self._rebalance_split_sweeps(submitted)   # also when the manifests told the ends first
 
@@ -349,6 +362,8 @@ class SlurmExecutor(Executor):
             if len(known) < 2:
                 continue
             sweep = self.store.sweep(sweep_id)
+            if sweep is None:   # removed meanwhile
+                continue
             profile = slurm_profile(sweep)
             parallelism = profile.parallelism()
             if parallelism >= math.ceil(sweep.total / profile.jobs_per_task):
@@ -382,9 +397,9 @@ class SlurmExecutor(Executor):
         larger of Slurm's (sampled every JobAcctGatherFrequency) and the runner's. A packed job shares its
         task's account with its siblings: its runner's figures stay."""
         wanted = [a for a in attempts if a.executor_id and not packed(a)]
-        found = sacct.query_usage([a.executor_id for a in wanted])
+        found = sacct.query_usage(_job_ids(wanted))
         for attempt in wanted:
-            record = found.get(attempt.executor_id)
+            record = found.get(attempt.executor_id or "")
             if not record or record.get("state") not in sacct.FINAL_SLURM_STATES:
                 continue
             runner = {k: v for k, v in (attempt.usage or {}).items() if k != "sacct"}
@@ -396,7 +411,7 @@ class SlurmExecutor(Executor):
             self.store.update_attempt(attempt.id, usage=usage)
 
     def stop(self, attempts: list[Attempt]) -> bool:
-        ids = [a.executor_id for a in attempts if a.executor_id and not packed(a)]
+        ids = _job_ids([a for a in attempts if not packed(a)])
         ids += self._cancel_packed([a for a in attempts if a.executor_id and packed(a)])
         if not ids:
             return False
@@ -427,11 +442,12 @@ class SlurmExecutor(Executor):
         """Mark each packed job cancelled in its folder (its task skips or stops it); a task whose
         every unfinished job is cancelled is scancelled as a whole. Returns those task ids."""
         for attempt in attempts:
-            request_cancel(attempt.log_dir)
+            if attempt.log_dir:   # set with its id when it was submitted
+                request_cancel(attempt.log_dir)
         whole = []
         for sweep_id in {a.sweep_id for a in attempts}:
             active = self.store.active_attempts(sweep_id=sweep_id, launched_only=False)
-            for task_id in sorted({a.executor_id for a in attempts if a.sweep_id == sweep_id}):
+            for task_id in sorted(set(_job_ids([a for a in attempts if a.sweep_id == sweep_id]))):
                 if all(a.cancel_requested for a in active if a.executor_id == task_id):
                     whole.append(task_id)
         return whole
@@ -444,3 +460,8 @@ class SlurmExecutor(Executor):
             return ids  # scancel itself refuses other users' jobs
         me = getpass.getuser()
         return [i for i in ids if i not in records or records[i].user in (me, "")]
+
+
+def _job_ids(attempts: list[Attempt]) -> list[str]:
+    """The Slurm ids of those of these attempts that were submitted."""
+    return [a.executor_id for a in attempts if a.executor_id]
