@@ -53,7 +53,12 @@ def _repo(tmp: Path, name: str) -> Path:
 
 
 def _in_queue(job_id: str) -> bool:
-    out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True).stdout.split()
+    """squeue still lists the job as pending, running or completing (its default states). A failed squeue
+    (a busy or restarting controller) says nothing: counted as still listed, never as the moment it left."""
+    result = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True)
+    if result.returncode != 0 and "Invalid job id" not in result.stderr:
+        return True
+    out = result.stdout.split()
     return bool(out) and out[0] in ("PENDING", "RUNNING", "COMPLETING", "CONFIGURING")
 
 

@@ -25,9 +25,13 @@ HOUR_POLL = ["poll_interval_s=3600"]
 
 
 def in_queue(job_id: str) -> bool:
-    """squeue still lists the job as pending, running or completing (its default states)."""
-    out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True).stdout
-    return bool(out.strip()) and out.split()[0] in ("PENDING", "RUNNING", "COMPLETING", "CONFIGURING")
+    """squeue still lists the job as pending, running or completing (its default states). A failed squeue
+    (a busy or restarting controller) says nothing: counted as still listed, never as the moment it left."""
+    result = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True)
+    if result.returncode != 0 and "Invalid job id" not in result.stderr:
+        return True
+    out = result.stdout.split()
+    return bool(out) and out[0] in ("PENDING", "RUNNING", "COMPLETING", "CONFIGURING")
 
 
 def shown_after_queue(engine, sweep_id: int, index: int, timeout: float = 200) -> float:

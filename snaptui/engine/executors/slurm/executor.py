@@ -48,9 +48,10 @@ SETTLE_RETRY_S = 0.4      # a job that left the queue is looked up in accounting
 SETTLE_GIVE_UP_S = 120.0  # ...until it answers, or this long (then the regular sacct poll goes on)
 # Ends Slurm itself decides, which the job cannot report: once the queue lists one, accounting is given this long
 # to say so too (slurmdbd lags the controller by 0.5-3 s here), then the queue's word stands and accounting only
-# adds what the queue cannot say (who cancelled it, the exit code) when it answers.
+# adds what the queue cannot say (who cancelled it, the exit code) when it answers. With the queue looked at every
+# QUEUE_LOOK_S, such an end shows within QUEUE_LOOK_S + ACCOUNTING_WAIT_S + SETTLE_RETRY_S (1.9 s) of leaving it.
 QUEUE_ENDS_TRUSTED = frozenset({"CANCELLED", "TIMEOUT", "DEADLINE", "OUT_OF_MEMORY"})
-ACCOUNTING_WAIT_S = 1.0
+ACCOUNTING_WAIT_S = 0.5
 REFINE_RETRY_S = 2.0   # how often accounting is asked for the details of such an end (an array task cancelled
                        # while pending never has a record: asked until SETTLE_GIVE_UP_S)
 # A worktree under one of these is on this machine's own disk, invisible to other compute nodes.
