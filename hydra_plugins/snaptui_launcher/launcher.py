@@ -153,7 +153,8 @@ class SnaptuiLauncher(Launcher):
         from .preload import JOB_IMPORTS, task_imports
 
         modules = task_imports(self.task_function, engine.repo_root)
-        configured = list(engine.project.resolve(profile=profile).local.preload)
+        _, rows = engine.settings(profile)   # the door's view of snaptui.toml, as `snaptui config` shows it
+        configured = next((list(row.value or ()) for row in rows if row.key == "local.preload"), [])
         named = [m for m in modules if m not in JOB_IMPORTS]
         log.info(f"snaptui: each local slot imports the task's modules ({', '.join(named) or 'none'}) and Hydra's "
                  "once, and starts the jobs as forks of itself (hydra.launcher.warm=false: a fresh process a job)")
