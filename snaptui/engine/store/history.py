@@ -128,10 +128,7 @@ class History:
         for suffix in (".json", ".cancelled", ".notes"):
             (self.records_dir / f"{sweep_id}{suffix}").unlink(missing_ok=True)
 
-    def note_cancelled(self, sweep_id: int, job_index: int, attempt: int) -> None:
-        self.note_cancelled_many(sweep_id, [(job_index, attempt)])
-
-    def note_cancelled_many(self, sweep_id: int, jobs: list[tuple[int, int]]) -> None:
+    def note_cancelled(self, sweep_id: int, jobs: list[tuple[int, int]]) -> None:
         """(job index, attempt number) of attempts cancelled before they started, in one append."""
         self.records_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(self.records_dir / f"{sweep_id}.cancelled", "a", encoding="utf-8") as handle:

@@ -30,6 +30,8 @@ _ATTEMPT_FIELDS = {"executor_id", "log_dir", "node", "submitted_at", "started_at
                    "claimed", "cause", "detail", "expected_start", "held", *_JSON_FIELDS}
 
 
+RECORD_TRANSITION = ("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
+                     " VALUES (?,?,?,?,?,?,?)")
 CANCEL_BATCH = 500   # attempts per transaction of a cancel (SQLite's limit on ? parameters is 32,766)
 
 
@@ -498,9 +500,8 @@ class Store(WalDatabase):
                 sets = ", ".join(f"{c} = ?" for c in columns)
                 conn.execute(f"UPDATE attempts SET {sets} WHERE id = ?", (*columns.values(), attempt_id))
             if changed or (announce and columns):
-                conn.execute("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
-                             " VALUES (?,?,?,?,?,?,?)", (attempt_id, row["sweep_id"], row["job_idx"], old.value,
-                                                         new.value, time.time(), fields.get("reason")))
+                conn.execute(RECORD_TRANSITION, (attempt_id, row["sweep_id"], row["job_idx"], old.value, new.value,
+                                                 time.time(), fields.get("reason")))
         return changed
 
     def request_cancel(self, attempt_ids: list[int]) -> list[int]:
@@ -515,34 +516,27 @@ class Store(WalDatabase):
         return to_kill
 
     def _request_cancel(self, attempt_ids: list[int]) -> list[int]:
-        to_kill, cancelled, now = [], [], time.time()
+        now, why = time.time(), "cancelled before it started"
         marks = ",".join("?" * len(attempt_ids))
         with self.write() as conn:
             rows = conn.execute(f"SELECT id, state, claimed, sweep_id, job_idx, number FROM attempts "
                                 f"WHERE id IN ({marks})", attempt_ids).fetchall()
-            for row in rows:
-                if JobState(row["state"]).is_final:
-                    continue
-                if row["claimed"]:
-                    to_kill.append(row["id"])
-                else:
-                    cancelled.append(row)
+            unfinished = [row for row in rows if not JobState(row["state"]).is_final]
+            to_kill = [row["id"] for row in unfinished if row["claimed"]]
+            cancelled = [row for row in unfinished if not row["claimed"]]
             conn.executemany("UPDATE attempts SET cancel_requested = 1 WHERE id = ?",
-                             [(row["id"],) for row in rows if not JobState(row["state"]).is_final])
-            columns = attempt_columns({"reason": "cancelled before it started", "ended_at": now,
-                                       "cause": "cancelled", "detail": "snaptui"})
+                             [(row["id"],) for row in unfinished])
+            columns = attempt_columns({"reason": why, "ended_at": now, "cause": "cancelled", "detail": "snaptui"})
             sets = ", ".join(f"{c} = ?" for c in columns)
             conn.executemany(f"UPDATE attempts SET state = ?, {sets} WHERE id = ?",
                              [(JobState.CANCELLED.value, *columns.values(), row["id"]) for row in cancelled])
-            conn.executemany("INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
-                             " VALUES (?,?,?,?,?,?,?)",
-                             [(row["id"], row["sweep_id"], row["job_idx"], row["state"], JobState.CANCELLED.value,
-                               now, "cancelled before it started") for row in cancelled])
+            conn.executemany(RECORD_TRANSITION, [(row["id"], row["sweep_id"], row["job_idx"], row["state"],
+                                                  JobState.CANCELLED.value, now, why) for row in cancelled])
         by_sweep: dict[int, list[tuple[int, int]]] = {}
         for row in cancelled:   # they have no job folder to say so: noted for a rebuild
             by_sweep.setdefault(row["sweep_id"], []).append((row["job_idx"], row["number"]))
         for sweep_id, jobs in by_sweep.items():
-            self.history.note_cancelled_many(sweep_id, jobs)
+            self.history.note_cancelled(sweep_id, jobs)
         return to_kill
 
     def new_attempt(self, sweep_id: int, index: int, changes: dict[str, Any] | None = None) -> int:
@@ -590,8 +584,7 @@ class Store(WalDatabase):
             conn.execute("UPDATE jobs SET latest_attempt = ? WHERE sweep_id = ? AND idx = ?",
                          (cur.lastrowid, row["sweep_id"], row["job_idx"]))
             conn.executemany(
-                "INSERT INTO transitions(attempt_id, sweep_id, job_idx, old_state, new_state, at, reason)"
-                " VALUES (?,?,?,?,?,?,?)",
+                RECORD_TRANSITION,
                 [(attempt_id, row["sweep_id"], row["job_idx"], row["state"], state.value, now, reason),
                  (cur.lastrowid, row["sweep_id"], row["job_idx"], None, new_state.value, now,
                   f"requeued by Slurm as attempt {number}")])
