@@ -178,19 +178,20 @@ class SlurmExecutor(Executor):
                 self._refining[attempt_id] = now
             else:
                 live.append(attempt)
-        for attempt_id, since in list(self._refining.items()) if now >= self._next_refine else []:
+        if self._refining and now >= self._next_refine:
             self._next_refine = now + REFINE_RETRY_S
-            attempt = self.store.attempt(attempt_id)
-            if attempt is None or now - since > SETTLE_GIVE_UP_S:
-                del self._refining[attempt_id]
-            else:
-                refining.append(attempt)
+            for attempt_id, since in list(self._refining.items()):
+                attempt = self.store.attempt(attempt_id)
+                if attempt is None or now - since > SETTLE_GIVE_UP_S:
+                    del self._refining[attempt_id]
+                else:
+                    refining.append(attempt)
         if not live and not refining:
             return
         try:
             records = sacct.query(_job_ids(live + refining))
         except sacct.SchedulerUnreachable:
-            records = {}
+            return
         for attempt in live + refining:
             record = records.get(attempt.executor_id or "")
             if record is not None and record.state.is_final:
