@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import io
 import logging
 import os
 import signal
@@ -105,12 +106,5 @@ class OrphanedCommands:
             with open(stderr, "ab") as err:
                 return land_outputs(landing, umask, err)
         except OSError:   # no log to write to: the manifest's landing record still says what happened
-            return land_outputs(landing, umask, _Discard())
+            return land_outputs(landing, umask, io.BytesIO())
 
-
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        pass
