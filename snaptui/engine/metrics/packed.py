@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from array import array
-from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Sequence
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,9 +111,7 @@ def columns(conn: sqlite3.Connection, attempt_ids: list[int], metric: str, up_to
             into[1].frombytes(vals)
             packed_to[attempt_id] = last
     for attempt_id in attempt_ids:
-        rows = conn.execute("SELECT step, IFNULL(value, 'nan') FROM points WHERE attempt_id = ? AND metric = ?"
-                            " AND rowid > ? AND rowid <= ? ORDER BY rowid",
-                            (attempt_id, metric, packed_to.get(attempt_id, 0), up_to)).fetchall()
+        rows = _rows_past(conn, attempt_id, metric, packed_to.get(attempt_id, 0), up_to)
         if rows:
             into = found.setdefault(attempt_id, (array("d"), array("d")))
             into[0].extend(float(row[0]) for row in rows)
@@ -139,12 +137,16 @@ def summaries(conn: sqlite3.Connection, attempt_ids: list[int], metric: str, up_
             parts.setdefault(attempt_id, []).append(part)
             packed_to[attempt_id] = last
     for attempt_id in attempt_ids:
-        rows = conn.execute("SELECT step, IFNULL(value, 'nan') FROM points WHERE attempt_id = ? AND metric = ?"
-                            " AND rowid > ? AND rowid <= ? ORDER BY rowid",
-                            (attempt_id, metric, packed_to.get(attempt_id, 0), up_to)).fetchall()
+        rows = _rows_past(conn, attempt_id, metric, packed_to.get(attempt_id, 0), up_to)
         if rows:
             parts.setdefault(attempt_id, []).append(stats([float(r[0]) for r in rows], [float(r[1]) for r in rows]))
     return {attempt_id: merged(found) for attempt_id, found in parts.items()}
+
+
+def _rows_past(conn: sqlite3.Connection, attempt_id: int, metric: str, after: int, up_to: int) -> list[Any]:
+    """An attempt's (step, value) rows of `metric` not packed yet: rowids in (after, up_to], NULL values as NaN."""
+    return conn.execute("SELECT step, IFNULL(value, 'nan') FROM points WHERE attempt_id = ? AND metric = ?"
+                        " AND rowid > ? AND rowid <= ? ORDER BY rowid", (attempt_id, metric, after, up_to)).fetchall()
 
 
 def _packed_to(conn: sqlite3.Connection, attempt_id: int, metric: str) -> int:
