@@ -57,18 +57,23 @@ def test_a_stale_record_is_not_a_running_agent(git_repo):
     assert not agent.agent_running(git_repo) and agent_processes(git_repo) == []
 
 
+def quick_sweep(repo):
+    """A one-job sweep of job.py."""
+    return write_sweep(repo, '''
+        name = "quick"
+        command = ["python", "job.py"]
+        [grid]
+        i = [0]
+    ''')
+
+
 def test_launches_racing_an_exiting_agent_all_finish(git_repo, monkeypatch):
     """With no idle grace the agent exits the moment nothing is active, so each launch races its exit."""
     from snaptui.engine.api import Engine
 
     monkeypatch.setenv("SNAPTUI_AGENT_IDLE_S", "0")
     engine = Engine(git_repo)
-    path = write_sweep(git_repo, '''
-        name = "quick"
-        command = ["python", "job.py"]
-        [grid]
-        i = [0]
-    ''')
+    path = quick_sweep(git_repo)
     try:
         for _ in range(6):
             sweep = engine.launch(engine.plan(path, no_snapshot=True))
@@ -86,12 +91,7 @@ def test_a_launch_rings_the_sleeping_agent_which_starts_its_job_at_once(git_repo
 
     monkeypatch.setenv("SNAPTUI_AGENT_TICK_S", "3600")
     engine = Engine(git_repo)
-    path = write_sweep(git_repo, '''
-        name = "quick"
-        command = ["python", "job.py"]
-        [grid]
-        i = [0]
-    ''')
+    path = quick_sweep(git_repo)
     try:
         first = engine.launch(engine.plan(path, no_snapshot=True))   # starts the agent, whose first tick starts it
         assert wait_sweep_done(engine, first.id, 60).counts == {JobState.COMPLETED: 1}
