@@ -132,17 +132,23 @@ def test_cancelling_a_warm_hydra_job_ends_it_and_its_children(project):
                message="the job and its child to be gone")
 
 
-def test_a_task_whose_imports_start_a_thread_runs_in_a_fresh_process_and_its_log_says_why(project):
-    (project.parent / "site" / "heavymod.py").write_text(
-        "import threading, time\n"
-        "threading.Thread(target=time.sleep, args=(300,), name='poller', daemon=True).start()\n")
-    launch(project, "a=1")
+def run_one_fresh(project, *args):
+    """Launch a one-job multirun, let it finish and check it did not run from a preloaded slot: (engine, job)."""
+    launch(project, *args)
     (project.parent / "out" / "gate").touch()
     engine = Engine(project)
     [sweep] = engine.sweeps()
     assert wait_sweep_done(engine, sweep.id).counts == {JobState.COMPLETED: 1}
     assert not records(project)[1]["preloaded"]
     [job] = engine.jobs(sweep.id)
+    return engine, job
+
+
+def test_a_task_whose_imports_start_a_thread_runs_in_a_fresh_process_and_its_log_says_why(project):
+    (project.parent / "site" / "heavymod.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(300,), name='poller', daemon=True).start()\n")
+    engine, job = run_one_fresh(project, "a=1")
     warm = read_manifest(job.attempt.log_dir)["command"]["warm"]
     assert not warm["forked"] and "started 1 thread(s) (poller)" in warm["why_not"]
     _, stderr = engine.log_paths(job.attempt)
@@ -150,11 +156,5 @@ def test_a_task_whose_imports_start_a_thread_runs_in_a_fresh_process_and_its_log
 
 
 def test_warm_false_starts_every_job_as_a_fresh_interpreter(project):
-    launch(project, "hydra.launcher.warm=false", "a=1")
-    (project.parent / "out" / "gate").touch()
-    engine = Engine(project)
-    [sweep] = engine.sweeps()
-    assert wait_sweep_done(engine, sweep.id).counts == {JobState.COMPLETED: 1}
-    assert not records(project)[1]["preloaded"]
-    [job] = engine.jobs(sweep.id)
+    engine, job = run_one_fresh(project, "hydra.launcher.warm=false", "a=1")
     assert "warm" not in read_manifest(job.attempt.log_dir)["command"]
